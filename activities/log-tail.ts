@@ -1,0 +1,19 @@
+/** Keeps the last `limit` characters of a stream of output, saying when earlier output was dropped. */
+export class LogTail {
+  private text = '';
+  private dropped = false;
+
+  constructor(private readonly limit = 64 * 1024) {}
+
+  push(chunk: string): void {
+    this.text += chunk;
+    if (this.text.length > this.limit) {
+      this.text = this.text.slice(this.text.length - this.limit);
+      this.dropped = true;
+    }
+  }
+
+  toString(): string {
+    return this.dropped ? `… (earlier output dropped; the last ${this.limit / 1024} KiB follow)\n${this.text}` : this.text;
+  }
+}

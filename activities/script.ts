@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { LogTail } from './log-tail.js';
+
+export interface RunScriptInput {
+  /** The script, variables already substituted; run with `bash -c`. */
+  script: string;
+  timeoutMs: number;
+}
+
+export interface StepOutput {
+  log: string;
+}
+
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * Runs a step's script in a process group of its own, capturing stdout and stderr. A non-zero exit
+ * fails with the code named; on timeout or cancellation the whole group is killed, children included.
+ */
+export async function runScript({ script, timeoutMs }: RunScriptInput): Promise<StepOutput> {
+  const context = Context.current();
+  const log = new LogTail();
+  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child);
+  }, timeoutMs);
+  const heartbeats = setInterval(() => context.heartbeat(), 1_000);
+  const onCancel = () => killGroup(child);
+  context.cancellationSignal.addEventListener('abort', onCancel);
+
+  try {
+    const { code, signal } = await exited;
+    if (context.cancellationSignal.aborted) {
+      throw new CancelledFailure(`cancelled; the script's processes were stopped`, [log.toString()]);
+    }
+    if (timedOut) {
+      log.push(`\nTimed out after ${timeoutMs / 1000} s; the script's processes were stopped.\n`);
+      throw failure(`timed out after ${timeoutMs / 1000} s`, log);
+    }
+    if (code !== 0) {
+      const why = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+      log.push(`\nThe script ${why}.\n`);
+      throw failure(`the script ${why}`, log);
+    }
+    return { log: log.toString() };
+  } finally {
+    clearTimeout(timer);
+    clearInterval(heartbeats);
+    context.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+}
+
+function failure(message: string, log: LogTail): ApplicationFailure {
+  // A deploy script is not assumed to be safe to run twice: a failure fails the step.
+  return ApplicationFailure.create({ message, type: 'ScriptFailed', nonRetryable: true, details: [log.toString()] });
+}
+
+/** SIGTERM to the whole group, then SIGKILL to whatever is left after a grace period. */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is already gone.
+    }
+  };
+  signalGroup('SIGTERM');
+  setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS).unref();
+}

@@ -1,0 +1,43 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { describeIssues } from './load.js';
+
+const Port = z.coerce.number().int().min(1).max(65535);
+
+/** The environment variables of SPEC §2, checked at start-up; every problem is named at once. */
+export const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('interlock'),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: Port.default(7233),
+  TEMPORAL_UI_PORT: Port.default(8233),
+  /** Where Temporal Web is, for the links in deployment views; the embedded server's by default. */
+  TEMPORAL_UI_URL: z.url().optional(),
+  PORT: Port.default(3000),
+  INTERLOCK_CONFIG: z.string().min(1).optional(),
+  INTERLOCK_DATA_DIR: z.string().min(1).default('./.data').transform((dir) => resolve(dir)),
+  /** How long an action waits for a worker before answering 503. */
+  INTERLOCK_ACTION_TIMEOUT: z.coerce.number().positive().default(10).describe('seconds'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((env, ctx) => {
+  if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {
+    ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_KEY'], message: 'TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together' });
+  }
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const blanksRemoved = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const result = EnvSchema.safeParse(blanksRemoved);
+  if (!result.success) {
+    throw new EnvError(`Invalid environment:\n${describeIssues(result.error.issues).map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return result.data;
+}

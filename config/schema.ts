@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (at most 63)');
+
+const Duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, 'a duration like 30s, 10m, 72h or 1h30m')
+  .transform((text) => parseDuration(text)!);
+
+export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const TeamSchema = z.strictObject({ id: Id, name: z.string().min(1) });
+
+export const UserSchema = z.strictObject({
+  id: z.string().min(1),
+  username: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, ".", "_" and "-"'),
+  displayName: z.string().min(1),
+  email: z.email().optional(),
+  teams: z.array(Id).default([]),
+  roles: z.array(RoleSchema).default([]),
+  tokenSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'the sha256 hex of the token (npm run token -- <username>), never the token'),
+});
+export type User = z.infer<typeof UserSchema>;
+
+const StepBase = {
+  name: z.string().min(1).max(200),
+  /** Run only in these environments; every environment when absent. */
+  environments: z.array(Id).optional(),
+};
+
+export const ScriptStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('script'),
+  run: z.string().min(1),
+  timeout: Duration.default(30 * 60_000),
+});
+
+export const HttpCheckStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('http-check'),
+  url: z.string().min(1),
+  expectStatus: z.number().int().min(100).max(599).default(200),
+  timeout: Duration.default(10_000),
+  retries: z.number().int().min(0).max(20).default(3),
+});
+
+export const ManualStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('manual'),
+  instructions: z.string().default(''),
+  responsibleTeams: z.array(Id).default([]),
+  timeout: Duration.optional(),
+  onTimeout: z.enum(['abort', 'proceed']).default('abort'),
+});
+
+/** One entry of a project's process; the workflow receives these, already parsed (durations in ms). */
+export const StepSchema = z.discriminatedUnion('type', [ScriptStepSchema, HttpCheckStepSchema, ManualStepSchema]);
+export type Step = z.infer<typeof StepSchema>;
+export type ScriptStep = z.infer<typeof ScriptStepSchema>;
+export type HttpCheckStep = z.infer<typeof HttpCheckStepSchema>;
+export type ManualStep = z.infer<typeof ManualStepSchema>;
+
+export const ProjectSchema = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  environments: z.array(Id).min(1),
+  variables: z.record(z.string(), z.string()).default({}),
+  process: z.array(StepSchema).min(1),
+});
+export type Project = z.infer<typeof ProjectSchema>;
+
+/**
+ * The config file (SPEC §3). Beyond each field's shape it checks what refers to what: teams named by
+ * users and manual steps exist, step environments belong to their project, names are unique.
+ */
+export const ConfigSchema = z
+  .strictObject({
+    teams: z.array(TeamSchema).default([]),
+    users: z.array(UserSchema).default([]),
+    projects: z.array(ProjectSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const teams = new Set(config.teams.map((team) => team.id));
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    const unique = <T>(items: T[], key: (item: T) => string, path: (i: number) => (string | number)[], what: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, i) => {
+        const value = key(item);
+        if (seen.has(value)) issue(path(i), `duplicate ${what} "${value}"`);
+        seen.add(value);
+      });
+    };
+
+    unique(config.teams, (t) => t.id, (i) => ['teams', i, 'id'], 'team id');
+    unique(config.users, (u) => u.id, (i) => ['users', i, 'id'], 'user id');
+    unique(config.users, (u) => u.username, (i) => ['users', i, 'username'], 'username');
+    unique(config.users, (u) => u.tokenSha256, (i) => ['users', i, 'tokenSha256'], 'token hash');
+    unique(config.projects, (p) => p.id, (i) => ['projects', i, 'id'], 'project id');
+
+    config.users.forEach((user, u) =>
+      user.teams.forEach((team, t) => {
+        if (!teams.has(team)) issue(['users', u, 'teams', t], `unknown team "${team}"`);
+      }),
+    );
+    config.projects.forEach((project, p) => {
+      unique(project.environments, (e) => e, (e) => ['projects', p, 'environments', e], 'environment');
+      unique(project.process, (s) => s.name, (s) => ['projects', p, 'process', s, 'name'], 'step name');
+      project.process.forEach((step, s) => {
+        step.environments?.forEach((environment, e) => {
+          if (!project.environments.includes(environment)) {
+            issue(
+              ['projects', p, 'process', s, 'environments', e],
+              `environment "${environment}" is not one of the project's (${project.environments.join(', ')})`,
+            );
+          }
+        });
+        if (step.type === 'manual') {
+          step.responsibleTeams.forEach((team, t) => {
+            if (!teams.has(team)) issue(['projects', p, 'process', s, 'responsibleTeams', t], `unknown team "${team}"`);
+          });
+        }
+      });
+    });
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { findTemporalCli } from './binaries.js';
+import { searchAttributeFlags } from './search-attributes.js';
+
+export interface DevServerOptions {
+  /** Where the server keeps its SQLite state; without it, state lives in memory and dies with the process. */
+  dataDir?: string;
+  port?: number;
+  uiPort?: number;
+  /** No Temporal Web (tests). */
+  headless?: boolean;
+  namespace?: string;
+  ip?: string;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` with Interlock's search attributes registered, and resolves once
+ * its frontend answers. Its output goes to `temporal.log` in the data dir (or is dropped).
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cli = await findTemporalCli();
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
+  const uiPort = options.headless ? null : (options.uiPort ?? (await freePort()));
+  const args = [
+    'server', 'start-dev',
+    '--ip', ip,
+    '--port', String(port),
+    '--namespace', options.namespace ?? 'default',
+    '--log-level', 'warn',
+    ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
+  ];
+  if (uiPort === null) args.push('--headless');
+  else args.push('--ui-port', String(uiPort), '--ui-ip', ip, '--ui-disable-news-fetch');
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    args.push('--db-filename', join(options.dataDir, 'temporal.db'));
+  }
+
+  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.dataDir) {
+    const log = createWriteStream(join(options.dataDir, 'temporal.log'), { flags: 'a' });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  } else {
+    child.stdout.resume();
+    child.stderr.resume();
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+
+  const address = `${ip}:${port}`;
+  try {
+    await waitUntilServing(address, exited);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { address, uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`, process: child, stop };
+}
+
+async function waitUntilServing(address: string, exited: Promise<number | null>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let early: number | null | undefined;
+  void exited.then((code) => (early = code));
+  for (;;) {
+    if (early !== undefined) throw new Error(`the Temporal dev server exited (code ${early}) before it was ready; see its log`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} did not answer within ${timeoutMs / 1000} s: ${error}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,91 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentInput, DeploymentView } from '../../workflows/messages.js';
+import { createTestWorker, deploymentInput, startTimeSkipping } from '../support/workflows.js';
+
+const taskQueue = 'deployment-workflow-test';
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+
+beforeAll(async () => {
+  env = await startTimeSkipping();
+  worker = await createTestWorker(env, taskQueue);
+  running = worker.run();
+});
+
+afterAll(async () => {
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+/** Runs a deployment to its end; the view comes from the result or, for a failed one, its failure. */
+async function deploy(input: DeploymentInput): Promise<DeploymentView> {
+  const handle = await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
+  try {
+    return (await handle.result()) as DeploymentView;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
+    throw error;
+  }
+}
+
+describe('the deployment workflow', () => {
+  it('runs the steps in order with variables substituted, and succeeds', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Deploy, type: script, run: 'echo "#{Greeting} #{Project} #{Release} to #{Environment}"' }
+- { name: Second, type: script, run: 'echo "id=#{Deployment.Id}"; echo to stderr >&2' }
+`));
+    expect(view.status).toBe('Succeeded');
+    expect(view.finishedAt).not.toBeNull();
+    expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Succeeded']);
+    expect(view.steps[0]!.log).toBe('hello hello-service 1.4.2 to production\n');
+    expect(view.steps[1]!.log).toContain(`id=${view.id}`);
+    expect(view.steps[1]!.log).toContain('to stderr');
+  });
+
+  it('fails the deployment when a script exits non-zero, naming the code, and skips the rest', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Deploy, type: script, run: 'echo starting; exit 3' }
+- { name: Never, type: script, run: 'echo never' }
+`));
+    expect(view.status).toBe('Failed');
+    expect(view.steps.map((s) => s.status)).toEqual(['Failed', 'Skipped']);
+    expect(view.steps[0]!.log).toContain('starting');
+    expect(view.steps[0]!.log).toContain('exited with code 3');
+  });
+
+  it('skips a step limited to other environments', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Only in prod, type: script, run: 'echo prod', environments: [production] }
+- { name: Everywhere, type: script, run: 'echo all' }
+`, { environment: 'qa' }));
+    expect(view.status).toBe('Succeeded');
+    expect(view.steps.map((s) => s.status)).toEqual(['Skipped', 'Succeeded']);
+    expect(view.steps[0]!.log).toContain('runs only in production');
+  });
+
+  it('fails a step that names an unknown variable, with the name in its log', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Deploy, type: script, run: 'echo #{Nope}' }
+`));
+    expect(view.status).toBe('Failed');
+    expect(view.steps[0]!.log).toContain('#{Nope}');
+  });
+
+  it('uses variables given at trigger time over the project variables', async () => {
+    const view = await deploy(deploymentInput(`- { name: Deploy, type: script, run: 'echo #{Greeting}' }`, {
+      variables: { Greeting: 'bonjour' },
+    }));
+    expect(view.steps[0]!.log).toBe('bonjour\n');
+  });
+
+  it('kills a script that runs past its timeout', async () => {
+    const view = await deploy(deploymentInput(`- { name: Slow, type: script, run: 'sleep 30', timeout: 1s }`));
+    expect(view.status).toBe('Failed');
+    expect(view.steps[0]!.log).toContain('Timed out after 1 s');
+  });
+});

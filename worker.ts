@@ -1,0 +1,66 @@
+import { fileURLToPath } from 'node:url';
+import { type BundleOptions, bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import * as activities from './activities/index.js';
+import { readEnv } from './config/env.js';
+import { connectWorker } from './temporal/connection.js';
+import { ensureSearchAttributes } from './temporal/search-attributes.js';
+
+const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/** Workflow bundling for our ESM sources, whose imports say `.js` for `.ts` files. */
+export const bundlerOptions = {
+  workflowsPath,
+  webpackConfigHook: (config) => ({
+    ...config,
+    resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
+  }),
+} satisfies Partial<BundleOptions>;
+
+/** Bundles the workflow code once, e.g. for many workers in one test run. */
+export const bundleWorkflows = () => bundleWorkflowCode({ ...bundlerOptions, logger: quietLogger });
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** A prebuilt bundle (tests); bundled from source when absent. */
+  workflowBundle?: { code: string } | { codePath: string };
+}
+
+/** A worker for deployment workflows and their activities. */
+export function createWorker({ connection, namespace, taskQueue, workflowBundle }: WorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    activities,
+    ...(workflowBundle ? { workflowBundle } : { bundlerOptions: { webpackConfigHook: bundlerOptions.webpackConfigHook }, workflowsPath }),
+  });
+}
+
+const quietLogger = { info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error, log() {} };
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  const connection = await connectWorker(env);
+  try {
+    const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
+    if (added.length > 0) console.error(`Registered search attributes: ${added.join(', ')}`);
+  } catch (error) {
+    console.error(`Could not check Interlock's search attributes (${(error as Error).message}); register them as the README says.`);
+  }
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE });
+  console.error(`Worker polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}" at ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,201 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type * as activities from '../activities/index.js';
+import type { HttpCheckStep, ScriptStep } from '../config/schema.js';
+import { type Deployment, finishStep } from './context.js';
+import { registerInterruptionHandlers, waitForManualStep } from './manual-step.js';
+import {
+  type DeploymentInput,
+  type DeploymentView,
+  searchAttributes,
+  stateQuery,
+  type Step,
+  type StepView,
+} from './messages.js';
+import { describeUnknown, substitute } from './variables.js';
+
+type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted';
+
+/**
+ * One deployment: runs the process in order. A failed step fails the deployment and an abort ends it;
+ * later steps show `Skipped`. Ends as a Temporal failure (Failed/Aborted) or cancellation so Temporal
+ * Web shows the outcome; the view travels in the failure's details.
+ */
+export async function deployment(input: DeploymentInput): Promise<DeploymentView> {
+  const deployment = start(input);
+  const { view } = deployment;
+  let current: StepView | undefined;
+  try {
+    for (const [index, step] of input.process.entries()) {
+      current = view.steps[index]!;
+      if (step.environments && !step.environments.includes(input.environment)) {
+        finishStep(current, 'Skipped', `Skipped: runs only in ${step.environments.join(', ')}.`);
+        continue;
+      }
+      if (view.status !== 'Running' && view.status !== 'Waiting') {
+        finishStep(current, 'Skipped', `Skipped: the deployment was ${view.status.toLowerCase()} at an earlier step.`);
+        continue;
+      }
+      deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
+      current.status = 'Running';
+      current.startedAt = new Date().toISOString();
+      const outcome = await runStep(deployment, step, current);
+      if (outcome !== 'Succeeded') {
+        deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
+      }
+    }
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    view.steps.forEach((step) => {
+      if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\nCancelled.`.trim());
+      else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
+    });
+    deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
+    view.finishedAt = new Date().toISOString();
+    throw new CancelledFailure('Deployment cancelled', [view]);
+  }
+
+  view.finishedAt = new Date().toISOString();
+  if (view.status === 'Running') {
+    deployment.setStatus('Succeeded', `Succeeded: ${input.release} is in ${input.environment}`);
+    return view;
+  }
+  throw ApplicationFailure.create({
+    type: view.status === 'Aborted' ? 'DeploymentAborted' : 'DeploymentFailed',
+    message: `Deployment ${view.status.toLowerCase()} at ${current?.name}`,
+    nonRetryable: true,
+    details: [view],
+  });
+}
+
+function start(input: DeploymentInput): Deployment {
+  const view: DeploymentView = {
+    id: input.id,
+    project: input.project.id,
+    projectName: input.project.name,
+    environment: input.environment,
+    release: input.release,
+    status: 'Running',
+    createdAt: input.createdAt,
+    finishedAt: null,
+    triggeredBy: input.triggeredBy,
+    steps: input.process.map((step) => ({
+      name: step.name,
+      type: step.type,
+      status: 'Pending',
+      log: '',
+      startedAt: null,
+      finishedAt: null,
+    })),
+    interruptions: [],
+    variables: {
+      Project: input.project.id,
+      'Project.Name': input.project.name,
+      Release: input.release,
+      Environment: input.environment,
+      'Deployment.Id': input.id,
+      ...input.variables,
+    },
+    timeline: [],
+  };
+  const deployment: Deployment = {
+    input,
+    view,
+    get variables() {
+      return view.variables;
+    },
+    setStatus(status, details) {
+      if (status !== view.status) {
+        view.status = status;
+        upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
+      }
+      setCurrentDetails(details);
+    },
+  };
+  setHandler(stateQuery, () => view);
+  registerInterruptionHandlers(deployment);
+  setCurrentDetails('Starting');
+  return deployment;
+}
+
+async function runStep(deployment: Deployment, step: Step, view: StepView): Promise<StepOutcome> {
+  const fields = step.type === 'script' ? { run: step.run } : step.type === 'http-check' ? { url: step.url } : {};
+  const substituted: Record<string, string> = {};
+  for (const [field, template] of Object.entries(fields)) {
+    const result = substitute(template, deployment.variables);
+    if (!result.ok) {
+      finishStep(view, 'Failed', `Cannot start: ${describeUnknown(result.unknown)} (in "${field}").`);
+      return 'Failed';
+    }
+    substituted[field] = result.text;
+  }
+
+  switch (step.type) {
+    case 'script':
+      return runActivity(view, () => scriptActivities(step).runScript({ script: substituted.run!, timeoutMs: step.timeout }));
+    case 'http-check':
+      return runActivity(view, () =>
+        httpActivities(step).checkHttp({ url: substituted.url!, expectStatus: step.expectStatus, timeoutMs: step.timeout }),
+      );
+    case 'manual':
+      return waitForManualStep(deployment, step, view);
+  }
+}
+
+async function runActivity(view: StepView, run: () => Promise<{ log: string }>): Promise<StepOutcome> {
+  try {
+    const { log } = await run();
+    finishStep(view, 'Succeeded', log);
+    return 'Succeeded';
+  } catch (error) {
+    if (isCancellation(error) && CancellationScope.current().consideredCancelled) {
+      const details = error instanceof ActivityFailure && error.cause instanceof CancelledFailure ? error.cause.details : [];
+      if (typeof details[0] === 'string') view.log = details[0];
+      throw error;
+    }
+    finishStep(view, 'Failed', describeActivityFailure(error));
+    return 'Failed';
+  }
+}
+
+/** The step's log from a failed activity: the script's own output, or the last HTTP attempt. */
+function describeActivityFailure(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) {
+    const [log] = cause.details ?? [];
+    return typeof log === 'string' ? log : `${cause.message}\n`;
+  }
+  if (cause instanceof Error) return `${cause.message}\n`;
+  return `${String(cause)}\n`;
+}
+
+const SCRIPT_GRACE_MS = 30_000;
+
+function scriptActivities(step: ScriptStep) {
+  return proxyActivities<typeof activities>({
+    // The activity enforces the step's timeout itself (and kills the script); this is the backstop.
+    startToCloseTimeout: step.timeout + SCRIPT_GRACE_MS,
+    heartbeatTimeout: '20s',
+    retry: { maximumAttempts: 1 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    summary: step.name,
+  });
+}
+
+function httpActivities(step: HttpCheckStep) {
+  return proxyActivities<typeof activities>({
+    startToCloseTimeout: step.timeout + 5_000,
+    retry: { maximumAttempts: step.retries + 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    summary: step.name,
+  });
+}

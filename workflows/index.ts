@@ -1,0 +1,2 @@
+// The worker's workflow bundle: every workflow type Interlock registers.
+export { deployment } from './deployment.js';

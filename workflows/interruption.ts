@@ -1,0 +1,133 @@
+/**
+ * The manual step's state machine: Pending → Assigned → Proceeded | Aborted | TimedOut, who may do
+ * what, and what each refusal is called. Pure: no Temporal, no I/O, so every case is unit-tested.
+ */
+
+export type Role = 'viewer' | 'deployer' | 'admin';
+
+export interface Person {
+  id: string;
+  username: string;
+  displayName: string;
+  email?: string;
+}
+
+/** Whoever acts: the API fills it from the bearer token's user; a signal sender types it. */
+export interface Actor extends Person {
+  teams: string[];
+  roles: Role[];
+}
+
+export type InterruptionState = 'Pending' | 'Assigned' | 'Proceeded' | 'Aborted' | 'TimedOut';
+
+export interface Interruption {
+  id: string;
+  step: string;
+  state: InterruptionState;
+  instructions: string;
+  responsibleTeams: string[];
+  assignee: Person | null;
+  notes: string | null;
+  createdAt: string;
+  decidedAt: string | null;
+  /** When the durable timer fires, if the step has a timeout. */
+  timeoutAt: string | null;
+  onTimeout: 'abort' | 'proceed';
+}
+
+export type InterruptionAction =
+  | { type: 'takeResponsibility'; takeOver?: boolean }
+  | { type: 'proceed'; notes?: string }
+  | { type: 'abort'; notes?: string };
+
+export type RefusalType = 'NOT_IN_TEAM' | 'HELD_BY_OTHER' | 'NOT_TAKEN' | 'NOT_ASSIGNEE' | 'ALREADY_DECIDED' | 'NOTES_TOO_LONG';
+
+export type Decision =
+  | { accepted: true; interruption: Interruption; changed: boolean; tookOverFrom: Person | null }
+  | { accepted: false; refusal: RefusalType; detail: string };
+
+export const MAX_NOTES = 4000;
+
+export const isOpen = (interruption: Interruption): boolean =>
+  interruption.state === 'Pending' || interruption.state === 'Assigned';
+
+export const describePerson = (person: Person): string => `${person.displayName} (${person.username})`;
+
+/** A member of a responsible team, an admin, or (when the step names no team) any deployer. */
+export function mayTakeResponsibility(interruption: Interruption, actor: Actor): boolean {
+  if (actor.roles.includes('admin')) return true;
+  if (interruption.responsibleTeams.length === 0) return actor.roles.includes('deployer');
+  return actor.teams.some((team) => interruption.responsibleTeams.includes(team));
+}
+
+/** The actor may take it (or take it over) or submit it: the basis of `actionable=true`. */
+export function isActionableBy(interruption: Interruption, actor: Actor): boolean {
+  return isOpen(interruption) && mayTakeResponsibility(interruption, actor);
+}
+
+export function decide(interruption: Interruption, actor: Actor, action: InterruptionAction, now: string): Decision {
+  const refuse = (refusal: RefusalType, detail: string): Decision => ({ accepted: false, refusal, detail });
+  const { assignee } = interruption;
+  const isAssignee = assignee !== null && assignee.id === actor.id;
+
+  if (!isOpen(interruption)) {
+    const by = interruption.assignee ? ` by ${describePerson(interruption.assignee)}` : '';
+    return refuse('ALREADY_DECIDED', `"${interruption.step}" was already decided (${interruption.state}${by}); nothing is left to do.`);
+  }
+
+  if (action.type === 'takeResponsibility') {
+    if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+    if (isAssignee) return { accepted: true, interruption, changed: false, tookOverFrom: null };
+    if (assignee && !action.takeOver) {
+      return refuse('HELD_BY_OTHER', `${describePerson(assignee)} is responsible for this step; ask them, or take it over.`);
+    }
+    return {
+      accepted: true,
+      changed: true,
+      tookOverFrom: assignee,
+      interruption: { ...interruption, state: 'Assigned', assignee: personOf(actor) },
+    };
+  }
+
+  if (action.notes !== undefined && action.notes.length > MAX_NOTES) {
+    return refuse('NOTES_TOO_LONG', `Notes may be at most ${MAX_NOTES} characters; these are ${action.notes.length}.`);
+  }
+  if (!assignee) {
+    return mayTakeResponsibility(interruption, actor)
+      ? refuse('NOT_TAKEN', `Nobody is responsible for "${interruption.step}" yet; take responsibility first, then ${action.type}.`)
+      : refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+  }
+  if (!isAssignee) {
+    return refuse(
+      'NOT_ASSIGNEE',
+      `Only ${describePerson(assignee)}, who is responsible for this step, may ${action.type}; take it over first if you must.`,
+    );
+  }
+  return {
+    accepted: true,
+    changed: true,
+    tookOverFrom: null,
+    interruption: {
+      ...interruption,
+      state: action.type === 'proceed' ? 'Proceeded' : 'Aborted',
+      notes: action.notes ?? null,
+      decidedAt: now,
+    },
+  };
+}
+
+/** The durable timer fired before anyone decided. */
+export function timeOut(interruption: Interruption, now: string): Interruption {
+  return isOpen(interruption) ? { ...interruption, state: 'TimedOut', decidedAt: now } : interruption;
+}
+
+function personOf({ id, username, displayName, email }: Actor): Person {
+  return email === undefined ? { id, username, displayName } : { id, username, displayName, email };
+}
+
+function notInTeam(interruption: Interruption, actor: Actor): string {
+  const who = interruption.responsibleTeams.length > 0
+    ? `members of ${interruption.responsibleTeams.join(', ')}`
+    : 'deployers';
+  return `${describePerson(actor)} may not act on "${interruption.step}": only ${who} (or an admin) may.`;
+}

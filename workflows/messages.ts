@@ -1,0 +1,111 @@
+/**
+ * The one contract between the API (and operators in Temporal Web) and the deployment workflow:
+ * its input, its view, its signals, updates and query, and its search attributes. The names sent
+ * over the wire (`takeResponsibility`, `proceed`, `abort`, `state`, the search attribute names)
+ * never change once released: running deployments and scripts depend on them.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Step } from '../config/schema.js';
+import type { Actor, Interruption, Person, RefusalType } from './interruption.js';
+import type { Variables } from './variables.js';
+
+export type { Actor, Interruption, Person, Step, Variables };
+
+export type DeploymentStatus = 'Running' | 'Waiting' | 'Succeeded' | 'Failed' | 'Aborted' | 'Cancelled';
+export type StepStatus = 'Pending' | 'Running' | 'Waiting' | 'Succeeded' | 'Failed' | 'Skipped' | 'Aborted' | 'Cancelled';
+
+export const FINISHED: readonly DeploymentStatus[] = ['Succeeded', 'Failed', 'Aborted', 'Cancelled'];
+export const isFinished = (status: DeploymentStatus): boolean => FINISHED.includes(status);
+
+/** Everything a deployment needs, copied at trigger time: editing the config never changes a running one. */
+export interface DeploymentInput {
+  id: string;
+  project: { id: string; name: string };
+  environment: string;
+  release: string;
+  process: Step[];
+  /** Project variables overlaid with the variables given by whoever triggered it. */
+  variables: Variables;
+  triggeredBy: Person;
+  createdAt: string;
+}
+
+export interface StepView {
+  name: string;
+  type: Step['type'];
+  status: StepStatus;
+  /** The last 64 KiB of the step's output, or why it did not run. */
+  log: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface TimelineEntry {
+  at: string;
+  /** The username, or `system` for timers and cancellation. */
+  user: string;
+  action: 'takeResponsibility' | 'proceed' | 'abort' | 'timeout' | 'cancel';
+  result: 'accepted' | 'refused';
+  /** The refusal's type and words, or what an accepted action did (`took over from mlee`). */
+  reason?: string;
+  interruption?: string;
+  via?: 'update' | 'signal';
+}
+
+/** What `GET /api/deployments/{id}` and the `state` query return (SPEC §6). */
+export interface DeploymentView {
+  id: string;
+  project: string;
+  projectName: string;
+  environment: string;
+  release: string;
+  status: DeploymentStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: Person;
+  steps: StepView[];
+  interruptions: Interruption[];
+  variables: Variables;
+  timeline: TimelineEntry[];
+}
+
+/** Who acts on an interruption, and on which; identity comes from the API's token check or the signal's sender. */
+export interface InterruptionRequest {
+  user: Actor;
+  /** Which interruption; signals may leave it out to mean the open one. */
+  interruptionId?: string;
+  /** The API's deadline: a request still undelivered then is refused, so a 503'd call never applies later. */
+  expiresAt?: string;
+}
+export interface TakeResponsibilityRequest extends InterruptionRequest {
+  takeOver?: boolean;
+}
+export interface DecisionRequest extends InterruptionRequest {
+  notes?: string;
+}
+
+/** The named failures of the workflow's updates; the API maps each to one HTTP status. */
+export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'EXPIRED' | 'BAD_REQUEST';
+
+export const takeResponsibilityUpdate = defineUpdate<Interruption, [TakeResponsibilityRequest]>('takeResponsibility');
+export const proceedUpdate = defineUpdate<Interruption, [DecisionRequest]>('proceed');
+export const abortUpdate = defineUpdate<Interruption, [DecisionRequest]>('abort');
+
+export const takeResponsibilitySignal = defineSignal<[TakeResponsibilityRequest]>('takeResponsibility');
+export const proceedSignal = defineSignal<[DecisionRequest]>('proceed');
+export const abortSignal = defineSignal<[DecisionRequest]>('abort');
+
+export const stateQuery = defineQuery<DeploymentView>('state');
+
+/** Custom search attributes: Temporal Web and the API filter deployments by these without opening them. */
+export const searchAttributes = {
+  project: defineSearchAttributeKey('InterlockProject', SearchAttributeType.KEYWORD),
+  environment: defineSearchAttributeKey('InterlockEnvironment', SearchAttributeType.KEYWORD),
+  release: defineSearchAttributeKey('InterlockRelease', SearchAttributeType.KEYWORD),
+  status: defineSearchAttributeKey('InterlockStatus', SearchAttributeType.KEYWORD),
+  waitingFor: defineSearchAttributeKey('InterlockWaitingFor', SearchAttributeType.KEYWORD_LIST),
+  assignee: defineSearchAttributeKey('InterlockAssignee', SearchAttributeType.KEYWORD),
+} as const;
+
+export const WORKFLOW_TYPE = 'deployment';
