@@ -17,6 +17,9 @@ export const EnvSchema = z.object({
   /** Where Temporal Web is, for the links in deployment views; the embedded server's by default. */
   TEMPORAL_UI_URL: z.url().optional(),
   PORT: Port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** How people and scripts reach this API; `#{Interlock.Url}` in steps. */
+  INTERLOCK_PUBLIC_URL: z.url().optional(),
   INTERLOCK_CONFIG: z.string().min(1).optional(),
   INTERLOCK_DATA_DIR: z.string().min(1).default('./.data').transform((dir) => resolve(dir)),
   /** How long an action waits for a worker before answering 503. */

@@ -1,6 +1,8 @@
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { searchAttributes } from '../workflows/messages.js';
+
+const { temporal } = proto;
 
 const KINDS = {
   KEYWORD: { cli: 'Keyword', proto: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },

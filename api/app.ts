@@ -1,0 +1,89 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import pino from 'pino';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { bearerAuth } from './auth.js';
+import type { AppDeps, AppEnv } from './context.js';
+import { Deployments } from './deployments.js';
+import { docsRoutes } from './docs.js';
+import { Problem, renderError, renderProblem } from './problems.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { interruptionRoutes } from './routes/interruptions.js';
+import { projectRoutes } from './routes/projects.js';
+
+/**
+ * The Interlock HTTP API: `createApp({ temporal, config })` returns the Hono app, so tests and the
+ * server build it the same way against a real Temporal client.
+ *
+ *     HTTP request → api/routes/* → Temporal client (update/signal/query/start) → workflows/deployment.ts
+ */
+export function createApp(deps: AppDeps) {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  const deployments = new Deployments(deps);
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    c.set('logger', logger.child({ requestId: c.get('requestId') }));
+    await next();
+    c.get('logger').info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
+      'request',
+    );
+  });
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      scriptSrc: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  }));
+  app.use('/api/*', bodyLimit({
+    maxSize: 256 * 1024,
+    onError: (c) => renderProblem(c, new Problem(413, 'Payload too large', 'Request bodies may be at most 256 KiB.')),
+  }));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.temporal.client.connection.withDeadline(Date.now() + 3_000, () =>
+        deps.temporal.client.workflowService.getSystemInfo({}),
+      );
+      return c.json({ status: 'ready', temporal: 'ok' });
+    } catch {
+      return renderProblem(c, new Problem(503, 'Service unavailable', 'Temporal does not answer.', { retryAfter: 5 }));
+    }
+  });
+
+  app.use('/api/*', bearerAuth(deps.config));
+  const api = app
+    .route('/api', projectRoutes(deps.config))
+    .route('/api/deployments', deploymentRoutes(deps.config, deployments))
+    .route('/api', interruptionRoutes(deployments));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A token whose sha256 is a user\'s tokenSha256 in the config (npm run token -- <username>)',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Interlock',
+      version: '0.1.0',
+      description: 'Durable deployments with manual interventions, on Temporal. Errors are application/problem+json (RFC 9457).',
+    },
+  });
+  app.route('/docs', docsRoutes());
+
+  app.notFound((c) => renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`)));
+  app.onError(renderError);
+  return api;
+}
+
+/** For a typed client in dashboards: `hc<AppType>('http://localhost:3000')`. */
+export type AppType = ReturnType<typeof createApp>;

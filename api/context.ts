@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config, User } from '../config/schema.js';
+
+/** What the app needs from outside: a Temporal client and the config. */
+export interface AppDeps {
+  temporal: {
+    client: Client;
+    taskQueue: string;
+    /** Base URL of Temporal Web for links in views; none when unknown. */
+    uiUrl?: string | undefined;
+  };
+  config: Config;
+  /** How long an action or query waits for a worker before 503 (ms). Default 10 s. */
+  actionTimeoutMs?: number;
+  logger?: Logger;
+  /** Variables every deployment gets, e.g. `Interlock.Url`. */
+  systemVariables?: Record<string, string>;
+}
+
+export type AppEnv = {
+  Variables: {
+    user: User;
+    logger: Logger;
+    requestId: string;
+  };
+};

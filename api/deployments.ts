@@ -1,0 +1,275 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  CancelledFailure,
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import proto, { type temporal as protoTypes } from '@temporalio/proto';
+import type { Project } from '../config/schema.js';
+import { deploymentWorkflowId } from '../workflows/ids.js';
+import {
+  type DeploymentInput,
+  type DeploymentStatus,
+  type DeploymentView,
+  type Person,
+  searchAttributes,
+  stateQuery,
+  WORKFLOW_TYPE,
+} from '../workflows/messages.js';
+import { initialView } from '../workflows/view.js';
+import type { AppDeps } from './context.js';
+import { conflict, notFound, problemFromTemporal, unavailable } from './problems.js';
+
+const { temporal } = proto;
+
+export interface DeploymentWithLinks extends DeploymentView {
+  links: { self: string; temporal: string | null };
+}
+
+/** A row of `GET /api/deployments`, from Temporal visibility alone. */
+export interface DeploymentSummary {
+  id: string;
+  project: string;
+  environment: string;
+  release: string;
+  status: DeploymentStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: string | null;
+  waitingFor: string[];
+  assignee: string | null;
+  links: { self: string; temporal: string | null };
+}
+
+export interface ListFilters {
+  project?: string | undefined;
+  environment?: string | undefined;
+  status?: DeploymentStatus | undefined;
+  release?: string | undefined;
+  pageSize: number;
+  pageToken?: string | undefined;
+}
+
+const ExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
+
+/** Deployments as Temporal holds them: started, read (query or final result) and listed (visibility). */
+export class Deployments {
+  private readonly client: Client;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly deps: AppDeps) {
+    this.client = deps.temporal.client;
+    this.timeoutMs = deps.actionTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Starts one deployment. With an idempotency key the workflow ID is derived from it, so Temporal
+   * itself makes a repeat (or a racing twin) find the first one instead of starting another.
+   */
+  async start(
+    project: Project,
+    request: { environment: string; release: string; variables: Record<string, string> },
+    triggeredBy: Person,
+    idempotencyKey?: string,
+  ): Promise<{ view: DeploymentWithLinks; created: boolean }> {
+    const requestHash = sha256(JSON.stringify([project.id, request.environment, request.release, sortKeys(request.variables)]));
+    const suffix = idempotencyKey ? sha256(`${triggeredBy.id}\n${idempotencyKey}`).slice(0, 12) : randomBytes(5).toString('hex');
+    const requestId = randomUUID();
+    const input: DeploymentInput = {
+      id: deploymentWorkflowId(project.id, request.environment, request.release, suffix),
+      project: { id: project.id, name: project.name },
+      environment: request.environment,
+      release: request.release,
+      process: project.process,
+      variables: { ...this.deps.systemVariables, ...project.variables, ...request.variables },
+      triggeredBy,
+      createdAt: new Date().toISOString(),
+    };
+    let handle: WorkflowHandle;
+    try {
+      handle = await this.client.workflow.start(WORKFLOW_TYPE, {
+        args: [input],
+        workflowId: input.id,
+        taskQueue: this.deps.temporal.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { requestHash, requestId, triggeredBy: triggeredBy.username },
+        typedSearchAttributes: [
+          { key: searchAttributes.project, value: project.id },
+          { key: searchAttributes.environment, value: request.environment },
+          { key: searchAttributes.release, value: request.release },
+          { key: searchAttributes.status, value: 'Running' },
+        ],
+        staticSummary: `Deploy ${project.name} ${request.release} to ${request.environment} (triggered by ${triggeredBy.username})`,
+        staticDetails: project.process
+          .map((step, i) => `${i + 1}. ${step.name} (${step.type}${step.environments ? `; only in ${step.environments.join(', ')}` : ''})`)
+          .join('\n'),
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      handle = this.client.workflow.getHandle(input.id);
+    }
+    if (!idempotencyKey) return { view: this.withLinks(initialView(input)), created: true };
+
+    const memo = (await handle.describe()).memo ?? {};
+    if (memo.requestHash !== requestHash) {
+      throw conflict(
+        `Idempotency-Key "${idempotencyKey}" was already used for a different deployment (${input.id}); use a new key for a new request.`,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+    }
+    if (memo.requestId === requestId) return { view: this.withLinks(initialView(input)), created: true };
+    return { view: await this.get(input.id), created: false };
+  }
+
+  /** The handle of a deployment that can still be acted on: 404 if there is none, 409 if it has finished. */
+  async running(id: string): Promise<WorkflowHandle> {
+    const handle = this.client.workflow.getHandle(id);
+    const description = await this.describe(handle);
+    if (description.status.name !== 'RUNNING') {
+      const status = description.typedSearchAttributes.get(searchAttributes.status) ?? description.status.name;
+      throw conflict(`The deployment has finished (${status}); there is nothing left to decide.`, 'NOT_WAITING');
+    }
+    return handle;
+  }
+
+  private async describe(handle: WorkflowHandle) {
+    const description = await handle.describe().catch((error: unknown) => {
+      if (error instanceof WorkflowNotFoundError) throw notFound(`No deployment "${handle.workflowId}".`);
+      throw error;
+    });
+    if (description.type !== WORKFLOW_TYPE) throw notFound(`No deployment "${handle.workflowId}".`);
+    return description;
+  }
+
+  /** The view: the running workflow's `state` query, or a finished one's result (no worker needed). */
+  async get(id: string): Promise<DeploymentWithLinks> {
+    const handle = this.client.workflow.getHandle(id);
+    const description = await this.describe(handle);
+    if (description.status.name === 'RUNNING' || description.status.name === 'CONTINUED_AS_NEW') {
+      return this.withLinks(await this.withDeadline(() => handle.query(stateQuery)));
+    }
+    try {
+      return this.withLinks((await handle.result()) as DeploymentView);
+    } catch (error) {
+      const details = error instanceof WorkflowFailedError && (error.cause instanceof ApplicationFailure || error.cause instanceof CancelledFailure)
+        ? error.cause.details
+        : undefined;
+      if (details?.[0]) return this.withLinks(details[0] as DeploymentView);
+      // Terminated or timed out by an operator: only the history knows; ask a worker to replay it.
+      return this.withLinks(await this.withDeadline(() => handle.query(stateQuery)));
+    }
+  }
+
+  /** Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. */
+  async list(filters: ListFilters): Promise<{ deployments: DeploymentSummary[]; nextPageToken: string | null }> {
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+    // Values are validated against strict patterns by the route, so quoting them is safe.
+    if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
+    if (filters.environment) clauses.push(`${searchAttributes.environment.name} = '${filters.environment}'`);
+    if (filters.release) clauses.push(`${searchAttributes.release.name} = '${filters.release}'`);
+    if (filters.status) clauses.push(`${searchAttributes.status.name} = '${filters.status}'`);
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: clauses.join(' AND '),
+      pageSize: filters.pageSize,
+      nextPageToken: filters.pageToken ? Buffer.from(filters.pageToken, 'base64url') : undefined,
+    });
+    const deployments = (response.executions ?? []).map((execution) => this.summarize(execution));
+    // Within a page, newest first; visibility orders running ones before finished ones.
+    deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : null;
+    return { deployments, nextPageToken: token };
+  }
+
+  /** Waiting deployments whose interruptions some team (or any deployer) may act on, from visibility. */
+  async listWaiting(waitingFor: string[] | 'all', limit = 100): Promise<DeploymentSummary[]> {
+    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
+    if (waitingFor !== 'all') {
+      if (waitingFor.length === 0) return [];
+      clauses.push(`${searchAttributes.waitingFor.name} IN (${waitingFor.map((team) => `'${team}'`).join(', ')})`);
+    }
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: clauses.join(' AND '),
+      pageSize: limit,
+    });
+    return (response.executions ?? []).map((execution) => this.summarize(execution));
+  }
+
+  /** Runs a Temporal call that needs a worker; if none answers in time: 503, and nothing applied. */
+  async withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.client.connection.withDeadline(Date.now() + this.timeoutMs, call);
+    } catch (error) {
+      const problem = problemFromTemporal(error);
+      if (problem?.status === 503) throw unavailable(problem.detail);
+      throw error;
+    }
+  }
+
+  get actionTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  handle(id: string): WorkflowHandle {
+    return this.client.workflow.getHandle(id);
+  }
+
+  withLinks(view: DeploymentView): DeploymentWithLinks {
+    return { ...view, links: this.links(view.id) };
+  }
+
+  private links(id: string) {
+    const { uiUrl } = this.deps.temporal;
+    const namespace = this.client.options.namespace;
+    return {
+      self: `/api/deployments/${encodeURIComponent(id)}`,
+      temporal: uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` : null,
+    };
+  }
+
+  private summarize(execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): DeploymentSummary {
+    const fields = execution.searchAttributes?.indexedFields ?? {};
+    const read = <T>(name: string): T | undefined => {
+      const payload = fields[name];
+      return payload ? defaultPayloadConverter.fromPayload<T>(payload as Payload) : undefined;
+    };
+    const memo = execution.memo?.fields ?? {};
+    const id = execution.execution?.workflowId ?? '';
+    let status = read<DeploymentStatus>(searchAttributes.status.name) ?? 'Running';
+    const closed = execution.status !== ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    if (closed && (status === 'Running' || status === 'Waiting')) {
+      status = execution.status === ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
+    }
+    const triggeredBy = memo.triggeredBy ? defaultPayloadConverter.fromPayload<string>(memo.triggeredBy as Payload) : null;
+    return {
+      id,
+      project: read<string>(searchAttributes.project.name) ?? '',
+      environment: read<string>(searchAttributes.environment.name) ?? '',
+      release: read<string>(searchAttributes.release.name) ?? '',
+      status,
+      createdAt: timestamp(execution.startTime) ?? '',
+      finishedAt: closed ? timestamp(execution.closeTime) : null,
+      triggeredBy,
+      waitingFor: read<string[]>(searchAttributes.waitingFor.name) ?? [],
+      assignee: read<string>(searchAttributes.assignee.name) ?? null,
+      links: this.links(id),
+    };
+  }
+}
+
+function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
+  if (!value?.seconds) return null;
+  return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function sortKeys(record: Record<string, string>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}

@@ -1,0 +1,85 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { requireRole } from '../auth.js';
+import type { Deployments } from '../deployments.js';
+import { badRequest, notFound } from '../problems.js';
+import type { Config } from '../../config/schema.js';
+import {
+  CreateDeploymentSchema,
+  DeploymentIdParamsSchema,
+  DeploymentSchema,
+  DeploymentSummarySchema,
+  ListDeploymentsQuerySchema,
+  problemResponses,
+} from '../schemas.js';
+import { createRouter } from './router.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+const security = [{ bearer: [] }];
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['deployments'],
+  summary: 'Trigger a deployment (deployer)',
+  security,
+  request: {
+    headers: z.object({
+      'idempotency-key': z.string().min(1).max(200).optional().openapi({
+        description: 'A repeat with the same key returns the same deployment with 200 and starts nothing',
+      }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: CreateDeploymentSchema } } },
+  },
+  responses: {
+    201: json(DeploymentSchema, 'Started'),
+    200: json(DeploymentSchema, 'The deployment an earlier request with this Idempotency-Key started'),
+    ...problemResponses(400, 401, 403, 404, 409, 503),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['deployments'],
+  summary: 'List deployments, newest first, from Temporal visibility',
+  security,
+  request: { query: ListDeploymentsQuerySchema },
+  responses: {
+    200: json(z.object({ deployments: z.array(DeploymentSummarySchema), nextPageToken: z.string().nullable() }), 'A page'),
+    ...problemResponses(400, 401, 503),
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['deployments'],
+  summary: 'One deployment: steps, interruptions, variables, timeline',
+  security,
+  request: { params: DeploymentIdParamsSchema },
+  responses: { 200: json(DeploymentSchema, 'The deployment view'), ...problemResponses(401, 404, 503) },
+});
+
+export function deploymentRoutes(config: Config, deployments: Deployments) {
+  return createRouter()
+    .openapi(create, async (c) => {
+      const user = c.get('user');
+      const body = c.req.valid('json');
+      const project = config.projects.find((p) => p.id === body.project);
+      if (!project) throw notFound(`No project "${body.project}". GET /api/projects lists them.`);
+      requireRole(user, 'deployer', `deploy ${project.name}`);
+      if (!project.environments.includes(body.environment)) {
+        throw badRequest([{ name: 'body.environment', reason: `"${body.environment}" is not an environment of ${project.id} (${project.environments.join(', ')})` }]);
+      }
+      const { view, created } = await deployments.start(
+        project,
+        { environment: body.environment, release: body.release, variables: body.variables ?? {} },
+        { id: user.id, username: user.username, displayName: user.displayName },
+        c.req.valid('header')['idempotency-key'],
+      );
+      c.header('Location', view.links.self);
+      return created ? c.json(view, 201) : c.json(view, 200);
+    })
+    .openapi(list, async (c) => c.json(await deployments.list(c.req.valid('query')), 200))
+    .openapi(get, async (c) => c.json(await deployments.get(c.req.valid('param').id), 200));
+}

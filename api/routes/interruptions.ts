@@ -1,0 +1,116 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { UpdateDefinition } from '@temporalio/client';
+import type { User } from '../../config/schema.js';
+import { isActionableBy, isOpen, mayTakeResponsibility } from '../../workflows/interruption.js';
+import {
+  abortUpdate,
+  type DecisionRequest,
+  type Interruption,
+  proceedUpdate,
+  takeResponsibilityUpdate,
+  type TakeResponsibilityRequest,
+} from '../../workflows/messages.js';
+import { actorOf, hasRole } from '../auth.js';
+import type { Deployments } from '../deployments.js';
+import {
+  DecisionSchema,
+  InterruptionListItemSchema,
+  InterruptionParamsSchema,
+  InterruptionSchema,
+  problemResponses,
+  TakeResponsibilitySchema,
+} from '../schemas.js';
+import { createRouter } from './router.js';
+
+const security = [{ bearer: [] }];
+const interruptionResponse = { description: 'The interruption after the action', content: { 'application/json': { schema: InterruptionSchema } } };
+const refusals = problemResponses(400, 401, 403, 404, 409, 503);
+
+const action = (path: string, summary: string, schema: typeof TakeResponsibilitySchema | typeof DecisionSchema) =>
+  createRoute({
+    method: 'post',
+    path: `/deployments/{id}/interruptions/{iid}/${path}`,
+    tags: ['interruptions'],
+    summary,
+    security,
+    request: { params: InterruptionParamsSchema, body: { required: false, content: { 'application/json': { schema } } } },
+    responses: { 200: interruptionResponse, ...refusals },
+  });
+
+const take = action('take-responsibility', 'Take responsibility (a member of a responsible team)', TakeResponsibilitySchema);
+const proceed = action('proceed', 'Proceed (the assignee)', DecisionSchema);
+const abort = action('abort', 'Abort the deployment (the assignee)', DecisionSchema);
+
+const list = createRoute({
+  method: 'get',
+  path: '/interruptions',
+  tags: ['interruptions'],
+  summary: 'Interruptions not yet decided; actionable=true: only those the caller may take or submit',
+  security,
+  request: { query: z.strictObject({ actionable: z.enum(['true', 'false']).optional() }) },
+  responses: {
+    200: { description: 'Open interruptions', content: { 'application/json': { schema: z.object({ interruptions: z.array(InterruptionListItemSchema) }) } } },
+    ...problemResponses(400, 401, 503),
+  },
+});
+
+export function interruptionRoutes(deployments: Deployments) {
+  /** Sends the action as a Temporal update; the workflow decides, and its refusal maps to a status. */
+  const act = async <Req>(update: UpdateDefinition<Interruption, [Req]>, id: string, request: Req) => {
+    const handle = await deployments.running(id);
+    return deployments.withDeadline(() => handle.executeUpdate(update, { args: [request] }));
+  };
+  const base = (user: User, iid: string) => ({
+    user: actorOf(user),
+    interruptionId: iid,
+    expiresAt: new Date(Date.now() + deployments.actionTimeoutMs).toISOString(),
+  });
+
+  return createRouter()
+    .openapi(take, async (c) => {
+      const { id, iid } = c.req.valid('param');
+      const body = (c.req.valid('json') ?? {}) as z.infer<typeof TakeResponsibilitySchema>;
+      const request: TakeResponsibilityRequest = { ...base(c.get('user'), iid), ...(body.takeOver ? { takeOver: true } : {}) };
+      return c.json(await act(takeResponsibilityUpdate, id, request), 200);
+    })
+    .openapi(proceed, async (c) => {
+      const { id, iid } = c.req.valid('param');
+      const body = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
+      const request: DecisionRequest = { ...base(c.get('user'), iid), ...(body.notes === undefined ? {} : { notes: body.notes }) };
+      return c.json(await act(proceedUpdate, id, request), 200);
+    })
+    .openapi(abort, async (c) => {
+      const { id, iid } = c.req.valid('param');
+      const body = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
+      const request: DecisionRequest = { ...base(c.get('user'), iid), ...(body.notes === undefined ? {} : { notes: body.notes }) };
+      return c.json(await act(abortUpdate, id, request), 200);
+    })
+    .openapi(list, async (c) => {
+      const user = c.get('user');
+      const actor = actorOf(user);
+      const actionable = c.req.valid('query').actionable === 'true';
+      // Visibility narrows the candidates by the InterlockWaitingFor search attribute; each is then read.
+      const scope = !actionable || hasRole(user, 'admin')
+        ? 'all'
+        : [...user.teams, ...(hasRole(user, 'deployer') ? ['deployers'] : [])];
+      const waiting = await deployments.listWaiting(scope);
+      const views = await Promise.all(waiting.map((summary) => deployments.get(summary.id).catch(() => undefined)));
+      const interruptions = views.flatMap((view) =>
+        (view?.interruptions ?? [])
+          .filter((interruption) => isOpen(interruption) && (!actionable || isActionableBy(interruption, actor)))
+          .map((interruption) => ({
+            ...interruption,
+            deployment: { id: view!.id, project: view!.project, environment: view!.environment, release: view!.release },
+            actions: actionsFor(interruption, actor),
+          })),
+      );
+      return c.json({ interruptions }, 200);
+    });
+}
+
+function actionsFor(interruption: Interruption, actor: ReturnType<typeof actorOf>) {
+  if (!isOpen(interruption) || !mayTakeResponsibility(interruption, actor)) return [];
+  if (!interruption.assignee) return ['takeResponsibility' as const];
+  if (interruption.assignee.id === actor.id) return ['proceed' as const, 'abort' as const];
+  return ['takeOver' as const];
+}

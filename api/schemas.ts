@@ -1,0 +1,180 @@
+import { z } from '@hono/zod-openapi';
+import { RELEASE_PATTERN } from '../workflows/ids.js';
+import { MAX_NOTES } from '../workflows/interruption.js';
+
+const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().optional().openapi({ description: 'The named refusal, e.g. HELD_BY_OTHER' }),
+    errors: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
+    instance: z.string().optional(),
+  })
+  .openapi('Problem');
+
+export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 503)[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: PROBLEM_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  );
+
+const PROBLEM_DESCRIPTIONS = {
+  400: 'Invalid input; `errors` names every invalid field',
+  401: 'No token, or a token that belongs to nobody',
+  403: 'Not allowed',
+  404: 'No such thing',
+  409: 'Conflicting state; `detail` says what to do',
+  503: 'Temporal or the worker did not answer in time; nothing was done (see Retry-After)',
+} as const;
+
+export const PersonSchema = z
+  .object({ id: z.string(), username: z.string(), displayName: z.string(), email: z.string().optional() })
+  .openapi('Person');
+
+export const MeSchema = PersonSchema.extend({
+  teams: z.array(z.object({ id: z.string(), name: z.string() })),
+  roles: z.array(z.enum(['viewer', 'deployer', 'admin'])),
+}).openapi('Me');
+
+export const StepSummarySchema = z.object({
+  name: z.string(),
+  type: z.enum(['script', 'http-check', 'manual']),
+  environments: z.array(z.string()).nullable(),
+  responsibleTeams: z.array(z.string()).optional(),
+});
+
+export const ProjectSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    environments: z.array(z.string()),
+    variables: z.record(z.string(), z.string()),
+    steps: z.array(StepSummarySchema),
+  })
+  .openapi('Project');
+
+export const VariablesSchema = z
+  .record(
+    z.string().min(1).max(200).regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name'),
+    z.string().max(10_000),
+  )
+  .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables');
+
+export const CreateDeploymentSchema = z
+  .strictObject({
+    project: Slug.openapi({ example: 'hello-service' }),
+    environment: Slug.openapi({ example: 'production' }),
+    release: z.string().regex(RELEASE_PATTERN, 'a version such as 1.4.2 (letters, digits, ".", "_", "+", "-"; at most 100)').openapi({ example: '1.4.2' }),
+    variables: VariablesSchema.optional(),
+  })
+  .openapi('CreateDeployment');
+
+export const DeploymentStatusSchema = z.enum(['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled']);
+
+export const InterruptionSchema = z
+  .object({
+    id: z.string(),
+    step: z.string(),
+    state: z.enum(['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut']),
+    instructions: z.string(),
+    responsibleTeams: z.array(z.string()),
+    assignee: PersonSchema.nullable(),
+    notes: z.string().nullable(),
+    createdAt: z.string(),
+    decidedAt: z.string().nullable(),
+    timeoutAt: z.string().nullable(),
+    onTimeout: z.enum(['abort', 'proceed']),
+  })
+  .openapi('Interruption');
+
+const LinksSchema = z.object({ self: z.string(), temporal: z.string().nullable() });
+
+export const DeploymentSchema = z
+  .object({
+    id: z.string(),
+    project: z.string(),
+    projectName: z.string(),
+    environment: z.string(),
+    release: z.string(),
+    status: DeploymentStatusSchema,
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    triggeredBy: PersonSchema,
+    steps: z.array(
+      z.object({
+        name: z.string(),
+        type: z.enum(['script', 'http-check', 'manual']),
+        status: z.enum(['Pending', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Skipped', 'Aborted', 'Cancelled']),
+        log: z.string(),
+        startedAt: z.string().nullable(),
+        finishedAt: z.string().nullable(),
+      }),
+    ),
+    interruptions: z.array(InterruptionSchema),
+    variables: z.record(z.string(), z.string()),
+    timeline: z.array(
+      z.object({
+        at: z.string(),
+        user: z.string(),
+        action: z.string(),
+        result: z.enum(['accepted', 'refused']),
+        reason: z.string().optional(),
+        interruption: z.string().optional(),
+        via: z.enum(['update', 'signal']).optional(),
+      }),
+    ),
+    links: LinksSchema,
+  })
+  .openapi('Deployment');
+
+export const DeploymentSummarySchema = z
+  .object({
+    id: z.string(),
+    project: z.string(),
+    environment: z.string(),
+    release: z.string(),
+    status: DeploymentStatusSchema,
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    triggeredBy: z.string().nullable(),
+    waitingFor: z.array(z.string()),
+    assignee: z.string().nullable(),
+    links: LinksSchema,
+  })
+  .openapi('DeploymentSummary');
+
+export const ListDeploymentsQuerySchema = z.strictObject({
+  project: Slug.optional(),
+  environment: Slug.optional(),
+  status: DeploymentStatusSchema.optional(),
+  release: z.string().regex(RELEASE_PATTERN, 'a release such as 1.4.2').optional(),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  pageToken: z.string().regex(/^[A-Za-z0-9_-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
+});
+
+export const DeploymentIdParamsSchema = z.object({
+  id: z.string().min(1).max(300).openapi({ param: { name: 'id', in: 'path' }, example: 'hello-service:production:1.4.2:5f2c9a1b3e' }),
+});
+
+export const InterruptionParamsSchema = DeploymentIdParamsSchema.extend({
+  iid: z.string().min(1).max(100).openapi({ param: { name: 'iid', in: 'path' } }),
+});
+
+export const TakeResponsibilitySchema = z
+  .strictObject({ takeOver: z.boolean().optional().openapi({ description: 'Take it from whoever holds it now' }) })
+  .openapi('TakeResponsibility');
+
+export const DecisionSchema = z
+  .strictObject({ notes: z.string().max(MAX_NOTES).optional() })
+  .openapi('Decision');
+
+export const InterruptionListItemSchema = InterruptionSchema.extend({
+  deployment: z.object({ id: z.string(), project: z.string(), environment: z.string(), release: z.string() }),
+  actions: z.array(z.enum(['takeResponsibility', 'takeOver', 'proceed', 'abort'])),
+}).openapi('OpenInterruption');

@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the embedded default. A Temporal dev server whose state survives restarts (unless
+ * TEMPORAL_ADDRESS names a cluster), the worker, and the API, in one process tree that Ctrl-C or
+ * SIGTERM stops completely.
+ */
+import { relative } from 'node:path';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { type ApiServer, createLogger, startApi } from './api/server.js';
+import { readEnv } from './config/env.js';
+import { loadConfig, resolveConfigPath } from './config/load.js';
+import { connectClient, connectWorker } from './temporal/connection.js';
+import { type DevServer, startDevServer } from './temporal/dev-server.js';
+import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { createWorker } from './worker.js';
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  const configPath = resolveConfigPath();
+  const config = loadConfig(configPath);
+  const logger = createLogger(env);
+  // We stop the worker ourselves, in order, on Ctrl-C.
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+  let devServer: DevServer | undefined;
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let api: ApiServer | undefined;
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.error('\nStopping Interlock …');
+    await api?.close().catch(() => undefined);
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await workerRun?.catch(() => undefined);
+    await devServer?.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  try {
+    let address = env.TEMPORAL_ADDRESS;
+    if (!address) {
+      console.error(`Starting the Temporal dev server (state in ${relative('.', env.INTERLOCK_DATA_DIR) || '.'}) …`);
+      devServer = await startDevServer({ dataDir: env.INTERLOCK_DATA_DIR, port: env.TEMPORAL_DEV_PORT, uiPort: env.TEMPORAL_UI_PORT });
+      address = devServer.address;
+    }
+    const connection = await connectWorker(env, address);
+    if (!devServer) await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch(() => undefined);
+    console.error('Bundling the workflow code and starting the worker …');
+    worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE });
+    workerRun = worker.run();
+    workerRun.catch((error) => {
+      console.error(`The worker stopped: ${error instanceof Error ? error.message : error}`);
+      void stop(1);
+    });
+    const client = await connectClient(env, address);
+    const uiUrl = env.TEMPORAL_UI_URL ?? devServer?.uiUrl?.replace('127.0.0.1', 'localhost') ?? undefined;
+    api = await startApi({ env, config, client, logger, ...(uiUrl ? { uiUrl } : {}) });
+
+    console.log(
+      [
+        '',
+        'Interlock is running.',
+        `  API and dashboard  ${api.url}`,
+        `  API docs           ${api.url}/docs`,
+        `  Temporal Web       ${uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
+        `  Temporal           ${address} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE})`,
+        `  Config             ${relative('.', configPath) || configPath}`,
+        'Press Ctrl-C to stop.',
+        '',
+      ].join('\n'),
+    );
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    await stop(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  // A config or environment problem: say it plainly, start nothing.
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

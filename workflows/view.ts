@@ -1,0 +1,34 @@
+import type { DeploymentInput, DeploymentView } from './messages.js';
+
+/** The view of a deployment that has just started: the API answers with it before the worker has run. */
+export function initialView(input: DeploymentInput): DeploymentView {
+  return {
+    id: input.id,
+    project: input.project.id,
+    projectName: input.project.name,
+    environment: input.environment,
+    release: input.release,
+    status: 'Running',
+    createdAt: input.createdAt,
+    finishedAt: null,
+    triggeredBy: input.triggeredBy,
+    steps: input.process.map((step) => ({
+      name: step.name,
+      type: step.type,
+      status: 'Pending',
+      log: '',
+      startedAt: null,
+      finishedAt: null,
+    })),
+    interruptions: [],
+    variables: {
+      Project: input.project.id,
+      'Project.Name': input.project.name,
+      Release: input.release,
+      Environment: input.environment,
+      'Deployment.Id': input.id,
+      ...input.variables,
+    },
+    timeline: [],
+  };
+}
