@@ -77,7 +77,8 @@ export class Deployments {
     idempotencyKey?: string,
   ): Promise<{ view: DeploymentWithLinks; created: boolean }> {
     const requestHash = sha256(JSON.stringify([project.id, request.environment, request.release, sortKeys(request.variables)]));
-    const suffix = idempotencyKey ? sha256(`${triggeredBy.id}\n${idempotencyKey}`).slice(0, 12) : randomBytes(5).toString('hex');
+    const keyHash = idempotencyKey ? sha256(`${triggeredBy.id}\n${idempotencyKey}`).slice(0, 32) : undefined;
+    const suffix = keyHash ? keyHash.slice(0, 12) : randomBytes(5).toString('hex');
     const requestId = randomUUID();
     const input: DeploymentInput = {
       id: deploymentWorkflowId(project.id, request.environment, request.release, suffix),
@@ -89,6 +90,7 @@ export class Deployments {
       triggeredBy,
       createdAt: new Date().toISOString(),
     };
+    if (keyHash) await this.refuseKeyReuse(keyHash, idempotencyKey!, input.id);
     let handle: WorkflowHandle;
     try {
       handle = await this.client.workflow.start(WORKFLOW_TYPE, {
@@ -103,6 +105,7 @@ export class Deployments {
           { key: searchAttributes.environment, value: request.environment },
           { key: searchAttributes.release, value: request.release },
           { key: searchAttributes.status, value: 'Running' },
+          ...(keyHash ? [{ key: searchAttributes.idempotencyKey, value: keyHash }] : []),
         ],
         staticSummary: `Deploy ${project.name} ${request.release} to ${request.environment} (triggered by ${triggeredBy.username})`,
         staticDetails: project.process
@@ -118,12 +121,32 @@ export class Deployments {
     const memo = (await handle.describe()).memo ?? {};
     if (memo.requestHash !== requestHash) {
       throw conflict(
-        `Idempotency-Key "${idempotencyKey}" was already used for a different deployment (${input.id}); use a new key for a new request.`,
+        `Idempotency-Key "${idempotencyKey}" was already used for a different request (${input.id}); use a new key for a new request.`,
         'IDEMPOTENCY_KEY_REUSED',
       );
     }
     if (memo.requestId === requestId) return { view: this.withLinks(initialView(input)), created: true };
     return { view: await this.get(input.id), created: false };
+  }
+
+  /**
+   * The same key with another body would get another workflow ID (the ID names the release), so an
+   * earlier use is looked up by its search attribute. Visibility lags by a moment: two different
+   * bodies racing with one key within it may both start; a repeat of one body never does.
+   */
+  private async refuseKeyReuse(keyHash: string, key: string, id: string): Promise<void> {
+    const { executions } = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: [...this.scope(), `${searchAttributes.idempotencyKey.name} = '${keyHash}'`].join(' AND '),
+      pageSize: 1,
+    });
+    const earlier = executions?.[0]?.execution?.workflowId;
+    if (earlier && earlier !== id) {
+      throw conflict(
+        `Idempotency-Key "${key}" was already used for a different deployment (${earlier}); use a new key for a new request.`,
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+    }
   }
 
   /** The handle of a deployment that can still be acted on: 404 if there is none, 409 if it has finished. */
@@ -167,7 +190,7 @@ export class Deployments {
 
   /** Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. */
   async list(filters: ListFilters): Promise<{ deployments: DeploymentSummary[]; nextPageToken: string | null }> {
-    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`];
+    const clauses = this.scope();
     // Values are validated against strict patterns by the route, so quoting them is safe.
     if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
     if (filters.environment) clauses.push(`${searchAttributes.environment.name} = '${filters.environment}'`);
@@ -188,7 +211,7 @@ export class Deployments {
 
   /** Waiting deployments whose interruptions some team (or any deployer) may act on, from visibility. */
   async listWaiting(waitingFor: string[] | 'all', limit = 100): Promise<DeploymentSummary[]> {
-    const clauses = [`WorkflowType = '${WORKFLOW_TYPE}'`, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
+    const clauses = [...this.scope(), `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
     if (waitingFor !== 'all') {
       if (waitingFor.length === 0) return [];
       clauses.push(`${searchAttributes.waitingFor.name} IN (${waitingFor.map((team) => `'${team}'`).join(', ')})`);
@@ -199,6 +222,11 @@ export class Deployments {
       pageSize: limit,
     });
     return (response.executions ?? []).map((execution) => this.summarize(execution));
+  }
+
+  /** This Interlock's deployments: several may share a namespace, each with its own task queue. */
+  private scope(): string[] {
+    return [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${this.deps.temporal.taskQueue.replaceAll("'", "")}'`];
   }
 
   /** Runs a Temporal call that needs a worker; if none answers in time: 503, and nothing applied. */
@@ -228,7 +256,7 @@ export class Deployments {
     const { uiUrl } = this.deps.temporal;
     const namespace = this.client.options.namespace;
     return {
-      self: `/api/deployments/${encodeURIComponent(id)}`,
+      self: `/api/deployments/${encodeURIComponent(id).replaceAll('%3A', ':')}`,
       temporal: uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` : null,
     };
   }

@@ -86,47 +86,57 @@ export const ConfigSchema = z
     projects: z.array(ProjectSchema).default([]),
   })
   .superRefine((config, ctx) => {
-    const teams = new Set(config.teams.map((team) => team.id));
+    // This also runs on a partly invalid config (see `when`), so any list or entry may be malformed.
+    const list = <T>(value: T[] | undefined): T[] => (Array.isArray(value) ? value : []);
+    const entries = <T>(value: T[] | undefined): [T, number][] =>
+      list(value).flatMap((item, i): [T, number][] => (typeof item === 'object' && item !== null ? [[item, i]] : []));
+
+    const teams = new Set(entries(config.teams).map(([team]) => team.id));
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-    const unique = <T>(items: T[], key: (item: T) => string, path: (i: number) => (string | number)[], what: string) => {
-      const seen = new Set<string>();
-      items.forEach((item, i) => {
+    const unique = <T>(items: [T, number][], key: (item: T) => unknown, path: (i: number) => (string | number)[], what: string) => {
+      const seen = new Set<unknown>();
+      items.forEach(([item, i]) => {
         const value = key(item);
-        if (seen.has(value)) issue(path(i), `duplicate ${what} "${value}"`);
+        if (value === undefined) return;
+        if (seen.has(value)) issue(path(i), `duplicate ${what} "${String(value)}"`);
         seen.add(value);
       });
     };
 
-    unique(config.teams, (t) => t.id, (i) => ['teams', i, 'id'], 'team id');
-    unique(config.users, (u) => u.id, (i) => ['users', i, 'id'], 'user id');
-    unique(config.users, (u) => u.username, (i) => ['users', i, 'username'], 'username');
-    unique(config.users, (u) => u.tokenSha256, (i) => ['users', i, 'tokenSha256'], 'token hash');
-    unique(config.projects, (p) => p.id, (i) => ['projects', i, 'id'], 'project id');
+    unique(entries(config.teams), (t) => t.id, (i) => ['teams', i, 'id'], 'team id');
+    unique(entries(config.users), (u) => u.id, (i) => ['users', i, 'id'], 'user id');
+    unique(entries(config.users), (u) => u.username, (i) => ['users', i, 'username'], 'username');
+    unique(entries(config.users), (u) => u.tokenSha256, (i) => ['users', i, 'tokenSha256'], 'token hash');
+    unique(entries(config.projects), (p) => p.id, (i) => ['projects', i, 'id'], 'project id');
 
-    config.users.forEach((user, u) =>
-      user.teams.forEach((team, t) => {
+    entries(config.users).forEach(([user, u]) =>
+      list(user.teams).forEach((team, t) => {
         if (!teams.has(team)) issue(['users', u, 'teams', t], `unknown team "${team}"`);
       }),
     );
-    config.projects.forEach((project, p) => {
-      unique(project.environments, (e) => e, (e) => ['projects', p, 'environments', e], 'environment');
-      unique(project.process, (s) => s.name, (s) => ['projects', p, 'process', s, 'name'], 'step name');
-      project.process.forEach((step, s) => {
-        step.environments?.forEach((environment, e) => {
-          if (!project.environments.includes(environment)) {
+    entries(config.projects).forEach(([project, p]) => {
+      const environments = list(project.environments);
+      unique(environments.map((e, i): [string, number] => [e, i]), (e) => e, (e) => ['projects', p, 'environments', e], 'environment');
+      unique(entries(project.process), (s) => s.name, (s) => ['projects', p, 'process', s, 'name'], 'step name');
+      entries(project.process).forEach(([step, s]) => {
+        list(step.environments).forEach((environment, e) => {
+          if (!environments.includes(environment)) {
             issue(
               ['projects', p, 'process', s, 'environments', e],
-              `environment "${environment}" is not one of the project's (${project.environments.join(', ')})`,
+              `environment "${environment}" is not one of the project's (${environments.join(', ')})`,
             );
           }
         });
         if (step.type === 'manual') {
-          step.responsibleTeams.forEach((team, t) => {
+          list(step.responsibleTeams).forEach((team, t) => {
             if (!teams.has(team)) issue(['projects', p, 'process', s, 'responsibleTeams', t], `unknown team "${team}"`);
           });
         }
       });
     });
+  }, {
+    // Zod skips refinements once a field has the wrong type; run anyway so every problem is listed at once (SPEC §3).
+    when: () => true,
   });
 
 export type Config = z.infer<typeof ConfigSchema>;

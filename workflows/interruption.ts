@@ -62,7 +62,9 @@ export function mayTakeResponsibility(interruption: Interruption, actor: Actor):
 
 /** The actor may take it (or take it over) or submit it: the basis of `actionable=true`. */
 export function isActionableBy(interruption: Interruption, actor: Actor): boolean {
-  return isOpen(interruption) && mayTakeResponsibility(interruption, actor);
+  // The assignee may still submit even if their teams changed since they took it.
+  const holds = interruption.assignee !== null && interruption.assignee.id === actor.id;
+  return isOpen(interruption) && (holds || mayTakeResponsibility(interruption, actor));
 }
 
 export function decide(interruption: Interruption, actor: Actor, action: InterruptionAction, now: string): Decision {
@@ -98,6 +100,8 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       : refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
   }
   if (!isAssignee) {
+    // Telling someone who may not take it over to "take it over first" would send them nowhere.
+    if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
     return refuse(
       'NOT_ASSIGNEE',
       `Only ${describePerson(assignee)}, who is responsible for this step, may ${action.type}; take it over first if you must.`,

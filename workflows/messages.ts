@@ -106,6 +106,8 @@ export const searchAttributes = {
   status: defineSearchAttributeKey('InterlockStatus', SearchAttributeType.KEYWORD),
   waitingFor: defineSearchAttributeKey('InterlockWaitingFor', SearchAttributeType.KEYWORD_LIST),
   assignee: defineSearchAttributeKey('InterlockAssignee', SearchAttributeType.KEYWORD),
+  /** A hash of the trigger's user and `Idempotency-Key`, so a reuse of the key with another body is found. */
+  idempotencyKey: defineSearchAttributeKey('InterlockIdempotencyKey', SearchAttributeType.KEYWORD),
 } as const;
 
 export const WORKFLOW_TYPE = 'deployment';

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import * as activities from '../../activities/index.js';
+import { createApp } from '../../api/app.js';
+import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+
+/** The example config's demo users (their tokens are in the README) with projects made for tests. */
+export function testConfig(projectsYaml: string): Config {
+  const example = loadConfig(EXAMPLE_CONFIG_PATH);
+  const projects = parseConfig(`
+teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+projects:
+${projectsYaml.replace(/^/gm, '  ')}
+`).projects;
+  return { ...example, projects };
+}
+
+export const tokens = {
+  jjones: 'jjones-demo-token',
+  mlee: 'mlee-demo-token',
+  ci: 'ci-demo-token',
+  vic: 'vic-demo-token',
+  admin: 'admin-demo-token',
+} as const;
+export type Who = keyof typeof tokens;
+
+export interface Stack {
+  app: ReturnType<typeof createApp>;
+  client: Client;
+  taskQueue: string;
+  /** A real HTTP-shaped call through the app; the body is JSON. */
+  call(method: string, path: string, options?: { as?: Who | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `createApp` against the real dev server of the test run, with a real worker on a task queue of
+ * this stack's own, so test files never see each other's deployments.
+ */
+export async function startStack(config: Config, options: { actionTimeoutMs?: number } = {}): Promise<Stack> {
+  const address = inject('temporalAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const nativeConnection = await NativeConnection.connect({ address });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const app = createApp({
+    temporal: { client, taskQueue, uiUrl: 'http://temporal-web.test' },
+    config,
+    actionTimeoutMs: options.actionTimeoutMs ?? 10_000,
+    systemVariables: { 'Interlock.Url': 'http://interlock.test' },
+  });
+
+  const stack: Stack = {
+    app,
+    client,
+    taskQueue,
+    async call(method, path, { as = 'jjones', body, headers = {} } = {}) {
+      const response = await app.request(path, {
+        method,
+        headers: {
+          ...(as ? { Authorization: `Bearer ${tokens[as]}` } : {}),
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not JSON (the docs page); the text is the body.
+      }
+      return { status: response.status, body: parsed, headers: response.headers };
+    },
+    async startWorker() {
+      worker = await Worker.create({
+        connection: nativeConnection,
+        taskQueue,
+        workflowBundle: { codePath: inject('workflowBundlePath') },
+        activities,
+      });
+      running = worker.run();
+    },
+    async stopWorker() {
+      if (worker?.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      worker = undefined;
+    },
+    async stop() {
+      await stack.stopWorker();
+      // Leave nothing waiting behind for other test files' listings.
+      for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` })) {
+        await client.workflow.getHandle(execution.workflowId).terminate('test finished').catch(() => undefined);
+      }
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+  await stack.startWorker();
+  return stack;
+}
+
+/** Polls the deployment view until `done` holds (a worker runs it meanwhile). */
+export async function waitFor(stack: Stack, id: string, done: (view: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await stack.call('GET', `/api/deployments/${id}`);
+    if (status === 200 && done(body)) return body;
+    if (Date.now() > deadline) throw new Error(`deployment ${id} did not get there in time; last: ${JSON.stringify(body).slice(0, 500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const uniqueRelease = () => `1.0.${Date.now() % 100000}-${randomUUID().slice(0, 6)}`;

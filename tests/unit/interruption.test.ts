@@ -1,0 +1,316 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Actor,
+  decide,
+  type Decision,
+  type Interruption,
+  type InterruptionAction,
+  isActionableBy,
+  MAX_NOTES,
+  mayTakeResponsibility,
+  type Person,
+  type RefusalType,
+  timeOut,
+} from '../../workflows/interruption.js';
+
+const STEP = 'Ensure traders are aware of the deployment';
+const CREATED = '2025-01-01T09:00:00.000Z';
+const NOW = '2025-01-01T10:00:00.000Z';
+
+/** Whoever holds the step when it is "assigned to someone else"; never one of the callers below. */
+const jamie: Person = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones', email: 'jamie.jones@example.com' };
+const JAMIE = 'Jamie Jones (jjones)';
+
+const actor = (id: string, username: string, displayName: string, teams: string[], roles: Actor['roles']): Actor => ({
+  id,
+  username,
+  displayName,
+  email: `${username}@example.com`,
+  teams,
+  roles,
+});
+
+/**
+ * Every kind of caller, with whether SPEC §5.2 lets them take responsibility, written out by hand
+ * (not computed) so that the expectations do not restate the implementation.
+ */
+const callers = [
+  { kind: 'team member', who: actor('users-1', 'mlee', 'Morgan Lee', ['release-managers'], ['deployer']), withTeams: true, withoutTeams: true },
+  { kind: 'team member who is only a viewer', who: actor('users-2', 'vhall', 'Val Hall', ['release-managers'], ['viewer']), withTeams: true, withoutTeams: false },
+  { kind: 'member of another team', who: actor('users-3', 'sstone', 'Sam Stone', ['developers'], ['deployer']), withTeams: false, withoutTeams: true },
+  { kind: 'outsider in no team', who: actor('users-4', 'oout', 'Olly Out', [], ['viewer']), withTeams: false, withoutTeams: false },
+  { kind: 'admin', who: actor('users-5', 'aadmin', 'Ada Admin', [], ['admin']), withTeams: true, withoutTeams: true },
+  { kind: 'deployer in no team', who: actor('users-6', 'dploy', 'Dee Ploy', [], ['deployer']), withTeams: false, withoutTeams: true },
+  { kind: 'viewer in no team', who: actor('users-7', 'vview', 'Vic Viewer', [], ['viewer']), withTeams: false, withoutTeams: false },
+] as const;
+type Caller = (typeof callers)[number];
+
+const states = ['Pending', 'Assigned to caller', 'Assigned to someone else', 'Proceeded', 'Aborted', 'TimedOut'] as const;
+type Scenario = (typeof states)[number];
+
+const teamSetups = [
+  { label: 'responsibleTeams [release-managers]', teams: ['release-managers'] },
+  { label: 'no responsibleTeams', teams: [] as string[] },
+] as const;
+
+const actions = [
+  { label: 'takeResponsibility', action: { type: 'takeResponsibility' } },
+  { label: 'takeResponsibility with takeOver', action: { type: 'takeResponsibility', takeOver: true } },
+  { label: 'proceed', action: { type: 'proceed', notes: 'Checked with Rick, got the all-clear.' } },
+  { label: 'abort', action: { type: 'abort', notes: 'The desk asked us to wait.' } },
+] as const satisfies readonly { label: string; action: InterruptionAction }[];
+
+function interruption(overrides: Partial<Interruption> = {}): Interruption {
+  return {
+    id: 'int-1',
+    step: STEP,
+    state: 'Pending',
+    instructions: 'Tell the trading desk that 1.4.2 goes live.',
+    responsibleTeams: ['release-managers'],
+    assignee: null,
+    notes: null,
+    createdAt: CREATED,
+    decidedAt: null,
+    timeoutAt: null,
+    onTimeout: 'abort',
+    ...overrides,
+  };
+}
+
+const personOf = ({ id, username, displayName, email }: Actor): Person => ({ id, username, displayName, email });
+
+function build(scenario: Scenario, caller: Actor, responsibleTeams: string[]): Interruption {
+  const base = { responsibleTeams: [...responsibleTeams] };
+  switch (scenario) {
+    case 'Pending':
+      return interruption(base);
+    case 'Assigned to caller':
+      return interruption({ ...base, state: 'Assigned', assignee: personOf(caller) });
+    case 'Assigned to someone else':
+      return interruption({ ...base, state: 'Assigned', assignee: jamie });
+    case 'Proceeded':
+    case 'Aborted':
+      return interruption({ ...base, state: scenario, assignee: jamie, notes: 'done', decidedAt: CREATED });
+    case 'TimedOut':
+      return interruption({ ...base, state: 'TimedOut', decidedAt: CREATED });
+  }
+}
+
+type Expected = 'accepted' | 'unchanged' | 'took over' | RefusalType;
+
+/** The contract of SPEC §5.2–5.3, stated case by case. */
+function expectedOutcome(label: (typeof actions)[number]['label'], scenario: Scenario, permitted: boolean): Expected {
+  if (scenario === 'Proceeded' || scenario === 'Aborted' || scenario === 'TimedOut') return 'ALREADY_DECIDED';
+  if (label.startsWith('takeResponsibility')) {
+    if (!permitted) return 'NOT_IN_TEAM';
+    if (scenario === 'Pending') return 'accepted';
+    if (scenario === 'Assigned to caller') return 'unchanged';
+    return label === 'takeResponsibility' ? 'HELD_BY_OTHER' : 'took over';
+  }
+  // proceed / abort: only the assignee; anyone else is told what they could do about it.
+  if (scenario === 'Assigned to caller') return 'accepted';
+  if (!permitted) return 'NOT_IN_TEAM';
+  return scenario === 'Pending' ? 'NOT_TAKEN' : 'NOT_ASSIGNEE';
+}
+
+/** Words in the refusal's detail that tell the person what is going on and what to do. */
+function expectedDetail(refusal: RefusalType, caller: Caller, scenario: Scenario, teams: readonly string[]): string[] {
+  switch (refusal) {
+    case 'NOT_IN_TEAM':
+      return [`${caller.who.displayName} (${caller.who.username})`, STEP, teams.length > 0 ? 'release-managers' : 'deployers', 'admin'];
+    case 'HELD_BY_OTHER':
+      return [JAMIE, 'take it over'];
+    case 'NOT_TAKEN':
+      return [STEP, 'take responsibility first'];
+    case 'NOT_ASSIGNEE':
+      return [JAMIE, 'take it over'];
+    case 'ALREADY_DECIDED':
+      return [STEP, scenario, ...(scenario === 'TimedOut' ? [] : [JAMIE])];
+    case 'NOTES_TOO_LONG':
+      return [String(MAX_NOTES)];
+  }
+}
+
+const matrix = actions.flatMap(({ label, action }) =>
+  states.flatMap((scenario) =>
+    teamSetups.flatMap(({ label: teamsLabel, teams }) =>
+      callers.map((caller) => {
+        const permitted = teams.length > 0 ? caller.withTeams : caller.withoutTeams;
+        return { label, action, scenario, teamsLabel, teams, caller, expected: expectedOutcome(label, scenario, permitted) };
+      }),
+    ),
+  ),
+);
+
+describe('decide: every action × state × caller × team setup', () => {
+  it('covers the whole product', () => {
+    expect(matrix).toHaveLength(actions.length * states.length * teamSetups.length * callers.length);
+    // Every outcome the contract names shows up somewhere in the matrix.
+    expect(new Set(matrix.map((row) => row.expected))).toEqual(
+      new Set(['accepted', 'unchanged', 'took over', 'NOT_IN_TEAM', 'HELD_BY_OTHER', 'NOT_TAKEN', 'NOT_ASSIGNEE', 'ALREADY_DECIDED']),
+    );
+  });
+
+  it.each(matrix)(
+    '$label on $scenario ($teamsLabel) by a $caller.kind → $expected',
+    ({ action, scenario, teams, caller, expected }) => {
+      const before = build(scenario, caller.who, [...teams]);
+      const snapshot = structuredClone(before);
+      const decision = decide(before, caller.who, action, NOW);
+
+      // Pure: the input is never mutated, whatever the outcome.
+      expect(before).toEqual(snapshot);
+
+      if (expected === 'accepted' || expected === 'unchanged' || expected === 'took over') {
+        expect(decision).toMatchObject({ accepted: true });
+        if (!decision.accepted) return;
+        const after = decision.interruption;
+        if (action.type === 'takeResponsibility') {
+          expect(after.state).toBe('Assigned');
+          expect(after.assignee).toEqual(personOf(caller.who));
+          // The assignee is a person, not the caller's roles and teams.
+          expect(after.assignee).not.toHaveProperty('roles');
+          expect(after.assignee).not.toHaveProperty('teams');
+          expect(decision.changed).toBe(expected !== 'unchanged');
+          expect(decision.tookOverFrom).toEqual(expected === 'took over' ? jamie : null);
+          if (expected === 'unchanged') expect(after).toEqual(before);
+        } else {
+          expect(decision.changed).toBe(true);
+          expect(decision.tookOverFrom).toBeNull();
+          expect(after.state).toBe(action.type === 'proceed' ? 'Proceeded' : 'Aborted');
+          expect(after.notes).toBe(action.notes);
+          expect(after.decidedAt).toBe(NOW);
+          expect(after.assignee).toEqual(before.assignee);
+        }
+        expect(after.decidedAt === null).toBe(action.type === 'takeResponsibility');
+        return;
+      }
+
+      expect(decision).toMatchObject({ accepted: false, refusal: expected });
+      if (decision.accepted) return;
+      for (const words of expectedDetail(expected, caller, scenario, teams)) expect(decision.detail).toContain(words);
+    },
+  );
+});
+
+describe('decide: particular cases', () => {
+  const member = callers[0].who;
+  const other = callers[4].who; // the admin, a second person allowed to act
+
+  it('taking it again as the holder changes nothing, with or without takeOver', () => {
+    const held = interruption({ state: 'Assigned', assignee: personOf(member) });
+    for (const action of [{ type: 'takeResponsibility' }, { type: 'takeResponsibility', takeOver: true }] as const) {
+      const decision = decide(held, member, action, NOW);
+      expect(decision).toEqual({ accepted: true, changed: false, tookOverFrom: null, interruption: held });
+    }
+  });
+
+  it('a take-over records whom it was taken from and makes the caller the one assignee', () => {
+    const held = interruption({ state: 'Assigned', assignee: jamie });
+    const decision = decide(held, member, { type: 'takeResponsibility', takeOver: true }, NOW);
+    expect(decision).toEqual({
+      accepted: true,
+      changed: true,
+      tookOverFrom: jamie,
+      interruption: { ...held, assignee: personOf(member) },
+    });
+  });
+
+  it('takeOver on a pending interruption is a plain take: nobody was taken over', () => {
+    const decision = decide(interruption(), member, { type: 'takeResponsibility', takeOver: true }, NOW);
+    expect(decision).toMatchObject({ accepted: true, changed: true, tookOverFrom: null, interruption: { state: 'Assigned' } });
+  });
+
+  it('after a take-over the former holder may no longer proceed', () => {
+    const held = interruption({ state: 'Assigned', assignee: jamie });
+    const taken = decide(held, member, { type: 'takeResponsibility', takeOver: true }, NOW);
+    if (!taken.accepted) throw new Error(taken.detail);
+    const jamieActor: Actor = { ...jamie, teams: ['release-managers'], roles: ['deployer'] };
+    const decision = decide(taken.interruption, jamieActor, { type: 'proceed' }, NOW);
+    expect(decision).toMatchObject({ accepted: false, refusal: 'NOT_ASSIGNEE' });
+    if (!decision.accepted) expect(decision.detail).toContain('Morgan Lee (mlee)');
+  });
+
+  it('an assignee without an email is recorded without one', () => {
+    const { email: _email, ...noEmail } = member;
+    const decision = decide(interruption(), noEmail, { type: 'takeResponsibility' }, NOW);
+    expect(decision.accepted && decision.interruption.assignee).toEqual({ id: member.id, username: 'mlee', displayName: 'Morgan Lee' });
+  });
+
+  it('proceed without notes records notes as null', () => {
+    const held = interruption({ state: 'Assigned', assignee: personOf(member) });
+    const decision = decide(held, member, { type: 'proceed' }, NOW);
+    expect(decision).toMatchObject({ accepted: true, interruption: { state: 'Proceeded', notes: null, decidedAt: NOW } });
+  });
+
+  it('a step decided once cannot be decided again, not even by whoever decided it', () => {
+    const held = interruption({ state: 'Assigned', assignee: personOf(member) });
+    const proceeded = decide(held, member, { type: 'proceed' }, NOW);
+    if (!proceeded.accepted) throw new Error(proceeded.detail);
+    for (const action of actions.map((a) => a.action)) {
+      expect(decide(proceeded.interruption, member, action, NOW)).toMatchObject({ accepted: false, refusal: 'ALREADY_DECIDED' });
+    }
+  });
+
+  describe.each(['proceed', 'abort'] as const)('%s notes', (type) => {
+    const held = interruption({ state: 'Assigned', assignee: personOf(member) });
+
+    it(`accepts ${MAX_NOTES} characters and keeps them whole`, () => {
+      const notes = 'n'.repeat(4000);
+      const decision = decide(held, member, { type, notes }, NOW);
+      expect(decision).toMatchObject({ accepted: true, interruption: { notes } });
+    });
+
+    it('refuses 4001 characters, saying the limit and the length, and changes nothing', () => {
+      const decision: Decision = decide(held, member, { type, notes: 'n'.repeat(4001) }, NOW);
+      expect(decision).toMatchObject({ accepted: false, refusal: 'NOTES_TOO_LONG' });
+      if (!decision.accepted) {
+        expect(decision.detail).toContain('4000');
+        expect(decision.detail).toContain('4001');
+      }
+    });
+
+    it('an empty note is kept as given', () => {
+      expect(decide(held, member, { type, notes: '' }, NOW)).toMatchObject({ accepted: true, interruption: { notes: '' } });
+    });
+
+    it('someone other than the assignee is refused whatever the notes', () => {
+      expect(decide(held, other, { type, notes: 'ok' }, NOW)).toMatchObject({ accepted: false, refusal: 'NOT_ASSIGNEE' });
+    });
+  });
+});
+
+describe('timeOut', () => {
+  it.each([
+    ['Pending', interruption()],
+    ['Assigned', interruption({ state: 'Assigned', assignee: jamie })],
+  ] as const)('ends an open (%s) interruption TimedOut at the given time, keeping the assignee', (_state, open) => {
+    expect(timeOut(open, NOW)).toEqual({ ...open, state: 'TimedOut', decidedAt: NOW });
+  });
+
+  it.each(['Proceeded', 'Aborted', 'TimedOut'] as const)('leaves a %s interruption exactly as it was', (state) => {
+    const decided = interruption({ state, assignee: jamie, notes: 'done', decidedAt: CREATED });
+    expect(timeOut(decided, NOW)).toEqual(decided);
+  });
+});
+
+describe('mayTakeResponsibility and isActionableBy', () => {
+  const cases = teamSetups.flatMap(({ label, teams }) =>
+    callers.map((caller) => ({ label, teams, caller, may: teams.length > 0 ? caller.withTeams : caller.withoutTeams })),
+  );
+
+  it.each(cases)('$caller.kind with $label: may take = $may', ({ teams, caller, may }) => {
+    expect(mayTakeResponsibility(interruption({ responsibleTeams: [...teams] }), caller.who)).toBe(may);
+  });
+
+  it.each(cases)('$caller.kind with $label: actionable while open, never once decided', ({ teams, caller, may }) => {
+    const responsibleTeams = [...teams];
+    expect(isActionableBy(interruption({ responsibleTeams }), caller.who)).toBe(may);
+    expect(isActionableBy(interruption({ responsibleTeams, state: 'Assigned', assignee: jamie }), caller.who)).toBe(may);
+    // Whoever holds it can still proceed or abort, so it is theirs to act on.
+    expect(isActionableBy(interruption({ responsibleTeams, state: 'Assigned', assignee: personOf(caller.who) }), caller.who)).toBe(true);
+    for (const state of ['Proceeded', 'Aborted', 'TimedOut'] as const) {
+      expect(isActionableBy(interruption({ responsibleTeams, state, assignee: personOf(caller.who) }), caller.who)).toBe(false);
+    }
+  });
+});
