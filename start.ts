@@ -38,11 +38,14 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void stop(0));
   process.once('SIGTERM', () => void stop(0));
+  // If whatever started us dies without a word (npm killed hard), stop rather than linger as an orphan.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && void stop(0), 1_000).unref();
 
   try {
     let address = env.TEMPORAL_ADDRESS;
     if (!address) {
-      console.error(`Starting the Temporal dev server (state in ${relative('.', env.INTERLOCK_DATA_DIR) || '.'}) …`);
+      console.error(`Starting the Temporal dev server (state in ${displayPath(env.INTERLOCK_DATA_DIR)}) …`);
       devServer = await startDevServer({ dataDir: env.INTERLOCK_DATA_DIR, port: env.TEMPORAL_DEV_PORT, uiPort: env.TEMPORAL_UI_PORT });
       address = devServer.address;
     }
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
         `  API docs           ${api.url}/docs`,
         `  Temporal Web       ${uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
         `  Temporal           ${address} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE})`,
-        `  Config             ${relative('.', configPath) || configPath}`,
+        `  Config             ${displayPath(configPath)}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
@@ -76,6 +79,11 @@ async function main(): Promise<void> {
     console.error(error instanceof Error ? error.message : String(error));
     await stop(1);
   }
+}
+
+function displayPath(path: string): string {
+  const near = relative('.', path);
+  return near && !near.startsWith('..') ? near : path;
 }
 
 main().catch((error: unknown) => {

@@ -40,12 +40,24 @@ export function registerInterruptionHandlers(deployment: Deployment): void {
   const validate = (schema: typeof TakeResponsibilityRequestSchema | typeof DecisionRequestSchema) =>
     (request: unknown) => {
       const result = schema.safeParse(request);
-      if (!result.success) throw new Error(`Invalid request: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!result.success) {
+        throw ApplicationFailure.create({
+          type: 'BAD_REQUEST' satisfies DeploymentErrorType,
+          message: `Invalid request: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          nonRetryable: true,
+        });
+      }
     };
+  // The handler reads what the validator accepted, defaults filled in (a user sent without `teams`
+  // has none): the raw payload would throw a TypeError and fail the workflow task instead.
+  const parsed = <T>(schema: { parse(value: unknown): T }, handle: (request: T) => Interruption) =>
+    (request: T) => handle(schema.parse(request));
 
-  setHandler(takeResponsibilityUpdate, take('update'), { validator: validate(TakeResponsibilityRequestSchema) });
-  setHandler(proceedUpdate, decision('proceed', 'update'), { validator: validate(DecisionRequestSchema) });
-  setHandler(abortUpdate, decision('abort', 'update'), { validator: validate(DecisionRequestSchema) });
+  setHandler(takeResponsibilityUpdate, parsed(TakeResponsibilityRequestSchema, take('update')), {
+    validator: validate(TakeResponsibilityRequestSchema),
+  });
+  setHandler(proceedUpdate, parsed(DecisionRequestSchema, decision('proceed', 'update')), { validator: validate(DecisionRequestSchema) });
+  setHandler(abortUpdate, parsed(DecisionRequestSchema, decision('abort', 'update')), { validator: validate(DecisionRequestSchema) });
   setHandler(takeResponsibilitySignal, signal(deployment, 'takeResponsibility', TakeResponsibilityRequestSchema, take('signal')));
   setHandler(proceedSignal, signal(deployment, 'proceed', DecisionRequestSchema, decision('proceed', 'signal')));
   setHandler(abortSignal, signal(deployment, 'abort', DecisionRequestSchema, decision('abort', 'signal')));
@@ -109,7 +121,7 @@ function act(deployment: Deployment, request: InterruptionRequest, action: Inter
     return refuse('NOT_WAITING', `The deployment is not waiting for anyone (it is ${view.status}).`);
   }
   const target = view.interruptions[index]!;
-  if (request.expiresAt !== undefined && at > request.expiresAt) {
+  if (request.expiresAt !== undefined && Date.parse(at) > Date.parse(request.expiresAt)) {
     return refuse('EXPIRED', 'The request reached the deployment after its caller had stopped waiting; nothing was done. Try again.', target.id);
   }
   if (isOpen(target) && view.status !== 'Waiting') {
@@ -194,6 +206,8 @@ export async function waitForManualStep(deployment: Deployment, step: ManualStep
     return 'Aborted' as const;
   }
   finishStep(view, 'Succeeded', log);
+  // No longer waiting: without this a manual last step would leave the deployment `Waiting`.
+  deployment.setStatus('Running', `Running: ${step.name} — ${log.split('\n')[0]}`);
   return 'Succeeded' as const;
 }
 

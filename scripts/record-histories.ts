@@ -1,0 +1,172 @@
+/**
+ * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
+ * proceed, abort and timeout paths, run against a time-skipping Temporal test server.
+ *
+ *     npx tsx scripts/record-histories.ts
+ *
+ * Re-record only for a deliberate, versioned change of the workflow; otherwise a failing replay test
+ * means the change would break deployments that are running now. Keep the old files when adding
+ * new shapes: running deployments may have started under either.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import * as activities from '../activities/index.js';
+import { parseConfig } from '../config/load.js';
+import type { Step } from '../config/schema.js';
+import { findTestServer } from '../temporal/binaries.js';
+import { searchAttributeTypes } from '../temporal/search-attributes.js';
+import {
+  abortUpdate,
+  type Actor,
+  type DeploymentInput,
+  type DeploymentView,
+  proceedUpdate,
+  stateQuery,
+  takeResponsibilitySignal,
+  takeResponsibilityUpdate,
+} from '../workflows/messages.js';
+import { bundleWorkflows } from '../worker.js';
+
+/** Where the recorded histories live; the replay test replays every `.json` file in it. */
+export const HISTORIES_DIR = fileURLToPath(new URL('../tests/histories/', import.meta.url));
+
+type History = proto.temporal.api.history.v1.IHistory;
+
+// A history file is the proto3 JSON that `temporal workflow show --output json` and Temporal Web
+// export. (These helpers need one copy of protobufjs 8 in node_modules: package.json pins it.)
+export function historyToJson(history: History): string {
+  return `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`;
+}
+
+export function readHistory(path: string): History {
+  return historyFromJSON(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+const taskQueue = 'record-histories';
+const STEP = 'Ensure traders are aware of the deployment';
+
+const jjones: Actor = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones', email: 'jamie.jones@example.com', teams: ['release-managers'], roles: ['deployer'] };
+const mlee: Actor = { id: 'users-238', username: 'mlee', displayName: 'Morgan Lee', email: 'morgan.lee@example.com', teams: ['release-managers'], roles: ['deployer'] };
+const otto: Actor = { id: 'users-300', username: 'otto', displayName: 'Otto Outsider', teams: ['dba'], roles: ['deployer'] };
+
+/** SPEC §3's example process, without the http-check (which would need a live site). */
+function input(name: string, manual = ''): DeploymentInput {
+  const config = parseConfig(`
+teams: [{ id: release-managers, name: Release managers }, { id: dba, name: DBAs }]
+projects:
+  - id: hello-service
+    name: Hello service
+    environments: [qa, production]
+    variables: { Greeting: hello }
+    process:
+      - { name: Deploy, type: script, run: 'echo "#{Greeting} #{Project} #{Release} to #{Environment}"' }
+      - name: ${STEP}
+        type: manual
+        environments: [production]
+        instructions: |
+          Tell the trading desk that #{Release} goes live.
+        responsibleTeams: [release-managers]
+${manual.replace(/^/gm, '        ')}
+      - name: Record sign-off
+        type: script
+        run: 'echo "#{Action[${STEP}].Output.Manual.Notes}"'
+`);
+  const project = config.projects[0]!;
+  return {
+    id: `hello-service:production:1.4.2:${name}`,
+    project: { id: project.id, name: project.name },
+    environment: 'production',
+    release: '1.4.2',
+    process: project.process as Step[],
+    variables: project.variables,
+    triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
+    createdAt: new Date().toISOString(),
+  };
+}
+
+type Path = (handle: WorkflowHandle) => Promise<void>;
+
+/** Each path exercises what running deployments do: updates, signals, refusals, the durable timer. */
+const paths: Record<string, { input: DeploymentInput; drive: Path }> = {
+  'deployment-proceed': {
+    input: input('history-proceed'),
+    async drive(handle) {
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones }] }).catch(() => undefined); // NOT_TAKEN
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee }] }).catch(() => undefined); // HELD_BY_OTHER
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee, takeOver: true }] });
+      await handle.executeUpdate(proceedUpdate, {
+        args: [{ user: mlee, notes: 'Checked with Rick, got the all-clear; Michelle is out at a meeting.' }],
+      });
+    },
+  },
+  'deployment-abort': {
+    input: input('history-abort'),
+    async drive(handle) {
+      await handle.signal(takeResponsibilitySignal, { user: otto }); // refused: not in the team
+      await handle.signal(takeResponsibilitySignal, { user: jjones });
+      await until(handle, (view) => view.interruptions[0]?.state === 'Assigned');
+      await handle.executeUpdate(abortUpdate, { args: [{ user: jjones, notes: 'Trading desk says no.' }] });
+    },
+  },
+  'deployment-timeout': {
+    input: input('history-timeout', 'timeout: 72h\nonTimeout: abort'),
+    async drive(handle) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      // Nobody decides: awaiting the result lets the test server skip the 72 hours.
+    },
+  },
+};
+
+async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!ready(await handle.query(stateQuery))) {
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId}: timed out waiting for the expected state`);
+    await sleep(50);
+  }
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  const [testServer, bundle] = await Promise.all([findTestServer(), bundleWorkflows()]);
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServer } } });
+  try {
+    const namespace = env.namespace ?? 'default';
+    // The test server cannot list search attributes, only add them.
+    await env.connection.operatorService.addSearchAttributes({ namespace, searchAttributes: searchAttributeTypes() });
+    const worker = await Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: bundle, activities });
+    await worker.runUntil(async () => {
+      mkdirSync(HISTORIES_DIR, { recursive: true });
+      for (const [name, { input, drive }] of Object.entries(paths)) {
+        const handle = await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
+        await until(handle, (view) => view.status === 'Waiting');
+        await drive(handle);
+        const view = await handle.result().then(
+          (result) => result as DeploymentView,
+          (error: unknown) => {
+            if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
+            throw error;
+          },
+        );
+        const history = await handle.fetchHistory();
+        writeFileSync(`${HISTORIES_DIR}${name}.json`, historyToJson(history));
+        console.log(`${name}.json: ${history.events?.length ?? 0} events, deployment ${view.status}`);
+      }
+    });
+  } finally {
+    await env.teardown();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { npmStart, npmStartFails, type Running } from '../support/npm-start.js';
+
+const STEP = 'Ensure traders are aware of the deployment';
+const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
+const dataDir = mkdtempSync(join(tmpdir(), 'interlock-e2e-'));
+const started: Running[] = [];
+
+afterAll(() => {
+  for (const running of started) running.kill();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function api(running: Running, method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(`${running.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function until(running: Running, id: string, done: (view: any) => boolean) {
+  for (let i = 0; i < 300; i++) {
+    const { body } = await api(running, 'GET', `/api/deployments/${id}`, 'vic-demo-token');
+    if (done(body)) return body;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`deployment ${id} never got there`);
+}
+
+describe('npm start, as a user meets it', () => {
+  it('runs the example project end to end, survives a restart with a deployment waiting, and stops completely', async () => {
+    let running = await npmStart({ INTERLOCK_DATA_DIR: dataDir });
+    started.push(running);
+    expect(running.output()).toContain(`API and dashboard  ${running.url}`);
+    expect(running.output()).toContain(`Temporal Web       ${running.uiUrl}`);
+    expect((await fetch(running.uiUrl)).status).toBe(200);
+
+    // CI triggers the example project to production; it waits for a release manager.
+    const release = `2.${Date.now() % 1000}.0`;
+    const created = await api(running, 'POST', '/api/deployments', 'ci-demo-token', { project: 'hello-service', environment: 'production', release });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const waiting = await until(running, id, (view) => view.status === 'Waiting');
+    const interruption = waiting.interruptions[0];
+    expect(waiting.links.temporal).toBe(`${running.uiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}`);
+    const take = await api(running, 'POST', `/api/deployments/${id}/interruptions/${interruption.id}/take-responsibility`, 'jjones-demo-token');
+    expect(take.status).toBe(200);
+
+    // The whole stack stops on SIGTERM, leaving nothing behind, and comes back with the deployment still waiting.
+    expect(await running.stop()).toBe(0);
+    expect(running.alive()).toBe(false);
+    running = await npmStart({ INTERLOCK_DATA_DIR: dataDir, ...running.env });
+    started.push(running);
+    const after = await until(running, id, (view) => view.status === 'Waiting');
+    expect(after.interruptions[0]).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
+
+    const proceed = await api(running, 'POST', `/api/deployments/${id}/interruptions/${interruption.id}/proceed`, 'jjones-demo-token', { notes: NOTES });
+    expect(proceed.status).toBe(200);
+    const done = await until(running, id, (view) => view.finishedAt !== null);
+    expect(done.status, JSON.stringify(done.steps, null, 2)).toBe('Succeeded');
+    expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
+    expect(done.steps[2].log).toContain('200');
+    expect(done.steps[3].log).toBe(`Signed off by Jamie Jones: ${NOTES}\n`);
+    expect(done.variables[`Action[${STEP}].Output.Manual.Result`]).toBe('Proceed');
+
+    // A failing script fails its deployment with the code in the log.
+    const failing = await api(running, 'POST', '/api/deployments', 'ci-demo-token', {
+      project: 'hello-service', environment: 'qa', release, variables: { ExitCode: '3', DeploySeconds: '0' },
+    });
+    const failed = await until(running, failing.body.id, (view) => view.finishedAt !== null);
+    expect(failed.status).toBe('Failed');
+    expect(failed.steps[0].log).toContain('exited with code 3');
+
+    expect(await running.stop()).toBe(0);
+    expect(running.alive()).toBe(false);
+  });
+
+  it('refuses an invalid config, naming each problem by its path, and starts nothing', async () => {
+    const file = join(dataDir, 'bad.yaml');
+    writeFileSync(file, `
+teams: [{ id: release-managers, name: Release managers }]
+projects:
+  - id: hello-service
+    name: Hello
+    environments: [qa]
+    process:
+      - { name: Deploy, type: script, run: echo }
+      - { name: Approve, type: manual, responsibleTeams: [dba] }
+`);
+    const { code, output } = await npmStartFails({ INTERLOCK_CONFIG: file, INTERLOCK_DATA_DIR: join(dataDir, 'never') });
+    expect(code).not.toBe(0);
+    expect(output).toContain('projects[0].process[1].responsibleTeams[0]: unknown team "dba"');
+    expect(output).not.toContain('Starting the Temporal dev server');
+  });
+});

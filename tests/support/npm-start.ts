@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../temporal/dev-server.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Running {
+  url: string;
+  uiUrl: string;
+  child: ChildProcess;
+  /** The ports it was given: pass them again to restart it as it was. */
+  env: { PORT: string; TEMPORAL_DEV_PORT: string; TEMPORAL_UI_PORT: string };
+  output(): string;
+  /** SIGTERM to `npm start` alone, as a service manager sends it; resolves with its exit code. */
+  stop(): Promise<number | null>;
+  /** Whether any process of its tree is still alive. */
+  alive(): boolean;
+  /** Last resort for cleanup: SIGKILL the whole process group. */
+  kill(): void;
+}
+
+/** Runs `npm start` exactly as a user does, on free ports unless given, and resolves once it prints its URLs. */
+export async function npmStart(env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<Running> {
+  const ports = { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+  const childEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, ...ports, ...env })) {
+    if (value !== undefined && key !== 'TEMPORAL_ADDRESS' && !key.startsWith('npm_')) childEnv[key] = value;
+  }
+  if (env.TEMPORAL_ADDRESS) childEnv.TEMPORAL_ADDRESS = env.TEMPORAL_ADDRESS;
+  // Its own process group, so cleanup can reach every descendant even if the test fails.
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const pgid = child.pid!;
+  const alive = () => {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const running: Running = {
+    url: `http://localhost:${childEnv.PORT}`,
+    uiUrl: `http://localhost:${childEnv.TEMPORAL_UI_PORT}`,
+    env: { PORT: childEnv.PORT!, TEMPORAL_DEV_PORT: childEnv.TEMPORAL_DEV_PORT!, TEMPORAL_UI_PORT: childEnv.TEMPORAL_UI_PORT! },
+    child,
+    output: () => output,
+    alive,
+    kill: () => {
+      if (alive()) process.kill(-pgid, 'SIGKILL');
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      // The tree gets a moment to finish its own shutdown after npm itself is gone.
+      for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      return code;
+    },
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  let early: number | null | undefined;
+  void exited.then((code) => (early = code));
+  while (!output.includes('Interlock is running.')) {
+    if (early !== undefined) throw new Error(`npm start exited (${early}) before it was ready:\n${output}`);
+    if (Date.now() > deadline) {
+      running.kill();
+      throw new Error(`npm start was not ready within ${timeoutMs / 1000} s:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return running;
+}
+
+/** Runs `npm start` expecting it to refuse to start; resolves with its exit code and output. */
+export function npmStartFails(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}

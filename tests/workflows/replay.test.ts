@@ -1,0 +1,31 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ReplayResult, Worker } from '@temporalio/worker';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { HISTORIES_DIR, readHistory } from '../../scripts/record-histories.js';
+
+// Every recorded history must replay against today's workflow code: a change that would break
+// deployments running now (a new command, a reordered timer) fails here. Record new shapes with
+// `npx tsx scripts/record-histories.ts`; keep old files as long as such deployments may be running.
+const files = readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.json')).sort();
+const results = new Map<string, ReplayResult>();
+
+beforeAll(async () => {
+  const histories = files.map((file) => ({ workflowId: file, history: readHistory(join(HISTORIES_DIR, file)) }));
+  // One replay worker for all of them: each history replays on its own, and reports its own error.
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
+    results.set(result.workflowId, result);
+  }
+});
+
+describe('recorded deployment histories', () => {
+  it('include the manual step paths that running deployments take', () => {
+    expect(files).toEqual(expect.arrayContaining(['deployment-proceed.json', 'deployment-abort.json', 'deployment-timeout.json']));
+  });
+
+  it.each(files)('%s replays without a determinism error', (file) => {
+    const result = results.get(file);
+    expect(result, `no replay result for ${file}`).toBeDefined();
+    expect(result!.error).toBeUndefined();
+  });
+});
