@@ -34,6 +34,8 @@ export function createWorker({ connection, namespace, taskQueue, workflowBundle 
     namespace,
     taskQueue,
     activities,
+    // Heartbeats reach the server within 2 s, so a cancelled script is stopped within about that.
+    maxHeartbeatThrottleInterval: '2s',
     ...(workflowBundle ? { workflowBundle } : { bundlerOptions: { webpackConfigHook: bundlerOptions.webpackConfigHook }, workflowsPath }),
   });
 }

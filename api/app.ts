@@ -6,11 +6,14 @@ import { secureHeaders } from 'hono/secure-headers';
 import { bearerAuth } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { Deployments } from './deployments.js';
+import { dashboardRoutes } from './dashboard/index.js';
 import { docsRoutes } from './docs.js';
 import { Problem, renderError, renderProblem } from './problems.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { interruptionRoutes } from './routes/interruptions.js';
+import { progressRoutes } from './routes/progress.js';
 import { projectRoutes } from './routes/projects.js';
+import { DeploymentWatcher } from './watch.js';
 
 /**
  * The Interlock HTTP API: `createApp({ temporal, config })` returns the Hono app, so tests and the
@@ -21,6 +24,7 @@ import { projectRoutes } from './routes/projects.js';
 export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const deployments = new Deployments(deps);
+  const watcher = new DeploymentWatcher(deployments);
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(requestId());
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps) {
   const api = app
     .route('/api', projectRoutes(deps.config))
     .route('/api/deployments', deploymentRoutes(deps.config, deployments))
+    .route('/api/deployments', progressRoutes(deployments, watcher))
     .route('/api', interruptionRoutes(deployments));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -79,6 +84,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/docs', docsRoutes());
+  app.route('/', dashboardRoutes(deps, deployments, watcher));
 
   app.notFound((c) => renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`)));
   app.onError(renderError);

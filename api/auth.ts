@@ -4,6 +4,7 @@ import type { Config, Role, User } from '../config/schema.js';
 import type { Actor } from '../workflows/messages.js';
 import type { AppEnv } from './context.js';
 import { forbidden, Problem } from './problems.js';
+import { userFromSession } from './session.js';
 
 export const sha256Hex = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -20,10 +21,19 @@ export function userForToken(config: Config, token: string): User | undefined {
   return found;
 }
 
-/** `Authorization: Bearer <token>` → the user, or 401. */
+/** `Authorization: Bearer <token>` (or, for GET, the dashboard's session) → the user, or 401. */
 export const bearerAuth = (config: Config) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization');
+    // The dashboard's pages read the API (and its event streams) with their session cookie; only
+    // safe methods, so a cross-site form can never act through it.
+    if (!header && (c.req.method === 'GET' || c.req.method === 'HEAD')) {
+      const user = userFromSession(c, config);
+      if (user) {
+        c.set('user', user);
+        return next();
+      }
+    }
     const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     if (!token) throw new Problem(401, 'Unauthorized', 'Send your token as "Authorization: Bearer <token>".');
     const user = userForToken(config, token);

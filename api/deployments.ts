@@ -4,6 +4,7 @@ import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
+  type UpdateDefinition,
   type WorkflowHandle,
   WorkflowNotFoundError,
 } from '@temporalio/client';
@@ -15,6 +16,7 @@ import {
   type DeploymentInput,
   type DeploymentStatus,
   type DeploymentView,
+  type Interruption,
   type Person,
   searchAttributes,
   stateQuery,
@@ -167,6 +169,15 @@ export class Deployments {
     });
     if (description.type !== WORKFLOW_TYPE) throw notFound(`No deployment "${handle.workflowId}".`);
     return description;
+  }
+
+  /**
+   * Sends an interruption action as a Temporal update: the workflow decides, and its named refusal
+   * becomes the HTTP status. 404 for no such deployment, 409 when it has finished, 503 without a worker.
+   */
+  async act<Req>(update: UpdateDefinition<Interruption, [Req]>, id: string, request: Req): Promise<Interruption> {
+    const handle = await this.running(id);
+    return this.withDeadline(() => handle.executeUpdate(update, { args: [request] }));
   }
 
   /** The view: the running workflow's `state` query, or a finished one's result (no worker needed). */

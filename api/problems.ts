@@ -76,6 +76,9 @@ export function problemFromTemporal(error: unknown): Problem | undefined {
   }
   if (error instanceof WorkflowNotFoundError) return notFound('No such deployment.');
   if (error instanceof WorkflowExecutionAlreadyStartedError) return conflict(error.message);
+  if (hasCode(error, 8)) {
+    return unavailable('Too many simultaneous actions on this deployment; nothing was done. Try again in a moment.', 1);
+  }
   if (isDeadline(error)) {
     return unavailable('No Interlock worker answered in time, so nothing was done. Check that a worker is running, then try again.');
   }
@@ -83,6 +86,14 @@ export function problemFromTemporal(error: unknown): Problem | undefined {
     return unavailable('Temporal cannot be reached right now; nothing was done. Try again shortly.');
   }
   return undefined;
+}
+
+function hasCode(error: unknown, code: number): boolean {
+  for (let e = error as { code?: number; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code === code) return true;
+    if (e === e.cause) break;
+  }
+  return false;
 }
 
 /** An abort or deadline from `withDeadline`/`withAbortSignal`, however deep the SDK wrapped it. */

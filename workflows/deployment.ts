@@ -61,6 +61,10 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
       else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
     });
     deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
+    upsertSearchAttributes([
+      { key: searchAttributes.waitingFor, value: null },
+      { key: searchAttributes.assignee, value: null },
+    ]);
     view.finishedAt = new Date().toISOString();
     throw new CancelledFailure('Deployment cancelled', [view]);
   }

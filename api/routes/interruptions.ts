@@ -55,11 +55,7 @@ const list = createRoute({
 });
 
 export function interruptionRoutes(deployments: Deployments) {
-  /** Sends the action as a Temporal update; the workflow decides, and its refusal maps to a status. */
-  const act = async <Req>(update: UpdateDefinition<Interruption, [Req]>, id: string, request: Req) => {
-    const handle = await deployments.running(id);
-    return deployments.withDeadline(() => handle.executeUpdate(update, { args: [request] }));
-  };
+  const act = <Req>(update: UpdateDefinition<Interruption, [Req]>, id: string, request: Req) => deployments.act(update, id, request);
   const base = (user: User, iid: string) => ({
     user: actorOf(user),
     interruptionId: iid,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import * as activities from '../../activities/index.js';
 import { createApp } from '../../api/app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { createWorker } from '../../worker.js';
 
 /** The example config's demo users (their tokens are in the README) with projects made for tests. */
 export function testConfig(projectsYaml: string): Config {
@@ -81,11 +81,11 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
       return { status: response.status, body: parsed, headers: response.headers };
     },
     async startWorker() {
-      worker = await Worker.create({
+      worker = await createWorker({
         connection: nativeConnection,
+        namespace: 'default',
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
-        activities,
       });
       running = worker.run();
     },

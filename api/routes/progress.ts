@@ -1,0 +1,116 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { requireRole } from '../auth.js';
+import type { Deployments } from '../deployments.js';
+import { DeploymentIdParamsSchema, DeploymentSchema, problemResponses } from '../schemas.js';
+import { type DeploymentWatcher, snapshotOf } from '../watch.js';
+import { createRouter } from './router.js';
+
+const security = [{ bearer: [] }];
+const view = (description: string) => ({ description, content: { 'application/json': { schema: DeploymentSchema } } });
+const KEEP_ALIVE_MS = 15_000;
+
+const wait = createRoute({
+  method: 'get',
+  path: '/{id}/wait',
+  tags: ['deployments'],
+  summary: 'Hold until the deployment finishes (200) or `timeout` seconds pass (202)',
+  security,
+  request: {
+    params: DeploymentIdParamsSchema,
+    query: z.strictObject({ timeout: z.coerce.number().int().min(0).max(300).default(30).openapi({ description: 'seconds, at most 300' }) }),
+  },
+  responses: { 200: view('Finished'), 202: view('Still going; the current view'), ...problemResponses(400, 401, 404, 503) },
+});
+
+const events = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  tags: ['deployments'],
+  summary: 'Server-sent events: a `deployment` event with the view each time it changes',
+  description: 'Event ids are versions of the view: reconnect with Last-Event-ID and the current view comes at once if it changed since. The stream ends after a terminal status; `:` comments keep it alive.',
+  security,
+  request: { params: DeploymentIdParamsSchema },
+  responses: {
+    200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    ...problemResponses(401, 404, 503),
+  },
+});
+
+const cancel = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  tags: ['deployments'],
+  summary: 'Cancel a deployment that has not finished (deployer): a running script is stopped',
+  security,
+  request: { params: DeploymentIdParamsSchema },
+  responses: {
+    200: view('Cancelled'),
+    202: view('Cancellation requested; still stopping'),
+    ...problemResponses(401, 403, 404, 409, 503),
+  },
+});
+
+export function progressRoutes(deployments: Deployments, watcher: DeploymentWatcher) {
+  return createRouter()
+    .openapi(wait, async (c) => {
+      const { id } = c.req.valid('param');
+      const snapshot = snapshotOf(await deployments.get(id));
+      if (snapshot.finished) return c.json(snapshot.view, 200);
+      const latest = await watcher.waitForEnd(id, c.req.valid('query').timeout * 1000);
+      return latest.finished ? c.json(latest.view, 200) : c.json(latest.view, 202);
+    })
+    .openapi(events, async (c) => {
+      const { id } = c.req.valid('param');
+      // Unknown ids get their 404 before the stream starts.
+      const first = snapshotOf(await deployments.get(id));
+      const lastSeen = c.req.header('Last-Event-ID');
+      return streamSSE(c, async (stream) => {
+        let sent = lastSeen;
+        const queue: (() => Promise<void>)[] = [];
+        let wake: (() => void) | undefined;
+        let done = false;
+        const push = (job: () => Promise<void>) => {
+          queue.push(job);
+          wake?.();
+        };
+        const unsubscribe = watcher.subscribe(id, {
+          onView: (snapshot) =>
+            push(async () => {
+              if (snapshot.version !== sent) {
+                sent = snapshot.version;
+                await stream.writeSSE({ event: 'deployment', id: snapshot.version, data: JSON.stringify(snapshot.view) });
+              }
+              if (snapshot.finished) done = true;
+            }),
+          onError: () => push(async () => void (done = true)),
+        });
+        if (first.finished) push(async () => void 0);
+        const keepAlive = setInterval(() => push(() => stream.write(': keep-alive\n\n').then(() => undefined)), KEEP_ALIVE_MS);
+        stream.onAbort(() => {
+          done = true;
+          wake?.();
+        });
+        try {
+          while (!done || queue.length > 0) {
+            const job = queue.shift();
+            if (job) await job();
+            else if (!done) await new Promise<void>((resolve) => (wake = resolve));
+            if (stream.aborted) break;
+          }
+        } finally {
+          clearInterval(keepAlive);
+          unsubscribe();
+        }
+      });
+    })
+    .openapi(cancel, async (c) => {
+      const { id } = c.req.valid('param');
+      requireRole(c.get('user'), 'deployer', 'cancel deployments');
+      const handle = await deployments.running(id);
+      await handle.cancel();
+      const latest = await watcher.waitForEnd(id, deployments.actionTimeoutMs).catch(() => undefined);
+      if (latest?.finished) return c.json(latest.view, 200);
+      return c.json(latest?.view ?? (await deployments.get(id)), 202);
+    });
+}

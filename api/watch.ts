@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { FINISHED } from '../workflows/messages.js';
+import type { DeploymentWithLinks, Deployments } from './deployments.js';
+import { Problem } from './problems.js';
+
+export interface Snapshot {
+  view: DeploymentWithLinks;
+  /** Changes whenever the view does: the SSE event id. */
+  version: string;
+  finished: boolean;
+}
+
+type Listener = { onView(snapshot: Snapshot): void; onError(error: unknown): void };
+
+interface Watch {
+  listeners: Set<Listener>;
+  latest?: Snapshot;
+  timer?: NodeJS.Timeout;
+}
+
+export const snapshotOf = (view: DeploymentWithLinks): Snapshot => ({
+  view,
+  version: createHash('sha256').update(JSON.stringify(view)).digest('base64url').slice(0, 16),
+  finished: FINISHED.includes(view.status),
+});
+
+/**
+ * One reader per watched deployment, however many clients wait on it or stream its events: the
+ * cost to Temporal grows with the deployments being watched, never with the clients watching.
+ */
+export class DeploymentWatcher {
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private readonly deployments: Deployments,
+    private readonly intervalMs = 500,
+  ) {}
+
+  /** Calls `onView` with the current view at once and on every change; returns the unsubscribe. */
+  subscribe(id: string, listener: Listener): () => void {
+    let watch = this.watches.get(id);
+    if (!watch) {
+      watch = { listeners: new Set() };
+      this.watches.set(id, watch);
+      this.poll(id, watch);
+    } else if (watch.latest) {
+      listener.onView(watch.latest);
+    }
+    watch.listeners.add(listener);
+    return () => {
+      watch.listeners.delete(listener);
+      if (watch.listeners.size === 0 && this.watches.get(id) === watch) {
+        clearTimeout(watch.timer);
+        this.watches.delete(id);
+      }
+    };
+  }
+
+  /** Resolves with the view once finished, or with the latest view when `timeoutMs` passes. */
+  waitForEnd(id: string, timeoutMs: number): Promise<Snapshot> {
+    return new Promise((resolve, reject) => {
+      let latest: Snapshot | undefined;
+      const finish = (done: () => void) => {
+        clearTimeout(timer);
+        unsubscribe();
+        done();
+      };
+      const timer = setTimeout(() => {
+        if (latest) finish(() => resolve(latest!));
+        else finish(() => reject(new Problem(503, 'Service unavailable', 'Could not read the deployment in time; try again.', { retryAfter: 5 })));
+      }, timeoutMs);
+      const unsubscribe = this.subscribe(id, {
+        onView: (snapshot) => {
+          latest = snapshot;
+          if (snapshot.finished) finish(() => resolve(snapshot));
+        },
+        onError: (error) => finish(() => reject(error)),
+      });
+    });
+  }
+
+  private poll(id: string, watch: Watch): void {
+    const tick = async () => {
+      try {
+        const snapshot = snapshotOf(await this.deployments.get(id));
+        if (this.watches.get(id) !== watch) return;
+        if (snapshot.version !== watch.latest?.version) {
+          watch.latest = snapshot;
+          for (const listener of [...watch.listeners]) listener.onView(snapshot);
+        }
+        if (snapshot.finished) return this.end(id, watch);
+      } catch (error) {
+        // No worker for a moment (503) is worth waiting out; anything else ends the watch.
+        if (!(error instanceof Problem && error.status === 503)) {
+          for (const listener of [...watch.listeners]) listener.onError(error);
+          return this.end(id, watch);
+        }
+      }
+      if (this.watches.get(id) === watch) watch.timer = setTimeout(tick, this.intervalMs);
+    };
+    void tick();
+  }
+
+  private end(id: string, watch: Watch): void {
+    if (this.watches.get(id) === watch) this.watches.delete(id);
+  }
+}

@@ -1,0 +1,202 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+
+const STEP = 'Ensure traders are aware of the deployment';
+const scratch = mkdtempSync(join(tmpdir(), 'interlock-progress-'));
+
+const config = testConfig(`
+- id: hello-service
+  name: Hello service
+  environments: [production]
+  process:
+    - { name: Deploy, type: script, run: 'sleep 0.3; echo deployed' }
+    - { name: ${STEP}, type: manual, responsibleTeams: [release-managers] }
+    - { name: After, type: script, run: 'echo after' }
+- id: slow-service
+  name: Slow service
+  environments: [production]
+  process:
+    # The script starts a child of its own; cancelling must stop the whole process group.
+    - { name: Deploy, type: script, run: 'sleep 300 & echo $! > "#{PidFile}"; wait' }
+    - { name: After, type: script, run: 'echo never' }
+`);
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack(config);
+});
+afterAll(async () => {
+  await stack?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function trigger(project = 'hello-service', variables: Record<string, string> = {}) {
+  const { status, body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project, environment: 'production', release: uniqueRelease(), variables } });
+  expect(status).toBe(201);
+  return body.id as string;
+}
+
+/** Alive and not a zombie (an orphan killed here may wait a while for init to reap it). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+const interruptionUrl = (view: any) => `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+
+/** Reads server-sent events from a streaming response until `stop` says enough or the stream ends. */
+async function readEvents(response: Response, stop: (events: { id: string; data: any }[]) => boolean) {
+  const events: { id: string; data: any }[] = [];
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return { events, ended: true };
+    buffer += value;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields: Record<string, string> = Object.fromEntries(block.split('\n').filter((line) => !line.startsWith(':')).map((line) => {
+        const colon = line.indexOf(':');
+        return [line.slice(0, colon), line.slice(colon + 1).trimStart()];
+      }));
+      if (fields.event === 'deployment') events.push({ id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') });
+      if (stop(events)) {
+        await reader.cancel();
+        return { events, ended: false };
+      }
+    }
+  }
+}
+
+const openEvents = (id: string, lastEventId?: string) =>
+  stack.app.request(`/api/deployments/${id}/events`, {
+    headers: { Authorization: 'Bearer vic-demo-token', ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
+  });
+
+describe('GET /api/deployments/{id}/wait', () => {
+  it('answers 202 with the current view when the time passes, 200 once finished', async () => {
+    const id = await trigger();
+    await waitFor(stack, id, (view) => view.status === 'Waiting');
+    const started = Date.now();
+    const pending = await stack.call('GET', `/api/deployments/${id}/wait?timeout=1`);
+    expect(pending.status).toBe(202);
+    expect(pending.body.status).toBe('Waiting');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+
+    const waiter = stack.call('GET', `/api/deployments/${id}/wait?timeout=60`);
+    const view = pending.body;
+    await stack.call('POST', `${interruptionUrl(view)}/take-responsibility`, { as: 'jjones' });
+    await stack.call('POST', `${interruptionUrl(view)}/proceed`, { as: 'jjones', body: { notes: 'ok' } });
+    const done = await waiter;
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('Succeeded');
+
+    const again = await stack.call('GET', `/api/deployments/${id}/wait?timeout=5`);
+    expect(again.status).toBe(200);
+  });
+
+  it('refuses a timeout over 300 s and unknown deployments', async () => {
+    const tooLong = await stack.call('GET', '/api/deployments/x:y:z:w/wait?timeout=301');
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.errors[0].name).toBe('query.timeout');
+    expect((await stack.call('GET', '/api/deployments/x:y:z:w/wait?timeout=1')).status).toBe(404);
+    expect((await stack.call('GET', '/api/deployments/x:y:z:w/events')).status).toBe(404);
+  });
+});
+
+describe('GET /api/deployments/{id}/events', () => {
+  it('streams Running, Waiting, Assigned, Succeeded in order, then ends', async () => {
+    const id = await trigger();
+    const response = await openEvents(id);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+
+    const seen: string[] = [];
+    const describe = (view: any) => (view.interruptions[0]?.state === 'Assigned' && view.status === 'Waiting' ? 'Assigned' : view.status);
+    const reading = readEvents(response, (events) => {
+      const last = events.at(-1)!;
+      if (seen.at(-1) !== describe(last.data)) seen.push(describe(last.data));
+      if (last.data.status === 'Waiting' && last.data.interruptions[0].state === 'Pending') {
+        void stack.call('POST', `${interruptionUrl(last.data)}/take-responsibility`, { as: 'jjones' });
+      }
+      if (describe(last.data) === 'Assigned') {
+        void stack.call('POST', `${interruptionUrl(last.data)}/proceed`, { as: 'jjones' });
+      }
+      return false;
+    });
+    const { events, ended } = await reading;
+    expect(ended).toBe(true);
+    // The view is read twice a second, so the brief Running after the proceed may or may not show.
+    expect(seen.filter((status, i) => !(status === 'Running' && i > 0))).toEqual(['Running', 'Waiting', 'Assigned', 'Succeeded']);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+  });
+
+  it('misses nothing across a reconnect with Last-Event-ID', async () => {
+    const id = await trigger();
+    const waiting = await waitFor(stack, id, (view) => view.status === 'Waiting');
+    const first = await readEvents(await openEvents(id), (events) => events.length === 1);
+    const lastId = first.events[0]!.id;
+    expect(first.events[0]!.data.status).toBe('Waiting');
+
+    // Reconnecting with the id of the current view sends nothing until the view changes...
+    const resumed = Promise.resolve(openEvents(id, lastId)).then((response) => readEvents(response, (events) => events.length === 1));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await stack.call('POST', `${interruptionUrl(waiting)}/take-responsibility`, { as: 'mlee' });
+    const next = await resumed;
+    expect(next.events[0]!.data.interruptions[0].assignee.username).toBe('mlee');
+
+    // ...and with an older id, the change made while disconnected comes at once.
+    const caughtUp = await readEvents(await openEvents(id, lastId), (events) => events.length === 1);
+    expect(caughtUp.events[0]!.id).not.toBe(lastId);
+    expect(caughtUp.events[0]!.data.interruptions[0].state).toBe('Assigned');
+  });
+});
+
+describe('POST /api/deployments/{id}/cancel', () => {
+  it('stops a running script, process group and all, and ends Cancelled', async () => {
+    const pidFile = join(scratch, 'pid');
+    const id = await trigger('slow-service', { PidFile: pidFile });
+    await waitFor(stack, id, (view) => view.steps[0].status === 'Running');
+    let pid = 0;
+    for (let i = 0; i < 100 && !pid; i++) {
+      pid = Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' }).trim()) || 0;
+      if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(isRunning(pid)).toBe(true);
+
+    expect((await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'vic' })).status).toBe(403);
+    const cancelled = await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'ci' });
+    expect([200, 202]).toContain(cancelled.status);
+    const done = await waitFor(stack, id, (view) => view.finishedAt !== null);
+    expect(done.status).toBe('Cancelled');
+    expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['Cancelled', 'Skipped']);
+    // The script's own child is gone too: its process group was killed.
+    expect(isRunning(pid)).toBe(false);
+
+    const again = await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'ci' });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain('Cancelled');
+    expect((await stack.call('POST', '/api/deployments/x:y:z:w/cancel', { as: 'ci' })).status).toBe(404);
+  });
+
+  it('cancels a deployment that waits at a manual step', async () => {
+    const id = await trigger();
+    await waitFor(stack, id, (view) => view.status === 'Waiting');
+    const cancelled = await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'jjones' });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('Cancelled');
+    expect(cancelled.body.steps.map((s: { status: string }) => s.status)).toEqual(['Succeeded', 'Cancelled', 'Skipped']);
+    const interruptions = await stack.call('GET', '/api/interruptions', { as: 'jjones' });
+    expect(interruptions.body.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id)).not.toContain(id);
+  });
+});

@@ -1,0 +1,241 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { type Stack, startStack, testConfig, uniqueRelease, waitFor, type Who } from '../support/stack.js';
+
+const config = testConfig(`
+- id: hello-service
+  name: Hello service
+  environments: [qa, production]
+  process:
+    - { name: Deploy, type: script, run: 'echo deploying #{Release}' }
+    - name: Ensure traders are aware of the deployment
+      type: manual
+      responsibleTeams: [release-managers]
+      instructions: 'Tell the desk about #{Release}'
+    - { name: Record sign-off, type: script, run: 'echo "#{Action[Ensure traders are aware of the deployment].Output.Manual.Notes}"' }
+`);
+
+const STEP = 'Ensure traders are aware of the deployment';
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const stacks: Stack[] = [];
+const workers: WorkerProcess[] = [];
+
+afterEach(async () => {
+  // Children first: a stray worker would keep serving the queue of the next test's stack.
+  await Promise.all(workers.splice(0).map((worker) => worker.kill()));
+  await Promise.all(stacks.splice(0).map((stack) => stack.stop()));
+});
+
+async function stackWith(options: { actionTimeoutMs?: number } = {}): Promise<Stack> {
+  const stack = await startStack(config, options);
+  stacks.push(stack);
+  return stack;
+}
+
+/** Triggers a deployment as ci and waits until it stops at the manual step; returns its id and the interruption's. */
+async function untilWaiting(stack: Stack, timeoutMs = 30_000): Promise<{ id: string; iid: string; release: string }> {
+  const release = uniqueRelease();
+  const created = await stack.call('POST', '/api/deployments', {
+    as: 'ci',
+    body: { project: 'hello-service', environment: 'production', release },
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  const view = await waitFor(stack, id, (v) => v.status === 'Waiting', timeoutMs);
+  const interruption = view.interruptions[0];
+  expect(interruption).toMatchObject({ step: STEP, state: 'Pending', assignee: null, instructions: `Tell the desk about ${release}` });
+  return { id, iid: interruption.id, release };
+}
+
+const act = (stack: Stack, as: Who, id: string, iid: string, action: 'take-responsibility' | 'proceed' | 'abort', body?: unknown) =>
+  stack.call('POST', `/api/deployments/${id}/interruptions/${iid}/${action}`, { as, body });
+
+async function timed<T>(call: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await call();
+  return { result, ms: performance.now() - started };
+}
+
+describe('two release managers take responsibility at the same moment', () => {
+  it('makes exactly one the holder: all their calls get 200, all the other\'s 409 HELD_BY_OTHER naming them', async () => {
+    const stack = await stackWith();
+    const { id, iid } = await untilWaiting(stack);
+
+    const callers: Who[] = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'jjones' : 'mlee'));
+    const responses = await Promise.all(callers.map(async (as) => ({ as, ...(await act(stack, as, id, iid, 'take-responsibility')) })));
+
+    const view = (await stack.call('GET', `/api/deployments/${id}`)).body;
+    const holder: Who = view.interruptions[0].assignee.username;
+    expect(['jjones', 'mlee']).toContain(holder);
+    expect(view.interruptions[0].state).toBe('Assigned');
+    const holderName: string = view.interruptions[0].assignee.displayName;
+
+    for (const response of responses) {
+      if (response.as === holder) {
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        expect(response.body).toMatchObject({ id: iid, state: 'Assigned', assignee: { username: holder } });
+      } else {
+        expect(response.status, JSON.stringify(response.body)).toBe(409);
+        expect(response.headers.get('content-type')).toBe('application/problem+json');
+        expect(response.body).toMatchObject({ status: 409, code: 'HELD_BY_OTHER' });
+        expect(response.body.detail).toContain(`${holderName} (${holder})`);
+      }
+    }
+
+    // The audit trail holds every attempt: one take that changed something, nine repeats, ten refusals.
+    const takes = view.timeline.filter((entry: any) => entry.action === 'takeResponsibility');
+    expect(takes).toHaveLength(20);
+    const accepted = takes.filter((entry: any) => entry.result === 'accepted');
+    expect(accepted.every((entry: any) => entry.user === holder)).toBe(true);
+    expect(accepted.filter((entry: any) => entry.reason === undefined)).toHaveLength(1);
+    const refused = takes.filter((entry: any) => entry.result === 'refused');
+    expect(refused).toHaveLength(10);
+    expect(refused.every((entry: any) => entry.user !== holder && entry.reason.startsWith('HELD_BY_OTHER'))).toBe(true);
+
+    // Only the holder decides, and the deployment runs on.
+    expect((await act(stack, holder, id, iid, 'proceed', { notes: 'desk told' })).status).toBe(200);
+    const done = await waitFor(stack, id, (v) => v.status === 'Succeeded');
+    expect(done.steps[2].log).toContain('desk told');
+  });
+});
+
+describe('no worker', () => {
+  it('answers 503 with Retry-After within the action timeout, applies nothing later, and lets the holder go on', async () => {
+    const stack = await stackWith({ actionTimeoutMs: 2_000 });
+    const { id, iid } = await untilWaiting(stack);
+    await stack.stopWorker();
+
+    // Reading a running deployment needs a worker to answer the query: 503, not 500, not a hang.
+    const read = await timed(() => stack.call('GET', `/api/deployments/${id}`));
+    expect(read.result.status, JSON.stringify(read.result.body)).toBe(503);
+    expect(read.result.headers.get('content-type')).toBe('application/problem+json');
+    expect(read.result.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(read.ms).toBeLessThan(10_000);
+
+    const take = await timed(() => act(stack, 'jjones', id, iid, 'take-responsibility'));
+    expect(take.result.status, JSON.stringify(take.result.body)).toBe(503);
+    expect(take.result.headers.get('content-type')).toBe('application/problem+json');
+    expect(take.result.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(take.result.body).toMatchObject({ status: 503, title: 'Service unavailable' });
+    expect(take.result.body.detail).toMatch(/nothing was done/);
+    expect(take.ms).toBeGreaterThanOrEqual(1_900);
+    expect(take.ms).toBeLessThan(10_000);
+
+    await stack.startWorker();
+    // The update Temporal kept for the workflow reaches it now, after its caller gave up: refused as
+    // EXPIRED in the timeline, and nothing else changes.
+    const after = await waitFor(stack, id, (v) => v.timeline.some((entry: any) => entry.action === 'takeResponsibility'), 30_000);
+    expect(after.status).toBe('Waiting');
+    expect(after.interruptions[0]).toMatchObject({ id: iid, state: 'Pending', assignee: null });
+    expect(after.timeline.filter((entry: any) => entry.action === 'takeResponsibility')).toEqual([
+      expect.objectContaining({ user: 'jjones', result: 'refused', reason: expect.stringMatching(/^EXPIRED: /), interruption: iid }),
+    ]);
+
+    const retaken = await act(stack, 'jjones', id, iid, 'take-responsibility');
+    expect(retaken.status, JSON.stringify(retaken.body)).toBe(200);
+    expect(retaken.body).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
+    const proceeded = await act(stack, 'jjones', id, iid, 'proceed', { notes: 'told the desk after the outage' });
+    expect(proceeded.status, JSON.stringify(proceeded.body)).toBe(200);
+    const done = await waitFor(stack, id, (v) => v.status === 'Succeeded');
+    expect(done.steps.map((s: any) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    expect(done.steps[2].log).toContain('told the desk after the outage');
+  });
+});
+
+describe('a worker that crashes while a deployment waits', () => {
+  it('loses nothing: a new worker carries on from the take, the proceed and its notes', async () => {
+    const stack = await stackWith({ actionTimeoutMs: 5_000 });
+    await stack.stopWorker(); // only the child workers serve this queue
+
+    const first = startWorkerProcess(stack.taskQueue);
+    // The child bundles the workflow code before it polls; the deployment waits for it in Temporal.
+    const { id, iid } = await whileAlive(first, untilWaiting(stack, 90_000));
+
+    const take = await act(stack, 'jjones', id, iid, 'take-responsibility');
+    expect(take.status, JSON.stringify(take.body)).toBe(200);
+    expect(take.body).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
+
+    await first.kill();
+    expect(first.child.signalCode).toBe('SIGKILL');
+    // Nobody serves the queue now: the crash is real.
+    expect((await stack.call('GET', `/api/deployments/${id}`)).status).toBe(503);
+
+    const second = startWorkerProcess(stack.taskQueue);
+    const resumed = await whileAlive(second, waitFor(stack, id, (v) => v.status === 'Waiting', 90_000));
+    expect(resumed.interruptions[0]).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
+
+    const notes = 'Desk informed by phone; go ahead.';
+    const proceeded = await act(stack, 'jjones', id, iid, 'proceed', { notes });
+    expect(proceeded.status, JSON.stringify(proceeded.body)).toBe(200);
+    expect(proceeded.body).toMatchObject({ state: 'Proceeded', notes });
+
+    const done = await whileAlive(second, waitFor(stack, id, (v) => v.status === 'Succeeded', 60_000));
+    expect(done.steps.map((s: any) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    expect(done.steps[2].log).toContain(notes);
+    expect(done.variables[`Action[${STEP}].Output.Manual.ResponsibleUser.Username`]).toBe('jjones');
+    expect(done.timeline).toEqual([
+      expect.objectContaining({ user: 'jjones', action: 'takeResponsibility', result: 'accepted', interruption: iid }),
+      expect.objectContaining({ user: 'jjones', action: 'proceed', result: 'accepted', interruption: iid }),
+    ]);
+  }, 240_000);
+});
+
+interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<void>;
+  output(): string;
+  /** SIGKILL, as a crash would; resolves once the process is gone. */
+  kill(): Promise<void>;
+}
+
+/** `npm run worker` as an operator runs it: its own process, bundling the workflow code on start. */
+function startWorkerProcess(taskQueue: string): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TEMPORAL_NAMESPACE: 'default',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const worker: WorkerProcess = {
+    child,
+    exited,
+    output: () => output,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  workers.push(worker);
+  return worker;
+}
+
+/** `promise`, failing at once if the worker dies first; either way a failure carries the worker's output. */
+async function whileAlive<T>(worker: WorkerProcess, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const died = worker.exited.then((): never | undefined => {
+    if (settled) return undefined;
+    throw new Error(`the worker process exited (${worker.child.exitCode ?? worker.child.signalCode})`);
+  });
+  try {
+    return (await Promise.race([promise, died])) as T;
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nworker output:\n${worker.output()}`, { cause: error });
+  } finally {
+    settled = true;
+  }
+}
+
+// Should the test process itself be torn down, take the children with it.
+process.once('exit', () => {
+  for (const { child } of workers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
