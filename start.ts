@@ -4,14 +4,14 @@
  * SIGTERM stops completely.
  */
 import { relative } from 'node:path';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { Runtime, type Worker } from '@temporalio/worker';
 import { type ApiServer, createLogger, startApi } from './api/server.js';
 import { readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { createWorker } from './worker.js';
+import { createWorker, runtimeOptions } from './worker.js';
 
 async function main(): Promise<void> {
   const env = readEnv();
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const config = loadConfig(configPath);
   const logger = createLogger(env);
   // We stop the worker ourselves, in order, on Ctrl-C.
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  Runtime.install(runtimeOptions(env, []));
 
   let devServer: DevServer | undefined;
   let worker: Worker | undefined;
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
         `  API docs           ${api.url}/docs`,
         `  Temporal Web       ${uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
         `  Temporal           ${address} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE})`,
+        `  Metrics            ${api.url}/metrics${env.INTERLOCK_WORKER_METRICS_PORT ? `, worker: http://localhost:${env.INTERLOCK_WORKER_METRICS_PORT}/metrics` : ''}`,
         `  Config             ${displayPath(configPath)}`,
         'Press Ctrl-C to stop.',
         '',

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { type BundleOptions, bundleWorkflowCode, type NativeConnection, Worker } from '@temporalio/worker';
+import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConnection, Runtime, type RuntimeOptions, Worker } from '@temporalio/worker';
 import * as activities from './activities/index.js';
-import { readEnv } from './config/env.js';
+import { type Env, readEnv } from './config/env.js';
 import { connectWorker } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 
@@ -42,8 +42,20 @@ export function createWorker({ connection, namespace, taskQueue, workflowBundle 
 
 const quietLogger = { info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error, log() {} };
 
+/** Runtime options shared by `npm run worker` and `npm start`: quiet logs, Temporal's metrics on their port. */
+export function runtimeOptions(env: Pick<Env, 'INTERLOCK_WORKER_METRICS_PORT'>, shutdownSignals?: NodeJS.Signals[]): RuntimeOptions {
+  return {
+    logger: new DefaultLogger('WARN'),
+    ...(shutdownSignals ? { shutdownSignals } : {}),
+    ...(env.INTERLOCK_WORKER_METRICS_PORT > 0
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${env.INTERLOCK_WORKER_METRICS_PORT}` } } } }
+      : {}),
+  };
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
+  Runtime.install(runtimeOptions(env));
   const connection = await connectWorker(env);
   try {
     const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);

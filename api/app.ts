@@ -6,6 +6,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { bearerAuth } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { Deployments } from './deployments.js';
+import { createMetrics } from './metrics.js';
 import { dashboardRoutes } from './dashboard/index.js';
 import { docsRoutes } from './docs.js';
 import { Problem, renderError, renderProblem } from './problems.js';
@@ -27,7 +28,9 @@ export function createApp(deps: AppDeps) {
   const watcher = new DeploymentWatcher(deployments);
   const app = new OpenAPIHono<AppEnv>();
 
+  const metrics = createMetrics(deps);
   app.use(requestId());
+  app.use(metrics.registerMetrics);
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('logger', logger.child({ requestId: c.get('requestId') }));
@@ -52,6 +55,13 @@ export function createApp(deps: AppDeps) {
   }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/metrics', async (c) => {
+    try {
+      return await metrics.printMetrics(c);
+    } catch {
+      return renderProblem(c, new Problem(503, 'Service unavailable', 'Temporal did not answer for the metrics.', { retryAfter: 5 }));
+    }
+  });
   app.get('/readyz', async (c) => {
     try {
       await deps.temporal.client.connection.withDeadline(Date.now() + 3_000, () =>
@@ -66,7 +76,7 @@ export function createApp(deps: AppDeps) {
   app.use('/api/*', bearerAuth(deps.config));
   const api = app
     .route('/api', projectRoutes(deps.config))
-    .route('/api/deployments', deploymentRoutes(deps.config, deployments))
+    .route('/api/deployments', deploymentRoutes(deps.config, deployments, metrics.started))
     .route('/api/deployments', progressRoutes(deployments, watcher))
     .route('/api', interruptionRoutes(deployments));
 

@@ -17,6 +17,8 @@ export const EnvSchema = z.object({
   /** Where Temporal Web is, for the links in deployment views; the embedded server's by default. */
   TEMPORAL_UI_URL: z.url().optional(),
   PORT: Port.default(3000),
+  /** The worker's own Temporal metrics (Prometheus) on this port; 0 turns them off. */
+  INTERLOCK_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   HOST: z.string().min(1).default('0.0.0.0'),
   /** How people and scripts reach this API; `#{Interlock.Url}` in steps. */
   INTERLOCK_PUBLIC_URL: z.url().optional(),

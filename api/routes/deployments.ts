@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Counter } from 'prom-client';
 import { requireRole } from '../auth.js';
 import type { Deployments } from '../deployments.js';
 import { badRequest, notFound } from '../problems.js';
@@ -60,7 +61,7 @@ const get = createRoute({
   responses: { 200: json(DeploymentSchema, 'The deployment view'), ...problemResponses(401, 404, 503) },
 });
 
-export function deploymentRoutes(config: Config, deployments: Deployments) {
+export function deploymentRoutes(config: Config, deployments: Deployments, started: Counter<'project' | 'environment'>) {
   return createRouter()
     .openapi(create, async (c) => {
       const user = c.get('user');
@@ -77,6 +78,7 @@ export function deploymentRoutes(config: Config, deployments: Deployments) {
         { id: user.id, username: user.username, displayName: user.displayName },
         c.req.valid('header')['idempotency-key'],
       );
+      if (created) started.inc({ project: project.id, environment: body.environment });
       c.header('Location', view.links.self);
       return created ? c.json(view, 201) : c.json(view, 200);
     })

@@ -198,6 +198,7 @@ function startWorkerProcess(taskQueue: string): WorkerProcess {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
+      INTERLOCK_WORKER_METRICS_PORT: "0",
       TEMPORAL_NAMESPACE: 'default',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@ export interface Running {
   uiUrl: string;
   child: ChildProcess;
   /** The ports it was given: pass them again to restart it as it was. */
-  env: { PORT: string; TEMPORAL_DEV_PORT: string; TEMPORAL_UI_PORT: string };
+  env: { PORT: string; TEMPORAL_DEV_PORT: string; TEMPORAL_UI_PORT: string; INTERLOCK_WORKER_METRICS_PORT: string };
   output(): string;
   /** SIGTERM to `npm start` alone, as a service manager sends it; resolves with its exit code. */
   stop(): Promise<number | null>;
@@ -21,7 +21,12 @@ export interface Running {
 
 /** Runs `npm start` exactly as a user does, on free ports unless given, and resolves once it prints its URLs. */
 export async function npmStart(env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<Running> {
-  const ports = { PORT: String(await freePort()), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()) };
+  const ports = {
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_UI_PORT: String(await freePort()),
+    INTERLOCK_WORKER_METRICS_PORT: String(await freePort()),
+  };
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...ports, ...env })) {
     if (value !== undefined && key !== 'TEMPORAL_ADDRESS' && !key.startsWith('npm_')) childEnv[key] = value;
@@ -45,7 +50,12 @@ export async function npmStart(env: Record<string, string | undefined>, timeoutM
   const running: Running = {
     url: `http://localhost:${childEnv.PORT}`,
     uiUrl: `http://localhost:${childEnv.TEMPORAL_UI_PORT}`,
-    env: { PORT: childEnv.PORT!, TEMPORAL_DEV_PORT: childEnv.TEMPORAL_DEV_PORT!, TEMPORAL_UI_PORT: childEnv.TEMPORAL_UI_PORT! },
+    env: {
+      PORT: childEnv.PORT!,
+      TEMPORAL_DEV_PORT: childEnv.TEMPORAL_DEV_PORT!,
+      TEMPORAL_UI_PORT: childEnv.TEMPORAL_UI_PORT!,
+      INTERLOCK_WORKER_METRICS_PORT: childEnv.INTERLOCK_WORKER_METRICS_PORT!,
+    },
     child,
     output: () => output,
     alive,

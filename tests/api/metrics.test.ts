@@ -1,0 +1,51 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+
+const config = testConfig(`
+- id: hello-service
+  name: Hello service
+  environments: [qa, production]
+  process:
+    - { name: Deploy, type: script, run: 'echo ok' }
+    - { name: Approve, type: manual, environments: [production], responsibleTeams: [release-managers] }
+`);
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack(config);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** The value of one sample line of the Prometheus text format. */
+const sample = (text: string, name: string, labels: Record<string, string>) => {
+  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+};
+
+it('exposes request counts and latencies by route and status, deployments by status, and open interruptions', async () => {
+  const done = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'qa', release: uniqueRelease() } });
+  const waiting = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'production', release: uniqueRelease() } });
+  await stack.call('POST', '/api/deployments', { as: 'vic', body: { project: 'hello-service', environment: 'qa', release: '1.0.0' } });
+  await waitFor(stack, done.body.id, (view) => view.status === 'Succeeded');
+  await waitFor(stack, waiting.body.id, (view) => view.status === 'Waiting');
+
+  // Visibility catches up with the search attributes within a moment.
+  let text = '';
+  for (let i = 0; i < 50; i++) {
+    const response = await stack.app.request('/metrics');
+    expect(response.status).toBe(200);
+    text = await response.text();
+    if (sample(text, 'interlock_deployments', { status: 'Succeeded' }) === 1 && sample(text, 'interlock_open_interruptions', {}) === 1) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  expect(sample(text, 'interlock_deployments', { status: 'Succeeded' })).toBe(1);
+  expect(sample(text, 'interlock_deployments', { status: 'Waiting' })).toBe(1);
+  expect(sample(text, 'interlock_deployments', { status: 'Failed' })).toBe(0);
+  expect(sample(text, 'interlock_open_interruptions', {})).toBe(1);
+  expect(sample(text, 'interlock_deployments_started_total', { project: 'hello-service', environment: 'qa' })).toBe(1);
+  expect(sample(text, 'http_requests_total', { method: 'POST', route: '/api/deployments', status: '201' })).toBe(2);
+  expect(sample(text, 'http_requests_total', { method: 'POST', route: '/api/deployments', status: '403' })).toBe(1);
+  expect(sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/deployments', status: '201' })).toBe(2);
+});
