@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app.js';
 import { type Stack, startStack, testConfig, uniqueRelease, waitFor, type Who } from '../support/stack.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
@@ -159,6 +160,34 @@ describe('a deployment to production, through the API alone', () => {
     expect((await open.act('take-responsibility', 'ci')).status).toBe(200);
     expect((await open.act('proceed', 'ci')).status).toBe(200);
     expect((await waitFor(stack, open.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+  });
+});
+
+describe('editing the config', () => {
+  it('never changes a deployment that is already running', async () => {
+    const { id, act } = await waitingDeployment();
+    // The same Interlock restarted with a new process for hello-service: the waiting one keeps its own.
+    const edited = testConfig(`
+- id: hello-service
+  name: Hello service
+  environments: [production]
+  process:
+    - { name: Something else entirely, type: script, run: 'echo v2' }
+`);
+    const restarted = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config: edited });
+    const call = (path: string, body?: unknown) =>
+      restarted.request(path, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { Authorization: 'Bearer jjones-demo-token', 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    expect((await act('take-responsibility', 'jjones')).status).toBe(200);
+    const view = await (await call(`/api/deployments/${id}`)).json();
+    const proceeded = await call(`/api/deployments/${id}/interruptions/${view.interruptions[0].id}/proceed`, { notes: 'still v1' });
+    expect(proceeded.status).toBe(200);
+    const done = await waitFor(stack, id, (v) => v.finishedAt !== null);
+    expect(done.steps.map((s: { name: string }) => s.name)).toEqual(['Deploy', STEP, 'Record sign-off']);
+    expect(done.steps[2].log).toBe('still v1\n');
   });
 });
 

@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
+import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentInput, DeploymentView } from '../../workflows/messages.js';
 import { createTestWorker, deploymentInput, startTimeSkipping } from '../support/workflows.js';
@@ -9,14 +10,27 @@ const taskQueue = 'deployment-workflow-test';
 let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
+let site: Server;
+let siteUrl: string;
+const hits = new Map<string, number>();
 
 beforeAll(async () => {
+  // A site for the http-check step: /ok answers 200, /down 503, /flaky 500 twice and then 200.
+  site = createServer((request, response) => {
+    const count = (hits.get(request.url!) ?? 0) + 1;
+    hits.set(request.url!, count);
+    const status = request.url === '/ok' ? 200 : request.url === '/flaky' ? (count <= 2 ? 500 : 200) : 503;
+    response.writeHead(status, { 'Content-Type': 'text/plain' }).end(`${status === 200 ? 'all good' : 'maintenance'} ${'x'.repeat(1000)}`);
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
   env = await startTimeSkipping();
   worker = await createTestWorker(env, taskQueue);
   running = worker.run();
 });
 
 afterAll(async () => {
+  site?.close();
   if (worker?.getState() === 'RUNNING') worker.shutdown();
   await running;
   await env?.teardown();
@@ -87,5 +101,30 @@ describe('the deployment workflow', () => {
     const view = await deploy(deploymentInput(`- { name: Slow, type: script, run: 'sleep 30', timeout: 1s }`));
     expect(view.status).toBe('Failed');
     expect(view.steps[0]!.log).toContain('Timed out after 1 s');
+  });
+
+  it('passes an http-check that gets the expected status, with the status and a body excerpt in the log', async () => {
+    const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/ok' }`, { variables: { Site: siteUrl } }));
+    expect(view.status).toBe('Succeeded');
+    expect(view.steps[0]!.log).toMatch(new RegExp(`^GET ${siteUrl}/ok → 200 in \\d+ ms \\(attempt 1\\)\nall good x+…$`));
+    expect(view.steps[0]!.log.length).toBeLessThan(700);
+  });
+
+  it('retries an http-check with backoff, and passes once the site recovers', async () => {
+    const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/flaky', retries: 3 }`, { variables: { Site: siteUrl } }));
+    expect(view.status).toBe('Succeeded');
+    expect(view.steps[0]!.log).toContain('→ 200');
+    expect(view.steps[0]!.log).toContain('(attempt 3)');
+  });
+
+  it('fails an http-check after its retries, with the last status and body in the log', async () => {
+    hits.delete('/down');
+    const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/down', retries: 2, expectStatus: 200 }`, { variables: { Site: siteUrl } }));
+    expect(view.status).toBe('Failed');
+    expect(hits.get('/down')).toBe(3);
+    expect(view.steps[0]!.log).toContain('→ 503');
+    expect(view.steps[0]!.log).toContain('expected 200');
+    expect(view.steps[0]!.log).toContain('(attempt 3)');
+    expect(view.steps[0]!.log).toContain('maintenance');
   });
 });
