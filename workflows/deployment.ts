@@ -23,6 +23,7 @@ import {
   type StepView,
 } from './messages.js';
 import { describeUnknown, substitute } from './variables.js';
+import { initialView } from './view.js';
 
 type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted';
 
@@ -83,35 +84,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
 }
 
 function start(input: DeploymentInput): Deployment {
-  const view: DeploymentView = {
-    id: input.id,
-    project: input.project.id,
-    projectName: input.project.name,
-    environment: input.environment,
-    release: input.release,
-    status: 'Running',
-    createdAt: input.createdAt,
-    finishedAt: null,
-    triggeredBy: input.triggeredBy,
-    steps: input.process.map((step) => ({
-      name: step.name,
-      type: step.type,
-      status: 'Pending',
-      log: '',
-      startedAt: null,
-      finishedAt: null,
-    })),
-    interruptions: [],
-    variables: {
-      Project: input.project.id,
-      'Project.Name': input.project.name,
-      Release: input.release,
-      Environment: input.environment,
-      'Deployment.Id': input.id,
-      ...input.variables,
-    },
-    timeline: [],
-  };
+  const view = initialView(input);
   const deployment: Deployment = {
     input,
     view,
