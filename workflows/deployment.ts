@@ -18,6 +18,8 @@ import {
   type DeploymentInput,
   type DeploymentView,
   searchAttributes,
+  cancelRequestSignal,
+  isFinished,
   stateQuery,
   type Step,
   type StepView,
@@ -57,6 +59,10 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
     }
   } catch (error) {
     if (!isCancellation(error)) throw error;
+    if (!view.timeline.some((entry) => entry.action === 'cancel')) {
+      // Cancelled from Temporal Web or the CLI, which name nobody.
+      view.timeline.push({ at: new Date().toISOString(), user: 'system', action: 'cancel', result: 'accepted' });
+    }
     view.steps.forEach((step) => {
       if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\nCancelled.`.trim());
       else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
@@ -100,6 +106,10 @@ function start(input: DeploymentInput): Deployment {
     },
   };
   setHandler(stateQuery, () => view);
+  setHandler(cancelRequestSignal, ({ user }) => {
+    if (isFinished(view.status)) return;
+    view.timeline.push({ at: new Date().toISOString(), user: user?.username ?? 'unknown', action: 'cancel', result: 'accepted' });
+  });
   registerInterruptionHandlers(deployment);
   setCurrentDetails('Starting');
   return deployment;

@@ -96,6 +96,12 @@ export const takeResponsibilitySignal = defineSignal<[TakeResponsibilityRequest]
 export const proceedSignal = defineSignal<[DecisionRequest]>('proceed');
 export const abortSignal = defineSignal<[DecisionRequest]>('abort');
 
+/** Who asks for the cancellation that follows (Temporal's own cancel request carries no user). */
+export interface CancelRequest {
+  user: Person;
+}
+export const cancelRequestSignal = defineSignal<[CancelRequest]>('cancelRequest');
+
 export const stateQuery = defineQuery<DeploymentView>('state');
 
 /** Custom search attributes: Temporal Web and the API filter deployments by these without opening them. */

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import { cancelRequestSignal } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
 import type { Deployments } from '../deployments.js';
 import { DeploymentIdParamsSchema, DeploymentSchema, problemResponses } from '../schemas.js';
@@ -107,7 +108,9 @@ export function progressRoutes(deployments: Deployments, watcher: DeploymentWatc
     .openapi(cancel, async (c) => {
       const { id } = c.req.valid('param');
       requireRole(c.get('user'), 'deployer', 'cancel deployments');
+      const user = c.get('user');
       const handle = await deployments.running(id);
+      await handle.signal(cancelRequestSignal, { user: { id: user.id, username: user.username, displayName: user.displayName } });
       await handle.cancel();
       const latest = await watcher.waitForEnd(id, deployments.actionTimeoutMs).catch(() => undefined);
       if (latest?.finished) return c.json(latest.view, 200);

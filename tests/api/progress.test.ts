@@ -180,6 +180,7 @@ describe('POST /api/deployments/{id}/cancel', () => {
     const done = await waitFor(stack, id, (view) => view.finishedAt !== null);
     expect(done.status).toBe('Cancelled');
     expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['Cancelled', 'Skipped']);
+    expect(done.timeline.at(-1)).toMatchObject({ user: 'ci', action: 'cancel', result: 'accepted' });
     // The script's own child is gone too: its process group was killed.
     expect(isRunning(pid)).toBe(false);
 

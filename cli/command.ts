@@ -1,0 +1,56 @@
+/** What a CLI command is, and the pieces several commands share. */
+import { type Client, type ExitCode, usageError } from './client.js';
+import { parseDuration } from './format.js';
+
+export interface Option {
+  type: 'string' | 'boolean';
+  /** The value's name in help: `--project P`. */
+  value?: string;
+  multiple?: boolean;
+  short?: string;
+  help: string;
+}
+
+export interface Context {
+  client: Client;
+  json: boolean;
+  /** The command's result: stdout. */
+  out: (text: string) => void;
+  /** Progress and notes: stdout for people, stderr when stdout carries JSON. */
+  log: (text: string) => void;
+}
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+export interface Command {
+  name: string;
+  /** The positional arguments, as help shows them. */
+  args: string[];
+  summary: string;
+  description?: string;
+  options: Record<string, Option>;
+  run: (ctx: Context, values: Values, args: string[]) => Promise<ExitCode>;
+}
+
+/** The options every command takes. */
+export const COMMON: Record<string, Option> = {
+  json: { type: 'boolean', help: 'print JSON for scripts on stdout (progress and errors go to stderr)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+};
+
+export const deploymentPath = (id: string) => `/api/deployments/${encodeURIComponent(id)}`;
+export const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export const timeoutOption: Option = {
+  type: 'string',
+  value: 'DURATION',
+  help: 'stop waiting after this long (90s, 30m, 2h, 1h30m) and exit 2;\nthe deployment goes on. Default: no limit',
+};
+
+export function timeoutOf(values: Values): number | undefined {
+  const text = str(values.timeout);
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw usageError(`--timeout "${text}" is not a duration; use e.g. 90s, 30m, 2h or 1h30m.`);
+  return ms;
+}

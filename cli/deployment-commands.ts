@@ -1,0 +1,148 @@
+import { CliError, EXIT, type ExitCode, usageError } from './client.js';
+import { type Command, type Context, deploymentPath as path, str, timeoutOf, timeoutOption as timeout } from './command.js';
+import { follow } from './follow.js';
+import { type DeploymentStatus, type DeploymentSummary, links, renderSummaries, renderView, type View } from './format.js';
+
+const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
+
+/** Follows to the end; with --json the final view is the one document on stdout. */
+async function waitFor(ctx: Context, id: string, timeoutMs: number | undefined, initial?: View): Promise<ExitCode> {
+  const followed = await follow(ctx.client, id, { timeoutMs, log: ctx.log, ...(initial ? { initial } : {}) });
+  if (ctx.json) ctx.out(JSON.stringify(followed.view, null, 2));
+  if (followed.message) process.stderr.write(`interlock: ${followed.message}\n`);
+  return followed.exitCode;
+}
+
+export const deploy: Command = {
+  name: 'deploy',
+  args: [],
+  summary: 'trigger a deployment; with --wait, follow it to the end',
+  description:
+    'Prints the deployment id and its links. With --wait, prints each change (steps, a manual step\n' +
+    'waiting for a person, with who may act and the exact command), and exits by the result.',
+  options: {
+    project: { type: 'string', value: 'P', help: 'the project id (required)' },
+    environment: { type: 'string', value: 'E', help: 'the environment, one of the project\'s (required)' },
+    release: { type: 'string', value: 'R', help: 'the release version, e.g. 1.4.2 (required)' },
+    var: { type: 'string', value: 'K=V', multiple: true, help: 'a variable for this deployment; repeat for more' },
+    wait: { type: 'boolean', help: 'follow the deployment until it finishes; exit 0 only if it Succeeded' },
+    timeout: { ...timeout, help: `with --wait: ${timeout.help}` },
+    'idempotency-key': { type: 'string', value: 'K', help: 'a repeat with the same key (a retried CI job) starts nothing and follows the first' },
+  },
+  async run(ctx, values) {
+    const missing = ['project', 'environment', 'release'].filter((name) => !str(values[name]));
+    if (missing.length) throw usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}.`);
+    if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
+    const timeoutMs = timeoutOf(values);
+    const variables: Record<string, string> = {};
+    for (const pair of (values.var as string[] | undefined) ?? []) {
+      const at = pair.indexOf('=');
+      if (at < 1) throw usageError(`--var "${pair}" is not K=V.`);
+      variables[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+    const key = str(values['idempotency-key']);
+    const body = { project: values.project, environment: values.environment, release: values.release, ...(values.var ? { variables } : {}) };
+    const created = await ctx.client.post<View>('/api/deployments', body, key ? { headers: { 'Idempotency-Key': key } } : {}).catch((error: unknown) => {
+      // The server names fields as body.release; on the command line they are --release.
+      if (error instanceof CliError && error.problem?.status === 400) {
+        throw new CliError(error.message.replaceAll('body.variables', '--var').replace(/body\.(\w+)/g, '--$1'), error.exitCode, error.problem);
+      }
+      throw error;
+    });
+    const view = created.body;
+    const log = values.wait || ctx.json ? ctx.log : ctx.out;
+    log(created.status === 201
+      ? `Started ${view.id}: ${view.projectName} ${view.release} to ${view.environment}`
+      : `Already started with Idempotency-Key "${key}": ${view.id} (${view.status}); nothing new was started.`);
+    links(view, (p) => ctx.client.url(p)).forEach((line) => log(line));
+    if (!values.wait) {
+      if (ctx.json) ctx.out(JSON.stringify(view, null, 2));
+      else log(`  Follow it: interlock wait ${view.id}`);
+      return EXIT.ok;
+    }
+    return waitFor(ctx, view.id, timeoutMs, view);
+  },
+};
+
+export const wait: Command = {
+  name: 'wait',
+  args: ['ID'],
+  summary: 'follow a deployment until it finishes; exit 0 only if it Succeeded',
+  options: { timeout },
+  run: (ctx, values, [id]) => waitFor(ctx, id!, timeoutOf(values)),
+};
+
+export const status: Command = {
+  name: 'status',
+  args: ['ID'],
+  summary: 'a deployment: its status, steps, who is to act, links',
+  options: {},
+  async run(ctx, _values, [id]) {
+    const { body } = await ctx.client.get<View>(path(id!));
+    ctx.out(ctx.json ? JSON.stringify(body, null, 2) : renderView(body, (p) => ctx.client.url(p)));
+    return EXIT.ok;
+  },
+};
+
+export const list: Command = {
+  name: 'list',
+  args: [],
+  summary: 'deployments, newest first',
+  options: {
+    status: { type: 'string', value: 'S', help: `only with this status: ${STATUSES.join(', ')}` },
+    project: { type: 'string', value: 'P', help: 'only of this project' },
+    environment: { type: 'string', value: 'E', help: 'only to this environment' },
+    release: { type: 'string', value: 'R', help: 'only of this release' },
+    limit: { type: 'string', value: 'N', help: 'at most N (1-100, default 20)' },
+    'page-token': { type: 'string', value: 'T', help: 'the next page, as an earlier list printed it' },
+  },
+  async run(ctx, values) {
+    const query = new URLSearchParams();
+    const status = str(values.status);
+    if (status !== undefined) {
+      const known = STATUSES.find((s) => s.toLowerCase() === status.toLowerCase());
+      if (!known) throw usageError(`--status "${status}" is none of ${STATUSES.join(', ')}.`);
+      query.set('status', known);
+    }
+    const limit = str(values.limit) ?? '20';
+    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 100) throw usageError(`--limit "${limit}" is not a number from 1 to 100.`);
+    query.set('pageSize', limit);
+    for (const name of ['project', 'environment', 'release'] as const) if (str(values[name])) query.set(name, str(values[name])!);
+    if (str(values['page-token'])) query.set('pageToken', str(values['page-token'])!);
+    const { body } = await ctx.client.get<{ deployments: DeploymentSummary[]; nextPageToken: string | null }>(`/api/deployments?${query}`);
+    if (ctx.json) ctx.out(JSON.stringify(body, null, 2));
+    else {
+      ctx.out(renderSummaries(body.deployments));
+      if (body.nextPageToken) ctx.out(`More: interlock list --page-token ${body.nextPageToken}${query.has('status') ? ` --status ${query.get('status')}` : ''}`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export const cancel: Command = {
+  name: 'cancel',
+  args: ['ID'],
+  summary: 'cancel a deployment that has not finished (a running script is stopped)',
+  options: {},
+  async run(ctx, _values, [id]) {
+    const { status, body } = await ctx.client.post<View>(`${path(id!)}/cancel`, {});
+    if (ctx.json) ctx.out(JSON.stringify(body, null, 2));
+    else if (status === 200) ctx.out(`${id} is ${body.status}.`);
+    else ctx.out(`Cancellation requested; ${id} is still stopping (${body.status}). Follow it with: interlock wait ${id}`);
+    return EXIT.ok;
+  },
+};
+
+export const whoami: Command = {
+  name: 'whoami',
+  args: [],
+  summary: 'who your token belongs to, with teams and roles',
+  options: {},
+  async run(ctx) {
+    const { body } = await ctx.client.get<{ displayName: string; username: string; roles: string[]; teams: { name: string }[] }>('/api/me');
+    ctx.out(ctx.json
+      ? JSON.stringify(body, null, 2)
+      : `${body.displayName} (${body.username}); roles: ${body.roles.join(', ')}; teams: ${body.teams.map((t) => t.name).join(', ') || 'none'}`);
+    return EXIT.ok;
+  },
+};

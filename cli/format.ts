@@ -1,0 +1,162 @@
+import type { DeploymentSummary } from '../api/deployments.js';
+import type { DeploymentStatus, DeploymentView, Interruption, StepView } from '../workflows/messages.js';
+
+/** The deployment view as the API returns it. */
+export type View = DeploymentView & { links: { self: string; temporal: string | null } };
+export type OpenInterruption = Interruption & {
+  deployment: { id: string; project: string; environment: string; release: string };
+  actions: ('takeResponsibility' | 'takeOver' | 'proceed' | 'abort')[];
+};
+export type { DeploymentSummary, DeploymentStatus, Interruption };
+
+export const FINISHED: readonly DeploymentStatus[] = ['Succeeded', 'Failed', 'Aborted', 'Cancelled'];
+export const isOpen = (interruption: Interruption) => interruption.state === 'Pending' || interruption.state === 'Assigned';
+export const openInterruption = (view: View) => view.interruptions.filter(isOpen).at(-1);
+
+const person = (p: { displayName: string; username: string }) => `${p.displayName} (${p.username})`;
+const quote = (text: string) => `"${text.replaceAll('"', '\\"')}"`;
+const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((line) => `${by}${line}`).join('\n');
+
+/** `90s`, `30m`, `2h`, `1h30m`, `1d`, or a number of seconds; undefined when it is none of those. */
+export function parseDuration(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text === '') return undefined;
+  const [d, h, m, s] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number];
+  return (((d * 24 + h) * 60 + m) * 60 + s) * 1000;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const parts = [[Math.floor(seconds / 3600), 'h'], [Math.floor(seconds / 60) % 60, 'm'], [seconds % 60, 's']] as const;
+  return parts.filter(([n], i) => n > 0 || (i === 2 && seconds === 0)).map(([n, unit]) => `${n}${unit}`).join(' ');
+}
+
+/** Who may act on an interruption, and the exact command for the next move. */
+export function interruptionLines(interruption: Interruption, id: string): string[] {
+  const who = interruption.responsibleTeams.length > 0 ? `a member of ${interruption.responsibleTeams.join(' or ')}` : 'any deployer';
+  switch (interruption.state) {
+    case 'Pending':
+      return [
+        `Waiting at ${quote(interruption.step)} for ${who} (or an admin) to take responsibility:`,
+        `    interlock take ${id}`,
+        ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
+      ];
+    case 'Assigned':
+      return [
+        `${quote(interruption.step)} is assigned to ${person(interruption.assignee!)}, who decides with:`,
+        `    interlock proceed ${id} --notes "…"    or    interlock abort ${id} --notes "…"`,
+      ];
+    case 'Proceeded':
+    case 'Aborted': {
+      const by = interruption.assignee ? ` by ${person(interruption.assignee)}` : '';
+      return [`${quote(interruption.step)} ${interruption.state.toLowerCase()}${by}${interruption.notes ? `: ${interruption.notes}` : ''}`];
+    }
+    case 'TimedOut':
+      return [`${quote(interruption.step)} timed out before anyone decided (on timeout: ${interruption.onTimeout})`];
+  }
+}
+
+/** What changed between two views of one deployment, in process order; everything when `before` is undefined. */
+export function changes(before: View | undefined, after: View): string[] {
+  const lines: string[] = [];
+  after.steps.forEach((step, i) => {
+    const interruptions = after.interruptions.filter((interruption) => interruption.step === step.name);
+    // A manual step is told by its interruption: who may act, who took it, what they decided.
+    if (step.type === 'manual' && interruptions.length > 0) {
+      for (const interruption of interruptions) {
+        const was = before?.interruptions.find((i) => i.id === interruption.id);
+        if (was && was.state === interruption.state && was.assignee?.id === interruption.assignee?.id) continue;
+        lines.push(...interruptionLines(interruption, after.id));
+      }
+    } else if (step.status !== (before?.steps[i]?.status ?? 'Pending')) {
+      lines.push(`${step.name}: ${step.status}`);
+    }
+  });
+  return lines;
+}
+
+/** The last word on a finished deployment, with the failed step's log tail when there is one. */
+export function outcome(view: View): string[] {
+  const title = `${view.projectName} ${view.release} to ${view.environment}`;
+  const took = view.finishedAt ? ` after ${formatDuration(Date.parse(view.finishedAt) - Date.parse(view.createdAt))}` : '';
+  switch (view.status) {
+    case 'Succeeded':
+      return [`Succeeded: ${title}${took}.`];
+    case 'Failed': {
+      const step = view.steps.find((s) => s.status === 'Failed');
+      return [`Failed: ${title}${step ? ` at step ${quote(step.name)}` : ''}${took}.`, ...(step ? logTail(step) : [])];
+    }
+    case 'Aborted': {
+      const decided = view.interruptions.find((i) => i.state === 'Aborted' || i.state === 'TimedOut');
+      return [`Aborted: ${title}${took}.`, ...(decided ? interruptionLines(decided, view.id) : [])];
+    }
+    case 'Cancelled': {
+      const cancel = view.timeline.findLast((entry) => entry.action === 'cancel' && entry.result === 'accepted');
+      return [`Cancelled: ${title}${cancel && cancel.user !== 'system' ? ` by ${cancel.user}` : ''}${took}.`];
+    }
+    default:
+      return [`${view.status}: ${title}.`];
+  }
+}
+
+function logTail(step: StepView, lines = 20): string[] {
+  const log = step.log.trimEnd().split('\n');
+  if (!step.log.trim()) return [];
+  return [`  Last ${Math.min(lines, log.length)} lines of its log:`, indent(log.slice(-lines).join('\n'))];
+}
+
+/** `interlock status`: the whole deployment in a screenful. */
+export function renderView(view: View, url: (path: string) => string): string {
+  const width = Math.max(...view.steps.map((s) => s.name.length), 4);
+  const lines = [
+    `${view.id}  ${view.status}`,
+    `  ${view.projectName} ${view.release} to ${view.environment}, triggered by ${person(view.triggeredBy)} at ${view.createdAt}` +
+      (view.finishedAt ? `, finished at ${view.finishedAt}` : ''),
+    '  Steps:',
+    ...view.steps.map((step) => `    ${step.name.padEnd(width)}  ${step.status}`),
+  ];
+  const open = openInterruption(view);
+  if (open) lines.push(...interruptionLines(open, view.id).map((line) => `  ${line}`));
+  else if (FINISHED.includes(view.status)) lines.push(...outcome(view).slice(1).map((line) => `  ${line}`));
+  lines.push(...links(view, url));
+  return lines.join('\n');
+}
+
+export function links(view: Pick<View, 'links'>, url: (path: string) => string): string[] {
+  return [`  API       ${url(view.links.self)}`, ...(view.links.temporal ? [`  Temporal  ${view.links.temporal}`] : [])];
+}
+
+/** `interlock list`: one deployment a line. */
+export function renderSummaries(deployments: DeploymentSummary[]): string {
+  if (deployments.length === 0) return 'No deployments match.';
+  const width = Math.max(...deployments.map((d) => d.id.length));
+  return deployments
+    .map((d) => {
+      const waiting = d.status === 'Waiting' ? (d.assignee ? ` (assigned to ${d.assignee})` : d.waitingFor.length ? ` (for ${d.waitingFor.join(', ')})` : '') : '';
+      return `${d.id.padEnd(width)}  ${d.status.padEnd(9)}  ${d.createdAt.slice(0, 19).replace('T', ' ')}${waiting}`;
+    })
+    .join('\n');
+}
+
+/** `interlock interruptions`: each open interruption with the command for its next move. */
+export function renderInterruptions(interruptions: OpenInterruption[]): string {
+  if (interruptions.length === 0) return 'Nothing is waiting for a decision.';
+  return interruptions
+    .map((item) => {
+      const { deployment: d } = item;
+      const next = item.actions.includes('proceed')
+        ? [`interlock proceed ${d.id} --notes "…"`, `interlock abort ${d.id} --notes "…"`]
+        : item.actions.includes('takeResponsibility')
+          ? [`interlock take ${d.id}`]
+          : item.actions.includes('takeOver')
+            ? [`interlock take ${d.id} --take-over`]
+            : [];
+      return [
+        `${d.id}  ${quote(item.step)}  ${item.state}${item.assignee ? ` by ${person(item.assignee)}` : ''}`,
+        `  ${d.project} ${d.release} to ${d.environment}; responsible: ${item.responsibleTeams.join(', ') || 'any deployer'}`,
+        ...next.map((command) => `    ${command}`),
+      ].join('\n');
+    })
+    .join('\n\n');
+}

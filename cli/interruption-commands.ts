@@ -1,0 +1,91 @@
+import { CliError, EXIT, usageError } from './client.js';
+import { type Command, type Context, deploymentPath as path, str } from './command.js';
+import { FINISHED, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
+
+/** A refusal, with the command that gets past it where there is one. */
+function withHint(error: unknown, id: string): unknown {
+  if (!(error instanceof CliError) || !error.problem?.code) return error;
+  const hints: Record<string, string> = {
+    HELD_BY_OTHER: `To take it over: interlock take ${id} --take-over`,
+    NOT_ASSIGNEE: `To take it over: interlock take ${id} --take-over`,
+    NOT_TAKEN: `Take it first: interlock take ${id}`,
+  };
+  const hint = hints[error.problem.code];
+  return hint ? new CliError(`${error.message} ${hint}`, error.exitCode, error.problem) : error;
+}
+
+/** The deployment's open interruption, or a refusal that says why there is none. */
+async function openOf(ctx: Context, id: string, doing: string): Promise<{ view: View; interruption: Interruption }> {
+  const { body: view } = await ctx.client.get<View>(path(id));
+  const interruption = openInterruption(view);
+  if (interruption) return { view, interruption };
+  if (FINISHED.includes(view.status)) throw new CliError(`${id} has finished (${view.status}); there is nothing left to ${doing}.`, EXIT.failed);
+  throw new CliError(`${id} is ${view.status}, not waiting at a manual step; nothing to ${doing} yet (interlock status ${id}).`, EXIT.failed);
+}
+
+function decision(verb: 'proceed' | 'abort'): Command['run'] {
+  return async (ctx, values, [id]) => {
+    const notes = str(values.notes);
+    const { interruption } = await openOf(ctx, id!, verb);
+    const done = await ctx.client
+      .post<Interruption>(`${path(id!)}/interruptions/${encodeURIComponent(interruption.id)}/${verb}`, notes === undefined ? {} : { notes })
+      .catch((error: unknown) => { throw withHint(error, id!); });
+    if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
+    else {
+      ctx.out(interruptionLines(done.body, id!).join('\n'));
+      ctx.out(verb === 'proceed' ? `The deployment runs on; follow it with: interlock wait ${id}` : `The deployment ends Aborted; later steps are skipped.`);
+    }
+    return EXIT.ok;
+  };
+}
+
+export const interruptionsCommand: Command = {
+  name: 'interruptions',
+  args: [],
+  summary: 'manual steps waiting for a decision you may take part in (--all: every open one)',
+  options: { all: { type: 'boolean', help: 'every open interruption, also those you may not act on' } },
+  async run(ctx, values) {
+    const { body } = await ctx.client.get<{ interruptions: OpenInterruption[] }>(`/api/interruptions${values.all ? '' : '?actionable=true'}`);
+    ctx.out(ctx.json ? JSON.stringify(body, null, 2) : renderInterruptions(body.interruptions));
+    return EXIT.ok;
+  },
+};
+
+export const take: Command = {
+  name: 'take',
+  args: ['ID'],
+  summary: 'take responsibility for the manual step a deployment waits at',
+  options: { 'take-over': { type: 'boolean', help: 'take it from whoever holds it now (recorded in the timeline)' } },
+  async run(ctx, values, [id]) {
+    const { view, interruption } = await openOf(ctx, id!, 'take');
+    const taken = await ctx.client
+      .post<Interruption>(`${path(id!)}/interruptions/${encodeURIComponent(interruption.id)}/take-responsibility`, values['take-over'] ? { takeOver: true } : {})
+      .catch((error: unknown) => { throw withHint(error, id!); });
+    if (ctx.json) ctx.out(JSON.stringify(taken.body, null, 2));
+    else {
+      ctx.out(`${view.projectName} ${view.release} to ${view.environment} (${id})`);
+      ctx.out(interruptionLines(taken.body, id!).join('\n'));
+      if (taken.body.instructions.trim()) ctx.out(`  Instructions:\n${taken.body.instructions.trimEnd().replace(/^/gm, '    ')}`);
+    }
+    return EXIT.ok;
+  },
+};
+
+export const proceed: Command = {
+  name: 'proceed',
+  args: ['ID'],
+  summary: 'proceed with the manual step you are responsible for',
+  options: { notes: { type: 'string', value: 'TEXT', help: 'what you checked, for the record (at most 4000 characters)' } },
+  run: decision('proceed'),
+};
+
+export const abort: Command = {
+  name: 'abort',
+  args: ['ID'],
+  summary: 'abort the deployment at the manual step you are responsible for',
+  options: { notes: { type: 'string', value: 'TEXT', help: 'why (required; at most 4000 characters)' } },
+  run: (ctx, values, args) => {
+    if (!str(values.notes)?.trim()) throw usageError('abort needs --notes saying why.');
+    return decision('abort')(ctx, values, args);
+  },
+};
