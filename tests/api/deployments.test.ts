@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
+import { hc } from 'hono/client';
+import { type AppType, createApp } from '../../api/app.js';
 import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
 
 const config = testConfig(`
@@ -54,9 +55,12 @@ describe('probes and documents', () => {
     expect(Object.keys(body.paths).sort()).toEqual([
       '/api/deployments',
       '/api/deployments/{id}',
+      '/api/deployments/{id}/cancel',
+      '/api/deployments/{id}/events',
       '/api/deployments/{id}/interruptions/{iid}/abort',
       '/api/deployments/{id}/interruptions/{iid}/proceed',
       '/api/deployments/{id}/interruptions/{iid}/take-responsibility',
+      '/api/deployments/{id}/wait',
       '/api/interruptions',
       '/api/me',
       '/api/projects',
@@ -203,6 +207,22 @@ describe('Idempotency-Key', () => {
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
     const listed = await stack.call('GET', `/api/deployments?release=${release}`);
     expect(listed.body.deployments).toHaveLength(1);
+  });
+});
+
+describe('the typed client', () => {
+  it('works with hc<AppType> as the README shows', async () => {
+    const api = hc<AppType>('http://localhost', {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => stack.app.request(input, init),
+      headers: { Authorization: 'Bearer jjones-demo-token' },
+    });
+    const me = await api.api.me.$get();
+    expect(me.status).toBe(200);
+    const body = await me.json();
+    expect(body.username).toBe('jjones');
+    const response = await api.api.deployments.$get({ query: { status: 'Waiting' } });
+    const { deployments } = await response.json();
+    expect(Array.isArray(deployments)).toBe(true);
   });
 });
 

@@ -39,6 +39,9 @@ describe('npm start, as a user meets it', () => {
     expect(running.output()).toContain(`API and dashboard  ${running.url}`);
     expect(running.output()).toContain(`Temporal Web       ${running.uiUrl}`);
     expect((await fetch(running.uiUrl)).status).toBe(200);
+    // The worker's own Temporal metrics, on a port of their own.
+    const workerMetrics = await (await fetch(`http://localhost:${running.env.INTERLOCK_WORKER_METRICS_PORT}/metrics`)).text();
+    expect(workerMetrics).toContain('temporal_');
 
     // CI triggers the example project to production; it waits for a release manager.
     const release = `2.${Date.now() % 1000}.0`;

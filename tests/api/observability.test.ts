@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApp } from '../../api/app.js';
 import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
 
 const config = testConfig(`
@@ -48,4 +51,23 @@ it('exposes request counts and latencies by route and status, deployments by sta
   expect(sample(text, 'http_requests_total', { method: 'POST', route: '/api/deployments', status: '201' })).toBe(2);
   expect(sample(text, 'http_requests_total', { method: 'POST', route: '/api/deployments', status: '403' })).toBe(1);
   expect(sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/deployments', status: '201' })).toBe(2);
+});
+
+it('logs JSON lines that all carry the request id, which the response names too', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const app = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config, logger: pino({ level: 'info' }, sink) });
+  const response = await app.request('/api/deployments/nope', { headers: { Authorization: 'Bearer vic-demo-token' } });
+  expect(response.status).toBe(404);
+  const requestId = response.headers.get('x-request-id');
+  expect(requestId).toBeTruthy();
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) expect(line.requestId).toBe(requestId);
+  expect(lines.at(-1)).toMatchObject({ method: 'GET', path: '/api/deployments/nope', status: 404, msg: 'request' });
 });
