@@ -47,6 +47,9 @@ export function createApp(deps: AppDeps) {
       styleSrc: ["'self'", "'unsafe-inline'"],
       scriptSrc: ["'self'"],
       frameAncestors: ["'none'"],
+      formAction: ["'self'"],
+      baseUri: ["'self'"],
+      objectSrc: ["'none'"],
     },
   }));
   app.use('/api/*', bodyLimit({

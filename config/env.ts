@@ -23,6 +23,8 @@ export const EnvSchema = z.object({
   /** How people and scripts reach this API; `#{Interlock.Url}` in steps. */
   INTERLOCK_PUBLIC_URL: z.url().optional(),
   INTERLOCK_CONFIG: z.string().min(1).optional(),
+  /** Signs the dashboard's session cookies; random per process when unset (a restart signs everyone out). */
+  INTERLOCK_SESSION_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   INTERLOCK_DATA_DIR: z.string().min(1).default('./.data').transform((dir) => resolve(dir)),
   /** How long an action waits for a worker before answering 503. */
   INTERLOCK_ACTION_TIMEOUT: z.coerce.number().positive().default(10).describe('seconds'),

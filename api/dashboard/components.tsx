@@ -1,0 +1,73 @@
+import type { Child } from 'hono/jsx';
+import type { DeploymentStatus, StepStatus } from '../../workflows/messages.js';
+
+type Status = DeploymentStatus | StepStatus;
+
+/** One shape per status, so a badge reads without colour (and its word says it again). */
+const ICONS: Record<Status, Child> = {
+  Succeeded: <path d="M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1Zm3.4 4.6-4.2 5.2-2.6-2.4 1-1.1 1.4 1.3 3.2-4 1.2 1Z" />,
+  Failed: <path d="M8 1a7 7 0 1 0 0 14A7 7 0 0 0 8 1Zm2.8 4.3L9.1 8l1.7 2.7-1.1 1.1L8 9.1l-2.7 1.7-1.1-1.1L6.9 8 5.2 5.3l1.1-1.1L8 6.9l2.7-1.7 1.1 1.1Z" />,
+  Aborted: <path d="M5.1 1h5.8L15 5.1v5.8L10.9 15H5.1L1 10.9V5.1L5.1 1Zm-1 6v2h7.8V7H4.1Z" />,
+  Cancelled: <path d="M3 3h10v10H3z" />,
+  Running: <path d="M4 2.5v11l9-5.5-9-5.5Z" />,
+  Waiting: <path d="M3 2h4v12H3zM9 2h4v12H9z" />,
+  Pending: <path d="M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13Zm0 1.8a4.7 4.7 0 1 1 0 9.4 4.7 4.7 0 0 1 0-9.4Z" />,
+  Skipped: <path d="M2 3v10l7-5-7-5Zm8 0h2.5v10H10z" />,
+};
+
+export function StatusBadge({ status, id }: { status: Status; id?: string }) {
+  return (
+    <span class={`badge badge-${status.toLowerCase()}`} id={id} data-status={status}>
+      <svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false" fill="currentColor">
+        {ICONS[status]}
+      </svg>
+      {status}
+    </span>
+  );
+}
+
+/** A moment in UTC, which the script turns into the reader's local time. */
+export function Time({ at }: { at: string | null | undefined }) {
+  if (!at) return <span>—</span>;
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return <span>{at}</span>;
+  return <time datetime={date.toISOString()}>{date.toISOString().slice(0, 19).replace('T', ' ')} UTC</time>;
+}
+
+export function formatDuration(from: string | null | undefined, to: string | null | undefined): string {
+  if (!from || !to) return '';
+  const ms = new Date(to).getTime() - new Date(from).getTime();
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${ms} ms`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${(ms / 1000).toFixed(seconds < 10 ? 1 : 0)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h ${minutes % 60} min`;
+}
+
+/** The hidden field every dashboard form sends back; the server compares it with the session's nonce. */
+export const CsrfField = ({ token }: { token: string }) => <input type="hidden" name="_csrf" value={token} />;
+
+/** A readable error next to what caused it; `role="alert"` so it is announced when it appears. */
+export function ErrorMessage({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p class="error" id={id} role="alert">
+      <svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false" fill="currentColor">
+        <path d="M8 1 15.5 14.5H.5L8 1Zm-.9 5v4.2h1.8V6H7.1Zm0 5.4v1.8h1.8v-1.8H7.1Z" />
+      </svg>
+      <span>{message}</span>
+    </p>
+  );
+}
+
+export function Notice({ message }: { message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p class="notice" role="status">
+      {message}
+    </p>
+  );
+}

@@ -1,0 +1,123 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ListDeploymentsQuerySchema } from '../schemas.js';
+import { userForToken } from '../auth.js';
+import type { AppDeps } from '../context.js';
+import type { Deployments } from '../deployments.js';
+import { endSession, readSession, startSession } from '../session.js';
+import type { DeploymentWatcher } from '../watch.js';
+import { interruptionActions } from './actions.js';
+import { deployActions } from './deploy.js';
+import { assetRoutes } from './assets.js';
+import { ErrorMessage } from './components.js';
+import { asProblem, waitingFor } from './data.js';
+import { page } from './layout.js';
+import { deploymentLive } from './live.js';
+import { DeploymentPage } from './pages/deployment.js';
+import { DeploymentsPage, type Filters } from './pages/deployments.js';
+import { SignInPage } from './pages/sign-in.js';
+import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
+
+/**
+ * The web dashboard, served at `/`: server-rendered with hono/jsx, working without JavaScript, and
+ * made live by `/assets/app.js` (server-sent events on a deployment's page). Every action goes
+ * through the same `Deployments` methods and authorization rules as the API.
+ */
+export function dashboardRoutes(deps: AppDeps, deployments: Deployments, _watcher?: DeploymentWatcher) {
+  const { config } = deps;
+  const app = new Hono<DashboardEnv>();
+
+  const { signedIn, formToken } = guards(config);
+
+  app.onError(async (error, c) => {
+    const problem = asProblem(error);
+    const status = (problem?.status ?? (error instanceof HTTPException ? error.status : 500)) as ContentfulStatusCode;
+    const message = problem?.detail
+      ?? (error instanceof HTTPException
+        ? error.message || 'This form did not come from this dashboard; reload the page and try again.'
+        : 'Something went wrong on our side; it has been logged.');
+    if (!problem && !(error instanceof HTTPException)) c.get('logger')?.error({ err: error }, 'dashboard error');
+    const session = readSession(c, config);
+    return page(c, { title: 'Not done', session, status }, (
+      <section class="card narrow" aria-labelledby="error-heading">
+        <h1 id="error-heading">{status === 404 ? 'Not found' : 'That did not work'}</h1>
+        <ErrorMessage id="page-error" message={message} />
+        <p>
+          <a href="/">Back to deployments</a>
+        </p>
+      </section>
+    ));
+  });
+
+  app.route('/', assetRoutes());
+
+  app.get('/sign-in', async (c) => {
+    const session = readSession(c, config);
+    const next = safeNext(c.req.query('next'));
+    if (session) return c.redirect(next, 303);
+    const notice = c.req.query('signed-out') !== undefined ? 'You are signed out.' : undefined;
+    return page(c, { title: 'Sign in', session: undefined, live: { 'sign-in': next } }, <SignInPage next={next} notice={notice} />);
+  });
+
+  app.post('/sign-in', sameOrigin, async (c) => {
+    const body = await c.req.parseBody();
+    const next = safeNext(body.next);
+    const token = typeof body.token === 'string' ? body.token.trim() : '';
+    const user = token ? userForToken(config, token) : undefined;
+    if (!user) {
+      const error = token ? 'That token belongs to nobody. Check it, or ask an admin for a new one.' : 'Enter your token.';
+      return page(c, { title: 'Sign in', session: undefined, status: 401 }, <SignInPage next={next} error={error} />);
+    }
+    startSession(c, user);
+    return c.redirect(next, 303);
+  });
+
+  app.post('/sign-out', sameOrigin, signedIn, formToken, (c) => {
+    endSession(c);
+    return c.redirect('/sign-in?signed-out', 303);
+  });
+
+  app.get('/', signedIn, async (c) => {
+    const session = c.get('session');
+    const raw = Object.fromEntries(
+      ['project', 'environment', 'status', 'pageToken'].map((key) => [key, c.req.query(key) || undefined]).filter(([, value]) => value),
+    );
+    const parsed = ListDeploymentsQuerySchema.safeParse(raw);
+    const filters: Filters = { project: raw.project, environment: raw.environment, status: raw.status };
+    const filterError = parsed.success
+      ? undefined
+      : `These filters are not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`).join('; ')}.`;
+    const [waiting, list] = await Promise.all([
+      waitingFor(deployments, session.user),
+      parsed.success ? deployments.list({ ...parsed.data, pageSize: 25 }) : Promise.resolve({ deployments: [], nextPageToken: null }),
+    ]);
+    return page(
+      c,
+      { title: 'Deployments', session, section: 'deployments', live: { refresh: c.req.path + (new URL(c.req.url).search || ''), poll: '5' }, status: parsed.success ? 200 : 400 },
+      <DeploymentsPage
+        session={session}
+        config={config}
+        filters={filters}
+        filterError={filterError}
+        waiting={waiting}
+        deployments={list.deployments}
+        nextPageToken={list.nextPageToken}
+      />,
+    );
+  });
+
+  app.get('/deployments/:id', signedIn, async (c) => {
+    const session = c.get('session');
+    const view = await deployments.get(c.req.param('id'));
+    return page(
+      c,
+      { title: `${view.release} → ${view.environment} (${view.status})`, session, section: 'deployments', live: deploymentLive(view) },
+      <DeploymentPage session={session} config={config} view={view} />,
+    );
+  });
+
+  app.route('/', interruptionActions(config, deployments));
+  app.route('/', deployActions(config, deployments));
+  return app;
+}

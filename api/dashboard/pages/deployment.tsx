@@ -1,0 +1,162 @@
+import type { Config } from '../../../config/schema.js';
+import { isFinished, type StepView } from '../../../workflows/messages.js';
+import { hasRole } from '../../auth.js';
+import type { DeploymentWithLinks } from '../../deployments.js';
+import type { Session } from '../../session.js';
+import { ErrorMessage, formatDuration, Notice, StatusBadge, Time } from '../components.js';
+import { deploymentPath, displayNameOf } from '../data.js';
+import { Banner } from './banner.js';
+import { Decisions, Timeline } from './record.js';
+
+/** Where a refused action's message goes: next to the control that caused it. */
+export interface ActionError {
+  where: 'take' | 'decide' | 'cancel';
+  message: string;
+}
+
+export interface DeploymentProps {
+  session: Session;
+  config: Config;
+  view: DeploymentWithLinks;
+  error?: ActionError | undefined;
+  notes?: string | undefined;
+  notice?: string | undefined;
+}
+
+function outcome(view: DeploymentWithLinks, config: Config): string {
+  const step = (status: StepView['status']) => view.steps.find((s) => s.status === status)?.name;
+  const took = formatDuration(view.createdAt, view.finishedAt);
+  switch (view.status) {
+    case 'Running':
+      return step('Running') ? `Running “${step('Running')}”.` : 'Running.';
+    case 'Waiting':
+      return `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
+    case 'Succeeded':
+      return `Succeeded${took ? ` in ${took}` : ''}: every step is done.`;
+    case 'Failed':
+      return `Failed${step('Failed') ? ` at “${step('Failed')}”` : ''}; the steps after it did not run.`;
+    case 'Aborted': {
+      const aborted = view.interruptions.find((i) => i.state === 'Aborted' || i.state === 'TimedOut');
+      if (!aborted) return 'Aborted; the steps after it did not run.';
+      const by = aborted.state === 'TimedOut' ? 'because nobody decided in time' : `by ${aborted.assignee?.displayName ?? displayNameOf(config, 'system')}`;
+      return `Aborted at “${aborted.step}” ${by}; the steps after it did not run.`;
+    }
+    case 'Cancelled':
+      return 'Cancelled; the steps after it did not run.';
+  }
+}
+
+function Summary({ config, view }: DeploymentProps) {
+  return (
+    <section id="summary" class="summary" aria-labelledby="deployment-heading" data-live>
+      <h1 id="deployment-heading">
+        {view.projectName} {view.release} → {view.environment}
+      </h1>
+      <p class="outcome" id="outcome">
+        <StatusBadge status={view.status} id="deployment-status" /> <span>{outcome(view, config)}</span>
+      </p>
+    </section>
+  );
+}
+
+function Facts({ session, view, error }: DeploymentProps) {
+  const finished = isFinished(view.status);
+  const mayCancel = !finished && hasRole(session.user, 'deployer');
+  return (
+    <section id="facts" aria-label="About this deployment" data-live>
+      <dl class="meta">
+        <div>
+          <dt>Project</dt>
+          <dd>{view.projectName}</dd>
+        </div>
+        <div>
+          <dt>Environment</dt>
+          <dd>{view.environment}</dd>
+        </div>
+        <div>
+          <dt>Release</dt>
+          <dd>{view.release}</dd>
+        </div>
+        <div>
+          <dt>Triggered by</dt>
+          <dd>
+            {view.triggeredBy.displayName} ({view.triggeredBy.username})
+          </dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>
+            <Time at={view.createdAt} />
+          </dd>
+        </div>
+        {finished && (
+          <div>
+            <dt>Finished</dt>
+            <dd>
+              <Time at={view.finishedAt} /> ({formatDuration(view.createdAt, view.finishedAt)})
+            </dd>
+          </div>
+        )}
+        {view.links.temporal && (
+          <div>
+            <dt>Workflow</dt>
+            <dd>
+              <a href={view.links.temporal} rel="noopener noreferrer">
+                Open in Temporal Web
+              </a>
+            </dd>
+          </div>
+        )}
+      </dl>
+      {mayCancel && (
+        <form method="get" action={`${deploymentPath(view.id)}/cancel`}>
+          <button type="submit" class="secondary small">
+            Cancel deployment…
+          </button>
+        </form>
+      )}
+      {error?.where === 'cancel' && <ErrorMessage id="cancel-error" message={error.message} />}
+    </section>
+  );
+}
+function Steps({ view }: { view: DeploymentWithLinks }) {
+  return (
+    <section id="steps" aria-labelledby="steps-heading" data-live>
+      <h2 id="steps-heading">Steps</h2>
+      <ol class="steps">
+        {view.steps.map((step, index) => (
+          <li class={`step step-${step.status.toLowerCase()}`}>
+            <div class="step-head">
+              <StatusBadge status={step.status} />
+              <span class="step-name">{step.name}</span>
+              <span class="step-type">{step.type}</span>
+              <span class="step-duration">{formatDuration(step.startedAt, step.finishedAt)}</span>
+            </div>
+            {step.log ? (
+              <details id={`log-${index}`} class="log">
+                <summary>
+                  Log<span class="visually-hidden"> of {step.name}</span>
+                </summary>
+                <pre tabindex={0}>{step.log}</pre>
+              </details>
+            ) : null}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
+export function DeploymentPage(props: DeploymentProps) {
+  return (
+    <>
+      <Notice message={props.notice} />
+      <Summary {...props} />
+      <Banner {...props} />
+      <Facts {...props} />
+      <Steps view={props.view} />
+      <Decisions {...props} />
+      <Timeline {...props} />
+    </>
+  );
+}
+
