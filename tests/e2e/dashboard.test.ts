@@ -8,7 +8,11 @@ import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn }
 import { npmStart, type Running } from '../support/npm-start.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
-const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+// The README's screenshots: `UPDATE_SCREENSHOTS=1 npm test` renews them; otherwise they go to a
+// scratch folder, so a test run leaves the work tree as it found it.
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+  : mkdtempSync(join(tmpdir(), 'interlock-screenshots-'));
 const dataDir = mkdtempSync(join(tmpdir(), 'interlock-dashboard-'));
 
 let stack: Running | undefined;
