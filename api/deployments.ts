@@ -24,7 +24,8 @@ import {
 } from '../workflows/messages.js';
 import { initialView } from '../workflows/view.js';
 import type { AppDeps } from './context.js';
-import { conflict, notFound, problemFromTemporal, unavailable } from './problems.js';
+import { badRequest, conflict, notFound, problemFromTemporal, unavailable } from './problems.js';
+import { seal, unseal } from './secret.js';
 
 const { temporal } = proto;
 
@@ -211,12 +212,12 @@ export class Deployments {
       namespace: this.client.options.namespace,
       query: clauses.join(' AND '),
       pageSize: filters.pageSize,
-      nextPageToken: filters.pageToken ? Buffer.from(filters.pageToken, 'base64url') : undefined,
+      nextPageToken: filters.pageToken ? openPageToken(filters.pageToken) : undefined,
     });
     const deployments = (response.executions ?? []).map((execution) => this.summarize(execution));
     // Within a page, newest first; visibility orders running ones before finished ones.
     deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : null;
+    const token = response.nextPageToken?.length ? seal('page', Buffer.from(response.nextPageToken).toString('base64url')) : null;
     return { deployments, nextPageToken: token };
   }
 
@@ -305,6 +306,18 @@ export class Deployments {
 function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
   if (!value?.seconds) return null;
   return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
+}
+
+/**
+ * Temporal chokes on a page token it did not make (the call hangs in retries), so ours are sealed:
+ * one that was not handed out by an Interlock API is a 400 before Temporal sees it.
+ */
+function openPageToken(token: string): Buffer {
+  const raw = unseal('page', token);
+  if (raw === undefined) {
+    throw badRequest([{ name: 'query.pageToken', reason: 'not a page token this API gave out (they last while the API runs); start from the first page' }]);
+  }
+  return Buffer.from(raw, 'base64url');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

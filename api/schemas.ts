@@ -155,7 +155,7 @@ export const ListDeploymentsQuerySchema = z.strictObject({
   status: DeploymentStatusSchema.optional(),
   release: z.string().regex(RELEASE_PATTERN, 'a release such as 1.4.2').optional(),
   pageSize: z.coerce.number().int().min(1).max(100).default(20),
-  pageToken: z.string().regex(/^[A-Za-z0-9_-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
+  pageToken: z.string().regex(/^[A-Za-z0-9_.-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
 });
 
 export const DeploymentIdParamsSchema = z.object({

@@ -1,7 +1,8 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config, User } from '../config/schema.js';
+import { mac } from './secret.js';
 
 /**
  * The dashboard's sessions: a stateless cookie `<payload>.<signature>`, where the payload holds the
@@ -28,16 +29,7 @@ interface Payload {
   n: string;
 }
 
-const secret = sessionSecret(process.env.INTERLOCK_SESSION_SECRET);
-
-function sessionSecret(configured: string | undefined): Buffer {
-  if (!configured) return randomBytes(32);
-  if (configured.length < 32) throw new Error('INTERLOCK_SESSION_SECRET must be at least 32 characters (e.g. openssl rand -hex 32).');
-  return Buffer.from(configured, 'utf8');
-}
-
-const sign = (payload: string, user: User) =>
-  createHmac('sha256', secret).update(`${payload}\n${user.tokenSha256}`).digest('base64url');
+const sign = (payload: string, user: User) => mac('session', `${payload}\n${user.tokenSha256}`);
 
 /** The signed-in user and their CSRF nonce, or undefined for no, a forged, or an expired session. */
 export function readSession(c: Context, config: Config): Session | undefined {

@@ -268,5 +268,8 @@ describe('listing deployments', () => {
     const { status, body } = await stack.call('GET', "/api/deployments?status=Sleeping&pageSize=1000&project=x'%20OR%201=1");
     expect(status).toBe(400);
     expect(body.errors.map((e: { name: string }) => e.name).sort()).toEqual(['query.pageSize', 'query.project', 'query.status']);
+    const forged = await stack.call('GET', '/api/deployments?pageToken=eyJTdGFydFRpbWUiOiJ4In0.abc');
+    expect(forged.status).toBe(400);
+    expect(forged.body.errors[0].name).toBe('query.pageToken');
   });
 });
