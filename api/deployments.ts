@@ -63,6 +63,7 @@ const ExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
 export class Deployments {
   private readonly client: Client;
   private readonly timeoutMs: number;
+  private readonly reads = new Map<string, { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }>();
 
   constructor(private readonly deps: AppDeps) {
     this.client = deps.temporal.client;
@@ -182,7 +183,35 @@ export class Deployments {
   }
 
   /** The view: the running workflow's `state` query, or a finished one's result (no worker needed). */
-  async get(id: string): Promise<DeploymentWithLinks> {
+  /**
+   * Concurrent readers of one deployment share reads: at most one query runs per deployment, plus
+   * one queued behind it for those who came after it started, so a burst of 100 readers costs two
+   * queries, and nobody gets a view older than their own request.
+   */
+  get(id: string): Promise<DeploymentWithLinks> {
+    let slot = this.reads.get(id);
+    if (!slot) this.reads.set(id, (slot = {}));
+    if (slot.next) return slot.next;
+    if (!slot.current) return this.startRead(id, slot);
+    const after = slot.current.catch(() => undefined);
+    const next = after.then(() => {
+      slot.next = undefined;
+      return this.startRead(id, slot);
+    });
+    slot.next = next;
+    return next;
+  }
+
+  private startRead(id: string, slot: { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }) {
+    const read: Promise<DeploymentWithLinks> = this.read(id).finally(() => {
+      if (slot.current === read) slot.current = undefined;
+      if (!slot.current && !slot.next && this.reads.get(id) === slot) this.reads.delete(id);
+    });
+    slot.current = read;
+    return read;
+  }
+
+  private async read(id: string): Promise<DeploymentWithLinks> {
     const handle = this.client.workflow.getHandle(id);
     const description = await this.describe(handle);
     if (description.status.name === 'RUNNING' || description.status.name === 'CONTINUED_AS_NEW') {

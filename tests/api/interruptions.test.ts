@@ -163,6 +163,15 @@ describe('a deployment to production, through the API alone', () => {
   });
 });
 
+describe('many readers', () => {
+  it('answers 100 simultaneous readers of one waiting deployment, sharing the reads', async () => {
+    const { id } = await waitingDeployment();
+    const responses = await Promise.all(Array.from({ length: 100 }, () => stack.call('GET', `/api/deployments/${id}`, { as: 'vic' })));
+    expect(responses.map((r) => r.status)).toEqual(Array(100).fill(200));
+    expect(new Set(responses.map((r) => r.body.status))).toEqual(new Set(['Waiting']));
+  });
+});
+
 describe('editing the config', () => {
   it('never changes a deployment that is already running', async () => {
     const { id, act } = await waitingDeployment();
