@@ -281,6 +281,15 @@ export class Deployments {
     }
   }
 
+  /** Settles when the deployment's workflow closes (Temporal's long poll), or when `signal` aborts. */
+  longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
+    const handle = this.client.workflow.getHandle(id);
+    return this.client.connection.withAbortSignal(signal, () => handle.result()).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   get actionTimeoutMs(): number {
     return this.timeoutMs;
   }

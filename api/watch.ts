@@ -16,6 +16,10 @@ interface Watch {
   listeners: Set<Listener>;
   latest?: Snapshot;
   timer?: NodeJS.Timeout;
+  /** Settles when the workflow closes: Temporal's long poll, so the end is seen at once. */
+  closed?: Promise<unknown>;
+  stopLongPoll?: AbortController;
+  wake?: () => void;
 }
 
 export const snapshotOf = (view: DeploymentWithLinks): Snapshot => ({
@@ -27,6 +31,7 @@ export const snapshotOf = (view: DeploymentWithLinks): Snapshot => ({
 /**
  * One reader per watched deployment, however many clients wait on it or stream its events: the
  * cost to Temporal grows with the deployments being watched, never with the clients watching.
+ * It reads the view twice a second, and at once when Temporal's long poll says the workflow closed.
  */
 export class DeploymentWatcher {
   private readonly watches = new Map<string, Watch>();
@@ -52,6 +57,8 @@ export class DeploymentWatcher {
       if (watch.listeners.size === 0 && this.watches.get(id) === watch) {
         clearTimeout(watch.timer);
         this.watches.delete(id);
+        watch.stopLongPoll?.abort();
+        watch.wake?.();
       }
     };
   }
@@ -96,12 +103,26 @@ export class DeploymentWatcher {
           return this.end(id, watch);
         }
       }
-      if (this.watches.get(id) === watch) watch.timer = setTimeout(tick, this.intervalMs);
+      if (this.watches.get(id) !== watch) return;
+      await new Promise<void>((resolve) => {
+        watch.wake = resolve;
+        watch.timer = setTimeout(resolve, this.intervalMs);
+        // Once only: if the long poll ended for another reason, the timer carries on alone.
+        void watch.closed?.finally(() => {
+          watch.closed = undefined;
+          resolve();
+        });
+      });
+      clearTimeout(watch.timer);
+      if (this.watches.get(id) === watch) void tick();
     };
+    watch.stopLongPoll = new AbortController();
+    watch.closed = this.deployments.longPollForEnd(id, watch.stopLongPoll.signal);
     void tick();
   }
 
   private end(id: string, watch: Watch): void {
+    watch.stopLongPoll?.abort();
     if (this.watches.get(id) === watch) this.watches.delete(id);
   }
 }
