@@ -8,13 +8,11 @@ import {
   type WorkflowHandle,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
-import proto, { type temporal as protoTypes } from '@temporalio/proto';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Project } from '../config/schema.js';
 import { deploymentWorkflowId } from '../workflows/ids.js';
 import {
   type DeploymentInput,
-  type DeploymentStatus,
   type DeploymentView,
   type Interruption,
   type Person,
@@ -24,40 +22,14 @@ import {
 } from '../workflows/messages.js';
 import { initialView } from '../workflows/view.js';
 import type { AppDeps } from './context.js';
-import { badRequest, conflict, notFound, problemFromTemporal, unavailable } from './problems.js';
-import { seal, unseal } from './secret.js';
+import { conflict, notFound, problemFromTemporal, unavailable } from './problems.js';
+import { type ListFilters, listDeployments, listWaitingDeployments } from './visibility.js';
 
-const { temporal } = proto;
+export type { DeploymentSummary, ListFilters } from './visibility.js';
 
 export interface DeploymentWithLinks extends DeploymentView {
   links: { self: string; temporal: string | null };
 }
-
-/** A row of `GET /api/deployments`, from Temporal visibility alone. */
-export interface DeploymentSummary {
-  id: string;
-  project: string;
-  environment: string;
-  release: string;
-  status: DeploymentStatus;
-  createdAt: string;
-  finishedAt: string | null;
-  triggeredBy: string | null;
-  waitingFor: string[];
-  assignee: string | null;
-  links: { self: string; temporal: string | null };
-}
-
-export interface ListFilters {
-  project?: string | undefined;
-  environment?: string | undefined;
-  status?: DeploymentStatus | undefined;
-  release?: string | undefined;
-  pageSize: number;
-  pageToken?: string | undefined;
-}
-
-const ExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
 
 /** Deployments as Temporal holds them: started, read (query or final result) and listed (visibility). */
 export class Deployments {
@@ -230,39 +202,13 @@ export class Deployments {
   }
 
   /** Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. */
-  async list(filters: ListFilters): Promise<{ deployments: DeploymentSummary[]; nextPageToken: string | null }> {
-    const clauses = this.scope();
-    // Values are validated against strict patterns by the route, so quoting them is safe.
-    if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
-    if (filters.environment) clauses.push(`${searchAttributes.environment.name} = '${filters.environment}'`);
-    if (filters.release) clauses.push(`${searchAttributes.release.name} = '${filters.release}'`);
-    if (filters.status) clauses.push(`${searchAttributes.status.name} = '${filters.status}'`);
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.client.options.namespace,
-      query: clauses.join(' AND '),
-      pageSize: filters.pageSize,
-      nextPageToken: filters.pageToken ? openPageToken(filters.pageToken) : undefined,
-    });
-    const deployments = (response.executions ?? []).map((execution) => this.summarize(execution));
-    // Within a page, newest first; visibility orders running ones before finished ones.
-    deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const token = response.nextPageToken?.length ? seal('page', Buffer.from(response.nextPageToken).toString('base64url')) : null;
-    return { deployments, nextPageToken: token };
+  list(filters: ListFilters) {
+    return listDeployments(this.client, this.scope(), filters, (id) => this.links(id));
   }
 
   /** Waiting deployments whose interruptions some team (or any deployer) may act on, from visibility. */
-  async listWaiting(waitingFor: string[] | 'all', limit = 100): Promise<DeploymentSummary[]> {
-    const clauses = [...this.scope(), `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
-    if (waitingFor !== 'all') {
-      if (waitingFor.length === 0) return [];
-      clauses.push(`${searchAttributes.waitingFor.name} IN (${waitingFor.map((team) => `'${team}'`).join(', ')})`);
-    }
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.client.options.namespace,
-      query: clauses.join(' AND '),
-      pageSize: limit,
-    });
-    return (response.executions ?? []).map((execution) => this.summarize(execution));
+  listWaiting(waitingFor: string[] | 'all', limit = 100) {
+    return listWaitingDeployments(this.client, this.scope(), waitingFor, limit, (id) => this.links(id));
   }
 
   /** This Interlock's deployments: several may share a namespace, each with its own task queue. */
@@ -310,52 +256,6 @@ export class Deployments {
       temporal: uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` : null,
     };
   }
-
-  private summarize(execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): DeploymentSummary {
-    const fields = execution.searchAttributes?.indexedFields ?? {};
-    const read = <T>(name: string): T | undefined => {
-      const payload = fields[name];
-      return payload ? defaultPayloadConverter.fromPayload<T>(payload as Payload) : undefined;
-    };
-    const memo = execution.memo?.fields ?? {};
-    const id = execution.execution?.workflowId ?? '';
-    let status = read<DeploymentStatus>(searchAttributes.status.name) ?? 'Running';
-    const closed = execution.status !== ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
-    if (closed && (status === 'Running' || status === 'Waiting')) {
-      status = execution.status === ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
-    }
-    const triggeredBy = memo.triggeredBy ? defaultPayloadConverter.fromPayload<string>(memo.triggeredBy as Payload) : null;
-    return {
-      id,
-      project: read<string>(searchAttributes.project.name) ?? '',
-      environment: read<string>(searchAttributes.environment.name) ?? '',
-      release: read<string>(searchAttributes.release.name) ?? '',
-      status,
-      createdAt: timestamp(execution.startTime) ?? '',
-      finishedAt: closed ? timestamp(execution.closeTime) : null,
-      triggeredBy,
-      waitingFor: read<string[]>(searchAttributes.waitingFor.name) ?? [],
-      assignee: read<string>(searchAttributes.assignee.name) ?? null,
-      links: this.links(id),
-    };
-  }
-}
-
-function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
-  if (!value?.seconds) return null;
-  return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
-}
-
-/**
- * Temporal chokes on a page token it did not make (the call hangs in retries), so ours are sealed:
- * one that was not handed out by an Interlock API is a 400 before Temporal sees it.
- */
-function openPageToken(token: string): Buffer {
-  const raw = unseal('page', token);
-  if (raw === undefined) {
-    throw badRequest([{ name: 'query.pageToken', reason: 'not a page token this API gave out (they last while the API runs); start from the first page' }]);
-  }
-  return Buffer.from(raw, 'base64url');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

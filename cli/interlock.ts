@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError, Client, EXIT, type ExitCode } from './client.js';
-import { type Command, COMMANDS, COMMON, type Context } from './commands.js';
+import { COMMANDS, COMMON, type Context } from './commands.js';
 import { commandHelp, DEFAULT_URL, topHelp } from './help.js';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
