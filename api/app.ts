@@ -97,7 +97,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/docs', docsRoutes());
-  app.route('/', dashboardRoutes(deps, deployments, watcher));
+  app.route('/', dashboardRoutes(deps, deployments));
 
   app.notFound((c) => renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`)));
   app.onError(renderError);

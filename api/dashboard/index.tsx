@@ -6,7 +6,6 @@ import { userForToken } from '../auth.js';
 import type { AppDeps } from '../context.js';
 import type { Deployments } from '../deployments.js';
 import { endSession, readSession, startSession } from '../session.js';
-import type { DeploymentWatcher } from '../watch.js';
 import { interruptionActions } from './actions.js';
 import { deployActions } from './deploy.js';
 import { assetRoutes } from './assets.js';
@@ -24,7 +23,7 @@ import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
  * made live by `/assets/app.js` (server-sent events on a deployment's page). Every action goes
  * through the same `Deployments` methods and authorization rules as the API.
  */
-export function dashboardRoutes(deps: AppDeps, deployments: Deployments, _watcher?: DeploymentWatcher) {
+export function dashboardRoutes(deps: AppDeps, deployments: Deployments) {
   const { config } = deps;
   const app = new Hono<DashboardEnv>();
 
