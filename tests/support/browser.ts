@@ -1,14 +1,20 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
-/** Debian's Chromium (`apt-get install chromium`), which `.ci/run` installs; override with CHROMIUM_PATH. */
+/** Debian's Chromium (scripts/install-chromium.sh installs it when missing); override with CHROMIUM_PATH. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A real headless Chromium, quiet: no network of its own, no first-run work, no sandbox (CI runs as root). */
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM) && !process.env.CHROMIUM_PATH) {
+    // On a fresh machine `npm test` installs Debian's package itself, as .ci/run does.
+    execFileSync(fileURLToPath(new URL('../../scripts/install-chromium.sh', import.meta.url)), { stdio: 'inherit' });
+  }
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH).`);
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's "chromium" package (or set CHROMIUM_PATH).`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,
