@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const env = readEnv();
   const configPath = resolveConfigPath();
   const config = loadConfig(configPath);
-  const logger = createLogger(env);
+  // A person at a terminal wants the URLs, not a JSON line per request: quieter unless asked.
+  const logger = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' });
   // We stop the worker ourselves, in order, on Ctrl-C.
   Runtime.install(runtimeOptions(env, []));
 
