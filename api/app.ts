@@ -7,7 +7,7 @@ import { bearerAuth } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { Deployments } from './deployments.js';
 import { createMetrics } from './metrics.js';
-import { dashboardRoutes } from './dashboard/index.js';
+import { dashboardRoutes, notFoundPage } from './dashboard/index.js';
 import { docsRoutes } from './docs.js';
 import { Problem, renderError, renderProblem } from './problems.js';
 import { deploymentRoutes } from './routes/deployments.js';
@@ -99,7 +99,11 @@ export function createApp(deps: AppDeps) {
   app.route('/docs', docsRoutes());
   app.route('/', dashboardRoutes(deps, deployments));
 
-  app.notFound((c) => renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) => {
+    const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
+    if (isPage) return notFoundPage(c, deps.config);
+    return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));
+  });
   app.onError(renderError);
   return api;
 }

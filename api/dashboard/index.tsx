@@ -1,4 +1,5 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
+import type { Config } from '../../config/schema.js';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../schemas.js';
@@ -17,6 +18,19 @@ import { DeploymentPage } from './pages/deployment.js';
 import { DeploymentsPage, type Filters } from './pages/deployments.js';
 import { SignInPage } from './pages/sign-in.js';
 import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
+
+/** What a person who follows a dead link sees, instead of the API's problem+json. */
+export function notFoundPage(c: Context, config: Config): Promise<Response> {
+  return page(c, { title: 'Not found', session: readSession(c, config), status: 404 }, (
+    <section class="card narrow" aria-labelledby="error-heading">
+      <h1 id="error-heading">Not found</h1>
+      <p>There is no page at {c.req.path}.</p>
+      <p>
+        <a href="/">Back to deployments</a>
+      </p>
+    </section>
+  ));
+}
 
 /**
  * The web dashboard, served at `/`: server-rendered with hono/jsx, working without JavaScript, and

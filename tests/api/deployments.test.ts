@@ -76,6 +76,18 @@ describe('probes and documents', () => {
   });
 });
 
+describe('unknown paths', () => {
+  it('answers problem+json to programs and a page to browsers', async () => {
+    const api = await stack.app.request('/api/nothing-here', { headers: { Authorization: 'Bearer vic-demo-token' } });
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toBe('application/problem+json');
+    const browser = await stack.app.request('/nothing-here', { headers: { Accept: 'text/html,application/xhtml+xml' } });
+    expect(browser.status).toBe(404);
+    expect(browser.headers.get('content-type')).toContain('text/html');
+    expect(await browser.text()).toContain('Back to deployments');
+  });
+});
+
 describe('who you are', () => {
   it('refuses a missing or unknown token with 401 problem+json', async () => {
     for (const headers of [{}, { Authorization: 'Bearer not-a-real-token' }, { Authorization: 'Basic abc' }] as Record<string, string>[]) {
