@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { UpdateDefinition } from '@temporalio/client';
 import type { User } from '../../config/schema.js';
 import { isActionableBy, isOpen, mayTakeResponsibility } from '../../workflows/interruption.js';
 import {
@@ -55,7 +54,6 @@ const list = createRoute({
 });
 
 export function interruptionRoutes(deployments: Deployments) {
-  const act = <Req>(update: UpdateDefinition<Interruption, [Req]>, id: string, request: Req) => deployments.act(update, id, request);
   const base = (user: User, iid: string) => ({
     user: actorOf(user),
     interruptionId: iid,
@@ -67,19 +65,19 @@ export function interruptionRoutes(deployments: Deployments) {
       const { id, iid } = c.req.valid('param');
       const body = (c.req.valid('json') ?? {}) as z.infer<typeof TakeResponsibilitySchema>;
       const request: TakeResponsibilityRequest = { ...base(c.get('user'), iid), ...(body.takeOver ? { takeOver: true } : {}) };
-      return c.json(await act(takeResponsibilityUpdate, id, request), 200);
+      return c.json(await deployments.act(takeResponsibilityUpdate, id, request), 200);
     })
     .openapi(proceed, async (c) => {
       const { id, iid } = c.req.valid('param');
       const body = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
       const request: DecisionRequest = { ...base(c.get('user'), iid), ...(body.notes === undefined ? {} : { notes: body.notes }) };
-      return c.json(await act(proceedUpdate, id, request), 200);
+      return c.json(await deployments.act(proceedUpdate, id, request), 200);
     })
     .openapi(abort, async (c) => {
       const { id, iid } = c.req.valid('param');
       const body = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
       const request: DecisionRequest = { ...base(c.get('user'), iid), ...(body.notes === undefined ? {} : { notes: body.notes }) };
-      return c.json(await act(abortUpdate, id, request), 200);
+      return c.json(await deployments.act(abortUpdate, id, request), 200);
     })
     .openapi(list, async (c) => {
       const user = c.get('user');
