@@ -11,19 +11,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type proto from '@temporalio/proto';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import * as activities from '../activities/index.js';
-import { parseConfig } from '../config/load.js';
-import type { Step } from '../config/schema.js';
 import { findTestServer } from '../temporal/binaries.js';
-import { searchAttributeTypes } from '../temporal/search-attributes.js';
+import { createTimeSkippingEnv, deploymentInput, finalView, people } from '../tests/support/fixtures.js';
 import {
   abortUpdate,
-  type Actor,
   type DeploymentInput,
   type DeploymentView,
   proceedUpdate,
@@ -51,43 +47,26 @@ export function readHistory(path: string): History {
 const taskQueue = 'record-histories';
 const STEP = 'Ensure traders are aware of the deployment';
 
-const jjones: Actor = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones', email: 'jamie.jones@example.com', teams: ['release-managers'], roles: ['deployer'] };
-const mlee: Actor = { id: 'users-238', username: 'mlee', displayName: 'Morgan Lee', email: 'morgan.lee@example.com', teams: ['release-managers'], roles: ['deployer'] };
-const otto: Actor = { id: 'users-300', username: 'otto', displayName: 'Otto Outsider', teams: ['dba'], roles: ['deployer'] };
+const { jjones, mlee, outsider: otto } = people;
 
 /** SPEC §3's example process, without the http-check (which would need a live site). */
 function input(name: string, manual = ''): DeploymentInput {
-  const config = parseConfig(`
-teams: [{ id: release-managers, name: Release managers }, { id: dba, name: DBAs }]
-projects:
-  - id: hello-service
-    name: Hello service
-    environments: [qa, production]
-    variables: { Greeting: hello }
-    process:
-      - { name: Deploy, type: script, run: 'echo "#{Greeting} #{Project} #{Release} to #{Environment}"' }
-      - name: ${STEP}
-        type: manual
-        environments: [production]
-        instructions: |
-          Tell the trading desk that #{Release} goes live.
-        responsibleTeams: [release-managers]
-${manual.replace(/^/gm, '        ')}
-      - name: Record sign-off
-        type: script
-        run: 'echo "#{Action[${STEP}].Output.Manual.Notes}"'
-`);
-  const project = config.projects[0]!;
-  return {
-    id: `hello-service:production:1.4.2:${name}`,
-    project: { id: project.id, name: project.name },
-    environment: 'production',
-    release: '1.4.2',
-    process: project.process as Step[],
-    variables: project.variables,
-    triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
-    createdAt: new Date().toISOString(),
-  };
+  return deploymentInput(
+    `
+- { name: Deploy, type: script, run: 'echo "#{Greeting} #{Project} #{Release} to #{Environment}"' }
+- name: ${STEP}
+  type: manual
+  environments: [production]
+  instructions: |
+    Tell the trading desk that #{Release} goes live.
+  responsibleTeams: [release-managers]
+${manual.replace(/^/gm, '  ')}
+- name: Record sign-off
+  type: script
+  run: 'echo "#{Action[${STEP}].Output.Manual.Notes}"'
+`,
+    { id: `hello-service:production:1.4.2:${name}` },
+  );
 }
 
 type Path = (handle: WorkflowHandle) => Promise<void>;
@@ -135,11 +114,9 @@ async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => bo
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
   const [testServer, bundle] = await Promise.all([findTestServer(), bundleWorkflows()]);
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: testServer } } });
+  const env = await createTimeSkippingEnv(testServer);
   try {
     const namespace = env.namespace ?? 'default';
-    // The test server cannot list search attributes, only add them.
-    await env.connection.operatorService.addSearchAttributes({ namespace, searchAttributes: searchAttributeTypes() });
     const worker = await Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: bundle, activities });
     await worker.runUntil(async () => {
       mkdirSync(HISTORIES_DIR, { recursive: true });
@@ -147,13 +124,7 @@ async function main(): Promise<void> {
         const handle = await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
         await until(handle, (view) => view.status === 'Waiting');
         await drive(handle);
-        const view = await handle.result().then(
-          (result) => result as DeploymentView,
-          (error: unknown) => {
-            if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
-            throw error;
-          },
-        );
+        const view = await finalView(handle);
         const history = await handle.fetchHistory();
         writeFileSync(`${HISTORIES_DIR}${name}.json`, historyToJson(history));
         console.log(`${name}.json: ${history.events?.length ?? 0} events, deployment ${view.status}`);

@@ -1,10 +1,9 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { WorkflowFailedError } from '@temporalio/client';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentInput, DeploymentView } from '../../workflows/messages.js';
-import { createTestWorker, deploymentInput, startTimeSkipping } from '../support/workflows.js';
+import { createTestWorker, deploymentInput, finalView, startTimeSkipping } from '../support/workflows.js';
 
 const taskQueue = 'deployment-workflow-test';
 let env: TestWorkflowEnvironment;
@@ -38,13 +37,7 @@ afterAll(async () => {
 
 /** Runs a deployment to its end; the view comes from the result or, for a failed one, its failure. */
 async function deploy(input: DeploymentInput): Promise<DeploymentView> {
-  const handle = await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
-  try {
-    return (await handle.result()) as DeploymentView;
-  } catch (error) {
-    if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
-    throw error;
-  }
+  return finalView(await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id }));
 }
 
 describe('the deployment workflow', () => {

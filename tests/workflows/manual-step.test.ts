@@ -17,7 +17,7 @@ import {
   takeResponsibilityUpdate,
   type TimelineEntry,
 } from '../../workflows/messages.js';
-import { createTestWorker, deploymentInput, people, startTimeSkipping } from '../support/workflows.js';
+import { createTestWorker, deploymentInput, finalView, people, startTimeSkipping } from '../support/workflows.js';
 
 const taskQueue = 'manual-step-workflow-test';
 let env: TestWorkflowEnvironment;
@@ -78,16 +78,6 @@ async function until(handle: Handle, ready: (view: DeploymentView) => boolean, w
 
 const waitingAtManualStep = (handle: Handle) =>
   until(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
-
-/** The deployment's end as a user sees it: the view from its result or, when it failed or aborted, from its failure. */
-async function finish(handle: Handle): Promise<DeploymentView> {
-  try {
-    return (await handle.result()) as DeploymentView;
-  } catch (error) {
-    if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
-    throw error;
-  }
-}
 
 /** The `ApplicationFailure` an update was refused with. */
 async function refusal(attempt: Promise<unknown>): Promise<ApplicationFailure> {
@@ -154,7 +144,7 @@ describe('a deployment reaching a manual step', () => {
   it('skips a manual step outside its environments and never waits', async () => {
     // The sign-off step cannot name the skipped step's outputs in qa: they are never set there.
     const handle = await start(deploymentInput(traderProcess({ signOff: 'echo "signed off #{Release}"' }), { environment: 'qa' }));
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
     expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Skipped', 'Succeeded']);
     expect(view.steps[2]!.log).toBe('signed off 1.4.2\n');
@@ -180,7 +170,7 @@ describe('proceed and abort through updates', () => {
     const proceeded = await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: opened!.id, notes: NOTES }] });
     expect(proceeded).toMatchObject({ state: 'Proceeded', notes: NOTES });
 
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
     expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
     expect(view.steps[1]!.log).toBe(`Proceeded by Jamie Jones (jjones).\nNotes: ${NOTES}`);
@@ -242,7 +232,7 @@ describe('proceed and abort through updates', () => {
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones }] });
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
     expect(view.steps.map((s) => s.status)).toEqual(['Succeeded']);
     expect(view.variables[`${OUTPUT}.Notes`]).toBe('');
@@ -258,7 +248,7 @@ describe('proceed and abort through updates', () => {
     expect((await refusal(take(handle, people.viewer))).type).toBe('NOT_IN_TEAM');
     expect(await take(handle, people.outsider)).toMatchObject({ state: 'Assigned', assignee: { username: 'otto' } });
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.outsider, interruptionId: view.interruptions[0]!.id }] });
-    expect((await finish(handle)).status).toBe('Succeeded');
+    expect((await finalView(handle)).status).toBe('Succeeded');
   });
 });
 
@@ -330,7 +320,7 @@ describe('refusals through updates', () => {
 
     expect((await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones }] }))).type).toBe('NOT_ASSIGNEE');
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.mlee, notes: 'Took it over; all clear.' }] });
-    const final = await finish(handle);
+    const final = await finalView(handle);
     expect(final.status).toBe('Succeeded');
     expect(final.variables).toMatchObject({
       [`${OUTPUT}.ResponsibleUser.Username`]: 'mlee',
@@ -406,7 +396,7 @@ describe('refusals through updates', () => {
     await take(handle, people.jjones, {});
     const proceeded = await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, expiresAt: future }] });
     expect(proceeded.state).toBe('Proceeded');
-    view = await finish(handle);
+    view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
   });
 });
@@ -420,7 +410,7 @@ describe('signals (operators in Temporal Web)', () => {
     await until(handle, (view) => view.interruptions[0]!.state === 'Assigned', 'the signal to assign jjones');
     await handle.signal(proceedSignal, { user: people.jjones, notes: NOTES });
 
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
     expect(view.steps[2]!.log).toBe(`${NOTES}\n`);
     expect(view.variables).toMatchObject({ [`${OUTPUT}.Result`]: 'Proceed', [`${OUTPUT}.Approved`]: 'True', [`${OUTPUT}.Notes`]: NOTES });
@@ -435,7 +425,7 @@ describe('signals (operators in Temporal Web)', () => {
     await waitingAtManualStep(handle);
     await handle.signal(takeResponsibilitySignal, { user: people.jjones });
     await handle.signal(abortSignal, { user: people.jjones });
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Aborted');
     expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Aborted', 'Skipped']);
   });
@@ -474,7 +464,7 @@ describe('the timeout', () => {
     const { createdAt, timeoutAt } = waiting.interruptions[0]!;
     expect(Date.parse(timeoutAt!) - Date.parse(createdAt)).toBe(72 * 3_600_000);
 
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Aborted');
     expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Aborted', 'Skipped']);
     expect(view.steps[1]!.log).toContain('Timed out');
@@ -494,7 +484,7 @@ describe('the timeout', () => {
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
 
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
     expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
     expect(view.steps[2]!.log).toBe('\n');
@@ -516,7 +506,7 @@ describe('the timeout', () => {
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] });
-    const view = await finish(handle);
+    const view = await finalView(handle);
     expect(view.status).toBe('Succeeded');
     expect(view.variables[`${OUTPUT}.Result`]).toBe('Proceed');
     expect(view.timeline.some((entry) => entry.action === 'timeout')).toBe(false);

@@ -1,0 +1,67 @@
+/**
+ * Fixtures for workflow tests and for `scripts/record-histories.ts`: no vitest here, so the script
+ * can use them too.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { parseConfig } from '../../config/load.js';
+import type { Step } from '../../config/schema.js';
+import { searchAttributeTypes } from '../../temporal/search-attributes.js';
+import type { Actor, DeploymentInput, DeploymentView } from '../../workflows/messages.js';
+
+/** A time-skipping Temporal test server (the real binary at `path`) with our search attributes. */
+export async function createTimeSkippingEnv(path: string): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  // The test server cannot list search attributes, only add them.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: searchAttributeTypes(),
+  });
+  return env;
+}
+
+/** A deployment's end as a user sees it: the view from its result or, when it failed or aborted, from its failure. */
+export async function finalView(handle: WorkflowHandle): Promise<DeploymentView> {
+  try {
+    return (await handle.result()) as DeploymentView;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
+    throw error;
+  }
+}
+
+/** A deployment input whose process is written as the config file would write it. */
+export function deploymentInput(processYaml: string, overrides: Partial<DeploymentInput> = {}): DeploymentInput {
+  const config = parseConfig(`
+teams: [{ id: release-managers, name: Release managers }, { id: dba, name: DBAs }]
+projects:
+  - id: hello-service
+    name: Hello service
+    environments: [qa, production]
+    variables: { Greeting: hello }
+    process:
+${processYaml.replace(/^/gm, '      ')}
+`);
+  const project = config.projects[0]!;
+  return {
+    id: `hello-service:${overrides.environment ?? 'production'}:1.4.2:${randomUUID().slice(0, 8)}`,
+    project: { id: project.id, name: project.name },
+    environment: 'production',
+    release: '1.4.2',
+    process: project.process as Step[],
+    variables: project.variables,
+    triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+export const people = {
+  jjones: { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones', email: 'jamie.jones@example.com', teams: ['release-managers'], roles: ['deployer'] },
+  mlee: { id: 'users-238', username: 'mlee', displayName: 'Morgan Lee', email: 'morgan.lee@example.com', teams: ['release-managers'], roles: ['deployer'] },
+  outsider: { id: 'users-300', username: 'otto', displayName: 'Otto Outsider', teams: ['dba'], roles: ['deployer'] },
+  admin: { id: 'users-1', username: 'root', displayName: 'Ada Admin', teams: [], roles: ['admin'] },
+  viewer: { id: 'users-400', username: 'vic', displayName: 'Vic Viewer', teams: [], roles: ['viewer'] },
+} satisfies Record<string, Actor>;
