@@ -16,6 +16,15 @@ export const ProblemSchema = z
   })
   .openapi('Problem');
 
+/** Routes under /api need a bearer token (or, for GET, the dashboard's session). */
+export const bearerSecurity = [{ bearer: [] }];
+
+/** A JSON response of an OpenAPI route. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
 export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 503)[]) =>
   Object.fromEntries(
     statuses.map((status) => [

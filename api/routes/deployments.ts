@@ -5,24 +5,24 @@ import type { Deployments } from '../deployments.js';
 import { badRequest, notFound } from '../problems.js';
 import type { Config } from '../../config/schema.js';
 import {
+  bearerSecurity,
   CreateDeploymentSchema,
   DeploymentIdParamsSchema,
   DeploymentSchema,
   DeploymentSummarySchema,
+  jsonResponse,
   ListDeploymentsQuerySchema,
   problemResponses,
 } from '../schemas.js';
 import { createRouter } from './router.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const security = [{ bearer: [] }];
 
 const create = createRoute({
   method: 'post',
   path: '/',
   tags: ['deployments'],
   summary: 'Trigger a deployment (deployer)',
-  security,
+  security: bearerSecurity,
   request: {
     headers: z.object({
       'idempotency-key': z.string().min(1).max(200).optional().openapi({
@@ -32,8 +32,8 @@ const create = createRoute({
     body: { required: true, content: { 'application/json': { schema: CreateDeploymentSchema } } },
   },
   responses: {
-    201: json(DeploymentSchema, 'Started'),
-    200: json(DeploymentSchema, 'The deployment an earlier request with this Idempotency-Key started'),
+    201: jsonResponse(DeploymentSchema, 'Started'),
+    200: jsonResponse(DeploymentSchema, 'The deployment an earlier request with this Idempotency-Key started'),
     ...problemResponses(400, 401, 403, 404, 409, 503),
   },
 });
@@ -43,10 +43,10 @@ const list = createRoute({
   path: '/',
   tags: ['deployments'],
   summary: 'List deployments, newest first, from Temporal visibility',
-  security,
+  security: bearerSecurity,
   request: { query: ListDeploymentsQuerySchema },
   responses: {
-    200: json(z.object({ deployments: z.array(DeploymentSummarySchema), nextPageToken: z.string().nullable() }), 'A page'),
+    200: jsonResponse(z.object({ deployments: z.array(DeploymentSummarySchema), nextPageToken: z.string().nullable() }), 'A page'),
     ...problemResponses(400, 401, 503),
   },
 });
@@ -56,9 +56,9 @@ const get = createRoute({
   path: '/{id}',
   tags: ['deployments'],
   summary: 'One deployment: steps, interruptions, variables, timeline',
-  security,
+  security: bearerSecurity,
   request: { params: DeploymentIdParamsSchema },
-  responses: { 200: json(DeploymentSchema, 'The deployment view'), ...problemResponses(401, 404, 503) },
+  responses: { 200: jsonResponse(DeploymentSchema, 'The deployment view'), ...problemResponses(401, 404, 503) },
 });
 
 export function deploymentRoutes(config: Config, deployments: Deployments, started: Counter<'project' | 'environment'>) {

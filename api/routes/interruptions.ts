@@ -12,17 +12,17 @@ import {
 import { actorOf, hasRole } from '../auth.js';
 import type { Deployments } from '../deployments.js';
 import {
+  bearerSecurity,
   DecisionSchema,
   InterruptionListItemSchema,
   InterruptionParamsSchema,
   InterruptionSchema,
+  jsonResponse,
   problemResponses,
   TakeResponsibilitySchema,
 } from '../schemas.js';
 import { createRouter } from './router.js';
 
-const security = [{ bearer: [] }];
-const interruptionResponse = { description: 'The interruption after the action', content: { 'application/json': { schema: InterruptionSchema } } };
 const refusals = problemResponses(400, 401, 403, 404, 409, 503);
 
 const action = (path: string, summary: string, schema: typeof TakeResponsibilitySchema | typeof DecisionSchema) =>
@@ -31,9 +31,9 @@ const action = (path: string, summary: string, schema: typeof TakeResponsibility
     path: `/deployments/{id}/interruptions/{iid}/${path}`,
     tags: ['interruptions'],
     summary,
-    security,
+    security: bearerSecurity,
     request: { params: InterruptionParamsSchema, body: { required: false, content: { 'application/json': { schema } } } },
-    responses: { 200: interruptionResponse, ...refusals },
+    responses: { 200: jsonResponse(InterruptionSchema, 'The interruption after the action'), ...refusals },
   });
 
 const take = action('take-responsibility', 'Take responsibility (a member of a responsible team)', TakeResponsibilitySchema);
@@ -45,10 +45,10 @@ const list = createRoute({
   path: '/interruptions',
   tags: ['interruptions'],
   summary: 'Interruptions not yet decided; actionable=true: only those the caller may take or submit',
-  security,
+  security: bearerSecurity,
   request: { query: z.strictObject({ actionable: z.enum(['true', 'false']).optional() }) },
   responses: {
-    200: { description: 'Open interruptions', content: { 'application/json': { schema: z.object({ interruptions: z.array(InterruptionListItemSchema) }) } } },
+    200: jsonResponse(z.object({ interruptions: z.array(InterruptionListItemSchema) }), 'Open interruptions'),
     ...problemResponses(400, 401, 503),
   },
 });

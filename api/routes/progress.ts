@@ -3,12 +3,17 @@ import { streamSSE } from 'hono/streaming';
 import { cancelRequestSignal } from '../../workflows/messages.js';
 import { requireRole } from '../auth.js';
 import type { Deployments } from '../deployments.js';
-import { DeploymentIdParamsSchema, DeploymentSchema, problemResponses } from '../schemas.js';
+import {
+  bearerSecurity,
+  DeploymentIdParamsSchema,
+  DeploymentSchema,
+  jsonResponse,
+  problemResponses,
+} from '../schemas.js';
 import { type DeploymentWatcher, snapshotOf } from '../watch.js';
 import { createRouter } from './router.js';
 
-const security = [{ bearer: [] }];
-const view = (description: string) => ({ description, content: { 'application/json': { schema: DeploymentSchema } } });
+const view = (description: string) => jsonResponse(DeploymentSchema, description);
 const KEEP_ALIVE_MS = 15_000;
 
 const wait = createRoute({
@@ -16,7 +21,7 @@ const wait = createRoute({
   path: '/{id}/wait',
   tags: ['deployments'],
   summary: 'Hold until the deployment finishes (200) or `timeout` seconds pass (202)',
-  security,
+  security: bearerSecurity,
   request: {
     params: DeploymentIdParamsSchema,
     query: z.strictObject({ timeout: z.coerce.number().int().min(0).max(300).default(30).openapi({ description: 'seconds, at most 300' }) }),
@@ -30,7 +35,7 @@ const events = createRoute({
   tags: ['deployments'],
   summary: 'Server-sent events: a `deployment` event with the view each time it changes',
   description: 'Event ids are versions of the view: reconnect with Last-Event-ID and the current view comes at once if it changed since. The stream ends after a terminal status; `:` comments keep it alive.',
-  security,
+  security: bearerSecurity,
   request: { params: DeploymentIdParamsSchema },
   responses: {
     200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
@@ -43,7 +48,7 @@ const cancel = createRoute({
   path: '/{id}/cancel',
   tags: ['deployments'],
   summary: 'Cancel a deployment that has not finished (deployer): a running script is stopped',
-  security,
+  security: bearerSecurity,
   request: { params: DeploymentIdParamsSchema },
   responses: {
     200: view('Cancelled'),

@@ -1,17 +1,22 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../../config/schema.js';
-import { MeSchema, ProjectSchema, problemResponses } from '../schemas.js';
+import {
+  bearerSecurity,
+  jsonResponse,
+  MeSchema,
+  problemResponses,
+  ProjectSchema,
+} from '../schemas.js';
 import { createRouter } from './router.js';
 
-const security = [{ bearer: [] }];
 
 const me = createRoute({
   method: 'get',
   path: '/me',
   tags: ['people'],
   summary: 'The caller, with teams and roles',
-  security,
-  responses: { 200: { description: 'You', content: { 'application/json': { schema: MeSchema } } }, ...problemResponses(401) },
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(MeSchema, 'You'), ...problemResponses(401) },
 });
 
 const projects = createRoute({
@@ -19,9 +24,9 @@ const projects = createRoute({
   path: '/projects',
   tags: ['projects'],
   summary: 'Projects with their environments and steps',
-  security,
+  security: bearerSecurity,
   responses: {
-    200: { description: 'Every project', content: { 'application/json': { schema: z.object({ projects: z.array(ProjectSchema) }) } } },
+    200: jsonResponse(z.object({ projects: z.array(ProjectSchema) }), 'Every project'),
     ...problemResponses(401),
   },
 });
