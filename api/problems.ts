@@ -88,22 +88,22 @@ export function problemFromTemporal(error: unknown): Problem | undefined {
   return undefined;
 }
 
-function hasCode(error: unknown, code: number): boolean {
-  for (let e = error as { code?: number; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === code) return true;
+type Cause = { code?: number; name?: string; cause?: unknown };
+
+/** Whether the error, or anything in its chain of causes, matches. */
+function inCauses(error: unknown, matches: (cause: Cause) => boolean): boolean {
+  for (let e = error as Cause | undefined; e; e = e.cause as Cause | undefined) {
+    if (matches(e)) return true;
     if (e === e.cause) break;
   }
   return false;
 }
 
+const hasCode = (error: unknown, code: number) => inCauses(error, (e) => e.code === code);
+
 /** An abort or deadline from `withDeadline`/`withAbortSignal`, however deep the SDK wrapped it. */
-export function isDeadline(error: unknown): boolean {
-  for (let e = error as { code?: number; name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === 4 || e.code === 1 || e.name === 'AbortError' || e.name === 'TimeoutError') return true;
-    if (e === e.cause) break;
-  }
-  return false;
-}
+export const isDeadline = (error: unknown) =>
+  inCauses(error, (e) => e.code === 4 || e.code === 1 || e.name === 'AbortError' || e.name === 'TimeoutError');
 
 export function renderProblem(c: Context, problem: Problem): Response {
   const { status, title, detail, extra } = problem;
