@@ -3,29 +3,40 @@ import pino from 'pino';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { Deployments } from '../service/deployments.js';
+import { createSigner } from '../service/signing.js';
+import { dashboardRoutes, notFoundPage } from '../web/index.js';
+import { createSessions } from '../web/session.js';
 import { bearerAuth } from './auth.js';
-import type { AppDeps, AppEnv } from './context.js';
-import { Deployments } from './deployments.js';
+import type { AppDeps, AppEnv } from './deps.js';
 import { createMetrics } from './metrics.js';
-import { dashboardRoutes, notFoundPage } from './dashboard/index.js';
 import { docsRoutes } from './docs.js';
 import { Problem, renderError, renderProblem } from './problems.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { interruptionRoutes } from './routes/interruptions.js';
+import { meRoutes } from './routes/me.js';
 import { progressRoutes } from './routes/progress.js';
 import { projectRoutes } from './routes/projects.js';
-import { DeploymentWatcher } from './watch.js';
 
 /**
  * The Interlock HTTP API: `createApp({ temporal, config })` returns the Hono app, so tests and the
  * server build it the same way against a real Temporal client.
  *
- *     HTTP request → api/routes/* → Temporal client (update/signal/query/start) → workflows/deployment.ts
+ *     HTTP request → api/routes/* or web/* → service/ (rules, Temporal client) → workflows/ → activities/
  */
 export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
-  const deployments = new Deployments(deps);
-  const watcher = new DeploymentWatcher(deployments);
+  const signer = createSigner(deps.sessionSecret);
+  const sessions = createSessions(deps.config, signer);
+  const deployments = new Deployments({
+    client: deps.temporal.client,
+    taskQueue: deps.temporal.taskQueue,
+    uiUrl: deps.temporal.uiUrl,
+    config: deps.config,
+    signer,
+    actionTimeoutMs: deps.actionTimeoutMs,
+    systemVariables: deps.systemVariables,
+  });
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -76,11 +87,12 @@ export function createApp(deps: AppDeps) {
     }
   });
 
-  app.use('/api/*', bearerAuth(deps.config));
+  app.use('/api/*', bearerAuth(deps.config, sessions));
   const api = app
+    .route('/api', meRoutes(deps.config))
     .route('/api', projectRoutes(deps.config))
-    .route('/api/deployments', deploymentRoutes(deps.config, deployments, metrics.started))
-    .route('/api/deployments', progressRoutes(deployments, watcher))
+    .route('/api/deployments', deploymentRoutes(deployments, metrics.started))
+    .route('/api/deployments', progressRoutes(deployments))
     .route('/api', interruptionRoutes(deployments));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -97,11 +109,11 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/docs', docsRoutes());
-  app.route('/', dashboardRoutes(deps, deployments));
+  app.route('/', dashboardRoutes(deployments, sessions));
 
   app.notFound((c) => {
     const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
-    if (isPage) return notFoundPage(c, deps.config);
+    if (isPage) return notFoundPage(c, sessions);
     return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));
   });
   app.onError(renderError);

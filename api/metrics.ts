@@ -1,7 +1,7 @@
 import { prometheus } from '@hono/prometheus';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { searchAttributes, WORKFLOW_TYPE, type DeploymentStatus } from '../workflows/messages.js';
-import type { AppDeps } from './context.js';
+import type { AppDeps } from './deps.js';
 
 const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
 

@@ -24,6 +24,7 @@ export async function startApi(options: { env: Env; config: Config; client: Clie
     actionTimeoutMs: env.INTERLOCK_ACTION_TIMEOUT * 1000,
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
+    sessionSecret: env.INTERLOCK_SESSION_SECRET,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(started));

@@ -38,7 +38,6 @@ export const COMMON: Record<string, Option> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 };
 
-export const deploymentPath = (id: string) => `/api/deployments/${encodeURIComponent(id)}`;
 export const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
 export const timeoutOption: Option = {

@@ -1,5 +1,6 @@
 import { CliError, EXIT, type ExitCode, usageError } from './client.js';
-import { type Command, type Context, deploymentPath as path, str, timeoutOf, timeoutOption as timeout } from './command.js';
+import { deploymentPath as path } from '../service/paths.js';
+import { type Command, type Context, str, timeoutOf, timeoutOption as timeout } from './command.js';
 import { follow } from './follow.js';
 import { type DeploymentStatus, type DeploymentSummary, links, renderSummaries, renderView, type View } from './format.js';
 

@@ -1,5 +1,6 @@
+import { deploymentPath } from '../service/paths.js';
 import { CliError, type Client, EXIT, type ExitCode } from './client.js';
-import { changes, FINISHED, formatDuration, openInterruption, outcome, type View } from './format.js';
+import { changes, isFinished, formatDuration, openInterruption, outcome, type View } from './format.js';
 
 /**
  * Seconds each `GET …/wait` may be held. The server answers at once when the deployment finishes,
@@ -69,7 +70,7 @@ async function followUntilDone(client: Client, id: string, options: FollowOption
     const seconds = Math.max(1, Math.min(SLICE_SECONDS, Math.ceil(remaining / 1000)));
     let answer: { status: number; body: View };
     try {
-      answer = await client.get<View>(`/api/deployments/${encodeURIComponent(id)}/wait?timeout=${seconds}`, { timeoutMs: (seconds + 30) * 1000 });
+      answer = await client.get<View>(`${deploymentPath(id)}/wait?timeout=${seconds}`, { timeoutMs: (seconds + 30) * 1000 });
     } catch (error) {
       // Unreachable before we ever got an answer: say so now. Mid-wait: ride out a restart.
       if (!(error instanceof CliError) || error.exitCode !== EXIT.unreachable || view === undefined) throw error;
@@ -86,7 +87,7 @@ async function followUntilDone(client: Client, id: string, options: FollowOption
     lostSince = undefined;
     print(changes(view, answer.body));
     seen.view = answer.body;
-    if (answer.status === 200 && FINISHED.includes(answer.body.status)) {
+    if (answer.status === 200 && isFinished(answer.body.status)) {
       // The decision of an aborted step is among the changes already printed; a failed step's log is not.
       print(outcome(answer.body).slice(0, answer.body.status === 'Failed' ? undefined : 1));
       return { view: answer.body, exitCode: answer.body.status === 'Succeeded' ? EXIT.ok : EXIT.failed };

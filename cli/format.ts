@@ -1,36 +1,21 @@
-import type { DeploymentSummary } from '../api/deployments.js';
-import type { DeploymentStatus, DeploymentView, Interruption, StepView } from '../workflows/messages.js';
+import { formatDuration, parseDuration as parseConfigDuration } from '../config/duration.js';
+import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
+import { isOpen } from '../workflows/interruption.js';
+import type { DeploymentStatus, Interruption, StepView } from '../workflows/messages.js';
+import { isFinished } from '../workflows/names.js';
 
 /** The deployment view as the API returns it. */
-export type View = DeploymentView & { links: { self: string; temporal: string | null } };
-export type OpenInterruption = Interruption & {
-  deployment: { id: string; project: string; environment: string; release: string };
-  actions: ('takeResponsibility' | 'takeOver' | 'proceed' | 'abort')[];
-};
-export type { DeploymentSummary, DeploymentStatus, Interruption };
+export type View = DeploymentWithLinks;
+export type { DeploymentSummary, DeploymentStatus, Interruption, OpenInterruption };
+export { formatDuration, isFinished, isOpen };
 
-export const FINISHED: readonly DeploymentStatus[] = ['Succeeded', 'Failed', 'Aborted', 'Cancelled'];
-export const isOpen = (interruption: Interruption) => interruption.state === 'Pending' || interruption.state === 'Assigned';
+/** A duration as the CLI's flags take it: the config's grammar, or a bare number of seconds. */
+export const parseDuration = (text: string) => parseConfigDuration(text, { bareSeconds: true });
 export const openInterruption = (view: View) => view.interruptions.filter(isOpen).at(-1);
 
 const person = (p: { displayName: string; username: string }) => `${p.displayName} (${p.username})`;
 const quote = (text: string) => `"${text.replaceAll('"', '\\"')}"`;
 const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((line) => `${by}${line}`).join('\n');
-
-/** `90s`, `30m`, `2h`, `1h30m`, `1d`, or a number of seconds; undefined when it is none of those. */
-export function parseDuration(text: string): number | undefined {
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const match = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
-  if (!match || text === '') return undefined;
-  const [d, h, m, s] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number];
-  return (((d * 24 + h) * 60 + m) * 60 + s) * 1000;
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  const parts = [[Math.floor(seconds / 3600), 'h'], [Math.floor(seconds / 60) % 60, 'm'], [seconds % 60, 's']] as const;
-  return parts.filter(([n], i) => n > 0 || (i === 2 && seconds === 0)).map(([n, unit]) => `${n}${unit}`).join(' ');
-}
 
 /** Who may act on an interruption, and the exact command for the next move. */
 export function interruptionLines(interruption: Interruption, id: string): string[] {
@@ -118,7 +103,7 @@ export function renderView(view: View, url: (path: string) => string): string {
   ];
   const open = openInterruption(view);
   if (open) lines.push(...interruptionLines(open, view.id).map((line) => `  ${line}`));
-  else if (FINISHED.includes(view.status)) lines.push(...outcome(view).slice(1).map((line) => `  ${line}`));
+  else if (isFinished(view.status)) lines.push(...outcome(view).slice(1).map((line) => `  ${line}`));
   lines.push(...links(view, url));
   return lines.join('\n');
 }

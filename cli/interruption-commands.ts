@@ -1,6 +1,7 @@
 import { CliError, EXIT, usageError } from './client.js';
-import { type Command, type Context, deploymentPath as path, str } from './command.js';
-import { FINISHED, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
+import { deploymentPath as path, interruptionPath } from '../service/paths.js';
+import { type Command, type Context, str } from './command.js';
+import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
 
 /** A refusal, with the command that gets past it where there is one. */
 function withHint(error: unknown, id: string): unknown {
@@ -19,7 +20,7 @@ async function openOf(ctx: Context, id: string, doing: string): Promise<{ view: 
   const { body: view } = await ctx.client.get<View>(path(id));
   const interruption = openInterruption(view);
   if (interruption) return { view, interruption };
-  if (FINISHED.includes(view.status)) throw new CliError(`${id} has finished (${view.status}); there is nothing left to ${doing}.`, EXIT.failed);
+  if (isFinished(view.status)) throw new CliError(`${id} has finished (${view.status}); there is nothing left to ${doing}.`, EXIT.failed);
   throw new CliError(`${id} is ${view.status}, not waiting at a manual step; nothing to ${doing} yet (interlock status ${id}).`, EXIT.failed);
 }
 
@@ -28,7 +29,7 @@ function decision(verb: 'proceed' | 'abort'): Command['run'] {
     const notes = str(values.notes);
     const { interruption } = await openOf(ctx, id!, verb);
     const done = await ctx.client
-      .post<Interruption>(`${path(id!)}/interruptions/${encodeURIComponent(interruption.id)}/${verb}`, notes === undefined ? {} : { notes })
+      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, notes === undefined ? {} : { notes })
       .catch((error: unknown) => { throw withHint(error, id!); });
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
@@ -59,7 +60,7 @@ export const take: Command = {
   async run(ctx, values, [id]) {
     const { view, interruption } = await openOf(ctx, id!, 'take');
     const taken = await ctx.client
-      .post<Interruption>(`${path(id!)}/interruptions/${encodeURIComponent(interruption.id)}/take-responsibility`, values['take-over'] ? { takeOver: true } : {})
+      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/take-responsibility`, values['take-over'] ? { takeOver: true } : {})
       .catch((error: unknown) => { throw withHint(error, id!); });
     if (ctx.json) ctx.out(JSON.stringify(taken.body, null, 2));
     else {

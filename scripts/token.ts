@@ -1,6 +1,6 @@
 /** `npm run token -- <username>`: a new bearer token, and the hash that goes into the config. */
 import { randomBytes } from 'node:crypto';
-import { sha256Hex } from '../api/auth.js';
+import { sha256Hex } from '../service/signing.js';
 
 const username = process.argv[2];
 if (!username || username.startsWith('-')) {

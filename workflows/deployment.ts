@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type * as activities from '../activities/index.js';
 import type { HttpCheckStep, ScriptStep } from '../config/schema.js';
-import { type Deployment, finishStep } from './context.js';
+import { createState, type DeploymentState, finishStep } from './state.js';
 import { registerInterruptionHandlers, waitForManualStep } from './manual-step.js';
 import {
   type DeploymentInput,
@@ -25,7 +25,6 @@ import {
   type StepView,
 } from './messages.js';
 import { describeUnknown, substitute } from './variables.js';
-import { initialView } from './view.js';
 
 type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted';
 
@@ -35,7 +34,9 @@ type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted';
  * Web shows the outcome; the view travels in the failure's details.
  */
 export async function deployment(input: DeploymentInput): Promise<DeploymentView> {
-  const deployment = start(input);
+  const deployment = createState(input);
+  registerHandlers(deployment);
+  setCurrentDetails('Starting');
   const { view } = deployment;
   let current: StepView | undefined;
   try {
@@ -89,33 +90,18 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   });
 }
 
-function start(input: DeploymentInput): Deployment {
-  const view = initialView(input);
-  const deployment: Deployment = {
-    input,
-    view,
-    get variables() {
-      return view.variables;
-    },
-    setStatus(status, details) {
-      if (status !== view.status) {
-        view.status = status;
-        upsertSearchAttributes([{ key: searchAttributes.status, value: status }]);
-      }
-      setCurrentDetails(details);
-    },
-  };
+/** The query, the cancellation's "who asked" signal and the interruption's updates and signals. */
+function registerHandlers(deployment: DeploymentState): void {
+  const { view } = deployment;
   setHandler(stateQuery, () => view);
   setHandler(cancelRequestSignal, ({ user }) => {
     if (isFinished(view.status)) return;
     view.timeline.push({ at: new Date().toISOString(), user: user?.username ?? 'unknown', action: 'cancel', result: 'accepted' });
   });
   registerInterruptionHandlers(deployment);
-  setCurrentDetails('Starting');
-  return deployment;
 }
 
-async function runStep(deployment: Deployment, step: Step, view: StepView): Promise<StepOutcome> {
+async function runStep(deployment: DeploymentState, step: Step, view: StepView): Promise<StepOutcome> {
   const fields = step.type === 'script' ? { run: step.run } : step.type === 'http-check' ? { url: step.url } : {};
   const substituted: Record<string, string> = {};
   for (const [field, template] of Object.entries(fields)) {

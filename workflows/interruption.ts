@@ -3,7 +3,16 @@
  * what, and what each refusal is called. Pure: no Temporal, no I/O, so every case is unit-tested.
  */
 
-export type Role = 'viewer' | 'deployer' | 'admin';
+import {
+  type InterruptionActionName,
+  type InterruptionKind,
+  type InterruptionState,
+  type OnTimeout,
+  OPEN_INTERRUPTION_STATES,
+  type Role,
+} from './names.js';
+
+export type { InterruptionKind, InterruptionState, Role };
 
 export interface Person {
   id: string;
@@ -18,10 +27,9 @@ export interface Actor extends Person {
   roles: Role[];
 }
 
-export type InterruptionState = 'Pending' | 'Assigned' | 'Proceeded' | 'Aborted' | 'TimedOut';
-
 export interface Interruption {
   id: string;
+  kind: InterruptionKind;
   step: string;
   state: InterruptionState;
   instructions: string;
@@ -32,7 +40,7 @@ export interface Interruption {
   decidedAt: string | null;
   /** When the durable timer fires, if the step has a timeout. */
   timeoutAt: string | null;
-  onTimeout: 'abort' | 'proceed';
+  onTimeout: OnTimeout;
 }
 
 export type InterruptionAction =
@@ -49,7 +57,7 @@ export type Decision =
 export const MAX_NOTES = 4000;
 
 export const isOpen = (interruption: Interruption): boolean =>
-  interruption.state === 'Pending' || interruption.state === 'Assigned';
+  (OPEN_INTERRUPTION_STATES as readonly InterruptionState[]).includes(interruption.state);
 
 export const describePerson = (person: Person): string => `${person.displayName} (${person.username})`;
 
@@ -65,6 +73,17 @@ export function isActionableBy(interruption: Interruption, actor: Actor): boolea
   // The assignee may still submit even if their teams changed since they took it.
   const holds = interruption.assignee !== null && interruption.assignee.id === actor.id;
   return isOpen(interruption) && (holds || mayTakeResponsibility(interruption, actor));
+}
+
+/**
+ * What the actor may do with an interruption now, the rule behind every button and the API's
+ * `actions`. The assignee may decide even if their teams changed since they took it, as `decide` allows.
+ */
+export function actionsFor(interruption: Interruption, actor: Actor): InterruptionActionName[] {
+  if (!isOpen(interruption)) return [];
+  if (interruption.assignee?.id === actor.id) return ['proceed', 'abort'];
+  if (!mayTakeResponsibility(interruption, actor)) return [];
+  return interruption.assignee ? ['takeOver'] : ['takeResponsibility'];
 }
 
 export function decide(interruption: Interruption, actor: Actor, action: InterruptionAction, now: string): Decision {

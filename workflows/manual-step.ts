@@ -1,6 +1,6 @@
 import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { ManualStep } from '../config/schema.js';
-import { type Deployment, finishStep } from './context.js';
+import { type DeploymentState, finishStep } from './state.js';
 import {
   decide,
   describePerson,
@@ -32,7 +32,7 @@ import { describeUnknown, substitute } from './variables.js';
  * a definite answer) and as signals (operators in Temporal Web). Both go through one handler: every
  * attempt lands in the timeline, and a refused signal changes nothing else.
  */
-export function registerInterruptionHandlers(deployment: Deployment): void {
+export function registerInterruptionHandlers(deployment: DeploymentState): void {
   const take = (via: Via) => (request: TakeResponsibilityRequest) =>
     act(deployment, request, { type: 'takeResponsibility', takeOver: request.takeOver }, via);
   const decision = (type: 'proceed' | 'abort', via: Via) => (request: DecisionRequest) =>
@@ -66,7 +66,7 @@ export function registerInterruptionHandlers(deployment: Deployment): void {
 type Via = 'update' | 'signal';
 
 function signal<T>(
-  deployment: Deployment,
+  deployment: DeploymentState,
   action: InterruptionAction['type'],
   schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
   handle: (request: T) => Interruption,
@@ -94,7 +94,7 @@ function signal<T>(
   };
 }
 
-function act(deployment: Deployment, request: InterruptionRequest, action: InterruptionAction, via: Via): Interruption {
+function act(deployment: DeploymentState, request: InterruptionRequest, action: InterruptionAction, via: Via): Interruption {
   const { view } = deployment;
   const at = now();
   const entry = (result: TimelineEntry['result'], reason?: string, interruption?: string): TimelineEntry => ({
@@ -145,7 +145,7 @@ function act(deployment: Deployment, request: InterruptionRequest, action: Inter
  * Opens an interruption for the manual step and waits (durably, for weeks if need be) until its
  * assignee proceeds or aborts, or its timeout fires. Sets the step's output variables (SPEC §4).
  */
-export async function waitForManualStep(deployment: Deployment, step: ManualStep, view: StepView) {
+export async function waitForManualStep(deployment: DeploymentState, step: ManualStep, view: StepView) {
   const instructions = substitute(step.instructions, deployment.variables);
   if (!instructions.ok) {
     finishStep(view, 'Failed', `Cannot open the interruption: ${describeUnknown(instructions.unknown)} (in "instructions").`);
@@ -154,6 +154,7 @@ export async function waitForManualStep(deployment: Deployment, step: ManualStep
   const createdAt = now();
   const opened: Interruption = {
     id: uuid4(),
+    kind: 'Manual',
     step: step.name,
     state: 'Pending',
     instructions: instructions.text,
@@ -227,7 +228,7 @@ export function manualOutputs(stepName: string, interruption: Interruption, resu
 }
 
 /** Search attributes and current details follow the interruption, so lists need no query. */
-function publish(deployment: Deployment, interruption: Interruption): void {
+function publish(deployment: DeploymentState, interruption: Interruption): void {
   if (!isOpen(interruption)) return;
   upsertSearchAttributes([
     { key: searchAttributes.waitingFor, value: interruption.responsibleTeams.length > 0 ? interruption.responsibleTeams : ['deployers'] },

@@ -8,15 +8,11 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Step } from '../config/schema.js';
 import type { Actor, Interruption, Person, RefusalType } from './interruption.js';
+import type { DeploymentStatus, StepStatus, TimelineAction } from './names.js';
 import type { Variables } from './variables.js';
 
-export type { Actor, Interruption, Person, Step, Variables };
-
-export type DeploymentStatus = 'Running' | 'Waiting' | 'Succeeded' | 'Failed' | 'Aborted' | 'Cancelled';
-export type StepStatus = 'Pending' | 'Running' | 'Waiting' | 'Succeeded' | 'Failed' | 'Skipped' | 'Aborted' | 'Cancelled';
-
-export const FINISHED: readonly DeploymentStatus[] = ['Succeeded', 'Failed', 'Aborted', 'Cancelled'];
-export const isFinished = (status: DeploymentStatus): boolean => FINISHED.includes(status);
+export type { Actor, DeploymentStatus, Interruption, Person, Step, StepStatus, Variables };
+export { FINISHED_STATUSES, isFinished } from './names.js';
 
 /** Everything a deployment needs, copied at trigger time: editing the config never changes a running one. */
 export interface DeploymentInput {
@@ -45,7 +41,7 @@ export interface TimelineEntry {
   at: string;
   /** The username, or `system` for timers and cancellation. */
   user: string;
-  action: 'takeResponsibility' | 'proceed' | 'abort' | 'timeout' | 'cancel';
+  action: TimelineAction;
   result: 'accepted' | 'refused';
   /** The refusal's type and words, or what an accepted action did (`took over from mlee`). */
   reason?: string;

@@ -1,9 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Counter } from 'prom-client';
-import { requireRole } from '../auth.js';
-import type { Deployments } from '../deployments.js';
-import { badRequest, notFound } from '../problems.js';
-import type { Config } from '../../config/schema.js';
+import type { Deployments } from '../../service/deployments.js';
 import {
   bearerSecurity,
   CreateDeploymentSchema,
@@ -15,7 +12,6 @@ import {
   problemResponses,
 } from '../schemas.js';
 import { createRouter } from './router.js';
-
 
 const create = createRoute({
   method: 'post',
@@ -61,27 +57,33 @@ const get = createRoute({
   responses: { 200: jsonResponse(DeploymentSchema, 'The deployment view'), ...problemResponses(401, 404, 503) },
 });
 
-export function deploymentRoutes(config: Config, deployments: Deployments, started: Counter<'project' | 'environment'>) {
+const cancel = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  tags: ['deployments'],
+  summary: 'Cancel a deployment that has not finished (deployer): a running script is stopped',
+  security: bearerSecurity,
+  request: { params: DeploymentIdParamsSchema },
+  responses: {
+    200: jsonResponse(DeploymentSchema, 'Cancelled'),
+    202: jsonResponse(DeploymentSchema, 'Cancellation requested; still stopping'),
+    ...problemResponses(400, 401, 403, 404, 409, 503),
+  },
+});
+
+export function deploymentRoutes(deployments: Deployments, started: Counter<'project' | 'environment'>) {
   return createRouter()
     .openapi(create, async (c) => {
-      const user = c.get('user');
       const body = c.req.valid('json');
-      const project = config.projects.find((p) => p.id === body.project);
-      if (!project) throw notFound(`No project "${body.project}". GET /api/projects lists them.`);
-      requireRole(user, 'deployer', `deploy ${project.name}`);
-      if (!project.environments.includes(body.environment)) {
-        throw badRequest([{ name: 'body.environment', reason: `"${body.environment}" is not an environment of ${project.id} (${project.environments.join(', ')})` }]);
-      }
-      const { view, created } = await deployments.start(
-        project,
-        { environment: body.environment, release: body.release, variables: body.variables ?? {} },
-        { id: user.id, username: user.username, displayName: user.displayName },
-        c.req.valid('header')['idempotency-key'],
-      );
-      if (created) started.inc({ project: project.id, environment: body.environment });
+      const { view, created } = await deployments.trigger(c.get('user'), body, c.req.valid('header')['idempotency-key']);
+      if (created) started.inc({ project: body.project, environment: body.environment });
       c.header('Location', view.links.self);
       return created ? c.json(view, 201) : c.json(view, 200);
     })
     .openapi(list, async (c) => c.json(await deployments.list(c.req.valid('query')), 200))
-    .openapi(get, async (c) => c.json(await deployments.get(c.req.valid('param').id), 200));
+    .openapi(get, async (c) => c.json(await deployments.get(c.req.valid('param').id), 200))
+    .openapi(cancel, async (c) => {
+      const { view, finished } = await deployments.cancel(c.get('user'), c.req.valid('param').id);
+      return finished ? c.json(view, 200) : c.json(view, 202);
+    });
 }

@@ -1,8 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { cancelRequestSignal } from '../../workflows/messages.js';
-import { requireRole } from '../auth.js';
-import type { Deployments } from '../deployments.js';
+import type { Deployments } from '../../service/deployments.js';
+import { snapshotOf } from '../../service/watch.js';
 import {
   bearerSecurity,
   DeploymentIdParamsSchema,
@@ -10,7 +9,6 @@ import {
   jsonResponse,
   problemResponses,
 } from '../schemas.js';
-import { type DeploymentWatcher, snapshotOf } from '../watch.js';
 import { createRouter } from './router.js';
 
 const view = (description: string) => jsonResponse(DeploymentSchema, description);
@@ -43,27 +41,13 @@ const events = createRoute({
   },
 });
 
-const cancel = createRoute({
-  method: 'post',
-  path: '/{id}/cancel',
-  tags: ['deployments'],
-  summary: 'Cancel a deployment that has not finished (deployer): a running script is stopped',
-  security: bearerSecurity,
-  request: { params: DeploymentIdParamsSchema },
-  responses: {
-    200: view('Cancelled'),
-    202: view('Cancellation requested; still stopping'),
-    ...problemResponses(401, 403, 404, 409, 503),
-  },
-});
-
-export function progressRoutes(deployments: Deployments, watcher: DeploymentWatcher) {
+export function progressRoutes(deployments: Deployments) {
   return createRouter()
     .openapi(wait, async (c) => {
       const { id } = c.req.valid('param');
       const snapshot = snapshotOf(await deployments.get(id));
       if (snapshot.finished) return c.json(snapshot.view, 200);
-      const latest = await watcher.waitForEnd(id, c.req.valid('query').timeout * 1000);
+      const latest = await deployments.waitForEnd(id, c.req.valid('query').timeout * 1000);
       return latest.finished ? c.json(latest.view, 200) : c.json(latest.view, 202);
     })
     .openapi(events, async (c) => {
@@ -80,7 +64,7 @@ export function progressRoutes(deployments: Deployments, watcher: DeploymentWatc
           queue.push(job);
           wake?.();
         };
-        const unsubscribe = watcher.subscribe(id, {
+        const unsubscribe = deployments.subscribe(id, {
           onView: (snapshot) =>
             push(async () => {
               if (snapshot.version !== sent) {
@@ -109,16 +93,5 @@ export function progressRoutes(deployments: Deployments, watcher: DeploymentWatc
           unsubscribe();
         }
       });
-    })
-    .openapi(cancel, async (c) => {
-      const { id } = c.req.valid('param');
-      requireRole(c.get('user'), 'deployer', 'cancel deployments');
-      const user = c.get('user');
-      const handle = await deployments.running(id);
-      await handle.signal(cancelRequestSignal, { user: { id: user.id, username: user.username, displayName: user.displayName } });
-      await handle.cancel();
-      const latest = await watcher.waitForEnd(id, deployments.actionTimeoutMs).catch(() => undefined);
-      if (latest?.finished) return c.json(latest.view, 200);
-      return c.json(latest?.view ?? (await deployments.get(id)), 202);
     });
 }

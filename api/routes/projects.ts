@@ -3,21 +3,11 @@ import type { Config } from '../../config/schema.js';
 import {
   bearerSecurity,
   jsonResponse,
-  MeSchema,
   problemResponses,
   ProjectSchema,
 } from '../schemas.js';
 import { createRouter } from './router.js';
 
-
-const me = createRoute({
-  method: 'get',
-  path: '/me',
-  tags: ['people'],
-  summary: 'The caller, with teams and roles',
-  security: bearerSecurity,
-  responses: { 200: jsonResponse(MeSchema, 'You'), ...problemResponses(401) },
-});
 
 const projects = createRoute({
   method: 'get',
@@ -32,22 +22,7 @@ const projects = createRoute({
 });
 
 export function projectRoutes(config: Config) {
-  const teamName = new Map(config.teams.map((team) => [team.id, team.name]));
   return createRouter()
-    .openapi(me, (c) => {
-      const { id, username, displayName, email, teams, roles } = c.get('user');
-      return c.json(
-        {
-          id,
-          username,
-          displayName,
-          ...(email ? { email } : {}),
-          teams: teams.map((team) => ({ id: team, name: teamName.get(team) ?? team })),
-          roles: roles.length > 0 ? roles : ['viewer' as const],
-        },
-        200,
-      );
-    })
     .openapi(projects, (c) =>
       c.json(
         {

@@ -26,7 +26,7 @@ function view(status: View['status'], steps: View['steps'][number]['status'][], 
     })),
     interruptions: interruption
       ? [{
-          id: 'i1', step: STEP, state: 'Pending', instructions: 'Tell the desk.', responsibleTeams: ['release-managers'], assignee: null,
+          id: 'i1', kind: 'Manual', step: STEP, state: 'Pending', instructions: 'Tell the desk.', responsibleTeams: ['release-managers'], assignee: null,
           notes: null, createdAt: '', decidedAt: null, timeoutAt: null, onTimeout: 'abort', ...interruption,
         }]
       : [],

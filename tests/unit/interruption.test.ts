@@ -63,6 +63,7 @@ const actions = [
 function interruption(overrides: Partial<Interruption> = {}): Interruption {
   return {
     id: 'int-1',
+    kind: 'Manual',
     step: STEP,
     state: 'Pending',
     instructions: 'Tell the trading desk that 1.4.2 goes live.',

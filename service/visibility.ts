@@ -2,12 +2,12 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto, { type temporal as protoTypes } from '@temporalio/proto';
 import { type DeploymentStatus, searchAttributes } from '../workflows/messages.js';
-import { badRequest } from './problems.js';
-import { seal, unseal } from './secret.js';
+import { invalid } from './errors.js';
+import type { Links } from './paths.js';
+import type { Signer } from './signing.js';
 
 const { temporal } = proto;
 
-type Links = (id: string) => { self: string; temporal: string | null };
 
 /** A row of `GET /api/deployments`, from Temporal visibility alone. */
 export interface DeploymentSummary {
@@ -21,7 +21,7 @@ export interface DeploymentSummary {
   triggeredBy: string | null;
   waitingFor: string[];
   assignee: string | null;
-  links: { self: string; temporal: string | null };
+  links: Links;
 }
 
 export interface ListFilters {
@@ -36,12 +36,13 @@ export interface ListFilters {
 const ExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
 
 export async function listDeployments(
-client: Client,
-scope: string[],
-filters: ListFilters,
-links: Links,
+  client: Client,
+  signer: Signer,
+  scope: string[],
+  filters: ListFilters,
+  links: (id: string) => Links,
 ): Promise<{ deployments: DeploymentSummary[]; nextPageToken: string | null }> {
-  const clauses = scope;
+  const clauses = [...scope];
   // Values are validated against strict patterns by the route, so quoting them is safe.
   if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
   if (filters.environment) clauses.push(`${searchAttributes.environment.name} = '${filters.environment}'`);
@@ -51,22 +52,22 @@ links: Links,
     namespace: client.options.namespace,
     query: clauses.join(' AND '),
     pageSize: filters.pageSize,
-    nextPageToken: filters.pageToken ? openPageToken(filters.pageToken) : undefined,
+    nextPageToken: filters.pageToken ? openPageToken(signer, filters.pageToken) : undefined,
   });
   const deployments = (response.executions ?? []).map((execution) => summarize(execution, links));
   // Within a page, newest first; visibility orders running ones before finished ones.
   deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  const token = response.nextPageToken?.length ? seal('page', Buffer.from(response.nextPageToken).toString('base64url')) : null;
+  const token = response.nextPageToken?.length ? signer.seal('page', Buffer.from(response.nextPageToken).toString('base64url')) : null;
   return { deployments, nextPageToken: token };
 }
 
+/** The ids of waiting deployments whose interruptions these teams (or, with `all`, anyone) may act on. */
 export async function listWaitingDeployments(
-client: Client,
-scope: string[],
-waitingFor: string[] | 'all',
-limit: number,
-links: Links,
-): Promise<DeploymentSummary[]> {
+  client: Client,
+  scope: string[],
+  waitingFor: string[] | 'all',
+  limit: number,
+): Promise<string[]> {
   const clauses = [...scope, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
   if (waitingFor !== 'all') {
     if (waitingFor.length === 0) return [];
@@ -77,10 +78,10 @@ links: Links,
     query: clauses.join(' AND '),
     pageSize: limit,
   });
-  return (response.executions ?? []).map((execution) => summarize(execution, links));
+  return (response.executions ?? []).flatMap((execution) => execution.execution?.workflowId ?? []);
 }
 
-function summarize(execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo, links: Links): DeploymentSummary {
+function summarize(execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo, links: (id: string) => Links): DeploymentSummary {
   const fields = execution.searchAttributes?.indexedFields ?? {};
   const read = <T>(name: string): T | undefined => {
     const payload = fields[name];
@@ -118,10 +119,10 @@ function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['sta
  * Temporal chokes on a page token it did not make (the call hangs in retries), so ours are sealed:
  * one that was not handed out by an Interlock API is a 400 before Temporal sees it.
  */
-function openPageToken(token: string): Buffer {
-  const raw = unseal('page', token);
+function openPageToken(signer: Signer, token: string): Buffer {
+  const raw = signer.unseal('page', token);
   if (raw === undefined) {
-    throw badRequest([{ name: 'query.pageToken', reason: 'not a page token this API gave out (they last while the API runs); start from the first page' }]);
+    throw invalid([{ name: 'query.pageToken', reason: 'not a page token this API gave out (they last while the API runs); start from the first page' }]);
   }
   return Buffer.from(raw, 'base64url');
 }

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx';
-import type { Session } from '../../session.js';
+import type { Session } from '../session.js';
 import { CsrfField, ErrorMessage } from '../components.js';
 
 export interface ConfirmProps {

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx';
-import type { DeploymentStatus, StepStatus } from '../../workflows/messages.js';
+import type { DeploymentStatus, StepStatus } from '../workflows/messages.js';
 
 type Status = DeploymentStatus | StepStatus;
 
@@ -34,7 +34,7 @@ export function Time({ at }: { at: string | null | undefined }) {
   return <time datetime={date.toISOString()}>{date.toISOString().slice(0, 19).replace('T', ' ')} UTC</time>;
 }
 
-export function formatDuration(from: string | null | undefined, to: string | null | undefined): string {
+export function elapsed(from: string | null | undefined, to: string | null | undefined): string {
   if (!from || !to) return '';
   const ms = new Date(to).getTime() - new Date(from).getTime();
   if (!Number.isFinite(ms) || ms < 0) return '';

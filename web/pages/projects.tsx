@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Config, Project } from '../../../config/schema.js';
-import { hasRole } from '../../auth.js';
-import type { Session } from '../../session.js';
+import type { Config, Project } from '../../config/schema.js';
+import { hasRole } from '../../service/access.js';
+import type { Session } from '../session.js';
 import { CsrfField, ErrorMessage } from '../components.js';
 import { teamNames } from '../data.js';
 

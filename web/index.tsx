@@ -1,17 +1,15 @@
 import { type Context, Hono } from 'hono';
-import type { Config } from '../../config/schema.js';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ListDeploymentsQuerySchema } from '../schemas.js';
-import { userForToken } from '../auth.js';
-import type { AppDeps } from '../context.js';
-import type { Deployments } from '../deployments.js';
-import { endSession, readSession, startSession } from '../session.js';
+import { ListDeploymentsQuerySchema } from '../api/schemas.js';
+import { userForToken } from '../service/access.js';
+import type { Deployments } from '../service/deployments.js';
+import { pageErrorOf } from './errors.js';
+import type { Sessions } from './session.js';
 import { interruptionActions } from './actions.js';
 import { deployActions } from './deploy.js';
 import { assetRoutes } from './assets.js';
 import { ErrorMessage } from './components.js';
-import { asProblem, waitingFor } from './data.js';
 import { page } from './layout.js';
 import { deploymentLive } from './live.js';
 import { DeploymentPage } from './pages/deployment.js';
@@ -20,8 +18,8 @@ import { SignInPage } from './pages/sign-in.js';
 import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 
 /** What a person who follows a dead link sees, instead of the API's problem+json. */
-export function notFoundPage(c: Context, config: Config): Promise<Response> {
-  return page(c, { title: 'Not found', session: readSession(c, config), status: 404 }, (
+export function notFoundPage(c: Context, sessions: Sessions): Promise<Response> {
+  return page(c, { title: 'Not found', session: sessions.read(c), status: 404 }, (
     <section class="card narrow" aria-labelledby="error-heading">
       <h1 id="error-heading">Not found</h1>
       <p>There is no page at {c.req.path}.</p>
@@ -37,21 +35,21 @@ export function notFoundPage(c: Context, config: Config): Promise<Response> {
  * made live by `/assets/app.js` (server-sent events on a deployment's page). Every action goes
  * through the same `Deployments` methods and authorization rules as the API.
  */
-export function dashboardRoutes(deps: AppDeps, deployments: Deployments) {
-  const { config } = deps;
+export function dashboardRoutes(deployments: Deployments, sessions: Sessions) {
+  const { config } = deployments;
   const app = new Hono<DashboardEnv>();
 
-  const { signedIn, formToken } = guards(config);
+  const { signedIn, formToken } = guards(sessions);
 
   app.onError(async (error, c) => {
-    const problem = asProblem(error);
+    const problem = pageErrorOf(error);
     const status = (problem?.status ?? (error instanceof HTTPException ? error.status : 500)) as ContentfulStatusCode;
-    const message = problem?.detail
+    const message = problem?.message
       ?? (error instanceof HTTPException
         ? error.message || 'This form did not come from this dashboard; reload the page and try again.'
         : 'Something went wrong on our side; it has been logged.');
     if (!problem && !(error instanceof HTTPException)) c.get('logger')?.error({ err: error }, 'dashboard error');
-    const session = readSession(c, config);
+    const session = sessions.read(c);
     return page(c, { title: 'Not done', session, status }, (
       <section class="card narrow" aria-labelledby="error-heading">
         <h1 id="error-heading">{status === 404 ? 'Not found' : 'That did not work'}</h1>
@@ -66,7 +64,7 @@ export function dashboardRoutes(deps: AppDeps, deployments: Deployments) {
   app.route('/', assetRoutes());
 
   app.get('/sign-in', async (c) => {
-    const session = readSession(c, config);
+    const session = sessions.read(c);
     const next = safeNext(c.req.query('next'));
     if (session) return c.redirect(next, 303);
     const notice = c.req.query('signed-out') !== undefined ? 'You are signed out.' : undefined;
@@ -82,12 +80,12 @@ export function dashboardRoutes(deps: AppDeps, deployments: Deployments) {
       const error = token ? 'That token belongs to nobody. Check it, or ask an admin for a new one.' : 'Enter your token.';
       return page(c, { title: 'Sign in', session: undefined, status: 401 }, <SignInPage next={next} error={error} />);
     }
-    startSession(c, user);
+    sessions.start(c, user);
     return c.redirect(next, 303);
   });
 
   app.post('/sign-out', sameOrigin, signedIn, formToken, (c) => {
-    endSession(c);
+    sessions.end(c);
     return c.redirect('/sign-in?signed-out', 303);
   });
 
@@ -102,7 +100,7 @@ export function dashboardRoutes(deps: AppDeps, deployments: Deployments) {
       ? undefined
       : `These filters are not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`).join('; ')}.`;
     const [waiting, list] = await Promise.all([
-      waitingFor(deployments, session.user),
+      deployments.openInterruptions(session.user, { actionable: true }),
       parsed.success ? deployments.list({ ...parsed.data, pageSize: 25 }) : Promise.resolve({ deployments: [], nextPageToken: null }),
     ]);
     return page(
@@ -130,7 +128,7 @@ export function dashboardRoutes(deps: AppDeps, deployments: Deployments) {
     );
   });
 
-  app.route('/', interruptionActions(config, deployments));
-  app.route('/', deployActions(config, deployments));
+  app.route('/', interruptionActions(deployments, sessions));
+  app.route('/', deployActions(deployments, sessions));
   return app;
 }

@@ -1,5 +1,5 @@
-import { isOpen } from '../../../workflows/interruption.js';
-import { isFinished } from '../../../workflows/messages.js';
+import { isOpen } from '../../workflows/interruption.js';
+import { isFinished } from '../../workflows/messages.js';
 import { displayNameOf, outputVariables } from '../data.js';
 import { Time } from '../components.js';
 import type { DeploymentProps } from './deployment.js';

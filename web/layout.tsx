@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { hasRole } from '../auth.js';
-import type { Session } from '../session.js';
+import { hasRole } from '../service/access.js';
+import type { Session } from './session.js';
 import { assetUrl } from './assets.js';
 import { CsrfField } from './components.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { FINISHED } from '../workflows/messages.js';
+import { isFinished } from '../workflows/names.js';
 import type { DeploymentWithLinks, Deployments } from './deployments.js';
-import { Problem } from './problems.js';
+import { ServiceError, unavailable } from './errors.js';
 
 export interface Snapshot {
   view: DeploymentWithLinks;
@@ -10,7 +10,7 @@ export interface Snapshot {
   finished: boolean;
 }
 
-type Listener = { onView(snapshot: Snapshot): void; onError(error: unknown): void };
+export type Listener = { onView(snapshot: Snapshot): void; onError(error: unknown): void };
 
 interface Watch {
   listeners: Set<Listener>;
@@ -25,7 +25,7 @@ interface Watch {
 export const snapshotOf = (view: DeploymentWithLinks): Snapshot => ({
   view,
   version: createHash('sha256').update(JSON.stringify(view)).digest('base64url').slice(0, 16),
-  finished: FINISHED.includes(view.status),
+  finished: isFinished(view.status),
 });
 
 /**
@@ -74,7 +74,7 @@ export class DeploymentWatcher {
       };
       const timer = setTimeout(() => {
         if (latest) finish(() => resolve(latest!));
-        else finish(() => reject(new Problem(503, 'Service unavailable', 'Could not read the deployment in time; try again.', { retryAfter: 5 })));
+        else finish(() => reject(unavailable('Could not read the deployment in time; try again.')));
       }, timeoutMs);
       const unsubscribe = this.subscribe(id, {
         onView: (snapshot) => {
@@ -98,7 +98,7 @@ export class DeploymentWatcher {
         if (snapshot.finished) return this.end(id, watch);
       } catch (error) {
         // No worker for a moment (503) is worth waiting out; anything else ends the watch.
-        if (!(error instanceof Problem && error.status === 503)) {
+        if (!(error instanceof ServiceError && error.status === 503)) {
           for (const listener of [...watch.listeners]) listener.onError(error);
           return this.end(id, watch);
         }

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config, User } from '../config/schema.js';
 
-/** What the app needs from outside: a Temporal client and the config. */
+/** What `createApp` needs from outside: a Temporal client and the config. */
 export interface AppDeps {
   temporal: {
     client: Client;
@@ -16,8 +16,11 @@ export interface AppDeps {
   logger?: Logger;
   /** Variables every deployment gets, e.g. `Interlock.Url`. */
   systemVariables?: Record<string, string>;
+  /** Signs sessions and page tokens (`INTERLOCK_SESSION_SECRET`); random per process when absent. */
+  sessionSecret?: string | undefined;
 }
 
+/** The variables a request carries through the API's and the dashboard's middleware. */
 export type AppEnv = {
   Variables: {
     user: User;

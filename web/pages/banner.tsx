@@ -1,17 +1,16 @@
-import { MAX_NOTES, isOpen } from '../../../workflows/interruption.js';
-import type { Interruption } from '../../../workflows/messages.js';
-import { actorOf } from '../../auth.js';
+import { MAX_NOTES, isOpen } from '../../workflows/interruption.js';
+import type { Interruption } from '../../workflows/messages.js';
+import { actionsOf } from '../../service/access.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
-import { actionFor, interruptionPath, teamNames } from '../data.js';
+import { interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';
 import type { DeploymentProps } from './deployment.js';
 
 /** The controls this person may use, and only those; the workflow checks the same rules again. */
 function Actions({ session, config, view, interruption, error, notes }: DeploymentProps & { interruption: Interruption }) {
-  const actor = actorOf(session.user);
-  const action = actionFor(interruption, actor);
-  const path = interruptionPath(view.id, interruption.id);
-  if (action === 'take') {
+  const actions = actionsOf(interruption, session.user);
+  const path = interruptionPage(view.id, interruption.id);
+  if (actions.includes('takeResponsibility')) {
     return (
       <form method="post" action={`${path}/take-responsibility`} class="actions">
         <CsrfField token={session.csrf} />
@@ -22,7 +21,7 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
       </form>
     );
   }
-  if (action === 'takeOver') {
+  if (actions.includes('takeOver')) {
     return (
       <form method="get" action={`${path}/take-over`} class="actions">
         <button type="submit" class="secondary">
@@ -32,7 +31,7 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
       </form>
     );
   }
-  if (action === 'decide') {
+  if (actions.includes('proceed')) {
     const decideError = error?.where === 'decide' ? error.message : undefined;
     return (
       <form method="post" action={`${path}/proceed`} class="actions decide stack" data-decide>

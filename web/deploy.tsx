@@ -1,12 +1,13 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Config } from '../../config/schema.js';
-import { hasRole } from '../auth.js';
-import type { Deployments } from '../deployments.js';
-import { notFound } from '../problems.js';
-import { CreateDeploymentSchema } from '../schemas.js';
-import { asProblem, deploymentPath } from './data.js';
+import { CreateDeploymentSchema } from '../api/schemas.js';
+import { hasRole } from '../service/access.js';
+import type { Deployments } from '../service/deployments.js';
+import { notFound } from '../service/errors.js';
+import { deploymentPage } from './data.js';
+import { pageErrorOf } from './errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
+import type { Sessions } from './session.js';
 import { page } from './layout.js';
 import { type DeployFormState, ProjectsPage } from './pages/projects.js';
 
@@ -26,8 +27,9 @@ export function parseVariables(text: string): { variables: Record<string, string
 }
 
 /** The projects page and its "Deploy a release" forms, which start a deployment as `POST /api/deployments` does. */
-export function deployActions(config: Config, deployments: Deployments) {
-  const { signedIn, formToken } = guards(config);
+export function deployActions(deployments: Deployments, sessions: Sessions) {
+  const { config } = deployments;
+  const { signedIn, formToken } = guards(sessions);
 
   const render = (c: Context<DashboardEnv>, form?: DeployFormState, status: ContentfulStatusCode = 200) =>
     page(c, { title: 'Projects', session: c.get('session'), section: 'projects', status }, <ProjectsPage session={c.get('session')} config={config} form={form} />);
@@ -65,21 +67,20 @@ export function deployActions(config: Config, deployments: Deployments) {
       if (Object.keys(state.errors).length > 0) return render(c, state, 400);
 
       const key = /^[A-Za-z0-9-]{1,100}$/.test(form.idempotencyKey ?? '') ? form.idempotencyKey : undefined;
-      const request = { environment: state.values.environment, release: state.values.release, variables };
-      const person = { id: user.id, username: user.username, displayName: user.displayName };
+      const request = { project: project.id, environment: state.values.environment, release: state.values.release, variables };
       try {
-        const start = (idempotencyKey?: string) => deployments.start(project, request, person, idempotencyKey);
+        const start = (idempotencyKey?: string) => deployments.trigger(user, request, idempotencyKey);
         // A double click or a refresh finds the deployment the first submission started; a form
         // restored by the back button and changed gets a new one.
         const { view } = await start(key).catch((error: unknown) => {
-          if (asProblem(error)?.extra.type === 'IDEMPOTENCY_KEY_REUSED') return start();
+          if (pageErrorOf(error)?.code === 'IDEMPOTENCY_KEY_REUSED') return start();
           throw error;
         });
-        return c.redirect(deploymentPath(view.id), 303);
+        return c.redirect(deploymentPage(view.id), 303);
       } catch (error) {
-        const problem = asProblem(error);
+        const problem = pageErrorOf(error);
         if (!problem) throw error;
-        state.errors.form = problem.detail;
+        state.errors.form = problem.message;
         return render(c, state, problem.status);
       }
     });

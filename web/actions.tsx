@@ -1,13 +1,14 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Config } from '../../config/schema.js';
-import { MAX_NOTES, describePerson, isOpen, mayTakeResponsibility } from '../../workflows/interruption.js';
-import { abortUpdate, type DecisionRequest, isFinished, proceedUpdate, takeResponsibilityUpdate } from '../../workflows/messages.js';
-import { actorOf, requireRole } from '../auth.js';
-import type { Deployments } from '../deployments.js';
-import { notFound } from '../problems.js';
-import { asProblem, deploymentPath, interruptionPath } from './data.js';
+import { actionsOf, requireRole } from '../service/access.js';
+import type { Deployments, InterruptionActionRequest } from '../service/deployments.js';
+import { notFound } from '../service/errors.js';
+import { MAX_NOTES, describePerson, isOpen } from '../workflows/interruption.js';
+import { isFinished } from '../workflows/names.js';
+import { deploymentPage, interruptionPage } from './data.js';
+import { pageErrorOf } from './errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
+import type { Sessions } from './session.js';
 import { deploymentLive } from './live.js';
 import { page } from './layout.js';
 import { ConfirmPage } from './pages/confirm.js';
@@ -15,12 +16,13 @@ import { type ActionError, DeploymentPage } from './pages/deployment.js';
 
 /**
  * The interruption's buttons and the cancel button: each posts a form here, which calls the same
- * `Deployments.act` (a Temporal update) as the API with the same actor, so the workflow decides.
+ * service methods (`act`, `cancel`) as the API with the same user, so the same rules decide.
  * Success redirects to the deployment's page; a refusal re-renders it with the problem's words
  * next to the control, keeping what was typed.
  */
-export function interruptionActions(config: Config, deployments: Deployments) {
-  const { signedIn, formToken } = guards(config);
+export function interruptionActions(deployments: Deployments, sessions: Sessions) {
+  const { config } = deployments;
+  const { signedIn, formToken } = guards(sessions);
 
   const rerender = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode, error: ActionError, notes?: string) => {
     const session = c.get('session');
@@ -41,8 +43,8 @@ export function interruptionActions(config: Config, deployments: Deployments) {
       if (!interruption) throw notFound(`No interruption "${iid}" in this deployment.`);
       const holder = interruption.assignee;
       // Nothing to confirm any more: the page itself shows what changed.
-      if (!isOpen(interruption) || !holder || holder.id === session.user.id) return c.redirect(deploymentPath(id), 303);
-      const allowed = mayTakeResponsibility(interruption, actorOf(session.user));
+      if (!isOpen(interruption) || !holder || holder.id === session.user.id) return c.redirect(deploymentPage(id), 303);
+      const allowed = actionsOf(interruption, session.user).includes('takeOver');
       return page(
         c,
         { title: 'Take over?', session, section: 'deployments', status: allowed ? 200 : 403 },
@@ -55,10 +57,10 @@ export function interruptionActions(config: Config, deployments: Deployments) {
               take it over, you become responsible, only you can proceed or abort, and the timeline records that you took it from them.
             </p>
           }
-          action={`${interruptionPath(id, iid)}/take-responsibility`}
+          action={`${interruptionPage(id, iid)}/take-responsibility`}
           fields={{ takeOver: 'true' }}
           confirm="Yes, take over"
-          back={deploymentPath(id)}
+          back={deploymentPage(id)}
           error={allowed ? undefined : `You may not take this step: only its responsible teams (or an admin) may.`}
         />,
       );
@@ -67,44 +69,31 @@ export function interruptionActions(config: Config, deployments: Deployments) {
       const { id, iid, action } = c.req.param();
       const form = c.get('form');
       const notes = form.notes?.trim() ? form.notes.trim() : undefined;
-      const base = {
-        user: actorOf(c.get('session').user),
-        interruptionId: iid,
-        expiresAt: new Date(Date.now() + deployments.actionTimeoutMs).toISOString(),
-      };
-      if (action === 'take-responsibility') {
-        const takeOver = form.takeOver === 'true';
-        try {
-          await deployments.act(takeResponsibilityUpdate, id, { ...base, ...(takeOver ? { takeOver } : {}) });
-        } catch (error) {
-          const problem = asProblem(error);
-          if (!problem) throw error;
-          return rerender(c, id, problem.status, { where: 'take', message: problem.detail });
-        }
-        return c.redirect(`${deploymentPath(id)}#banner`, 303);
-      }
       if (action === 'abort' && !notes) {
         return rerender(c, id, 400, { where: 'decide', message: 'Say in Notes why you abort: the people after you will read it.' });
       }
       if (notes && notes.length > MAX_NOTES) {
         return rerender(c, id, 400, { where: 'decide', message: `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.` }, notes);
       }
-      const request: DecisionRequest = { ...base, ...(notes === undefined ? {} : { notes }) };
+      const request: InterruptionActionRequest = action === 'take-responsibility'
+        ? { type: 'takeResponsibility', takeOver: form.takeOver === 'true' }
+        : { type: action === 'proceed' ? 'proceed' : 'abort', notes };
       try {
-        await deployments.act(action === 'proceed' ? proceedUpdate : abortUpdate, id, request);
+        await deployments.act(c.get('session').user, id, iid, request);
       } catch (error) {
-        const problem = asProblem(error);
+        const problem = pageErrorOf(error);
         if (!problem) throw error;
-        return rerender(c, id, problem.status, { where: 'decide', message: problem.detail }, notes);
+        const where = request.type === 'takeResponsibility' ? 'take' : 'decide';
+        return rerender(c, id, problem.status, { where, message: problem.message }, notes);
       }
-      return c.redirect(deploymentPath(id), 303);
+      return c.redirect(request.type === 'takeResponsibility' ? `${deploymentPage(id)}#banner` : deploymentPage(id), 303);
     })
     .get('/deployments/:id/cancel', signedIn, async (c) => {
       const id = c.req.param('id');
       const session = c.get('session');
       requireRole(session.user, 'deployer', 'cancel deployments');
       const view = await deployments.get(id);
-      if (isFinished(view.status)) return c.redirect(deploymentPath(id), 303);
+      if (isFinished(view.status)) return c.redirect(deploymentPage(id), 303);
       return page(
         c,
         { title: 'Cancel the deployment?', session, section: 'deployments' },
@@ -112,9 +101,9 @@ export function interruptionActions(config: Config, deployments: Deployments) {
           session={session}
           heading={`Cancel ${view.projectName} ${view.release} → ${view.environment}?`}
           explanation={<p>A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.</p>}
-          action={`${deploymentPath(id)}/cancel`}
+          action={`${deploymentPage(id)}/cancel`}
           confirm="Yes, cancel it"
-          back={deploymentPath(id)}
+          back={deploymentPage(id)}
           danger
         />,
       );
@@ -122,14 +111,12 @@ export function interruptionActions(config: Config, deployments: Deployments) {
     .post('/deployments/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
       const id = c.req.param('id');
       try {
-        requireRole(c.get('session').user, 'deployer', 'cancel deployments');
-        const handle = await deployments.running(id);
-        await deployments.withDeadline(() => handle.cancel());
+        await deployments.cancel(c.get('session').user, id);
       } catch (error) {
-        const problem = asProblem(error);
+        const problem = pageErrorOf(error);
         if (!problem) throw error;
-        return rerender(c, id, problem.status, { where: 'cancel', message: problem.detail });
+        return rerender(c, id, problem.status, { where: 'cancel', message: problem.message });
       }
-      return c.redirect(deploymentPath(id), 303);
+      return c.redirect(deploymentPage(id), 303);
     });
 }

@@ -2,9 +2,8 @@ import type { Context } from 'hono';
 import { csrf } from 'hono/csrf';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
-import type { Config } from '../../config/schema.js';
-import type { AppEnv } from '../context.js';
-import { csrfMatches, readSession, type Session } from '../session.js';
+import type { AppEnv } from '../api/deps.js';
+import { csrfMatches, type Session, type Sessions } from './session.js';
 
 export type DashboardEnv = {
   Variables: AppEnv['Variables'] & { session: Session; form: Record<string, string> };
@@ -31,9 +30,9 @@ const pageOf = (path: string) => path.match(/^\/(deployments\/[^/]+|projects)/)?
 export const sameOrigin = csrf({ origin: sameHost });
 
 /** The guards of the dashboard's routes: a session for every page, and for forms its CSRF token too. */
-export function guards(config: Config) {
+export function guards(sessions: Sessions) {
   const signedIn = createMiddleware<DashboardEnv>(async (c, next) => {
-    const session = readSession(c, config);
+    const session = sessions.read(c);
     if (!session) {
       const wanted = c.req.method === 'GET' ? c.req.path + (new URL(c.req.url).search || '') : pageOf(c.req.path);
       return c.redirect(`/sign-in?next=${encodeURIComponent(wanted)}`, 303);

@@ -1,10 +1,10 @@
-import type { Config } from '../../../config/schema.js';
-import { isFinished, type StepView } from '../../../workflows/messages.js';
-import { hasRole } from '../../auth.js';
-import type { DeploymentWithLinks } from '../../deployments.js';
-import type { Session } from '../../session.js';
-import { ErrorMessage, formatDuration, Notice, StatusBadge, Time } from '../components.js';
-import { deploymentPath, displayNameOf } from '../data.js';
+import type { Config } from '../../config/schema.js';
+import { isFinished, type StepView } from '../../workflows/messages.js';
+import { hasRole } from '../../service/access.js';
+import type { DeploymentWithLinks } from '../../service/deployments.js';
+import type { Session } from '../session.js';
+import { ErrorMessage, elapsed, Notice, StatusBadge, Time } from '../components.js';
+import { deploymentPage, displayNameOf } from '../data.js';
 import { Banner } from './banner.js';
 import { Decisions, Timeline } from './record.js';
 
@@ -25,7 +25,7 @@ export interface DeploymentProps {
 
 function outcome(view: DeploymentWithLinks, config: Config): string {
   const step = (status: StepView['status']) => view.steps.find((s) => s.status === status)?.name;
-  const took = formatDuration(view.createdAt, view.finishedAt);
+  const took = elapsed(view.createdAt, view.finishedAt);
   switch (view.status) {
     case 'Running':
       return step('Running') ? `Running “${step('Running')}”.` : 'Running.';
@@ -93,7 +93,7 @@ function Facts({ session, view, error }: DeploymentProps) {
           <div>
             <dt>Finished</dt>
             <dd>
-              <Time at={view.finishedAt} /> ({formatDuration(view.createdAt, view.finishedAt)})
+              <Time at={view.finishedAt} /> ({elapsed(view.createdAt, view.finishedAt)})
             </dd>
           </div>
         )}
@@ -109,7 +109,7 @@ function Facts({ session, view, error }: DeploymentProps) {
         )}
       </dl>
       {mayCancel && (
-        <form method="get" action={`${deploymentPath(view.id)}/cancel`}>
+        <form method="get" action={`${deploymentPage(view.id)}/cancel`}>
           <button type="submit" class="secondary small">
             Cancel deployment…
           </button>
@@ -130,7 +130,7 @@ function Steps({ view }: { view: DeploymentWithLinks }) {
               <StatusBadge status={step.status} />
               <span class="step-name">{step.name}</span>
               <span class="step-type">{step.type}</span>
-              <span class="step-duration">{formatDuration(step.startedAt, step.finishedAt)}</span>
+              <span class="step-duration">{elapsed(step.startedAt, step.finishedAt)}</span>
             </div>
             {step.log ? (
               <details id={`log-${index}`} class="log">

@@ -1,6 +1,6 @@
-import { isFinished } from '../../workflows/messages.js';
-import type { DeploymentWithLinks } from '../deployments.js';
-import { snapshotOf } from '../watch.js';
+import { isFinished } from '../workflows/messages.js';
+import type { DeploymentWithLinks } from '../service/deployments.js';
+import { snapshotOf } from '../service/watch.js';
 
 /**
  * What the script needs to keep a deployment's page live: its event stream, the page to re-read

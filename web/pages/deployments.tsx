@@ -1,9 +1,10 @@
-import type { Config } from '../../../config/schema.js';
-import type { DeploymentStatus } from '../../../workflows/messages.js';
-import type { DeploymentSummary } from '../../deployments.js';
-import type { Session } from '../../session.js';
-import { ErrorMessage, formatDuration, StatusBadge, Time } from '../components.js';
-import { allEnvironments, deploymentPath, teamNames, type WaitingItem } from '../data.js';
+import type { Config } from '../../config/schema.js';
+import type { DeploymentStatus } from '../../workflows/messages.js';
+import type { DeploymentSummary } from '../../service/deployments.js';
+import type { Session } from '../session.js';
+import { ErrorMessage, elapsed, StatusBadge, Time } from '../components.js';
+import type { OpenInterruption } from '../../service/deployments.js';
+import { allEnvironments, deploymentPage, teamNames } from '../data.js';
 
 const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
 
@@ -18,7 +19,7 @@ export interface DeploymentsProps {
   config: Config;
   filters: Filters;
   filterError?: string | undefined;
-  waiting: WaitingItem[];
+  waiting: OpenInterruption[];
   deployments: DeploymentSummary[];
   nextPageToken: string | null;
 }
@@ -49,11 +50,12 @@ export function WaitingSection({ session, config, waiting }: Pick<DeploymentsPro
         <p class="muted">Nothing is waiting for you right now.</p>
       ) : (
         <ul class="waiting-list">
-          {waiting.map(({ interruption, deployment }) => {
+          {waiting.map((interruption) => {
+            const { deployment } = interruption;
             const mine = interruption.assignee?.id === session.user.id;
             return (
               <li class="waiting-item">
-                <a href={deploymentPath(deployment.id)} class="waiting-link">
+                <a href={deploymentPage(deployment.id)} class="waiting-link">
                   <StatusBadge status="Waiting" />
                   <span>
                     <strong>Waiting: {interruption.step}</strong>
@@ -102,7 +104,7 @@ export function DeploymentsTable({ deployments, config }: { deployments: Deploym
               <StatusBadge status={deployment.status} />
             </td>
             <td data-label="Release">
-              <a href={deploymentPath(deployment.id)}>
+              <a href={deploymentPage(deployment.id)}>
                 {deployment.release}
                 <span class="visually-hidden">
                   {' '}
@@ -116,7 +118,7 @@ export function DeploymentsTable({ deployments, config }: { deployments: Deploym
             <td data-label="Started">
               <Time at={deployment.createdAt} />
             </td>
-            <td data-label="Took">{formatDuration(deployment.createdAt, deployment.finishedAt) || '—'}</td>
+            <td data-label="Took">{elapsed(deployment.createdAt, deployment.finishedAt) || '—'}</td>
           </tr>
         ))}
       </tbody>

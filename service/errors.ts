@@ -1,0 +1,112 @@
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  isGrpcServiceError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { DeploymentErrorType } from '../workflows/messages.js';
+
+/** An invalid field of a request: its place (`body.release`, `query.pageSize`) and why. */
+export interface InvalidField {
+  name: string;
+  reason: string;
+}
+
+/** The service's named errors: the workflow's refusals and what the service itself refuses. */
+export type ServiceErrorCode =
+  | DeploymentErrorType
+  | 'INVALID'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'BUSY'
+  | 'UNAVAILABLE';
+
+/**
+ * Each named error maps to exactly one HTTP status (SPEC §6). The JSON API renders it as a problem,
+ * the dashboard as a page with the same status; neither decides the status on its own.
+ */
+export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 403 | 404 | 409 | 429 | 503> = {
+  INVALID: 400,
+  BAD_REQUEST: 400,
+  NOTES_TOO_LONG: 400,
+  FORBIDDEN: 403,
+  NOT_IN_TEAM: 403,
+  NOT_ASSIGNEE: 403,
+  NOT_FOUND: 404,
+  INTERRUPTION_NOT_FOUND: 404,
+  HELD_BY_OTHER: 409,
+  NOT_TAKEN: 409,
+  ALREADY_DECIDED: 409,
+  NOT_WAITING: 409,
+  IDEMPOTENCY_KEY_REUSED: 409,
+  BUSY: 503,
+  EXPIRED: 503,
+  UNAVAILABLE: 503,
+};
+
+/** A refusal or failure every caller of the service understands: a code, words a person can act on, and details. */
+export class ServiceError extends Error {
+  override name = 'ServiceError';
+  constructor(
+    readonly code: ServiceErrorCode,
+    message: string,
+    readonly extra: { fields?: InvalidField[]; retryAfter?: number } = {},
+  ) {
+    super(message);
+  }
+
+  get status() {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export const invalid = (fields: InvalidField[]) =>
+  new ServiceError('INVALID', fields.map((e) => `${e.name}: ${e.reason}`).join('; '), { fields });
+export const notFound = (detail: string) => new ServiceError('NOT_FOUND', detail);
+export const forbidden = (detail: string) => new ServiceError('FORBIDDEN', detail);
+export const unavailable = (detail: string, retryAfter = 5) => new ServiceError('UNAVAILABLE', detail, { retryAfter });
+
+/** The workflow's named refusals, as the update's failure carries them. */
+const isDeploymentErrorType = (type: string): type is DeploymentErrorType => type in HTTP_STATUS;
+
+/** The error as a service error: one already, or one of Temporal's, unwrapped here once (update refusals, missing workflows, an absent worker or server); undefined for a bug. */
+export function toServiceError(error: unknown): ServiceError | undefined {
+  if (error instanceof ServiceError) return error;
+  if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure && cause.type && isDeploymentErrorType(cause.type)) {
+      return new ServiceError(cause.type, cause.message);
+    }
+    // A validator's rejection: the payload was not acceptable.
+    return new ServiceError('BAD_REQUEST', cause?.message ?? error.message);
+  }
+  if (error instanceof WorkflowNotFoundError) return notFound('No such deployment.');
+  if (hasCode(error, 8)) {
+    return new ServiceError('BUSY', 'Too many simultaneous actions on this deployment; nothing was done. Try again in a moment.', { retryAfter: 1 });
+  }
+  if (isDeadline(error)) {
+    return unavailable('No Interlock worker answered in time, so nothing was done. Check that a worker is running, then try again.');
+  }
+  if (isGrpcServiceError(error) && error.code === 14) {
+    return unavailable('Temporal cannot be reached right now; nothing was done. Try again shortly.');
+  }
+  return undefined;
+}
+
+type Cause = { code?: number; name?: string; cause?: unknown };
+
+/** Whether the error, or anything in its chain of causes, matches. */
+function inCauses(error: unknown, matches: (cause: Cause) => boolean): boolean {
+  for (let e = error as Cause | undefined; e; e = e.cause as Cause | undefined) {
+    if (matches(e)) return true;
+    if (e === e.cause) break;
+  }
+  return false;
+}
+
+const hasCode = (error: unknown, code: number) => inCauses(error, (e) => e.code === code);
+
+/** An abort or deadline from `withDeadline`/`withAbortSignal`, however deep the SDK wrapped it. */
+export const isDeadline = (error: unknown) =>
+  inCauses(error, (e) => e.code === 4 || e.code === 1 || e.name === 'AbortError' || e.name === 'TimeoutError');
