@@ -9,6 +9,7 @@ import { dashboardRoutes, notFoundPage } from '../web/index.js';
 import { createSessions } from '../web/session.js';
 import { bearerAuth } from './auth.js';
 import type { AppDeps, AppEnv } from './deps.js';
+import { allowedMethods } from './methods.js';
 import { createMetrics } from './metrics.js';
 import { docsRoutes } from './docs.js';
 import { Problem, renderError, renderProblem } from './problems.js';
@@ -17,6 +18,7 @@ import { interruptionRoutes } from './routes/interruptions.js';
 import { meRoutes } from './routes/me.js';
 import { progressRoutes } from './routes/progress.js';
 import { projectRoutes } from './routes/projects.js';
+import { DeploymentEventSchema } from './schemas.js';
 
 /**
  * The Interlock HTTP API: `createApp({ temporal, config })` returns the Hono app, so tests and the
@@ -100,6 +102,7 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     description: 'A token whose sha256 is a user\'s tokenSha256 in the config (npm run token -- <username>)',
   });
+  app.openAPIRegistry.register('DeploymentEvent', DeploymentEventSchema);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -112,6 +115,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', dashboardRoutes(deployments, sessions));
 
   app.notFound((c) => {
+    const allow = allowedMethods(app.routes, c.req.path);
+    if (allow.length > 0) {
+      c.header('Allow', allow.join(', '));
+      return renderProblem(c, new Problem(405, 'Method not allowed', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}.`));
+    }
     const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
     if (isPage) return notFoundPage(c, sessions);
     return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));

@@ -1,6 +1,22 @@
 import { z } from '@hono/zod-openapi';
+import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { RELEASE_PATTERN } from '../workflows/ids.js';
 import { MAX_NOTES } from '../workflows/interruption.js';
+import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
+import {
+  DEPLOYMENT_STATUSES,
+  INTERRUPTION_ACTIONS,
+  INTERRUPTION_KINDS,
+  INTERRUPTION_STATES,
+  ON_TIMEOUT,
+  ROLES,
+  STEP_STATUSES,
+  STEP_TYPES,
+  TIMELINE_ACTIONS,
+} from '../workflows/names.js';
+
+// Response schemas are checked against the types the service returns (`satisfies`), so the OpenAPI
+// document cannot drift from what the API sends; every enum comes from workflows/names.ts.
 
 const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
@@ -25,7 +41,7 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { 'application/json': { schema } },
 });
 
-export const problemResponses = (...statuses: (400 | 401 | 403 | 404 | 409 | 503)[]) =>
+export const problemResponses = (...statuses: (keyof typeof PROBLEM_DESCRIPTIONS)[]) =>
   Object.fromEntries(
     statuses.map((status) => [
       status,
@@ -39,21 +55,26 @@ const PROBLEM_DESCRIPTIONS = {
   403: 'Not allowed',
   404: 'No such thing',
   409: 'Conflicting state; `detail` says what to do',
+  413: 'The body is larger than the API accepts',
+  429: 'Too many requests; see Retry-After',
   503: 'Temporal or the worker did not answer in time; nothing was done (see Retry-After)',
 } as const;
 
 export const PersonSchema = z
   .object({ id: z.string(), username: z.string(), displayName: z.string(), email: z.string().optional() })
-  .openapi('Person');
+  .openapi('Person') satisfies z.ZodType<Person>;
+
+/** A person or nobody: `anyOf` in the document (a nullable `$ref` would read as "always a Person"). */
+const NullablePerson = z.union([PersonSchema, z.null()]);
 
 export const MeSchema = PersonSchema.extend({
   teams: z.array(z.object({ id: z.string(), name: z.string() })),
-  roles: z.array(z.enum(['viewer', 'deployer', 'admin'])),
+  roles: z.array(z.enum(ROLES)),
 }).openapi('Me');
 
 export const StepSummarySchema = z.object({
   name: z.string(),
-  type: z.enum(['script', 'http-check', 'manual']),
+  type: z.enum(STEP_TYPES),
   environments: z.array(z.string()).nullable(),
   responsibleTeams: z.array(z.string()).optional(),
 });
@@ -84,23 +105,43 @@ export const CreateDeploymentSchema = z
   })
   .openapi('CreateDeployment');
 
-export const DeploymentStatusSchema = z.enum(['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled']);
+export const DeploymentStatusSchema = z.enum(DEPLOYMENT_STATUSES);
 
 export const InterruptionSchema = z
   .object({
     id: z.string(),
+    kind: z.enum(INTERRUPTION_KINDS),
     step: z.string(),
-    state: z.enum(['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut']),
+    state: z.enum(INTERRUPTION_STATES),
     instructions: z.string(),
     responsibleTeams: z.array(z.string()),
-    assignee: PersonSchema.nullable(),
+    assignee: NullablePerson,
     notes: z.string().nullable(),
     createdAt: z.string(),
     decidedAt: z.string().nullable(),
     timeoutAt: z.string().nullable(),
-    onTimeout: z.enum(['abort', 'proceed']),
+    onTimeout: z.enum(ON_TIMEOUT),
   })
-  .openapi('Interruption');
+  .openapi('Interruption') satisfies z.ZodType<Interruption>;
+
+const StepViewSchema = z.object({
+  name: z.string(),
+  type: z.enum(STEP_TYPES),
+  status: z.enum(STEP_STATUSES),
+  log: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+}) satisfies z.ZodType<StepView>;
+
+const TimelineEntrySchema = z.object({
+  at: z.string(),
+  user: z.string(),
+  action: z.enum(TIMELINE_ACTIONS),
+  result: z.enum(['accepted', 'refused']),
+  reason: z.string().optional(),
+  interruption: z.string().optional(),
+  via: z.enum(['update', 'signal']).optional(),
+}) satisfies z.ZodType<TimelineEntry>;
 
 const LinksSchema = z.object({ self: z.string(), temporal: z.string().nullable() });
 
@@ -115,32 +156,26 @@ export const DeploymentSchema = z
     createdAt: z.string(),
     finishedAt: z.string().nullable(),
     triggeredBy: PersonSchema,
-    steps: z.array(
-      z.object({
-        name: z.string(),
-        type: z.enum(['script', 'http-check', 'manual']),
-        status: z.enum(['Pending', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Skipped', 'Aborted', 'Cancelled']),
-        log: z.string(),
-        startedAt: z.string().nullable(),
-        finishedAt: z.string().nullable(),
-      }),
-    ),
+    steps: z.array(StepViewSchema),
     interruptions: z.array(InterruptionSchema),
     variables: z.record(z.string(), z.string()),
-    timeline: z.array(
-      z.object({
-        at: z.string(),
-        user: z.string(),
-        action: z.string(),
-        result: z.enum(['accepted', 'refused']),
-        reason: z.string().optional(),
-        interruption: z.string().optional(),
-        via: z.enum(['update', 'signal']).optional(),
-      }),
-    ),
+    timeline: z.array(TimelineEntrySchema),
     links: LinksSchema,
   })
-  .openapi('Deployment');
+  .openapi('Deployment') satisfies z.ZodType<DeploymentWithLinks>;
+
+/** One server-sent event of `GET /api/deployments/{id}/events`. */
+export const DeploymentEventSchema = z
+  .object({
+    event: z.literal('deployment'),
+    id: z.string().openapi({ description: "The view's version: send it back as Last-Event-ID when reconnecting" }),
+    data: z.string().openapi({
+      description: 'The Deployment, as JSON',
+      contentMediaType: 'application/json',
+      contentSchema: { $ref: '#/components/schemas/Deployment' },
+    } as Record<string, unknown>),
+  })
+  .openapi('DeploymentEvent');
 
 export const DeploymentSummarySchema = z
   .object({
@@ -156,7 +191,7 @@ export const DeploymentSummarySchema = z
     assignee: z.string().nullable(),
     links: LinksSchema,
   })
-  .openapi('DeploymentSummary');
+  .openapi('DeploymentSummary') satisfies z.ZodType<DeploymentSummary>;
 
 export const ListDeploymentsQuerySchema = z.strictObject({
   project: Slug.optional(),
@@ -184,6 +219,6 @@ export const DecisionSchema = z
   .openapi('Decision');
 
 export const InterruptionListItemSchema = InterruptionSchema.extend({
-  deployment: z.object({ id: z.string(), project: z.string(), environment: z.string(), release: z.string() }),
-  actions: z.array(z.enum(['takeResponsibility', 'takeOver', 'proceed', 'abort'])),
-}).openapi('OpenInterruption');
+  deployment: z.object({ id: z.string(), project: z.string(), projectName: z.string(), environment: z.string(), release: z.string() }),
+  actions: z.array(z.enum(INTERRUPTION_ACTIONS)),
+}).openapi('OpenInterruption') satisfies z.ZodType<OpenInterruption>;

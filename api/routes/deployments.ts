@@ -54,7 +54,7 @@ const get = createRoute({
   summary: 'One deployment: steps, interruptions, variables, timeline',
   security: bearerSecurity,
   request: { params: DeploymentIdParamsSchema },
-  responses: { 200: jsonResponse(DeploymentSchema, 'The deployment view'), ...problemResponses(401, 404, 503) },
+  responses: { 200: jsonResponse(DeploymentSchema, 'The deployment view'), ...problemResponses(400, 401, 404, 503) },
 });
 
 const cancel = createRoute({

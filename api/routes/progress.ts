@@ -36,8 +36,16 @@ const events = createRoute({
   security: bearerSecurity,
   request: { params: DeploymentIdParamsSchema },
   responses: {
-    200: { description: 'The event stream', content: { 'text/event-stream': { schema: z.string() } } },
-    ...problemResponses(401, 404, 503),
+    200: {
+      description: 'The event stream: `event: deployment`, `id: <version>`, `data: <Deployment as JSON>`, one per change',
+      content: {
+        'text/event-stream': {
+          // OpenAPI 3.2's way of typing each event of a stream.
+          itemSchema: { $ref: '#/components/schemas/DeploymentEvent' },
+        },
+      },
+    },
+    ...problemResponses(400, 401, 404, 503),
   },
 });
 

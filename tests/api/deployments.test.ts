@@ -74,6 +74,32 @@ describe('probes and documents', () => {
     for (const asset of assets) expect((await stack.call('GET', asset, { as: null })).status, asset).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
+
+  it('documents what the routes really send: a nullable assignee, the event stream and its events, every 400', async () => {
+    const { body } = await stack.call('GET', '/openapi.json', { as: null });
+    // A generated client must accept `assignee: null` on a waiting deployment.
+    expect(body.components.schemas.Interruption.properties.assignee).toEqual({ anyOf: [{ $ref: '#/components/schemas/Person' }, { type: 'null' }] });
+    const stream = body.paths['/api/deployments/{id}/events'].get.responses['200'].content['text/event-stream'];
+    expect(stream.itemSchema).toEqual({ $ref: '#/components/schemas/DeploymentEvent' });
+    expect(body.components.schemas.DeploymentEvent.properties.data.contentSchema).toEqual({ $ref: '#/components/schemas/Deployment' });
+    for (const path of ['/api/deployments/{id}', '/api/deployments/{id}/events', '/api/deployments/{id}/wait']) {
+      expect(Object.keys(body.paths[path].get.responses), path).toContain('400');
+    }
+  });
+});
+
+describe('methods a path does not answer', () => {
+  it.each([
+    ['DELETE', '/api/deployments', 'GET, HEAD, POST'],
+    ['PUT', '/api/deployments/a:b:c:d/cancel', 'POST'],
+    ['POST', '/api/deployments/a:b:c:d', 'GET, HEAD'],
+    ['PATCH', '/api/me', 'GET, HEAD'],
+  ])('%s %s is 405 with Allow: %s', async (method, path, allow) => {
+    const response = await stack.app.request(path, { method, headers: { Authorization: 'Bearer admin-demo-token' } });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe(allow);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
 });
 
 describe('unknown paths', () => {

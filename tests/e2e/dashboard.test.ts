@@ -262,6 +262,11 @@ describe('the dashboard, in a real browser against npm start', () => {
     await jamie.reload();
     await status(jamie, 'Cancelled');
     expect(await buttonsIn(jamie.locator('main'))).toEqual([]);
+    // The dashboard's cancel says who asked, as the API's does: never "system".
+    const cancelled = await until(id, (view) => view.status === 'Cancelled');
+    expect(cancelled.timeline.filter((entry: { action: string }) => entry.action === 'cancel')).toEqual([
+      expect.objectContaining({ user: 'jjones', result: 'accepted' }),
+    ]);
   }, 120_000);
 
   it('a viewer sees no action buttons, and the server refuses their forged and cross-site posts', async () => {

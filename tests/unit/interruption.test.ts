@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  actionsFor,
   type Actor,
   decide,
   type Decision,
@@ -312,6 +313,31 @@ describe('mayTakeResponsibility and isActionableBy', () => {
     expect(isActionableBy(interruption({ responsibleTeams, state: 'Assigned', assignee: personOf(caller.who) }), caller.who)).toBe(true);
     for (const state of ['Proceeded', 'Aborted', 'TimedOut'] as const) {
       expect(isActionableBy(interruption({ responsibleTeams, state, assignee: personOf(caller.who) }), caller.who)).toBe(false);
+    }
+  });
+});
+
+describe('actionsFor: the buttons and the API\'s actions, one rule', () => {
+  const morgan = callers[0].who;
+  const personOfMorgan: Person = { id: morgan.id, username: morgan.username, displayName: morgan.displayName, email: morgan.email! };
+
+  it('offers take to whoever may take a pending one, take-over of one someone else holds, nothing to others', () => {
+    const teams = ['release-managers'];
+    expect(actionsFor(interruption({ responsibleTeams: teams }), morgan)).toEqual(['takeResponsibility']);
+    expect(actionsFor(interruption({ responsibleTeams: teams, state: 'Assigned', assignee: jamie }), morgan)).toEqual(['takeOver']);
+    expect(actionsFor(interruption({ responsibleTeams: teams }), callers[3].who)).toEqual([]);
+  });
+
+  it('the assignee may proceed or abort even after leaving the responsible team, as the workflow allows', () => {
+    const left = { ...morgan, teams: ['developers'] };
+    const held = interruption({ responsibleTeams: ['release-managers'], state: 'Assigned', assignee: personOfMorgan });
+    expect(actionsFor(held, left)).toEqual(['proceed', 'abort']);
+    expect(decide(held, left, { type: 'proceed' }, NOW).accepted).toBe(true);
+  });
+
+  it('offers nothing once decided', () => {
+    for (const state of ['Proceeded', 'Aborted', 'TimedOut'] as const) {
+      expect(actionsFor(interruption({ state, assignee: personOfMorgan }), morgan)).toEqual([]);
     }
   });
 });
