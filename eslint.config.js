@@ -1,7 +1,25 @@
-// Lint: type-aware checks everywhere (no floating promises), and workflow code kept deterministic:
-// it may import no Node built-ins and nothing that does I/O (activities cross as types only).
+// Lint: type-aware checks everywhere (no floating promises); workflow code kept deterministic (no
+// Node built-ins, nothing that does I/O, activities cross as types only); and the layers of
+// docs/architecture.md kept apart: each folder imports only the folders below it.
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+
+/** Folders a layer may not import: everything above it in the request path. */
+const LAYERS = {
+  workflows: ['api', 'web', 'service', 'cli', 'temporal'],
+  activities: ['api', 'web', 'service', 'cli'],
+  service: ['api', 'web', 'cli'],
+  cli: ['api', 'web', 'temporal', 'activities'],
+};
+const above = (layer) =>
+  LAYERS[layer].map((folder) => ({
+    group: [`../${folder}/*`, `../../${folder}/*`],
+    message: `${layer}/ sits below ${folder}/ (docs/architecture.md): move the shared piece down instead.`,
+  }));
+const layerRule = (layer) => ({
+  files: [`${layer}/**/*.ts`, `${layer}/**/*.tsx`],
+  rules: { 'no-restricted-imports': ['error', { patterns: above(layer) }] },
+});
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', '.temporal/', 'bin/', 'docs/', 'eslint.config.js'] },
@@ -27,9 +45,13 @@ export default tseslint.config(
           patterns: [
             { group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@temporalio/testing'], message: 'Not in workflow code.' },
             { group: ['**/activities/*', '!**/activities/index.js'], message: 'Activities cross as types only (import type).' },
+            ...above('workflows'),
           ],
         },
       ],
     },
   },
+  layerRule('activities'),
+  layerRule('service'),
+  layerRule('cli'),
 );

@@ -4,7 +4,7 @@ import { actionsOf } from '../../service/access.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
 import { interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';
-import type { DeploymentProps } from './deployment.js';
+import type { DeploymentProps } from './deployment-props.js';
 
 /** The controls this person may use, and only those; the workflow checks the same rules again. */
 function Actions({ session, config, view, interruption, error, notes }: DeploymentProps & { interruption: Interruption }) {

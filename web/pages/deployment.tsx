@@ -1,27 +1,16 @@
 import type { Config } from '../../config/schema.js';
-import { isFinished, type StepView } from '../../workflows/messages.js';
+import type { StepView } from '../../workflows/messages.js';
+import { isFinished } from '../../workflows/names.js';
 import { hasRole } from '../../service/access.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
-import type { Session } from '../session.js';
 import { ErrorMessage, elapsed, Notice, StatusBadge, Time } from '../components.js';
 import { deploymentPage, displayNameOf } from '../data.js';
 import { Banner } from './banner.js';
+import type { DeploymentProps } from './deployment-props.js';
 import { Decisions, Timeline } from './record.js';
 
-/** Where a refused action's message goes: next to the control that caused it. */
-export interface ActionError {
-  where: 'take' | 'decide' | 'cancel';
-  message: string;
-}
+export type { ActionError, DeploymentProps } from './deployment-props.js';
 
-export interface DeploymentProps {
-  session: Session;
-  config: Config;
-  view: DeploymentWithLinks;
-  error?: ActionError | undefined;
-  notes?: string | undefined;
-  notice?: string | undefined;
-}
 
 function outcome(view: DeploymentWithLinks, config: Config): string {
   const step = (status: StepView['status']) => view.steps.find((s) => s.status === status)?.name;

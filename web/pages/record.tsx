@@ -2,7 +2,7 @@ import { isOpen } from '../../workflows/interruption.js';
 import { isFinished } from '../../workflows/messages.js';
 import { displayNameOf, outputVariables } from '../data.js';
 import { Time } from '../components.js';
-import type { DeploymentProps } from './deployment.js';
+import type { DeploymentProps } from './deployment-props.js';
 
 /** What each person decided, with their notes, and the output variables the steps set. */
 export function Decisions({ config, view }: DeploymentProps) {
