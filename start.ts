@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     });
     const client = await connectClient(env, address);
     const uiUrl = env.TEMPORAL_UI_URL ?? devServer?.uiUrl?.replace('127.0.0.1', 'localhost') ?? undefined;
-    api = await startApi({ env, config, client, logger, ...(uiUrl ? { uiUrl } : {}) });
+    api = await startApi({ env, config, configPath, client, logger, ...(uiUrl ? { uiUrl } : {}) });
 
     console.log(
       [

@@ -43,12 +43,12 @@ export function createWorker({ connection, namespace, taskQueue, workflowBundle 
 const quietLogger = { info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error, log() {} };
 
 /** Runtime options shared by `npm run worker` and `npm start`: quiet logs, Temporal's metrics on their port. */
-export function runtimeOptions(env: Pick<Env, 'INTERLOCK_WORKER_METRICS_PORT'>, shutdownSignals?: NodeJS.Signals[]): RuntimeOptions {
+export function runtimeOptions(env: Pick<Env, 'INTERLOCK_WORKER_METRICS_PORT' | 'INTERLOCK_METRICS_HOST'>, shutdownSignals?: NodeJS.Signals[]): RuntimeOptions {
   return {
     logger: new DefaultLogger('WARN'),
     ...(shutdownSignals ? { shutdownSignals } : {}),
     ...(env.INTERLOCK_WORKER_METRICS_PORT > 0
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${env.INTERLOCK_WORKER_METRICS_PORT}` } } } }
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `${env.INTERLOCK_METRICS_HOST}:${env.INTERLOCK_WORKER_METRICS_PORT}` } } } }
       : {}),
   };
 }

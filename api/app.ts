@@ -1,4 +1,6 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import pino from 'pino';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -38,6 +40,7 @@ export function createApp(deps: AppDeps) {
     signer,
     actionTimeoutMs: deps.actionTimeoutMs,
     systemVariables: deps.systemVariables,
+    actionRatePerMinute: deps.actionRatePerMinute,
   });
   const app = new OpenAPIHono<AppEnv>();
 
@@ -69,9 +72,17 @@ export function createApp(deps: AppDeps) {
     maxSize: 256 * 1024,
     onError: (c) => renderProblem(c, new Problem(413, 'Payload too large', 'Request bodies may be at most 256 KiB.')),
   }));
+  // The dashboard's forms and sign-in too (SPEC §11): a huge form is refused before it is parsed.
+  app.use('*', bodyLimit({
+    maxSize: 1024 * 1024,
+    onError: (c) => renderProblem(c, new Problem(413, 'Payload too large', 'Forms may be at most 1 MiB.')),
+  }));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/metrics', async (c) => {
+    if (!deps.metricsOpen && !fromLoopback(c)) {
+      return renderProblem(c, new Problem(403, 'Forbidden', 'Metrics answer only on this machine; set INTERLOCK_METRICS_HOST to open them to others.'));
+    }
     try {
       return await metrics.printMetrics(c);
     } catch {
@@ -116,7 +127,8 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);
-    if (allow.length > 0) {
+    // A route that answers this method and found nothing there is a plain 404, not a 405.
+    if (allow.length > 0 && !allow.includes(c.req.method)) {
       c.header('Allow', allow.join(', '));
       return renderProblem(c, new Problem(405, 'Method not allowed', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}.`));
     }
@@ -126,6 +138,17 @@ export function createApp(deps: AppDeps) {
   });
   app.onError(renderError);
   return api;
+}
+
+/** Whether the request came over loopback; a request made in-process (tests' `app.request`) has no socket and is local. */
+function fromLoopback(c: Context): boolean {
+  let address: string | undefined;
+  try {
+    address = getConnInfo(c).remote.address;
+  } catch {
+    return true;
+  }
+  return address === undefined || address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 /** For a typed client in dashboards: `hc<AppType>('http://localhost:3000')`. */

@@ -16,6 +16,10 @@ export interface AppDeps {
   logger?: Logger;
   /** Variables every deployment gets, e.g. `Interlock.Url`. */
   systemVariables?: Record<string, string>;
+  /** Actions a person may send per minute before 429 (`INTERLOCK_ACTION_RATE`). Default 30. */
+  actionRatePerMinute?: number | undefined;
+  /** Whether `/metrics` answers callers beyond loopback (`INTERLOCK_METRICS_HOST` set to another address). Default no. */
+  metricsOpen?: boolean | undefined;
   /** Signs sessions and page tokens (`INTERLOCK_SESSION_SECRET`); random per process when absent. */
   sessionSecret?: string | undefined;
 }

@@ -1,9 +1,8 @@
 import { prometheus } from '@hono/prometheus';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { searchAttributes, WORKFLOW_TYPE, type DeploymentStatus } from '../workflows/messages.js';
+import { searchAttributes, WORKFLOW_TYPE } from '../workflows/messages.js';
+import { DEPLOYMENT_STATUSES as STATUSES } from '../workflows/names.js';
 import type { AppDeps } from './deps.js';
-
-const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
 
 /**
  * `/metrics` in Prometheus format: requests by route and status with latencies (@hono/prometheus),

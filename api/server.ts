@@ -1,10 +1,11 @@
 import { type ServerType, serve } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import pino, { type Logger } from 'pino';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Env } from '../config/env.js';
 import { readEnv } from '../config/env.js';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { connectClient } from '../temporal/connection.js';
 import { createApp } from './app.js';
@@ -14,9 +15,27 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/**
+ * Where to listen (SPEC §11): `HOST`, else 127.0.0.1 while the shipped example config is in use
+ * (its demo tokens are public) and 0.0.0.0 with a config of one's own. Another address with the
+ * example config is refused.
+ */
+export function listenHost(host: string | undefined, configPath: string): string {
+  const isExample = resolve(configPath) === resolve(EXAMPLE_CONFIG_PATH);
+  if (!isExample) return host ?? '0.0.0.0';
+  if (host === undefined || isLoopback(host)) return host ?? '127.0.0.1';
+  throw new Error(
+    `HOST=${host} with the shipped example config would let anyone use its public demo tokens. ` +
+      'Write a config of your own (INTERLOCK_CONFIG, or ./interlock.yaml; npm run token -- <username> makes tokens), or listen on 127.0.0.1.',
+  );
+}
+
+export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
 /** Serves the API on `HOST:PORT` against the given Temporal client. */
-export async function startApi(options: { env: Env; config: Config; client: Client; uiUrl?: string; logger: Logger }): Promise<ApiServer> {
+export async function startApi(options: { env: Env; config: Config; configPath: string; client: Client; uiUrl?: string; logger: Logger }): Promise<ApiServer> {
   const { env, config, client, uiUrl, logger } = options;
+  const hostname = listenHost(env.HOST, options.configPath);
   const publicUrl = env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const app = createApp({
     temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, uiUrl: env.TEMPORAL_UI_URL ?? uiUrl },
@@ -25,9 +44,11 @@ export async function startApi(options: { env: Env; config: Config; client: Clie
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
+    actionRatePerMinute: env.INTERLOCK_ACTION_RATE,
+    metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const started = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(started));
+    const started = serve({ fetch: app.fetch, port: env.PORT, hostname }, () => resolve(started));
     started.once('error', reject);
   });
   return {
@@ -45,10 +66,11 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL'>): Logger {
 
 async function main(): Promise<void> {
   const env = readEnv();
-  const config = loadConfig(resolveConfigPath());
+  const configPath = resolveConfigPath();
+  const config = loadConfig(configPath);
   const logger = createLogger(env);
   const client = await connectClient(env);
-  const api = await startApi({ env, config, client, logger });
+  const api = await startApi({ env, config, configPath, client, logger });
   logger.info({ url: api.url, temporal: env.TEMPORAL_ADDRESS ?? 'localhost:7233' }, 'Interlock API listening');
   const stop = async () => {
     await api.close();

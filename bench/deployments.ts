@@ -48,7 +48,7 @@ const running = worker.run();
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
 const port = await freePort();
 const env = readEnv({ PORT: String(port), HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: 'bench', INTERLOCK_WORKER_METRICS_PORT: '0' });
-const api = await startApi({ env, config, client, logger: pino({ level: 'silent' }) });
+const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });
 const base = `http://127.0.0.1:${port}`;
 
 async function call(method: string, path: string, token: string, body?: unknown) {

@@ -19,7 +19,10 @@ export const EnvSchema = z.object({
   PORT: Port.default(3000),
   /** The worker's own Temporal metrics (Prometheus) on this port; 0 turns them off. */
   INTERLOCK_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Where the API listens: 127.0.0.1 while the shipped example config (public demo tokens) is in use, else 0.0.0.0. */
+  HOST: z.string().min(1).optional(),
+  /** Who may read metrics: the worker's metrics port binds here, and the API's /metrics answers only loopback callers unless this is another address. */
+  INTERLOCK_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** How people and scripts reach this API; `#{Interlock.Url}` in steps. */
   INTERLOCK_PUBLIC_URL: z.url().optional(),
   INTERLOCK_CONFIG: z.string().min(1).optional(),
@@ -28,6 +31,8 @@ export const EnvSchema = z.object({
   INTERLOCK_DATA_DIR: z.string().min(1).default('./.data').transform((dir) => resolve(dir)),
   /** How long an action waits for a worker before answering 503. */
   INTERLOCK_ACTION_TIMEOUT: z.coerce.number().positive().default(10).describe('seconds'),
+  /** Actions (take, proceed, abort) one person may send per minute before 429. */
+  INTERLOCK_ACTION_RATE: z.coerce.number().int().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((env, ctx) => {
   if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   CancelledFailure,
-  type Client,
+  Client,
+  QueryRejectedError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   type WorkflowHandle,
@@ -10,12 +11,13 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config, User } from '../config/schema.js';
 import { deploymentWorkflowId } from '../workflows/ids.js';
-import { isActionableBy, isOpen } from '../workflows/interruption.js';
+import { decide, isActionableBy, isOpen, mayTakeResponsibility } from '../workflows/interruption.js';
 import {
   abortUpdate,
   cancelRequestSignal,
   type DeploymentInput,
   type DeploymentView,
+  type Actor,
   type Interruption,
   proceedUpdate,
   searchAttributes,
@@ -26,8 +28,9 @@ import {
 import type { InterruptionActionName } from '../workflows/names.js';
 import { initialView } from '../workflows/view.js';
 import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
-import { toServiceError, invalid, notFound, ServiceError } from './errors.js';
+import { invalid, notFound, ServiceError, toServiceError } from './errors.js';
 import { deploymentLinks, type Links } from './paths.js';
+import { RateLimiter } from './rate-limit.js';
 import { sha256Hex, type Signer } from './signing.js';
 import { type ListFilters, listDeployments, listWaitingDeployments } from './visibility.js';
 import { DeploymentWatcher, type Snapshot } from './watch.js';
@@ -46,6 +49,8 @@ export interface ServiceDeps {
   actionTimeoutMs?: number | undefined;
   /** Variables every deployment gets, e.g. `Interlock.Url`. */
   systemVariables?: Record<string, string> | undefined;
+  /** Actions (take, proceed, abort) a person may send per minute (`INTERLOCK_ACTION_RATE`); default 30. */
+  actionRatePerMinute?: number | undefined;
 }
 
 export interface DeploymentWithLinks extends DeploymentView {
@@ -78,12 +83,28 @@ export interface OpenInterruption extends Interruption {
 export class Deployments {
   private readonly client: Client;
   private readonly timeoutMs: number;
+  /** The same connection, but a query of a closed workflow is refused at once instead of replayed on a worker. */
+  private readonly openOnly: Client;
   private readonly reads = new Map<string, { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }>();
+  /** Workflows seen to be deployments of this task queue: read and acted on without a describe first. */
+  private readonly known = new BoundedMap<string, true>(50_000);
+  /** Each interruption's responsible teams, which never change: who may act is decided before any update. */
+  private readonly teams = new BoundedMap<string, string[]>(50_000);
+  private readonly actionRate: RateLimiter;
   readonly watcher: DeploymentWatcher;
 
   constructor(private readonly deps: ServiceDeps) {
     this.client = deps.client;
+    const { connection, options } = deps.client;
+    this.openOnly = new Client({
+      connection,
+      namespace: options.namespace,
+      dataConverter: options.dataConverter,
+      interceptors: options.interceptors,
+      workflow: { queryRejectCondition: 'NOT_OPEN' },
+    });
     this.timeoutMs = deps.actionTimeoutMs ?? 10_000;
+    this.actionRate = new RateLimiter(deps.actionRatePerMinute ?? 30);
     this.watcher = new DeploymentWatcher(this);
   }
 
@@ -171,23 +192,69 @@ export class Deployments {
 
   /**
    * Acts on an interruption as `user`: a Temporal update, so the workflow decides and every caller
-   * gets a definite answer. NOT_FOUND for no such deployment, NOT_WAITING once it has finished,
-   * UNAVAILABLE without a worker; the workflow's own refusals by name.
+   * gets a definite answer. Whoever may not act at all (not in a responsible team, a viewer) is
+   * refused here, before any update, so no number of refusals can grow or jam the deployment's
+   * history (SPEC §5.6). NOT_FOUND for no such deployment, NOT_WAITING once it has finished
+   * (however the request races its end), UNAVAILABLE without a worker.
    */
   async act(user: User, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<Interruption> {
-    const base = { user: actorOf(user), interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
-    const handle = await this.running(id);
-    return this.withDeadline(() => {
-      switch (action.type) {
-        case 'takeResponsibility':
-          return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
-        case 'proceed':
-        case 'abort':
-          return handle.executeUpdate(action.type === 'proceed' ? proceedUpdate : abortUpdate, {
-            args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }) }],
-          });
-      }
-    });
+    const wait = this.actionRate.take(user.id);
+    if (wait !== undefined) {
+      throw new ServiceError('RATE_LIMITED', `More than ${this.deps.actionRatePerMinute ?? 30} actions in a minute; nothing was done. Try again in ${wait} s.`, { retryAfter: wait });
+    }
+    const actor = actorOf(user);
+    await this.authorize(actor, id, interruptionId, action);
+    const base = { user: actor, interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
+    const handle = this.client.workflow.getHandle(id);
+    try {
+      return await this.withDeadline(() => {
+        switch (action.type) {
+          case 'takeResponsibility':
+            return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
+          case 'proceed':
+          case 'abort':
+            return handle.executeUpdate(action.type === 'proceed' ? proceedUpdate : abortUpdate, {
+              args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }) }],
+            });
+        }
+      });
+    } catch (error) {
+      throw await this.explainMissing(id, error);
+    }
+  }
+
+  /**
+   * Refuses, without touching the workflow, whoever may not take the interruption and does not hold
+   * it. The teams come from an earlier read (they never change); whether the caller holds it is
+   * checked on a fresh read, and only for a caller the teams already refuse.
+   */
+  private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<void> {
+    if (actor.roles.includes('admin')) return;
+    let responsibleTeams = this.teams.get(`${id}\n${interruptionId}`);
+    if (!responsibleTeams) {
+      const found = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+      if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
+      responsibleTeams = found.responsibleTeams;
+    }
+    if (mayTakeResponsibility({ responsibleTeams } as Interruption, actor)) return;
+    const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+    if (!current || current.assignee?.id === actor.id) return;
+    // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
+    // ALREADY_DECIDED once it is over), so a refusal never reaches it.
+    const decision = decide(current, actor, action.type === 'takeResponsibility' ? action : { type: action.type }, new Date().toISOString());
+    if (!decision.accepted) throw new ServiceError(decision.refusal, decision.detail);
+  }
+
+  /**
+   * An update or signal that found no workflow: either there is none (404), or it has just finished
+   * (409, as SPEC §5.8 says, however the request raced its end), or it is none of ours (404).
+   */
+  private async explainMissing(id: string, error: unknown): Promise<unknown> {
+    if (!(error instanceof ServiceError && error.code === 'NOT_FOUND')) return error;
+    const description = await this.describe(this.client.workflow.getHandle(id));
+    if (description.status.name === 'RUNNING') return error;
+    const status = description.typedSearchAttributes.get(searchAttributes.status) ?? description.status.name;
+    return new ServiceError('NOT_WAITING', `The deployment has finished (${status}); there is nothing left to decide.`);
   }
 
   /**
@@ -197,10 +264,14 @@ export class Deployments {
   async cancel(user: User, id: string): Promise<{ view: DeploymentWithLinks; finished: boolean }> {
     requireRole(user, 'deployer', 'cancel deployments');
     const handle = await this.running(id);
-    await this.withDeadline(async () => {
-      await handle.signal(cancelRequestSignal, { user: personOf(user) });
-      await handle.cancel();
-    });
+    try {
+      await this.withDeadline(async () => {
+        await handle.signal(cancelRequestSignal, { user: personOf(user) });
+        await handle.cancel();
+      });
+    } catch (error) {
+      throw await this.explainMissing(id, error);
+    }
     const latest = await this.watcher.waitForEnd(id, this.timeoutMs).catch(() => undefined);
     if (latest?.finished) return { view: latest.view, finished: true };
     return { view: latest?.view ?? (await this.get(id)), finished: false };
@@ -222,7 +293,11 @@ export class Deployments {
       if (error instanceof ServiceError && error.code === 'NOT_FOUND') throw notFound(`No deployment "${handle.workflowId}".`);
       throw error;
     });
-    if (description.type !== WORKFLOW_TYPE) throw notFound(`No deployment "${handle.workflowId}".`);
+    // Several Interlocks may share a namespace: only this one's deployments are read or acted on.
+    if (description.type !== WORKFLOW_TYPE || description.taskQueue !== this.deps.taskQueue) {
+      throw notFound(`No deployment "${handle.workflowId}".`);
+    }
+    this.known.set(handle.workflowId, true);
     return description;
   }
 
@@ -255,22 +330,36 @@ export class Deployments {
     return read;
   }
 
+  /**
+   * One round trip for a deployment seen before: the `state` query of a running workflow. A closed
+   * one refuses the query at once and is read from its result (no worker needed); a workflow not
+   * seen before is described first, so another type or task queue is never read.
+   */
   private async read(id: string): Promise<DeploymentWithLinks> {
-    const handle = this.client.workflow.getHandle(id);
-    const description = await this.describe(handle);
-    if (description.status.name === 'RUNNING' || description.status.name === 'CONTINUED_AS_NEW') {
-      return this.withLinks(await this.withDeadline(() => handle.query(stateQuery)));
+    if (!this.known.get(id)) await this.describe(this.client.workflow.getHandle(id));
+    const handle = this.openOnly.workflow.getHandle(id);
+    try {
+      return this.remember(await this.withDeadline(() => handle.query(stateQuery)));
+    } catch (error) {
+      if (!(error instanceof QueryRejectedError)) throw error;
     }
     try {
-      return this.withLinks((await handle.result()) as DeploymentView);
+      return this.remember((await this.call(() => handle.result())) as DeploymentView);
     } catch (error) {
       const details = error instanceof WorkflowFailedError && (error.cause instanceof ApplicationFailure || error.cause instanceof CancelledFailure)
         ? error.cause.details
         : undefined;
-      if (details?.[0]) return this.withLinks(details[0] as DeploymentView);
+      if (details?.[0]) return this.remember(details[0] as DeploymentView);
+      if (error instanceof ServiceError) throw error;
       // Terminated or timed out by an operator: only the history knows; ask a worker to replay it.
-      return this.withLinks(await this.withDeadline(() => handle.query(stateQuery)));
+      return this.remember(await this.withDeadline(() => this.client.workflow.getHandle(id).query(stateQuery)));
     }
+  }
+
+  /** Keeps what never changes about a deployment's interruptions, then adds the links. */
+  private remember(view: DeploymentView): DeploymentWithLinks {
+    for (const interruption of view.interruptions) this.teams.set(`${view.id}\n${interruption.id}`, interruption.responsibleTeams);
+    return this.withLinks(view);
   }
 
   /** Calls `onView` with the current view at once and on every change; returns the unsubscribe. */
@@ -278,9 +367,9 @@ export class Deployments {
     return this.watcher.subscribe(id, listener);
   }
 
-  /** Resolves with the view once finished, or with the latest view when `timeoutMs` passes. */
-  waitForEnd(id: string, timeoutMs: number): Promise<Snapshot> {
-    return this.watcher.waitForEnd(id, timeoutMs);
+  /** Resolves with the view once finished, or with the latest view (at worst `seen`) when `timeoutMs` passes. */
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot): Promise<Snapshot> {
+    return this.watcher.waitForEnd(id, timeoutMs, seen);
   }
 
   /** Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. */
@@ -349,6 +438,18 @@ export class Deployments {
 
   private links(id: string): Links {
     return deploymentLinks(id, this.deps.uiUrl, this.client.options.namespace);
+  }
+}
+
+/** A Map that forgets its oldest entries beyond `limit`: caches that stay small whatever the load. */
+class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (!this.has(key) && this.size >= this.limit) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
   }
 }
 

@@ -19,6 +19,8 @@ export type ServiceErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'TEMPORAL_REFUSED'
+  | 'RATE_LIMITED'
   | 'BUSY'
   | 'UNAVAILABLE';
 
@@ -40,7 +42,9 @@ export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 403 | 404 | 409 | 429 |
   ALREADY_DECIDED: 409,
   NOT_WAITING: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
-  BUSY: 503,
+  TEMPORAL_REFUSED: 409,
+  RATE_LIMITED: 429,
+  BUSY: 429,
   EXPIRED: 503,
   UNAVAILABLE: 503,
 };
@@ -85,6 +89,10 @@ export function toServiceError(error: unknown): ServiceError | undefined {
   if (hasCode(error, 8)) {
     return new ServiceError('BUSY', 'Too many simultaneous actions on this deployment; nothing was done. Try again in a moment.', { retryAfter: 1 });
   }
+  if (hasCode(error, 9)) {
+    // FAILED_PRECONDITION: e.g. the execution's limit of updates is spent. Nothing was applied.
+    return new ServiceError('TEMPORAL_REFUSED', `Temporal refused the request (${causeMessage(error)}); nothing was done. Reload the deployment and try again.`);
+  }
   if (isDeadline(error)) {
     return unavailable('No Interlock worker answered in time, so nothing was done. Check that a worker is running, then try again.');
   }
@@ -106,6 +114,16 @@ function inCauses(error: unknown, matches: (cause: Cause) => boolean): boolean {
 }
 
 const hasCode = (error: unknown, code: number) => inCauses(error, (e) => e.code === code);
+
+function causeMessage(error: unknown): string {
+  let message = '';
+  inCauses(error, (e) => {
+    const details = (e as { details?: unknown }).details;
+    if (typeof details === 'string' && details) message = details;
+    return false;
+  });
+  return message || 'failed precondition';
+}
 
 /** An abort or deadline from `withDeadline`/`withAbortSignal`, however deep the SDK wrapped it. */
 export const isDeadline = (error: unknown) =>

@@ -63,10 +63,10 @@ export class DeploymentWatcher {
     };
   }
 
-  /** Resolves with the view once finished, or with the latest view when `timeoutMs` passes. */
-  waitForEnd(id: string, timeoutMs: number): Promise<Snapshot> {
+  /** Resolves with the view once finished, or with the latest view (at worst `seen`) when `timeoutMs` passes. */
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot): Promise<Snapshot> {
     return new Promise((resolve, reject) => {
-      let latest: Snapshot | undefined;
+      let latest: Snapshot | undefined = seen;
       const finish = (done: () => void) => {
         clearTimeout(timer);
         unsubscribe();

@@ -23,7 +23,8 @@ export const assetUrl = (name: Asset) => `/assets/${name}?v=${files[name].versio
 export function assetRoutes() {
   return new Hono().get('/assets/:name', (c) => {
     const name = c.req.param('name');
-    if (!(name in TYPES)) return c.notFound();
+    // Own names only: `constructor` is in every object, and is no asset.
+    if (!Object.hasOwn(TYPES, name)) return c.notFound();
     const asset = files[name as Asset];
     return c.body(new Uint8Array(asset.body), 200, {
       'Content-Type': TYPES[name as Asset],

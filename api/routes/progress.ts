@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { Deployments } from '../../service/deployments.js';
+import { ServiceError } from '../../service/errors.js';
 import { snapshotOf } from '../../service/watch.js';
 import {
   bearerSecurity,
@@ -13,6 +14,8 @@ import { createRouter } from './router.js';
 
 const view = (description: string) => jsonResponse(DeploymentSchema, description);
 const KEEP_ALIVE_MS = 15_000;
+/** Open event streams one person may hold: a tab per deployment is plenty; a loop that opens thousands is not. */
+export const STREAMS_PER_USER = 20;
 
 const wait = createRoute({
   method: 'get',
@@ -45,23 +48,29 @@ const events = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 404, 503),
+    ...problemResponses(400, 401, 404, 429, 503),
   },
 });
 
 export function progressRoutes(deployments: Deployments) {
+  const streams = new Map<string, number>();
   return createRouter()
     .openapi(wait, async (c) => {
       const { id } = c.req.valid('param');
       const snapshot = snapshotOf(await deployments.get(id));
       if (snapshot.finished) return c.json(snapshot.view, 200);
-      const latest = await deployments.waitForEnd(id, c.req.valid('query').timeout * 1000);
+      const latest = await deployments.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot);
       return latest.finished ? c.json(latest.view, 200) : c.json(latest.view, 202);
     })
     .openapi(events, async (c) => {
       const { id } = c.req.valid('param');
+      const user = c.get('user').id;
+      if ((streams.get(user) ?? 0) >= STREAMS_PER_USER) {
+        throw new ServiceError('RATE_LIMITED', `At most ${STREAMS_PER_USER} event streams at once per person; close one first.`, { retryAfter: 5 });
+      }
       // Unknown ids get their 404 before the stream starts.
       const first = snapshotOf(await deployments.get(id));
+      streams.set(user, (streams.get(user) ?? 0) + 1);
       const lastSeen = c.req.header('Last-Event-ID');
       return streamSSE(c, async (stream) => {
         let sent = lastSeen;
@@ -99,6 +108,9 @@ export function progressRoutes(deployments: Deployments) {
         } finally {
           clearInterval(keepAlive);
           unsubscribe();
+          const left = (streams.get(user) ?? 1) - 1;
+          if (left > 0) streams.set(user, left);
+          else streams.delete(user);
         }
       });
     });

@@ -42,7 +42,7 @@ export interface Stack {
  * `createApp` against the real dev server of the test run, with a real worker on a task queue of
  * this stack's own, so test files never see each other's deployments.
  */
-export async function startStack(config: Config, options: { actionTimeoutMs?: number } = {}): Promise<Stack> {
+export async function startStack(config: Config, options: { actionTimeoutMs?: number; actionRatePerMinute?: number } = {}): Promise<Stack> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
@@ -54,6 +54,8 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
     temporal: { client, taskQueue, uiUrl: 'http://temporal-web.test' },
     config,
     actionTimeoutMs: options.actionTimeoutMs ?? 10_000,
+    // Tests act fast and often as one person; the limit itself has a test of its own.
+    actionRatePerMinute: options.actionRatePerMinute ?? 100_000,
     systemVariables: { 'Interlock.Url': 'http://interlock.test' },
   });
 

@@ -403,3 +403,16 @@ describe('loadConfig and ConfigError', () => {
     expect(config.projects.length).toBeGreaterThan(0);
   });
 });
+
+describe('where the API listens (SPEC §11)', () => {
+  it('is loopback with the shipped example config, and refuses another address there', async () => {
+    const { listenHost } = await import('../../api/server.js');
+    const { EXAMPLE_CONFIG_PATH } = await import('../../config/load.js');
+    expect(listenHost(undefined, EXAMPLE_CONFIG_PATH)).toBe('127.0.0.1');
+    expect(listenHost('127.0.0.1', EXAMPLE_CONFIG_PATH)).toBe('127.0.0.1');
+    expect(listenHost('::1', EXAMPLE_CONFIG_PATH)).toBe('::1');
+    expect(() => listenHost('0.0.0.0', EXAMPLE_CONFIG_PATH)).toThrow(/public demo tokens/);
+    expect(listenHost(undefined, '/etc/interlock/interlock.yaml')).toBe('0.0.0.0');
+    expect(listenHost('10.0.0.5', '/etc/interlock/interlock.yaml')).toBe('10.0.0.5');
+  });
+});

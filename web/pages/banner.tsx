@@ -66,7 +66,13 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
     );
   }
   const who = teamNames(config, interruption.responsibleTeams) || 'deployers';
-  return <p class="muted">Only {who} (or an admin) can act on this step.</p>;
+  return (
+    <div class="actions">
+      <p class="muted">Only {who} (or an admin) can act on this step.</p>
+      {/* A refused post from someone with no controls (a stale page, a hand-made form) says why here. */}
+      <ErrorMessage id="take-error" message={error?.message} />
+    </div>
+  );
 }
 
 /**

@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack, testConfig, uniqueRelease, waitFor, type Who } from '../support/stack.js';
+
+// SPEC §5.6 and §6 tried as an attacker would: who may do what on every route, refusals that never
+// reach the workflow, a flood that cannot jam an approval, and the race with the workflow's end.
+const config = testConfig(`
+- id: hello-service
+  name: Hello service
+  environments: [qa, production]
+  process:
+    - { name: Deploy, type: script, run: 'echo deploying' }
+    - name: Approve
+      type: manual
+      environments: [production]
+      responsibleTeams: [release-managers]
+`);
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack(config);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function waiting(heldBy?: Who) {
+  const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'production', release: uniqueRelease() } });
+  const view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
+  const path = `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+  if (heldBy) expect((await stack.call('POST', `${path}/take-responsibility`, { as: heldBy })).status).toBe(200);
+  return { id: view.id as string, path };
+}
+
+const historyLength = async (id: string) => (await stack.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+
+describe('every route × every kind of caller (SPEC §6)', () => {
+  type Cell = number | readonly number[];
+  const who = [null, 'vic', 'ci', 'mlee', 'admin'] as const;
+  //                            no token  viewer  deployer  team member  admin
+  const reads: [string, (id: string) => string, Cell[]][] = [
+    ['GET /api/me', () => '/api/me', [401, 200, 200, 200, 200]],
+    ['GET /api/projects', () => '/api/projects', [401, 200, 200, 200, 200]],
+    ['GET /api/deployments', () => '/api/deployments', [401, 200, 200, 200, 200]],
+    ['GET /api/deployments/{id}', (id) => `/api/deployments/${id}`, [401, 200, 200, 200, 200]],
+    ['GET /api/deployments/{id}/wait', (id) => `/api/deployments/${id}/wait?timeout=0`, [401, 202, 202, 202, 202]],
+    ['GET /api/interruptions', () => '/api/interruptions?actionable=true', [401, 200, 200, 200, 200]],
+  ];
+
+  it.each(reads)('%s', async (_, path, expected) => {
+    const { id } = await waiting();
+    for (const [i, as] of who.entries()) {
+      expect((await stack.call('GET', path(id), { as })).status, `${as ?? 'no token'}`).toBe(expected[i]);
+    }
+  });
+
+  it('GET /api/deployments/{id}/events', async () => {
+    const { id } = await waiting();
+    const expected = [401, 200, 200, 200, 200];
+    for (const [i, as] of who.entries()) {
+      const controller = new AbortController();
+      const response = await stack.app.request(`/api/deployments/${id}/events`, {
+        headers: as ? { Authorization: `Bearer ${as}-demo-token` } : {},
+        signal: controller.signal,
+      });
+      expect(response.status, `${as ?? 'no token'}`).toBe(expected[i]);
+      controller.abort();
+      await response.body?.cancel().catch(() => undefined);
+    }
+  });
+
+  it('POST /api/deployments', async () => {
+    const expected = [401, 403, 201, 201, 201];
+    for (const [i, as] of who.entries()) {
+      const body = { project: 'hello-service', environment: 'qa', release: uniqueRelease() };
+      expect((await stack.call('POST', '/api/deployments', { as, body })).status, `${as ?? 'no token'}`).toBe(expected[i]);
+    }
+  });
+
+  it('POST /api/deployments/{id}/cancel', async () => {
+    const expected: Cell[] = [401, 403, [200, 202], [200, 202], [200, 202]];
+    for (const [i, as] of who.entries()) {
+      const { id } = await waiting();
+      const { status } = await stack.call('POST', `/api/deployments/${id}/cancel`, { as });
+      expect([expected[i]].flat(), `${as ?? 'no token'}`).toContain(status);
+    }
+  });
+
+  it('POST …/take-responsibility of a pending interruption', async () => {
+    const expected = [401, 403, 403, 200, 200];
+    const pending = await waiting();
+    for (const [i, as] of who.entries()) {
+      // Each acceptance changes the interruption, so each accepted cell gets a deployment of its own.
+      const { path } = expected[i] === 200 ? await waiting() : pending;
+      expect((await stack.call('POST', `${path}/take-responsibility`, { as })).status, `${as ?? 'no token'}`).toBe(expected[i]);
+    }
+  });
+
+  it.each(['proceed', 'abort'] as const)('POST …/%s of an interruption jjones holds', async (action) => {
+    const callers = [...who, 'jjones'] as const;
+    //                no token  viewer  deployer  other member  admin  the assignee
+    const expected = [401, 403, 403, 403, 403, 200];
+    const held = await waiting('jjones');
+    for (const [i, as] of callers.entries()) {
+      const { path } = expected[i] === 200 ? await waiting('jjones') : held;
+      const { status, body } = await stack.call('POST', `${path}/${action}`, { as, body: { notes: 'matrix' } });
+      expect(status, `${as ?? 'no token'}: ${JSON.stringify(body)}`).toBe(expected[i]);
+    }
+  });
+});
+
+describe('refusals that never reach the workflow', () => {
+  it('3,000 takes by a viewer are refused by the API alone; the history does not grow; the assignee still decides', async () => {
+    const { id, path } = await waiting();
+    const before = await historyLength(id);
+    const statuses = new Map<number, number>();
+    for (let batch = 0; batch < 30; batch++) {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => stack.call('POST', `${path}/take-responsibility`, { as: 'vic' })));
+      for (const { status } of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(statuses)).toEqual({ 403: 3000 });
+    expect(await historyLength(id)).toBe(before);
+
+    expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
+    expect((await stack.call('POST', `${path}/proceed`, { as: 'mlee', body: { notes: 'after the flood' } })).status).toBe(200);
+    const done = await waitFor(stack, id, (v) => v.finishedAt !== null);
+    expect(done.status).toBe('Succeeded');
+    expect(done.timeline.filter((entry: { user: string }) => entry.user === 'vic')).toEqual([]);
+  }, 120_000);
+
+  it('a viewer is told why in words, with the refusal named', async () => {
+    const { path } = await waiting();
+    const { status, body } = await stack.call('POST', `${path}/take-responsibility`, { as: 'vic' });
+    expect(status).toBe(403);
+    expect(body).toMatchObject({ code: 'NOT_IN_TEAM', detail: expect.stringContaining('only members of release-managers') });
+  });
+});
+
+describe('per-person rate limit', () => {
+  it('the 31st action in a minute is 429 with Retry-After; another person is not slowed', async () => {
+    const limited = await startStack(config, { actionRatePerMinute: 30 });
+    try {
+      const { body } = await limited.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'production', release: uniqueRelease() } });
+      const view = await waitFor(limited, body.id, (v) => v.status === 'Waiting');
+      const path = `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+      for (let i = 0; i < 30; i++) expect((await limited.call('POST', `${path}/take-responsibility`, { as: 'vic' })).status).toBe(403);
+      const limitedAnswer = await limited.call('POST', `${path}/take-responsibility`, { as: 'vic' });
+      expect(limitedAnswer.status).toBe(429);
+      expect(Number(limitedAnswer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limitedAnswer.body.code).toBe('RATE_LIMITED');
+      expect((await limited.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('an action racing the workflow\'s end', () => {
+  it('is 409, never 404, for every action on a deployment that has just finished', async () => {
+    const { id, path } = await waiting('mlee');
+    expect((await stack.call('POST', `${path}/proceed`, { as: 'mlee' })).status).toBe(200);
+    await stack.client.workflow.getHandle(id).result();
+    // The workflow has closed: each update now meets a closed execution, as a racing one would.
+    for (const [action, as] of [['take-responsibility', 'jjones'], ['proceed', 'mlee'], ['abort', 'mlee']] as const) {
+      const { status, body } = await stack.call('POST', `${path}/${action}`, { as });
+      expect(status, action).toBe(409);
+      expect(['NOT_WAITING', 'ALREADY_DECIDED']).toContain(body.code);
+    }
+  });
+});
+
+describe('the smaller holes', () => {
+  it('names that every object has are no assets, no deployments, no pages: plain 404s', async () => {
+    for (const path of ['/assets/constructor', '/assets/__proto__', '/assets/toString', '/assets/hasOwnProperty']) {
+      expect((await stack.app.request(path)).status, path).toBe(404);
+    }
+    for (const id of ['constructor', '__proto__']) {
+      expect((await stack.call('GET', `/api/deployments/${id}`)).status, id).toBe(404);
+    }
+  });
+
+  it('a sign-in or dashboard form over 1 MiB is refused before it is read', async () => {
+    const huge = `token=${'x'.repeat(1024 * 1024 + 10)}`;
+    for (const path of ['/sign-in', '/projects/hello-service/deployments']) {
+      const response = await stack.app.request(path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://localhost', Host: 'localhost' },
+        body: huge,
+      });
+      expect(response.status, path).toBe(413);
+    }
+  });
+
+  it('one person holds at most 20 event streams at once; closing one frees a place', async () => {
+    const { id } = await waiting();
+    const open: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    const stream = () => stack.app.request(`/api/deployments/${id}/events`, { headers: { Authorization: 'Bearer vic-demo-token' } });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const response = await stream();
+        expect(response.status).toBe(200);
+        // Read the first event so the stream is running, then leave it open.
+        const reader = response.body!.getReader();
+        await reader.read();
+        open.push(reader);
+      }
+      const refused = await stream();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      // Another person is not affected.
+      const other = await stack.app.request(`/api/deployments/${id}/events`, { headers: { Authorization: 'Bearer mlee-demo-token' } });
+      expect(other.status).toBe(200);
+      await other.body?.cancel();
+      await open.shift()!.cancel();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const again = await stream();
+      expect(again.status).toBe(200);
+      open.push(again.body!.getReader());
+    } finally {
+      await Promise.all(open.map((reader) => reader.cancel()));
+    }
+  });
+});
