@@ -121,6 +121,7 @@ export const InterruptionSchema = z
     decidedAt: z.string().nullable(),
     timeoutAt: z.string().nullable(),
     onTimeout: z.enum(ON_TIMEOUT),
+    decidedVia: z.enum(['update', 'signal']).optional().openapi({ description: 'How the decision arrived: an update (the API) or a signal (Temporal Web)' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
 
@@ -141,6 +142,8 @@ const TimelineEntrySchema = z.object({
   reason: z.string().optional(),
   interruption: z.string().optional(),
   via: z.enum(['update', 'signal']).optional(),
+  count: z.number().int().optional().openapi({ description: 'Refusals of the same person, action and reason, kept as one entry' }),
+  lastAt: z.string().optional(),
 }) satisfies z.ZodType<TimelineEntry>;
 
 const LinksSchema = z.object({ self: z.string(), temporal: z.string().nullable() });

@@ -2,8 +2,9 @@
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
  * proceed, abort and timeout paths, run against a time-skipping Temporal test server.
  *
- *     npx tsx scripts/record-histories.ts
+ *     npx tsx scripts/record-histories.ts [name …]
  *
+ * With names, only those paths are recorded (a new shape added beside the old files).
  * Re-record only for a deliberate, versioned change of the workflow; otherwise a failing replay test
  * means the change would break deployments that are running now. Keep the old files when adding
  * new shapes: running deployments may have started under either.
@@ -20,8 +21,10 @@ import { findTestServer } from '../temporal/binaries.js';
 import { createTimeSkippingEnv, deploymentInput, finalView, people } from '../tests/support/fixtures.js';
 import {
   abortUpdate,
+  cancelRequestSignal,
   type DeploymentInput,
   type DeploymentView,
+  proceedSignal,
   proceedUpdate,
   stateQuery,
   takeResponsibilitySignal,
@@ -71,8 +74,11 @@ ${manual.replace(/^/gm, '  ')}
 
 type Path = (handle: WorkflowHandle) => Promise<void>;
 
+/** The roster a deployment started through the API carries (SPEC §5.7). */
+const roster = [jjones, mlee, otto, people.viewer];
+
 /** Each path exercises what running deployments do: updates, signals, refusals, the durable timer. */
-const paths: Record<string, { input: DeploymentInput; drive: Path }> = {
+const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: boolean }> = {
   'deployment-proceed': {
     input: input('history-proceed'),
     async drive(handle) {
@@ -92,6 +98,30 @@ const paths: Record<string, { input: DeploymentInput; drive: Path }> = {
       await handle.signal(takeResponsibilitySignal, { user: jjones });
       await until(handle, (view) => view.interruptions[0]?.state === 'Assigned');
       await handle.executeUpdate(abortUpdate, { args: [{ user: jjones, notes: 'Trading desk says no.' }] });
+    },
+  },
+  'deployment-signals-roster': {
+    input: { ...input('history-signals-roster'), roster },
+    async drive(handle) {
+      // A viewer claiming to be an admin, someone the roster does not know, a malformed cancelRequest:
+      // each refused and recorded. Then Jamie, by signal, with her teams from the roster.
+      await handle.signal(takeResponsibilitySignal, { user: { ...people.viewer, roles: ['admin'] } });
+      await handle.signal(takeResponsibilitySignal, { user: { id: 'users-999', username: 'mallory', displayName: 'M', teams: [], roles: ['admin'] } });
+      await handle.signal(cancelRequestSignal, undefined as never);
+      await handle.signal(takeResponsibilitySignal, { user: { ...jjones, teams: [] } });
+      await until(handle, (view) => view.interruptions[0]?.state === 'Assigned');
+      await handle.signal(proceedSignal, { user: jjones, notes: 'By signal' });
+    },
+  },
+  'deployment-continued': {
+    // Continues as new while it waits: the first run ends so, the last one resumes and decides.
+    input: { ...input('history-continued', 'timeout: 720h'), roster, historyLimit: 40 },
+    firstRun: true,
+    async drive(handle) {
+      for (let i = 0; i < 30; i++) await handle.signal(takeResponsibilitySignal, { user: otto });
+      await until(handle, (view) => (view.timeline[0]?.count ?? 0) >= 30);
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'After a long wait' }] });
     },
   },
   'deployment-timeout': {
@@ -120,7 +150,9 @@ async function main(): Promise<void> {
     const worker = await Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: bundle, activities });
     await worker.runUntil(async () => {
       mkdirSync(HISTORIES_DIR, { recursive: true });
-      for (const [name, { input, drive }] of Object.entries(paths)) {
+      const wanted = process.argv.slice(2);
+      for (const [name, { input, drive, firstRun }] of Object.entries(paths)) {
+        if (wanted.length > 0 && !wanted.includes(name)) continue;
         const handle = await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
         await until(handle, (view) => view.status === 'Waiting');
         await drive(handle);
@@ -128,6 +160,11 @@ async function main(): Promise<void> {
         const history = await handle.fetchHistory();
         writeFileSync(`${HISTORIES_DIR}${name}.json`, historyToJson(history));
         console.log(`${name}.json: ${history.events?.length ?? 0} events, deployment ${view.status}`);
+        if (firstRun) {
+          const first = await env.client.workflow.getHandle(input.id, handle.firstExecutionRunId).fetchHistory();
+          writeFileSync(`${HISTORIES_DIR}${name}-first-run.json`, historyToJson(first));
+          console.log(`${name}-first-run.json: ${first.events?.length ?? 0} events`);
+        }
       }
     });
   } finally {

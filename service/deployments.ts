@@ -138,6 +138,7 @@ export class Deployments {
       variables: { ...this.deps.systemVariables, ...project.variables, ...variables },
       triggeredBy,
       createdAt: new Date().toISOString(),
+      roster: this.deps.config.users.map(actorOf),
     };
     return this.call(async () => {
       if (keyHash) await this.refuseKeyReuse(keyHash, idempotencyKey!, input.id);

@@ -1,9 +1,12 @@
 import {
   ActivityCancellationType,
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  condition,
+  continueAsNew,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -13,7 +16,7 @@ import {
 import type * as activities from '../activities/index.js';
 import type { HttpCheckStep, ScriptStep } from '../config/schema.js';
 import { createState, type DeploymentState, finishStep } from './state.js';
-import { registerInterruptionHandlers, waitForManualStep } from './manual-step.js';
+import { fromRoster, registerInterruptionHandlers, waitForManualStep } from './manual-step.js';
 import {
   type DeploymentInput,
   type DeploymentView,
@@ -24,9 +27,11 @@ import {
   type Step,
   type StepView,
 } from './messages.js';
+import { CancelRequestSchema } from './requests.js';
+import { record } from './timeline.js';
 import { describeUnknown, substitute } from './variables.js';
 
-type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted';
+type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted' | 'ContinueAsNew';
 
 /**
  * One deployment: runs the process in order. A failed step fails the deployment and an abort ends it;
@@ -39,9 +44,19 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   setCurrentDetails('Starting');
   const { view } = deployment;
   let current: StepView | undefined;
+  const resumeAt = input.resume?.step ?? 0;
   try {
     for (const [index, step] of input.process.entries()) {
+      if (index < resumeAt) continue;
       current = view.steps[index]!;
+      if (deployment.resuming) {
+        // The step this run continued at: it is under way already.
+        const outcome = await runStep(deployment, step, current);
+        deployment.resuming = false;
+        if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
+        if (outcome !== 'Succeeded') deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
+        continue;
+      }
       if (step.environments && !step.environments.includes(input.environment)) {
         finishStep(current, 'Skipped', `Skipped: runs only in ${step.environments.join(', ')}.`);
         continue;
@@ -54,6 +69,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
       current.status = 'Running';
       current.startedAt = new Date().toISOString();
       const outcome = await runStep(deployment, step, current);
+      if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
       if (outcome !== 'Succeeded') {
         deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
       }
@@ -62,7 +78,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
     if (!isCancellation(error)) throw error;
     if (!view.timeline.some((entry) => entry.action === 'cancel')) {
       // Cancelled from Temporal Web or the CLI, which name nobody.
-      view.timeline.push({ at: new Date().toISOString(), user: 'system', action: 'cancel', result: 'accepted' });
+      record(view.timeline, { at: new Date().toISOString(), user: 'system', action: 'cancel', result: 'accepted' });
     }
     view.steps.forEach((step) => {
       if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\nCancelled.`.trim());
@@ -90,13 +106,34 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   });
 }
 
+/**
+ * Continues as new while waiting at step `index`, once every handler has finished: the new run
+ * starts from this view and waits on at the same interruption, with the same deadline.
+ */
+async function continueWaiting(state: DeploymentState, index: number): Promise<never> {
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof deployment>({ ...state.input, resume: { view: state.view, step: index } });
+}
+
 /** The query, the cancellation's "who asked" signal and the interruption's updates and signals. */
 function registerHandlers(deployment: DeploymentState): void {
   const { view } = deployment;
   setHandler(stateQuery, () => view);
-  setHandler(cancelRequestSignal, ({ user }) => {
+  setHandler(cancelRequestSignal, (raw: unknown) => {
     if (isFinished(view.status)) return;
-    view.timeline.push({ at: new Date().toISOString(), user: user?.username ?? 'unknown', action: 'cancel', result: 'accepted' });
+    const at = new Date().toISOString();
+    const parsed = CancelRequestSchema.safeParse(raw);
+    if (!parsed.success) {
+      record(view.timeline, { at, user: 'unknown', action: 'cancel', result: 'refused', reason: `BAD_REQUEST: the signal's payload is not valid: ${parsed.error.message}`, via: 'signal' });
+      return;
+    }
+    const { user } = parsed.data;
+    const known = deployment.input.roster ? fromRoster(deployment.input.roster, { ...user, teams: [], roles: [] }) : user;
+    if (!known) {
+      record(view.timeline, { at, user: user.username.slice(0, 100), action: 'cancel', result: 'refused', reason: `UNKNOWN_USER: "${user.username}" is nobody this deployment knows`, via: 'signal' });
+      return;
+    }
+    record(view.timeline, { at, user: known.username, action: 'cancel', result: 'accepted' });
   });
   registerInterruptionHandlers(deployment);
 }

@@ -41,6 +41,8 @@ export interface Interruption {
   /** When the durable timer fires, if the step has a timeout. */
   timeoutAt: string | null;
   onTimeout: OnTimeout;
+  /** How the decision arrived: an update (the API) or a signal (Temporal Web, the CLI's `temporal`). */
+  decidedVia?: 'update' | 'signal';
 }
 
 export type InterruptionAction =

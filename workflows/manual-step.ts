@@ -1,7 +1,8 @@
-import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ManualStep } from '../config/schema.js';
 import { type DeploymentState, finishStep } from './state.js';
 import {
+  type Actor,
   decide,
   describePerson,
   type Interruption,
@@ -25,6 +26,7 @@ import {
   type TimelineEntry,
 } from './messages.js';
 import { DecisionRequestSchema, TakeResponsibilityRequestSchema } from './requests.js';
+import { record } from './timeline.js';
 import { describeUnknown, substitute } from './variables.js';
 
 /**
@@ -65,7 +67,7 @@ export function registerInterruptionHandlers(deployment: DeploymentState): void 
 
 type Via = 'update' | 'signal';
 
-function signal<T>(
+function signal<T extends InterruptionRequest>(
   deployment: DeploymentState,
   action: InterruptionAction['type'],
   schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
@@ -73,25 +75,38 @@ function signal<T>(
 ) {
   return (raw: T) => {
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      const user = (raw as { user?: { username?: unknown } } | undefined)?.user?.username;
-      deployment.view.timeline.push({
+    const refuse = (user: unknown, reason: string) =>
+      record(deployment.view.timeline, {
         at: now(),
-        user: typeof user === 'string' ? user : 'unknown',
+        user: typeof user === 'string' ? user.slice(0, 100) : 'unknown',
         action,
         result: 'refused',
-        reason: `BAD_REQUEST: the signal's payload is not valid: ${parsed.error.message}`,
+        reason,
         via: 'signal',
       });
-      return;
+    if (!parsed.success) {
+      const user = (raw as { user?: { username?: unknown } } | undefined)?.user?.username;
+      return refuse(user, `BAD_REQUEST: the signal's payload is not valid: ${parsed.error.message}`);
+    }
+    // Who a signal names is believed only as far as the roster the deployment started with: its
+    // teams and roles are the roster's, whatever the payload claims.
+    const user = fromRoster(deployment.input.roster, parsed.data.user);
+    if (!user) {
+      return refuse(parsed.data.user.username, `UNKNOWN_USER: "${parsed.data.user.username}" is nobody this deployment knows; a signal must name a user of the config`);
     }
     try {
-      handle(parsed.data);
+      handle({ ...parsed.data, user });
     } catch (error) {
       // Refused: already recorded in the timeline, and a signal has nobody to answer.
       if (!(error instanceof ApplicationFailure)) throw error;
     }
   };
+}
+
+/** The roster's entry for whoever a signal names (by id, else username); the payload itself for deployments without a roster. */
+export function fromRoster(roster: Actor[] | undefined, claimed: Actor): Actor | undefined {
+  if (!roster) return claimed;
+  return roster.find((user) => user.id === claimed.id) ?? roster.find((user) => user.username === claimed.username);
 }
 
 function act(deployment: DeploymentState, request: InterruptionRequest, action: InterruptionAction, via: Via): Interruption {
@@ -107,7 +122,7 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
     via,
   });
   const refuse = (type: DeploymentErrorType, detail: string, interruption?: string): never => {
-    view.timeline.push(entry('refused', `${type}: ${detail}`, interruption));
+    record(view.timeline, entry('refused', `${type}: ${detail}`, interruption));
     throw ApplicationFailure.create({ type, message: detail, nonRetryable: true });
   };
 
@@ -131,13 +146,14 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
   const decision = decide(target, request.user, action, at);
   if (!decision.accepted) return refuse(decision.refusal, decision.detail, target.id);
   if (decision.changed) {
+    if (!isOpen(decision.interruption)) decision.interruption.decidedVia = via;
     view.interruptions[index] = decision.interruption;
     publish(deployment, decision.interruption);
   }
   const reason = decision.tookOverFrom
     ? `took over from ${decision.tookOverFrom.username}`
     : decision.changed ? undefined : 'already responsible; nothing changed';
-  view.timeline.push(entry('accepted', reason, target.id));
+  record(view.timeline, entry('accepted', reason, target.id));
   return decision.interruption;
 }
 
@@ -151,34 +167,25 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
     finishStep(view, 'Failed', `Cannot open the interruption: ${describeUnknown(instructions.unknown)} (in "instructions").`);
     return 'Failed' as const;
   }
-  const createdAt = now();
-  const opened: Interruption = {
-    id: uuid4(),
-    kind: 'Manual',
-    step: step.name,
-    state: 'Pending',
-    instructions: instructions.text,
-    responsibleTeams: step.responsibleTeams,
-    assignee: null,
-    notes: null,
-    createdAt,
-    decidedAt: null,
-    timeoutAt: step.timeout === undefined ? null : new Date(Date.parse(createdAt) + step.timeout).toISOString(),
-    onTimeout: step.onTimeout,
-  };
   const { view: deploymentView } = deployment;
-  const index = deploymentView.interruptions.push(opened) - 1;
+  // After a continue-as-new the interruption is open already: the same one waits on, same id, same deadline.
+  const resumed = deployment.resuming ? deploymentView.interruptions.findLastIndex((i) => i.step === step.name && isOpen(i)) : -1;
+  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(openInterruption(step, instructions.text)) - 1;
   const current = () => deploymentView.interruptions[index]!;
+  const opened = current();
   view.status = 'Waiting';
   deployment.setStatus('Waiting', waitingDetails(opened));
   publish(deployment, opened);
 
-  const decided = step.timeout === undefined
-    ? (await condition(() => !isOpen(current())), true)
-    : await condition(() => !isOpen(current()), step.timeout, { summary: `${step.name}: ${step.onTimeout} on timeout` });
+  const settled = () => !isOpen(current()) || shouldContinueAsNew(deployment);
+  const timeoutMs = opened.timeoutAt === null ? undefined : resumed >= 0 ? Math.max(0, Date.parse(opened.timeoutAt) - Date.now()) : step.timeout!;
+  const decided = timeoutMs === undefined
+    ? (await condition(settled), true)
+    : await condition(settled, timeoutMs, { summary: `${step.name}: ${step.onTimeout} on timeout` });
+  if (decided && isOpen(current())) return 'ContinueAsNew' as const;
   if (!decided) {
     deploymentView.interruptions[index] = timeOut(current(), now());
-    deploymentView.timeline.push({
+    record(deploymentView.timeline, {
       at: now(),
       user: 'system',
       action: 'timeout',
@@ -212,6 +219,36 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
   return 'Succeeded' as const;
 }
 
+function openInterruption(step: ManualStep, instructions: string): Interruption {
+  const createdAt = now();
+  return {
+    id: uuid4(),
+    kind: 'Manual',
+    step: step.name,
+    state: 'Pending',
+    instructions,
+    responsibleTeams: step.responsibleTeams,
+    assignee: null,
+    notes: null,
+    createdAt,
+    decidedAt: null,
+    timeoutAt: step.timeout === undefined ? null : new Date(Date.parse(createdAt) + step.timeout).toISOString(),
+    onTimeout: step.onTimeout,
+  };
+}
+
+/**
+ * Whether a waiting deployment should continue as new: Temporal suggests it, or its history has
+ * grown past the input's limit. Signals and updates grow a history that may wait for months; the
+ * new run carries the whole state on.
+ */
+function shouldContinueAsNew(deployment: DeploymentState): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > (deployment.input.historyLimit ?? HISTORY_LIMIT);
+}
+
+const HISTORY_LIMIT = 10_000;
+
 /** The output variables of a completed manual step, named as Octopus names them. */
 export function manualOutputs(stepName: string, interruption: Interruption, result: string, approved: boolean) {
   const prefix = `Action[${stepName}].Output.Manual`;
@@ -224,6 +261,7 @@ export function manualOutputs(stepName: string, interruption: Interruption, resu
     [`${prefix}.ResponsibleUser.EmailAddress`]: user?.email ?? '',
     [`${prefix}.Result`]: result,
     [`${prefix}.Approved`]: approved ? 'True' : 'False',
+    [`${prefix}.Via`]: interruption.decidedVia ?? '',
   };
 }
 

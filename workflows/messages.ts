@@ -25,6 +25,16 @@ export interface DeploymentInput {
   variables: Variables;
   triggeredBy: Person;
   createdAt: string;
+  /**
+   * The people who may act through signals, as the config named them when the deployment started
+   * (ids, usernames, teams, roles, emails; never token hashes). A signal's teams and roles are the
+   * roster's, not its own. Absent in deployments started before signals were checked.
+   */
+  roster?: Actor[];
+  /** Where a deployment that continued as new picks up: its view so far and the step it was at. */
+  resume?: { view: DeploymentView; step: number };
+  /** History events before the deployment continues as new (Temporal may suggest it sooner). Default 10,000. */
+  historyLimit?: number;
 }
 
 export interface StepView {
@@ -47,6 +57,9 @@ export interface TimelineEntry {
   reason?: string;
   interruption?: string;
   via?: 'update' | 'signal';
+  /** Refusals of the same person, action and reason are kept as one entry: how many, and the last one's time. */
+  count?: number;
+  lastAt?: string;
 }
 
 /** What `GET /api/deployments/{id}` and the `state` query return (SPEC §6). */

@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import { MAX_NOTES } from './interruption.js';
-import type { DecisionRequest, TakeResponsibilityRequest } from './messages.js';
+import { ROLES } from './names.js';
+import type { CancelRequest, DecisionRequest, TakeResponsibilityRequest } from './messages.js';
 
 // Signals come from anyone with access to the namespace (Temporal Web, `temporal workflow signal`),
 // so their payloads are checked like any other input before the workflow reads them.
-const ActorSchema = z.object({
+export const ActorSchema = z.object({
   id: z.string().min(1),
   username: z.string().min(1),
   displayName: z.string().min(1),
   email: z.string().optional(),
   teams: z.array(z.string()).default([]),
-  roles: z.array(z.enum(['viewer', 'deployer', 'admin'])).default([]),
+  roles: z.array(z.enum(ROLES)).default([]),
 });
 
 const RequestBase = {
@@ -28,3 +29,8 @@ export const DecisionRequestSchema = z.object({
   ...RequestBase,
   notes: z.string().max(MAX_NOTES).optional(),
 }) satisfies z.ZodType<DecisionRequest, unknown>;
+
+/** Who asked for the cancellation that follows; anyone with access to the namespace can send it, so it is checked too. */
+export const CancelRequestSchema = z.object({
+  user: z.object({ id: z.string().min(1), username: z.string().min(1), displayName: z.string().min(1) }),
+}) satisfies z.ZodType<CancelRequest, unknown>;

@@ -10,14 +10,17 @@ export interface DeploymentState {
   variables: Variables;
   /** Sets the status with its search attribute, and the current details Temporal Web shows. */
   setStatus(status: DeploymentStatus, details: string): void;
+  /** True in a run that continued as new, until the step it resumed at is over. */
+  resuming: boolean;
 }
 
-/** The state of a deployment that has just started, from its input. */
+/** The state of a deployment that has just started, from its input (or, after a continue-as-new, the view it carried). */
 export function createState(input: DeploymentInput): DeploymentState {
-  const view = initialView(input);
+  const view = input.resume?.view ?? initialView(input);
   return {
     input,
     view,
+    resuming: input.resume !== undefined,
     get variables() {
       return view.variables;
     },
