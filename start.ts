@@ -53,7 +53,12 @@ async function main(): Promise<void> {
     const connection = await connectWorker(env, address);
     if (!devServer) await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch(() => undefined);
     console.error('Bundling the workflow code and starting the worker …');
-    worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE });
+    worker = await createWorker({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
+    });
     workerRun = worker.run();
     workerRun.catch((error) => {
       console.error(`The worker stopped: ${error instanceof Error ? error.message : error}`);

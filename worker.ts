@@ -23,17 +23,24 @@ export interface WorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** Workflows kept in memory between tasks (`INTERLOCK_WORKFLOW_CACHE`); an evicted one replays when touched. */
+  maxCachedWorkflows?: number | undefined;
   /** A prebuilt bundle (tests); bundled from source when absent. */
   workflowBundle?: { code: string } | { codePath: string };
 }
 
+export const DEFAULT_WORKFLOW_CACHE = 200;
+
 /** A worker for deployment workflows and their activities. */
-export function createWorker({ connection, namespace, taskQueue, workflowBundle }: WorkerOptions): Promise<Worker> {
+export function createWorker({ connection, namespace, taskQueue, workflowBundle, maxCachedWorkflows }: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities,
+    // Bounded, so memory does not grow with the deployments that wait (SPEC §11): a waiting
+    // deployment costs nothing until someone acts on it, then it replays (see bench/RESULTS.md).
+    maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_WORKFLOW_CACHE,
     // Heartbeats reach the server within 2 s, so a cancelled script is stopped within about that.
     maxHeartbeatThrottleInterval: '2s',
     ...(workflowBundle ? { workflowBundle } : { bundlerOptions: { webpackConfigHook: bundlerOptions.webpackConfigHook }, workflowsPath }),
@@ -63,7 +70,12 @@ async function main(): Promise<void> {
   } catch (error) {
     console.error(`Could not check Interlock's search attributes (${(error as Error).message}); register them as the README says.`);
   }
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE });
+  const worker = await createWorker({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
+  });
   console.error(`Worker polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}" at ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
   try {
     await worker.run();

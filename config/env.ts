@@ -31,6 +31,8 @@ export const EnvSchema = z.object({
   INTERLOCK_DATA_DIR: z.string().min(1).default('./.data').transform((dir) => resolve(dir)),
   /** How long an action waits for a worker before answering 503. */
   INTERLOCK_ACTION_TIMEOUT: z.coerce.number().positive().default(10).describe('seconds'),
+  /** Workflows the worker keeps in memory between tasks; evicted ones replay when touched. */
+  INTERLOCK_WORKFLOW_CACHE: z.coerce.number().int().min(0).default(200),
   /** Actions (take, proceed, abort) one person may send per minute before 429. */
   INTERLOCK_ACTION_RATE: z.coerce.number().int().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

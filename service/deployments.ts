@@ -32,7 +32,7 @@ import { invalid, notFound, ServiceError, toServiceError } from './errors.js';
 import { deploymentLinks, type Links } from './paths.js';
 import { RateLimiter } from './rate-limit.js';
 import { sha256Hex, type Signer } from './signing.js';
-import { type ListFilters, listDeployments, listWaitingDeployments } from './visibility.js';
+import { type ListFilters, listDeployments, listWaiting } from './visibility.js';
 import { DeploymentWatcher, type Snapshot } from './watch.js';
 
 export type { DeploymentSummary, ListFilters } from './visibility.js';
@@ -379,25 +379,35 @@ export class Deployments {
   }
 
   /**
-   * Interruptions not yet decided, with what `user` may do with each; `actionable` keeps only those
-   * they may take or submit. Visibility narrows the candidates by the teams they wait for; each is then read.
+   * Interruptions not yet decided, with what `user` may do with each, a page at a time and never
+   * cut; `actionable` keeps only those they may take or submit. Served from visibility: the
+   * teams an interruption waits for and who holds it are search attributes, the interruption itself
+   * is in the memo (deployments that began waiting before that are read one by one).
    */
-  async openInterruptions(user: User, { actionable }: { actionable: boolean }): Promise<OpenInterruption[]> {
+  async openInterruptions(
+    user: User,
+    { actionable, pageSize = 100, pageToken }: { actionable: boolean; pageSize?: number; pageToken?: string | undefined },
+  ): Promise<{ interruptions: OpenInterruption[]; nextPageToken: string | null }> {
     const actor = actorOf(user);
-    const scope = !actionable || hasRole(user, 'admin')
+    const who = !actionable || hasRole(user, 'admin')
       ? 'all'
-      : [...user.teams, ...(hasRole(user, 'deployer') ? ['deployers'] : [])];
-    const waiting = await this.call(() => listWaitingDeployments(this.client, this.scope(), scope, 100));
-    const views = await Promise.all(waiting.map((id) => this.get(id).catch(() => undefined)));
-    return views.flatMap((view) =>
-      (view?.interruptions ?? [])
-        .filter((interruption) => isOpen(interruption) && (!actionable || isActionableBy(interruption, actor)))
-        .map((interruption) => ({
-          ...interruption,
-          deployment: { id: view!.id, project: view!.project, projectName: view!.projectName, environment: view!.environment, release: view!.release },
-          actions: actionsOf(interruption, user),
-        })),
-    );
+      : { teams: [...user.teams, ...(hasRole(user, 'deployer') ? ['deployers'] : [])], username: user.username };
+    const page = await this.call(() => listWaiting(this.client, this.deps.signer, this.scope(), who, { pageSize, pageToken }));
+    const found = await Promise.all(page.rows.map(async (row) => {
+      if (row.interruption) return [{ row, interruption: row.interruption }];
+      const view = await this.get(row.id).catch(() => undefined);
+      return (view?.interruptions ?? []).filter(isOpen).map((interruption) => ({ row, interruption }));
+    }));
+    const projectName = (id: string) => this.deps.config.projects.find((project) => project.id === id)?.name ?? id;
+    const interruptions = found
+      .flat()
+      .filter(({ interruption }) => isOpen(interruption) && (!actionable || isActionableBy(interruption, actor)))
+      .map(({ row, interruption }) => ({
+        ...interruption,
+        deployment: { id: row.id, project: row.project, projectName: projectName(row.project), environment: row.environment, release: row.release },
+        actions: actionsOf(interruption, user),
+      }));
+    return { interruptions, nextPageToken: page.nextPageToken };
   }
 
   /** This Interlock's deployments: several may share a namespace, each with its own task queue. */

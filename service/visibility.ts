@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto, { type temporal as protoTypes } from '@temporalio/proto';
-import { type DeploymentStatus, searchAttributes } from '../workflows/messages.js';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { type DeploymentStatus, type Interruption, OPEN_INTERRUPTION_MEMO, searchAttributes } from '../workflows/messages.js';
 import { invalid } from './errors.js';
 import type { Links } from './paths.js';
 import type { Signer } from './signing.js';
@@ -57,28 +58,56 @@ export async function listDeployments(
   const deployments = (response.executions ?? []).map((execution) => summarize(execution, links));
   // Within a page, newest first; visibility orders running ones before finished ones.
   deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  const token = response.nextPageToken?.length ? signer.seal('page', Buffer.from(response.nextPageToken).toString('base64url')) : null;
-  return { deployments, nextPageToken: token };
+  return { deployments, nextPageToken: sealPageToken(signer, response.nextPageToken) };
 }
 
-/** The ids of waiting deployments whose interruptions these teams (or, with `all`, anyone) may act on. */
-export async function listWaitingDeployments(
+/** A waiting deployment as visibility holds it, with its open interruption when its memo carries one. */
+export interface WaitingRow {
+  id: string;
+  project: string;
+  environment: string;
+  release: string;
+  /** Absent for deployments that began waiting before interruptions were kept in the memo. */
+  interruption?: Interruption;
+}
+
+/**
+ * Waiting deployments whose interruption these teams may take, or this user holds (or, with `all`,
+ * every one), a page at a time, from visibility alone: the open interruption is in each memo.
+ */
+export async function listWaiting(
   client: Client,
+  signer: Signer,
   scope: string[],
-  waitingFor: string[] | 'all',
-  limit: number,
-): Promise<string[]> {
+  who: { teams: string[]; username: string } | 'all',
+  page: { pageSize: number; pageToken?: string | undefined },
+): Promise<{ rows: WaitingRow[]; nextPageToken: string | null }> {
   const clauses = [...scope, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
-  if (waitingFor !== 'all') {
-    if (waitingFor.length === 0) return [];
-    clauses.push(`${searchAttributes.waitingFor.name} IN (${waitingFor.map((team) => `'${team}'`).join(', ')})`);
+  if (who !== 'all') {
+    // Values are config ids and usernames (strict patterns), so quoting them is safe.
+    const teams = who.teams.length > 0 ? [`${searchAttributes.waitingFor.name} IN (${who.teams.map((team) => `'${team}'`).join(', ')})`] : [];
+    clauses.push(`(${[...teams, `${searchAttributes.assignee.name} = '${who.username}'`].join(' OR ')})`);
   }
   const response = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
     query: clauses.join(' AND '),
-    pageSize: limit,
+    pageSize: page.pageSize,
+    nextPageToken: page.pageToken ? openPageToken(signer, page.pageToken) : undefined,
   });
-  return (response.executions ?? []).flatMap((execution) => execution.execution?.workflowId ?? []);
+  const rows = await Promise.all((response.executions ?? []).map(async (execution): Promise<WaitingRow> => {
+    const fields = execution.searchAttributes?.indexedFields ?? {};
+    const read = (name: string) => (fields[name] ? defaultPayloadConverter.fromPayload<string>(fields[name] as Payload) : '');
+    const memo = await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined);
+    const interruption = memo?.[OPEN_INTERRUPTION_MEMO] as Interruption | undefined;
+    return {
+      id: execution.execution?.workflowId ?? '',
+      project: read(searchAttributes.project.name),
+      environment: read(searchAttributes.environment.name),
+      release: read(searchAttributes.release.name),
+      ...(interruption ? { interruption } : {}),
+    };
+  }));
+  return { rows, nextPageToken: sealPageToken(signer, response.nextPageToken) };
 }
 
 function summarize(execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo, links: (id: string) => Links): DeploymentSummary {
@@ -114,6 +143,9 @@ function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['sta
   if (!value?.seconds) return null;
   return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
 }
+
+const sealPageToken = (signer: Signer, token: Uint8Array | null | undefined) =>
+  token?.length ? signer.seal('page', Buffer.from(token).toString('base64url')) : null;
 
 /**
  * Temporal chokes on a page token it did not make (the call hangs in retries), so ours are sealed:

@@ -99,8 +99,10 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions) {
     const filterError = parsed.success
       ? undefined
       : `These filters are not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')} (${issue.message})`).join('; ')}.`;
+    // "Waiting for you" pages through the same list as GET /api/interruptions?actionable=true.
+    const waitingToken = /^[A-Za-z0-9_.-]{1,2000}$/.test(c.req.query('waiting') ?? '') ? c.req.query('waiting') : undefined;
     const [waiting, list] = await Promise.all([
-      deployments.openInterruptions(session.user, { actionable: true }),
+      deployments.openInterruptions(session.user, { actionable: true, pageSize: 50, pageToken: waitingToken }),
       parsed.success ? deployments.list({ ...parsed.data, pageSize: 25 }) : Promise.resolve({ deployments: [], nextPageToken: null }),
     ]);
     return page(
@@ -111,7 +113,8 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions) {
         config={config}
         filters={filters}
         filterError={filterError}
-        waiting={waiting}
+        waiting={waiting.interruptions}
+        waitingNext={waiting.nextPageToken}
         deployments={list.deployments}
         nextPageToken={list.nextPageToken}
       />,

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, patched, setHandler, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ManualStep } from '../config/schema.js';
 import { type DeploymentState, finishStep } from './state.js';
 import {
@@ -24,6 +24,7 @@ import {
   takeResponsibilityUpdate,
   type TakeResponsibilityRequest,
   type TimelineEntry,
+  OPEN_INTERRUPTION_MEMO,
 } from './messages.js';
 import { DecisionRequestSchema, TakeResponsibilityRequestSchema } from './requests.js';
 import { record } from './timeline.js';
@@ -203,6 +204,7 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
     { key: searchAttributes.waitingFor, value: null },
     { key: searchAttributes.assignee, value: null },
   ]);
+  if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: null });
 
   const by = final.assignee ? ` by ${describePerson(final.assignee)}` : '';
   const notes = final.notes ? `\nNotes: ${final.notes}` : '';
@@ -249,6 +251,9 @@ function shouldContinueAsNew(deployment: DeploymentState): boolean {
 
 const HISTORY_LIMIT = 10_000;
 
+/** Deployments that reached a manual step before this patch keep no interruption in their memo. */
+const INTERRUPTION_MEMO = 'interruption-memo';
+
 /** The output variables of a completed manual step, named as Octopus names them. */
 export function manualOutputs(stepName: string, interruption: Interruption, result: string, approved: boolean) {
   const prefix = `Action[${stepName}].Output.Manual`;
@@ -272,6 +277,8 @@ function publish(deployment: DeploymentState, interruption: Interruption): void 
     { key: searchAttributes.waitingFor, value: interruption.responsibleTeams.length > 0 ? interruption.responsibleTeams : ['deployers'] },
     { key: searchAttributes.assignee, value: interruption.assignee?.username ?? null },
   ]);
+  // The open interruption itself rides in the memo, so lists of interruptions need open no workflow.
+  if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: interruption });
   deployment.setStatus('Waiting', waitingDetails(interruption));
 }
 

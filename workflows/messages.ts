@@ -126,3 +126,6 @@ export const searchAttributes = {
 } as const;
 
 export const WORKFLOW_TYPE = 'deployment';
+
+/** The memo key under which a waiting deployment keeps its open interruption (SPEC §11: lists from visibility). */
+export const OPEN_INTERRUPTION_MEMO = 'openInterruption';

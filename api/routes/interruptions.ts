@@ -35,9 +35,18 @@ const list = createRoute({
   tags: ['interruptions'],
   summary: 'Interruptions not yet decided; actionable=true: only those the caller may take or submit',
   security: bearerSecurity,
-  request: { query: z.strictObject({ actionable: z.enum(['true', 'false']).optional() }) },
+  request: {
+    query: z.strictObject({
+      actionable: z.enum(['true', 'false']).optional(),
+      pageSize: z.coerce.number().int().min(1).max(100).default(100),
+      pageToken: z.string().regex(/^[A-Za-z0-9_.-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
+    }),
+  },
   responses: {
-    200: jsonResponse(z.object({ interruptions: z.array(InterruptionListItemSchema) }), 'Open interruptions'),
+    200: jsonResponse(
+      z.object({ interruptions: z.array(InterruptionListItemSchema), nextPageToken: z.string().nullable() }),
+      'Open interruptions, a page at a time: follow nextPageToken until it is null',
+    ),
     ...problemResponses(400, 401, 503),
   },
 });
@@ -60,7 +69,7 @@ export function interruptionRoutes(deployments: Deployments) {
       return c.json(await deployments.act(c.get('user'), id, iid, { type: 'abort', notes }), 200);
     })
     .openapi(list, async (c) => {
-      const actionable = c.req.valid('query').actionable === 'true';
-      return c.json({ interruptions: await deployments.openInterruptions(c.get('user'), { actionable }) }, 200);
+      const { actionable, pageSize, pageToken } = c.req.valid('query');
+      return c.json(await deployments.openInterruptions(c.get('user'), { actionable: actionable === 'true', pageSize, pageToken }), 200);
     });
 }

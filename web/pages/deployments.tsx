@@ -20,6 +20,8 @@ export interface DeploymentsProps {
   filters: Filters;
   filterError?: string | undefined;
   waiting: OpenInterruption[];
+  /** More are waiting beyond this page: the token of the next. */
+  waitingNext?: string | null | undefined;
   deployments: DeploymentSummary[];
   nextPageToken: string | null;
 }
@@ -40,11 +42,11 @@ function Select({ name, label, value, options }: { name: string; label: string; 
   );
 }
 
-export function WaitingSection({ session, config, waiting }: Pick<DeploymentsProps, 'session' | 'config' | 'waiting'>) {
+export function WaitingSection({ session, config, waiting, waitingNext }: Pick<DeploymentsProps, 'session' | 'config' | 'waiting' | 'waitingNext'>) {
   return (
     <section id="waiting" class="waiting" aria-labelledby="waiting-heading" data-live>
       <h2 id="waiting-heading">
-        Waiting for you <span class="count">({waiting.length})</span>
+        Waiting for you <span class="count">({waiting.length}{waitingNext ? '+' : ''})</span>
       </h2>
       {waiting.length === 0 ? (
         <p class="muted">Nothing is waiting for you right now.</p>
@@ -75,6 +77,11 @@ export function WaitingSection({ session, config, waiting }: Pick<DeploymentsPro
             );
           })}
         </ul>
+      )}
+      {waitingNext && (
+        <p>
+          <a href={`/?waiting=${encodeURIComponent(waitingNext)}#waiting`}>More waiting for you →</a>
+        </p>
       )}
     </section>
   );
