@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: how fast Interlock answers the things people and pipelines wait for, against a
- * real Temporal dev server (in memory) and a real worker, through the real HTTP server:
+ * real Temporal dev server (in memory) and a real worker, through the real HTTP server, each beside
+ * the same operation done with the raw Temporal client on the same server in the same run:
  *
- * - trigger → Succeeded of a one-step deployment (`POST /api/deployments`, then `GET …/wait`);
- * - take-responsibility and proceed on a waiting deployment (each a Temporal update);
- * - `GET /api/deployments/{id}` of a waiting deployment (a Temporal query).
+ * - trigger → Succeeded of a one-step deployment (`POST /api/deployments` + `GET …/wait`, against
+ *   `client.workflow.start` + `handle.result()`);
+ * - take-responsibility and proceed on a waiting deployment (against `handle.executeUpdate`);
+ * - `GET /api/deployments/{id}` of a waiting deployment (against `handle.query('state')`).
  *
- * It prints a Markdown table; paste it into bench/RESULTS.md with the commit it ran on.
+ * It prints a Markdown table with p50, p95 and the API/raw ratios; paste it into bench/RESULTS.md
+ * with the commit it ran on.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -17,6 +20,16 @@ import { startApi } from '../api/server.js';
 import { readEnv } from '../config/env.js';
 import { parseConfig, loadConfig, EXAMPLE_CONFIG_PATH } from '../config/load.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
+import { actorOf } from '../service/access.js';
+import { deploymentWorkflowId } from '../workflows/ids.js';
+import {
+  type DeploymentInput,
+  type DeploymentView,
+  proceedUpdate,
+  stateQuery,
+  takeResponsibilityUpdate,
+  WORKFLOW_TYPE,
+} from '../workflows/messages.js';
 import { createWorker } from '../worker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -68,24 +81,77 @@ async function time<T>(samples: number[], work: () => Promise<T>): Promise<T> {
   return result;
 }
 
-const results: Record<string, number[]> = { 'trigger → Succeeded (1 script step)': [], 'take-responsibility (update)': [], 'proceed (update)': [], 'GET a waiting deployment (query)': [] };
+const OPERATIONS = ['trigger → Succeeded (1 script step)', 'GET a waiting deployment (query)', 'take-responsibility (update)', 'proceed (update)'] as const;
+type Operation = (typeof OPERATIONS)[number];
+const results = { api: new Map<Operation, number[]>(), raw: new Map<Operation, number[]>() };
+for (const operation of OPERATIONS) {
+  results.api.set(operation, []);
+  results.raw.set(operation, []);
+}
+const jjones = actorOf(example.users.find((user) => user.username === 'jjones')!);
+
+/** The input the API would build for a deployment of the one-step project, for the raw client to start itself. */
+function rawInput(release: string): DeploymentInput {
+  const project = config.projects.find((p) => p.id === 'bench')!;
+  const triggeredBy = { id: 'ci', username: 'ci', displayName: 'CI' };
+  return {
+    id: deploymentWorkflowId(project.id, 'production', release, 'raw'),
+    project: { id: project.id, name: project.name },
+    environment: 'production',
+    release,
+    process: project.process,
+    variables: {},
+    triggeredBy,
+    createdAt: new Date().toISOString(),
+    roster: example.users.map(actorOf),
+  };
+}
+
+/** A deployment started by the API that waits at its manual step, read once (as a dashboard would have). */
+async function waitingDeployment(release: string) {
+  const { id } = await call('POST', '/api/deployments', 'ci-demo-token', { project: 'bench-manual', environment: 'production', release });
+  let view = await call('GET', `/api/deployments/${id}`, 'jjones-demo-token');
+  while (view.status !== 'Waiting') view = await call('GET', `/api/deployments/${id}`, 'jjones-demo-token');
+  return { id: id as string, iid: view.interruptions[0].id as string };
+}
+
 try {
   for (let i = 0; i < RUNS + 3; i++) {
     const warm = i < 3; // the first runs warm up the worker's caches and the JIT
-    const sink = (name: string) => (warm ? [] : results[name]!);
-    await time(sink('trigger → Succeeded (1 script step)'), async () => {
-      const { id } = await call('POST', '/api/deployments', 'ci-demo-token', { project: 'bench', environment: 'production', release: `1.0.${i}` });
-      const done = await call('GET', `/api/deployments/${id}/wait?timeout=60`, 'ci-demo-token');
-      if (done.status !== 'Succeeded') throw new Error(`deployment ${id} ended ${done.status}`);
-    });
-
-    const { id } = await call('POST', '/api/deployments', 'ci-demo-token', { project: 'bench-manual', environment: 'production', release: `2.0.${i}` });
-    let view = await call('GET', `/api/deployments/${id}`, 'jjones-demo-token');
-    while (view.status !== 'Waiting') view = await call('GET', `/api/deployments/${id}`, 'jjones-demo-token');
-    await time(sink('GET a waiting deployment (query)'), () => call('GET', `/api/deployments/${id}`, 'jjones-demo-token'));
-    const url = `/api/deployments/${id}/interruptions/${view.interruptions[0].id}`;
-    await time(sink('take-responsibility (update)'), () => call('POST', `${url}/take-responsibility`, 'jjones-demo-token'));
-    await time(sink('proceed (update)'), () => call('POST', `${url}/proceed`, 'jjones-demo-token', { notes: 'bench' }));
+    const sink = (via: 'api' | 'raw', name: Operation) => (warm ? [] : results[via].get(name)!);
+    // Each round measures both ways, alternating which goes first, so neither gets the warmer server.
+    const api = async () => {
+      await time(sink('api', 'trigger → Succeeded (1 script step)'), async () => {
+        const { id } = await call('POST', '/api/deployments', 'ci-demo-token', { project: 'bench', environment: 'production', release: `1.0.${i}` });
+        const done = await call('GET', `/api/deployments/${id}/wait?timeout=60`, 'ci-demo-token');
+        if (done.status !== 'Succeeded') throw new Error(`deployment ${id} ended ${done.status}`);
+      });
+      const { id, iid } = await waitingDeployment(`2.0.${i}`);
+      await time(sink('api', 'GET a waiting deployment (query)'), () => call('GET', `/api/deployments/${id}`, 'jjones-demo-token'));
+      const url = `/api/deployments/${id}/interruptions/${iid}`;
+      await time(sink('api', 'take-responsibility (update)'), () => call('POST', `${url}/take-responsibility`, 'jjones-demo-token'));
+      await time(sink('api', 'proceed (update)'), () => call('POST', `${url}/proceed`, 'jjones-demo-token', { notes: 'bench' }));
+    };
+    const raw = async () => {
+      await time(sink('raw', 'trigger → Succeeded (1 script step)'), async () => {
+        const input = rawInput(`3.0.${i}`);
+        const handle = await client.workflow.start(WORKFLOW_TYPE, { args: [input], workflowId: input.id, taskQueue: 'bench' });
+        const done = (await handle.result()) as DeploymentView;
+        if (done.status !== 'Succeeded') throw new Error(`deployment ${input.id} ended ${done.status}`);
+      });
+      const { id, iid } = await waitingDeployment(`5.0.${i}`);
+      const waiting = client.workflow.getHandle(id);
+      await time(sink('raw', 'GET a waiting deployment (query)'), () => waiting.query(stateQuery));
+      await time(sink('raw', 'take-responsibility (update)'), () => waiting.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones, interruptionId: iid }] }));
+      await time(sink('raw', 'proceed (update)'), () => waiting.executeUpdate(proceedUpdate, { args: [{ user: jjones, interruptionId: iid, notes: 'bench' }] }));
+    };
+    if (i % 2 === 0) {
+      await api();
+      await raw();
+    } else {
+      await raw();
+      await api();
+    }
   }
 } finally {
   await api.close();
@@ -103,10 +169,12 @@ const commit = (() => {
   }
 })();
 console.log(`\n${RUNS} runs each; commit ${commit}; ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; Node ${process.version}\n`);
-console.log('| operation | p50 ms | p95 ms | max ms |\n| --- | ---: | ---: | ---: |');
-for (const [name, samples] of Object.entries(results)) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  console.log(`| ${name} | ${quantile(sorted, 0.5).toFixed(1)} | ${quantile(sorted, 0.95).toFixed(1)} | ${sorted.at(-1)!.toFixed(1)} |`);
+console.log('| operation | API p50 ms | raw p50 ms | ratio p50 | API p95 ms | raw p95 ms | ratio p95 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const name of OPERATIONS) {
+  const api = [...results.api.get(name)!].sort((a, b) => a - b);
+  const raw = [...results.raw.get(name)!].sort((a, b) => a - b);
+  const [a50, r50, a95, r95] = [quantile(api, 0.5), quantile(raw, 0.5), quantile(api, 0.95), quantile(raw, 0.95)];
+  console.log(`| ${name} | ${a50.toFixed(1)} | ${r50.toFixed(1)} | ${(a50 / r50).toFixed(2)} | ${a95.toFixed(1)} | ${r95.toFixed(1)} | ${(a95 / r95).toFixed(2)} |`);
 }
 const memory = process.memoryUsage();
 console.log(`\nAPI + worker process after the run: rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB`);
