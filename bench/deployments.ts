@@ -60,7 +60,7 @@ const worker = await createWorker({ connection: nativeConnection, namespace: 'de
 const running = worker.run();
 const client = new Client({ connection: await Connection.connect({ address: server.address }) });
 const port = await freePort();
-const env = readEnv({ PORT: String(port), HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: 'bench', INTERLOCK_WORKER_METRICS_PORT: '0' });
+const env = readEnv({ PORT: String(port), HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: 'bench', INTERLOCK_WORKER_METRICS_PORT: '0', INTERLOCK_ACTION_RATE: '1000000' });
 const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });
 const base = `http://127.0.0.1:${port}`;
 
