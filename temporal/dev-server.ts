@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -51,7 +51,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     for (const pragma of ['journal_mode=wal', 'synchronous=normal']) args.push('--sqlite-pragma', pragma);
   }
 
-  const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (options.dataDir) await stopLeftover(options.dataDir);
+  // The server runs under a small supervisor that stops it when our stdin pipe closes, so the
+  // server dies with this process even when it is killed with SIGKILL (no orphan holds the port or
+  // the database), and records the server's pid so a leftover from an older run can be found.
+  const pidFile = options.dataDir ? join(options.dataDir, PID_FILE) : '/dev/null';
+  const child = spawn('sh', ['-c', SUPERVISOR, 'temporal-supervisor', pidFile, cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (options.dataDir) {
     const log = createWriteStream(join(options.dataDir, 'temporal.log'), { flags: 'a' });
     child.stdout.pipe(log);
@@ -64,6 +69,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
+    child.stdin?.end();
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(killer);
@@ -97,6 +103,64 @@ async function waitUntilServing(address: string, exited: Promise<number | null>,
       if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} did not answer within ${timeoutMs / 1000} s: ${error}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+}
+
+const PID_FILE = 'temporal.pid';
+
+/**
+ * Runs the command in the background, writes its pid, forwards TERM/INT/HUP to it, and kills it
+ * when its own stdin reaches EOF (our end of the pipe closes when we die, however we die).
+ */
+const SUPERVISOR = `
+pidfile="$1"; shift
+exec 3<&0
+"$@" </dev/null &
+child=$!
+echo "$child" > "$pidfile"
+trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
+{ cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null; } &
+watcher=$!
+while :; do
+  wait "$child"; status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+kill "$watcher" 2>/dev/null
+exit "$status"
+`;
+
+/**
+ * A dev server an earlier run left holding this data directory (an `npm start` killed before this
+ * supervisor existed, or a machine that lost the process tree): stopped before a new one starts.
+ */
+async function stopLeftover(dataDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, PID_FILE), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !isTemporalDevServer(pid, dataDir)) return;
+  console.error(`Stopping a Temporal dev server an earlier run left on ${dataDir} (pid ${pid}) …`);
+  const send = (signal: NodeJS.Signals | 0) => {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  send('SIGTERM');
+  for (let waited = 0; waited < 10_000 && send(0); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  send('SIGKILL');
+}
+
+function isTemporalDevServer(pid: number, dataDir: string): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.includes('start-dev') && args.includes(join(dataDir, 'temporal.db'));
+  } catch {
+    return false;
   }
 }
 

@@ -32,6 +32,35 @@ async function until(running: Running, id: string, done: (view: any) => boolean)
   throw new Error(`deployment ${id} never got there`);
 }
 
+describe('npm start after kill -9', () => {
+  it('leaves no dev server behind, and starts again cleanly with the waiting deployment still there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'interlock-e2e-kill-'));
+    try {
+      let running = await npmStart({ INTERLOCK_DATA_DIR: dir });
+      started.push(running);
+      const created = await api(running, 'POST', '/api/deployments', 'ci-demo-token', { project: 'hello-service', environment: 'production', release: '9.9.9' });
+      const id = created.body.id as string;
+      await until(running, id, (view) => view.status === 'Waiting');
+
+      const node = running.processes().find((p) => p.args.includes('start.ts'));
+      expect(node, JSON.stringify(running.processes())).toBeDefined();
+      expect(running.processes().some((p) => p.args.includes('start-dev'))).toBe(true);
+      process.kill(node!.pid, 'SIGKILL');
+      for (let i = 0; i < 100 && running.processes().some((p) => p.args.includes('start-dev')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(running.processes().filter((p) => p.args.includes('start-dev'))).toEqual([]);
+
+      // The same ports and data: nothing holds them.
+      running = await npmStart({ INTERLOCK_DATA_DIR: dir, ...running.env });
+      started.push(running);
+      const after = await until(running, id, (view) => view.status === 'Waiting');
+      expect(after.interruptions[0].state).toBe('Pending');
+      expect(await running.stop()).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
+
 describe('npm start, as a user meets it', () => {
   it('runs the example project end to end, survives a restart with a deployment waiting, and stops completely', async () => {
     let running = await npmStart({ INTERLOCK_DATA_DIR: dataDir });

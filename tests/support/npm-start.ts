@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../temporal/dev-server.js';
 
@@ -17,6 +17,8 @@ export interface Running {
   alive(): boolean;
   /** Last resort for cleanup: SIGKILL the whole process group. */
   kill(): void;
+  /** Every process of its tree still running, with its command line. */
+  processes(): { pid: number; args: string }[];
 }
 
 /** Runs `npm start` exactly as a user does, on free ports unless given, and resolves once it prints its URLs. */
@@ -61,6 +63,19 @@ export async function npmStart(env: Record<string, string | undefined>, timeoutM
     alive,
     kill: () => {
       if (alive()) process.kill(-pgid, 'SIGKILL');
+    },
+    processes: () => {
+      try {
+        return execFileSync('ps', ['-o', 'pid=,args=', '-g', String(pgid)], { encoding: 'utf8' })
+          .split('\n')
+          .filter((line) => line.trim())
+          .map((line) => {
+            const [, pid, args] = /^\s*(\d+)\s+(.*)$/.exec(line)!;
+            return { pid: Number(pid), args: args! };
+          });
+      } catch {
+        return []; // ps exits 1 when the group is empty
+      }
     },
     async stop() {
       child.kill('SIGTERM');
