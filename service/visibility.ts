@@ -55,7 +55,7 @@ export async function listDeployments(
     pageSize: filters.pageSize,
     nextPageToken: filters.pageToken ? openPageToken(signer, filters.pageToken) : undefined,
   });
-  const deployments = (response.executions ?? []).map((execution) => summarize(execution, links));
+  const deployments = await Promise.all((response.executions ?? []).map((execution) => summarize(client, execution, links)));
   // Within a page, newest first; visibility orders running ones before finished ones.
   deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return { deployments, nextPageToken: sealPageToken(signer, response.nextPageToken) };
@@ -110,20 +110,25 @@ export async function listWaiting(
   return { rows, nextPageToken: sealPageToken(signer, response.nextPageToken) };
 }
 
-function summarize(execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo, links: (id: string) => Links): DeploymentSummary {
+async function summarize(
+  client: Client,
+  execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo,
+  links: (id: string) => Links,
+): Promise<DeploymentSummary> {
   const fields = execution.searchAttributes?.indexedFields ?? {};
   const read = <T>(name: string): T | undefined => {
     const payload = fields[name];
     return payload ? defaultPayloadConverter.fromPayload<T>(payload as Payload) : undefined;
   };
-  const memo = execution.memo?.fields ?? {};
+  // The memo goes through the client's data converter, payload codec included.
+  const memo = (await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined)) ?? {};
   const id = execution.execution?.workflowId ?? '';
   let status = read<DeploymentStatus>(searchAttributes.status.name) ?? 'Running';
   const closed = execution.status !== ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
   if (closed && (status === 'Running' || status === 'Waiting')) {
     status = execution.status === ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
   }
-  const triggeredBy = memo.triggeredBy ? defaultPayloadConverter.fromPayload<string>(memo.triggeredBy as Payload) : null;
+  const triggeredBy = typeof memo.triggeredBy === 'string' ? memo.triggeredBy : null;
   return {
     id,
     project: read<string>(searchAttributes.project.name) ?? '',
