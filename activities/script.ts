@@ -3,9 +3,22 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { LogTail } from './log-tail.js';
 
 export interface RunScriptInput {
-  /** The script, variables already substituted; run with `bash -c`. */
+  /** The script, run with `bash -c`; `#{Name}` already turned into quoted references to `env`. */
   script: string;
+  /** The deployment's values, by the names the script refers to them with. */
+  env?: Record<string, string>;
   timeoutMs: number;
+}
+
+/** What of the worker's own environment a script sees (SPEC §4.1): never its secrets. */
+const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
+
+/** A clean environment: PATH, HOME, LANG and TMPDIR (the worker's, or plain defaults), and the deployment's own values. */
+export function scriptEnvironment(values: Record<string, string> = {}, worker: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const defaults: Record<(typeof PASSED_THROUGH)[number], string> = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', TMPDIR: '/tmp' };
+  const env: Record<string, string> = {};
+  for (const name of PASSED_THROUGH) env[name] = worker[name] || defaults[name];
+  return { ...env, ...values };
 }
 
 export interface StepOutput {
@@ -18,10 +31,10 @@ const KILL_GRACE_MS = 5_000;
  * Runs a step's script in a process group of its own, capturing stdout and stderr. A non-zero exit
  * fails with the code named; on timeout or cancellation the whole group is killed, children included.
  */
-export async function runScript({ script, timeoutMs }: RunScriptInput): Promise<StepOutput> {
+export async function runScript({ script, env, timeoutMs }: RunScriptInput): Promise<StepOutput> {
   const context = Context.current();
   const log = new LogTail();
-  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: scriptEnvironment(env) });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
 
@@ -67,7 +80,8 @@ function failure(message: string, log: LogTail): ApplicationFailure {
 
 /** SIGTERM to the whole group, then SIGKILL to whatever is left after a grace period. */
 function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return;
+  // Not only while bash runs: a child it left in the background may hold the group (and its output) open.
+  if (child.pid === undefined) return;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal);

@@ -84,7 +84,10 @@ export const ProjectSchema = z
     id: z.string(),
     name: z.string(),
     environments: z.array(z.string()),
-    variables: z.record(z.string(), z.string()),
+    variables: z.record(z.string(), z.string()).openapi({ description: 'Each variable\'s value when nobody sets it' }),
+    prompted: z
+      .array(z.object({ name: z.string(), required: z.boolean(), default: z.string().optional(), pattern: z.string().optional(), description: z.string().optional() }))
+      .openapi({ description: 'The variables a trigger may set (SPEC §4.1); a required one must be given' }),
     steps: z.array(StepSummarySchema),
   })
   .openapi('Project');

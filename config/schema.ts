@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { BUILT_IN_VARIABLES, isOutputVariable } from './variables.js';
 
 const Id = z
   .string()
@@ -45,6 +46,8 @@ export const HttpCheckStepSchema = z.strictObject({
   ...StepBase,
   type: z.literal('http-check'),
   url: z.string().min(1),
+  /** A 3xx is the answer unless this says to follow it (SPEC §4.1). */
+  followRedirects: z.boolean().optional(),
   expectStatus: z.number().int().min(100).max(599).default(200),
   timeout: Duration.default(10_000),
   retries: z.number().int().min(0).max(20).default(3),
@@ -66,11 +69,42 @@ export type ScriptStep = z.infer<typeof ScriptStepSchema>;
 export type HttpCheckStep = z.infer<typeof HttpCheckStepSchema>;
 export type ManualStep = z.infer<typeof ManualStepSchema>;
 
+/** A project variable: a plain value, or one a trigger may (or must) set, checked against a pattern (SPEC §4.1). */
+export const VariableSchema = z
+  .union([
+    z.string().max(10_000),
+    z.strictObject({
+      value: z.string().max(10_000).optional(),
+      prompted: z.literal(true).optional(),
+      pattern: z
+        .string()
+        .min(1)
+        .refine((pattern) => {
+          try {
+            new RegExp(pattern, 'u');
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a valid regular expression')
+        .optional(),
+      description: z.string().max(1000).optional(),
+    }),
+  ]);
+/** As written in the config: a plain value, or its definition. `definitionOf` reads either. */
+export type ProjectVariable = z.infer<typeof VariableSchema>;
+
+const VariableName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name');
+
 export const ProjectSchema = z.strictObject({
   id: Id,
   name: z.string().min(1),
   environments: z.array(Id).min(1),
-  variables: z.record(z.string(), z.string()).default({}),
+  variables: z.record(VariableName, VariableSchema).default({}),
   process: z.array(StepSchema).min(1),
 });
 export type Project = z.infer<typeof ProjectSchema>;
@@ -118,6 +152,10 @@ export const ConfigSchema = z
       const environments = list(project.environments);
       unique(environments.map((e, i): [string, number] => [e, i]), (e) => e, (e) => ['projects', p, 'environments', e], 'environment');
       unique(entries(project.process), (s) => s.name, (s) => ['projects', p, 'process', s, 'name'], 'step name');
+      for (const name of Object.keys(typeof project.variables === 'object' && project.variables !== null ? project.variables : {})) {
+        if ((BUILT_IN_VARIABLES as readonly string[]).includes(name)) issue(['projects', p, 'variables', name], `"${name}" is set by Interlock; choose another name`);
+        else if (isOutputVariable(name)) issue(['projects', p, 'variables', name], `"${name}" is the name of a step's output; choose another name`);
+      }
       entries(project.process).forEach(([step, s]) => {
         list(step.environments).forEach((environment, e) => {
           if (!environments.includes(environment)) {

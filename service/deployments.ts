@@ -10,6 +10,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config, User } from '../config/schema.js';
+import { resolveTriggerVariables } from '../config/variables.js';
 import { deploymentWorkflowId } from '../workflows/ids.js';
 import { decide, isActionableBy, isOpen, mayTakeResponsibility } from '../workflows/interruption.js';
 import {
@@ -123,6 +124,8 @@ export class Deployments {
     if (!project.environments.includes(request.environment)) {
       throw invalid([{ name: 'body.environment', reason: `"${request.environment}" is not an environment of ${project.id} (${project.environments.join(', ')})` }]);
     }
+    const resolved = resolveTriggerVariables(project, request.variables ?? {});
+    if (!resolved.ok) throw invalid(resolved.errors);
     const variables = request.variables ?? {};
     const triggeredBy = personOf(user);
     const requestHash = sha256Hex(JSON.stringify([project.id, request.environment, request.release, sortKeys(variables)]));
@@ -135,7 +138,8 @@ export class Deployments {
       environment: request.environment,
       release: request.release,
       process: project.process,
-      variables: { ...this.deps.systemVariables, ...project.variables, ...variables },
+      variables: { ...this.deps.systemVariables, ...resolved.variables },
+      prompted: resolved.prompted,
       triggeredBy,
       createdAt: new Date().toISOString(),
       roster: this.deps.config.users.map(actorOf),

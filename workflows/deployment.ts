@@ -29,7 +29,8 @@ import {
 } from './messages.js';
 import { CancelRequestSchema } from './requests.js';
 import { record } from './timeline.js';
-import { describeUnknown, substitute } from './variables.js';
+import { toShell } from './shell.js';
+import { describeUnknown, substituteUrl } from './variables.js';
 
 type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted' | 'ContinueAsNew';
 
@@ -139,24 +140,24 @@ function registerHandlers(deployment: DeploymentState): void {
 }
 
 async function runStep(deployment: DeploymentState, step: Step, view: StepView): Promise<StepOutcome> {
-  const fields = step.type === 'script' ? { run: step.run } : step.type === 'http-check' ? { url: step.url } : {};
-  const substituted: Record<string, string> = {};
-  for (const [field, template] of Object.entries(fields)) {
-    const result = substitute(template, deployment.variables);
-    if (!result.ok) {
-      finishStep(view, 'Failed', `Cannot start: ${describeUnknown(result.unknown)} (in "${field}").`);
-      return 'Failed';
-    }
-    substituted[field] = result.text;
-  }
-
+  const cannotStart = (why: string) => {
+    finishStep(view, 'Failed', `Cannot start: ${why}.`);
+    return 'Failed' as const;
+  };
   switch (step.type) {
-    case 'script':
-      return runActivity(view, () => scriptActivities(step).runScript({ script: substituted.run!, timeoutMs: step.timeout }));
-    case 'http-check':
+    case 'script': {
+      // Values reach bash as environment variables, never as script text (SPEC §4.1).
+      const shell = toShell(step.run, deployment.variables);
+      if (!shell.ok) return cannotStart(`${describeUnknown(shell.unknown)} (in "run")`);
+      return runActivity(view, () => scriptActivities(step).runScript({ script: shell.script, env: shell.env, timeoutMs: step.timeout }));
+    }
+    case 'http-check': {
+      const url = substituteUrl(step.url, deployment.variables, deployment.input.prompted ?? []);
+      if (!url.ok) return cannotStart('refused' in url ? url.refused : `${describeUnknown(url.unknown)} (in "url")`);
       return runActivity(view, () =>
-        httpActivities(step).checkHttp({ url: substituted.url!, expectStatus: step.expectStatus, timeoutMs: step.timeout }),
+        httpActivities(step).checkHttp({ url: url.text, expectStatus: step.expectStatus, timeoutMs: step.timeout, followRedirects: step.followRedirects ?? false }),
       );
+    }
     case 'manual':
       return waitForManualStep(deployment, step, view);
   }

@@ -23,6 +23,8 @@ export interface DeploymentInput {
   process: Step[];
   /** Project variables overlaid with the variables given by whoever triggered it. */
   variables: Variables;
+  /** The names of the variables a trigger could set: data from outside, kept out of URLs' hosts (SPEC §4.1). */
+  prompted?: string[];
   triggeredBy: Person;
   createdAt: string;
   /**

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../../config/schema.js';
+import { defaultValues, definitionOf } from '../../config/variables.js';
 import {
   bearerSecurity,
   jsonResponse,
@@ -30,7 +31,17 @@ export function projectRoutes(config: Config) {
             id: project.id,
             name: project.name,
             environments: project.environments,
-            variables: project.variables,
+            variables: defaultValues(project.variables),
+            prompted: Object.entries(project.variables)
+              .map(([name, variable]) => [name, definitionOf(variable)] as const)
+              .filter(([, definition]) => definition.prompted)
+              .map(([name, { value, pattern, description }]) => ({
+                name,
+                required: value === undefined,
+                ...(value === undefined ? {} : { default: value }),
+                ...(pattern ? { pattern } : {}),
+                ...(description ? { description } : {}),
+              })),
             steps: project.process.map((step) => ({
               name: step.name,
               type: step.type,

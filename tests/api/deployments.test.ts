@@ -8,7 +8,7 @@ const config = testConfig(`
 - id: hello-service
   name: Hello service
   environments: [qa, production]
-  variables: { Greeting: hello, ExitCode: "0" }
+  variables: { Greeting: { value: hello, prompted: true }, ExitCode: { value: "0", prompted: true, pattern: "[0-9]{1,3}" } }
   process:
     - { name: Deploy, type: script, run: 'echo "#{Greeting} #{Release} #{Environment}"; exit #{ExitCode}' }
     - { name: Only in production, type: script, environments: [production], run: 'echo prod' }

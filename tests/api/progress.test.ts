@@ -18,6 +18,7 @@ const config = testConfig(`
 - id: slow-service
   name: Slow service
   environments: [production]
+  variables: { PidFile: { prompted: true } }
   process:
     # The script starts a child of its own; cancelling must stop the whole process group.
     - { name: Deploy, type: script, run: 'sleep 300 & echo $! > "#{PidFile}"; wait' }

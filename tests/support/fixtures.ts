@@ -8,6 +8,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { parseConfig } from '../../config/load.js';
 import type { Step } from '../../config/schema.js';
+import { defaultValues } from '../../config/variables.js';
 import { searchAttributeTypes } from '../../temporal/search-attributes.js';
 import type { Actor, DeploymentInput, DeploymentView } from '../../workflows/messages.js';
 
@@ -51,7 +52,7 @@ ${processYaml.replace(/^/gm, '      ')}
     environment: 'production',
     release: '1.4.2',
     process: project.process as Step[],
-    variables: project.variables,
+    variables: defaultValues(project.variables),
     triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
     createdAt: new Date().toISOString(),
     ...overrides,
