@@ -8,6 +8,7 @@ import { Runtime, type Worker } from '@temporalio/worker';
 import { type ApiServer, createLogger, startApi } from './api/server.js';
 import { readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
+import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -15,6 +16,9 @@ import { createWorker, runtimeOptions } from './worker.js';
 
 async function main(): Promise<void> {
   const env = readEnv();
+  // Every payload Interlock hands Temporal is encrypted; Temporal Web reads them through /codec.
+  const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
+  const dataConverter = dataConverterWith(codecKeys);
   const configPath = resolveConfigPath();
   const config = loadConfig(configPath);
   // A person at a terminal wants the URLs, not a JSON line per request: quieter unless asked.
@@ -47,7 +51,12 @@ async function main(): Promise<void> {
     let address = env.TEMPORAL_ADDRESS;
     if (!address) {
       console.error(`Starting the Temporal dev server (state in ${displayPath(env.INTERLOCK_DATA_DIR)}) …`);
-      devServer = await startDevServer({ dataDir: env.INTERLOCK_DATA_DIR, port: env.TEMPORAL_DEV_PORT, uiPort: env.TEMPORAL_UI_PORT });
+      devServer = await startDevServer({
+        dataDir: env.INTERLOCK_DATA_DIR,
+        port: env.TEMPORAL_DEV_PORT,
+        uiPort: env.TEMPORAL_UI_PORT,
+        codecEndpoint: `${env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`}/codec`,
+      });
       address = devServer.address;
     }
     const connection = await connectWorker(env, address);
@@ -58,15 +67,16 @@ async function main(): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
+      dataConverter,
     });
     workerRun = worker.run();
     workerRun.catch((error) => {
       console.error(`The worker stopped: ${error instanceof Error ? error.message : error}`);
       void stop(1);
     });
-    const client = await connectClient(env, address);
+    const client = await connectClient(env, address, dataConverter);
     const uiUrl = env.TEMPORAL_UI_URL ?? devServer?.uiUrl?.replace('127.0.0.1', 'localhost') ?? undefined;
-    api = await startApi({ env, config, configPath, client, logger, ...(uiUrl ? { uiUrl } : {}) });
+    api = await startApi({ env, config, configPath, client, logger, codecKeys, ...(uiUrl ? { uiUrl } : {}) });
 
     console.log(
       [

@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConnection, Runtime, type RuntimeOptions, Worker } from '@temporalio/worker';
 import * as activities from './activities/index.js';
 import { type Env, readEnv } from './config/env.js';
+import type { DataConverter } from '@temporalio/common';
+import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
 import { connectWorker } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 
@@ -25,6 +27,8 @@ export interface WorkerOptions {
   taskQueue: string;
   /** Workflows kept in memory between tasks (`INTERLOCK_WORKFLOW_CACHE`); an evicted one replays when touched. */
   maxCachedWorkflows?: number | undefined;
+  /** The payload codec's converter (temporal/codec.ts): the same keys as every Interlock client. */
+  dataConverter?: DataConverter | undefined;
   /** A prebuilt bundle (tests); bundled from source when absent. */
   workflowBundle?: { code: string } | { codePath: string };
 }
@@ -32,7 +36,7 @@ export interface WorkerOptions {
 export const DEFAULT_WORKFLOW_CACHE = 200;
 
 /** A worker for deployment workflows and their activities. */
-export function createWorker({ connection, namespace, taskQueue, workflowBundle, maxCachedWorkflows }: WorkerOptions): Promise<Worker> {
+export function createWorker({ connection, namespace, taskQueue, workflowBundle, maxCachedWorkflows, dataConverter }: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
@@ -41,6 +45,7 @@ export function createWorker({ connection, namespace, taskQueue, workflowBundle,
     // Bounded, so memory does not grow with the deployments that wait (SPEC §11): a waiting
     // deployment costs nothing until someone acts on it, then it replays (see bench/RESULTS.md).
     maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_WORKFLOW_CACHE,
+    ...(dataConverter ? { dataConverter } : {}),
     // Heartbeats reach the server within 2 s, so a cancelled script is stopped within about that.
     maxHeartbeatThrottleInterval: '2s',
     ...(workflowBundle ? { workflowBundle } : { bundlerOptions: { webpackConfigHook: bundlerOptions.webpackConfigHook }, workflowsPath }),
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
+    dataConverter: dataConverterWith(loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR)),
   });
   console.error(`Worker polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}" at ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
   try {

@@ -3,7 +3,11 @@ export class LogTail {
   private text = '';
   private dropped = false;
 
-  constructor(private readonly limit = 64 * 1024) {}
+  /** `filter` runs over what is kept each time it is read (masking sensitive values, whichever chunks they came in). */
+  constructor(
+    private readonly filter: (text: string) => string = (text) => text,
+    private readonly limit = 64 * 1024,
+  ) {}
 
   push(chunk: string): void {
     this.text += chunk;
@@ -14,6 +18,7 @@ export class LogTail {
   }
 
   toString(): string {
-    return this.dropped ? `… (earlier output dropped; the last ${this.limit / 1024} KiB follow)\n${this.text}` : this.text;
+    const text = this.filter(this.text);
+    return this.dropped ? `… (earlier output dropped; the last ${this.limit / 1024} KiB follow)\n${text}` : text;
   }
 }

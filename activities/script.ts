@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { maskText } from '../workflows/mask.js';
 import { LogTail } from './log-tail.js';
 
 export interface RunScriptInput {
@@ -8,6 +9,8 @@ export interface RunScriptInput {
   /** The deployment's values, by the names the script refers to them with. */
   env?: Record<string, string>;
   timeoutMs: number;
+  /** Sensitive values: masked in the log before it leaves the worker. */
+  mask?: string[];
 }
 
 /** What of the worker's own environment a script sees (SPEC §4.1): never its secrets. */
@@ -31,9 +34,9 @@ const KILL_GRACE_MS = 5_000;
  * Runs a step's script in a process group of its own, capturing stdout and stderr. A non-zero exit
  * fails with the code named; on timeout or cancellation the whole group is killed, children included.
  */
-export async function runScript({ script, env, timeoutMs }: RunScriptInput): Promise<StepOutput> {
+export async function runScript({ script, env, timeoutMs, mask = [] }: RunScriptInput): Promise<StepOutput> {
   const context = Context.current();
-  const log = new LogTail();
+  const log = new LogTail((text) => maskText(text, mask));
   const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: scriptEnvironment(env) });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));

@@ -10,6 +10,7 @@ import { createSigner } from '../service/signing.js';
 import { dashboardRoutes, notFoundPage } from '../web/index.js';
 import { createSessions } from '../web/session.js';
 import { bearerAuth } from './auth.js';
+import { codecRoutes } from './codec.js';
 import type { AppDeps, AppEnv } from './deps.js';
 import { allowedMethods } from './methods.js';
 import { createMetrics } from './metrics.js';
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps) {
     },
   });
   app.route('/docs', docsRoutes());
+  if (deps.codec) app.route('/codec', codecRoutes(deps.codec, deps.config, sessions, deps.temporal.uiUrl));
   app.route('/', dashboardRoutes(deployments, sessions));
 
   app.notFound((c) => {

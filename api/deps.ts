@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config, User } from '../config/schema.js';
 
@@ -20,6 +21,8 @@ export interface AppDeps {
   actionRatePerMinute?: number | undefined;
   /** Whether `/metrics` answers callers beyond loopback (`INTERLOCK_METRICS_HOST` set to another address). Default no. */
   metricsOpen?: boolean | undefined;
+  /** The payload codec Temporal Web decodes through (`/codec/decode`, admins only); no endpoint without it. */
+  codec?: PayloadCodec | undefined;
   /** Signs sessions and page tokens (`INTERLOCK_SESSION_SECRET`); random per process when absent. */
   sessionSecret?: string | undefined;
 }

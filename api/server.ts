@@ -7,6 +7,7 @@ import type { Env } from '../config/env.js';
 import { readEnv } from '../config/env.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { AesGcmCodec, type CodecKey, dataConverterWith, loadCodecKeys } from '../temporal/codec.js';
 import { connectClient } from '../temporal/connection.js';
 import { createApp } from './app.js';
 
@@ -33,7 +34,16 @@ export function listenHost(host: string | undefined, configPath: string): string
 export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** Serves the API on `HOST:PORT` against the given Temporal client. */
-export async function startApi(options: { env: Env; config: Config; configPath: string; client: Client; uiUrl?: string; logger: Logger }): Promise<ApiServer> {
+export async function startApi(options: {
+  env: Env;
+  config: Config;
+  configPath: string;
+  client: Client;
+  uiUrl?: string;
+  logger: Logger;
+  /** The payload codec's keys, for the codec endpoint Temporal Web uses. */
+  codecKeys?: CodecKey[];
+}): Promise<ApiServer> {
   const { env, config, client, uiUrl, logger } = options;
   const hostname = listenHost(env.HOST, options.configPath);
   const publicUrl = env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
@@ -46,6 +56,7 @@ export async function startApi(options: { env: Env; config: Config; configPath: 
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
     actionRatePerMinute: env.INTERLOCK_ACTION_RATE,
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
+    ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys) } : {}),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: env.PORT, hostname }, () => resolve(started));
@@ -69,8 +80,9 @@ async function main(): Promise<void> {
   const configPath = resolveConfigPath();
   const config = loadConfig(configPath);
   const logger = createLogger(env);
-  const client = await connectClient(env);
-  const api = await startApi({ env, config, configPath, client, logger });
+  const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
+  const client = await connectClient(env, undefined, dataConverterWith(codecKeys));
+  const api = await startApi({ env, config, configPath, client, logger, codecKeys });
   logger.info({ url: api.url, temporal: env.TEMPORAL_ADDRESS ?? 'localhost:7233' }, 'Interlock API listening');
   const stop = async () => {
     await api.close();

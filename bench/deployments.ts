@@ -11,6 +11,7 @@
  * It prints a Markdown table with p50, p95 and the API/raw ratios; paste it into bench/RESULTS.md
  * with the commit it ran on.
  */
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
@@ -30,6 +31,7 @@ import {
   takeResponsibilityUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
+import { codecKey, dataConverterWith } from '../temporal/codec.js';
 import { createWorker } from '../worker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -56,9 +58,10 @@ projects:
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const server = await startDevServer({ headless: true });
 const nativeConnection = await NativeConnection.connect({ address: server.address });
-const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'bench' });
+const dataConverter = dataConverterWith([codecKey(randomBytes(32).toString('base64'))]);
+const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'bench', dataConverter });
 const running = worker.run();
-const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter });
 const port = await freePort();
 const env = readEnv({ PORT: String(port), HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: 'bench', INTERLOCK_WORKER_METRICS_PORT: '0', INTERLOCK_ACTION_RATE: '1000000' });
 const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });

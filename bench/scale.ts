@@ -13,6 +13,7 @@
  * Appends a row to bench/scale.json and a section to bench/RESULTS.md; `--chart` redraws
  * bench/scale.png (latency and RSS against N) from every row in bench/scale.json, with Chromium.
  */
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -27,6 +28,7 @@ import { actorOf } from '../service/access.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { deploymentWorkflowId } from '../workflows/ids.js';
 import { type DeploymentInput, proceedUpdate, searchAttributes, stateQuery, takeResponsibilityUpdate, WORKFLOW_TYPE } from '../workflows/messages.js';
+import { codecKey, dataConverterWith } from '../temporal/codec.js';
 import { createWorker } from '../worker.js';
 import { drawChart, type ScaleRow } from './chart.js';
 
@@ -94,9 +96,10 @@ const env = readEnv({
 });
 const server = await startDevServer({ headless: true, dataDir: scratch });
 const nativeConnection = await NativeConnection.connect({ address: server.address });
-const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'scale', maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE });
+const dataConverter = dataConverterWith([codecKey(randomBytes(32).toString('base64'))]);
+const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'scale', maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE, dataConverter });
 const running = worker.run();
-const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter });
 const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });
 const base = `http://127.0.0.1:${port}`;
 

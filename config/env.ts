@@ -31,6 +31,8 @@ export const EnvSchema = z.object({
   INTERLOCK_DATA_DIR: z.string().min(1).default('./.data').transform((dir) => resolve(dir)),
   /** How long an action waits for a worker before answering 503. */
   INTERLOCK_ACTION_TIMEOUT: z.coerce.number().positive().default(10).describe('seconds'),
+  /** Base64 AES-256 keys of the payload codec, comma-separated, the first encrypting; else one made in INTERLOCK_DATA_DIR. */
+  INTERLOCK_CODEC_KEY: z.string().min(1).optional(),
   /** Workflows the worker keeps in memory between tasks; evicted ones replay when touched. */
   INTERLOCK_WORKFLOW_CACHE: z.coerce.number().int().min(0).default(200),
   /** Actions (take, proceed, abort) one person may send per minute before 429. */

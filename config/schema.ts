@@ -89,6 +89,8 @@ export const VariableSchema = z
         }, 'not a valid regular expression')
         .optional(),
       description: z.string().max(1000).optional(),
+      /** Masked as ******** wherever people or logs see it; encrypted in Temporal history by the payload codec. */
+      sensitive: z.literal(true).optional(),
     }),
   ]);
 /** As written in the config: a plain value, or its definition. `definitionOf` reads either. */

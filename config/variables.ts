@@ -7,6 +7,7 @@ export interface VariableDefinition {
   /** Checked, whole, against what a trigger gives. */
   pattern?: string | undefined;
   description?: string | undefined;
+  sensitive?: boolean | undefined;
 }
 
 /** A project variable as written (a plain value, or an object), as one shape. */
@@ -36,7 +37,7 @@ export interface InvalidVariable {
 export function resolveTriggerVariables(
   project: Pick<Project, 'id' | 'variables'>,
   given: Record<string, string>,
-): { ok: true; variables: Record<string, string>; prompted: string[] } | { ok: false; errors: InvalidVariable[] } {
+): { ok: true; variables: Record<string, string>; prompted: string[]; sensitive: string[] } | { ok: false; errors: InvalidVariable[] } {
   const errors: InvalidVariable[] = [];
   const place = (name: string) => `body.variables.${name}`;
   const defined = (name: string): VariableDefinition | undefined => (Object.hasOwn(project.variables, name) ? definitionOf(project.variables[name]!) : undefined);
@@ -56,13 +57,16 @@ export function resolveTriggerVariables(
     } else if (value.length > MAX_VARIABLE_LENGTH) {
       errors.push({ name: place(name), reason: `at most ${MAX_VARIABLE_LENGTH.toLocaleString('en')} characters` });
     } else if (definition.pattern && !new RegExp(`^(?:${definition.pattern})$`, 'u').test(value)) {
-      errors.push({ name: place(name), reason: `"${value.slice(0, 100)}" does not match ${definition.pattern}` });
+      const shown = definition.sensitive ? 'the value' : `"${value.slice(0, 100)}"`;
+      errors.push({ name: place(name), reason: `${shown} does not match ${definition.pattern}` });
     }
   }
   const variables: Record<string, string> = {};
   const prompted: string[] = [];
+  const sensitive: string[] = [];
   for (const [name, definition] of Object.entries(project.variables).map(([n, v]) => [n, definitionOf(v)] as const)) {
     if (definition.prompted) prompted.push(name);
+    if (definition.sensitive) sensitive.push(name);
     const value = Object.hasOwn(given, name) && definition.prompted ? given[name] : definition.value;
     if (value === undefined) {
       if (definition.prompted) errors.push({ name: place(name), reason: `${project.id} needs "${name}" when it is triggered${definition.description ? ` (${definition.description})` : ''}` });
@@ -70,12 +74,13 @@ export function resolveTriggerVariables(
     }
     variables[name] = value;
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, variables, prompted };
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, variables, prompted, sensitive };
 }
 
 /** The values a project's variables have when nobody sets them (prompted ones without a value are left out). */
-export const defaultValues = (variables: Record<string, ProjectVariable>): Record<string, string> =>
+export const defaultValues = (variables: Record<string, ProjectVariable>, { masked = false } = {}): Record<string, string> =>
   Object.fromEntries(Object.entries(variables).flatMap(([name, variable]) => {
-    const { value } = definitionOf(variable);
-    return value === undefined ? [] : [[name, value]];
+    const { value, sensitive } = definitionOf(variable);
+    if (value === undefined) return [];
+    return [[name, masked && sensitive ? '********' : value]];
   }));

@@ -27,6 +27,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import type { InterruptionActionName } from '../workflows/names.js';
+import { maskView } from '../workflows/mask.js';
 import { initialView } from '../workflows/view.js';
 import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
 import { invalid, notFound, ServiceError, toServiceError } from './errors.js';
@@ -140,6 +141,7 @@ export class Deployments {
       process: project.process,
       variables: { ...this.deps.systemVariables, ...resolved.variables },
       prompted: resolved.prompted,
+      ...(resolved.sensitive.length > 0 ? { sensitive: resolved.sensitive } : {}),
       triggeredBy,
       createdAt: new Date().toISOString(),
       roster: this.deps.config.users.map(actorOf),
@@ -171,11 +173,12 @@ export class Deployments {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         handle = this.client.workflow.getHandle(input.id);
       }
-      if (!idempotencyKey) return { view: this.withLinks(initialView(input)), created: true };
+      const started = this.withLinks(maskView(initialView(input), input.sensitive));
+      if (!idempotencyKey) return { view: started, created: true };
 
       const memo = (await handle.describe()).memo ?? {};
       if (memo.requestHash !== requestHash) throw keyReused(idempotencyKey, `a different request (${input.id})`);
-      if (memo.requestId === requestId) return { view: this.withLinks(initialView(input)), created: true };
+      if (memo.requestId === requestId) return { view: started, created: true };
       return { view: await this.get(input.id), created: false };
     });
   }

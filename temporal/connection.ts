@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
 
@@ -17,9 +18,10 @@ export function connectionOptions(env: TemporalEnv, address = env.TEMPORAL_ADDRE
   } satisfies ConnectionOptions;
 }
 
-export async function connectClient(env: TemporalEnv, address?: string): Promise<Client> {
+/** A client whose payloads go through Interlock's codec (every Interlock client and worker must share its keys). */
+export async function connectClient(env: TemporalEnv, address: string | undefined, dataConverter: DataConverter): Promise<Client> {
   const connection = await Connection.connect(connectionOptions(env, address));
-  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
 }
 
 export function connectWorker(env: TemporalEnv, address?: string): Promise<NativeConnection> {

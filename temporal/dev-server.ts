@@ -15,6 +15,8 @@ export interface DevServerOptions {
   headless?: boolean;
   namespace?: string;
   ip?: string;
+  /** Where Temporal Web decodes payloads (Interlock's `/codec`), so an admin sees values the history holds encrypted. */
+  codecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -42,7 +44,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ...searchAttributeFlags().flatMap((flag) => ['--search-attribute', flag]),
   ];
   if (uiPort === null) args.push('--headless');
-  else args.push('--ui-port', String(uiPort), '--ui-ip', ip, '--ui-disable-news-fetch');
+  else {
+    args.push('--ui-port', String(uiPort), '--ui-ip', ip, '--ui-disable-news-fetch');
+    if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+  }
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--db-filename', join(options.dataDir, 'temporal.db'));

@@ -29,6 +29,7 @@ import {
 } from './messages.js';
 import { CancelRequestSchema } from './requests.js';
 import { record } from './timeline.js';
+import { maskView, secretsOf } from './mask.js';
 import { toShell } from './shell.js';
 import { describeUnknown, substituteUrl } from './variables.js';
 
@@ -91,21 +92,24 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
       { key: searchAttributes.assignee, value: null },
     ]);
     view.finishedAt = new Date().toISOString();
-    throw new CancelledFailure('Deployment cancelled', [view]);
+    throw new CancelledFailure('Deployment cancelled', [outside(deployment)]);
   }
 
   view.finishedAt = new Date().toISOString();
   if (view.status === 'Running') {
     deployment.setStatus('Succeeded', `Succeeded: ${input.release} is in ${input.environment}`);
-    return view;
+    return outside(deployment);
   }
   throw ApplicationFailure.create({
     type: view.status === 'Aborted' ? 'DeploymentAborted' : 'DeploymentFailed',
     message: `Deployment ${view.status.toLowerCase()} at ${current?.name}`,
     nonRetryable: true,
-    details: [view],
+    details: [outside(deployment)],
   });
 }
+
+/** The view as it leaves the workflow (query, result, failure): sensitive values masked (SPEC §4.1). */
+const outside = (deployment: DeploymentState) => maskView(deployment.view, deployment.input.sensitive);
 
 /**
  * Continues as new while waiting at step `index`, once every handler has finished: the new run
@@ -119,7 +123,7 @@ async function continueWaiting(state: DeploymentState, index: number): Promise<n
 /** The query, the cancellation's "who asked" signal and the interruption's updates and signals. */
 function registerHandlers(deployment: DeploymentState): void {
   const { view } = deployment;
-  setHandler(stateQuery, () => view);
+  setHandler(stateQuery, () => outside(deployment));
   setHandler(cancelRequestSignal, (raw: unknown) => {
     if (isFinished(view.status)) return;
     const at = new Date().toISOString();
@@ -149,7 +153,10 @@ async function runStep(deployment: DeploymentState, step: Step, view: StepView):
       // Values reach bash as environment variables, never as script text (SPEC §4.1).
       const shell = toShell(step.run, deployment.variables);
       if (!shell.ok) return cannotStart(`${describeUnknown(shell.unknown)} (in "run")`);
-      return runActivity(view, () => scriptActivities(step).runScript({ script: shell.script, env: shell.env, timeoutMs: step.timeout }));
+      const mask = secretsOf(deployment.variables, deployment.input.sensitive);
+      return runActivity(view, () =>
+        scriptActivities(step).runScript({ script: shell.script, env: shell.env, timeoutMs: step.timeout, ...(mask.length > 0 ? { mask } : {}) }),
+      );
     }
     case 'http-check': {
       const url = substituteUrl(step.url, deployment.variables, deployment.input.prompted ?? []);

@@ -27,6 +27,7 @@ import {
   OPEN_INTERRUPTION_MEMO,
 } from './messages.js';
 import { DecisionRequestSchema, TakeResponsibilityRequestSchema } from './requests.js';
+import { maskInterruption, secretsOf } from './mask.js';
 import { record } from './timeline.js';
 import { describeUnknown, substitute } from './variables.js';
 
@@ -155,7 +156,7 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
     ? `took over from ${decision.tookOverFrom.username}`
     : decision.changed ? undefined : 'already responsible; nothing changed';
   record(view.timeline, entry('accepted', reason, target.id));
-  return decision.interruption;
+  return maskInterruption(decision.interruption, secretsOf(deployment.variables, deployment.input.sensitive));
 }
 
 /**
@@ -278,7 +279,7 @@ function publish(deployment: DeploymentState, interruption: Interruption): void 
     { key: searchAttributes.assignee, value: interruption.assignee?.username ?? null },
   ]);
   // The open interruption itself rides in the memo, so lists of interruptions need open no workflow.
-  if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: interruption });
+  if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: maskInterruption(interruption, secretsOf(deployment.variables, deployment.input.sensitive)) });
   deployment.setStatus('Waiting', waitingDetails(interruption));
 }
 

@@ -25,6 +25,8 @@ export interface DeploymentInput {
   variables: Variables;
   /** The names of the variables a trigger could set: data from outside, kept out of URLs' hosts (SPEC §4.1). */
   prompted?: string[];
+  /** The names of sensitive variables: masked in every view, log and memo (SPEC §4.1). */
+  sensitive?: string[];
   triggeredBy: Person;
   createdAt: string;
   /**

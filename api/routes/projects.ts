@@ -31,14 +31,14 @@ export function projectRoutes(config: Config) {
             id: project.id,
             name: project.name,
             environments: project.environments,
-            variables: defaultValues(project.variables),
+            variables: defaultValues(project.variables, { masked: true }),
             prompted: Object.entries(project.variables)
               .map(([name, variable]) => [name, definitionOf(variable)] as const)
               .filter(([, definition]) => definition.prompted)
-              .map(([name, { value, pattern, description }]) => ({
+              .map(([name, { value, pattern, description, sensitive }]) => ({
                 name,
                 required: value === undefined,
-                ...(value === undefined ? {} : { default: value }),
+                ...(value === undefined ? {} : { default: sensitive ? '********' : value }),
                 ...(pattern ? { pattern } : {}),
                 ...(description ? { description } : {}),
               })),

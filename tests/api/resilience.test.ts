@@ -151,7 +151,7 @@ describe('a worker that crashes while a deployment waits', () => {
     const stack = await stackWith({ actionTimeoutMs: 5_000 });
     await stack.stopWorker(); // only the child workers serve this queue
 
-    const first = startWorkerProcess(stack.taskQueue);
+    const first = startWorkerProcess(stack);
     // The child bundles the workflow code before it polls; the deployment waits for it in Temporal.
     const { id, iid } = await whileAlive(first, untilWaiting(stack, 90_000));
 
@@ -164,7 +164,7 @@ describe('a worker that crashes while a deployment waits', () => {
     // Nobody serves the queue now: the crash is real.
     expect((await stack.call('GET', `/api/deployments/${id}`)).status).toBe(503);
 
-    const second = startWorkerProcess(stack.taskQueue);
+    const second = startWorkerProcess(stack);
     const resumed = await whileAlive(second, waitFor(stack, id, (v) => v.status === 'Waiting', 90_000));
     expect(resumed.interruptions[0]).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
 
@@ -193,13 +193,15 @@ interface WorkerProcess {
 }
 
 /** `npm run worker` as an operator runs it: its own process, bundling the workflow code on start. */
-function startWorkerProcess(taskQueue: string): WorkerProcess {
+function startWorkerProcess({ taskQueue, codecKey }: Pick<Stack, 'taskQueue' | 'codecKey'>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
     cwd: root,
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
+      // The same payload codec as the API's client: the worker must read what it encrypted.
+      INTERLOCK_CODEC_KEY: codecKey,
       INTERLOCK_WORKER_METRICS_PORT: "0",
       TEMPORAL_NAMESPACE: 'default',
     },

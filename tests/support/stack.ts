@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/codec.js';
 import { createWorker } from '../../worker.js';
 
 /** The example config's demo users (their tokens are in the README) with projects made for tests. */
@@ -31,6 +32,8 @@ export interface Stack {
   app: ReturnType<typeof createApp>;
   client: Client;
   taskQueue: string;
+  /** The payload codec's key (base64): a worker in another process needs it as INTERLOCK_CODEC_KEY. */
+  codecKey: string;
   /** A real HTTP-shaped call through the app; the body is JSON. */
   call(method: string, path: string, options?: { as?: Who | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   startWorker(): Promise<void>;
@@ -46,7 +49,11 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  // As in production: every payload encrypted by the codec, with a key of this stack's own.
+  const key = randomBytes(32).toString('base64');
+  const codecKeys = [codecKey(key)];
+  const dataConverter = dataConverterWith(codecKeys);
+  const client = new Client({ connection, dataConverter });
   const nativeConnection = await NativeConnection.connect({ address });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -57,12 +64,14 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
     // Tests act fast and often as one person; the limit itself has a test of its own.
     actionRatePerMinute: options.actionRatePerMinute ?? 100_000,
     systemVariables: { 'Interlock.Url': 'http://interlock.test' },
+    codec: new AesGcmCodec(codecKeys),
   });
 
   const stack: Stack = {
     app,
     client,
     taskQueue,
+    codecKey: key,
     async call(method, path, { as = 'jjones', body, headers = {} } = {}) {
       const response = await app.request(path, {
         method,
@@ -88,6 +97,7 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
         namespace: 'default',
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
+        dataConverter,
       });
       running = worker.run();
     },

@@ -97,6 +97,7 @@ projects:
       ok: true,
       variables: { Greeting: 'hello', DeploySeconds: '5', Ticket: 'CHG-1' },
       prompted: ['DeploySeconds', 'Ticket'],
+      sensitive: [],
     });
   });
 

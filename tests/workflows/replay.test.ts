@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ReplayResult, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { HISTORIES_DIR, readHistory } from '../../scripts/record-histories.js';
+import { codecKey, dataConverterWith } from '../../temporal/codec.js';
 
 // Every recorded history must replay against today's workflow code: a change that would break
 // deployments running now (a new command, a reordered timer) fails here. Record new shapes with
@@ -13,7 +15,9 @@ const results = new Map<string, ReplayResult>();
 beforeAll(async () => {
   const histories = files.map((file) => ({ workflowId: file, history: readHistory(join(HISTORIES_DIR, file)) }));
   // One replay worker for all of them: each history replays on its own, and reports its own error.
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
+  // With the payload codec, as a worker runs: histories recorded before it (unencrypted) still read.
+  const dataConverter = dataConverterWith([codecKey(randomBytes(32).toString('base64'))]);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter }, histories)) {
     results.set(result.workflowId, result);
   }
 });

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack, testConfig, waitFor } from '../support/stack.js';
+
+// SPEC §4.1: a sensitive value is ******** wherever a person or a log can see it, never in clear in
+// Temporal history, and readable in Temporal Web only through the codec endpoint, by an admin.
+const DB_PASSWORD = 'db-pa55word-Zq9!';
+const TOKEN = 'tok-from-the-trigger-7c1e';
+const STEP = 'Rotate';
+
+const config = testConfig(`
+- id: secretive
+  name: Secretive
+  environments: [production]
+  variables:
+    DbPassword: { value: "${DB_PASSWORD}", sensitive: true }
+    Token: { prompted: true, sensitive: true }
+  process:
+    - name: Use
+      type: script
+      run: |
+        echo "connecting with #{DbPassword} and #{Token}"
+        printf '%s' "#{DbPassword}" | sha256sum
+    - name: ${STEP}
+      type: manual
+      responsibleTeams: [release-managers]
+      instructions: 'Rotate the password #{DbPassword} after this.'
+`);
+
+let stack: Stack;
+let id: string;
+let done: any;
+beforeAll(async () => {
+  stack = await startStack(config);
+  const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'secretive', environment: 'production', release: '1.0.0', variables: { Token: TOKEN } } });
+  expect(body.variables).toMatchObject({ DbPassword: '********', Token: '********' });
+  id = body.id;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Every string and every byte field of a history, bytes read as UTF-8: what a person reading the database would see. */
+function rawText(value: unknown, out: string[] = []): string {
+  if (value instanceof Uint8Array) out.push(Buffer.from(value).toString('utf8'));
+  else if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const item of value) rawText(item, out);
+  else if (value && typeof value === 'object') for (const item of Object.values(value)) rawText(item, out);
+  return out.join('\n');
+}
+
+const leaks = (text: string) =>
+  [DB_PASSWORD, TOKEN].flatMap((secret) => [secret, Buffer.from(secret).toString('base64')]).filter((form) => text.includes(form));
+
+describe('sensitive values', () => {
+  it('are masked in the view, the step log, the instructions and the list of interruptions; the script still got the real value', async () => {
+    const waiting = await waitFor(stack, id, (view) => view.status === 'Waiting');
+    expect(waiting.variables).toMatchObject({ DbPassword: '********', Token: '********' });
+    expect(waiting.steps[0].log).toContain('connecting with ******** and ********');
+    // What the script hashed was the password itself.
+    expect(waiting.steps[0].log).toContain(createHash('sha256').update(DB_PASSWORD).digest('hex'));
+    expect(waiting.interruptions[0].instructions).toBe('Rotate the password ******** after this.');
+    const listed = await waitFor(stack, id, () => true);
+    expect(leaks(JSON.stringify(listed))).toEqual([]);
+    const { body: list } = await stack.call('GET', '/api/interruptions?actionable=true', { as: 'mlee' });
+    const mine = list.interruptions.find((i: { deployment: { id: string } }) => i.deployment.id === id);
+    expect(mine.instructions).toBe('Rotate the password ******** after this.');
+
+    const path = `/api/deployments/${id}/interruptions/${waiting.interruptions[0].id}`;
+    expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
+    const proceeded = await stack.call('POST', `${path}/proceed`, { as: 'mlee', body: { notes: `used ${DB_PASSWORD}` } });
+    expect(proceeded.body.notes).toBe('used ********');
+    done = await waitFor(stack, id, (view) => view.finishedAt !== null);
+    expect(done.status).toBe('Succeeded');
+    expect(leaks(JSON.stringify(done))).toEqual([]);
+  });
+
+  it('are masked in GET /api/projects', async () => {
+    const { body } = await stack.call('GET', '/api/projects');
+    const project = body.projects.find((p: { id: string }) => p.id === 'secretive');
+    expect(project.variables).toEqual({ DbPassword: '********' });
+    expect(project.prompted).toEqual([{ name: 'Token', required: true }]);
+  });
+
+  it('are nowhere in clear in the history Temporal stores', async () => {
+    expect(done?.status).toBe('Succeeded');
+    // A client without the codec sees what the server has on disk.
+    const raw = new Client({ connection: stack.client.connection });
+    const history = await raw.workflow.getHandle(id).fetchHistory();
+    const text = rawText(history);
+    expect(text).toContain('binary/encrypted');
+    expect(leaks(text)).toEqual([]);
+    // The scan can see a value where there is one: the deployment's id and release are in clear.
+    expect(text).toContain(id);
+  });
+
+  it('are readable through the codec endpoint by an admin, and by nobody else', async () => {
+    const raw = new Client({ connection: stack.client.connection });
+    const history = await raw.workflow.getHandle(id).fetchHistory();
+    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const body = {
+      payloads: [{
+        metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+        data: Buffer.from(input.data!).toString('base64'),
+      }],
+    };
+    const decoded = await stack.call('POST', '/codec/decode', { as: 'admin', body });
+    expect(decoded.status).toBe(200);
+    expect(Buffer.from(decoded.body.payloads[0].data, 'base64').toString()).toContain(DB_PASSWORD);
+    expect((await stack.call('POST', '/codec/decode', { as: 'jjones', body })).status).toBe(403);
+    expect((await stack.call('POST', '/codec/decode', { as: null, body })).status).toBe(401);
+    expect((await stack.call('POST', '/codec/decode', { as: 'admin', body: { payloads: 'nope' } })).status).toBe(400);
+
+    const encoded = await stack.call('POST', '/codec/encode', { as: 'admin', body: decoded.body });
+    expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
+  });
+
+  it('answers Temporal Web\'s preflight, and no other site\'s', async () => {
+    const preflight = (origin: string) =>
+      stack.app.request('/codec/decode', {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' },
+      });
+    const web = await preflight('http://temporal-web.test');
+    expect(web.status).toBe(204);
+    expect(web.headers.get('access-control-allow-origin')).toBe('http://temporal-web.test');
+    expect(web.headers.get('access-control-allow-credentials')).toBe('true');
+    const other = await preflight('http://evil.test');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
