@@ -54,7 +54,7 @@ PYTHONPATH="$target" python3 "$target/bin/st" --config-file tests/contract/schem
   --phases examples,coverage,fuzzing,stateful \
   --max-examples "${CONTRACT_EXAMPLES:-20}" \
   --seed 20261122 \
-  --workers 2 \
+  --workers 1 \
   --request-timeout 20 \
   --generation-database none \
   --suppress-health-check all \
