@@ -22,9 +22,7 @@ import { readEnv } from '../config/env.js';
 import { parseConfig, loadConfig, EXAMPLE_CONFIG_PATH } from '../config/load.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { actorOf } from '../service/access.js';
-import { deploymentWorkflowId } from '../workflows/ids.js';
 import {
-  type DeploymentInput,
   type DeploymentView,
   proceedUpdate,
   stateQuery,
@@ -33,6 +31,7 @@ import {
 } from '../workflows/messages.js';
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
 import { createWorker } from '../worker.js';
+import { rawInput } from './raw-input.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
@@ -93,23 +92,6 @@ for (const operation of OPERATIONS) {
 }
 const jjones = actorOf(example.users.find((user) => user.username === 'jjones')!);
 
-/** The input the API would build for a deployment of the one-step project, for the raw client to start itself. */
-function rawInput(release: string): DeploymentInput {
-  const project = config.projects.find((p) => p.id === 'bench')!;
-  const triggeredBy = { id: 'ci', username: 'ci', displayName: 'CI' };
-  return {
-    id: deploymentWorkflowId(project.id, 'production', release, 'raw'),
-    project: { id: project.id, name: project.name },
-    environment: 'production',
-    release,
-    process: project.process,
-    variables: {},
-    triggeredBy,
-    createdAt: new Date().toISOString(),
-    roster: example.users.map(actorOf),
-  };
-}
-
 /** A deployment started by the API that waits at its manual step, read once (as a dashboard would have). */
 async function waitingDeployment(release: string) {
   const { id } = await call('POST', '/api/deployments', 'ci-demo-token', { project: 'bench-manual', environment: 'production', release });
@@ -137,7 +119,7 @@ try {
     };
     const raw = async () => {
       await time(sink('raw', 'trigger → Succeeded (1 script step)'), async () => {
-        const input = rawInput(`3.0.${i}`);
+        const input = rawInput(config, 'bench', `3.0.${i}`);
         const handle = await client.workflow.start(WORKFLOW_TYPE, { args: [input], workflowId: input.id, taskQueue: 'bench' });
         const done = (await handle.result()) as DeploymentView;
         if (done.status !== 'Succeeded') throw new Error(`deployment ${input.id} ended ${done.status}`);

@@ -26,11 +26,11 @@ import { readEnv } from '../config/env.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.js';
 import { actorOf } from '../service/access.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
-import { deploymentWorkflowId } from '../workflows/ids.js';
-import { type DeploymentInput, proceedUpdate, searchAttributes, stateQuery, takeResponsibilityUpdate, WORKFLOW_TYPE } from '../workflows/messages.js';
+import { proceedUpdate, searchAttributes, stateQuery, takeResponsibilityUpdate, WORKFLOW_TYPE } from '../workflows/messages.js';
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
 import { createWorker } from '../worker.js';
 import { drawChart, type ScaleRow } from './chart.js';
+import { rawInput } from './raw-input.js';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 1000);
@@ -122,28 +122,12 @@ const count = async (clause: string) => {
   return Number((await client.workflowService.countWorkflowExecutions({ namespace: 'default', query })).count ?? 0);
 };
 
-function rawInput(i: number): DeploymentInput {
-  const project = config.projects[0]!;
-  const release = `9.0.${i}`;
-  return {
-    id: deploymentWorkflowId(project.id, 'production', release, 'raw'),
-    project: { id: project.id, name: project.name },
-    environment: 'production',
-    release,
-    process: project.process,
-    variables: {},
-    triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
-    createdAt: new Date().toISOString(),
-    roster: example.users.map(actorOf),
-  };
-}
-
 let row: ScaleRow;
 try {
   const triggers = await pool(N, 'trigger (API)', async (i) =>
     (await call('POST', '/api/deployments', 'ci-demo-token', { project: 'scale', environment: 'production', release: `1.0.${i}` })).id as string);
   const rawTriggers = await pool(RAW, 'trigger (raw client)', async (i) => {
-    const input = rawInput(i);
+    const input = rawInput(config, 'scale', `9.0.${i}`);
     await client.workflow.start(WORKFLOW_TYPE, {
       args: [input],
       workflowId: input.id,

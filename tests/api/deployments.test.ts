@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hc } from 'hono/client';
 import { type AppType, createApp } from '../../api/app.js';
-import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+import { testConfig, uniqueRelease, waitFor, useStack } from '../support/stack.js';
 
 const config = testConfig(`
 - id: hello-service
@@ -19,13 +19,7 @@ const config = testConfig(`
     - { name: Deploy, type: script, run: 'echo other' }
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(config);
 
 const trigger = (body: unknown, as: 'ci' | 'vic' | 'jjones' = 'ci', headers: Record<string, string> = {}) =>
   stack.call('POST', '/api/deployments', { as, body, headers });

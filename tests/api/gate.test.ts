@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, testConfig, uniqueRelease, waitFor, type Who } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { startStack, testConfig, useStack, uniqueRelease, waitFor, type Who } from '../support/stack.js';
 
 // SPEC §5.6 and §6 tried as an attacker would: who may do what on every route, refusals that never
 // reach the workflow, a flood that cannot jam an approval, and the race with the workflow's end.
@@ -15,13 +15,7 @@ const config = testConfig(`
       responsibleTeams: [release-managers]
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(config);
 
 async function waiting(heldBy?: Who) {
   const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'production', release: uniqueRelease() } });

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, testConfig, waitFor } from '../support/stack.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testConfig, useStack, waitFor } from '../support/stack.js';
 
 // SPEC §4.1, tried as an attacker would: every payload goes into prompted variables, the release
 // and a manual step's notes, through the API, into real bash on a real worker. Nothing may run, and
@@ -92,14 +92,8 @@ ${Array.from({ length: SLOTS }, (_, i) => `        printf '%s' #{V${i}} > "#{Dir
         printf '%s' #{Action[Approve].Output.Manual.Notes} > "#{Dir}/#{Release}-notes-unquoted"
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const stack = useStack(config);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { type Stack, startStack, testConfig, uniqueRelease, waitFor, type Who } from '../support/stack.js';
+import { testConfig, uniqueRelease, waitFor, type Who, useStack } from '../support/stack.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
@@ -28,13 +28,7 @@ const config = testConfig(`
     - { name: Approve, type: manual, instructions: 'Any deployer may approve' }
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(config);
 
 /** Triggers a deployment and returns it once it waits at its manual step, with the interruption's URL. */
 async function waitingDeployment(project = 'hello-service') {

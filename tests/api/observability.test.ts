@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+import { testConfig, uniqueRelease, waitFor, useStack } from '../support/stack.js';
 
 const config = testConfig(`
 - id: hello-service
@@ -13,13 +13,7 @@ const config = testConfig(`
     - { name: Approve, type: manual, environments: [production], responsibleTeams: [release-managers] }
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(config);
 
 /** The value of one sample line of the Prometheus text format. */
 const sample = (text: string, name: string, labels: Record<string, string>) => {

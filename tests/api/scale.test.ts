@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, testConfig, uniqueRelease } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { testConfig, useStack, uniqueRelease } from '../support/stack.js';
 
 // The scale scenario of `npm run bench:scale`, small: many deployments wait at once, the list of
 // interruptions pages through all of them from visibility, every one is approved, none is lost.
@@ -16,13 +16,7 @@ const config = testConfig(`
     - { name: After, type: script, run: 'true' }
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(config);
 
 /** Runs `work` over `items` with at most `limit` at once. */
 async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, testConfig, waitFor } from '../support/stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testConfig, useStack, waitFor } from '../support/stack.js';
 
 // SPEC §4.1: a sensitive value is ******** wherever a person or a log can see it, never in clear in
 // Temporal history, and readable in Temporal Web only through the codec endpoint, by an admin.
@@ -28,18 +28,15 @@ const config = testConfig(`
       instructions: 'Rotate the password #{DbPassword} after this.'
 `);
 
-let stack: Stack;
+const stack = useStack(config);
 let id: string;
 let done: any;
 beforeAll(async () => {
-  stack = await startStack(config);
   const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'secretive', environment: 'production', release: '1.0.0', variables: { Token: TOKEN } } });
   expect(body.variables).toMatchObject({ DbPassword: '********', Token: '********' });
   id = body.id;
 });
-afterAll(async () => {
-  await stack?.stop();
-});
+
 
 /** Every string and every byte field of a history, bytes read as UTF-8: what a person reading the database would see. */
 function rawText(value: unknown, out: string[] = []): string {

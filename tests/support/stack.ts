@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
@@ -118,6 +118,26 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
   };
   await stack.startWorker();
   return stack;
+}
+
+/**
+ * One stack for a test file: started before its tests, stopped after them (also when they fail).
+ * What it returns stands for that stack: use it in tests and hooks, once `beforeAll` has run.
+ */
+export function useStack(config: Config, options: Parameters<typeof startStack>[1] = {}): Stack {
+  let stack: Stack | undefined;
+  beforeAll(async () => {
+    stack = await startStack(config, options);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return new Proxy({} as Stack, {
+    get(_, property) {
+      if (!stack) throw new Error('the stack starts in beforeAll; use it in a test or a hook');
+      return stack[property as keyof Stack];
+    },
+  });
 }
 
 /** Polls the deployment view until `done` holds (a worker runs it meanwhile). */
