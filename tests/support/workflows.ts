@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import * as activities from '../../activities/index.js';
 import { createTimeSkippingEnv } from './fixtures.js';
 
@@ -17,4 +17,25 @@ export async function createTestWorker(env: TestWorkflowEnvironment, taskQueue: 
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities: activityImpl,
   });
+}
+
+/**
+ * A time-skipping server and a real worker on `taskQueue` for one test file, started before its
+ * tests and stopped after them (also when they fail). The getter answers once `beforeAll` has run.
+ */
+export function useTimeSkippingWorker(taskQueue: string): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    env = await startTimeSkipping();
+    worker = await createTestWorker(env, taskQueue);
+    running = worker.run();
+  });
+  afterAll(async () => {
+    if (worker?.getState() === 'RUNNING') worker.shutdown();
+    await running;
+    await env?.teardown();
+  });
+  return () => env!;
 }

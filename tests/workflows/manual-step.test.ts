@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   abortSignal,
   abortUpdate,
@@ -17,24 +15,10 @@ import {
   takeResponsibilityUpdate,
   type TimelineEntry,
 } from '../../workflows/messages.js';
-import { createTestWorker, deploymentInput, finalView, people, startTimeSkipping } from '../support/workflows.js';
+import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
 
 const taskQueue = 'manual-step-workflow-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  worker = await createTestWorker(env, taskQueue);
-  running = worker.run();
-});
-
-afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await running;
-  await env?.teardown();
-});
+const environment = useTimeSkippingWorker(taskQueue);
 
 const STEP = 'Ensure traders are aware of the deployment';
 const OUTPUT = `Action[${STEP}].Output.Manual`;
@@ -62,7 +46,7 @@ ${manual.timeout ? `  timeout: ${manual.timeout}\n` : ''}${manual.onTimeout ? ` 
 type Handle = WorkflowHandle;
 
 async function start(input: DeploymentInput): Promise<Handle> {
-  return env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
+  return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
 /** Queries `state` until `ready` holds: what a dashboard polling the deployment would see. */
@@ -392,7 +376,7 @@ describe('refusals through updates', () => {
     expect(lastEntry(view).reason).toMatch(/^EXPIRED: /);
 
     // The server's clock, not ours: time skipping may have moved it ahead.
-    const future = new Date((await env.currentTimeMs()) + 3_600_000).toISOString();
+    const future = new Date((await environment().currentTimeMs()) + 3_600_000).toISOString();
     await take(handle, people.jjones, {});
     const proceeded = await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, expiresAt: future }] });
     expect(proceeded.state).toBe('Proceeded');

@@ -1,8 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   cancelRequestSignal,
   type DeploymentInput,
@@ -13,27 +11,13 @@ import {
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
-import { createTestWorker, deploymentInput, finalView, people, startTimeSkipping } from '../support/workflows.js';
+import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
 
 // SPEC §5.6–5.7 in the workflow itself: signals (Temporal Web, `temporal workflow signal`) are
 // believed about identity only as far as the roster, every payload is checked, refusals are
 // coalesced, and a deployment that waits for a month under load continues as new and still decides.
 const taskQueue = 'signals-workflow-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  env = await startTimeSkipping();
-  worker = await createTestWorker(env, taskQueue);
-  running = worker.run();
-});
-
-afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
-  await running;
-  await env?.teardown();
-});
+const environment = useTimeSkippingWorker(taskQueue);
 
 const STEP = 'Approve';
 const OUTPUT = `Action[${STEP}].Output.Manual`;
@@ -53,7 +37,7 @@ ${timeout ? `  timeout: ${timeout}\n` : ''}- { name: After, type: script, run: '
 }
 
 const start = (deployment: DeploymentInput) =>
-  env.client.workflow.start('deployment', { args: [deployment], taskQueue, workflowId: deployment.id });
+  environment().client.workflow.start('deployment', { args: [deployment], taskQueue, workflowId: deployment.id });
 
 async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what: string): Promise<DeploymentView> {
   const deadline = Date.now() + 30_000;
@@ -138,7 +122,7 @@ describe('a month of waiting under load', () => {
     // Refused signals from one outsider, sent over a month: each is a history event.
     for (let day = 0; day < 30; day++) {
       await Promise.all(Array.from({ length: 10 }, () => handle.signal(takeResponsibilitySignal, { user: people.outsider })));
-      await env.sleep('1 day');
+      await environment().sleep('1 day');
     }
     const view = await until(handle, (v) => v.timeline.some((e) => (e.count ?? 1) >= 300), 'all 300 refusals');
     expect(view.timeline).toHaveLength(1);
@@ -163,10 +147,10 @@ describe('a month of waiting under load', () => {
     const firstRun = (await handle.describe()).runId;
     for (let day = 0; day < 9; day++) {
       await Promise.all(Array.from({ length: 10 }, () => handle.signal(takeResponsibilitySignal, { user: people.outsider })));
-      await env.sleep('1 day');
+      await environment().sleep('1 day');
     }
     expect((await handle.describe()).runId).not.toBe(firstRun);
-    await env.sleep('2 days');
+    await environment().sleep('2 days');
     const done = await finalView(handle);
     expect(done.status).toBe('Aborted');
     expect(done.interruptions[0]!.state).toBe('TimedOut');
