@@ -125,6 +125,7 @@ export const InterruptionSchema = z
     timeoutAt: z.string().nullable(),
     onTimeout: z.enum(ON_TIMEOUT),
     decidedVia: z.enum(['update', 'signal']).optional().openapi({ description: 'How the decision arrived: an update (the API) or a signal (Temporal Web)' }),
+    excludedUserIds: z.array(z.string()).optional().openapi({ description: 'Who may not take it: whoever triggered the deployment, with preventSelfApproval' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
 

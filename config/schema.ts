@@ -60,6 +60,8 @@ export const ManualStepSchema = z.strictObject({
   responsibleTeams: z.array(Id).default([]),
   timeout: Duration.optional(),
   onTimeout: z.enum(['abort', 'proceed']).default('abort'),
+  /** Whoever triggered the deployment may not take it (SPEC §9); the project's setting when absent. */
+  preventSelfApproval: z.boolean().optional(),
 });
 
 /** One entry of a project's process; the workflow receives these, already parsed (durations in ms). */
@@ -107,6 +109,8 @@ export const ProjectSchema = z.strictObject({
   name: z.string().min(1),
   environments: z.array(Id).min(1),
   variables: z.record(VariableName, VariableSchema).default({}),
+  /** The default of every manual step's `preventSelfApproval`. */
+  preventSelfApproval: z.boolean().optional(),
   process: z.array(StepSchema).min(1),
 });
 export type Project = z.infer<typeof ProjectSchema>;

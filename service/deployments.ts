@@ -90,8 +90,8 @@ export class Deployments {
   private readonly reads = new Map<string, { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }>();
   /** Workflows seen to be deployments of this task queue: read and acted on without a describe first. */
   private readonly known = new BoundedMap<string, true>(50_000);
-  /** Each interruption's responsible teams, which never change: who may act is decided before any update. */
-  private readonly teams = new BoundedMap<string, string[]>(50_000);
+  /** What never changes about an interruption (its teams, who is excluded): who may act is decided before any update. */
+  private readonly teams = new BoundedMap<string, Pick<Interruption, 'responsibleTeams' | 'excludedUserIds'>>(50_000);
   private readonly actionRate: RateLimiter;
   readonly watcher: DeploymentWatcher;
 
@@ -138,7 +138,10 @@ export class Deployments {
       project: { id: project.id, name: project.name },
       environment: request.environment,
       release: request.release,
-      process: project.process,
+      // A project's preventSelfApproval is every manual step's default.
+      process: project.process.map((step) =>
+        step.type === 'manual' && step.preventSelfApproval === undefined && project.preventSelfApproval ? { ...step, preventSelfApproval: true } : step,
+      ),
       variables: { ...this.deps.systemVariables, ...resolved.variables },
       prompted: resolved.prompted,
       ...(resolved.sensitive.length > 0 ? { sensitive: resolved.sensitive } : {}),
@@ -238,13 +241,13 @@ export class Deployments {
    */
   private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<void> {
     if (actor.roles.includes('admin')) return;
-    let responsibleTeams = this.teams.get(`${id}\n${interruptionId}`);
-    if (!responsibleTeams) {
+    let who = this.teams.get(`${id}\n${interruptionId}`);
+    if (!who) {
       const found = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
       if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
-      responsibleTeams = found.responsibleTeams;
+      who = found;
     }
-    if (mayTakeResponsibility({ responsibleTeams } as Interruption, actor)) return;
+    if (mayTakeResponsibility(who, actor)) return;
     const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
     if (!current || current.assignee?.id === actor.id) return;
     // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
@@ -366,7 +369,9 @@ export class Deployments {
 
   /** Keeps what never changes about a deployment's interruptions, then adds the links. */
   private remember(view: DeploymentView): DeploymentWithLinks {
-    for (const interruption of view.interruptions) this.teams.set(`${view.id}\n${interruption.id}`, interruption.responsibleTeams);
+    for (const { id, responsibleTeams, excludedUserIds } of view.interruptions) {
+      this.teams.set(`${view.id}\n${id}`, { responsibleTeams, ...(excludedUserIds ? { excludedUserIds } : {}) });
+    }
     return this.withLinks(view);
   }
 

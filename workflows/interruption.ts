@@ -43,6 +43,8 @@ export interface Interruption {
   onTimeout: OnTimeout;
   /** How the decision arrived: an update (the API) or a signal (Temporal Web, the CLI's `temporal`). */
   decidedVia?: 'update' | 'signal';
+  /** Who may not take it whatever their teams and roles: whoever triggered the deployment, with `preventSelfApproval`. */
+  excludedUserIds?: string[];
 }
 
 export type InterruptionAction =
@@ -50,7 +52,7 @@ export type InterruptionAction =
   | { type: 'proceed'; notes?: string }
   | { type: 'abort'; notes?: string };
 
-export type RefusalType = 'NOT_IN_TEAM' | 'HELD_BY_OTHER' | 'NOT_TAKEN' | 'NOT_ASSIGNEE' | 'ALREADY_DECIDED' | 'NOTES_TOO_LONG';
+export type RefusalType = 'NOT_IN_TEAM' | 'SELF_APPROVAL' | 'HELD_BY_OTHER' | 'NOT_TAKEN' | 'NOT_ASSIGNEE' | 'ALREADY_DECIDED' | 'NOTES_TOO_LONG';
 
 export type Decision =
   | { accepted: true; interruption: Interruption; changed: boolean; tookOverFrom: Person | null }
@@ -64,11 +66,15 @@ export const isOpen = (interruption: Interruption): boolean =>
 export const describePerson = (person: Person): string => `${person.displayName} (${person.username})`;
 
 /** A member of a responsible team, an admin, or (when the step names no team) any deployer. */
-export function mayTakeResponsibility(interruption: Interruption, actor: Actor): boolean {
+export function mayTakeResponsibility(interruption: Pick<Interruption, 'responsibleTeams' | 'excludedUserIds'>, actor: Actor): boolean {
+  // Separation of duties holds for admins too: nobody approves what they triggered.
+  if (isExcluded(interruption, actor)) return false;
   if (actor.roles.includes('admin')) return true;
   if (interruption.responsibleTeams.length === 0) return actor.roles.includes('deployer');
   return actor.teams.some((team) => interruption.responsibleTeams.includes(team));
 }
+
+const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, actor: Actor) => interruption.excludedUserIds?.includes(actor.id) === true;
 
 /** The actor may take it (or take it over) or submit it: the basis of `actionable=true`. */
 export function isActionableBy(interruption: Interruption, actor: Actor): boolean {
@@ -99,6 +105,9 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   }
 
   if (action.type === 'takeResponsibility') {
+    if (isExcluded(interruption, actor)) {
+      return refuse('SELF_APPROVAL', `${describePerson(actor)} triggered this deployment, and "${interruption.step}" needs someone else to approve it.`);
+    }
     if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
     if (isAssignee) return { accepted: true, interruption, changed: false, tookOverFrom: null };
     if (assignee && !action.takeOver) {

@@ -3,6 +3,7 @@ import type { ManualStep } from '../config/schema.js';
 import { type DeploymentState, finishStep } from './state.js';
 import {
   type Actor,
+  type Person,
   decide,
   describePerson,
   type Interruption,
@@ -172,7 +173,7 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
   const { view: deploymentView } = deployment;
   // After a continue-as-new the interruption is open already: the same one waits on, same id, same deadline.
   const resumed = deployment.resuming ? deploymentView.interruptions.findLastIndex((i) => i.step === step.name && isOpen(i)) : -1;
-  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(openInterruption(step, instructions.text)) - 1;
+  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(openInterruption(step, instructions.text, deployment.input.triggeredBy)) - 1;
   const current = () => deploymentView.interruptions[index]!;
   const opened = current();
   view.status = 'Waiting';
@@ -222,9 +223,10 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
   return 'Succeeded' as const;
 }
 
-function openInterruption(step: ManualStep, instructions: string): Interruption {
+function openInterruption(step: ManualStep, instructions: string, triggeredBy: Person): Interruption {
   const createdAt = now();
   return {
+    ...(step.preventSelfApproval ? { excludedUserIds: [triggeredBy.id] } : {}),
     id: uuid4(),
     kind: 'Manual',
     step: step.name,

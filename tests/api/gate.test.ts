@@ -13,6 +13,13 @@ const config = testConfig(`
       type: manual
       environments: [production]
       responsibleTeams: [release-managers]
+- id: four-eyes
+  name: Four eyes
+  environments: [production]
+  preventSelfApproval: true
+  process:
+    - { name: Approve, type: manual, responsibleTeams: [release-managers] }
+    - { name: Second look, type: manual, responsibleTeams: [release-managers], preventSelfApproval: false }
 `);
 
 const stack = useStack(config);
@@ -212,5 +219,29 @@ describe('the smaller holes', () => {
     } finally {
       await Promise.all(open.map((reader) => reader.cancel()));
     }
+  });
+});
+
+describe('preventSelfApproval (SPEC §9)', () => {
+  it('refuses whoever triggered the deployment with 403 SELF_APPROVAL before any update, and lets a colleague approve', async () => {
+    const { body } = await stack.call('POST', '/api/deployments', { as: 'jjones', body: { project: 'four-eyes', environment: 'production', release: uniqueRelease() } });
+    let view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
+    const path = `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+    const before = await historyLength(view.id);
+    const refused = await stack.call('POST', `${path}/take-responsibility`, { as: 'jjones' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'SELF_APPROVAL', detail: expect.stringContaining('Jamie Jones (jjones) triggered this deployment') });
+    expect(await historyLength(view.id)).toBe(before);
+    const { body: list } = await stack.call('GET', '/api/interruptions?actionable=true', { as: 'jjones' });
+    expect(list.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id)).not.toContain(view.id);
+
+    expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
+    expect((await stack.call('POST', `${path}/proceed`, { as: 'mlee' })).status).toBe(200);
+    // The second step says preventSelfApproval: false, so jjones may take that one.
+    view = await waitFor(stack, view.id, (v) => v.interruptions.length === 2 && v.status === 'Waiting');
+    const second = `/api/deployments/${view.id}/interruptions/${view.interruptions[1].id}`;
+    expect((await stack.call('POST', `${second}/take-responsibility`, { as: 'jjones' })).status).toBe(200);
+    expect((await stack.call('POST', `${second}/proceed`, { as: 'jjones' })).status).toBe(200);
+    expect((await waitFor(stack, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
   });
 });

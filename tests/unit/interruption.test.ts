@@ -130,6 +130,8 @@ function expectedDetail(refusal: RefusalType, caller: Caller, scenario: Scenario
       return [STEP, scenario, ...(scenario === 'TimedOut' ? [] : [JAMIE])];
     case 'NOTES_TOO_LONG':
       return [String(MAX_NOTES)];
+    case 'SELF_APPROVAL':
+      return [`${caller.who.displayName} (${caller.who.username})`, 'triggered', STEP, 'someone else'];
   }
 }
 
@@ -339,5 +341,26 @@ describe('actionsFor: the buttons and the API\'s actions, one rule', () => {
     for (const state of ['Proceeded', 'Aborted', 'TimedOut'] as const) {
       expect(actionsFor(interruption({ state, assignee: personOfMorgan }), morgan)).toEqual([]);
     }
+  });
+});
+
+describe('preventSelfApproval: whoever triggered it may not take it', () => {
+  const morgan = callers[0].who;
+  const admin = callers[4].who;
+  const excluded = (who: Actor) => interruption({ responsibleTeams: ['release-managers'], excludedUserIds: [who.id] });
+
+  it('refuses the one who triggered, by name, even an admin or a team member', () => {
+    for (const who of [morgan, admin]) {
+      const decision = decide(excluded(who), who, { type: 'takeResponsibility' }, NOW);
+      expect(decision).toMatchObject({ accepted: false, refusal: 'SELF_APPROVAL' });
+      if (!decision.accepted) expect(decision.detail).toContain(`${who.displayName} (${who.username}) triggered this deployment`);
+      expect(mayTakeResponsibility(excluded(who), who)).toBe(false);
+      expect(actionsFor(excluded(who), who)).toEqual([]);
+    }
+  });
+
+  it('lets everyone else in the team take it as before', () => {
+    expect(decide(excluded(admin), morgan, { type: 'takeResponsibility' }, NOW)).toMatchObject({ accepted: true });
+    expect(actionsFor(excluded(admin), morgan)).toEqual(['takeResponsibility']);
   });
 });

@@ -66,9 +66,12 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
     );
   }
   const who = teamNames(config, interruption.responsibleTeams) || 'deployers';
+  const yours = interruption.excludedUserIds?.includes(session.user.id);
   return (
     <div class="actions">
-      <p class="muted">Only {who} (or an admin) can act on this step.</p>
+      <p class="muted">
+        {yours ? 'You triggered this deployment, so someone else must approve this step.' : `Only ${who} (or an admin) can act on this step.`}
+      </p>
       {/* A refused post from someone with no controls (a stale page, a hand-made form) says why here. */}
       <ErrorMessage id="take-error" message={error?.message} />
     </div>
