@@ -126,6 +126,11 @@ export const InterruptionSchema = z
     onTimeout: z.enum(ON_TIMEOUT),
     decidedVia: z.enum(['update', 'signal']).optional().openapi({ description: 'How the decision arrived: an update (the API) or a signal (Temporal Web)' }),
     excludedUserIds: z.array(z.string()).optional().openapi({ description: 'Who may not take it: whoever triggered the deployment, with preventSelfApproval' }),
+    requiredApprovals: z.number().int().optional().openapi({ description: 'How many distinct people must each take and proceed' }),
+    approvals: z
+      .array(z.object({ user: PersonSchema, at: z.string(), notes: z.string().nullable() }))
+      .optional()
+      .openapi({ description: 'The approvals so far, oldest first' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
 

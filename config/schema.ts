@@ -62,6 +62,8 @@ export const ManualStepSchema = z.strictObject({
   onTimeout: z.enum(['abort', 'proceed']).default('abort'),
   /** Whoever triggered the deployment may not take it (SPEC §9); the project's setting when absent. */
   preventSelfApproval: z.boolean().optional(),
+  /** How many distinct people must each take and proceed (SPEC §9). */
+  requiredApprovals: z.number().int().min(1).max(10).optional(),
 });
 
 /** One entry of a project's process; the workflow receives these, already parsed (durations in ms). */

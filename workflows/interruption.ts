@@ -45,6 +45,16 @@ export interface Interruption {
   decidedVia?: 'update' | 'signal';
   /** Who may not take it whatever their teams and roles: whoever triggered the deployment, with `preventSelfApproval`. */
   excludedUserIds?: string[];
+  /** How many distinct people must each take and proceed (SPEC §9); 1 when absent. */
+  requiredApprovals?: number;
+  /** The proceeds so far, oldest first, while more are required; the last one closes it. */
+  approvals?: Approval[];
+}
+
+export interface Approval {
+  user: Person;
+  at: string;
+  notes: string | null;
 }
 
 export type InterruptionAction =
@@ -52,7 +62,7 @@ export type InterruptionAction =
   | { type: 'proceed'; notes?: string }
   | { type: 'abort'; notes?: string };
 
-export type RefusalType = 'NOT_IN_TEAM' | 'SELF_APPROVAL' | 'HELD_BY_OTHER' | 'NOT_TAKEN' | 'NOT_ASSIGNEE' | 'ALREADY_DECIDED' | 'NOTES_TOO_LONG';
+export type RefusalType = 'NOT_IN_TEAM' | 'SELF_APPROVAL' | 'ALREADY_APPROVED' | 'HELD_BY_OTHER' | 'NOT_TAKEN' | 'NOT_ASSIGNEE' | 'ALREADY_DECIDED' | 'NOTES_TOO_LONG';
 
 export type Decision =
   | { accepted: true; interruption: Interruption; changed: boolean; tookOverFrom: Person | null }
@@ -109,6 +119,10 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       return refuse('SELF_APPROVAL', `${describePerson(actor)} triggered this deployment, and "${interruption.step}" needs someone else to approve it.`);
     }
     if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+    if (interruption.approvals?.some((approval) => approval.user.id === actor.id)) {
+      const { approvals = [], requiredApprovals = 1 } = interruption;
+      return refuse('ALREADY_APPROVED', `${describePerson(actor)} has already approved "${interruption.step}"; it needs ${requiredApprovals - approvals.length} more, from someone else.`);
+    }
     if (isAssignee) return { accepted: true, interruption, changed: false, tookOverFrom: null };
     if (assignee && !action.takeOver) {
       return refuse('HELD_BY_OTHER', `${describePerson(assignee)} is responsible for this step; ask them, or take it over.`);
@@ -137,6 +151,14 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       `Only ${describePerson(assignee)}, who is responsible for this step, may ${action.type}; take it over first if you must.`,
     );
   }
+  const approvals = [...(interruption.approvals ?? [])];
+  if (action.type === 'proceed' && (interruption.requiredApprovals ?? 1) > 1) {
+    approvals.push({ user: assignee, at: now, notes: action.notes ?? null });
+    if (approvals.length < interruption.requiredApprovals!) {
+      // Back to Pending for the next person: no take-over needed.
+      return { accepted: true, changed: true, tookOverFrom: null, interruption: { ...interruption, state: 'Pending', assignee: null, approvals } };
+    }
+  }
   return {
     accepted: true,
     changed: true,
@@ -146,6 +168,7 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       state: action.type === 'proceed' ? 'Proceeded' : 'Aborted',
       notes: action.notes ?? null,
       decidedAt: now,
+      ...(approvals.length > 0 ? { approvals } : {}),
     },
   };
 }

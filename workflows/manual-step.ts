@@ -153,9 +153,14 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
     view.interruptions[index] = decision.interruption;
     publish(deployment, decision.interruption);
   }
+  const { approvals, requiredApprovals } = decision.interruption;
   const reason = decision.tookOverFrom
     ? `took over from ${decision.tookOverFrom.username}`
-    : decision.changed ? undefined : 'already responsible; nothing changed';
+    : !decision.changed
+      ? 'already responsible; nothing changed'
+      : action.type === 'proceed' && requiredApprovals && approvals?.length
+        ? `approval ${approvals.length} of ${requiredApprovals}`
+        : undefined;
   record(view.timeline, entry('accepted', reason, target.id));
   return maskInterruption(decision.interruption, secretsOf(deployment.variables, deployment.input.sensitive));
 }
@@ -227,6 +232,7 @@ function openInterruption(step: ManualStep, instructions: string, triggeredBy: P
   const createdAt = now();
   return {
     ...(step.preventSelfApproval ? { excludedUserIds: [triggeredBy.id] } : {}),
+    ...(step.requiredApprovals && step.requiredApprovals > 1 ? { requiredApprovals: step.requiredApprovals, approvals: [] } : {}),
     id: uuid4(),
     kind: 'Manual',
     step: step.name,
@@ -270,6 +276,7 @@ export function manualOutputs(stepName: string, interruption: Interruption, resu
     [`${prefix}.Result`]: result,
     [`${prefix}.Approved`]: approved ? 'True' : 'False',
     [`${prefix}.Via`]: interruption.decidedVia ?? '',
+    ...(interruption.requiredApprovals ? { [`${prefix}.Approvers`]: (interruption.approvals ?? []).map((approval) => approval.user.username).join(',') } : {}),
   };
 }
 

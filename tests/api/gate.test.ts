@@ -20,6 +20,11 @@ const config = testConfig(`
   process:
     - { name: Approve, type: manual, responsibleTeams: [release-managers] }
     - { name: Second look, type: manual, responsibleTeams: [release-managers], preventSelfApproval: false }
+- id: two-approvals
+  name: Two approvals
+  environments: [production]
+  process:
+    - { name: Approve, type: manual, responsibleTeams: [release-managers], requiredApprovals: 2 }
 `);
 
 const stack = useStack(config);
@@ -243,5 +248,33 @@ describe('preventSelfApproval (SPEC §9)', () => {
     expect((await stack.call('POST', `${second}/take-responsibility`, { as: 'jjones' })).status).toBe(200);
     expect((await stack.call('POST', `${second}/proceed`, { as: 'jjones' })).status).toBe(200);
     expect((await waitFor(stack, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+  });
+});
+
+describe('requiredApprovals (SPEC §9)', () => {
+  it('waits for two distinct people, refuses a second approval by the first, and names both in the outputs', async () => {
+    const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'two-approvals', environment: 'production', release: uniqueRelease() } });
+    const view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
+    const path = `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+    expect(view.interruptions[0]).toMatchObject({ requiredApprovals: 2, approvals: [] });
+
+    expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'jjones' })).status).toBe(200);
+    const first = await stack.call('POST', `${path}/proceed`, { as: 'jjones', body: { notes: 'one' } });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ state: 'Pending', assignee: null, approvals: [{ user: { username: 'jjones' }, notes: 'one' }] });
+    const again = await stack.call('POST', `${path}/take-responsibility`, { as: 'jjones' });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ALREADY_APPROVED');
+
+    expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
+    expect((await stack.call('POST', `${path}/proceed`, { as: 'mlee', body: { notes: 'two' } })).body.state).toBe('Proceeded');
+    const done = await waitFor(stack, view.id, (v) => v.finishedAt !== null);
+    expect(done.status).toBe('Succeeded');
+    expect(done.variables).toMatchObject({
+      'Action[Approve].Output.Manual.Approvers': 'jjones,mlee',
+      'Action[Approve].Output.Manual.ResponsibleUser.Username': 'mlee',
+      'Action[Approve].Output.Manual.Notes': 'two',
+    });
+    expect(done.timeline.filter((e: { action: string }) => e.action === 'proceed').map((e: { reason?: string }) => e.reason)).toEqual(['approval 1 of 2', 'approval 2 of 2']);
   });
 });

@@ -11,6 +11,7 @@ import {
   mayTakeResponsibility,
   type Person,
   type RefusalType,
+  isOpen,
   timeOut,
 } from '../../workflows/interruption.js';
 
@@ -132,6 +133,8 @@ function expectedDetail(refusal: RefusalType, caller: Caller, scenario: Scenario
       return [String(MAX_NOTES)];
     case 'SELF_APPROVAL':
       return [`${caller.who.displayName} (${caller.who.username})`, 'triggered', STEP, 'someone else'];
+    case 'ALREADY_APPROVED':
+      return [`${caller.who.displayName} (${caller.who.username})`, 'already approved', STEP];
   }
 }
 
@@ -362,5 +365,38 @@ describe('preventSelfApproval: whoever triggered it may not take it', () => {
   it('lets everyone else in the team take it as before', () => {
     expect(decide(excluded(admin), morgan, { type: 'takeResponsibility' }, NOW)).toMatchObject({ accepted: true });
     expect(actionsFor(excluded(admin), morgan)).toEqual(['takeResponsibility']);
+  });
+});
+
+describe('requiredApprovals: distinct people, each taking and proceeding', () => {
+  const [morgan, , , , admin] = [callers[0].who, callers[1].who, callers[2].who, callers[3].who, callers[4].who];
+  const person = (who: Actor): Person => ({ id: who.id, username: who.username, displayName: who.displayName, email: who.email! });
+  const two = interruption({ responsibleTeams: ['release-managers'], requiredApprovals: 2, approvals: [] });
+
+  it('returns to Pending after the first approval, records it, and closes on the second', () => {
+    const taken = decide(two, morgan, { type: 'takeResponsibility' }, NOW);
+    if (!taken.accepted) throw new Error(taken.detail);
+    const first = decide(taken.interruption, morgan, { type: 'proceed', notes: 'looks good' }, NOW);
+    if (!first.accepted) throw new Error(first.detail);
+    expect(first.interruption).toMatchObject({ state: 'Pending', assignee: null, approvals: [{ user: person(morgan), at: NOW, notes: 'looks good' }] });
+    expect(isOpen(first.interruption)).toBe(true);
+
+    const again = decide(first.interruption, morgan, { type: 'takeResponsibility' }, NOW);
+    expect(again).toMatchObject({ accepted: false, refusal: 'ALREADY_APPROVED' });
+    if (!again.accepted) expect(again.detail).toContain('needs 1 more, from someone else');
+
+    const second = decide(first.interruption, admin, { type: 'takeResponsibility' }, NOW);
+    if (!second.accepted) throw new Error(second.detail);
+    const closed = decide(second.interruption, admin, { type: 'proceed', notes: 'second pair of eyes' }, NOW);
+    if (!closed.accepted) throw new Error(closed.detail);
+    expect(closed.interruption).toMatchObject({ state: 'Proceeded', assignee: person(admin), notes: 'second pair of eyes', decidedAt: NOW });
+    expect(closed.interruption.approvals!.map((a) => a.user.username)).toEqual([morgan.username, admin.username]);
+  });
+
+  it('one abort ends it, whatever came before', () => {
+    const taken = decide(two, morgan, { type: 'takeResponsibility' }, NOW);
+    if (!taken.accepted) throw new Error(taken.detail);
+    const aborted = decide(taken.interruption, morgan, { type: 'abort', notes: 'no' }, NOW);
+    expect(aborted).toMatchObject({ accepted: true, interruption: { state: 'Aborted', notes: 'no' } });
   });
 });

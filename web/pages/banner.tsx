@@ -106,6 +106,12 @@ export function Banner(props: DeploymentProps) {
               : `Assigned to ${assignee.displayName} (${assignee.username}).`}
         </span>
       </p>
+      {(interruption.requiredApprovals ?? 1) > 1 && (
+        <p id="approvals">
+          Approvals: {interruption.approvals?.length ?? 0} of {interruption.requiredApprovals}
+          {interruption.approvals?.length ? ` (${interruption.approvals.map((approval) => approval.user.displayName).join(', ')})` : ''}.
+        </p>
+      )}
       {interruption.timeoutAt && (
         <p class="hint">
           If nobody decides by <Time at={interruption.timeoutAt} />, it will {interruption.onTimeout}.
