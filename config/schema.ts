@@ -33,6 +33,8 @@ const StepBase = {
   name: z.string().min(1).max(200),
   /** Run only in these environments; every environment when absent. */
   environments: z.array(Id).optional(),
+  /** `success` (default): while nothing failed; `failure`: only after a failure or abort; `always` (SPEC §9). */
+  runCondition: z.enum(['success', 'failure', 'always']).optional(),
 };
 
 export const ScriptStepSchema = z.strictObject({

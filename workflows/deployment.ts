@@ -16,7 +16,7 @@ import {
 import type * as activities from '../activities/index.js';
 import type { HttpCheckStep, ScriptStep } from '../config/schema.js';
 import { createState, type DeploymentState, finishStep } from './state.js';
-import { fromRoster, registerInterruptionHandlers, waitForManualStep } from './manual-step.js';
+import { fromRoster, registerInterruptionHandlers, skippedManualOutputs, waitForManualStep } from './manual-step.js';
 import {
   type DeploymentInput,
   type DeploymentView,
@@ -59,20 +59,34 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
         if (outcome !== 'Succeeded') deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
         continue;
       }
+      const skip = (why: string) => {
+        finishStep(current!, 'Skipped', `Skipped: ${why}.`);
+        // A later step may read a skipped manual step's outputs in every environment (SPEC §4).
+        if (step.type === 'manual') Object.assign(deployment.variables, skippedManualOutputs(step.name));
+      };
       if (step.environments && !step.environments.includes(input.environment)) {
-        finishStep(current, 'Skipped', `Skipped: runs only in ${step.environments.join(', ')}.`);
+        skip(`runs only in ${step.environments.join(', ')}`);
         continue;
       }
-      if (view.status !== 'Running' && view.status !== 'Waiting') {
-        finishStep(current, 'Skipped', `Skipped: the deployment was ${view.status.toLowerCase()} at an earlier step.`);
+      // Octopus's run conditions: `success` runs while nothing failed, `failure` only after a failure
+      // or an abort, `always` either way. A failed or aborted deployment keeps that status.
+      const failedSoFar = view.status !== 'Running' && view.status !== 'Waiting';
+      const condition = step.runCondition ?? 'success';
+      if (condition === 'success' && failedSoFar) {
+        skip(`the deployment was ${view.status.toLowerCase()} at an earlier step`);
         continue;
       }
-      deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
+      if (condition === 'failure' && !failedSoFar) {
+        skip('runs only after a failure or an abort, and nothing failed');
+        continue;
+      }
+      if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${condition})`);
+      else deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
       current.status = 'Running';
       current.startedAt = new Date().toISOString();
       const outcome = await runStep(deployment, step, current);
       if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
-      if (outcome !== 'Succeeded') {
+      if (outcome !== 'Succeeded' && !failedSoFar) {
         deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
       }
     }

@@ -263,8 +263,18 @@ const HISTORY_LIMIT = 10_000;
 /** Deployments that reached a manual step before this patch keep no interruption in their memo. */
 const INTERRUPTION_MEMO = 'interruption-memo';
 
+/** The outputs of a manual step that did not run: `Result=Skipped`, `Approved=False`, the rest empty (SPEC §4). */
+export function skippedManualOutputs(stepName: string) {
+  return manualOutputs(stepName, { notes: null, assignee: null }, 'Skipped', false);
+}
+
 /** The output variables of a completed manual step, named as Octopus names them. */
-export function manualOutputs(stepName: string, interruption: Interruption, result: string, approved: boolean) {
+export function manualOutputs(
+  stepName: string,
+  interruption: Pick<Interruption, 'notes' | 'assignee' | 'decidedVia' | 'requiredApprovals' | 'approvals'>,
+  result: string,
+  approved: boolean,
+) {
   const prefix = `Action[${stepName}].Output.Manual`;
   const user = interruption.assignee;
   return {

@@ -147,4 +147,37 @@ describe('the deployment workflow', () => {
     }));
     expect(encoded.steps[0]!.log).toContain(`GET ${siteUrl}/ok%2F..%2Fdown →`);
   });
+
+  it('runs failure and always steps after a failure, skips the rest, and keeps the deployment Failed', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Deploy, type: script, run: 'echo deploying; exit 4' }
+- { name: Smoke test, type: script, run: 'echo never' }
+- { name: Roll back, type: script, runCondition: failure, run: 'echo rolling back #{Release}' }
+- { name: Clean up, type: script, runCondition: always, run: 'echo cleaned' }
+`));
+    expect(view.status).toBe('Failed');
+    expect(view.steps.map((s) => s.status)).toEqual(['Failed', 'Skipped', 'Succeeded', 'Succeeded']);
+    expect(view.steps[2]!.log).toBe('rolling back 1.4.2\n');
+    expect(view.steps[3]!.log).toBe('cleaned\n');
+  });
+
+  it('skips failure steps when nothing failed, and runs always steps', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Deploy, type: script, run: 'echo ok' }
+- { name: Roll back, type: script, runCondition: failure, run: 'echo never' }
+- { name: Clean up, type: script, runCondition: always, run: 'echo cleaned' }
+`));
+    expect(view.status).toBe('Succeeded');
+    expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Skipped', 'Succeeded']);
+    expect(view.steps[1]!.log).toBe('Skipped: runs only after a failure or an abort, and nothing failed.');
+  });
+
+  it('a skipped manual step still sets its outputs, Result=Skipped, so later steps can read them anywhere', async () => {
+    const view = await deploy(deploymentInput(`
+- { name: Approve, type: manual, environments: [production] }
+- { name: Report, type: script, run: 'echo "#{Action[Approve].Output.Manual.Result} #{Action[Approve].Output.Manual.Approved} [#{Action[Approve].Output.Manual.Notes}]"' }
+`, { environment: 'qa' }));
+    expect(view.status).toBe('Succeeded');
+    expect(view.steps[1]!.log).toBe('Skipped False []\n');
+  });
 });
