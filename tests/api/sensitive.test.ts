@@ -73,6 +73,21 @@ describe('sensitive values', () => {
     expect(leaks(JSON.stringify(done))).toEqual([]);
   });
 
+  it('are masked on the dashboard\'s page of the deployment, as a signed-in person sees it', async () => {
+    const signIn = await stack.app.request('/sign-in', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://localhost', Host: 'localhost' },
+      body: 'token=mlee-demo-token&next=%2F',
+    });
+    expect(signIn.status).toBe(303);
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const page = await stack.app.request(`/deployments/${id}`, { headers: { Cookie: cookie, Accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('********');
+    expect(leaks(html)).toEqual([]);
+  });
+
   it('are masked in GET /api/projects', async () => {
     const { body } = await stack.call('GET', '/api/projects');
     const project = body.projects.find((p: { id: string }) => p.id === 'secretive');
