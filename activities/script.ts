@@ -31,13 +31,35 @@ export interface StepOutput {
 const KILL_GRACE_MS = 5_000;
 
 /**
+ * Runs the script in the foreground beside a watcher that reads the supervisor's stdin, which only
+ * the worker holds: at EOF (the worker is gone, however it died) the watcher stops the whole group,
+ * TERM then KILL. When the script ends by itself the watcher is killed first, so what the script
+ * left running on purpose is not touched; what still holds its output is still waited for.
+ */
+const SUPERVISOR = `
+exec 3<&0
+{ trap '' TERM; cat <&3 >/dev/null; kill -TERM 0; sleep 5; kill -KILL 0; } >/dev/null 2>&1 </dev/null &
+watcher=$!
+"$@" </dev/null
+status=$?
+kill -KILL "$watcher" 2>/dev/null
+exit "$status"
+`;
+
+/**
  * Runs a step's script in a process group of its own, capturing stdout and stderr. A non-zero exit
  * fails with the code named; on timeout or cancellation the whole group is killed, children included.
  */
 export async function runScript({ script, env, timeoutMs, mask = [] }: RunScriptInput): Promise<StepOutput> {
   const context = Context.current();
   const log = new LogTail((text) => maskText(text, mask));
-  const child = spawn('bash', ['-c', script], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: scriptEnvironment(env) });
+  // Its own process group, led by a supervisor that takes the whole group down when our end of its
+  // stdin closes: when this worker dies, even by SIGKILL, the script dies with it (SPEC §9).
+  const child = spawn('sh', ['-c', SUPERVISOR, 'interlock-step', 'bash', '-c', script], {
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: scriptEnvironment(env),
+  });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => log.push(chunk));
 
@@ -55,7 +77,7 @@ export async function runScript({ script, env, timeoutMs, mask = [] }: RunScript
   context.cancellationSignal.addEventListener('abort', onCancel);
 
   try {
-    const { code, signal } = await exited;
+    const { code, signal } = await exited.finally(() => child.stdin?.end());
     if (context.cancellationSignal.aborted) {
       throw new CancelledFailure(`cancelled; the script's processes were stopped`, [log.toString()]);
     }

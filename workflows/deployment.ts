@@ -8,6 +8,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  TimeoutFailure,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -203,6 +204,9 @@ async function runActivity(view: StepView, run: () => Promise<{ log: string }>):
 /** The step's log from a failed activity: the script's own output, or the last HTTP attempt. */
 function describeActivityFailure(error: unknown): string {
   const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') {
+    return 'The worker running this step was lost mid-step (it stopped answering), and the step with it: a script dies with its worker. It was not run again: run the deployment again if that is safe.\n';
+  }
   if (cause instanceof ApplicationFailure) {
     const [log] = cause.details ?? [];
     return typeof log === 'string' ? log : `${cause.message}\n`;

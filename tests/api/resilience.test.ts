@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type Stack, startStack, testConfig, uniqueRelease, waitFor, type Who } from '../support/stack.js';
@@ -14,6 +17,13 @@ const config = testConfig(`
       responsibleTeams: [release-managers]
       instructions: 'Tell the desk about #{Release}'
     - { name: Record sign-off, type: script, run: 'echo "#{Action[Ensure traders are aware of the deployment].Output.Manual.Notes}"' }
+- id: long-script
+  name: Long script
+  environments: [production]
+  variables: { PidFile: { prompted: true } }
+  process:
+    # The script and a child of its own: both must die with the worker.
+    - { name: Migrate, type: script, run: 'sleep 600 & echo "$$ $!" > "#{PidFile}"; wait' }
 `);
 
 const STEP = 'Ensure traders are aware of the deployment';
@@ -182,6 +192,46 @@ describe('a worker that crashes while a deployment waits', () => {
       expect.objectContaining({ user: 'jjones', action: 'proceed', result: 'accepted', interruption: iid }),
     ]);
   }, 240_000);
+});
+
+describe('a worker killed with SIGKILL while a script runs', () => {
+  it('takes the script and its children with it, and the step says in words that the worker was lost', async () => {
+    const stack = await stackWith();
+    await stack.stopWorker(); // only the child workers serve this queue
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'interlock-lost-')), 'pids');
+    const first = startWorkerProcess(stack);
+    const created = await stack.call('POST', '/api/deployments', {
+      as: 'ci',
+      body: { project: 'long-script', environment: 'production', release: uniqueRelease(), variables: { PidFile: pidFile } },
+    });
+    expect(created.status).toBe(201);
+    const pids = await whileAlive(first, (async () => {
+      for (let i = 0; i < 900; i++) {
+        if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim().split(' ').length === 2) return readFileSync(pidFile, 'utf8').trim().split(' ').map(Number);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('the script never started');
+    })());
+
+    await first.kill();
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]!.startsWith('Z');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 80 && pids.some(alive); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(pids.filter(alive), 'processes of the script that outlived its worker').toEqual([]);
+
+    // Another worker learns of the loss when the heartbeat times out, and nothing runs twice.
+    const second = startWorkerProcess(stack);
+    const done = await whileAlive(second, waitFor(stack, created.body.id, (v) => v.finishedAt !== null, 90_000));
+    expect(done.status).toBe('Failed');
+    expect(done.steps[0].log).toContain('The worker running this step was lost mid-step');
+    expect(done.steps[0].log).not.toContain('Heartbeat timeout');
+  }, 150_000);
 });
 
 interface WorkerProcess {
