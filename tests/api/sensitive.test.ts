@@ -128,6 +128,29 @@ describe('sensitive values', () => {
     expect(Buffer.from(encoded.body.payloads[0].metadata.encoding, 'base64').toString()).toBe('binary/encrypted');
   });
 
+  it('takes an admin\'s dashboard session when Temporal Web sends it, and from nowhere else', async () => {
+    const session = async (token: string) => {
+      const signIn = await stack.app.request('/sign-in', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://localhost', Host: 'localhost' },
+        body: `token=${token}&next=%2F`,
+      });
+      return signIn.headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const decode = (cookie: string, origin: string) =>
+      stack.app.request('/codec/decode', {
+        method: 'POST',
+        headers: { Cookie: cookie, Origin: origin, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ payloads: [] }),
+      });
+    const admin = await session('admin-demo-token');
+    const fromWeb = await decode(admin, 'http://temporal-web.test');
+    expect(fromWeb.status).toBe(200);
+    expect(fromWeb.headers.get('access-control-allow-origin')).toBe('http://temporal-web.test');
+    expect((await decode(admin, 'http://evil.test')).status).toBe(401);
+    expect((await decode(await session('mlee-demo-token'), 'http://temporal-web.test')).status).toBe(403);
+  });
+
   it('answers Temporal Web\'s preflight, and no other site\'s', async () => {
     const preflight = (origin: string) =>
       stack.app.request('/codec/decode', {
