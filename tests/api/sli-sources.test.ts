@@ -1,0 +1,150 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FetchSliInput, fetchSli, type SliOutput } from '../../activities/sli.js';
+import { findPrometheus, freePort, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+
+// The evaluation task's SLI sources (SPEC §8): the fetchSli activity against a real Prometheus
+// (Debian's, scraping a target this file serves) and real scripts. An activity needs no Temporal
+// server: MockActivityEnvironment gives it its context.
+const run = (input: FetchSliInput) => new MockActivityEnvironment({ attempt: 1 }).run<[FetchSliInput], SliOutput, typeof fetchSli>(fetchSli, input);
+
+/** The failure the activity threw; fails the test if it succeeded. */
+async function failureOf(input: FetchSliInput): Promise<ApplicationFailure> {
+  const error: unknown = await run(input).then(
+    (output) => new Error(`fetchSli succeeded with ${output.value}`),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApplicationFailure);
+  return error as ApplicationFailure;
+}
+
+const prometheus = findPrometheus();
+if ('missing' in prometheus) console.warn(`Skipping the Prometheus SLI tests: ${prometheus.missing}`);
+
+describe.skipIf('missing' in prometheus)(`a Prometheus SLI${'missing' in prometheus ? ` (skipped: ${prometheus.missing})` : ''}`, () => {
+  let server: TestPrometheus;
+  beforeAll(async () => {
+    server = await startPrometheus((prometheus as { path: string }).path);
+    server.set('interlock_test_latency_ms', 420);
+    server.set('interlock_test_requests', 10, { instance_group: 'blue' });
+    server.set('interlock_test_requests', 30, { instance_group: 'green' });
+    await server.waitFor('interlock_test_latency_ms', 420);
+    await server.waitFor('count(interlock_test_requests)', 2);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  const source = (query: string) => ({ prometheus: { url: server.url, query } });
+
+  it('reads the one sample of an instant vector, and says in the log what it asked and got', async () => {
+    const output = await run({ name: 'response_time', source: source('interlock_test_latency_ms') });
+    expect(output.value).toBe(420);
+    expect(output.log).toContain(`GET ${server.url}/api/v1/query?query=interlock_test_latency_ms (attempt 1) → 200`);
+    expect(output.log).toContain('A vector of 1 sample: {__name__="interlock_test_latency_ms", instance="127.0.0.1:');
+    expect(output.log).toMatch(/SLI response_time = 420\n$/);
+  });
+
+  it('takes the first of several samples and says so', async () => {
+    const output = await run({ name: 'requests', source: source('sort_desc(interlock_test_requests)') });
+    expect(output.value).toBe(30);
+    expect(output.log).toContain('A vector of 2 samples; the first is used: {__name__="interlock_test_requests", instance="127.0.0.1:');
+    expect(output.log).toContain('instance_group="green"');
+  });
+
+  it('reads a scalar, and follows a value the target changes', async () => {
+    server.set('interlock_test_latency_ms', 515.5);
+    await server.waitFor('interlock_test_latency_ms', 515.5);
+    const output = await run({ name: 'latency_seconds', source: source('scalar(interlock_test_latency_ms) / 1000') });
+    expect(output.value).toBe(0.5155);
+    expect(output.log).toContain('A scalar.');
+  });
+
+  it('fails for good when the query has no data, naming the SLI and the query', async () => {
+    const failure = await failureOf({ name: 'error_rate', source: source('interlock_test_errors_total{job="nobody"}') });
+    expect(failure.message).toBe('SLI "error_rate": no data for interlock_test_errors_total{job="nobody"}');
+    expect(failure.type).toBe('SliFailed');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('fails for good on a query Prometheus refuses, with its one-line reason', async () => {
+    const failure = await failureOf({ name: 'error_rate', source: source('sum(rate(interlock_test_requests[1m])') });
+    expect(failure.message).toMatch(/^SLI "error_rate": Prometheus answered 400 \(bad_data\): .*parse error.*; query: sum\(rate\(interlock_test_requests\[1m\]\)$/);
+    expect(failure.message).not.toContain('\n');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('refuses a range vector: an SLI is one number', async () => {
+    const failure = await failureOf({ name: 'latency', source: source('interlock_test_latency_ms[5s]') });
+    expect(failure.message).toContain('gives a range vector: an SLI needs an instant vector or a scalar');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('refuses NaN as a value', async () => {
+    const failure = await failureOf({ name: 'ratio', source: source('interlock_test_latency_ms - interlock_test_latency_ms + NaN') });
+    expect(failure.message).toBe('SLI "ratio": Prometheus answered NaN for interlock_test_latency_ms - interlock_test_latency_ms + NaN, not a finite number');
+  });
+
+  it('masks sensitive values in what it logs', async () => {
+    const output = await run({ name: 'latency', source: source('interlock_test_latency_ms{instance!="s3cret"}'), mask: ['s3cret'] });
+    expect(output.log).toContain('query=interlock_test_latency_ms{instance!="********"}');
+    expect(output.log).not.toContain('s3cret');
+  });
+});
+
+describe('a Prometheus that does not answer', () => {
+  it('is a retryable failure naming the SLI and the address', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const failure = await failureOf({ name: 'response_time', source: { prometheus: { url, query: 'up' } } });
+    expect(failure.message).toBe(`SLI "response_time": GET ${url}/api/v1/query?query=up (attempt 1) failed: connect ECONNREFUSED ${url.slice('http://'.length)}`);
+    expect(failure.type).toBe('SliUnavailable');
+    expect(failure.nonRetryable).toBe(false);
+  });
+});
+
+describe('a script SLI', () => {
+  it('is the last number its script prints on standard output; stderr and later text do not count', async () => {
+    const output = await run({
+      name: 'queue_depth',
+      source: { script: 'echo "checking $QUEUE"\necho 17\necho 99 >&2\necho done', env: { QUEUE: 'orders' }, timeoutMs: 10_000 },
+    });
+    expect(output.value).toBe(17);
+    expect(output.log).toContain('checking orders\n');
+    expect(output.log).toContain('99\n');
+    expect(output.log).toMatch(/SLI queue_depth = 17\n$/);
+  });
+
+  it('reads decimals, signs and exponents', async () => {
+    const output = await run({ name: 'ratio', source: { script: 'printf "  -1.5e-3  \\n"', timeoutMs: 10_000 } });
+    expect(output.value).toBe(-0.0015);
+  });
+
+  it('fails for good when the script prints no number, quoting its last line', async () => {
+    const failure = await failureOf({ name: 'queue_depth', source: { script: 'echo "queue depth: lots"', timeoutMs: 10_000 } });
+    expect(failure.message).toBe('SLI "queue_depth": the script printed no number on its standard output (its last line was "queue depth: lots")');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.details).toEqual(['queue depth: lots\n']);
+  });
+
+  it('fails when the script prints nothing, or a number on stderr only', async () => {
+    const failure = await failureOf({ name: 'queue_depth', source: { script: 'echo 5 >&2', timeoutMs: 10_000 } });
+    expect(failure.message).toBe('SLI "queue_depth": the script printed no number on its standard output (it printed nothing)');
+  });
+
+  it('fails with the exit code when the script fails, even after printing a number', async () => {
+    const failure = await failureOf({ name: 'queue_depth', source: { script: 'echo 3; exit 4', timeoutMs: 10_000 } });
+    expect(failure.message).toBe('SLI "queue_depth": the script exited with code 4');
+    expect(failure.details?.[0]).toContain('3\n');
+  });
+
+  it('keeps the script its own: an exit in it ends only it', async () => {
+    const output = await run({ name: 'queue_depth', source: { script: 'echo 8\nexit 0', timeoutMs: 10_000 } });
+    expect(output.value).toBe(8);
+  });
+
+  it('masks sensitive values in its log and messages', async () => {
+    const failure = await failureOf({ name: 'token_check', source: { script: 'echo "token=$TOKEN"', env: { TOKEN: 'hunter2' }, timeoutMs: 10_000 }, mask: ['hunter2'] });
+    expect(failure.message).toBe('SLI "token_check": the script printed no number on its standard output (its last line was "token=********")');
+    expect(failure.details).toEqual(['token=********\n']);
+  });
+});
