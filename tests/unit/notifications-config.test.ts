@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { formatPath } from '../../config/load.js';
+import { channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
+import { INTERLOCK_EVENTS } from '../../workflows/events.js';
+
+/** SPEC §10's example, word for word. */
+const SPEC_EXAMPLE = `
+channels:
+  - id: ops-hook
+    webhook: { url: https://hooks.example.com/interlock, secret: { env: OPS_HOOK_SECRET }, format: cloudevents }  # or slack; secret may be a literal string
+  - id: mail
+    email: { to: [team:release-managers] }       # SMTP from SMTP_URL (smtp://user:pass@host:port)
+subscriptions:
+  - events: [interruption.created, interruption.reminder, interruption.decided, deployment.finished]
+    projects: [hello-service]                     # default all
+    channels: [ops-hook, mail]
+`;
+
+const known = { teams: ['release-managers', 'dba'], usernames: ['jjones', 'mlee'], projects: ['hello-service', 'billing'] };
+
+const parseYaml = (text: string) => NotificationsSchema.safeParse(parse(text));
+/** Each issue as the config loader prints it: `channels[0].webhook.url: …`. */
+const issuesOf = (text: string): string[] => {
+  const result = parseYaml(text);
+  expect(result.success, 'the notifications were accepted').toBe(false);
+  return result.error!.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+};
+const valid = (text: string): Notifications => {
+  const result = parseYaml(text);
+  expect(result.error?.issues ?? []).toEqual([]);
+  return result.data!;
+};
+const problemsOf = (text: string) => notificationProblems(valid(text), known).map(({ path, message }) => `${formatPath(path)}: ${message}`);
+
+describe('NotificationsSchema', () => {
+  it('reads the SPEC §10 example, with the defaults filled in', () => {
+    expect(valid(SPEC_EXAMPLE)).toEqual({
+      channels: [
+        { id: 'ops-hook', webhook: { url: 'https://hooks.example.com/interlock', secret: { env: 'OPS_HOOK_SECRET' }, format: 'cloudevents', timeout: 10_000 } },
+        { id: 'mail', email: { to: ['team:release-managers'], from: 'Interlock <interlock@localhost>', subjectPrefix: '[Interlock]' } },
+      ],
+      subscriptions: [
+        { events: ['interruption.created', 'interruption.reminder', 'interruption.decided', 'deployment.finished'], projects: ['hello-service'], channels: ['ops-hook', 'mail'] },
+      ],
+    });
+    expect(notificationProblems(valid(SPEC_EXAMPLE), known)).toEqual([]);
+  });
+
+  it('takes a literal secret or one from the environment, a Slack format and a timeout', () => {
+    const notifications = valid(`
+channels:
+  - id: literal
+    webhook: { url: "http://127.0.0.1:9000/hook?x=1", secret: s3cret, format: slack, timeout: 1m30s }
+  - id: from-env
+    webhook: { url: https://hooks.example.com/x, secret: { env: HOOK_SECRET } }
+  - id: plain
+    webhook: { url: https://hooks.example.com/y }
+  - id: responsible
+    email: { from: "Deployments <deploy@example.com>", subjectPrefix: "[deploy]" }
+`);
+    expect(notifications.channels).toEqual([
+      { id: 'literal', webhook: { url: 'http://127.0.0.1:9000/hook?x=1', secret: 's3cret', format: 'slack', timeout: 90_000 } },
+      { id: 'from-env', webhook: { url: 'https://hooks.example.com/x', secret: { env: 'HOOK_SECRET' }, format: 'cloudevents', timeout: 10_000 } },
+      { id: 'plain', webhook: { url: 'https://hooks.example.com/y', format: 'cloudevents', timeout: 10_000 } },
+      // No `to`: whoever is responsible for the interruption.
+      { id: 'responsible', email: { to: ['responsible'], from: 'Deployments <deploy@example.com>', subjectPrefix: '[deploy]' } },
+    ]);
+    expect(notifications.subscriptions).toEqual([]);
+  });
+
+  it('refuses a URL that is not http or https, a malformed secret or timeout, by path', () => {
+    expect(issuesOf(`
+channels:
+  - id: a
+    webhook: { url: ftp://files.example.com/hook }
+  - id: b
+    webhook: { url: not a url }
+  - id: c
+    webhook: { url: https://ok.example.com/, secret: { env: 3 } }
+  - id: d
+    webhook: { url: https://ok.example.com/, secret: "", timeout: soon, format: teams }
+`)).toEqual([
+      'channels[0].webhook.url: an http or https URL',
+      'channels[1].webhook.url: an http or https URL',
+      'channels[2].webhook.secret: a secret: a string, or { env: NAME } naming an environment variable of the worker',
+      'channels[3].webhook.secret: an empty secret signs nothing: give one, or leave secret out',
+      'channels[3].webhook.format: Invalid option: expected one of "cloudevents"|"slack"',
+      'channels[3].webhook.timeout: a duration like 30s, 10m, 72h or 1h30m',
+    ]);
+  });
+
+  it('wants exactly one of webhook and email, well-formed recipients, and no unknown keys', () => {
+    const issues = issuesOf(`
+channels:
+  - id: both
+    webhook: { url: https://a.example.com/ }
+    email: {}
+  - id: neither
+  - id: Bad_Id
+    email: { to: [team:release-managers, "group:dba", not-an-address, user:jjones, ops@example.com, responsible], cc: [x] }
+  - id: empty
+    email: { to: [], from: nobody }
+`);
+    expect(issues).toEqual([
+      'channels[0]: a channel has exactly one of webhook or email',
+      'channels[1]: a channel has exactly one of webhook or email',
+      'channels[2].id: use lower-case letters, digits and dashes (at most 63)',
+      'channels[2].email.to[1]: team:<id>, user:<username>, an email address, or responsible',
+      'channels[2].email.to[2]: team:<id>, user:<username>, an email address, or responsible',
+      'channels[2].email: Unrecognized key: "cc"',
+      'channels[3].email.to: Too small: expected array to have >=1 items',
+      'channels[3].email.from: an address, or Name <address>',
+    ]);
+  });
+
+  it('refuses an event pattern of no known form, and empty lists', () => {
+    const issues = issuesOf(`
+subscriptions:
+  - events: [interruption.creatd, deployment.finished, sh.keptn.event.je-test.triggered, "dev.interlock.interruption.*"]
+    channels: [mail]
+  - events: []
+    channels: []
+`);
+    expect(issues[0]).toMatch(/^subscriptions\[0\]\.events\[0\]: one of interruption\.created, .*; a full type \(dev\.interlock\.…, sh\.keptn\.event\.…\); or a prefix ending in \*$/);
+    expect(issues.slice(1)).toEqual([
+      'subscriptions[1].events: Too small: expected array to have >=1 items',
+      'subscriptions[1].channels: Too small: expected array to have >=1 items',
+    ]);
+  });
+});
+
+describe('notificationProblems', () => {
+  it('names an unknown channel in a subscription by its path', () => {
+    expect(problemsOf(`
+channels:
+  - id: ops-hook
+    webhook: { url: https://hooks.example.com/interlock }
+subscriptions:
+  - events: [deployment.finished]
+    channels: [ops-hook, pager]
+`)).toEqual(['subscriptions[0].channels[1]: unknown channel "pager" (channels: ops-hook)']);
+  });
+
+  it('paths are relative to notifications, so the config prefixes them', () => {
+    const [problem] = notificationProblems(valid('subscriptions: [{ events: [notify], channels: [x] }]'), known);
+    expect(formatPath(['notifications', ...problem!.path])).toBe('notifications.subscriptions[0].channels[0]');
+    expect(problem!.message).toBe('unknown channel "x" (channels: none is defined)');
+  });
+
+  it('finds duplicate channels, unknown teams, users and projects, and Interlock events that do not exist', () => {
+    expect(problemsOf(`
+channels:
+  - id: mail
+    email: { to: [team:release-managers, team:qa-team, user:jjones, user:nobody, someone@example.com] }
+  - id: mail
+    webhook: { url: https://hooks.example.com/interlock }
+subscriptions:
+  - events: [deployment.finished, dev.interlock.deployment.exploded, "interruption.*", "sh.keptn.event.*", "dev.interlock.release.*", "nothing.*", "*"]
+    projects: [hello-service, payroll]
+    channels: [mail]
+`)).toEqual([
+      'channels[0].email.to[1]: unknown team "qa-team"',
+      'channels[0].email.to[3]: unknown user "nobody"',
+      'channels[1].id: duplicate channel id "mail"',
+      `subscriptions[0].events[1]: "dev.interlock.deployment.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`,
+      `subscriptions[0].events[5]: "nothing.*" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`,
+      'subscriptions[0].projects[1]: unknown project "payroll"',
+    ]);
+  });
+
+  it('does not trip over a partly invalid config (the config refinement runs on those too)', () => {
+    for (const broken of [undefined, null, 'x', [], { channels: 'x', subscriptions: [null, 3, { events: 'x', channels: [7] }] }, { channels: [{ email: { to: 'team:x' } }] }]) {
+      expect(notificationProblems(broken, known)).toEqual([]);
+    }
+  });
+});
+
+describe('channelsFor', () => {
+  const notifications = valid(`
+channels:
+  - id: ops-hook
+    webhook: { url: https://hooks.example.com/interlock }
+  - id: mail
+    email: { to: [team:release-managers] }
+  - id: keptn
+    webhook: { url: https://keptn.example.com/ }
+  - id: slack
+    webhook: { url: https://hooks.slack.com/services/T/B/X, format: slack }
+subscriptions:
+  - events: [deployment.finished, interruption.created]
+    channels: [slack, mail]
+  - events: [interruption.created]
+    projects: [hello-service]
+    channels: [ops-hook, mail]
+  - events: ["sh.keptn.event.*"]
+    projects: [helloservice]
+    channels: [keptn]
+  - events: [sh.keptn.event.je-test.triggered]
+    channels: [slack]
+  - events: ["interruption.*"]
+    projects: [billing]
+    channels: [ops-hook]
+`);
+
+  it('gives each matching channel once, in the order the channels are defined', () => {
+    expect(channelsFor(notifications, 'hello-service', 'dev.interlock.interruption.created')).toEqual(['ops-hook', 'mail', 'slack']);
+    expect(channelsFor(notifications, 'other', 'dev.interlock.interruption.created')).toEqual(['mail', 'slack']);
+    expect(channelsFor(notifications, 'hello-service', 'dev.interlock.deployment.finished')).toEqual(['mail', 'slack']);
+  });
+
+  it('matches Keptn types in full and by prefix, each subscription within its projects', () => {
+    expect(channelsFor(notifications, 'helloservice', 'sh.keptn.event.je-deployment.triggered')).toEqual(['keptn']);
+    expect(channelsFor(notifications, 'helloservice', 'sh.keptn.event.je-test.triggered')).toEqual(['keptn', 'slack']);
+    expect(channelsFor(notifications, 'hello-service', 'sh.keptn.event.je-test.triggered')).toEqual(['slack']);
+    expect(channelsFor(notifications, 'hello-service', 'sh.keptn.event.je-test.finished')).toEqual([]);
+  });
+
+  it('a short prefix matches Interlock events only; nothing without notifications', () => {
+    expect(channelsFor(notifications, 'billing', 'dev.interlock.interruption.reminder')).toEqual(['ops-hook']);
+    expect(channelsFor(notifications, 'billing', 'dev.interlock.deployment.queued')).toEqual([]);
+    expect(channelsFor(undefined, 'billing', 'dev.interlock.deployment.finished')).toEqual([]);
+  });
+});
