@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatPath } from '../../config/load.js';
 import { channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
-import { INTERLOCK_EVENTS } from '../../workflows/events.js';
+import { renderHtml, renderSlack, renderText, subjectOf } from '../../activities/notify-render.js';
+import { type CloudEvent, type EventData, INTERLOCK_EVENTS } from '../../workflows/events.js';
+import type { Interruption } from '../../workflows/interruption.js';
 
 /** SPEC §10's example, word for word. */
 const SPEC_EXAMPLE = `
@@ -220,5 +222,141 @@ subscriptions:
     expect(channelsFor(notifications, 'billing', 'dev.interlock.interruption.reminder')).toEqual(['ops-hook']);
     expect(channelsFor(notifications, 'billing', 'dev.interlock.deployment.queued')).toEqual([]);
     expect(channelsFor(undefined, 'billing', 'dev.interlock.deployment.finished')).toEqual([]);
+  });
+});
+
+const interruption = (overrides: Partial<Interruption> = {}): Interruption => ({
+  id: 'i-1',
+  kind: 'Manual',
+  step: 'Ensure traders are aware of the deployment',
+  state: 'Pending',
+  instructions: 'Tell the trading desk that 1.4.2 goes live.\n<script>alert("x")</script> & "quotes"',
+  responsibleTeams: ['release-managers'],
+  assignee: null,
+  notes: null,
+  createdAt: '2025-01-01T09:00:00.000Z',
+  decidedAt: null,
+  timeoutAt: '2025-01-04T09:00:00.000Z',
+  onTimeout: 'abort',
+  ...overrides,
+});
+
+const event = (name: string, data: Partial<EventData> = {}): CloudEvent => ({
+  specversion: '1.0',
+  id: `evt-${name}`,
+  source: 'interlock',
+  type: name.startsWith('sh.keptn.') ? name : `dev.interlock.${name}`,
+  time: '2025-01-01T09:00:00.000Z',
+  datacontenttype: 'application/json',
+  data: {
+    project: 'hello-service',
+    environment: 'production',
+    release: '1.4.2',
+    deployment: { id: 'hello-service:production:1.4.2:abc', status: 'Running' },
+    ...data,
+  },
+});
+
+const links = {
+  deployment: 'http://localhost:3000/deployments/hello-service%3Aproduction%3A1.4.2%3Aabc',
+  decide: [{ username: 'jjones', url: 'http://localhost:3000/i/tok-jjones' }],
+};
+
+describe('the notification renderers', () => {
+  const created = event('interruption.created', { step: 'Ensure traders are aware of the deployment', interruption: interruption() });
+
+  it('text: what waits, where, the instructions, the decision link and the deployment', () => {
+    const text = renderText(created, { links, personal: true });
+    expect(text).toContain('"Ensure traders are aware of the deployment" is waiting for you in hello-service 1.4.2 to production.');
+    expect(text).toContain('Instructions:\nTell the trading desk that 1.4.2 goes live.\n<script>alert("x")</script> & "quotes"\n');
+    expect(text).toContain('Open the decision page (you will be asked to sign in):\nhttp://localhost:3000/i/tok-jjones\n');
+    expect(text).toContain(`The deployment:\n${links.deployment}\n`);
+    expect(text).toMatch(/Times out: +2025-01-04 09:00 UTC, then the deployment aborts/);
+    expect(text).toMatch(/Who may act: +members of release-managers \(and admins\)/);
+  });
+
+  it('HTML: the instructions escaped, with their line breaks, and the links as links', () => {
+    const html = renderHtml(created, { links, personal: true });
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('Tell the trading desk that 1.4.2 goes live.<br>\n&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;');
+    expect(html).toContain('<a href="http://localhost:3000/i/tok-jjones"');
+    expect(html).toContain('Open the decision page (you will be asked to sign in)</a>');
+    expect(html).toContain(`<a href="${links.deployment}">Open the deployment</a>`);
+  });
+
+  it('HTML escapes every value: a step, a project, a release, notes', () => {
+    const hostile = '<img src=x onerror=alert(1)>';
+    const decided = event('interruption.decided', {
+      project: hostile,
+      release: `"${hostile}`,
+      interruption: interruption({ step: hostile, state: 'Aborted', notes: hostile, assignee: { id: 'u', username: 'jjones', displayName: hostile }, decidedAt: '2025-01-01T10:00:00.000Z' }),
+    });
+    const html = renderHtml(decided, { links: { deployment: 'javascript:alert(1)' } });
+    expect(html).not.toMatch(/<img|javascript:/);
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('a subject says what waits for whom, where', () => {
+    expect(subjectOf(created, { personal: true })).toBe('[Interlock] Waiting for you: Ensure traders are aware of the deployment — hello-service 1.4.2 to production');
+    expect(subjectOf(created, { prefix: '[deploy]' })).toBe('[deploy] Waiting: Ensure traders are aware of the deployment — hello-service 1.4.2 to production');
+    const decided = event('interruption.decided', { interruption: interruption({ state: 'Proceeded', assignee: { id: 'u', username: 'jjones', displayName: 'Jamie Jones' }, notes: 'All clear.' }) });
+    expect(subjectOf(decided)).toBe('[Interlock] Proceeded: Ensure traders are aware of the deployment — hello-service 1.4.2 to production');
+    expect(renderText(decided, { links: {} })).toContain('Notes from Jamie Jones (jjones):\nAll clear.');
+    expect(subjectOf(event('deployment.finished', { deployment: { id: 'd', status: 'Failed' } }))).toBe('[Interlock] Failed: hello-service 1.4.2 to production');
+  });
+
+  it('every Interlock event reads as words, with nothing undefined', () => {
+    const data: Record<string, Partial<EventData>> = {
+      'interruption.created': { interruption: interruption() },
+      'interruption.reminder': { interruption: interruption({ state: 'Assigned', assignee: { id: 'u', username: 'jjones', displayName: 'Jamie Jones' } }) },
+      'interruption.escalated': { interruption: interruption(), escalatedTeams: ['dba'] },
+      'interruption.decided': { interruption: interruption({ state: 'TimedOut', decidedAt: '2025-01-04T09:00:00.000Z' }) },
+      'deployment.queued': { queuedBehind: 'hello-service:production:1.4.1:xyz' },
+      'deployment.finished': { deployment: { id: 'd', status: 'Succeeded' } },
+      'release.finished': { status: 'Succeeded', result: 'pass' },
+      notify: { step: 'Tell the desk', message: 'Release 1.4.2 was aborted by Jamie Jones: "not today"' },
+    };
+    const expected: Record<string, RegExp> = {
+      'interruption.created': /^"Ensure traders are aware of the deployment" is waiting for someone to take responsibility in hello-service 1\.4\.2 to production\./,
+      'interruption.reminder': /^Reminder: ".*" is still waiting for someone to take responsibility in .*, since 2025-01-01 09:00 UTC\. Jamie Jones \(jjones\) has taken it\./,
+      'interruption.escalated': /^".*" has waited too long in hello-service 1\.4\.2 to production; dba may now act on it too\./,
+      'interruption.decided': /^".*" in hello-service 1\.4\.2 to production: nobody decided in time; the deployment aborts\./,
+      'deployment.queued': /^hello-service 1\.4\.2 to production is queued behind hello-service:production:1\.4\.1:xyz/,
+      'deployment.finished': /^hello-service 1\.4\.2 to production succeeded\./,
+      'release.finished': /^Release hello-service 1\.4\.2 succeeded \(result pass\)\./,
+      notify: /^Release 1\.4\.2 was aborted by Jamie Jones: "not today"\n[\s\S]*Message:\nRelease 1\.4\.2 was aborted/,
+    };
+    for (const name of INTERLOCK_EVENTS) {
+      const text = renderText(event(name, data[name]), { links });
+      expect(text, name).toMatch(expected[name]!);
+      expect(text, name).not.toMatch(/undefined|null|\[object/);
+      expect(subjectOf(event(name, data[name])), name).not.toMatch(/undefined|null/);
+    }
+  });
+
+  it('a Keptn event says which task, in which stage, for which release', () => {
+    const triggered: CloudEvent = {
+      ...event('sh.keptn.event.je-deployment.triggered', { project: 'helloservice', stage: 'qa', service: 'helloservice', environment: undefined, release: undefined, labels: { release: '0.1.1' } }),
+      shkeptncontext: 'ctx-1',
+    };
+    expect(subjectOf(triggered)).toBe('[Interlock] je-deployment triggered in qa for helloservice 0.1.1');
+    const finished = event('sh.keptn.event.je-test.finished', { project: 'helloservice', stage: 'qa', environment: undefined, release: '0.1.1', result: 'fail', status: 'succeeded' });
+    expect(renderText(finished, { links: {} })).toMatch(/^je-test finished in qa for helloservice 0\.1\.1: fail \(succeeded\)\./);
+  });
+
+  it('Slack: mrkdwn with values escaped, each person\'s own link by name, the deployment as a button', () => {
+    const hostile = event('interruption.created', { interruption: interruption({ instructions: 'Ping <!channel> & <https://evil.example|click>' }) });
+    const message = renderSlack(hostile, { links: { ...links, decide: [...links.decide, { username: 'mlee', url: 'http://localhost:3000/i/tok-mlee' }] } });
+    const all = JSON.stringify(message);
+    expect(all).not.toContain('<!channel>');
+    expect(all).not.toContain('<https://evil.example');
+    expect(all).toContain('Ping &lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;');
+    expect(message.text).toContain('is waiting for someone to take responsibility');
+    expect(message.blocks).toContainEqual({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open the deployment' }, url: links.deployment }] });
+    const context = message.blocks.find((block) => block.type === 'context');
+    expect(context).toEqual({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: 'Decide, each with your own link (you will be asked to sign in): <http://localhost:3000/i/tok-jjones|jjones> · <http://localhost:3000/i/tok-mlee|mlee>' }],
+    });
   });
 });
