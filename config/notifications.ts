@@ -26,7 +26,9 @@ export const WEBHOOK_FORMATS = ['cloudevents', 'slack'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 export const WebhookSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'an http or https URL' }),
+  url: z
+    .url({ protocol: /^https?$/, error: 'an http or https URL' })
+    .refine((url) => !/^[a-z]+:\/\/[^/?#]*@/i.test(url), 'no user or password in the URL (fetch refuses them); sign with secret instead'),
   /** Signs each body: `X-Interlock-Signature: sha256=<hex HMAC-SHA256>`, as GitHub does. */
   secret: SecretSchema.optional(),
   /** `cloudevents` (default): the event itself; `slack`: a message for Slack's incoming webhooks. */

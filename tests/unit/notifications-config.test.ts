@@ -82,6 +82,8 @@ channels:
     webhook: { url: https://ok.example.com/, secret: { env: 3 } }
   - id: d
     webhook: { url: https://ok.example.com/, secret: "", timeout: soon, format: teams }
+  - id: e
+    webhook: { url: "https://user:pass@hooks.example.com/x" }
 `)).toEqual([
       'channels[0].webhook.url: an http or https URL',
       'channels[1].webhook.url: an http or https URL',
@@ -89,6 +91,7 @@ channels:
       'channels[3].webhook.secret: an empty secret signs nothing: give one, or leave secret out',
       'channels[3].webhook.format: Invalid option: expected one of "cloudevents"|"slack"',
       'channels[3].webhook.timeout: a duration like 30s, 10m, 72h or 1h30m',
+      'channels[4].webhook.url: no user or password in the URL (fetch refuses them); sign with secret instead',
     ]);
   });
 
