@@ -12,7 +12,7 @@ import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { createWorker, runtimeOptions } from './worker.js';
+import { activityDeps, createWorker, runtimeOptions } from './worker.js';
 
 async function main(): Promise<void> {
   const env = readEnv();
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
     }
     const connection = await connectWorker(env, address);
     if (!devServer) await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch(() => undefined);
+    const client = await connectClient(env, address, dataConverter);
     console.error('Bundling the workflow code and starting the worker …');
     worker = await createWorker({
       connection,
@@ -68,13 +69,13 @@ async function main(): Promise<void> {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
       dataConverter,
+      activities: activityDeps(env, client, config, codecKeys),
     });
     workerRun = worker.run();
     workerRun.catch((error) => {
       console.error(`The worker stopped: ${error instanceof Error ? error.message : error}`);
       void stop(1);
     });
-    const client = await connectClient(env, address, dataConverter);
     const uiUrl = env.TEMPORAL_UI_URL ?? devServer?.uiUrl?.replace('127.0.0.1', 'localhost') ?? undefined;
     api = await startApi({ env, config, configPath, client, logger, codecKeys, ...(uiUrl ? { uiUrl } : {}) });
 

@@ -1,10 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConnection, Runtime, type RuntimeOptions, Worker } from '@temporalio/worker';
-import * as activities from './activities/index.js';
+import { type ActivityDeps, createActivities } from './activities/index.js';
 import { type Env, readEnv } from './config/env.js';
+import { loadConfig, resolveConfigPath } from './config/load.js';
+import { createLinkSigner } from './service/one-click.js';
 import type { DataConverter } from '@temporalio/common';
 import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
-import { connectWorker } from './temporal/connection.js';
+import { connectClient, connectWorker } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 
 const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -31,17 +33,19 @@ export interface WorkerOptions {
   dataConverter?: DataConverter | undefined;
   /** A prebuilt bundle (tests); bundled from source when absent. */
   workflowBundle?: { code: string } | { codePath: string };
+  /** What the activities need: a Temporal client (gates, earlier evaluations), the config's people and channels, links. */
+  activities: ActivityDeps;
 }
 
 export const DEFAULT_WORKFLOW_CACHE = 200;
 
-/** A worker for deployment workflows and their activities. */
-export function createWorker({ connection, namespace, taskQueue, workflowBundle, maxCachedWorkflows, dataConverter }: WorkerOptions): Promise<Worker> {
+/** A worker for deployment, release and gate workflows and their activities. */
+export function createWorker({ connection, namespace, taskQueue, workflowBundle, maxCachedWorkflows, dataConverter, activities }: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    activities,
+    activities: createActivities(activities),
     // Bounded, so memory does not grow with the deployments that wait (SPEC §11): a waiting
     // deployment costs nothing until someone acts on it, then it replays (see bench/RESULTS.md).
     maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_WORKFLOW_CACHE,
@@ -65,8 +69,16 @@ export function runtimeOptions(env: Pick<Env, 'INTERLOCK_WORKER_METRICS_PORT' | 
   };
 }
 
+/** What a worker's activities need, from the environment and the config as `npm run worker` and `npm start` read them. */
+export function activityDeps(env: Env, client: ActivityDeps['client'], config: ActivityDeps['config'], codecKeys: Parameters<typeof createLinkSigner>[0]): ActivityDeps {
+  const links = createLinkSigner(codecKeys);
+  return { client, config, env: process.env, publicUrl: env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`, signLink: (claims) => links.sign(claims) };
+}
+
 async function main(): Promise<void> {
   const env = readEnv();
+  // The config's people and notification channels: a worker delivers notifications itself.
+  const config = loadConfig(resolveConfigPath());
   Runtime.install(runtimeOptions(env));
   const connection = await connectWorker(env);
   try {
@@ -75,12 +87,16 @@ async function main(): Promise<void> {
   } catch (error) {
     console.error(`Could not check Interlock's search attributes (${(error as Error).message}); register them as the README says.`);
   }
+  const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
+  const dataConverter = dataConverterWith(codecKeys);
+  const client = await connectClient(env, undefined, dataConverter);
   const worker = await createWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
-    dataConverter: dataConverterWith(loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR)),
+    dataConverter,
+    activities: activityDeps(env, client, config, codecKeys),
   });
   console.error(`Worker polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}" at ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
   try {

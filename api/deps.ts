@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config, User } from '../config/schema.js';
+import type { LinkSigner } from '../service/one-click.js';
 
 /** What `createApp` needs from outside: a Temporal client and the config. */
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   codec?: PayloadCodec | undefined;
   /** Signs sessions and page tokens (`INTERLOCK_SESSION_SECRET`); random per process when absent. */
   sessionSecret?: string | undefined;
+  /** Checks the one-click links of notifications (`/i/<token>`); made from the codec's keys. Without it, those links are refused. */
+  linkSigner?: LinkSigner | undefined;
 }
 
 /** The variables a request carries through the API's and the dashboard's middleware. */

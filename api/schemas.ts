@@ -12,8 +12,10 @@ import {
   ROLES,
   STEP_STATUSES,
   STEP_TYPES,
+  TASK_RESULTS,
   TIMELINE_ACTIONS,
 } from '../workflows/names.js';
+import type { Evaluation } from '../workflows/slo.js';
 
 // Response schemas are checked against the types the service returns (`satisfies`), so the OpenAPI
 // document cannot drift from what the API sends; every enum comes from workflows/names.ts.
@@ -88,7 +90,14 @@ export const ProjectSchema = z
     prompted: z
       .array(z.object({ name: z.string(), required: z.boolean(), default: z.string().optional(), pattern: z.string().optional(), description: z.string().optional() }))
       .openapi({ description: 'The variables a trigger may set (SPEC §4.1); a required one must be given' }),
-    steps: z.array(StepSummarySchema),
+    steps: z.array(StepSummarySchema).openapi({ description: 'The process; empty for a lifecycle project, whose steps are its stages\' tasks' }),
+    stages: z
+      .array(z.object({
+        name: z.string(),
+        sequences: z.array(z.object({ name: z.string(), triggeredOn: z.array(z.string()), tasks: z.array(z.object({ name: z.string(), type: z.enum(STEP_TYPES) })) })),
+      }))
+      .optional()
+      .openapi({ description: 'A lifecycle project\'s shipyard (SPEC §8): its stages, each sequence and what starts it, each task and what runs it' }),
   })
   .openapi('Project');
 
@@ -131,8 +140,40 @@ export const InterruptionSchema = z
       .array(z.object({ user: PersonSchema, at: z.string(), notes: z.string().nullable() }))
       .optional()
       .openapi({ description: 'The approvals so far, oldest first' }),
+    escalateTo: z.array(z.string()).optional().openapi({ description: 'With remind.escalateAfter: the teams that may act too from escalateAt on' }),
+    escalateAt: z.string().optional(),
+    escalated: z.boolean().optional().openapi({ description: 'The escalation has happened: escalateTo teams may act' }),
+    reminders: z.number().int().optional().openapi({ description: 'Reminders sent so far' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
+
+const CriterionResultSchema = z.object({ criterion: z.string(), target: z.number(), violated: z.boolean(), group: z.number().int() });
+
+/** An evaluation's score and per-objective table (Keptn's quality gate, SPEC §8). */
+export const EvaluationSchema = z
+  .object({
+    result: z.enum(TASK_RESULTS),
+    score: z.number(),
+    totalScore: z.object({ pass: z.string(), warning: z.string() }),
+    objectives: z.array(
+      z.object({
+        sli: z.string(),
+        displayName: z.string(),
+        value: z.number().nullable(),
+        weight: z.number(),
+        keySli: z.boolean(),
+        status: z.enum(['pass', 'warning', 'fail', 'info']),
+        score: z.number(),
+        pass: z.array(CriterionResultSchema),
+        warning: z.array(CriterionResultSchema),
+        comparedValue: z.number().optional(),
+        message: z.string().optional(),
+      }),
+    ),
+    comparedWith: z.number().int(),
+    message: z.string(),
+  })
+  .openapi('Evaluation') satisfies z.ZodType<Evaluation>;
 
 const StepViewSchema = z.object({
   name: z.string(),
@@ -141,13 +182,21 @@ const StepViewSchema = z.object({
   log: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  result: z.enum(TASK_RESULTS).nullable().optional().openapi({ description: 'A lifecycle task\'s (or an evaluation\'s, or an approval\'s) Keptn result' }),
+  ignored: z.boolean().optional().openapi({ description: 'Failed, and a person chose to go on (guided failure\'s ignore)' }),
+  attempts: z
+    .array(z.object({ startedAt: z.string().nullable(), finishedAt: z.string().nullable(), status: z.enum(STEP_STATUSES), log: z.string() }))
+    .optional()
+    .openapi({ description: 'Earlier runs of a step a person retried, oldest first' }),
+  evaluation: EvaluationSchema.optional(),
+  triggeredId: z.string().optional().openapi({ description: 'The id of this task\'s sh.keptn.event.<task>.triggered event: the triggeredid its .started and .finished events answer' }),
 }) satisfies z.ZodType<StepView>;
 
 const TimelineEntrySchema = z.object({
   at: z.string(),
   user: z.string(),
   action: z.enum(TIMELINE_ACTIONS),
-  result: z.enum(['accepted', 'refused']),
+  result: z.enum(['accepted', 'refused', 'failed']).openapi({ description: 'failed: something Interlock did itself did not work, such as a notification that could not be delivered' }),
   reason: z.string().optional(),
   interruption: z.string().optional(),
   via: z.enum(['update', 'signal']).optional(),
@@ -173,6 +222,12 @@ export const DeploymentSchema = z
     variables: z.record(z.string(), z.string()),
     timeline: z.array(TimelineEntrySchema),
     links: LinksSchema,
+    queuedBehind: z.string().nullable().optional().openapi({ description: 'While Queued: the deployment it waits for (blockConcurrentDeployments)' }),
+    stage: z.string().optional().openapi({ description: 'Lifecycle deployments: the stage (its environment)' }),
+    sequence: z.string().optional(),
+    result: z.enum(TASK_RESULTS).nullable().optional().openapi({ description: 'Lifecycle deployments: the sequence\'s Keptn result' }),
+    releaseId: z.string().optional(),
+    keptnContext: z.string().optional(),
   })
   .openapi('Deployment') satisfies z.ZodType<DeploymentWithLinks>;
 

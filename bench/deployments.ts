@@ -30,7 +30,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
-import { createWorker } from '../worker.js';
+import { activityDeps, createWorker } from '../worker.js';
 import { rawInput } from './raw-input.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -57,12 +57,13 @@ projects:
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const server = await startDevServer({ headless: true });
 const nativeConnection = await NativeConnection.connect({ address: server.address });
-const dataConverter = dataConverterWith([codecKey(randomBytes(32).toString('base64'))]);
-const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'bench', dataConverter });
-const running = worker.run();
+const codecKeys = [codecKey(randomBytes(32).toString('base64'))];
+const dataConverter = dataConverterWith(codecKeys);
 const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter });
 const port = await freePort();
 const env = readEnv({ PORT: String(port), HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: 'bench', INTERLOCK_WORKER_METRICS_PORT: '0', INTERLOCK_ACTION_RATE: '1000000' });
+const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'bench', dataConverter, activities: activityDeps(env, client, config, codecKeys) });
+const running = worker.run();
 const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });
 const base = `http://127.0.0.1:${port}`;
 

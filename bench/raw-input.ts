@@ -12,7 +12,7 @@ export function rawInput(config: Config, projectId: string, release: string): De
     project: { id: project.id, name: project.name },
     environment: 'production',
     release,
-    process: project.process,
+    process: project.process!,
     variables: defaultValues(project.variables),
     triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
     createdAt: new Date().toISOString(),

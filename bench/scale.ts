@@ -28,7 +28,7 @@ import { actorOf } from '../service/access.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { proceedUpdate, searchAttributes, stateQuery, takeResponsibilityUpdate, WORKFLOW_TYPE } from '../workflows/messages.js';
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
-import { createWorker } from '../worker.js';
+import { activityDeps, createWorker } from '../worker.js';
 import { drawChart, type ScaleRow } from './chart.js';
 import { rawInput } from './raw-input.js';
 
@@ -96,10 +96,18 @@ const env = readEnv({
 });
 const server = await startDevServer({ headless: true, dataDir: scratch });
 const nativeConnection = await NativeConnection.connect({ address: server.address });
-const dataConverter = dataConverterWith([codecKey(randomBytes(32).toString('base64'))]);
-const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'scale', maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE, dataConverter });
-const running = worker.run();
+const codecKeys = [codecKey(randomBytes(32).toString('base64'))];
+const dataConverter = dataConverterWith(codecKeys);
 const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter });
+const worker = await createWorker({
+  connection: nativeConnection,
+  namespace: 'default',
+  taskQueue: 'scale',
+  maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
+  dataConverter,
+  activities: activityDeps(env, client, config, codecKeys),
+});
+const running = worker.run();
 const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });
 const base = `http://127.0.0.1:${port}`;
 

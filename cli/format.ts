@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration as parseConfigDuration } from '../config/duration.js';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
-import { isOpen } from '../workflows/interruption.js';
+import { isOpen, teamsOf } from '../workflows/interruption.js';
 import type { DeploymentStatus, Interruption, StepView } from '../workflows/messages.js';
 import { isFinished } from '../workflows/names.js';
 
@@ -17,28 +17,38 @@ const person = (p: { displayName: string; username: string }) => `${p.displayNam
 const quote = (text: string) => `"${text.replaceAll('"', '\\"')}"`;
 const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((line) => `${by}${line}`).join('\n');
 
+/** The commands that decide an interruption of this kind (SPEC §5, §9). */
+export const decisionCommands = (interruption: Pick<Interruption, 'kind'>, id: string): string[] =>
+  interruption.kind === 'GuidedFailure'
+    ? [`interlock retry ${id}`, `interlock ignore ${id} --notes "…"`, `interlock fail ${id} --notes "…"`]
+    : interruption.kind === 'Approval'
+      ? [`interlock approve ${id} --notes "…"`, `interlock decline ${id} --notes "…"`]
+      : [`interlock proceed ${id} --notes "…"`, `interlock abort ${id} --notes "…"`];
+
 /** Who may act on an interruption, and the exact command for the next move. */
 export function interruptionLines(interruption: Interruption, id: string): string[] {
-  const who = interruption.responsibleTeams.length > 0 ? `a member of ${interruption.responsibleTeams.join(' or ')}` : 'any deployer';
+  const teams = teamsOf(interruption);
+  const who = teams.length > 0 ? `a member of ${teams.join(' or ')}` : 'any deployer';
+  const approvals = interruption.requiredApprovals ? ` (approval ${(interruption.approvals?.length ?? 0) + 1} of ${interruption.requiredApprovals})` : '';
   switch (interruption.state) {
     case 'Pending':
       return [
-        `Waiting at ${quote(interruption.step)} for ${who} (or an admin) to take responsibility:`,
+        `${interruption.kind === 'GuidedFailure' ? `${quote(interruption.step)} failed; waiting` : `Waiting at ${quote(interruption.step)}`} for ${who} (or an admin) to take responsibility${approvals}:`,
         `    interlock take ${id}`,
         ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
       ];
     case 'Assigned':
       return [
         `${quote(interruption.step)} is assigned to ${person(interruption.assignee!)}, who decides with:`,
-        `    interlock proceed ${id} --notes "…"    or    interlock abort ${id} --notes "…"`,
+        `    ${decisionCommands(interruption, id).join('    or    ')}`,
       ];
-    case 'Proceeded':
-    case 'Aborted': {
-      const by = interruption.assignee ? ` by ${person(interruption.assignee)}` : '';
-      return [`${quote(interruption.step)} ${interruption.state.toLowerCase()}${by}${interruption.notes ? `: ${interruption.notes}` : ''}`];
-    }
     case 'TimedOut':
       return [`${quote(interruption.step)} timed out before anyone decided (on timeout: ${interruption.onTimeout})`];
+    default: {
+      const by = interruption.assignee ? ` by ${person(interruption.assignee)}` : '';
+      const approvers = interruption.approvals && interruption.approvals.length > 1 ? ` (approved by ${interruption.approvals.map((a) => a.user.username).join(', ')})` : '';
+      return [`${quote(interruption.step)} ${interruption.state.toLowerCase()}${by}${approvers}${interruption.notes ? `: ${interruption.notes}` : ''}`];
+    }
   }
 }
 
@@ -47,8 +57,8 @@ export function changes(before: View | undefined, after: View): string[] {
   const lines: string[] = [];
   after.steps.forEach((step, i) => {
     const interruptions = after.interruptions.filter((interruption) => interruption.step === step.name);
-    // A manual step is told by its interruption: who may act, who took it, what they decided.
-    if (step.type === 'manual' && interruptions.length > 0) {
+    // A step that waits for people is told by its interruptions: who may act, who took it, what they decided.
+    if (interruptions.length > 0 && (step.status === 'Waiting' || step.type === 'manual' || step.type === 'approval' || interruptions.some((i) => i.kind === 'GuidedFailure'))) {
       for (const interruption of interruptions) {
         const was = before?.interruptions.find((i) => i.id === interruption.id);
         if (was && was.state === interruption.state && was.assignee?.id === interruption.assignee?.id) continue;
@@ -98,8 +108,9 @@ export function renderView(view: View, url: (path: string) => string): string {
     `${view.id}  ${view.status}`,
     `  ${view.projectName} ${view.release} to ${view.environment}, triggered by ${person(view.triggeredBy)} at ${view.createdAt}` +
       (view.finishedAt ? `, finished at ${view.finishedAt}` : ''),
+    ...(view.queuedBehind ? [`  Queued behind ${view.queuedBehind}, which waits at a step that blocks other deployments.`] : []),
     '  Steps:',
-    ...view.steps.map((step) => `    ${step.name.padEnd(width)}  ${step.status}`),
+    ...view.steps.map((step) => `    ${step.name.padEnd(width)}  ${step.status}${step.ignored ? ' (ignored)' : ''}${step.result ? `  ${step.result}` : ''}`),
   ];
   const open = openInterruption(view);
   if (open) lines.push(...interruptionLines(open, view.id).map((line) => `  ${line}`));
@@ -130,8 +141,8 @@ export function renderInterruptions(interruptions: OpenInterruption[]): string {
   return interruptions
     .map((item) => {
       const { deployment: d } = item;
-      const next = item.actions.includes('proceed')
-        ? [`interlock proceed ${d.id} --notes "…"`, `interlock abort ${d.id} --notes "…"`]
+      const next = item.actions.includes('proceed') || item.actions.includes('retry')
+        ? decisionCommands(item, d.id)
         : item.actions.includes('takeResponsibility')
           ? [`interlock take ${d.id}`]
           : item.actions.includes('takeOver')
@@ -139,7 +150,7 @@ export function renderInterruptions(interruptions: OpenInterruption[]): string {
             : [];
       return [
         `${d.id}  ${quote(item.step)}  ${item.state}${item.assignee ? ` by ${person(item.assignee)}` : ''}`,
-        `  ${d.project} ${d.release} to ${d.environment}; responsible: ${item.responsibleTeams.join(', ') || 'any deployer'}`,
+        `  ${d.project} ${d.release} to ${d.environment}; responsible: ${teamsOf(item).join(', ') || 'any deployer'}${item.kind === 'Manual' ? '' : ` (${item.kind})`}`,
         ...next.map((command) => `    ${command}`),
       ].join('\n');
     })

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, Parser } from 'yaml';
 import type { z } from 'zod';
@@ -47,9 +47,36 @@ export function parseConfig(text: string, file = 'config'): Config {
   problems.push(...swallowedVariables(text, lines));
   if (problems.length > 0) throw new ConfigError(file, problems);
 
-  const result = ConfigSchema.safeParse(document.toJS() ?? {});
-  if (!result.success) throw new ConfigError(file, describeIssues(result.error.issues));
+  const raw = document.toJS() ?? {};
+  problems.push(...readShipyardFiles(raw, file));
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success || problems.length > 0) throw new ConfigError(file, [...problems, ...(result.success ? [] : describeIssues(result.error.issues))]);
   return result.data;
+}
+
+/**
+ * A lifecycle project's `shipyardFile`, read (relative to the config file) into its `shipyard`,
+ * so the schema checks it as if it were inline and its problems carry the same paths.
+ */
+function readShipyardFiles(raw: unknown, file: string): string[] {
+  const projects = (raw as { projects?: unknown }).projects;
+  if (!Array.isArray(projects)) return [];
+  return projects.flatMap((project: unknown, p) => {
+    if (typeof project !== 'object' || project === null || !('shipyardFile' in project) || typeof project.shipyardFile !== 'string') return [];
+    const place = `projects[${p}].shipyardFile`;
+    if ('shipyard' in project) return [`${place}: give shipyard or shipyardFile, not both`];
+    const path = resolve(dirname(file), project.shipyardFile);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      return [`${place}: cannot read ${path}: ${(error as Error).message}`];
+    }
+    const shipyard = parseDocument(text, { prettyErrors: false });
+    if (shipyard.errors.length > 0) return shipyard.errors.map((error) => `${place}: ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+    (project as Record<string, unknown>).shipyard = shipyard.toJS();
+    return [];
+  });
 }
 
 /** `projects[0].process[2].responsibleTeams[0]: unknown team "dba"` */

@@ -1,15 +1,10 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { Id, StepSchema, TaskStepSchema } from './steps.js';
+import { NotificationsSchema, notificationProblems } from './notifications.js';
 import { BUILT_IN_VARIABLES, isOutputVariable } from './variables.js';
-
-const Id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (at most 63)');
-
-const Duration = z
-  .string()
-  .refine((text) => parseDuration(text) !== undefined, 'a duration like 30s, 10m, 72h or 1h30m')
-  .transform((text) => parseDuration(text)!);
+import { ShipyardSchema, shipyardProblems } from './shipyard.js';
+import { SliSchema, SloSchema, sloProblems } from './slo.js';
+import { BUILT_IN_TASKS, sequenceSteps } from './lifecycle.js';
 
 export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -28,52 +23,6 @@ export const UserSchema = z.strictObject({
     .regex(/^[0-9a-f]{64}$/, 'the sha256 hex of the token (npm run token -- <username>), never the token'),
 });
 export type User = z.infer<typeof UserSchema>;
-
-const StepBase = {
-  name: z.string().min(1).max(200),
-  /** Run only in these environments; every environment when absent. */
-  environments: z.array(Id).optional(),
-  /** `success` (default): while nothing failed; `failure`: only after a failure or abort; `always` (SPEC §9). */
-  runCondition: z.enum(['success', 'failure', 'always']).optional(),
-};
-
-export const ScriptStepSchema = z.strictObject({
-  ...StepBase,
-  type: z.literal('script'),
-  run: z.string().min(1),
-  timeout: Duration.default(30 * 60_000),
-});
-
-export const HttpCheckStepSchema = z.strictObject({
-  ...StepBase,
-  type: z.literal('http-check'),
-  url: z.string().min(1),
-  /** A 3xx is the answer unless this says to follow it (SPEC §4.1). */
-  followRedirects: z.boolean().optional(),
-  expectStatus: z.number().int().min(100).max(599).default(200),
-  timeout: Duration.default(10_000),
-  retries: z.number().int().min(0).max(20).default(3),
-});
-
-export const ManualStepSchema = z.strictObject({
-  ...StepBase,
-  type: z.literal('manual'),
-  instructions: z.string().default(''),
-  responsibleTeams: z.array(Id).default([]),
-  timeout: Duration.optional(),
-  onTimeout: z.enum(['abort', 'proceed']).default('abort'),
-  /** Whoever triggered the deployment may not take it (SPEC §9); the project's setting when absent. */
-  preventSelfApproval: z.boolean().optional(),
-  /** How many distinct people must each take and proceed (SPEC §9). */
-  requiredApprovals: z.number().int().min(1).max(10).optional(),
-});
-
-/** One entry of a project's process; the workflow receives these, already parsed (durations in ms). */
-export const StepSchema = z.discriminatedUnion('type', [ScriptStepSchema, HttpCheckStepSchema, ManualStepSchema]);
-export type Step = z.infer<typeof StepSchema>;
-export type ScriptStep = z.infer<typeof ScriptStepSchema>;
-export type HttpCheckStep = z.infer<typeof HttpCheckStepSchema>;
-export type ManualStep = z.infer<typeof ManualStepSchema>;
 
 /** A project variable: a plain value, or one a trigger may (or must) set, checked against a pattern (SPEC §4.1). */
 export const VariableSchema = z
@@ -108,15 +57,36 @@ const VariableName = z
   .max(200)
   .regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name');
 
-export const ProjectSchema = z.strictObject({
-  id: Id,
-  name: z.string().min(1),
-  environments: z.array(Id).min(1),
-  variables: z.record(VariableName, VariableSchema).default({}),
-  /** The default of every manual step's `preventSelfApproval`. */
-  preventSelfApproval: z.boolean().optional(),
-  process: z.array(StepSchema).min(1),
-});
+const TaskName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a task name of the shipyard');
+
+export const ProjectSchema = z
+  .strictObject({
+    id: Id,
+    name: z.string().min(1),
+    /** In promotion order. A lifecycle project's are its stages, so it need not list them. */
+    environments: z.array(Id).min(1).optional(),
+    variables: z.record(VariableName, VariableSchema).default({}),
+    /** The default of every interrupting step's `preventSelfApproval`. */
+    preventSelfApproval: z.boolean().optional(),
+    /** The default of every script and http-check step's `guidedFailure` (SPEC §9). */
+    guidedFailure: z.boolean().optional(),
+    /** Who may act on a `GuidedFailure` interruption; any deployer when absent. */
+    guidedFailureTeams: z.array(Id).optional(),
+    process: z.array(StepSchema).min(1).optional(),
+    /** A Keptn shipyard instead of a process (SPEC §8): inline, or `shipyardFile` (read by the loader, relative to the config). */
+    shipyard: ShipyardSchema.optional(),
+    shipyardFile: z.string().min(1).optional(),
+    /** What runs a lifecycle task; a task named nowhere here is done by others over CloudEvents. */
+    tasks: z.record(TaskName, TaskStepSchema).optional(),
+    /** Keptn's SLO file format, scored by `evaluation` tasks and steps. */
+    slo: SloSchema.optional(),
+    /** Where each SLI's value comes from: a script printing a number, or a Prometheus query. */
+    sli: SliSchema.optional(),
+  })
+  .transform(({ shipyardFile: _file, ...project }) => ({
+    ...project,
+    environments: project.environments ?? project.shipyard?.spec.stages.map((stage) => stage.name) ?? [],
+  }));
 export type Project = z.infer<typeof ProjectSchema>;
 
 /**
@@ -128,6 +98,8 @@ export const ConfigSchema = z
     teams: z.array(TeamSchema).default([]),
     users: z.array(UserSchema).default([]),
     projects: z.array(ProjectSchema).default([]),
+    /** Channels (webhooks, Slack, email) and which events go to them (SPEC §10). */
+    notifications: NotificationsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // This also runs on a partly invalid config (see `when`), so any list or entry may be malformed.
@@ -153,6 +125,10 @@ export const ConfigSchema = z
     unique(entries(config.users), (u) => u.tokenSha256, (i) => ['users', i, 'tokenSha256'], 'token hash');
     unique(entries(config.projects), (p) => p.id, (i) => ['projects', i, 'id'], 'project id');
 
+    if (config.notifications) {
+      const known = { teams: [...teams], usernames: entries(config.users).map(([user]) => user.username), projects: entries(config.projects).map(([project]) => project.id) };
+      for (const problem of notificationProblems(config.notifications, known)) issue(['notifications', ...problem.path], problem.message);
+    }
     entries(config.users).forEach(([user, u]) =>
       list(user.teams).forEach((team, t) => {
         if (!teams.has(team)) issue(['users', u, 'teams', t], `unknown team "${team}"`);
@@ -166,6 +142,24 @@ export const ConfigSchema = z
         if ((BUILT_IN_VARIABLES as readonly string[]).includes(name)) issue(['projects', p, 'variables', name], `"${name}" is set by Interlock; choose another name`);
         else if (isOutputVariable(name)) issue(['projects', p, 'variables', name], `"${name}" is the name of a step's output; choose another name`);
       }
+      const isLifecycle = project.shipyard !== undefined;
+      if (isLifecycle === (project.process !== undefined)) {
+        issue(['projects', p], isLifecycle ? 'give a process or a shipyard, not both' : 'give a process, or a shipyard (shipyard or shipyardFile) for a lifecycle project');
+      }
+      const knowsTeam = (team: unknown, path: (string | number)[]) => {
+        if (!teams.has(team as string)) issue(path, `unknown team "${String(team)}"`);
+      };
+      list(project.guidedFailureTeams).forEach((team, t) => knowsTeam(team, ['projects', p, 'guidedFailureTeams', t]));
+      const channels = new Set(entries(config.notifications?.channels).map(([channel]) => channel.id));
+      /** What every step refers to: teams, notification channels, the SLO. */
+      const checkStep = (step: Record<string, any>, path: (string | number)[]) => {
+        list(step.responsibleTeams).forEach((team, t) => knowsTeam(team, [...path, 'responsibleTeams', t]));
+        list(step.remind?.escalateTo).forEach((team, t) => knowsTeam(team, [...path, 'remind', 'escalateTo', t]));
+        if (step.type === 'notify' && typeof step.channel === 'string' && !channels.has(step.channel)) {
+          issue([...path, 'channel'], `no notification channel "${step.channel}" (notifications.channels lists ${[...channels].join(', ') || 'none'})`);
+        }
+        if (step.type === 'evaluation' && project.slo === undefined) issue(path, 'an evaluation needs the project\'s slo: (and sli:)');
+      };
       entries(project.process).forEach(([step, s]) => {
         list(step.environments).forEach((environment, e) => {
           if (!environments.includes(environment)) {
@@ -175,12 +169,27 @@ export const ConfigSchema = z
             );
           }
         });
-        if (step.type === 'manual') {
-          list(step.responsibleTeams).forEach((team, t) => {
-            if (!teams.has(team)) issue(['projects', p, 'process', s, 'responsibleTeams', t], `unknown team "${team}"`);
-          });
-        }
+        checkStep(step, ['projects', p, 'process', s]);
       });
+      for (const [name, task] of Object.entries(typeof project.tasks === 'object' && project.tasks !== null ? project.tasks : {})) {
+        if ((BUILT_IN_TASKS as readonly string[]).includes(name)) issue(['projects', p, 'tasks', name], `"${name}" is a task Interlock has built in; its options go in the shipyard task's properties`);
+        else if (typeof task === 'object' && task !== null) checkStep(task, ['projects', p, 'tasks', name]);
+      }
+      if (project.slo !== undefined) {
+        for (const problem of sloProblems(project.slo, project.sli ?? {})) issue(['projects', p, 'slo', ...problem.path], problem.message);
+      }
+      if (isLifecycle && project.shipyard?.spec) {
+        const stages = list(project.shipyard.spec.stages);
+        for (const problem of shipyardProblems(project.shipyard)) issue(['projects', p, 'shipyard', ...problem.path], problem.message);
+        entries(stages).forEach(([stage, st]) =>
+          entries(stage.sequences).forEach(([sequence, q]) => {
+            const at = (t: number) => ['projects', p, 'shipyard', 'spec', 'stages', st, 'sequences', q, 'tasks', t];
+            const built = sequenceSteps(project, sequence);
+            if (!built.ok) for (const { task, problem } of built.problems) issue([...at(task), ...problem.path], problem.message);
+            else built.steps.forEach((step, t) => checkStep(step, at(t)));
+          }),
+        );
+      }
     });
   }, {
     // Zod skips refinements once a field has the wrong type; run anyway so every problem is listed at once (SPEC §3).
@@ -188,3 +197,5 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+export * from './steps.js';

@@ -10,12 +10,15 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config, User } from '../config/schema.js';
-import { resolveTriggerVariables } from '../config/variables.js';
 import { deploymentWorkflowId } from '../workflows/ids.js';
-import { decide, isActionableBy, isOpen, mayTakeResponsibility } from '../workflows/interruption.js';
+import { deploymentBase, triggerVariables } from './inputs.js';
+import { decide, type DecisionType, isActionableBy, isOpen, mayTakeResponsibility, type Responsibility } from '../workflows/interruption.js';
 import {
   abortUpdate,
   cancelRequestSignal,
+  failUpdate,
+  ignoreUpdate,
+  retryUpdate,
   type DeploymentInput,
   type DeploymentView,
   type Actor,
@@ -26,7 +29,7 @@ import {
   takeResponsibilityUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
-import type { InterruptionActionName } from '../workflows/names.js';
+import { type DeploymentStatus, type InterruptionActionName, isFinished } from '../workflows/names.js';
 import { maskView } from '../workflows/mask.js';
 import { initialView } from '../workflows/view.js';
 import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
@@ -66,10 +69,13 @@ export interface TriggerRequest {
   variables?: Record<string, string> | undefined;
 }
 
-/** What a person asks of an interruption: the same three actions from the API, the dashboard and the CLI. */
+/** What a person asks of an interruption: the same actions from the API, the dashboard and the CLI. */
 export type InterruptionActionRequest =
   | { type: 'takeResponsibility'; takeOver?: boolean | undefined }
-  | { type: 'proceed' | 'abort'; notes?: string | undefined };
+  | { type: DecisionType; notes?: string | undefined };
+
+/** The workflow's update for each decision (SPEC §5, §9). */
+const DECISION_UPDATES = { proceed: proceedUpdate, abort: abortUpdate, retry: retryUpdate, ignore: ignoreUpdate, fail: failUpdate } as const;
 
 /** An open interruption with its deployment and what the reader may do with it. */
 export interface OpenInterruption extends Interruption {
@@ -91,7 +97,7 @@ export class Deployments {
   /** Workflows seen to be deployments of this task queue: read and acted on without a describe first. */
   private readonly known = new BoundedMap<string, true>(50_000);
   /** What never changes about an interruption (its teams, who is excluded): who may act is decided before any update. */
-  private readonly teams = new BoundedMap<string, Pick<Interruption, 'responsibleTeams' | 'excludedUserIds'>>(50_000);
+  private readonly teams = new BoundedMap<string, Responsibility>(50_000);
   private readonly actionRate: RateLimiter;
   readonly watcher: DeploymentWatcher;
 
@@ -122,11 +128,13 @@ export class Deployments {
     const project = this.deps.config.projects.find((p) => p.id === request.project);
     if (!project) throw notFound(`No project "${request.project}". GET /api/projects lists them.`);
     requireRole(user, 'deployer', `deploy ${project.name}`);
+    if (!project.process) {
+      throw invalid([{ name: 'body.project', reason: `${project.id} is a lifecycle project: its stages run as a release (POST /api/releases, or a Keptn sh.keptn.event.<stage>.<sequence>.triggered event)` }]);
+    }
     if (!project.environments.includes(request.environment)) {
       throw invalid([{ name: 'body.environment', reason: `"${request.environment}" is not an environment of ${project.id} (${project.environments.join(', ')})` }]);
     }
-    const resolved = resolveTriggerVariables(project, request.variables ?? {});
-    if (!resolved.ok) throw invalid(resolved.errors);
+    const resolved = triggerVariables(project, request.variables);
     const variables = request.variables ?? {};
     const triggeredBy = personOf(user);
     const requestHash = sha256Hex(JSON.stringify([project.id, request.environment, request.release, sortKeys(variables)]));
@@ -135,19 +143,8 @@ export class Deployments {
     const requestId = randomUUID();
     const input: DeploymentInput = {
       id: deploymentWorkflowId(project.id, request.environment, request.release, suffix),
-      project: { id: project.id, name: project.name },
-      environment: request.environment,
-      release: request.release,
-      // A project's preventSelfApproval is every manual step's default.
-      process: project.process.map((step) =>
-        step.type === 'manual' && step.preventSelfApproval === undefined && project.preventSelfApproval ? { ...step, preventSelfApproval: true } : step,
-      ),
-      variables: { ...this.deps.systemVariables, ...resolved.variables },
-      prompted: resolved.prompted,
-      ...(resolved.sensitive.length > 0 ? { sensitive: resolved.sensitive } : {}),
-      triggeredBy,
+      ...deploymentBase(this.deps.config, project, request.environment, request.release, project.process, resolved, user, this.deps.systemVariables),
       createdAt: new Date().toISOString(),
-      roster: this.deps.config.users.map(actorOf),
     };
     return this.call(async () => {
       if (keyHash) await this.refuseKeyReuse(keyHash, idempotencyKey!, input.id);
@@ -168,7 +165,7 @@ export class Deployments {
             ...(keyHash ? [{ key: searchAttributes.idempotencyKey, value: keyHash }] : []),
           ],
           staticSummary: `Deploy ${project.name} ${request.release} to ${request.environment} (triggered by ${triggeredBy.username})`,
-          staticDetails: project.process
+          staticDetails: input.process
             .map((step, i) => `${i + 1}. ${step.name} (${step.type}${step.environments ? `; only in ${step.environments.join(', ')}` : ''})`)
             .join('\n'),
         });
@@ -222,9 +219,8 @@ export class Deployments {
         switch (action.type) {
           case 'takeResponsibility':
             return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
-          case 'proceed':
-          case 'abort':
-            return handle.executeUpdate(action.type === 'proceed' ? proceedUpdate : abortUpdate, {
+          default:
+            return handle.executeUpdate(DECISION_UPDATES[action.type], {
               args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }) }],
             });
         }
@@ -247,7 +243,8 @@ export class Deployments {
       if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
       who = found;
     }
-    if (mayTakeResponsibility(who, actor)) return;
+    // An escalation adds teams at a known time: past it, they are let through to the workflow, which decides.
+    if (mayTakeResponsibility(who, actor, new Date().toISOString())) return;
     const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
     if (!current || current.assignee?.id === actor.id) return;
     // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
@@ -292,8 +289,10 @@ export class Deployments {
   private async running(id: string): Promise<WorkflowHandle> {
     const handle = this.client.workflow.getHandle(id);
     const description = await this.describe(handle);
-    if (description.status.name !== 'RUNNING') {
-      const status = description.typedSearchAttributes.get(searchAttributes.status) ?? description.status.name;
+    const shown = description.typedSearchAttributes.get(searchAttributes.status);
+    // A deployment that has ended may still be delivering its last notifications: it is over all the same.
+    if (description.status.name !== 'RUNNING' || (shown && isFinished(shown as DeploymentStatus))) {
+      const status = shown ?? description.status.name;
       throw new ServiceError('NOT_WAITING', `The deployment has finished (${status}); there is nothing left to decide.`);
     }
     return handle;
@@ -369,8 +368,13 @@ export class Deployments {
 
   /** Keeps what never changes about a deployment's interruptions, then adds the links. */
   private remember(view: DeploymentView): DeploymentWithLinks {
-    for (const { id, responsibleTeams, excludedUserIds } of view.interruptions) {
-      this.teams.set(`${view.id}\n${id}`, { responsibleTeams, ...(excludedUserIds ? { excludedUserIds } : {}) });
+    for (const { id, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated } of view.interruptions) {
+      this.teams.set(`${view.id}\n${id}`, {
+        responsibleTeams,
+        ...(excludedUserIds ? { excludedUserIds } : {}),
+        ...(escalateTo && escalateAt ? { escalateTo, escalateAt } : {}),
+        ...(escalated ? { escalated } : {}),
+      });
     }
     return this.withLinks(view);
   }

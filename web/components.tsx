@@ -11,6 +11,7 @@ const ICONS: Record<Status, Child> = {
   Cancelled: <path d="M3 3h10v10H3z" />,
   Running: <path d="M4 2.5v11l9-5.5-9-5.5Z" />,
   Waiting: <path d="M3 2h4v12H3zM9 2h4v12H9z" />,
+  Queued: <path d="M2 3h12v2H2zM2 7h12v2H2zM2 11h8v2H2z" />,
   Pending: <path d="M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13Zm0 1.8a4.7 4.7 0 1 1 0 9.4 4.7 4.7 0 0 1 0-9.4Z" />,
   Skipped: <path d="M2 3v10l7-5-7-5Zm8 0h2.5v10H10z" />,
 };

@@ -1,6 +1,4 @@
 import {
-  ActivityCancellationType,
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -8,38 +6,30 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  TimeoutFailure,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type * as activities from '../activities/index.js';
-import type { HttpCheckStep, ScriptStep } from '../config/schema.js';
-import { createState, type DeploymentState, finishStep } from './state.js';
-import { fromRoster, registerInterruptionHandlers, skippedManualOutputs, waitForManualStep } from './manual-step.js';
-import {
-  type DeploymentInput,
-  type DeploymentView,
-  searchAttributes,
-  cancelRequestSignal,
-  isFinished,
-  stateQuery,
-  type Step,
-  type StepView,
-} from './messages.js';
+import { leaveGate, passGate, registerGateHandlers } from './gate-client.js';
+import { fromRoster, registerInterruptionHandlers } from './interruption-handlers.js';
+import { resultOf, taskFinished, taskTriggered } from './lifecycle.js';
+import { skippedManualOutputs } from './manual-step.js';
+import { maskView } from './mask.js';
+import { type DeploymentInput, type DeploymentView, searchAttributes, cancelRequestSignal, isFinished, stateQuery, type StepView } from './messages.js';
+import { emit, hasRoutes } from './notify.js';
 import { CancelRequestSchema } from './requests.js';
+import { createState, type DeploymentState, finishStep } from './state.js';
+import { runStep, type StepContext } from './steps.js';
+import { registerTaskEventHandler } from './external-task.js';
 import { record } from './timeline.js';
-import { maskView, secretsOf } from './mask.js';
-import { toShell } from './shell.js';
-import { describeUnknown, substituteUrl } from './variables.js';
-
-type StepOutcome = 'Succeeded' | 'Failed' | 'Aborted' | 'ContinueAsNew';
 
 /**
  * One deployment: runs the process in order. A failed step fails the deployment and an abort ends it;
- * later steps show `Skipped`. Ends as a Temporal failure (Failed/Aborted) or cancellation so Temporal
- * Web shows the outcome; the view travels in the failure's details.
+ * later steps show `Skipped` (unless their run condition says otherwise). Ends as a Temporal failure
+ * (Failed/Aborted) or cancellation so Temporal Web shows the outcome; the view travels in the
+ * failure's details. A lifecycle deployment is one sequence of a release: its steps are the
+ * sequence's tasks, each with its Keptn events and result (SPEC §8).
  */
 export async function deployment(input: DeploymentInput): Promise<DeploymentView> {
   const deployment = createState(input);
@@ -49,15 +39,16 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   let current: StepView | undefined;
   const resumeAt = input.resume?.step ?? 0;
   try {
+    await passGate(deployment);
     for (const [index, step] of input.process.entries()) {
       if (index < resumeAt) continue;
       current = view.steps[index]!;
       if (deployment.resuming) {
         // The step this run continued at: it is under way already.
-        const outcome = await runStep(deployment, step, current);
+        const outcome = await runStep(deployment, step, current, contextFor(deployment, index));
         deployment.resuming = false;
         if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
-        if (outcome !== 'Succeeded') deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
+        afterStep(deployment, index, outcome, false);
         continue;
       }
       const skip = (why: string) => {
@@ -71,56 +62,116 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
       }
       // Octopus's run conditions: `success` runs while nothing failed, `failure` only after a failure
       // or an abort, `always` either way. A failed or aborted deployment keeps that status.
-      const failedSoFar = view.status !== 'Running' && view.status !== 'Waiting';
-      const condition = step.runCondition ?? 'success';
-      if (condition === 'success' && failedSoFar) {
+      const failedSoFar = !['Running', 'Waiting', 'Queued'].includes(view.status);
+      const runCondition = step.runCondition ?? 'success';
+      if (runCondition === 'success' && failedSoFar) {
         skip(`the deployment was ${view.status.toLowerCase()} at an earlier step`);
         continue;
       }
-      if (condition === 'failure' && !failedSoFar) {
+      if (runCondition === 'failure' && !failedSoFar) {
         skip('runs only after a failure or an abort, and nothing failed');
         continue;
       }
-      if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${condition})`);
+      if (step.startAfter) {
+        setCurrentDetails(`Waiting ${Math.round(step.startAfter / 1000)} s before ${step.name} (triggeredAfter)`);
+        await sleep(step.startAfter);
+      }
+      if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${runCondition})`);
       else deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
       current.status = 'Running';
       current.startedAt = new Date().toISOString();
-      const outcome = await runStep(deployment, step, current);
+      const context = contextFor(deployment, index);
+      if (input.lifecycle) context.triggeredId = current.triggeredId = taskTriggered(deployment, step, beforeResult(deployment, index));
+      const outcome = await runStep(deployment, step, current, context);
       if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
-      if (outcome !== 'Succeeded' && !failedSoFar) {
-        deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
-      }
+      afterStep(deployment, index, outcome, failedSoFar);
     }
   } catch (error) {
     if (!isCancellation(error)) throw error;
-    if (!view.timeline.some((entry) => entry.action === 'cancel')) {
-      // Cancelled from Temporal Web or the CLI, which name nobody.
-      record(view.timeline, { at: new Date().toISOString(), user: 'system', action: 'cancel', result: 'accepted' });
-    }
-    view.steps.forEach((step) => {
-      if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\nCancelled.`.trim());
-      else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
-    });
-    deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
-    upsertSearchAttributes([
-      { key: searchAttributes.waitingFor, value: null },
-      { key: searchAttributes.assignee, value: null },
-    ]);
-    view.finishedAt = new Date().toISOString();
+    await CancellationScope.nonCancellable(() => cancelled(deployment, current));
     throw new CancelledFailure('Deployment cancelled', [outside(deployment)]);
   }
 
   view.finishedAt = new Date().toISOString();
-  if (view.status === 'Running') {
-    deployment.setStatus('Succeeded', `Succeeded: ${input.release} is in ${input.environment}`);
-    return outside(deployment);
-  }
+  const succeeded = view.status === 'Running';
+  if (succeeded) deployment.setStatus('Succeeded', `Succeeded: ${input.release} is in ${input.environment}`);
+  await finish(deployment);
+  if (succeeded) return outside(deployment);
   throw ApplicationFailure.create({
     type: view.status === 'Aborted' ? 'DeploymentAborted' : 'DeploymentFailed',
     message: `Deployment ${view.status.toLowerCase()} at ${current?.name}`,
     nonRetryable: true,
     details: [outside(deployment)],
   });
+}
+
+/** After a step: its lifecycle result and `.finished` event, and the deployment's status. */
+function afterStep(deployment: DeploymentState, index: number, outcome: 'Succeeded' | 'Failed' | 'Aborted', failedSoFar: boolean): void {
+  const { input, view } = deployment;
+  const step = input.process[index]!;
+  const current = view.steps[index]!;
+  if (input.lifecycle) {
+    current.result = resultOf(current) ?? 'fail';
+    if (current.triggeredId) taskFinished(deployment, step, current, current.triggeredId);
+  }
+  if (outcome === 'Succeeded' || failedSoFar) return;
+  // Keptn: a failed evaluation goes on to an approval right after it, which declines at once (SPEC §8).
+  if (step.type === 'evaluation' && input.process[index + 1]?.type === 'approval') return;
+  deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
+}
+
+/** What a step is told of where it stands: the result an approval judges (the step before it, or the sequence that triggered this one). */
+function contextFor(deployment: DeploymentState, index: number): StepContext {
+  const { input, view } = deployment;
+  const before = beforeResult(deployment, index);
+  const previous = view.steps.slice(0, index).findLast((step) => resultOf(step) !== undefined);
+  if (previous && before) return { judged: { result: before.result, from: `"${previous.name}"` }, triggeredId: view.steps[index]!.triggeredId };
+  const trigger = input.lifecycle?.triggeredBy;
+  if (trigger) return { judged: { result: trigger.result, from: `${trigger.stage}.${trigger.sequence}` }, triggeredId: view.steps[index]!.triggeredId };
+  return { judged: { result: undefined, from: 'nothing ran before it' }, triggeredId: view.steps[index]!.triggeredId };
+}
+
+/** The result and status of the last step before `index` that ran, as Keptn hands them to the next task. */
+function beforeResult(deployment: DeploymentState, index: number) {
+  const previous = deployment.view.steps.slice(0, index).findLast((step) => resultOf(step) !== undefined);
+  if (!previous) return undefined;
+  return { result: resultOf(previous)!, status: previous.status === 'Aborted' ? 'aborted' : previous.status === 'Failed' && !previous.ignored && previous.type !== 'evaluation' ? 'errored' : 'succeeded' };
+}
+
+/** A cancelled deployment: steps that ran are Cancelled, the rest Skipped; it holds no gate and says it ended. */
+async function cancelled(deployment: DeploymentState, current: StepView | undefined): Promise<void> {
+  const { view } = deployment;
+  if (!view.timeline.some((entry) => entry.action === 'cancel')) {
+    // Cancelled from Temporal Web or the CLI, which name nobody.
+    record(view.timeline, { at: new Date().toISOString(), user: 'system', action: 'cancel', result: 'accepted' });
+  }
+  view.steps.forEach((step) => {
+    if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\nCancelled.`.trim());
+    else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
+  });
+  view.queuedBehind = null;
+  deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
+  upsertSearchAttributes([
+    { key: searchAttributes.waitingFor, value: null },
+    { key: searchAttributes.assignee, value: null },
+  ]);
+  view.finishedAt = new Date().toISOString();
+  await finish(deployment);
+}
+
+/**
+ * The end, however it ends: its sequence's result (lifecycle), the gate let go, `deployment.finished`
+ * sent, and every notification under way settled, so none is lost when the workflow closes.
+ */
+async function finish(deployment: DeploymentState): Promise<void> {
+  const { input, view } = deployment;
+  if (input.lifecycle) {
+    const last = view.steps.findLast((step) => resultOf(step) !== undefined);
+    view.result = view.status === 'Cancelled' ? null : last ? (resultOf(last) ?? 'fail') : 'pass';
+  }
+  if (input.gate) leaveGate(deployment);
+  if (hasRoutes(deployment, 'dev.interlock.deployment.finished')) emit(deployment, 'dev.interlock.deployment.finished', { status: view.status });
+  while (deployment.deliveries.size > 0) await Promise.all([...deployment.deliveries]);
 }
 
 /** The view as it leaves the workflow (query, result, failure): sensitive values masked (SPEC §4.1). */
@@ -132,10 +183,11 @@ const outside = (deployment: DeploymentState) => maskView(deployment.view, deplo
  */
 async function continueWaiting(state: DeploymentState, index: number): Promise<never> {
   await condition(allHandlersFinished);
+  while (state.deliveries.size > 0) await Promise.all([...state.deliveries]);
   return continueAsNew<typeof deployment>({ ...state.input, resume: { view: state.view, step: index } });
 }
 
-/** The query, the cancellation's "who asked" signal and the interruption's updates and signals. */
+/** The query, the cancellation's "who asked" signal, the interruption's updates and signals, the gate's answers, external tasks' events. */
 function registerHandlers(deployment: DeploymentState): void {
   const { view } = deployment;
   setHandler(stateQuery, () => outside(deployment));
@@ -156,82 +208,7 @@ function registerHandlers(deployment: DeploymentState): void {
     record(view.timeline, { at, user: known.username, action: 'cancel', result: 'accepted' });
   });
   registerInterruptionHandlers(deployment);
+  if (deployment.input.gate) registerGateHandlers(deployment);
+  if (deployment.input.lifecycle) registerTaskEventHandler(deployment);
 }
 
-async function runStep(deployment: DeploymentState, step: Step, view: StepView): Promise<StepOutcome> {
-  const cannotStart = (why: string) => {
-    finishStep(view, 'Failed', `Cannot start: ${why}.`);
-    return 'Failed' as const;
-  };
-  switch (step.type) {
-    case 'script': {
-      // Values reach bash as environment variables, never as script text (SPEC §4.1).
-      const shell = toShell(step.run, deployment.variables);
-      if (!shell.ok) return cannotStart(`${describeUnknown(shell.unknown)} (in "run")`);
-      const mask = secretsOf(deployment.variables, deployment.input.sensitive);
-      return runActivity(view, () =>
-        scriptActivities(step).runScript({ script: shell.script, env: shell.env, timeoutMs: step.timeout, ...(mask.length > 0 ? { mask } : {}) }),
-      );
-    }
-    case 'http-check': {
-      const url = substituteUrl(step.url, deployment.variables, deployment.input.prompted ?? []);
-      if (!url.ok) return cannotStart('refused' in url ? url.refused : `${describeUnknown(url.unknown)} (in "url")`);
-      return runActivity(view, () =>
-        httpActivities(step).checkHttp({ url: url.text, expectStatus: step.expectStatus, timeoutMs: step.timeout, followRedirects: step.followRedirects ?? false }),
-      );
-    }
-    case 'manual':
-      return waitForManualStep(deployment, step, view);
-  }
-}
-
-async function runActivity(view: StepView, run: () => Promise<{ log: string }>): Promise<StepOutcome> {
-  try {
-    const { log } = await run();
-    finishStep(view, 'Succeeded', log);
-    return 'Succeeded';
-  } catch (error) {
-    if (isCancellation(error) && CancellationScope.current().consideredCancelled) {
-      const details = error instanceof ActivityFailure && error.cause instanceof CancelledFailure ? error.cause.details : [];
-      if (typeof details[0] === 'string') view.log = details[0];
-      throw error;
-    }
-    finishStep(view, 'Failed', describeActivityFailure(error));
-    return 'Failed';
-  }
-}
-
-/** The step's log from a failed activity: the script's own output, or the last HTTP attempt. */
-function describeActivityFailure(error: unknown): string {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  if (cause instanceof TimeoutFailure && cause.timeoutType === 'HEARTBEAT') {
-    return 'The worker running this step was lost mid-step (it stopped answering), and the step with it: a script dies with its worker. It was not run again: run the deployment again if that is safe.\n';
-  }
-  if (cause instanceof ApplicationFailure) {
-    const [log] = cause.details ?? [];
-    return typeof log === 'string' ? log : `${cause.message}\n`;
-  }
-  if (cause instanceof Error) return `${cause.message}\n`;
-  return `${String(cause)}\n`;
-}
-
-const SCRIPT_GRACE_MS = 30_000;
-
-function scriptActivities(step: ScriptStep) {
-  return proxyActivities<typeof activities>({
-    // The activity enforces the step's timeout itself (and kills the script); this is the backstop.
-    startToCloseTimeout: step.timeout + SCRIPT_GRACE_MS,
-    heartbeatTimeout: '20s',
-    retry: { maximumAttempts: 1 },
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    summary: step.name,
-  });
-}
-
-function httpActivities(step: HttpCheckStep) {
-  return proxyActivities<typeof activities>({
-    startToCloseTimeout: step.timeout + 5_000,
-    retry: { maximumAttempts: step.retries + 1, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-    summary: step.name,
-  });
-}

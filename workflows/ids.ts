@@ -8,3 +8,9 @@ export function deploymentWorkflowId(project: string, environment: string, relea
 
 /** Project ids, environments and releases as the API accepts them, so IDs stay readable and URL-safe. */
 export const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
+
+/** The gate of one project and environment (SPEC §9, `blockConcurrentDeployments`): one per pair. */
+export const gateWorkflowId = (project: string, environment: string) => `gate:${project}:${environment}`;
+
+/** A lifecycle project's release: `helloservice:0.1.1:k3x9a0b1c2` (SPEC §8). */
+export const releaseWorkflowId = (project: string, release: string, suffix: string) => `${project}:${release}:${suffix}`;

@@ -1,2 +1,4 @@
 // The worker's workflow bundle: every workflow type Interlock registers.
 export { deployment } from './deployment.js';
+export { deploymentGate } from './gate.js';
+export { release } from './release.js';

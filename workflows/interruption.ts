@@ -4,6 +4,7 @@
  */
 
 import {
+  type GuidedFailureAction,
   type InterruptionActionName,
   type InterruptionKind,
   type InterruptionState,
@@ -49,6 +50,13 @@ export interface Interruption {
   requiredApprovals?: number;
   /** The proceeds so far, oldest first, while more are required; the last one closes it. */
   approvals?: Approval[];
+  /** With `remind.escalateAfter`: from then on these teams may act too (SPEC §9). */
+  escalateTo?: string[];
+  escalateAt?: string;
+  /** Set once the escalation has happened (the workflow's timer fired). */
+  escalated?: boolean;
+  /** Reminders sent so far (`remind.every`). */
+  reminders?: number;
 }
 
 export interface Approval {
@@ -59,10 +67,30 @@ export interface Approval {
 
 export type InterruptionAction =
   | { type: 'takeResponsibility'; takeOver?: boolean }
-  | { type: 'proceed'; notes?: string }
-  | { type: 'abort'; notes?: string };
+  | { type: 'proceed' | 'abort' | GuidedFailureAction; notes?: string };
 
-export type RefusalType = 'NOT_IN_TEAM' | 'SELF_APPROVAL' | 'ALREADY_APPROVED' | 'HELD_BY_OTHER' | 'NOT_TAKEN' | 'NOT_ASSIGNEE' | 'ALREADY_DECIDED' | 'NOTES_TOO_LONG';
+/** A decision: proceed or abort a manual step or an approval; retry, ignore or fail a guided failure. */
+export type DecisionType = Exclude<InterruptionAction['type'], 'takeResponsibility'>;
+
+export type RefusalType =
+  | 'NOT_IN_TEAM'
+  | 'SELF_APPROVAL'
+  | 'ALREADY_APPROVED'
+  | 'HELD_BY_OTHER'
+  | 'NOT_TAKEN'
+  | 'NOT_ASSIGNEE'
+  | 'ALREADY_DECIDED'
+  | 'NOTES_TOO_LONG'
+  | 'NOT_AN_OPTION';
+
+/** The decisions each kind of interruption offers, and the state each one leaves it in. */
+export const DECISIONS: Record<InterruptionKind, Partial<Record<DecisionType, InterruptionState>>> = {
+  Manual: { proceed: 'Proceeded', abort: 'Aborted' },
+  Approval: { proceed: 'Proceeded', abort: 'Aborted' },
+  GuidedFailure: { retry: 'Retried', ignore: 'Ignored', fail: 'Failed' },
+};
+
+const decisionsOf = (interruption: Pick<Interruption, 'kind'>) => Object.keys(DECISIONS[interruption.kind]) as DecisionType[];
 
 export type Decision =
   | { accepted: true; interruption: Interruption; changed: boolean; tookOverFrom: Person | null }
@@ -75,13 +103,26 @@ export const isOpen = (interruption: Interruption): boolean =>
 
 export const describePerson = (person: Person): string => `${person.displayName} (${person.username})`;
 
+/** What never changes about who may take an interruption (the API caches it to refuse before any update). */
+export type Responsibility = Pick<Interruption, 'responsibleTeams' | 'excludedUserIds' | 'escalateTo' | 'escalateAt' | 'escalated'>;
+
+/**
+ * The teams that may take it now: its responsible teams, and once escalated (the workflow's timer,
+ * or, for a caller outside the workflow, the clock past `escalateAt`) the `escalateTo` teams too.
+ */
+export function teamsOf(interruption: Responsibility, now?: string): string[] {
+  const escalated = interruption.escalated === true || (now !== undefined && interruption.escalateAt !== undefined && now >= interruption.escalateAt);
+  return escalated && interruption.escalateTo ? [...new Set([...interruption.responsibleTeams, ...interruption.escalateTo])] : interruption.responsibleTeams;
+}
+
 /** A member of a responsible team, an admin, or (when the step names no team) any deployer. */
-export function mayTakeResponsibility(interruption: Pick<Interruption, 'responsibleTeams' | 'excludedUserIds'>, actor: Actor): boolean {
+export function mayTakeResponsibility(interruption: Responsibility, actor: Actor, now?: string): boolean {
   // Separation of duties holds for admins too: nobody approves what they triggered.
   if (isExcluded(interruption, actor)) return false;
   if (actor.roles.includes('admin')) return true;
-  if (interruption.responsibleTeams.length === 0) return actor.roles.includes('deployer');
-  return actor.teams.some((team) => interruption.responsibleTeams.includes(team));
+  const teams = teamsOf(interruption, now);
+  if (teams.length === 0) return actor.roles.includes('deployer');
+  return actor.teams.some((team) => teams.includes(team));
 }
 
 const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, actor: Actor) => interruption.excludedUserIds?.includes(actor.id) === true;
@@ -99,7 +140,7 @@ export function isActionableBy(interruption: Interruption, actor: Actor): boolea
  */
 export function actionsFor(interruption: Interruption, actor: Actor): InterruptionActionName[] {
   if (!isOpen(interruption)) return [];
-  if (interruption.assignee?.id === actor.id) return ['proceed', 'abort'];
+  if (interruption.assignee?.id === actor.id) return decisionsOf(interruption);
   if (!mayTakeResponsibility(interruption, actor)) return [];
   return interruption.assignee ? ['takeOver'] : ['takeResponsibility'];
 }
@@ -135,17 +176,19 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
     };
   }
 
+  // Whoever may neither take it nor holds it hears only that, whatever they asked for.
+  if (!isAssignee && !mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+  const closesAs = DECISIONS[interruption.kind][action.type];
+  if (closesAs === undefined) {
+    return refuse('NOT_AN_OPTION', `"${interruption.step}" asks for ${decisionsOf(interruption).join(' or ')}, not ${action.type}.`);
+  }
   if (action.notes !== undefined && action.notes.length > MAX_NOTES) {
     return refuse('NOTES_TOO_LONG', `Notes may be at most ${MAX_NOTES} characters; these are ${action.notes.length}.`);
   }
   if (!assignee) {
-    return mayTakeResponsibility(interruption, actor)
-      ? refuse('NOT_TAKEN', `Nobody is responsible for "${interruption.step}" yet; take responsibility first, then ${action.type}.`)
-      : refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+    return refuse('NOT_TAKEN', `Nobody is responsible for "${interruption.step}" yet; take responsibility first, then ${action.type}.`);
   }
   if (!isAssignee) {
-    // Telling someone who may not take it over to "take it over first" would send them nowhere.
-    if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
     return refuse(
       'NOT_ASSIGNEE',
       `Only ${describePerson(assignee)}, who is responsible for this step, may ${action.type}; take it over first if you must.`,
@@ -165,7 +208,7 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
     tookOverFrom: null,
     interruption: {
       ...interruption,
-      state: action.type === 'proceed' ? 'Proceeded' : 'Aborted',
+      state: closesAs,
       notes: action.notes ?? null,
       decidedAt: now,
       ...(approvals.length > 0 ? { approvals } : {}),
@@ -183,8 +226,7 @@ function personOf({ id, username, displayName, email }: Actor): Person {
 }
 
 function notInTeam(interruption: Interruption, actor: Actor): string {
-  const who = interruption.responsibleTeams.length > 0
-    ? `members of ${interruption.responsibleTeams.join(', ')}`
-    : 'deployers';
+  const teams = teamsOf(interruption);
+  const who = teams.length > 0 ? `members of ${teams.join(', ')}` : 'deployers';
   return `${describePerson(actor)} may not act on "${interruption.step}": only ${who} (or an admin) may.`;
 }

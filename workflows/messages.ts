@@ -6,12 +6,15 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Step } from '../config/schema.js';
+import type { ProcessStep, Step } from '../config/schema.js';
+import type { Shipyard } from '../config/shipyard.js';
+import type { CloudEvent } from './events.js';
 import type { Actor, Interruption, Person, RefusalType } from './interruption.js';
-import type { DeploymentStatus, StepStatus, TimelineAction } from './names.js';
+import type { DeploymentStatus, ReleaseStatus, StepStatus, TaskResult, TimelineAction } from './names.js';
+import type { Evaluation, SloShape } from './slo.js';
 import type { Variables } from './variables.js';
 
-export type { Actor, DeploymentStatus, Interruption, Person, Step, StepStatus, Variables };
+export type { Actor, CloudEvent, DeploymentStatus, Interruption, Person, ProcessStep, ReleaseStatus, Step, StepStatus, TaskResult, Variables };
 export { FINISHED_STATUSES, isFinished } from './names.js';
 
 /** Everything a deployment needs, copied at trigger time: editing the config never changes a running one. */
@@ -20,7 +23,7 @@ export interface DeploymentInput {
   project: { id: string; name: string };
   environment: string;
   release: string;
-  process: Step[];
+  process: ProcessStep[];
   /** Project variables overlaid with the variables given by whoever triggered it. */
   variables: Variables;
   /** The names of the variables a trigger could set: data from outside, kept out of URLs' hosts (SPEC §4.1). */
@@ -39,16 +42,72 @@ export interface DeploymentInput {
   resume?: { view: DeploymentView; step: number };
   /** History events before the deployment continues as new (Temporal may suggest it sooner). Default 10,000. */
   historyLimit?: number;
+  /** The project's subscriptions (SPEC §10): which events go to which channels. */
+  notifications?: NotificationRoute[];
+  /** The gate of this project and environment, when a `blockConcurrentDeployments` step runs here (SPEC §9). */
+  gate?: string;
+  /** Who may act on a `GuidedFailure` interruption; any deployer when empty. */
+  guidedFailureTeams?: string[];
+  /** A sequence of a lifecycle project's release (SPEC §8). */
+  lifecycle?: LifecycleInput;
+  /** The project's SLO and where its SLIs come from, for `evaluation` steps (SPEC §8). */
+  quality?: { slo: SloShape; sli: Record<string, SliSourceInput> };
+}
+
+/** Where an SLI's value comes from: a script that prints a number, or a Prometheus instant query. */
+export type SliSourceInput = { script: string; timeout?: number | undefined } | { prometheus: { url: string; query: string } };
+
+/** Subscribed events (short names, full types, or prefixes ending in `*`) and the channels they go to. */
+export interface NotificationRoute {
+  events: string[];
+  channels: string[];
+}
+
+/** What a lifecycle deployment knows of its release: Keptn's context, the stage and sequence, the tasks' properties. */
+export interface LifecycleInput {
+  releaseId: string;
+  keptnContext: string;
+  stage: string;
+  sequence: string;
+  /** Keptn's `service` (the project's id unless the triggering event named another). */
+  service: string;
+  labels?: Record<string, string>;
+  /** The sequence whose end started this one, and its result: what a first-task approval judges (SPEC §8). */
+  triggeredBy?: { stage: string; sequence: string; result: TaskResult };
+  /** The id of this sequence's `sh.keptn.event.<stage>.<sequence>.triggered` event. */
+  triggeredId: string;
+  /** Each task's shipyard `properties`, as its `.triggered` event carries them. */
+  taskProperties: Record<string, Record<string, unknown>>;
+  /** The triggering event's `configurationChange`, passed on to every task. */
+  configurationChange?: Record<string, unknown>;
+}
+
+/** One run of a step that a person chose to retry (guided failure): its own log section. */
+export interface StepAttempt {
+  startedAt: string | null;
+  finishedAt: string | null;
+  status: StepStatus;
+  log: string;
 }
 
 export interface StepView {
   name: string;
-  type: Step['type'];
+  type: ProcessStep['type'];
   status: StepStatus;
   /** The last 64 KiB of the step's output, or why it did not run. */
   log: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A lifecycle task's (or an evaluation's, or an approval's) Keptn result. */
+  result?: TaskResult | null;
+  /** Failed, and a person chose to go on anyway (guided failure's `ignore`). */
+  ignored?: boolean;
+  /** Every earlier run of a step a person retried, oldest first; the step's own fields are the latest run. */
+  attempts?: StepAttempt[];
+  /** An evaluation's per-objective scores. */
+  evaluation?: Evaluation;
+  /** A lifecycle task's `sh.keptn.event.<task>.triggered` event id: the `triggeredid` its `.started` and `.finished` events answer. */
+  triggeredId?: string;
 }
 
 export interface TimelineEntry {
@@ -56,7 +115,8 @@ export interface TimelineEntry {
   /** The username, or `system` for timers and cancellation. */
   user: string;
   action: TimelineAction;
-  result: 'accepted' | 'refused';
+  /** `failed`: something Interlock did itself did not work (a notification that could not be delivered). */
+  result: 'accepted' | 'refused' | 'failed';
   /** The refusal's type and words, or what an accepted action did (`took over from mlee`). */
   reason?: string;
   interruption?: string;
@@ -81,6 +141,14 @@ export interface DeploymentView {
   interruptions: Interruption[];
   variables: Variables;
   timeline: TimelineEntry[];
+  /** While `Queued`: the deployment it waits for. */
+  queuedBehind?: string | null;
+  /** Lifecycle deployments: where in the release this sequence runs, and how it ended. */
+  stage?: string;
+  sequence?: string;
+  result?: TaskResult | null;
+  releaseId?: string;
+  keptnContext?: string;
 }
 
 /** Who acts on an interruption, and on which; identity comes from the API's token check or the signal's sender. */
@@ -99,7 +167,7 @@ export interface DecisionRequest extends InterruptionRequest {
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */
-export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'EXPIRED' | 'BAD_REQUEST';
+export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'EXPIRED' | 'BAD_REQUEST';
 
 export const takeResponsibilityUpdate = defineUpdate<Interruption, [TakeResponsibilityRequest]>('takeResponsibility');
 export const proceedUpdate = defineUpdate<Interruption, [DecisionRequest]>('proceed');
@@ -108,6 +176,26 @@ export const abortUpdate = defineUpdate<Interruption, [DecisionRequest]>('abort'
 export const takeResponsibilitySignal = defineSignal<[TakeResponsibilityRequest]>('takeResponsibility');
 export const proceedSignal = defineSignal<[DecisionRequest]>('proceed');
 export const abortSignal = defineSignal<[DecisionRequest]>('abort');
+
+/** Guided failure (SPEC §9): run the failed step again, go on as if it had not failed, or fail the deployment. */
+export const retryUpdate = defineUpdate<Interruption, [DecisionRequest]>('retry');
+export const ignoreUpdate = defineUpdate<Interruption, [DecisionRequest]>('ignore');
+export const failUpdate = defineUpdate<Interruption, [DecisionRequest]>('fail');
+export const retrySignal = defineSignal<[DecisionRequest]>('retry');
+export const ignoreSignal = defineSignal<[DecisionRequest]>('ignore');
+export const failSignal = defineSignal<[DecisionRequest]>('fail');
+
+/** A Keptn `sh.keptn.event.<task>.started|finished` event for an external task, posted to the event API (SPEC §8). */
+export interface TaskEventRequest {
+  user: Person;
+  event: CloudEvent;
+  expiresAt?: string;
+}
+export interface TaskEventAnswer {
+  task: string;
+  status: StepStatus;
+}
+export const taskEventUpdate = defineUpdate<TaskEventAnswer, [TaskEventRequest]>('taskEvent');
 
 /** Who asks for the cancellation that follows (Temporal's own cancel request carries no user). */
 export interface CancelRequest {
@@ -127,9 +215,107 @@ export const searchAttributes = {
   assignee: defineSearchAttributeKey('InterlockAssignee', SearchAttributeType.KEYWORD),
   /** A hash of the trigger's user and `Idempotency-Key`, so a reuse of the key with another body is found. */
   idempotencyKey: defineSearchAttributeKey('InterlockIdempotencyKey', SearchAttributeType.KEYWORD),
+  /** Lifecycle projects (SPEC §8): Keptn's context of the release, and the stage and sequence a deployment runs. */
+  keptnContext: defineSearchAttributeKey('InterlockKeptnContext', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('InterlockStage', SearchAttributeType.KEYWORD),
+  sequence: defineSearchAttributeKey('InterlockSequence', SearchAttributeType.KEYWORD),
 } as const;
 
 export const WORKFLOW_TYPE = 'deployment';
+export const RELEASE_WORKFLOW_TYPE = 'release';
+export const GATE_WORKFLOW_TYPE = 'deploymentGate';
+
+/** The memo key of an evaluation's values and result, read by the next evaluation of the same stage (relative criteria). */
+export const EVALUATION_MEMO = 'evaluation';
+
+// The gate of one project and environment (SPEC §9, `blockConcurrentDeployments`).
+
+export interface GateRequest {
+  deploymentId: string;
+}
+/** A deployment asks to start its steps; the gate answers with `gateAdmitted` or `gateQueued`. */
+export const gateEnterSignal = defineSignal<[GateRequest]>('enter');
+/** A deployment waits at a blocking step: later ones queue behind it. */
+export const gateBlockSignal = defineSignal<[GateRequest]>('block');
+/** Its blocking step is decided: it blocks nobody any more. */
+export const gateUnblockSignal = defineSignal<[GateRequest]>('unblock');
+/** It has ended, however it ended: it holds nothing and waits for nothing. */
+export const gateLeaveSignal = defineSignal<[GateRequest]>('leave');
+export const gateAdmittedSignal = defineSignal('gateAdmitted');
+export const gateQueuedSignal = defineSignal<[{ behind: string }]>('gateQueued');
+
+export interface GateInput {
+  id: string;
+  project: string;
+  environment: string;
+  taskQueue?: string;
+  /** Carried across continue-as-new. */
+  holders?: string[];
+  queue?: string[];
+  running?: string[];
+}
+export interface GateView {
+  /** Waiting at a blocking step: nobody else starts meanwhile. */
+  holders: string[];
+  /** Asked to start while someone held it, in the order they asked. */
+  queue: string[];
+  /** Admitted and not yet ended: any of them may reach a blocking step. */
+  running: string[];
+}
+export const gateStateQuery = defineQuery<GateView>('state');
+
+// A lifecycle project's release (SPEC §8): a parent whose children are the stage deployments.
+
+export interface ReleaseInput {
+  id: string;
+  keptnContext: string;
+  project: { id: string; name: string };
+  release: string;
+  service: string;
+  shipyard: Pick<Shipyard, 'spec'>;
+  /** Each sequence's deployment input, but for the fields the release fills in when it starts it. */
+  sequences: Record<string, Omit<DeploymentInput, 'id' | 'environment' | 'lifecycle' | 'createdAt'> & { taskProperties: Record<string, Record<string, unknown>> }>;
+  start: { stage: string; sequence: string };
+  labels?: Record<string, string>;
+  configurationChange?: Record<string, unknown>;
+  triggeredBy: Person;
+  createdAt: string;
+  /** The id of the event that started it (the posted `.triggered` event, or one Interlock made). */
+  triggeredId: string;
+  notifications?: NotificationRoute[];
+  /** Where a release that continued as new picks up. */
+  resume?: { view: ReleaseView; events: CloudEvent[]; eventDeployments: Record<string, string> };
+}
+
+export interface SequenceView {
+  name: string;
+  status: DeploymentStatus | 'Pending' | 'Skipped';
+  result: TaskResult | null;
+  deploymentId: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface ReleaseView {
+  id: string;
+  keptnContext: string;
+  project: string;
+  projectName: string;
+  release: string;
+  status: ReleaseStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: Person;
+  stages: { name: string; sequences: SequenceView[] }[];
+  timeline: TimelineEntry[];
+}
+
+/** A child tells its release what happened: a Keptn event to keep and pass on, or its status. */
+export const releaseEventSignal = defineSignal<[{ deploymentId: string; event: CloudEvent }]>('keptnEvent');
+export const sequenceProgressSignal = defineSignal<[{ deploymentId: string; status: DeploymentStatus; result?: TaskResult | null }]>('sequenceProgress');
+export const releaseStateQuery = defineQuery<ReleaseView>('state');
+/** The release's Keptn events, newest first, and the deployment each task event belongs to. */
+export const releaseEventsQuery = defineQuery<{ events: CloudEvent[]; deployments: Record<string, string> }>('events');
 
 /** The memo key under which a waiting deployment keeps its open interruption (SPEC §11: lists from visibility). */
 export const OPEN_INTERRUPTION_MEMO = 'openInterruption';

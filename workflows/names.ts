@@ -5,7 +5,8 @@
  * Pure: no Temporal import, so the config, the API, the dashboard and the CLI can all use it.
  */
 
-export const DEPLOYMENT_STATUSES = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const;
+/** `Queued`: held at the start behind a deployment that waits at a `blockConcurrentDeployments` step (SPEC §9). */
+export const DEPLOYMENT_STATUSES = ['Queued', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 /** The statuses a deployment never leaves. */
@@ -15,28 +16,54 @@ export const isFinished = (status: DeploymentStatus): boolean => (FINISHED_STATU
 export const STEP_STATUSES = ['Pending', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Skipped', 'Aborted', 'Cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-export const STEP_TYPES = ['script', 'http-check', 'manual'] as const;
+/** What a config's process (or a lifecycle project's `tasks:`) may name. */
+export const CONFIG_STEP_TYPES = ['script', 'http-check', 'manual', 'notify', 'approval', 'evaluation'] as const;
+/** Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done over CloudEvents (SPEC §8). */
+export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
+
+/** A Keptn task's (and a lifecycle step's) result, and its status (SPEC §8). */
+export const TASK_RESULTS = ['pass', 'warning', 'fail'] as const;
+export type TaskResult = (typeof TASK_RESULTS)[number];
+export const TASK_STATUSES = ['succeeded', 'errored', 'aborted'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Octopus's run conditions (SPEC §9). */
+export const RUN_CONDITIONS = ['success', 'failure', 'always'] as const;
+export type RunCondition = (typeof RUN_CONDITIONS)[number];
+
+/** A release of a lifecycle project: the same words as a deployment's, without `Queued`. */
+export const RELEASE_STATUSES = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const satisfies readonly DeploymentStatus[];
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
 /** Cumulative, in this order: an admin is a deployer, and everyone signed in is a viewer. */
 export const ROLES = ['viewer', 'deployer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-export const INTERRUPTION_KINDS = ['Manual'] as const;
+/** `Manual`: a manual step; `Approval`: Keptn's approval task when a person must decide; `GuidedFailure`: a failed step a person retries, ignores or fails. */
+export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure'] as const;
 export type InterruptionKind = (typeof INTERRUPTION_KINDS)[number];
 
-export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut'] as const;
+export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed'] as const;
 export type InterruptionState = (typeof INTERRUPTION_STATES)[number];
 /** The states in which someone may still act. */
 export const OPEN_INTERRUPTION_STATES = ['Pending', 'Assigned'] as const satisfies readonly InterruptionState[];
 
 /** What a person (or a timer, or a cancellation) did, as the timeline records it. */
-export const TIMELINE_ACTIONS = ['takeResponsibility', 'proceed', 'abort', 'timeout', 'cancel'] as const;
+export const TIMELINE_ACTIONS = [
+  'takeResponsibility', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'timeout', 'cancel',
+  /** A reminder sent, an interruption escalated, a deployment queued or released, a notification that could not be delivered. */
+  'remind', 'escalate', 'queue', 'notify',
+] as const;
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number];
 
 /** The actions a person can take on an open interruption, as `GET /api/interruptions` offers them. */
-export const INTERRUPTION_ACTIONS = ['takeResponsibility', 'takeOver', 'proceed', 'abort'] as const;
+export const INTERRUPTION_ACTIONS = ['takeResponsibility', 'takeOver', 'proceed', 'abort', 'retry', 'ignore', 'fail'] as const;
 export type InterruptionActionName = (typeof INTERRUPTION_ACTIONS)[number];
 
 export const ON_TIMEOUT = ['abort', 'proceed'] as const;
 export type OnTimeout = (typeof ON_TIMEOUT)[number];
+
+/** What the assignee of a `GuidedFailure` interruption may choose (SPEC §9), and the state each leaves it in. */
+export const GUIDED_FAILURE_ACTIONS = ['retry', 'ignore', 'fail'] as const;
+export type GuidedFailureAction = (typeof GUIDED_FAILURE_ACTIONS)[number];

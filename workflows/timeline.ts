@@ -6,15 +6,15 @@ export const TIMELINE_LIMIT = 500;
 const COALESCE_WINDOW = 50;
 
 const sameRefusal = (a: TimelineEntry, b: TimelineEntry) =>
-  a.result === 'refused' && a.user === b.user && a.action === b.action && a.reason === b.reason && a.interruption === b.interruption && a.via === b.via;
+  a.result !== 'accepted' && a.result === b.result && a.user === b.user && a.action === b.action && a.reason === b.reason && a.interruption === b.interruption && a.via === b.via;
 
 /**
- * Adds an entry to the timeline. A refusal of the same person, action and reason as a recent one
+ * Adds an entry to the timeline. A refusal (or failure) of the same person, action and reason as a recent one
  * joins it (`count`, `lastAt`) instead of adding a line, and the timeline never grows past
  * `TIMELINE_LIMIT`: a flood of refused signals costs a counter, not the view. Pure.
  */
 export function record(timeline: TimelineEntry[], entry: TimelineEntry): void {
-  if (entry.result === 'refused') {
+  if (entry.result !== 'accepted') {
     for (let i = timeline.length - 1; i >= Math.max(0, timeline.length - COALESCE_WINDOW); i--) {
       const twin = timeline[i]!;
       if (sameRefusal(twin, entry)) {
@@ -26,7 +26,7 @@ export function record(timeline: TimelineEntry[], entry: TimelineEntry): void {
   }
   timeline.push(entry);
   while (timeline.length > TIMELINE_LIMIT) {
-    const oldestRefusal = timeline.findIndex((candidate) => candidate.result === 'refused');
+    const oldestRefusal = timeline.findIndex((candidate) => candidate.result !== 'accepted');
     timeline.splice(oldestRefusal >= 0 ? oldestRefusal : 0, 1);
   }
 }

@@ -27,8 +27,21 @@ export function initialView(input: DeploymentInput): DeploymentView {
       Release: input.release,
       Environment: input.environment,
       'Deployment.Id': input.id,
+      ...(input.lifecycle
+        ? { Stage: input.lifecycle.stage, Sequence: input.lifecycle.sequence, 'Release.Id': input.lifecycle.releaseId }
+        : {}),
       ...input.variables,
     },
     timeline: [],
+    ...(input.gate ? { queuedBehind: null } : {}),
+    ...(input.lifecycle
+      ? {
+          stage: input.lifecycle.stage,
+          sequence: input.lifecycle.sequence,
+          result: null,
+          releaseId: input.lifecycle.releaseId,
+          keptnContext: input.lifecycle.keptnContext,
+        }
+      : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { stagesOf } from '../../config/lifecycle.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../../config/schema.js';
 import { defaultValues, definitionOf } from '../../config/variables.js';
@@ -42,12 +43,13 @@ export function projectRoutes(config: Config) {
                 ...(pattern ? { pattern } : {}),
                 ...(description ? { description } : {}),
               })),
-            steps: project.process.map((step) => ({
+            steps: (project.process ?? []).map((step) => ({
               name: step.name,
               type: step.type,
               environments: step.environments ?? null,
-              ...(step.type === 'manual' ? { responsibleTeams: step.responsibleTeams } : {}),
+              ...('responsibleTeams' in step ? { responsibleTeams: step.responsibleTeams } : {}),
             })),
+            ...(project.shipyard ? { stages: stagesOf(project) } : {}),
           })),
         },
         200,

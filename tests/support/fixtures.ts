@@ -6,11 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { parseConfig } from '../../config/load.js';
+import { readFileSync } from 'node:fs';
+import { EXAMPLE_CONFIG_PATH, parseConfig } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
+import { sequenceBases, triggerVariables } from '../../service/inputs.js';
+import { releaseWorkflowId } from '../../workflows/ids.js';
 import type { Step } from '../../config/schema.js';
 import { defaultValues } from '../../config/variables.js';
 import { searchAttributeTypes } from '../../temporal/search-attributes.js';
-import type { Actor, DeploymentInput, DeploymentView } from '../../workflows/messages.js';
+import type { Actor, DeploymentInput, DeploymentView, ReleaseInput } from '../../workflows/messages.js';
 
 /** A time-skipping Temporal test server (the real binary at `path`) with our search attributes. */
 export async function createTimeSkippingEnv(path: string): Promise<TestWorkflowEnvironment> {
@@ -28,8 +32,9 @@ export async function finalView(handle: WorkflowHandle): Promise<DeploymentView>
   try {
     return (await handle.result()) as DeploymentView;
   } catch (error) {
-    if (error instanceof WorkflowFailedError) return (error.cause as { details?: unknown[] }).details?.[0] as DeploymentView;
-    throw error;
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    // The time-skipping server keeps no details of a cancellation (the dev server does): ask the closed workflow.
+    return ((error.cause as { details?: unknown[] }).details?.[0] as DeploymentView | undefined) ?? (await handle.query<DeploymentView>('state'));
   }
 }
 
@@ -44,6 +49,12 @@ projects:
     variables: { Greeting: hello }
     process:
 ${processYaml.replace(/^/gm, '      ')}
+notifications:
+  channels:
+    - { id: ops-hook, webhook: { url: 'https://hooks.example.com/ops' } }
+    - { id: desk, webhook: { url: 'https://hooks.example.com/desk', format: slack } }
+    - { id: broken-hook, webhook: { url: 'https://hooks.example.com/broken' } }
+  subscriptions: []
 `);
   const project = config.projects[0]!;
   return {
@@ -66,3 +77,44 @@ export const people = {
   admin: { id: 'users-1', username: 'root', displayName: 'Ada Admin', teams: [], roles: ['admin'] },
   viewer: { id: 'users-400', username: 'vic', displayName: 'Vic Viewer', teams: [], roles: ['viewer'] },
 } satisfies Record<string, Actor>;
+
+/** The example config's people with one lifecycle project written as the config file would write it. */
+export function lifecycleConfig(projectYaml: string, extra = '') {
+  const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'));
+  const parsed = parseConfig(`
+teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+users: ${JSON.stringify(example.users)}
+projects:
+  - id: helloservice
+    name: Hello service
+${projectYaml.replace(/^/gm, '    ')}
+${extra}
+`);
+  return parsed;
+}
+
+/** A release of the config's first project as the service would start it (SPEC §8). */
+export function releaseInput(
+  config: Config,
+  overrides: { release?: string; stage?: string; sequence?: string; triggeredBy?: string; keptnContext?: string; variables?: Record<string, string> } = {},
+): ReleaseInput {
+  const project = config.projects[0]!;
+  const user = config.users.find((u) => u.username === (overrides.triggeredBy ?? 'ci'))!;
+  const release = overrides.release ?? '0.1.1';
+  const resolved = triggerVariables(project, overrides.variables);
+  const keptnContext = overrides.keptnContext ?? randomUUID();
+  const firstStage = project.shipyard!.spec.stages[0]!;
+  return {
+    id: releaseWorkflowId(project.id, release, randomUUID().slice(0, 8)),
+    keptnContext,
+    project: { id: project.id, name: project.name },
+    release,
+    service: project.id,
+    shipyard: project.shipyard!,
+    sequences: sequenceBases(config, project, release, resolved, user, { 'Interlock.Url': 'http://interlock.test' }),
+    start: { stage: overrides.stage ?? firstStage.name, sequence: overrides.sequence ?? firstStage.sequences[0]!.name },
+    triggeredBy: { id: user.id, username: user.username, displayName: user.displayName },
+    createdAt: new Date().toISOString(),
+    triggeredId: randomUUID(),
+  };
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
+import { createLinkSigner } from '../../service/one-click.js';
 import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/codec.js';
 import { createWorker } from '../../worker.js';
 
@@ -45,7 +46,16 @@ export interface Stack {
  * `createApp` against the real dev server of the test run, with a real worker on a task queue of
  * this stack's own, so test files never see each other's deployments.
  */
-export async function startStack(config: Config, options: { actionTimeoutMs?: number; actionRatePerMinute?: number } = {}): Promise<Stack> {
+export interface StackOptions {
+  actionTimeoutMs?: number;
+  actionRatePerMinute?: number;
+  /** What the worker's activities see as the environment: webhook secrets, SMTP_URL. */
+  env?: NodeJS.ProcessEnv;
+  /** Where people reach this Interlock: the one-click links in notifications point here. */
+  publicUrl?: string;
+}
+
+export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
   const address = inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const connection = await Connection.connect({ address });
@@ -57,13 +67,16 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
   const nativeConnection = await NativeConnection.connect({ address });
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  const links = createLinkSigner(codecKeys);
+  const publicUrl = options.publicUrl ?? 'http://interlock.test';
   const app = createApp({
     temporal: { client, taskQueue, uiUrl: 'http://temporal-web.test' },
+    linkSigner: links,
     config,
     actionTimeoutMs: options.actionTimeoutMs ?? 10_000,
     // Tests act fast and often as one person; the limit itself has a test of its own.
     actionRatePerMinute: options.actionRatePerMinute ?? 100_000,
-    systemVariables: { 'Interlock.Url': 'http://interlock.test' },
+    systemVariables: { 'Interlock.Url': publicUrl },
     codec: new AesGcmCodec(codecKeys),
   });
 
@@ -98,6 +111,7 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
         taskQueue,
         workflowBundle: { codePath: inject('workflowBundlePath') },
         dataConverter,
+        activities: { client, config, env: options.env ?? {}, publicUrl, signLink: (claims) => links.sign(claims) },
       });
       running = worker.run();
     },
@@ -124,7 +138,7 @@ export async function startStack(config: Config, options: { actionTimeoutMs?: nu
  * One stack for a test file: started before its tests, stopped after them (also when they fail).
  * What it returns stands for that stack: use it in tests and hooks, once `beforeAll` has run.
  */
-export function useStack(config: Config, options: Parameters<typeof startStack>[1] = {}): Stack {
+export function useStack(config: Config, options: StackOptions = {}): Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
     stack = await startStack(config, options);

@@ -1,7 +1,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
-import * as activities from '../../activities/index.js';
+import { createActivities } from '../../activities/index.js';
+import { EXAMPLE_CONFIG_PATH, loadConfig } from '../../config/load.js';
 import { createTimeSkippingEnv } from './fixtures.js';
 
 export { deploymentInput, finalView, people } from './fixtures.js';
@@ -9,7 +10,11 @@ export { deploymentInput, finalView, people } from './fixtures.js';
 /** A time-skipping Temporal test server (the real one, from our pinned install). */
 export const startTimeSkipping = () => createTimeSkippingEnv(inject('testServerPath'));
 
-export async function createTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activityImpl: object = activities) {
+/** The real activities, against the test server's client; the example config's people, no notification channels. */
+export const realActivities = (env: TestWorkflowEnvironment, overrides: Partial<Parameters<typeof createActivities>[0]> = {}) =>
+  createActivities({ client: env.client, config: loadConfig(EXAMPLE_CONFIG_PATH), env: {}, publicUrl: 'http://interlock.test', signLink: () => 'link', ...overrides });
+
+export async function createTestWorker(env: TestWorkflowEnvironment, taskQueue: string, activityImpl: object = realActivities(env)) {
   return Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',

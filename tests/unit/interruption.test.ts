@@ -121,6 +121,8 @@ function expectedDetail(refusal: RefusalType, caller: Caller, scenario: Scenario
   switch (refusal) {
     case 'NOT_IN_TEAM':
       return [`${caller.who.displayName} (${caller.who.username})`, STEP, teams.length > 0 ? 'release-managers' : 'deployers', 'admin'];
+    case 'NOT_AN_OPTION':
+      return [STEP, 'proceed or abort'];
     case 'HELD_BY_OTHER':
       return [JAMIE, 'take it over'];
     case 'NOT_TAKEN':

@@ -16,6 +16,8 @@ function outcome(view: DeploymentWithLinks, config: Config): string {
   const step = (status: StepView['status']) => view.steps.find((s) => s.status === status)?.name;
   const took = elapsed(view.createdAt, view.finishedAt);
   switch (view.status) {
+    case 'Queued':
+      return `Queued behind ${view.queuedBehind ?? 'another deployment'}, which waits at a step that blocks other deployments of ${view.projectName} to ${view.environment}.`;
     case 'Running':
       return step('Running') ? `Running “${step('Running')}”.` : 'Running.';
     case 'Waiting':

@@ -105,7 +105,7 @@ export function ProjectsPage({ session, config, form }: ProjectsProps) {
               </ol>
               <h3>Steps</h3>
               <ol class="process">
-                {project.process.map((step) => (
+                {(project.process ?? []).map((step) => (
                   <li>
                     <strong>{step.name}</strong> <span class="step-type">{step.type}</span>
                     {step.environments && <span class="muted"> only in {step.environments.join(', ')}</span>}

@@ -1,0 +1,71 @@
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { Payload } from '@temporalio/common';
+import {
+  EVALUATION_MEMO,
+  GATE_WORKFLOW_TYPE,
+  gateEnterSignal,
+  type GateInput,
+  searchAttributes,
+  WORKFLOW_TYPE,
+} from '../workflows/messages.js';
+import type { PreviousEvaluation } from '../workflows/slo.js';
+
+/**
+ * Activities that speak to Temporal itself: what a workflow cannot do from its own code
+ * (signal-with-start another workflow, read visibility).
+ */
+export function createTemporalActivities(client: Client) {
+  return {
+    /** Asks the gate of a project and environment to let a deployment start, starting the gate if it is not running (SPEC §9). */
+    async enterGate({ gateId, deploymentId, project, environment, taskQueue }: { gateId: string; deploymentId: string; project: string; environment: string; taskQueue: string }): Promise<void> {
+      await client.workflow.signalWithStart(GATE_WORKFLOW_TYPE, {
+        workflowId: gateId,
+        taskQueue,
+        args: [{ id: gateId, project, environment, taskQueue } satisfies GateInput],
+        signal: gateEnterSignal,
+        signalArgs: [{ deploymentId }],
+        staticSummary: `Keeps deployments of ${project} to ${environment} behind one that waits at a blocking step`,
+      });
+    },
+
+    /** Which of these deployments have ended (or never were): a gate lets them go. */
+    async closedDeployments({ ids }: { ids: string[] }): Promise<string[]> {
+      const closed = await Promise.all(ids.map(async (id) => {
+        try {
+          const description = await client.workflow.getHandle(id).describe();
+          return description.status.name === 'RUNNING' ? [] : [id];
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) return [id];
+          throw error;
+        }
+      }));
+      return closed.flat();
+    },
+
+    /**
+     * The evaluations of earlier deployments of this project's stage, newest first, from their memos
+     * (visibility alone: no workflow is read), for the SLO's relative criteria (SPEC §8).
+     */
+    async previousEvaluations({ project, stage, excludeId, limit }: { project: string; stage: string; excludeId: string; limit: number }): Promise<PreviousEvaluation[]> {
+      const { executions } = await client.workflowService.listWorkflowExecutions({
+        namespace: client.options.namespace,
+        query: [
+          `WorkflowType = '${WORKFLOW_TYPE}'`,
+          `${searchAttributes.project.name} = '${project}'`,
+          `${searchAttributes.environment.name} = '${stage}'`,
+          `ExecutionStatus != 'Running'`,
+        ].join(' AND '),
+        pageSize: limit * 3,
+      });
+      const found: { closed: number; evaluation: PreviousEvaluation }[] = [];
+      for (const execution of executions ?? []) {
+        if (execution.execution?.workflowId === excludeId) continue;
+        const memo = await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined);
+        const evaluation = memo?.[EVALUATION_MEMO] as PreviousEvaluation | undefined;
+        if (evaluation) found.push({ closed: Number(execution.closeTime?.seconds ?? 0), evaluation });
+      }
+      return found.sort((a, b) => b.closed - a.closed).slice(0, limit).map(({ evaluation }) => evaluation);
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { Config, Project, ProcessStep, User } from '../config/schema.js';
+import { sequenceSteps, taskProperties } from '../config/lifecycle.js';
+import { resolveTriggerVariables } from '../config/variables.js';
+import { gateWorkflowId } from '../workflows/ids.js';
+import type { DeploymentInput, NotificationRoute, SliSourceInput } from '../workflows/messages.js';
+import { actorOf, personOf } from './access.js';
+import { invalid } from './errors.js';
+
+/**
+ * What a deployment is given when it starts, from the config as it is at that moment: editing the
+ * config never changes a deployment already running. Shared by plain deployments and by the
+ * sequences of a lifecycle project's release.
+ */
+export type DeploymentBase = Omit<DeploymentInput, 'id' | 'createdAt' | 'lifecycle'>;
+
+/** The variables a trigger gave, checked against the project's definitions (400 naming each problem). */
+export function triggerVariables(project: Project, given: Record<string, string> | undefined) {
+  const resolved = resolveTriggerVariables(project, given ?? {});
+  if (!resolved.ok) throw invalid(resolved.errors);
+  return resolved;
+}
+
+export function deploymentBase(
+  config: Config,
+  project: Project,
+  environment: string,
+  release: string,
+  steps: ProcessStep[],
+  resolved: ReturnType<typeof triggerVariables>,
+  user: User,
+  systemVariables: Record<string, string> | undefined,
+): DeploymentBase {
+  const process = withProjectDefaults(project, steps);
+  const gate = process.some((step) => 'blockConcurrentDeployments' in step && step.blockConcurrentDeployments && runsIn(step, environment));
+  const notifications = notificationRoutes(config, project.id);
+  const quality = qualityOf(project);
+  return {
+    project: { id: project.id, name: project.name },
+    environment,
+    release,
+    process,
+    variables: { ...systemVariables, ...resolved.variables },
+    prompted: resolved.prompted,
+    ...(resolved.sensitive.length > 0 ? { sensitive: resolved.sensitive } : {}),
+    triggeredBy: personOf(user),
+    roster: config.users.map(actorOf),
+    ...(notifications ? { notifications } : {}),
+    ...(gate ? { gate: gateWorkflowId(project.id, environment) } : {}),
+    ...(project.guidedFailureTeams ? { guidedFailureTeams: project.guidedFailureTeams } : {}),
+    ...(quality ? { quality } : {}),
+  };
+}
+
+/** Each sequence of a lifecycle project's shipyard, by `<stage>.<sequence>`, ready for its deployment. */
+export function sequenceBases(
+  config: Config,
+  project: Project,
+  release: string,
+  resolved: ReturnType<typeof triggerVariables>,
+  user: User,
+  systemVariables: Record<string, string> | undefined,
+) {
+  const sequences: Record<string, DeploymentBase & { taskProperties: Record<string, Record<string, unknown>> }> = {};
+  for (const stage of project.shipyard?.spec.stages ?? []) {
+    // The stage gates if any of its sequences has a blocking step: every deployment to it must ask.
+    const stageSteps = stage.sequences.flatMap((sequence) => stepsOf(project, sequence));
+    const blocking = stageSteps.some((step) => 'blockConcurrentDeployments' in step && step.blockConcurrentDeployments);
+    for (const sequence of stage.sequences) {
+      const base = deploymentBase(config, project, stage.name, release, stepsOf(project, sequence), resolved, user, systemVariables);
+      sequences[`${stage.name}.${sequence.name}`] = {
+        ...base,
+        ...(blocking ? { gate: gateWorkflowId(project.id, stage.name) } : {}),
+        taskProperties: taskProperties(sequence),
+      };
+    }
+  }
+  return sequences;
+}
+
+function stepsOf(project: Project, sequence: Parameters<typeof sequenceSteps>[1]): ProcessStep[] {
+  const built = sequenceSteps(project, sequence);
+  // The config was checked when it loaded: a sequence that does not build never gets here.
+  if (!built.ok) throw new Error(`the config was loaded with a sequence that does not build: ${JSON.stringify(built.problems)}`);
+  return built.steps;
+}
+
+const runsIn = (step: ProcessStep, environment: string) => !step.environments || step.environments.includes(environment);
+
+/** A project's defaults: `preventSelfApproval` for every step that waits for people, `guidedFailure` for scripts and HTTP checks. */
+function withProjectDefaults(project: Project, steps: ProcessStep[]): ProcessStep[] {
+  return steps.map((step) => {
+    if ((step.type === 'manual' || step.type === 'approval') && step.preventSelfApproval === undefined && project.preventSelfApproval) {
+      return { ...step, preventSelfApproval: true };
+    }
+    if ((step.type === 'script' || step.type === 'http-check') && step.guidedFailure === undefined && project.guidedFailure) {
+      return { ...step, guidedFailure: true };
+    }
+    return step;
+  });
+}
+
+/** The project's subscriptions (SPEC §10): which events go to which channels. None without `notifications:`. */
+export function notificationRoutes(config: Config, project: string): NotificationRoute[] | undefined {
+  const routes = (config.notifications?.subscriptions ?? [])
+    .filter((subscription) => !subscription.projects || subscription.projects.includes(project))
+    .map(({ events, channels }) => ({ events, channels }));
+  return routes.length > 0 ? routes : undefined;
+}
+
+function qualityOf(project: Project): DeploymentInput['quality'] {
+  if (!project.slo) return undefined;
+  const sli: Record<string, SliSourceInput> = {};
+  for (const [name, source] of Object.entries(project.sli ?? {})) {
+    sli[name] = 'script' in source ? { script: source.script, ...(source.timeout ? { timeout: source.timeout } : {}) } : { prometheus: source.prometheus };
+  }
+  return { slo: project.slo, sli };
+}

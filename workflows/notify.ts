@@ -1,0 +1,167 @@
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, proxyActivities, uuid4 } from '@temporalio/workflow';
+import type { NotifyStep } from '../config/schema.js';
+import type { Activities } from '../activities/index.js';
+import { type CloudEvent, type EventData, INTERLOCK_EVENT_PREFIX, type InterlockEventName, KEPTN_EVENT_PREFIX, matchesEvent } from './events.js';
+import type { Interruption } from './interruption.js';
+import { maskInterruption, maskText, secretsOf } from './mask.js';
+import { releaseEventSignal, type NotificationRoute, type TimelineEntry } from './messages.js';
+import { finishStep, type DeploymentState } from './state.js';
+import { record } from './timeline.js';
+import { describeUnknown, substitute } from './variables.js';
+
+// Delivery is durable (SPEC §10): retried with backoff for a quarter of an hour, so a receiver that
+// is down for a minute still gets it; a failure after that is recorded, never a failed deployment.
+const { deliverNotification } = proxyActivities<Activities>({
+  // An email channel sends one message per person, each with SMTP's own timeouts.
+  startToCloseTimeout: '3m',
+  scheduleToCloseTimeout: '15m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m' },
+  summary: 'notification',
+});
+
+/** The channels whose subscriptions ask for this event type, each once, in the config's order. */
+export function channelsFor(routes: readonly NotificationRoute[] | undefined, type: string): string[] {
+  const channels = (routes ?? []).filter((route) => route.events.some((pattern) => matchesEvent(pattern, type))).flatMap((route) => route.channels);
+  return [...new Set(channels)];
+}
+
+/**
+ * Sends an event: to every subscribed channel (an activity each, in the background: the deployment
+ * never waits for a receiver), and, for a lifecycle deployment's Keptn events, to its release, which
+ * keeps the release's event list (SPEC §8). Sensitive values are masked before anything leaves.
+ */
+export function emit(deployment: DeploymentState, type: string, data: Partial<EventData> = {}, extra: EventExtras = {}): CloudEvent {
+  const event = buildEvent(deployment, type, data, extra);
+  send(deployment, event);
+  return event;
+}
+
+type EventExtras = Partial<Pick<CloudEvent, 'id' | 'shkeptncontext' | 'triggeredid'>>;
+
+/** A CloudEvent about this deployment: its project, environment, release and link, sensitive values masked. */
+export function buildEvent(deployment: DeploymentState, type: string, data: Partial<EventData> = {}, extra: EventExtras = {}): CloudEvent {
+  const { input, view } = deployment;
+  const base = input.variables['Interlock.Url'];
+  const secrets = secretsOf(deployment.variables, input.sensitive);
+  const event: CloudEvent = {
+    specversion: '1.0',
+    id: extra.id ?? uuid4(),
+    source: base ? `${base}/deployments/${encodeURIComponent(input.id)}` : `interlock:${input.id}`,
+    type,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    ...(input.lifecycle ? { shkeptncontext: input.lifecycle.keptnContext } : {}),
+    ...(extra.shkeptncontext ? { shkeptncontext: extra.shkeptncontext } : {}),
+    ...(extra.triggeredid ? { triggeredid: extra.triggeredid } : {}),
+    data: JSON.parse(
+      maskText(
+        JSON.stringify({
+          project: input.project.id,
+          environment: input.environment,
+          release: input.release,
+          deployment: { id: input.id, status: view.status },
+          ...(base ? { links: { deployment: `${base}/deployments/${encodeURIComponent(input.id)}` } } : {}),
+          ...data,
+        }),
+        secrets.map((secret) => JSON.stringify(secret).slice(1, -1)),
+      ),
+    ) as EventData,
+  };
+  return event;
+}
+
+/** An event about an interruption (`interruption.created`, `.reminder`, `.escalated`, `.decided`), with its step and links. */
+export function emitInterruption(deployment: DeploymentState, name: InterlockEventName, interruption: Interruption): void {
+  if (!hasRoutes(deployment, `${INTERLOCK_EVENT_PREFIX}${name}`)) return;
+  const secrets = secretsOf(deployment.variables, deployment.input.sensitive);
+  emit(deployment, `${INTERLOCK_EVENT_PREFIX}${name}`, {
+    step: interruption.step,
+    interruption: maskInterruption(interruption, secrets),
+    ...(interruption.escalated && interruption.escalateTo ? { escalatedTeams: interruption.escalateTo } : {}),
+  });
+}
+
+/** Whether anything would receive this event: without subscriptions (and outside a release) it costs nothing. */
+export function hasRoutes(deployment: DeploymentState, type: string): boolean {
+  return channelsFor(deployment.input.notifications, type).length > 0 || (deployment.input.lifecycle !== undefined && type.startsWith(KEPTN_EVENT_PREFIX));
+}
+
+/** Passes an event on: to the release (Keptn events of a lifecycle deployment) and to every subscribed channel. */
+export function send(deployment: DeploymentState, event: CloudEvent): void {
+  const { input } = deployment;
+  if (input.lifecycle && event.type.startsWith(KEPTN_EVENT_PREFIX)) {
+    const release = getExternalWorkflowHandle(input.lifecycle.releaseId);
+    track(deployment, release.signal(releaseEventSignal, { deploymentId: input.id, event }).catch(() => undefined));
+  }
+  dispatch({ routes: input.notifications, timeline: deployment.view.timeline, deliveries: deployment.deliveries }, event);
+}
+
+/** Where a workflow's events go and what it keeps of them: its subscriptions, its timeline (for failures), its deliveries under way. */
+export interface Outbox {
+  routes: readonly NotificationRoute[] | undefined;
+  timeline: TimelineEntry[];
+  deliveries: Set<Promise<unknown>>;
+}
+
+/** Delivers an event to every channel subscribed to it, each in the background; a delivery that fails in the end is recorded. */
+export function dispatch(outbox: Outbox, event: CloudEvent): void {
+  for (const channel of channelsFor(outbox.routes, event.type)) {
+    track(outbox, deliver(channel, event).then(
+      () => undefined,
+      (error: unknown) => {
+        record(outbox.timeline, {
+          at: new Date().toISOString(),
+          user: 'system',
+          action: 'notify',
+          result: 'failed',
+          reason: `${channel}: ${event.type} could not be delivered (${failureMessage(error)})`,
+        });
+      },
+    ));
+  }
+}
+
+function track(outbox: Pick<Outbox, 'deliveries'>, promise: Promise<unknown>): void {
+  const tracked = promise.finally(() => outbox.deliveries.delete(tracked));
+  outbox.deliveries.add(tracked);
+}
+
+const deliver = (channel: string, event: CloudEvent) => deliverNotification({ channel, event });
+
+function failureMessage(error: unknown): string {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A `notify` step (SPEC §10): its template filled in and sent through its channel, waiting for the
+ * delivery (retried as every notification is). A delivery that fails in the end is recorded and
+ * the step shows `Failed (ignored)`: a notification never fails a deployment.
+ */
+export async function runNotify(deployment: DeploymentState, step: NotifyStep, view: { log: string } & Parameters<typeof finishStep>[0]) {
+  const message = substitute(step.template, deployment.variables);
+  const subject = step.subject === undefined ? undefined : substitute(step.subject, deployment.variables);
+  const unknown = [...(message.ok ? [] : message.unknown), ...(subject && !subject.ok ? subject.unknown : [])];
+  if (unknown.length > 0) {
+    finishStep(view, 'Failed', `Cannot start: ${describeUnknown(unknown)} (in the template).`);
+    return 'Failed' as const;
+  }
+  const secrets = secretsOf(deployment.variables, deployment.input.sensitive);
+  const text = maskText((message as { text: string }).text, secrets);
+  const event = buildEvent(deployment, `${INTERLOCK_EVENT_PREFIX}notify`, {
+    step: step.name,
+    message: text,
+    ...(subject?.ok ? { subject: maskText(subject.text, secrets) } : {}),
+  });
+  try {
+    const { log } = await deliver(step.channel, event);
+    finishStep(view, 'Succeeded', `${log}\n\n${text}\n`);
+  } catch (error) {
+    const why = failureMessage(error);
+    record(deployment.view.timeline, { at: new Date().toISOString(), user: 'system', action: 'notify', result: 'failed', reason: `${step.channel}: ${why}` });
+    finishStep(view, 'Failed', `Not delivered through ${step.channel}: ${why}\nA notification never fails a deployment, so it goes on.\n`);
+    view.ignored = true;
+  }
+  return 'Succeeded' as const;
+}
