@@ -19,9 +19,13 @@ import { Problem, renderError, renderProblem } from './problems.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { interruptionRoutes } from './routes/interruptions.js';
 import { meRoutes } from './routes/me.js';
-import { progressRoutes } from './routes/progress.js';
+import { createStreamCounter, progressRoutes } from './routes/progress.js';
 import { projectRoutes } from './routes/projects.js';
-import { DeploymentEventSchema } from './schemas.js';
+import { DeploymentEventSchema, ReleaseEventSchema } from './schemas.js';
+import { keptnRoutes } from './routes/keptn.js';
+import { releaseRoutes } from './routes/releases.js';
+import { KeptnEvents } from '../service/keptn.js';
+import { Releases } from '../service/releases.js';
 
 /**
  * The Interlock HTTP API: `createApp({ temporal, config })` returns the Hono app, so tests and the
@@ -33,7 +37,7 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const signer = createSigner(deps.sessionSecret);
   const sessions = createSessions(deps.config, signer);
-  const deployments = new Deployments({
+  const serviceDeps = {
     client: deps.temporal.client,
     taskQueue: deps.temporal.taskQueue,
     uiUrl: deps.temporal.uiUrl,
@@ -42,7 +46,11 @@ export function createApp(deps: AppDeps) {
     actionTimeoutMs: deps.actionTimeoutMs,
     systemVariables: deps.systemVariables,
     actionRatePerMinute: deps.actionRatePerMinute,
-  });
+  };
+  const deployments = new Deployments(serviceDeps);
+  const releases = new Releases(serviceDeps);
+  const keptn = new KeptnEvents(releases, deployments);
+  const streams = createStreamCounter();
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -106,15 +114,25 @@ export function createApp(deps: AppDeps) {
     .route('/api', meRoutes(deps.config))
     .route('/api', projectRoutes(deps.config))
     .route('/api/deployments', deploymentRoutes(deployments, metrics.started))
-    .route('/api/deployments', progressRoutes(deployments))
-    .route('/api', interruptionRoutes(deployments));
+    .route('/api/deployments', progressRoutes(deployments, 'deployments', streams))
+    .route('/api', interruptionRoutes(deployments))
+    .route('/api/releases', releaseRoutes(releases))
+    .route('/api/releases', progressRoutes(releases, 'releases', streams))
+    .route('/api/v1', keptnRoutes(keptn, releases));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     description: 'A token whose sha256 is a user\'s tokenSha256 in the config (npm run token -- <username>)',
   });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'xToken', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-token',
+    description: 'The same token, as Keptn\'s API takes it (for the Keptn event API)',
+  });
   app.openAPIRegistry.register('DeploymentEvent', DeploymentEventSchema);
+  app.openAPIRegistry.register('ReleaseEvent', ReleaseEventSchema);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
@@ -125,7 +143,7 @@ export function createApp(deps: AppDeps) {
   });
   app.route('/docs', docsRoutes());
   if (deps.codec) app.route('/codec', codecRoutes(deps.codec, deps.config, sessions, deps.temporal.uiUrl));
-  app.route('/', dashboardRoutes(deployments, sessions));
+  app.route('/', dashboardRoutes(deployments, sessions, { releases, linkSigner: deps.linkSigner }));
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);

@@ -18,8 +18,9 @@ export const bearerAuth = (config: Config, sessions: Sessions) =>
         return next();
       }
     }
-    const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-    if (!token) throw new Problem(401, 'Unauthorized', 'Send your token as "Authorization: Bearer <token>".');
+    // Keptn's clients send their token as `x-token`; the Keptn event API takes it as a bearer token.
+    const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? (header ? undefined : c.req.header('x-token')?.trim() || undefined);
+    if (!token) throw new Problem(401, 'Unauthorized', 'Send your token as "Authorization: Bearer <token>" (or, as Keptn\'s clients do, "x-token: <token>").');
     const user = userForToken(config, token);
     if (!user) throw new Problem(401, 'Unauthorized', 'That token belongs to nobody; check it, or ask an admin for a new one.');
     c.set('user', user);

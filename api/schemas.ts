@@ -12,9 +12,11 @@ import {
   ROLES,
   STEP_STATUSES,
   STEP_TYPES,
+  RELEASE_STATUSES,
   TASK_RESULTS,
   TIMELINE_ACTIONS,
 } from '../workflows/names.js';
+import type { ReleaseSummary, ReleaseWithLinks } from '../service/releases.js';
 import type { Evaluation } from '../workflows/slo.js';
 
 // Response schemas are checked against the types the service returns (`satisfies`), so the OpenAPI
@@ -289,3 +291,99 @@ export const InterruptionListItemSchema = InterruptionSchema.extend({
   deployment: z.object({ id: z.string(), project: z.string(), projectName: z.string(), environment: z.string(), release: z.string() }),
   actions: z.array(z.enum(INTERRUPTION_ACTIONS)),
 }).openapi('OpenInterruption') satisfies z.ZodType<OpenInterruption>;
+
+// Lifecycle projects (SPEC §8): releases, and Keptn's event API.
+
+const SequenceViewSchema = z.object({
+  name: z.string(),
+  status: z.enum([...DEPLOYMENT_STATUSES, 'Pending', 'Skipped']),
+  result: z.enum(TASK_RESULTS).nullable(),
+  deploymentId: z.string().nullable().openapi({ description: 'The deployment that runs this sequence; null until it starts' }),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+
+export const ReleaseSchema = z
+  .object({
+    id: z.string().openapi({ example: 'helloservice:0.1.1:k3x9a0b1c2' }),
+    keptnContext: z.string(),
+    project: z.string(),
+    projectName: z.string(),
+    release: z.string(),
+    status: z.enum(RELEASE_STATUSES),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    triggeredBy: PersonSchema,
+    stages: z.array(z.object({ name: z.string(), sequences: z.array(SequenceViewSchema) })),
+    timeline: z.array(TimelineEntrySchema),
+    links: LinksSchema,
+  })
+  .openapi('Release') satisfies z.ZodType<ReleaseWithLinks>;
+
+export const ReleaseSummarySchema = z
+  .object({
+    id: z.string(),
+    keptnContext: z.string(),
+    project: z.string(),
+    release: z.string(),
+    status: z.enum(RELEASE_STATUSES),
+    createdAt: z.string(),
+    finishedAt: z.string().nullable(),
+    triggeredBy: z.string().nullable(),
+    links: LinksSchema,
+  })
+  .openapi('ReleaseSummary') satisfies z.ZodType<ReleaseSummary>;
+
+/** One server-sent event of `GET /api/releases/{id}/events`. */
+export const ReleaseEventSchema = z
+  .object({
+    event: z.literal('release'),
+    id: z.string().openapi({ description: "The view's version: send it back as Last-Event-ID when reconnecting" }),
+    data: z.string().openapi({
+      description: 'The Release, as JSON',
+      contentMediaType: 'application/json',
+      contentSchema: { $ref: '#/components/schemas/Release' },
+    } as Record<string, unknown>),
+  })
+  .openapi('ReleaseEvent');
+
+export const ReleaseIdParamsSchema = z.object({
+  id: z.string().min(1).max(300).openapi({ param: { name: 'id', in: 'path' }, description: 'The release id, or its keptnContext', example: 'helloservice:0.1.1:k3x9a0b1c2' }),
+});
+
+const KeptnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a stage or sequence name of the shipyard');
+
+export const CreateReleaseSchema = z
+  .strictObject({
+    project: Slug.openapi({ example: 'helloservice' }),
+    release: z.string().regex(RELEASE_PATTERN, 'a version such as 0.1.1 (letters, digits, ".", "_", "+", "-"; at most 100)').openapi({ example: '0.1.1' }),
+    stage: KeptnName.optional().openapi({ description: 'Where it starts: the first stage when absent' }),
+    sequence: KeptnName.optional().openapi({ description: 'The sequence of that stage: delivery (or its first) when absent' }),
+    variables: VariablesSchema.optional(),
+  })
+  .openapi('CreateRelease');
+
+export const ListReleasesQuerySchema = z.strictObject({
+  project: Slug.optional(),
+  status: z.enum(RELEASE_STATUSES).optional(),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+  pageToken: z.string().regex(/^[A-Za-z0-9_.-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
+});
+
+/** A CloudEvent as Keptn's clients post it (structured mode); other attributes are kept as they are. */
+export const KeptnEventSchema = z
+  .looseObject({
+    type: z.string().regex(/^sh\.keptn\.event\.[a-z0-9.-]+$/, 'a Keptn event type (sh.keptn.event.…)'),
+    specversion: z.literal('1.0').optional(),
+    id: z.string().min(1).max(200).optional(),
+    source: z.string().min(1).max(500).optional(),
+    time: z.string().optional(),
+    shkeptncontext: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a Keptn context (a UUID)').optional(),
+    triggeredid: z.string().min(1).max(200).optional(),
+    data: z.looseObject({}).optional(),
+  })
+  .openapi('KeptnEvent');
+
+export const KeptnEventListSchema = z
+  .object({ events: z.array(z.looseObject({ type: z.string(), id: z.string() })), nextPageToken: z.string().nullable() })
+  .openapi('KeptnEventList');

@@ -1,14 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  CancelledFailure,
-  Client,
-  QueryRejectedError,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
-  type WorkflowHandle,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { Config, User } from '../config/schema.js';
 import { deploymentWorkflowId } from '../workflows/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
@@ -16,6 +7,7 @@ import { decide, type DecisionType, isActionableBy, isOpen, mayTakeResponsibilit
 import {
   abortUpdate,
   cancelRequestSignal,
+  type CloudEvent,
   failUpdate,
   ignoreUpdate,
   retryUpdate,
@@ -27,18 +19,21 @@ import {
   searchAttributes,
   stateQuery,
   takeResponsibilityUpdate,
+  type TaskEventAnswer,
+  taskEventUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import { type DeploymentStatus, type InterruptionActionName, isFinished } from '../workflows/names.js';
 import { maskView } from '../workflows/mask.js';
 import { initialView } from '../workflows/view.js';
 import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
-import { invalid, notFound, ServiceError, toServiceError } from './errors.js';
+import { invalid, notFound, ServiceError } from './errors.js';
 import { deploymentLinks, type Links } from './paths.js';
 import { RateLimiter } from './rate-limit.js';
 import { sha256Hex, type Signer } from './signing.js';
 import { type ListFilters, listDeployments, listWaiting } from './visibility.js';
-import { DeploymentWatcher, type Snapshot } from './watch.js';
+import { type Snapshot, Watcher } from './watch.js';
+import { BoundedMap, WorkflowAccess } from './workflow-access.js';
 
 export type { DeploymentSummary, ListFilters } from './visibility.js';
 
@@ -91,29 +86,20 @@ export interface OpenInterruption extends Interruption {
 export class Deployments {
   private readonly client: Client;
   private readonly timeoutMs: number;
-  /** The same connection, but a query of a closed workflow is refused at once instead of replayed on a worker. */
-  private readonly openOnly: Client;
+  /** Temporal, for this Interlock's deployments only. */
+  readonly temporal: WorkflowAccess;
   private readonly reads = new Map<string, { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }>();
-  /** Workflows seen to be deployments of this task queue: read and acted on without a describe first. */
-  private readonly known = new BoundedMap<string, true>(50_000);
   /** What never changes about an interruption (its teams, who is excluded): who may act is decided before any update. */
   private readonly teams = new BoundedMap<string, Responsibility>(50_000);
   private readonly actionRate: RateLimiter;
-  readonly watcher: DeploymentWatcher;
+  readonly watcher: Watcher;
 
   constructor(private readonly deps: ServiceDeps) {
     this.client = deps.client;
-    const { connection, options } = deps.client;
-    this.openOnly = new Client({
-      connection,
-      namespace: options.namespace,
-      dataConverter: options.dataConverter,
-      interceptors: options.interceptors,
-      workflow: { queryRejectCondition: 'NOT_OPEN' },
-    });
     this.timeoutMs = deps.actionTimeoutMs ?? 10_000;
+    this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, WORKFLOW_TYPE, 'deployment', this.timeoutMs);
     this.actionRate = new RateLimiter(deps.actionRatePerMinute ?? 30);
-    this.watcher = new DeploymentWatcher(this);
+    this.watcher = new Watcher(this);
   }
 
   get config(): Config {
@@ -266,6 +252,23 @@ export class Deployments {
   }
 
   /**
+   * A Keptn `.started` or `.finished` event for one of the deployment's external tasks (SPEC §8),
+   * as its executor posted it: an update, so the workflow decides (TASK_NOT_FOUND, TASK_FINISHED)
+   * and the caller gets a definite answer.
+   */
+  async postTaskEvent(user: User, id: string, event: CloudEvent): Promise<TaskEventAnswer> {
+    requireRole(user, 'deployer', 'report on a task');
+    const handle = this.client.workflow.getHandle(id);
+    try {
+      return await this.withDeadline(() =>
+        handle.executeUpdate(taskEventUpdate, { args: [{ user: personOf(user), event, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() }] }),
+      );
+    } catch (error) {
+      throw await this.explainMissing(id, error);
+    }
+  }
+
+  /**
    * Cancels a deployment that has not finished, naming who asked (Temporal's own cancel request
    * carries no user), and waits a moment for it to stop: `finished` says whether it has.
    */
@@ -298,19 +301,6 @@ export class Deployments {
     return handle;
   }
 
-  private async describe(handle: WorkflowHandle) {
-    const description = await this.call(() => handle.describe()).catch((error: unknown) => {
-      if (error instanceof ServiceError && error.code === 'NOT_FOUND') throw notFound(`No deployment "${handle.workflowId}".`);
-      throw error;
-    });
-    // Several Interlocks may share a namespace: only this one's deployments are read or acted on.
-    if (description.type !== WORKFLOW_TYPE || description.taskQueue !== this.deps.taskQueue) {
-      throw notFound(`No deployment "${handle.workflowId}".`);
-    }
-    this.known.set(handle.workflowId, true);
-    return description;
-  }
-
   /**
    * The view: the running workflow's `state` query, or a finished one's result (no worker needed).
    * Concurrent readers of one deployment share reads: at most one query runs per deployment, plus
@@ -340,30 +330,9 @@ export class Deployments {
     return read;
   }
 
-  /**
-   * One round trip for a deployment seen before: the `state` query of a running workflow. A closed
-   * one refuses the query at once and is read from its result (no worker needed); a workflow not
-   * seen before is described first, so another type or task queue is never read.
-   */
+  /** One round trip for a deployment seen before (see `WorkflowAccess.readView`). */
   private async read(id: string): Promise<DeploymentWithLinks> {
-    if (!this.known.get(id)) await this.describe(this.client.workflow.getHandle(id));
-    const handle = this.openOnly.workflow.getHandle(id);
-    try {
-      return this.remember(await this.withDeadline(() => handle.query(stateQuery)));
-    } catch (error) {
-      if (!(error instanceof QueryRejectedError)) throw error;
-    }
-    try {
-      return this.remember((await this.call(() => handle.result())) as DeploymentView);
-    } catch (error) {
-      const details = error instanceof WorkflowFailedError && (error.cause instanceof ApplicationFailure || error.cause instanceof CancelledFailure)
-        ? error.cause.details
-        : undefined;
-      if (details?.[0]) return this.remember(details[0] as DeploymentView);
-      if (error instanceof ServiceError) throw error;
-      // Terminated or timed out by an operator: only the history knows; ask a worker to replay it.
-      return this.remember(await this.withDeadline(() => this.client.workflow.getHandle(id).query(stateQuery)));
-    }
+    return this.remember(await this.temporal.readView(id, stateQuery));
   }
 
   /** Keeps what never changes about a deployment's interruptions, then adds the links. */
@@ -426,33 +395,25 @@ export class Deployments {
     return { interruptions, nextPageToken: page.nextPageToken };
   }
 
-  /** This Interlock's deployments: several may share a namespace, each with its own task queue. */
   private scope(): string[] {
-    return [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${this.deps.taskQueue.replaceAll("'", '')}'`];
+    return this.temporal.scope();
   }
 
-  /** Runs a Temporal call that needs a worker; if none answers in time: UNAVAILABLE, and nothing applied. */
   private withDeadline<T>(call: () => Promise<T>): Promise<T> {
-    return this.call(() => this.client.connection.withDeadline(Date.now() + this.timeoutMs, call));
+    return this.temporal.withDeadline(call);
   }
 
-  /** Runs a Temporal call, turning Temporal's errors into the service's. */
-  private async call<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw notFound('No such deployment.');
-      throw toServiceError(error) ?? error;
-    }
+  private call<T>(call: () => Promise<T>): Promise<T> {
+    return this.temporal.call(call);
+  }
+
+  private describe(handle: WorkflowHandle) {
+    return this.temporal.describe(handle);
   }
 
   /** Settles when the deployment's workflow closes (Temporal's long poll), or when `signal` aborts. */
   longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
-    const handle = this.client.workflow.getHandle(id);
-    return this.client.connection.withAbortSignal(signal, () => handle.result()).then(
-      () => undefined,
-      () => undefined,
-    );
+    return this.temporal.longPollForEnd(id, signal);
   }
 
   get actionTimeoutMs(): number {
@@ -465,18 +426,6 @@ export class Deployments {
 
   private links(id: string): Links {
     return deploymentLinks(id, this.deps.uiUrl, this.client.options.namespace);
-  }
-}
-
-/** A Map that forgets its oldest entries beyond `limit`: caches that stay small whatever the load. */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly limit: number) {
-    super();
-  }
-
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.limit) this.delete(this.keys().next().value as K);
-    return super.set(key, value);
   }
 }
 

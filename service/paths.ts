@@ -16,8 +16,15 @@ export interface Links {
 }
 
 export function deploymentLinks(id: string, uiUrl: string | undefined, namespace: string): Links {
-  return {
-    self: deploymentPath(id),
-    temporal: uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` : null,
-  };
+  return { self: deploymentPath(id), temporal: temporalLink(id, uiUrl, namespace) };
 }
+
+/** `GET` this for the release's view (under `/api`) or its page (the dashboard). */
+export const releasePath = (id: string, prefix: '/api' | '' = '/api') => `${prefix}/releases/${encodeDeploymentId(id)}`;
+
+export function releaseLinks(id: string, uiUrl: string | undefined, namespace: string): Links {
+  return { self: releasePath(id), temporal: temporalLink(id, uiUrl, namespace) };
+}
+
+const temporalLink = (id: string, uiUrl: string | undefined, namespace: string) =>
+  uiUrl ? `${uiUrl}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(id)}` : null;

@@ -144,19 +144,19 @@ async function summarize(
   };
 }
 
-function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
+export function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
   if (!value?.seconds) return null;
   return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
 }
 
-const sealPageToken = (signer: Signer, token: Uint8Array | null | undefined) =>
+export const sealPageToken = (signer: Signer, token: Uint8Array | null | undefined) =>
   token?.length ? signer.seal('page', Buffer.from(token).toString('base64url')) : null;
 
 /**
  * Temporal chokes on a page token it did not make (the call hangs in retries), so ours are sealed:
  * one that was not handed out by an Interlock API is a 400 before Temporal sees it.
  */
-function openPageToken(signer: Signer, token: string): Buffer {
+export function openPageToken(signer: Signer, token: string): Buffer {
   const raw = signer.unseal('page', token);
   if (raw === undefined) {
     throw invalid([{ name: 'query.pageToken', reason: 'not a page token this API gave out (they last while the API runs); start from the first page' }]);

@@ -1,20 +1,29 @@
 import { createHash } from 'node:crypto';
-import { isFinished } from '../workflows/names.js';
-import type { DeploymentWithLinks, Deployments } from './deployments.js';
+import { type DeploymentStatus, isFinished } from '../workflows/names.js';
+import type { DeploymentWithLinks } from './deployments.js';
 import { ServiceError, unavailable } from './errors.js';
 
-export interface Snapshot {
-  view: DeploymentWithLinks;
+/** Anything with a status that ends: a deployment's view, a release's. */
+export type Watched = { status: DeploymentStatus };
+
+export interface Snapshot<V extends Watched = DeploymentWithLinks> {
+  view: V;
   /** Changes whenever the view does: the SSE event id. */
   version: string;
   finished: boolean;
 }
 
-export type Listener = { onView(snapshot: Snapshot): void; onError(error: unknown): void };
+export type Listener<V extends Watched = DeploymentWithLinks> = { onView(snapshot: Snapshot<V>): void; onError(error: unknown): void };
 
-interface Watch {
-  listeners: Set<Listener>;
-  latest?: Snapshot;
+/** What a watcher reads: the view, and Temporal's long poll on the workflow's end. */
+export interface Readable<V extends Watched> {
+  get(id: string): Promise<V>;
+  longPollForEnd(id: string, signal: AbortSignal): Promise<void>;
+}
+
+interface Watch<V extends Watched> {
+  listeners: Set<Listener<V>>;
+  latest?: Snapshot<V>;
   timer?: NodeJS.Timeout;
   /** Settles when the workflow closes: Temporal's long poll, so the end is seen at once. */
   closed?: Promise<unknown>;
@@ -22,27 +31,27 @@ interface Watch {
   wake?: () => void;
 }
 
-export const snapshotOf = (view: DeploymentWithLinks): Snapshot => ({
+export const snapshotOf = <V extends Watched>(view: V): Snapshot<V> => ({
   view,
   version: createHash('sha256').update(JSON.stringify(view)).digest('base64url').slice(0, 16),
   finished: isFinished(view.status),
 });
 
 /**
- * One reader per watched deployment, however many clients wait on it or stream its events: the
- * cost to Temporal grows with the deployments being watched, never with the clients watching.
+ * One reader per watched deployment (or release), however many clients wait on it or stream its
+ * events: the cost to Temporal grows with what is being watched, never with the clients watching.
  * It reads the view twice a second, and at once when Temporal's long poll says the workflow closed.
  */
-export class DeploymentWatcher {
-  private readonly watches = new Map<string, Watch>();
+export class Watcher<V extends Watched = DeploymentWithLinks> {
+  private readonly watches = new Map<string, Watch<V>>();
 
   constructor(
-    private readonly deployments: Deployments,
+    private readonly reader: Readable<V>,
     private readonly intervalMs = 500,
   ) {}
 
   /** Calls `onView` with the current view at once and on every change; returns the unsubscribe. */
-  subscribe(id: string, listener: Listener): () => void {
+  subscribe(id: string, listener: Listener<V>): () => void {
     let watch = this.watches.get(id);
     if (!watch) {
       watch = { listeners: new Set() };
@@ -64,9 +73,9 @@ export class DeploymentWatcher {
   }
 
   /** Resolves with the view once finished, or with the latest view (at worst `seen`) when `timeoutMs` passes. */
-  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot): Promise<Snapshot> {
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot<V>): Promise<Snapshot<V>> {
     return new Promise((resolve, reject) => {
-      let latest: Snapshot | undefined = seen;
+      let latest: Snapshot<V> | undefined = seen;
       const finish = (done: () => void) => {
         clearTimeout(timer);
         unsubscribe();
@@ -86,10 +95,10 @@ export class DeploymentWatcher {
     });
   }
 
-  private poll(id: string, watch: Watch): void {
+  private poll(id: string, watch: Watch<V>): void {
     const tick = async () => {
       try {
-        const snapshot = snapshotOf(await this.deployments.get(id));
+        const snapshot = snapshotOf(await this.reader.get(id));
         if (this.watches.get(id) !== watch) return;
         if (snapshot.version !== watch.latest?.version) {
           watch.latest = snapshot;
@@ -117,11 +126,11 @@ export class DeploymentWatcher {
       if (this.watches.get(id) === watch) void tick();
     };
     watch.stopLongPoll = new AbortController();
-    watch.closed = this.deployments.longPollForEnd(id, watch.stopLongPoll.signal);
+    watch.closed = this.reader.longPollForEnd(id, watch.stopLongPoll.signal);
     void tick();
   }
 
-  private end(id: string, watch: Watch): void {
+  private end(id: string, watch: Watch<V>): void {
     watch.stopLongPoll?.abort();
     if (this.watches.get(id) === watch) this.watches.delete(id);
   }

@@ -7,7 +7,7 @@ import { MAX_NOTES, describePerson, isOpen } from '../workflows/interruption.js'
 import { isFinished } from '../workflows/names.js';
 import { deploymentPage, interruptionPage } from './data.js';
 import { pageErrorOf } from './errors.js';
-import { type DashboardEnv, guards, sameOrigin } from './guard.js';
+import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 import type { Sessions } from './session.js';
 import { deploymentLive } from './live.js';
 import { page } from './layout.js';
@@ -30,9 +30,11 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
     return page(
       c,
       { title: `${view.release} → ${view.environment} (${view.status})`, session, section: 'deployments', live: deploymentLive(view), status },
-      <DeploymentPage session={session} config={config} view={view} error={error} notes={notes} />,
+      <DeploymentPage session={session} config={config} view={view} error={error} notes={notes} back={backOf(c)} />,
     );
   };
+  /** Where a form asked to come back to (a release's page, a one-click page), if it is a page of ours. */
+  const backOf = (c: Context<DashboardEnv>) => (c.get('form')?.back ? safeNext(c.get('form').back) : undefined);
 
   return new Hono<DashboardEnv>()
     .get('/deployments/:id/interruptions/:iid/take-over', signedIn, async (c) => {
@@ -65,19 +67,19 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
         />,
       );
     })
-    .post('/deployments/:id/interruptions/:iid/:action{take-responsibility|proceed|abort}', sameOrigin, signedIn, formToken, async (c) => {
+    .post('/deployments/:id/interruptions/:iid/:action{take-responsibility|proceed|abort|retry|ignore|fail}', sameOrigin, signedIn, formToken, async (c) => {
       const { id, iid, action } = c.req.param();
       const form = c.get('form');
       const notes = form.notes?.trim() ? form.notes.trim() : undefined;
-      if (action === 'abort' && !notes) {
-        return rerender(c, id, 400, { where: 'decide', message: 'Say in Notes why you abort: the people after you will read it.' });
+      if ((action === 'abort' || action === 'fail') && !notes) {
+        return rerender(c, id, 400, { where: 'decide', message: `Say in Notes why you ${action === 'fail' ? 'fail it' : 'abort'}: the people after you will read it.` });
       }
       if (notes && notes.length > MAX_NOTES) {
         return rerender(c, id, 400, { where: 'decide', message: `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.` }, notes);
       }
       const request: InterruptionActionRequest = action === 'take-responsibility'
         ? { type: 'takeResponsibility', takeOver: form.takeOver === 'true' }
-        : { type: action === 'proceed' ? 'proceed' : 'abort', notes };
+        : { type: action as Exclude<InterruptionActionRequest['type'], 'takeResponsibility'>, notes };
       try {
         await deployments.act(c.get('session').user, id, iid, request);
       } catch (error) {
@@ -86,7 +88,8 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
         const where = request.type === 'takeResponsibility' ? 'take' : 'decide';
         return rerender(c, id, problem.status, { where, message: problem.message }, notes);
       }
-      return c.redirect(request.type === 'takeResponsibility' ? `${deploymentPage(id)}#banner` : deploymentPage(id), 303);
+      const back = backOf(c) ?? deploymentPage(id);
+      return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
     })
     .get('/deployments/:id/cancel', signedIn, async (c) => {
       const id = c.req.param('id');

@@ -1,10 +1,13 @@
 import type { Config } from '../config/schema.js';
-import { deploymentPath, interruptionPath } from '../service/paths.js';
+import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
 
 /** The dashboard's page of a deployment (the API's path without `/api`). */
 export const deploymentPage = (id: string) => deploymentPath(id, '');
 
 export const interruptionPage = (id: string, iid: string) => interruptionPath(id, iid, '');
+
+/** The dashboard's page of a release. */
+export const releasePage = (id: string) => releasePath(id, '');
 
 export function teamNames(config: Config, teams: string[]): string {
   const names = teams.map((team) => config.teams.find((t) => t.id === team)?.name ?? team);

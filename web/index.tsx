@@ -4,6 +4,11 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../api/schemas.js';
 import { userForToken } from '../service/access.js';
 import type { Deployments } from '../service/deployments.js';
+import { notFound } from '../service/errors.js';
+import type { LinkSigner } from '../service/one-click.js';
+import type { Releases } from '../service/releases.js';
+import { OneClickPage } from './pages/one-click.js';
+import { releaseRoutes } from './releases.js';
 import { pageErrorOf } from './errors.js';
 import type { Sessions } from './session.js';
 import { interruptionActions } from './actions.js';
@@ -35,7 +40,7 @@ export function notFoundPage(c: Context, sessions: Sessions): Promise<Response> 
  * made live by `/assets/app.js` (server-sent events on a deployment's page). Every action goes
  * through the same `Deployments` methods and authorization rules as the API.
  */
-export function dashboardRoutes(deployments: Deployments, sessions: Sessions) {
+export function dashboardRoutes(deployments: Deployments, sessions: Sessions, more: { releases: Releases; linkSigner?: LinkSigner | undefined }) {
   const { config } = deployments;
   const app = new Hono<DashboardEnv>();
 
@@ -131,7 +136,38 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions) {
     );
   });
 
+  // A one-click link from a notification (SPEC §10): it names a person and an interruption, opens a
+  // page with that interruption's controls for that person, and decides nothing by itself.
+  app.get('/i/:token', signedIn, async (c) => {
+    const session = c.get('session');
+    const claims = more.linkSigner?.verify(c.req.param('token'));
+    const refuse = (status: ContentfulStatusCode, heading: string, message: string) =>
+      page(c, { title: heading, session, status }, (
+        <section class="card narrow" aria-labelledby="error-heading">
+          <h1 id="error-heading">{heading}</h1>
+          <ErrorMessage id="page-error" message={message} />
+          <p>
+            <a href="/">Back to deployments</a>
+          </p>
+        </section>
+      ));
+    if (!claims) return refuse(404, 'This link does not work', 'It has expired (a link lasts as long as what it asks you to decide), or it was not made by this Interlock. Open the deployment from the dashboard instead.');
+    if (claims.userId !== session.user.id) {
+      const intended = config.users.find((user) => user.id === claims.userId);
+      return refuse(403, 'This link is for someone else', `It was sent to ${intended ? `${intended.displayName} (${intended.username})` : 'another person'}; you are signed in as ${session.user.displayName} (${session.user.username}). Sign out and sign in as them, or open the deployment from the dashboard.`);
+    }
+    const view = await deployments.get(claims.deploymentId);
+    const interruption = view.interruptions.find((candidate) => candidate.id === claims.interruptionId);
+    if (!interruption) throw notFound(`No interruption "${claims.interruptionId}" in ${view.id}.`);
+    return page(
+      c,
+      { title: `Decide: ${interruption.step}`, session, section: 'deployments', live: { ...deploymentLive(view), refresh: c.req.path } },
+      <OneClickPage session={session} config={config} view={view} interruption={interruption} back={c.req.path} />,
+    );
+  });
+
   app.route('/', interruptionActions(deployments, sessions));
   app.route('/', deployActions(deployments, sessions));
+  app.route('/', releaseRoutes(more.releases, deployments, sessions));
   return app;
 }

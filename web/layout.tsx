@@ -6,7 +6,7 @@ import type { Session } from './session.js';
 import { assetUrl } from './assets.js';
 import { CsrfField } from './components.js';
 
-export type Section = 'deployments' | 'projects' | 'none';
+export type Section = 'deployments' | 'releases' | 'projects' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -40,6 +40,7 @@ function Header({ session, section }: { session: Session | undefined; section: S
         <nav aria-label="Main">
           <ul>
             {link('/', 'deployments', 'Deployments')}
+            {link('/releases', 'releases', 'Releases')}
             {link('/projects', 'projects', 'Projects')}
             <li>
               <a href="/docs">API</a>

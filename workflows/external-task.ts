@@ -67,6 +67,9 @@ export function registerTaskEventHandler(deployment: DeploymentState): void {
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string' || typeof event.triggeredid !== 'string') {
       return refuse('BAD_REQUEST', 'A task event needs a type and the triggeredid of the task\'s .triggered event.');
     }
+    if (request.expiresAt !== undefined && Date.now() > Date.parse(request.expiresAt)) {
+      return refuse('EXPIRED', 'The event reached the deployment after its sender had stopped waiting; nothing was done. Send it again.');
+    }
     const match = /^sh\.keptn\.event\.([a-z][a-z0-9-]*)\.(started|finished)$/.exec(event.type);
     if (!match) return refuse('BAD_REQUEST', `"${event.type}" is not a task's .started or .finished event.`);
     const data = (event.data ?? {}) as { result?: unknown; status?: unknown };

@@ -30,6 +30,7 @@ import {
 } from './messages.js';
 import type { ReleaseStatus } from './names.js';
 import { dispatch, type Outbox } from './notify.js';
+import { initialReleaseView } from './view.js';
 import { CancelRequestSchema } from './requests.js';
 import { record } from './timeline.js';
 
@@ -45,7 +46,7 @@ const EVENT_LIMIT = 1000;
  * Cancelling it cancels the running children.
  */
 export async function release(input: ReleaseInput): Promise<ReleaseView> {
-  const view: ReleaseView = input.resume?.view ?? initialView(input);
+  const view: ReleaseView = input.resume?.view ?? initialReleaseView(input);
   const events: CloudEvent[] = input.resume?.events ?? [];
   const eventDeployments: Record<string, string> = input.resume?.eventDeployments ?? {};
   const outbox: Outbox = { routes: input.notifications, timeline: view.timeline, deliveries: new Set() };
@@ -214,25 +215,6 @@ export async function release(input: ReleaseInput): Promise<ReleaseView> {
     setStatus(status);
     setCurrentDetails(`${status}: ${view.stages.map((stage) => `${stage.name} ${stage.sequences.map((s) => s.result ?? s.status.toLowerCase()).join('/')}`).join(', ')}`);
   }
-}
-
-function initialView(input: ReleaseInput): ReleaseView {
-  return {
-    id: input.id,
-    keptnContext: input.keptnContext,
-    project: input.project.id,
-    projectName: input.project.name,
-    release: input.release,
-    status: 'Running',
-    createdAt: input.createdAt,
-    finishedAt: null,
-    triggeredBy: input.triggeredBy,
-    stages: input.shipyard.spec.stages.map((stage) => ({
-      name: stage.name,
-      sequences: stage.sequences.map((sequence) => ({ name: sequence.name, status: 'Pending', result: null, deploymentId: null, startedAt: null, finishedAt: null })),
-    })),
-    timeline: [],
-  };
 }
 
 /** A child's final view from its failure (failed, aborted, cancelled): it travels in the failure's details. */

@@ -1,4 +1,4 @@
-import type { DeploymentInput, DeploymentView } from './messages.js';
+import type { DeploymentInput, DeploymentView, ReleaseInput, ReleaseView } from './messages.js';
 
 /** The view of a deployment that has just started: the API answers with it before the worker has run. */
 export function initialView(input: DeploymentInput): DeploymentView {
@@ -43,5 +43,25 @@ export function initialView(input: DeploymentInput): DeploymentView {
           keptnContext: input.lifecycle.keptnContext,
         }
       : {}),
+  };
+}
+
+/** The view of a release that has just started: every sequence of its shipyard `Pending`. */
+export function initialReleaseView(input: ReleaseInput): ReleaseView {
+  return {
+    id: input.id,
+    keptnContext: input.keptnContext,
+    project: input.project.id,
+    projectName: input.project.name,
+    release: input.release,
+    status: 'Running',
+    createdAt: input.createdAt,
+    finishedAt: null,
+    triggeredBy: input.triggeredBy,
+    stages: input.shipyard.spec.stages.map((stage) => ({
+      name: stage.name,
+      sequences: stage.sequences.map((sequence) => ({ name: sequence.name, status: 'Pending', result: null, deploymentId: null, startedAt: null, finishedAt: null })),
+    })),
+    timeline: [],
   };
 }

@@ -26,8 +26,12 @@ const action = (path: string, summary: string, schema: typeof TakeResponsibility
   });
 
 const take = action('take-responsibility', 'Take responsibility (a member of a responsible team)', TakeResponsibilitySchema);
-const proceed = action('proceed', 'Proceed (the assignee)', DecisionSchema);
-const abort = action('abort', 'Abort the deployment (the assignee)', DecisionSchema);
+const proceed = action('proceed', 'Proceed (the assignee); on an Approval: approve', DecisionSchema);
+const abort = action('abort', 'Abort the deployment (the assignee); on an Approval: decline', DecisionSchema);
+// Guided failure (SPEC §9): what the assignee of a failed step chooses.
+const retry = action('retry', 'Run the failed step again (the assignee of a GuidedFailure)', DecisionSchema);
+const ignore = action('ignore', 'Go on as if the step had not failed; it stays Failed, ignored (the assignee of a GuidedFailure)', DecisionSchema);
+const fail = action('fail', 'Fail the deployment at this step (the assignee of a GuidedFailure)', DecisionSchema);
 
 const list = createRoute({
   method: 'get',
@@ -67,6 +71,21 @@ export function interruptionRoutes(deployments: Deployments) {
       const { id, iid } = c.req.valid('param');
       const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
       return c.json(await deployments.act(c.get('user'), id, iid, { type: 'abort', notes }), 200);
+    })
+    .openapi(retry, async (c) => {
+      const { id, iid } = c.req.valid('param');
+      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
+      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'retry', notes }), 200);
+    })
+    .openapi(ignore, async (c) => {
+      const { id, iid } = c.req.valid('param');
+      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
+      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'ignore', notes }), 200);
+    })
+    .openapi(fail, async (c) => {
+      const { id, iid } = c.req.valid('param');
+      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
+      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'fail', notes }), 200);
     })
     .openapi(list, async (c) => {
       const { actionable, pageSize, pageToken } = c.req.valid('query');

@@ -1,66 +1,87 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import type { Deployments } from '../../service/deployments.js';
 import { ServiceError } from '../../service/errors.js';
-import { snapshotOf } from '../../service/watch.js';
+import { type Listener, type Snapshot, snapshotOf, type Watched } from '../../service/watch.js';
 import {
   bearerSecurity,
   DeploymentIdParamsSchema,
   DeploymentSchema,
   jsonResponse,
   problemResponses,
+  ReleaseIdParamsSchema,
+  ReleaseSchema,
 } from '../schemas.js';
 import { createRouter } from './router.js';
 
-const view = (description: string) => jsonResponse(DeploymentSchema, description);
 const KEEP_ALIVE_MS = 15_000;
 /** Open event streams one person may hold: a tab per deployment is plenty; a loop that opens thousands is not. */
 export const STREAMS_PER_USER = 20;
 
-const wait = createRoute({
-  method: 'get',
-  path: '/{id}/wait',
-  tags: ['deployments'],
-  summary: 'Hold until the deployment finishes (200) or `timeout` seconds pass (202)',
-  security: bearerSecurity,
-  request: {
-    params: DeploymentIdParamsSchema,
-    query: z.strictObject({ timeout: z.coerce.number().int().min(0).max(300).default(30).openapi({ description: 'seconds, at most 300' }) }),
-  },
-  responses: { 200: view('Finished'), 202: view('Still going; the current view'), ...problemResponses(400, 401, 404, 503) },
-});
+/** What can be waited for and watched: deployments and releases alike. */
+export interface Watchable<V extends Watched> {
+  get(id: string): Promise<V>;
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot<V>): Promise<Snapshot<V>>;
+  subscribe(id: string, listener: Listener<V>): () => void;
+}
 
-const events = createRoute({
-  method: 'get',
-  path: '/{id}/events',
-  tags: ['deployments'],
-  summary: 'Server-sent events: a `deployment` event with the view each time it changes',
-  description: 'Event ids are versions of the view: reconnect with Last-Event-ID and the current view comes at once if it changed since. The stream ends after a terminal status; `:` comments keep it alive.',
-  security: bearerSecurity,
-  request: { params: DeploymentIdParamsSchema },
-  responses: {
-    200: {
-      description: 'The event stream: `event: deployment`, `id: <version>`, `data: <Deployment as JSON>`, one per change',
-      content: {
-        'text/event-stream': {
-          // OpenAPI 3.2's way of typing each event of a stream.
-          itemSchema: { $ref: '#/components/schemas/DeploymentEvent' },
+/** The wait and events routes of one kind of thing; `event` names its SSE events and its event schema. */
+function routesFor(kind: { tag: 'deployments' | 'releases'; noun: 'deployment' | 'release'; schema: typeof DeploymentSchema | typeof ReleaseSchema; params: typeof DeploymentIdParamsSchema; eventSchema: string }) {
+  const view = (description: string) => jsonResponse(kind.schema, description);
+  const wait = createRoute({
+    method: 'get',
+    path: '/{id}/wait',
+    tags: [kind.tag],
+    summary: `Hold until the ${kind.noun} finishes (200) or \`timeout\` seconds pass (202)`,
+    security: bearerSecurity,
+    request: {
+      params: kind.params,
+      query: z.strictObject({ timeout: z.coerce.number().int().min(0).max(300).default(30).openapi({ description: 'seconds, at most 300' }) }),
+    },
+    responses: { 200: view('Finished'), 202: view('Still going; the current view'), ...problemResponses(400, 401, 404, 503) },
+  });
+  const events = createRoute({
+    method: 'get',
+    path: '/{id}/events',
+    tags: [kind.tag],
+    summary: `Server-sent events: a \`${kind.noun}\` event with the view each time it changes`,
+    description: 'Event ids are versions of the view: reconnect with Last-Event-ID and the current view comes at once if it changed since. The stream ends after a terminal status; `:` comments keep it alive.',
+    security: bearerSecurity,
+    request: { params: kind.params },
+    responses: {
+      200: {
+        description: `The event stream: \`event: ${kind.noun}\`, \`id: <version>\`, \`data: <the view as JSON>\`, one per change`,
+        content: {
+          'text/event-stream': {
+            // OpenAPI 3.2's way of typing each event of a stream.
+            itemSchema: { $ref: `#/components/schemas/${kind.eventSchema}` },
+          },
         },
       },
+      ...problemResponses(400, 401, 404, 429, 503),
     },
-    ...problemResponses(400, 401, 404, 429, 503),
-  },
-});
+  });
+  return { wait, events };
+}
 
-export function progressRoutes(deployments: Deployments) {
-  const streams = new Map<string, number>();
+/** Counts each person's open event streams across every kind of thing they watch. */
+export const createStreamCounter = () => new Map<string, number>();
+
+export function progressRoutes<V extends Watched>(
+  deployments: Watchable<V>,
+  kind: 'deployments' | 'releases' = 'deployments',
+  streams: Map<string, number> = createStreamCounter(),
+) {
+  const { wait, events } = kind === 'deployments'
+    ? routesFor({ tag: 'deployments', noun: 'deployment', schema: DeploymentSchema, params: DeploymentIdParamsSchema, eventSchema: 'DeploymentEvent' })
+    : routesFor({ tag: 'releases', noun: 'release', schema: ReleaseSchema, params: ReleaseIdParamsSchema, eventSchema: 'ReleaseEvent' });
+  const eventName = kind === 'deployments' ? 'deployment' : 'release';
   return createRouter()
     .openapi(wait, async (c) => {
       const { id } = c.req.valid('param');
       const snapshot = snapshotOf(await deployments.get(id));
-      if (snapshot.finished) return c.json(snapshot.view, 200);
+      if (snapshot.finished) return c.json(snapshot.view as never, 200);
       const latest = await deployments.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot);
-      return latest.finished ? c.json(latest.view, 200) : c.json(latest.view, 202);
+      return latest.finished ? c.json(latest.view as never, 200) : c.json(latest.view as never, 202);
     })
     .openapi(events, async (c) => {
       const { id } = c.req.valid('param');
@@ -86,7 +107,7 @@ export function progressRoutes(deployments: Deployments) {
             push(async () => {
               if (snapshot.version !== sent) {
                 sent = snapshot.version;
-                await stream.writeSSE({ event: 'deployment', id: snapshot.version, data: JSON.stringify(snapshot.view) });
+                await stream.writeSSE({ event: eventName, id: snapshot.version, data: JSON.stringify(snapshot.view) });
               }
               if (snapshot.finished) done = true;
             }),

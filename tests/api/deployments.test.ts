@@ -52,12 +52,21 @@ describe('probes and documents', () => {
       '/api/deployments/{id}/cancel',
       '/api/deployments/{id}/events',
       '/api/deployments/{id}/interruptions/{iid}/abort',
+      '/api/deployments/{id}/interruptions/{iid}/fail',
+      '/api/deployments/{id}/interruptions/{iid}/ignore',
       '/api/deployments/{id}/interruptions/{iid}/proceed',
+      '/api/deployments/{id}/interruptions/{iid}/retry',
       '/api/deployments/{id}/interruptions/{iid}/take-responsibility',
       '/api/deployments/{id}/wait',
       '/api/interruptions',
       '/api/me',
       '/api/projects',
+      '/api/releases',
+      '/api/releases/{id}',
+      '/api/releases/{id}/cancel',
+      '/api/releases/{id}/events',
+      '/api/releases/{id}/wait',
+      '/api/v1/event',
     ]);
     expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
 

@@ -136,7 +136,8 @@
   function follow() {
     if (!data.events || data.finished === 'true' || !('EventSource' in window)) return;
     source = new EventSource(data.events);
-    source.addEventListener('deployment', (event) => {
+    // A deployment's page follows `deployment` events, a release's page `release` events.
+    source.addEventListener(data.eventName || 'deployment', (event) => {
       let status = null;
       try {
         status = JSON.parse(event.data).status;

@@ -1,4 +1,4 @@
-import { MAX_NOTES, isOpen } from '../../workflows/interruption.js';
+import { MAX_NOTES, isOpen, teamsOf } from '../../workflows/interruption.js';
 import type { Interruption } from '../../workflows/messages.js';
 import { actionsOf } from '../../service/access.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
@@ -6,14 +6,35 @@ import { interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';
 import type { DeploymentProps } from './deployment-props.js';
 
+/** The words of each kind's decisions: an approval approves or declines, a guided failure retries, ignores or fails. */
+const DECISION_BUTTONS: Record<Interruption['kind'], { action: string; label: string; style: string; needsNotes?: boolean }[]> = {
+  Manual: [
+    { action: 'proceed', label: 'Proceed', style: 'primary' },
+    { action: 'abort', label: 'Abort', style: 'danger', needsNotes: true },
+  ],
+  Approval: [
+    { action: 'proceed', label: 'Approve', style: 'primary' },
+    { action: 'abort', label: 'Decline', style: 'danger', needsNotes: true },
+  ],
+  GuidedFailure: [
+    { action: 'retry', label: 'Retry', style: 'primary' },
+    { action: 'ignore', label: 'Ignore and go on', style: 'secondary' },
+    { action: 'fail', label: 'Fail the deployment', style: 'danger', needsNotes: true },
+  ],
+};
+
+/** A hidden field telling the form's handler where to come back to. */
+const Back = ({ back }: { back: string | undefined }) => (back ? <input type="hidden" name="back" value={back} /> : null);
+
 /** The controls this person may use, and only those; the workflow checks the same rules again. */
-function Actions({ session, config, view, interruption, error, notes }: DeploymentProps & { interruption: Interruption }) {
+function Actions({ session, config, view, interruption, error, notes, back }: DeploymentProps & { interruption: Interruption }) {
   const actions = actionsOf(interruption, session.user);
   const path = interruptionPage(view.id, interruption.id);
   if (actions.includes('takeResponsibility')) {
     return (
       <form method="post" action={`${path}/take-responsibility`} class="actions">
         <CsrfField token={session.csrf} />
+        <Back back={back} />
         <button type="submit" class="primary" aria-describedby={error?.where === 'take' ? 'take-error' : undefined}>
           Assign to me
         </button>
@@ -31,11 +52,16 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
       </form>
     );
   }
-  if (actions.includes('proceed')) {
+  if (actions.includes('proceed') || actions.includes('retry')) {
     const decideError = error?.where === 'decide' ? error.message : undefined;
+    const [first, ...others] = DECISION_BUTTONS[interruption.kind];
+    const hint = interruption.kind === 'GuidedFailure'
+      ? 'What you found, or why you fail it (needed to fail).'
+      : `What you checked, or why you ${interruption.kind === 'Approval' ? 'decline' : 'abort'} (needed to ${interruption.kind === 'Approval' ? 'decline' : 'abort'}).`;
     return (
-      <form method="post" action={`${path}/proceed`} class="actions decide stack" data-decide>
+      <form method="post" action={`${path}/${first!.action}`} class="actions decide stack" data-decide>
         <CsrfField token={session.csrf} />
+        <Back back={back} />
         <div class="field">
           <label for="notes">Notes</label>
           <textarea
@@ -49,23 +75,24 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
             {notes ?? ''}
           </textarea>
           <p id="notes-hint" class="hint">
-            What you checked, or why you abort (needed to abort). Saved with the decision and shown to everyone; at most{' '}
-            {MAX_NOTES.toLocaleString('en')} characters.
+            {hint} Saved with the decision and shown to everyone; at most {MAX_NOTES.toLocaleString('en')} characters.
           </p>
           <ErrorMessage id="decide-error" message={decideError} />
         </div>
         <div class="buttons">
-          <button type="submit" class="primary">
-            Proceed
+          <button type="submit" class={first!.style}>
+            {first!.label}
           </button>
-          <button type="submit" class="danger" formaction={`${path}/abort`} data-needs-notes>
-            Abort
-          </button>
+          {others.map((button) => (
+            <button type="submit" class={button.style} formaction={`${path}/${button.action}`} data-needs-notes={button.needsNotes ? true : undefined}>
+              {button.label}
+            </button>
+          ))}
         </div>
       </form>
     );
   }
-  const who = teamNames(config, interruption.responsibleTeams) || 'deployers';
+  const who = teamNames(config, teamsOf(interruption)) || 'deployers';
   const yours = interruption.excludedUserIds?.includes(session.user.id);
   return (
     <div class="actions">
@@ -84,20 +111,22 @@ function Actions({ session, config, view, interruption, error, notes }: Deployme
  */
 export function Banner(props: DeploymentProps) {
   const { session, config, view } = props;
+  const kindClass = (interruption: Interruption) => (interruption.kind === 'Approval' ? ' banner-approval' : interruption.kind === 'GuidedFailure' ? ' banner-failure' : '');
   // A finished deployment waits for nobody, even if its last interruption was never decided.
   const interruption = view.status === 'Waiting' ? view.interruptions.find(isOpen) : undefined;
   if (!interruption) return <div id="banner" data-live hidden></div>;
   const assignee = interruption.assignee;
   return (
-    <section id="banner" class="banner" aria-labelledby="banner-heading" data-live>
+    <section id="banner" class={`banner${kindClass(interruption)}`} aria-labelledby="banner-heading" data-live>
       <h2 id="banner-heading">
         <svg class="icon" viewBox="0 0 16 16" width="20" height="20" aria-hidden="true" focusable="false" fill="currentColor">
           <path d="M3 2h4v12H3zM9 2h4v12H9z" />
         </svg>
-        Waiting: {interruption.step}
+        {interruption.kind === 'Approval' ? 'Waiting for approval' : interruption.kind === 'GuidedFailure' ? 'A step failed' : 'Waiting'}: {interruption.step}
       </h2>
       <p>
-        Responsible: <strong>{teamNames(config, interruption.responsibleTeams) || 'any deployer'}</strong>.{' '}
+        Responsible: <strong>{teamNames(config, teamsOf(interruption)) || 'any deployer'}</strong>
+        {interruption.escalated ? ' (escalated)' : ''}.{' '}
         <span id="assignee">
           {!assignee
             ? 'Nobody has taken responsibility yet.'
@@ -115,6 +144,11 @@ export function Banner(props: DeploymentProps) {
       {interruption.timeoutAt && (
         <p class="hint">
           If nobody decides by <Time at={interruption.timeoutAt} />, it will {interruption.onTimeout}.
+        </p>
+      )}
+      {interruption.escalateAt && !interruption.escalated && (
+        <p class="hint">
+          If nobody decides by <Time at={interruption.escalateAt} />, {teamNames(config, interruption.escalateTo ?? [])} may act too.
         </p>
       )}
       <details class="instructions" id="instructions">

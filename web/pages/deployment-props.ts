@@ -16,4 +16,6 @@ export interface DeploymentProps {
   error?: ActionError | undefined;
   notes?: string | undefined;
   notice?: string | undefined;
+  /** Where the controls' forms come back to when done (a release's page, a one-click link's page); the deployment's page when absent. */
+  back?: string | undefined;
 }

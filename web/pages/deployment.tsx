@@ -4,10 +4,11 @@ import { isFinished } from '../../workflows/names.js';
 import { hasRole } from '../../service/access.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
 import { ErrorMessage, elapsed, Notice, StatusBadge, Time } from '../components.js';
-import { deploymentPage, displayNameOf } from '../data.js';
+import { deploymentPage, displayNameOf, releasePage } from '../data.js';
 import { Banner } from './banner.js';
 import type { DeploymentProps } from './deployment-props.js';
 import { Decisions, Timeline } from './record.js';
+import { EvaluationTable } from './release.js';
 
 export type { ActionError, DeploymentProps } from './deployment-props.js';
 
@@ -66,7 +67,7 @@ function Facts({ session, view, error }: DeploymentProps) {
         </div>
         <div>
           <dt>Release</dt>
-          <dd>{view.release}</dd>
+          <dd>{view.releaseId ? <a href={releasePage(view.releaseId)}>{view.release} ({view.stage}.{view.sequence})</a> : view.release}</dd>
         </div>
         <div>
           <dt>Triggered by</dt>
@@ -121,12 +122,23 @@ function Steps({ view }: { view: DeploymentWithLinks }) {
               <StatusBadge status={step.status} />
               <span class="step-name">{step.name}</span>
               <span class="step-type">{step.type}</span>
+              {step.ignored && <span class="muted">failed, ignored</span>}
+              {step.result && <span class={`result result-${step.result}`}>{step.result}</span>}
               <span class="step-duration">{elapsed(step.startedAt, step.finishedAt)}</span>
             </div>
+            {step.evaluation && <EvaluationTable caption="Evaluation" evaluation={step.evaluation} />}
+            {(step.attempts ?? []).map((attempt, n) => (
+              <details id={`attempt-${index}-${n}`} class="log">
+                <summary>
+                  Attempt {n + 1} ({attempt.status.toLowerCase()})<span class="visually-hidden"> of {step.name}</span>
+                </summary>
+                <pre tabindex={0}>{attempt.log}</pre>
+              </details>
+            ))}
             {step.log ? (
               <details id={`log-${index}`} class="log">
                 <summary>
-                  Log<span class="visually-hidden"> of {step.name}</span>
+                  {step.attempts?.length ? `Attempt ${step.attempts.length + 1}` : 'Log'}<span class="visually-hidden"> of {step.name}</span>
                 </summary>
                 <pre tabindex={0}>{step.log}</pre>
               </details>

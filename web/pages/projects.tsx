@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stagesOf } from '../../config/lifecycle.js';
 import type { Config, Project } from '../../config/schema.js';
 import { hasRole } from '../../service/access.js';
 import type { Session } from '../session.js';
@@ -19,12 +20,14 @@ export interface ProjectsProps {
 
 function DeployForm({ session, project, state }: { session: Session; project: Project; state: DeployFormState | undefined }) {
   const id = (field: string) => `${project.id}-${field}`;
+  // A lifecycle project starts a release at a stage; it is promoted from there by its shipyard.
+  const lifecycle = project.shipyard !== undefined;
   const errors = state?.errors ?? {};
   const described = (field: 'release' | 'environment' | 'variables', hint?: string) =>
     [hint, errors[field] ? id(`${field}-error`) : undefined].filter(Boolean).join(' ') || undefined;
   return (
-    <form method="post" action={`/projects/${project.id}/deployments`} class="deploy stack" aria-labelledby={id('deploy-heading')}>
-      <h3 id={id('deploy-heading')}>Deploy a release</h3>
+    <form method="post" action={`/projects/${project.id}/${lifecycle ? 'releases' : 'deployments'}`} class="deploy stack" aria-labelledby={id('deploy-heading')}>
+      <h3 id={id('deploy-heading')}>{lifecycle ? 'Start a release' : 'Deploy a release'}</h3>
       <CsrfField token={session.csrf} />
       <input type="hidden" name="idempotencyKey" value={randomUUID()} />
       <ErrorMessage id={id('form-error')} message={errors.form} />
@@ -48,7 +51,7 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
         <ErrorMessage id={id('release-error')} message={errors.release} />
       </div>
       <div class="field">
-        <label for={id('environment')}>Environment</label>
+        <label for={id('environment')}>{lifecycle ? 'Start at stage' : 'Environment'}</label>
         <select id={id('environment')} name="environment" aria-describedby={described('environment')} aria-invalid={errors.environment ? 'true' : undefined}>
           {project.environments.map((environment) => (
             <option value={environment} selected={state?.values.environment === environment}>
@@ -76,7 +79,7 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
         <ErrorMessage id={id('variables-error')} message={errors.variables} />
       </div>
       <button type="submit" class="primary">
-        Deploy
+        {lifecycle ? 'Start the release' : 'Deploy'}
       </button>
     </form>
   );
@@ -103,13 +106,34 @@ export function ProjectsPage({ session, config, form }: ProjectsProps) {
                   </li>
                 ))}
               </ol>
-              <h3>Steps</h3>
+              {project.shipyard && (
+                <>
+                  <h3>Stages and their sequences</h3>
+                  <ol class="process">
+                    {stagesOf(project).map((stage) => (
+                      <li>
+                        <strong>{stage.name}</strong>
+                        <ul>
+                          {stage.sequences.map((sequence) => (
+                            <li>
+                              {sequence.name}
+                              {sequence.triggeredOn.length > 0 && <span class="muted"> · after {sequence.triggeredOn.join(', ')}</span>}:{' '}
+                              {sequence.tasks.map((task) => `${task.name} (${task.type})`).join(' → ')}
+                            </li>
+                          ))}
+                        </ul>
+                      </li>
+                    ))}
+                  </ol>
+                </>
+              )}
+              {project.process && <h3>Steps</h3>}
               <ol class="process">
                 {(project.process ?? []).map((step) => (
                   <li>
                     <strong>{step.name}</strong> <span class="step-type">{step.type}</span>
                     {step.environments && <span class="muted"> only in {step.environments.join(', ')}</span>}
-                    {step.type === 'manual' && (
+                    {'responsibleTeams' in step && (
                       <span class="muted">
                         {' '}
                         · decided by {teamNames(config, step.responsibleTeams) || 'any deployer'}

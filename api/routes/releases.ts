@@ -1,0 +1,75 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Releases } from '../../service/releases.js';
+import {
+  bearerSecurity,
+  CreateReleaseSchema,
+  jsonResponse,
+  ListReleasesQuerySchema,
+  problemResponses,
+  ReleaseIdParamsSchema,
+  ReleaseSchema,
+  ReleaseSummarySchema,
+} from '../schemas.js';
+import { createRouter } from './router.js';
+
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['releases'],
+  summary: 'Start a release of a lifecycle project at a stage (deployer)',
+  security: bearerSecurity,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateReleaseSchema } } } },
+  responses: { 201: jsonResponse(ReleaseSchema, 'Started'), ...problemResponses(400, 401, 403, 404, 409, 503) },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['releases'],
+  summary: 'List releases, newest first, from Temporal visibility',
+  security: bearerSecurity,
+  request: { query: ListReleasesQuerySchema },
+  responses: {
+    200: jsonResponse(z.object({ releases: z.array(ReleaseSummarySchema), nextPageToken: z.string().nullable() }), 'A page'),
+    ...problemResponses(400, 401, 503),
+  },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['releases'],
+  summary: 'One release, by id or keptnContext: its stages and each sequence\'s status and result',
+  security: bearerSecurity,
+  request: { params: ReleaseIdParamsSchema },
+  responses: { 200: jsonResponse(ReleaseSchema, 'The release view'), ...problemResponses(400, 401, 404, 503) },
+});
+
+const cancel = createRoute({
+  method: 'post',
+  path: '/{id}/cancel',
+  tags: ['releases'],
+  summary: 'Cancel a release that has not finished (deployer): its running sequence is cancelled',
+  security: bearerSecurity,
+  request: { params: ReleaseIdParamsSchema },
+  responses: {
+    200: jsonResponse(ReleaseSchema, 'Cancelled'),
+    202: jsonResponse(ReleaseSchema, 'Cancellation requested; still stopping'),
+    ...problemResponses(400, 401, 403, 404, 409, 503),
+  },
+});
+
+export function releaseRoutes(releases: Releases) {
+  return createRouter()
+    .openapi(create, async (c) => {
+      const { view } = await releases.trigger(c.get('user'), c.req.valid('json'));
+      c.header('Location', view.links.self);
+      return c.json(view, 201);
+    })
+    .openapi(list, async (c) => c.json(await releases.list(c.req.valid('query')), 200))
+    .openapi(get, async (c) => c.json(await releases.get(c.req.valid('param').id), 200))
+    .openapi(cancel, async (c) => {
+      const { view, finished } = await releases.cancel(c.get('user'), c.req.valid('param').id);
+      return finished ? c.json(view, 200) : c.json(view, 202);
+    });
+}

@@ -1,0 +1,295 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import proto from '@temporalio/proto';
+import type { Project, User } from '../config/schema.js';
+import { releaseWorkflowId } from '../workflows/ids.js';
+import { initialReleaseView } from '../workflows/view.js';
+import {
+  cancelRequestSignal,
+  type CloudEvent,
+  RELEASE_WORKFLOW_TYPE,
+  releaseEventsQuery,
+  type ReleaseInput,
+  releaseStateQuery,
+  type ReleaseView,
+  searchAttributes,
+} from '../workflows/messages.js';
+import { isFinished, type ReleaseStatus } from '../workflows/names.js';
+import { personOf, requireRole } from './access.js';
+import type { ServiceDeps } from './deployments.js';
+import { invalid, notFound, ServiceError } from './errors.js';
+import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js';
+import { type Links, releaseLinks } from './paths.js';
+import { openPageToken, sealPageToken, timestamp } from './visibility.js';
+import { type Snapshot, Watcher } from './watch.js';
+import { BoundedMap, WorkflowAccess } from './workflow-access.js';
+
+const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+
+export interface ReleaseWithLinks extends ReleaseView {
+  links: Links;
+}
+
+/** A row of `GET /api/releases`, from visibility alone. */
+export interface ReleaseSummary {
+  id: string;
+  keptnContext: string;
+  project: string;
+  release: string;
+  status: ReleaseStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: string | null;
+  links: Links;
+}
+
+/** A release asked for through the API or a Keptn `sh.keptn.event.<stage>.<sequence>.triggered` event. */
+export interface ReleaseRequest {
+  project: string;
+  release: string;
+  stage?: string | undefined;
+  sequence?: string | undefined;
+  variables?: Record<string, string> | undefined;
+  /** Keptn's: passed to every task's events. */
+  labels?: Record<string, string> | undefined;
+  service?: string | undefined;
+  configurationChange?: Record<string, unknown> | undefined;
+  /** Given by a Keptn event's `shkeptncontext`; made up otherwise. */
+  keptnContext?: string | undefined;
+  /** The id of the triggering event, kept as the sequence's `.triggered` event's id. */
+  triggeredId?: string | undefined;
+}
+
+/**
+ * The releases of lifecycle projects (SPEC §8): trigger one at a stage, read it (by id or by Keptn
+ * context), list them, watch them, cancel them, and read their Keptn events. Like `Deployments`,
+ * it owns the rules and speaks to Temporal; the JSON API, the Keptn event API, the dashboard and
+ * the CLI all call it.
+ */
+export class Releases {
+  readonly temporal: WorkflowAccess;
+  readonly watcher: Watcher<ReleaseWithLinks>;
+  /** Keptn contexts seen, so a context resolves without visibility (which lags a moment). */
+  private readonly contexts = new BoundedMap<string, string>(50_000);
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, RELEASE_WORKFLOW_TYPE, 'release', deps.actionTimeoutMs ?? 10_000);
+    this.watcher = new Watcher<ReleaseWithLinks>({ get: (id) => this.get(id), longPollForEnd: (id, signal) => this.longPollForEnd(id, signal) });
+  }
+
+  /** Starts a release at a stage's sequence (the first stage's `delivery`, or its first sequence, unless told). */
+  async trigger(user: User, request: ReleaseRequest): Promise<{ view: ReleaseWithLinks; created: boolean }> {
+    const project = this.deps.config.projects.find((p) => p.id === request.project);
+    if (!project) throw notFound(`No project "${request.project}". GET /api/projects lists them.`);
+    requireRole(user, 'deployer', `release ${project.name}`);
+    if (!project.shipyard) {
+      throw invalid([{ name: 'body.project', reason: `${project.id} is not a lifecycle project (it has a process, no shipyard): POST /api/deployments deploys it` }]);
+    }
+    const start = startOf(project, request.stage, request.sequence);
+    const resolved = triggerVariables(project, request.variables);
+    const keptnContext = request.keptnContext ?? randomUUID();
+    // The id follows from the context: one release per context, however often it is posted.
+    const suffix = createHash('sha256').update(keptnContext).digest('hex').slice(0, 10);
+    const triggeredBy = personOf(user);
+    const notifications = notificationRoutes(this.deps.config, project.id);
+    const input: ReleaseInput = {
+      id: releaseWorkflowId(project.id, request.release, suffix),
+      keptnContext,
+      project: { id: project.id, name: project.name },
+      release: request.release,
+      service: request.service ?? project.id,
+      shipyard: { spec: project.shipyard.spec },
+      sequences: sequenceBases(this.deps.config, project, request.release, resolved, user, this.deps.systemVariables),
+      start,
+      ...(request.labels ? { labels: request.labels } : {}),
+      ...(request.configurationChange ? { configurationChange: request.configurationChange } : {}),
+      triggeredBy,
+      createdAt: new Date().toISOString(),
+      triggeredId: request.triggeredId ?? randomUUID(),
+      ...(notifications ? { notifications } : {}),
+    };
+    await this.temporal.call(async () => {
+      try {
+        await this.deps.client.workflow.start(RELEASE_WORKFLOW_TYPE, {
+          args: [input],
+          workflowId: input.id,
+          taskQueue: this.deps.taskQueue,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { triggeredBy: triggeredBy.username },
+          typedSearchAttributes: [
+            { key: searchAttributes.project, value: project.id },
+            { key: searchAttributes.release, value: request.release },
+            { key: searchAttributes.status, value: 'Running' },
+            { key: searchAttributes.keptnContext, value: keptnContext },
+          ],
+          staticSummary: `Release ${project.name} ${request.release} from ${start.stage}.${start.sequence} (triggered by ${triggeredBy.username})`,
+          staticDetails: project.shipyard!.spec.stages.map((stage) => `${stage.name}: ${stage.sequences.map((s) => s.name).join(', ')}`).join('\n'),
+        });
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) {
+          throw new ServiceError('RELEASE_EXISTS', `A release with keptnContext ${keptnContext} exists already (${input.id}); send a new context for a new release.`);
+        }
+        throw error;
+      }
+    });
+    this.contexts.set(keptnContext, input.id);
+    return { view: this.withLinks(initialReleaseView(input)), created: true };
+  }
+
+  /** A release by its id or its Keptn context. */
+  async get(idOrContext: string): Promise<ReleaseWithLinks> {
+    const id = await this.resolve(idOrContext);
+    const view = await this.temporal.readView(id, releaseStateQuery);
+    this.contexts.set(view.keptnContext, view.id);
+    return this.withLinks(view);
+  }
+
+  /**
+   * The workflow id of a release named by its id (it has colons) or by its Keptn context. A context
+   * is looked up in visibility, which lags a moment behind a start: a miss is asked again briefly.
+   */
+  async resolve(idOrContext: string): Promise<string> {
+    if (idOrContext.includes(':')) return idOrContext;
+    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(idOrContext)) throw notFound(`No release "${idOrContext}".`);
+    const known = this.contexts.get(idOrContext);
+    if (known) return known;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { executions } = await this.temporal.call(() =>
+        this.deps.client.workflowService.listWorkflowExecutions({
+          namespace: this.deps.client.options.namespace,
+          query: [...this.temporal.scope(), `${searchAttributes.keptnContext.name} = '${idOrContext}'`].join(' AND '),
+          pageSize: 1,
+        }),
+      );
+      const id = executions?.[0]?.execution?.workflowId;
+      if (id) {
+        this.contexts.set(idOrContext, id);
+        return id;
+      }
+      if (attempt < 4) await sleep(100 * 2 ** attempt);
+    }
+    throw notFound(`No release with id or keptnContext "${idOrContext}".`);
+  }
+
+  /** Newest first within a page, filtered by project and status, from visibility; no workflow is opened. */
+  async list(filters: { project?: string | undefined; status?: ReleaseStatus | undefined; pageSize: number; pageToken?: string | undefined }) {
+    const clauses = [...this.temporal.scope()];
+    // Values are validated against strict patterns by the route, so quoting them is safe.
+    if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
+    if (filters.status) clauses.push(`${searchAttributes.status.name} = '${filters.status}'`);
+    const client = this.deps.client;
+    const response = await this.temporal.call(() =>
+      client.workflowService.listWorkflowExecutions({
+        namespace: client.options.namespace,
+        query: clauses.join(' AND '),
+        pageSize: filters.pageSize,
+        nextPageToken: filters.pageToken ? openPageToken(this.deps.signer, filters.pageToken) : undefined,
+      }),
+    );
+    const releases = await Promise.all((response.executions ?? []).map(async (execution): Promise<ReleaseSummary> => {
+      const fields = execution.searchAttributes?.indexedFields ?? {};
+      const read = <T>(name: string) => (fields[name] ? defaultPayloadConverter.fromPayload<T>(fields[name] as Payload) : undefined);
+      const memo = (await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined)) ?? {};
+      const id = execution.execution?.workflowId ?? '';
+      const closed = execution.status !== WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+      let status = read<ReleaseStatus>(searchAttributes.status.name) ?? 'Running';
+      if (closed && !isFinished(status)) status = execution.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
+      return {
+        id,
+        keptnContext: read<string>(searchAttributes.keptnContext.name) ?? '',
+        project: read<string>(searchAttributes.project.name) ?? '',
+        release: read<string>(searchAttributes.release.name) ?? '',
+        status,
+        createdAt: timestamp(execution.startTime) ?? '',
+        finishedAt: closed ? timestamp(execution.closeTime) : null,
+        triggeredBy: typeof memo.triggeredBy === 'string' ? memo.triggeredBy : null,
+        links: this.links(id),
+      };
+    }));
+    releases.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    return { releases, nextPageToken: sealPageToken(this.deps.signer, response.nextPageToken) };
+  }
+
+  /** Cancels a release that has not finished, naming who asked; its running sequence is cancelled with it. */
+  async cancel(user: User, idOrContext: string): Promise<{ view: ReleaseWithLinks; finished: boolean }> {
+    requireRole(user, 'deployer', 'cancel releases');
+    const id = await this.resolve(idOrContext);
+    const handle = this.deps.client.workflow.getHandle(id);
+    const description = await this.temporal.describe(handle);
+    const shown = description.typedSearchAttributes.get(searchAttributes.status);
+    if (description.status.name !== 'RUNNING' || (shown && isFinished(shown as ReleaseStatus))) {
+      throw new ServiceError('NOT_WAITING', `The release has finished (${shown ?? description.status.name}); there is nothing to cancel.`);
+    }
+    await this.temporal.withDeadline(async () => {
+      await handle.signal(cancelRequestSignal, { user: personOf(user) });
+      await handle.cancel();
+    });
+    const latest = await this.watcher.waitForEnd(id, this.temporal.timeoutMs).catch(() => undefined);
+    if (latest?.finished) return { view: latest.view, finished: true };
+    return { view: latest?.view ?? (await this.get(id)), finished: false };
+  }
+
+  /** The release's Keptn events, newest first, optionally of one type, a page at a time (an offset, sealed). */
+  async events(idOrContext: string, { type, pageSize, pageToken }: { type?: string | undefined; pageSize: number; pageToken?: string | undefined }) {
+    const { events } = await this.eventsOf(idOrContext);
+    const matching = type ? events.filter((event) => event.type === type) : events;
+    let offset = 0;
+    if (pageToken) {
+      const opened = this.deps.signer.unseal('events', pageToken);
+      if (opened === undefined || !/^\d+$/.test(opened)) {
+        throw invalid([{ name: 'query.pageToken', reason: 'not a page token this API gave out; start from the first page' }]);
+      }
+      offset = Number(opened);
+    }
+    const page = matching.slice(offset, offset + pageSize);
+    const next = offset + pageSize < matching.length ? this.deps.signer.seal('events', String(offset + pageSize)) : null;
+    return { events: page, nextPageToken: next };
+  }
+
+  /** Every Keptn event of a release, and which deployment each task's `.triggered` event came from. */
+  async eventsOf(idOrContext: string): Promise<{ id: string; events: CloudEvent[]; deployments: Record<string, string> }> {
+    const id = await this.resolve(idOrContext);
+    await this.temporal.describe(this.deps.client.workflow.getHandle(id));
+    // A finished release answers through a replay on a worker: its events are in no result.
+    const answer = await this.temporal.withDeadline(() => this.deps.client.workflow.getHandle(id).query(releaseEventsQuery));
+    return { id, ...answer };
+  }
+
+  subscribe(id: string, listener: { onView(snapshot: Snapshot<ReleaseWithLinks>): void; onError(error: unknown): void }): () => void {
+    return this.watcher.subscribe(id, listener);
+  }
+
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot<ReleaseWithLinks>): Promise<Snapshot<ReleaseWithLinks>> {
+    return this.watcher.waitForEnd(id, timeoutMs, seen);
+  }
+
+  longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
+    return this.temporal.longPollForEnd(id, signal);
+  }
+
+  withLinks(view: ReleaseView): ReleaseWithLinks {
+    return { ...view, links: this.links(view.id) };
+  }
+
+  private links(id: string): Links {
+    return releaseLinks(id, this.deps.uiUrl, this.deps.client.options.namespace);
+  }
+}
+
+/** Where a release starts: the stage asked for (else the first), its sequence asked for (else `delivery`, else its first). */
+function startOf(project: Project, stageName: string | undefined, sequenceName: string | undefined) {
+  const stages = project.shipyard!.spec.stages;
+  const stage = stageName === undefined ? stages[0]! : stages.find((s) => s.name === stageName);
+  if (!stage) throw invalid([{ name: 'body.stage', reason: `"${stageName}" is not a stage of ${project.id} (${stages.map((s) => s.name).join(', ')})` }]);
+  const sequence = sequenceName === undefined
+    ? (stage.sequences.find((s) => s.name === 'delivery') ?? stage.sequences[0])
+    : stage.sequences.find((s) => s.name === sequenceName);
+  if (!sequence) {
+    const known = stage.sequences.map((s) => s.name).join(', ') || 'none';
+    throw invalid([{ name: sequenceName === undefined ? 'body.stage' : 'body.sequence', reason: `stage ${stage.name} has no sequence${sequenceName === undefined ? 's' : ` "${sequenceName}"`} (it has ${known})` }]);
+  }
+  return { stage: stage.name, sequence: sequence.name };
+}

@@ -1,0 +1,112 @@
+import { CancelledFailure, Client, QueryRejectedError, type QueryDefinition, WorkflowFailedError, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { notFound, ServiceError, toServiceError } from './errors.js';
+
+/**
+ * How the service speaks to Temporal about one kind of workflow (deployments, releases): only this
+ * Interlock's (its workflow type and task queue), every call with Temporal's errors turned into the
+ * service's, calls that need a worker bounded by a deadline, and views read in one round trip.
+ */
+export class WorkflowAccess {
+  /** The same connection, but a query of a closed workflow is refused at once instead of replayed on a worker. */
+  readonly openOnly: Client;
+  /** Workflows seen to be ours: read and acted on without a describe first. */
+  private readonly known = new BoundedMap<string, true>(50_000);
+
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string,
+    readonly workflowType: string,
+    /** How errors name it: `No deployment "…"`. */
+    private readonly noun: string,
+    readonly timeoutMs: number,
+  ) {
+    const { connection, options } = client;
+    this.openOnly = new Client({
+      connection,
+      namespace: options.namespace,
+      dataConverter: options.dataConverter,
+      interceptors: options.interceptors,
+      workflow: { queryRejectCondition: 'NOT_OPEN' },
+    });
+  }
+
+  /** The visibility clauses of this Interlock's workflows of this kind: several may share a namespace, each with its own task queue. */
+  scope(): string[] {
+    return [`WorkflowType = '${this.workflowType}'`, `TaskQueue = '${this.taskQueue.replaceAll("'", '')}'`];
+  }
+
+  /** Runs a Temporal call, turning Temporal's errors into the service's. */
+  async call<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw notFound(`No such ${this.noun}.`);
+      throw toServiceError(error) ?? error;
+    }
+  }
+
+  /** Runs a Temporal call that needs a worker; if none answers in time: UNAVAILABLE, and nothing applied. */
+  withDeadline<T>(call: () => Promise<T>): Promise<T> {
+    return this.call(() => this.client.connection.withDeadline(Date.now() + this.timeoutMs, call));
+  }
+
+  /** Describes a workflow, refusing (404) one of another type or task queue. */
+  async describe(handle: WorkflowHandle) {
+    const description = await this.call(() => handle.describe()).catch((error: unknown) => {
+      if (error instanceof ServiceError && error.code === 'NOT_FOUND') throw notFound(`No ${this.noun} "${handle.workflowId}".`);
+      throw error;
+    });
+    if (description.type !== this.workflowType || description.taskQueue !== this.taskQueue) {
+      throw notFound(`No ${this.noun} "${handle.workflowId}".`);
+    }
+    this.known.set(handle.workflowId, true);
+    return description;
+  }
+
+  /**
+   * One round trip for a workflow seen before: its query while it runs. A closed one refuses the
+   * query at once and is read from its result, or its failure's details (no worker needed); one
+   * ended by an operator (terminated, timed out) only its history knows, so a worker replays it.
+   */
+  async readView<V>(id: string, query: QueryDefinition<V>): Promise<V> {
+    if (!this.known.get(id)) await this.describe(this.client.workflow.getHandle(id));
+    const handle = this.openOnly.workflow.getHandle(id);
+    try {
+      return await this.withDeadline(() => handle.query(query));
+    } catch (error) {
+      if (!(error instanceof QueryRejectedError)) throw error;
+    }
+    try {
+      return (await this.call(() => handle.result())) as V;
+    } catch (error) {
+      const details = error instanceof WorkflowFailedError && (error.cause instanceof ApplicationFailure || error.cause instanceof CancelledFailure)
+        ? error.cause.details
+        : undefined;
+      if (details?.[0]) return details[0] as V;
+      if (error instanceof ServiceError) throw error;
+      return this.withDeadline(() => this.client.workflow.getHandle(id).query(query));
+    }
+  }
+
+  /** Settles when the workflow closes (Temporal's long poll), or when `signal` aborts. */
+  longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
+    const handle = this.client.workflow.getHandle(id);
+    return this.client.connection.withAbortSignal(signal, () => handle.result()).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+}
+
+/** A Map that forgets its oldest entries beyond `limit`: caches that stay small whatever the load. */
+export class BoundedMap<K, V> extends Map<K, V> {
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override set(key: K, value: V): this {
+    if (!this.has(key) && this.size >= this.limit) this.delete(this.keys().next().value as K);
+    return super.set(key, value);
+  }
+}
