@@ -24,6 +24,14 @@ const config = testConfig(`
   process:
     # The script and a child of its own: both must die with the worker.
     - { name: Migrate, type: script, run: 'sleep 600 & echo "$$ $!" > "#{PidFile}"; wait' }
+- id: long-script-guided
+  name: Long script, guided
+  environments: [production]
+  guidedFailure: true
+  variables: { PidFile: { prompted: true } }
+  process:
+    # Counts its runs; the second one (after a person chose retry) finishes at once.
+    - { name: Migrate, type: script, run: 'echo run >> "#{PidFile}.runs"; test "$(wc -l < "#{PidFile}.runs")" -ge 2 && exit 0; sleep 600 & echo "$$ $!" > "#{PidFile}"; wait' }
 `);
 
 const STEP = 'Ensure traders are aware of the deployment';
@@ -195,14 +203,15 @@ describe('a worker that crashes while a deployment waits', () => {
 });
 
 describe('a worker killed with SIGKILL while a script runs', () => {
-  it('takes the script and its children with it, and the step says in words that the worker was lost', async () => {
+  /** Starts the project's script on a worker of its own process, kills that worker, and checks that the script died with it. */
+  async function killMidScript(project: 'long-script' | 'long-script-guided') {
     const stack = await stackWith();
     await stack.stopWorker(); // only the child workers serve this queue
     const pidFile = join(mkdtempSync(join(tmpdir(), 'interlock-lost-')), 'pids');
     const first = startWorkerProcess(stack);
     const created = await stack.call('POST', '/api/deployments', {
       as: 'ci',
-      body: { project: 'long-script', environment: 'production', release: uniqueRelease(), variables: { PidFile: pidFile } },
+      body: { project, environment: 'production', release: uniqueRelease(), variables: { PidFile: pidFile } },
     });
     expect(created.status).toBe(201);
     const pids = await whileAlive(first, (async () => {
@@ -224,13 +233,34 @@ describe('a worker killed with SIGKILL while a script runs', () => {
     };
     for (let i = 0; i < 80 && pids.some(alive); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(pids.filter(alive), 'processes of the script that outlived its worker').toEqual([]);
+    return { stack, id: created.body.id as string, runs: () => (existsSync(`${pidFile}.runs`) ? readFileSync(`${pidFile}.runs`, 'utf8').trim().split('\n').length : 0) };
+  }
 
+  it('takes the script and its children with it, and the step says in words that the worker was lost', async () => {
+    const { stack, id } = await killMidScript('long-script');
     // Another worker learns of the loss when the heartbeat times out, and nothing runs twice.
     const second = startWorkerProcess(stack);
-    const done = await whileAlive(second, waitFor(stack, created.body.id, (v) => v.finishedAt !== null, 90_000));
+    const done = await whileAlive(second, waitFor(stack, id, (v) => v.finishedAt !== null, 90_000));
     expect(done.status).toBe('Failed');
     expect(done.steps[0].log).toContain('The worker running this step was lost mid-step');
     expect(done.steps[0].log).not.toContain('Heartbeat timeout');
+  }, 150_000);
+
+  it('with guided failure, asks a person instead of failing; the script runs again only once they choose retry', async () => {
+    const { stack, id, runs } = await killMidScript('long-script-guided');
+    const second = startWorkerProcess(stack);
+    const waiting = await whileAlive(second, waitFor(stack, id, (v) => v.interruptions.some((i: any) => i.kind === 'GuidedFailure'), 90_000));
+    expect(waiting.status).toBe('Waiting');
+    const failure = waiting.interruptions[0];
+    expect(failure.instructions).toContain('The worker running this step was lost mid-step');
+    expect(runs()).toBe(1);
+    const url = `/api/deployments/${id}/interruptions/${failure.id}`;
+    expect((await stack.call('POST', `${url}/take-responsibility`, { as: 'ci' })).status).toBe(200);
+    expect((await stack.call('POST', `${url}/retry`, { as: 'ci', body: { notes: 'the worker is back' } })).status).toBe(200);
+    const done = await whileAlive(second, waitFor(stack, id, (v) => v.finishedAt !== null, 60_000));
+    expect(done.status).toBe('Succeeded');
+    expect(runs()).toBe(2);
+    expect(done.steps[0].attempts[0].log).toContain('The worker running this step was lost mid-step');
   }, 150_000);
 });
 
