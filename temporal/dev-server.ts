@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { findTemporalCli } from './binaries.js';
 import { searchAttributeFlags } from './search-attributes.js';
+import { stopLeftover, supervise } from './supervisor.js';
 
 export interface DevServerOptions {
   /** Where the server keeps its SQLite state; without it, state lives in memory and dies with the process. */
@@ -56,118 +57,55 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     for (const pragma of ['journal_mode=wal', 'synchronous=normal']) args.push('--sqlite-pragma', pragma);
   }
 
-  if (options.dataDir) await stopLeftover(options.dataDir);
-  // The server runs under a small supervisor that stops it when our stdin pipe closes, so the
-  // server dies with this process even when it is killed with SIGKILL (no orphan holds the port or
-  // the database), and records the server's pid so a leftover from an older run can be found.
-  const pidFile = options.dataDir ? join(options.dataDir, PID_FILE) : '/dev/null';
-  const child = spawn('sh', ['-c', SUPERVISOR, 'temporal-supervisor', pidFile, cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (options.dataDir) {
-    const log = createWriteStream(join(options.dataDir, 'temporal.log'), { flags: 'a' });
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
-  } else {
-    child.stdout.resume();
-    child.stderr.resume();
+    await stopLeftover(join(options.dataDir, PID_FILE), (args) => args.includes('start-dev') && args.includes(join(options.dataDir!, 'temporal.db')), 'a Temporal dev server');
   }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    child.stdin?.end();
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killer);
-  };
+  const server = supervise(cli, args, {
+    ...(options.dataDir ? { pidFile: join(options.dataDir, PID_FILE), logFile: join(options.dataDir, 'temporal.log') } : {}),
+  });
+  const { exited, stop } = server;
 
   const address = `${ip}:${port}`;
   try {
-    await waitUntilServing(address, exited);
+    await waitUntilServing({ address }, exited);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { address, uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`, process: child, stop };
+  return { address, uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`, process: server.process, stop };
 }
 
-async function waitUntilServing(address: string, exited: Promise<number | null>, timeoutMs = 60_000): Promise<void> {
+/**
+ * Resolves once a Temporal frontend answers `GetSystemInfo`; fails at once if the server's process
+ * exits first, or after `timeoutMs`.
+ */
+export async function waitUntilServing(
+  connection: ConnectionOptions & { address: string },
+  exited: Promise<number | null>,
+  what = 'the Temporal dev server',
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let early: number | null | undefined;
   void exited.then((code) => (early = code));
   for (;;) {
-    if (early !== undefined) throw new Error(`the Temporal dev server exited (code ${early}) before it was ready; see its log`);
+    if (early !== undefined) throw new Error(`${what} exited (code ${early}) before it was ready; see its log`);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      const client = await Connection.connect({ ...connection, connectTimeout: 1_000 });
       try {
-        await connection.workflowService.getSystemInfo({});
+        await client.workflowService.getSystemInfo({});
         return;
       } finally {
-        await connection.close();
+        await client.close();
       }
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`the Temporal dev server at ${address} did not answer within ${timeoutMs / 1000} s: ${error}`);
+      if (Date.now() > deadline) throw new Error(`${what} at ${connection.address} did not answer within ${timeoutMs / 1000} s: ${error}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 }
 
 const PID_FILE = 'temporal.pid';
-
-/**
- * Runs the command in the background, writes its pid, forwards TERM/INT/HUP to it, and kills it
- * when its own stdin reaches EOF (our end of the pipe closes when we die, however we die).
- */
-const SUPERVISOR = `
-pidfile="$1"; shift
-exec 3<&0
-"$@" </dev/null &
-child=$!
-echo "$child" > "$pidfile"
-trap 'kill -TERM "$child" 2>/dev/null' TERM INT HUP
-{ cat <&3 >/dev/null; kill -TERM "$child" 2>/dev/null; } &
-watcher=$!
-while :; do
-  wait "$child"; status=$?
-  kill -0 "$child" 2>/dev/null || break
-done
-kill "$watcher" 2>/dev/null
-exit "$status"
-`;
-
-/**
- * A dev server an earlier run left holding this data directory (an `npm start` killed before this
- * supervisor existed, or a machine that lost the process tree): stopped before a new one starts.
- */
-async function stopLeftover(dataDir: string): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(dataDir, PID_FILE), 'utf8').trim());
-  } catch {
-    return;
-  }
-  if (!Number.isInteger(pid) || pid <= 1 || !isTemporalDevServer(pid, dataDir)) return;
-  console.error(`Stopping a Temporal dev server an earlier run left on ${dataDir} (pid ${pid}) …`);
-  const send = (signal: NodeJS.Signals | 0) => {
-    try {
-      process.kill(pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  send('SIGTERM');
-  for (let waited = 0; waited < 10_000 && send(0); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
-  send('SIGKILL');
-}
-
-function isTemporalDevServer(pid: number, dataDir: string): boolean {
-  try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return args.includes('start-dev') && args.includes(join(dataDir, 'temporal.db'));
-  } catch {
-    return false;
-  }
-}
 
 /** A port nobody listens on right now. */
 export function freePort(): Promise<number> {

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+
+/** A server process run under the supervisor below. */
+export interface Supervised {
+  process: ChildProcess;
+  /** Resolves with the supervisor's exit code once the server is gone. */
+  exited: Promise<number | null>;
+  /** Sends the stop signal, waits up to `graceMs`, then SIGKILLs; resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+export interface SuperviseOptions {
+  /** Where the server's pid goes, so a later run can find a leftover (see `stopLeftover`). */
+  pidFile?: string;
+  /** Its stdout and stderr are appended here; without it they are dropped. */
+  logFile?: string;
+  /** How the server likes to be stopped: PostgreSQL wants SIGINT (a fast shutdown), most servers SIGTERM. */
+  stopSignal?: 'TERM' | 'INT';
+  graceMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /**
+   * A process group of its own, so a Ctrl-C at the terminal reaches only us and we stop the
+   * servers in order (Temporal before the database it writes to).
+   */
+  detached?: boolean;
+}
+
+/**
+ * Runs `command` under a small shell supervisor that stops it when our stdin pipe closes, so the
+ * server dies with this process even when this process is killed with SIGKILL (no orphan holds a
+ * port or a database), and records the server's pid so a leftover from an older run can be found.
+ */
+export function supervise(command: string, args: string[], options: SuperviseOptions = {}): Supervised {
+  const signal = options.stopSignal ?? 'TERM';
+  const child = spawn('sh', ['-c', SUPERVISOR, 'supervisor', options.pidFile ?? '/dev/null', signal, command, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  if (options.logFile) {
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  } else {
+    child.stdout.resume();
+    child.stderr.resume();
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal === 'INT' ? 'SIGINT' : 'SIGTERM');
+    child.stdin?.end();
+    const killer = setTimeout(() => child.kill('SIGKILL'), options.graceMs ?? 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  return { process: child, exited, stop };
+}
+
+/**
+ * Runs the command in the background, writes its pid, forwards TERM/INT/HUP to it as the stop
+ * signal, and stops it when its own stdin reaches EOF (our end of the pipe closes when we die,
+ * however we die).
+ */
+const SUPERVISOR = `
+pidfile="$1"; sig="$2"; shift 2
+exec 3<&0
+"$@" </dev/null &
+child=$!
+echo "$child" > "$pidfile"
+trap 'kill -"$sig" "$child" 2>/dev/null' TERM INT HUP
+{ cat <&3 >/dev/null; kill -"$sig" "$child" 2>/dev/null; } &
+watcher=$!
+while :; do
+  wait "$child"; status=$?
+  kill -0 "$child" 2>/dev/null || break
+done
+kill "$watcher" 2>/dev/null
+exit "$status"
+`;
+
+/**
+ * A server an earlier run left behind (a run killed before its supervisor could act, or a machine
+ * that lost the process tree): found by the pid file, recognised by its command line, stopped
+ * before a new one starts on the same data.
+ */
+export async function stopLeftover(
+  pidFile: string,
+  isOurs: (args: string[]) => boolean,
+  what: string,
+  { signal = 'SIGTERM' as NodeJS.Signals, log = console.error } = {},
+): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return;
+  }
+  if (!isOurs(args)) return;
+  log(`Stopping ${what} an earlier run left behind (pid ${pid}) …`);
+  const send = (sig: NodeJS.Signals | 0) => {
+    try {
+      process.kill(pid, sig);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  send(signal);
+  for (let waited = 0; waited < 15_000 && send(0); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  send('SIGKILL');
+}
