@@ -12,8 +12,16 @@ export const EnvSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS_CERT: z.string().min(1).optional(),
   TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  /** A CA certificate to trust for the server's certificate (a cluster with a private CA); else the system's. */
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  /** The name to expect in the server's certificate, when it is not the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: Port.default(7233),
   TEMPORAL_UI_PORT: Port.default(8233),
+  /** `npm run cluster`: its frontend's port; the other services' ports follow Temporal's layout around it. */
+  TEMPORAL_CLUSTER_PORT: Port.default(7233),
+  /** `npm run cluster`: the port of its own PostgreSQL (not 5432, where a system one may listen). */
+  INTERLOCK_POSTGRES_PORT: Port.default(5433),
   /** Where Temporal Web is, for the links in deployment views; the embedded server's by default. */
   TEMPORAL_UI_URL: z.url().optional(),
   PORT: Port.default(3000),
