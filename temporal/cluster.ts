@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { clusterBinaries, findClusterBinary, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from './cluster-binaries.js';
 import { waitUntilServing } from './dev-server.js';
 import { type Postgres, startPostgres } from './postgres.js';
+import { searchAttributes } from '../workflows/messages.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 import { serverConfig, uiConfig } from './cluster-config.js';
 import { stopLeftover, type Supervised, supervise } from './supervisor.js';
@@ -87,6 +88,9 @@ export interface Cluster {
   broken: Promise<string>;
 }
 
+/** Temporal's PostgreSQL schema keeps the services' ports as smallints. */
+export const MAX_PORT = 32_767;
+
 /** How long closed deployments stay readable in Temporal (their history is the audit trail). */
 const RETENTION_DAYS = 30;
 
@@ -102,6 +106,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const namespace = options.namespace ?? 'default';
   const ports = { ...standardPorts(options.ports?.frontend), ...options.ports };
   const dir = options.dir;
+  const tooHigh = Object.entries(ports).filter(([, port]) => port > MAX_PORT);
+  if (tooHigh.length > 0) {
+    // The cluster_membership table keeps ports as PostgreSQL smallints.
+    throw new Error(`The Temporal server on PostgreSQL needs its ports below ${MAX_PORT + 1}; these are not: ${tooHigh.map(([name, port]) => `${name} ${port}`).join(', ')}.`);
+  }
   mkdirSync(dir, { recursive: true });
 
   // One at a time: a missing binary is a `go install` that takes both cores.
@@ -137,7 +146,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
     const address = `127.0.0.1:${ports.frontend}`;
     const connectOptions = clientOptions(address, options.tls);
-    await waitUntilServing(connectOptions, temporal.exited, 'the Temporal server', 120_000);
+    await waitUntilServing(connectOptions, temporal.exited, 'the Temporal server', 120_000).catch((error: Error) => {
+      throw new Error(`${error.message}${firstServerError(join(dir, 'temporal.log'))}`);
+    });
     await prepareNamespace(connectOptions, namespace, log);
 
     let uiUrl: string | null = null;
@@ -213,8 +224,12 @@ async function prepareNamespace(connectOptions: ConnectionOptions, namespace: st
       });
       log(`Registered namespace ${namespace} (closed deployments kept ${RETENTION_DAYS} days).`);
     }
-    // A new namespace reaches every service's cache within seconds; until then it is "not found".
+    // A new namespace, and new search attributes, reach the frontend's namespace cache within
+    // seconds (system.namespaceCacheRefreshInterval); until then starts and queries that use them
+    // fail. A query naming every one of them succeeds once they are there.
     await retry(() => ensureSearchAttributes(connection, namespace), `namespace ${namespace} and its search attributes`);
+    const query = Object.values(searchAttributes).map((key) => `${key.name} = 'readiness'`).join(' AND ');
+    await retry(() => connection.workflowService.listWorkflowExecutions({ namespace, query, pageSize: 1 }), `Interlock's search attributes in ${namespace}`);
   } finally {
     await connection.close();
   }
@@ -242,6 +257,20 @@ async function untilAnswers(url: string, exited: Promise<number | null>, timeout
     if (Date.now() > deadline) throw new Error(`Temporal Web did not answer at ${url} within ${timeoutMs / 1000} s; see ui.log`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** The first error the server logged (JSON lines), to say why it did not start without sending anyone to its log. */
+function firstServerError(logFile: string): string {
+  try {
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      if (!/"level":"(error|fatal|dpanic|panic)"/.test(line)) continue;
+      const entry = JSON.parse(line) as { msg?: string; error?: string };
+      return `: ${[entry.msg, entry.error].filter(Boolean).join(' ')}`;
+    }
+  } catch {
+    // No log, or not JSON: the message as it is.
+  }
+  return '';
 }
 
 /** How this module's own clients reach the frontend: TLS with the cluster's CA (and client certificate) when it has TLS. */
