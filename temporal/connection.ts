@@ -3,6 +3,7 @@ import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { Env } from '../config/env.js';
+import { type ConnectionProblem, probeConnection } from './connection-problems.js';
 
 type TemporalEnv = Pick<
   Env,
@@ -46,67 +47,72 @@ export function connectionOptions(env: TemporalEnv, address = env.TEMPORAL_ADDRE
 /** A client whose payloads go through Interlock's codec (every Interlock client and worker must share its keys). */
 export async function connectClient(env: TemporalEnv, address: string | undefined, dataConverter: DataConverter): Promise<Client> {
   const options = connectionOptions(env, address);
-  const connection = await Connection.connect(options).catch((error: unknown) => {
-    throw describeConnectionError(error, env, options.address);
+  const connection = await Connection.connect(options).catch(async (error: unknown) => {
+    throw await describeConnectionError(error, env, options);
   });
-  await checkNamespace(connection, env, options.address);
+  await checkNamespace(connection, env, options);
   return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
 }
 
 export async function connectWorker(env: TemporalEnv, address?: string): Promise<NativeConnection> {
   const options = connectionOptions(env, address);
-  const connection = await NativeConnection.connect(options).catch((error: unknown) => {
-    throw describeConnectionError(error, env, options.address);
+  const connection = await NativeConnection.connect(options).catch(async (error: unknown) => {
+    throw await describeConnectionError(error, env, options);
   });
-  await checkNamespace(connection, env, options.address);
+  await checkNamespace(connection, env, options);
   return connection;
 }
 
+type Options = ReturnType<typeof connectionOptions>;
+
 /** A namespace that is not there fails here, in words, rather than at every call later. */
-async function checkNamespace(connection: Pick<Connection, 'workflowService' | 'close'>, env: TemporalEnv, address: string): Promise<void> {
+async function checkNamespace(connection: Pick<Connection, 'workflowService' | 'close'>, env: TemporalEnv, options: Options): Promise<void> {
   try {
     await connection.workflowService.describeNamespace({ namespace: env.TEMPORAL_NAMESPACE });
   } catch (error) {
     await connection.close().catch(() => undefined);
-    const text = errorText(error);
-    if (/not found/i.test(text)) {
-      throw new TemporalConnectionError(`Temporal at ${address} has no namespace "${env.TEMPORAL_NAMESPACE}": check TEMPORAL_NAMESPACE (or create it: temporal operator namespace create ${env.TEMPORAL_NAMESPACE}).`);
+    if (/not found/i.test(errorText(error))) {
+      throw new TemporalConnectionError(
+        `Temporal at ${options.address} has no namespace "${env.TEMPORAL_NAMESPACE}": check TEMPORAL_NAMESPACE (or create it: temporal operator namespace create ${env.TEMPORAL_NAMESPACE}).`,
+      );
     }
-    throw describeConnectionError(error, env, address);
+    throw await describeConnectionError(error, env, options);
   }
 }
 
 /**
- * Turns what gRPC, rustls or Node's TLS say about a failed connection into one line naming the
- * setting to change. What cannot be recognised is passed on in its own words, still on one line.
+ * One line naming the setting to change, for a connection that failed. gRPC's own words rarely say
+ * why, so the TCP and TLS steps are tried again by hand (temporal/connection-problems.ts); what
+ * still cannot be recognised is passed on in gRPC's words, on one line.
  */
-export function describeConnectionError(error: unknown, env: TemporalEnv, address: string): TemporalConnectionError {
+export async function describeConnectionError(error: unknown, env: TemporalEnv, options: Options): Promise<TemporalConnectionError> {
   if (error instanceof TemporalConnectionError) return error;
+  const tls = 'tls' in options ? options.tls : undefined;
+  const problem = await probeConnection({
+    address: options.address,
+    tls: tls && {
+      ...(tls.serverRootCACertificate ? { ca: tls.serverRootCACertificate } : {}),
+      ...(tls.clientCertPair ? { cert: tls.clientCertPair.crt, key: tls.clientCertPair.key } : {}),
+      ...(tls.serverNameOverride ? { serverName: tls.serverNameOverride } : {}),
+    },
+  }).catch((): ConnectionProblem => 'none');
   const text = errorText(error);
-  const tlsOn = Boolean((env.TEMPORAL_TLS_CERT && env.TEMPORAL_TLS_KEY) || env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CA);
-  const at = `Cannot connect to Temporal at ${address}`;
-  const says = (pattern: RegExp) => pattern.test(text);
-  let advice: string;
-  if (says(/ECONNREFUSED|Connection refused|connect error|No connection established|ENOTFOUND|failed to lookup|dns error/i) && !says(/tls|certificate|handshake/i)) {
-    advice = 'nothing answers there; check TEMPORAL_ADDRESS and that the server runs';
-  } else if (says(/certificate required|CertificateRequired|bad certificate|BadCertificate|alert.*(handshake|certificate)|peer sent no certificates/i)) {
-    advice = 'the server wants a client certificate it trusts; set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY to one its CA signed';
-  } else if (says(/UnknownIssuer|unable to (get|verify)|self[- ]signed|certificate verify failed|invalid peer certificate|CERT_|not trusted/i)) {
-    advice = env.TEMPORAL_TLS_CA
-      ? `its certificate is not signed by TEMPORAL_TLS_CA=${env.TEMPORAL_TLS_CA}, or does not name this host (TEMPORAL_TLS_SERVER_NAME)`
-      : "its certificate is not trusted here; set TEMPORAL_TLS_CA to the CA that signed it";
-  } else if (says(/NotValidForName|hostname|altnames|does not match|not valid for/i)) {
-    advice = 'its certificate names another host; set TEMPORAL_TLS_SERVER_NAME to the name in it';
-  } else if (tlsOn && says(/wrong version number|InvalidContentType|corrupt message|packet length too long|unexpected eof|tls|handshake|SSL/i)) {
-    advice = 'the server does not speak TLS there; unset TEMPORAL_API_KEY / TEMPORAL_TLS_* or check TEMPORAL_ADDRESS';
-  } else if (!tlsOn && says(/Connection (dropped|reset)|Received http2 header with status|protocol error|frame|http2|h2|connection closed|Timed out|deadline/i)) {
-    advice = 'the server did not answer in plain gRPC; if it needs TLS, set TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT/KEY or TEMPORAL_API_KEY';
-  } else if (says(/unauthori[sz]ed|permission denied|PERMISSION_DENIED|UNAUTHENTICATED|invalid api key/i)) {
-    advice = 'the server refused these credentials; check TEMPORAL_API_KEY or the client certificate';
-  } else {
-    advice = text;
-  }
-  return new TemporalConnectionError(`${at}: ${advice}.`.replace(/\.\.$/, '.'));
+  const advice: Record<ConnectionProblem, string> = {
+    refused: 'nothing answers there; check TEMPORAL_ADDRESS and that the server runs',
+    'server-speaks-tls': 'the server wants TLS; set TEMPORAL_TLS_CA (its CA), TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (mTLS), or TEMPORAL_API_KEY',
+    'server-speaks-plaintext': 'the server does not speak TLS there; unset TEMPORAL_API_KEY and TEMPORAL_TLS_*, or check TEMPORAL_ADDRESS',
+    untrusted: env.TEMPORAL_TLS_CA
+      ? `its certificate is not signed by the CA in TEMPORAL_TLS_CA=${env.TEMPORAL_TLS_CA}`
+      : 'its certificate is not signed by a CA this machine trusts; set TEMPORAL_TLS_CA to the CA that signed it',
+    expired: "its certificate has expired (or is not valid yet); check the server's certificate and this machine's clock",
+    'wrong-name': `its certificate is for another name; set TEMPORAL_TLS_SERVER_NAME to the name in it`,
+    'client-certificate-wanted': 'the server wants a client certificate (mTLS); set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY',
+    'client-certificate-refused': `the server refuses the client certificate in TEMPORAL_TLS_CERT=${env.TEMPORAL_TLS_CERT ?? ''} (not signed by a CA it trusts?)`,
+    none: /unauthori[sz]ed|permission denied|PERMISSION_DENIED|UNAUTHENTICATED|api key/i.test(text)
+      ? 'the server refused these credentials; check TEMPORAL_API_KEY or the client certificate'
+      : text,
+  };
+  return new TemporalConnectionError(`Cannot connect to Temporal at ${options.address}: ${advice[problem].replace(/\.$/, '')}.`);
 }
 
 /** An error's message and its causes' messages, on one line. */
