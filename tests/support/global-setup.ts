@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { findTemporalCli, findTestServer } from '../../temporal/binaries.js';
-import { type DevServer, startDevServer } from '../../temporal/dev-server.js';
+import { startDevServer } from '../../temporal/dev-server.js';
 import { bundleWorkflows } from '../../worker.js';
 
 declare module 'vitest' {
@@ -16,17 +16,23 @@ declare module 'vitest' {
   }
 }
 
+/** A Temporal server the API tests share: its frontend's address, and how to stop it. */
+export interface SharedServer {
+  address: string;
+  stop(): Promise<void>;
+}
+
 /**
  * Once per run: the real Temporal binaries (installed if missing: a test never skips for want of a
- * server), one dev server shared by the API tests (each test file uses its own task queue), and the
- * workflow bundle built once.
+ * server), one Temporal server shared by the API tests (each test file uses its own task queue),
+ * and the workflow bundle built once.
  */
-export default async function setup(project: TestProject) {
+export async function provideTestRun(project: TestProject, startServer: () => Promise<SharedServer>) {
   const [temporalCliPath, testServerPath] = await Promise.all([findTemporalCli(), findTestServer()]);
   const scratch = mkdtempSync(join(tmpdir(), 'interlock-tests-'));
-  let server: DevServer | undefined;
+  let server: SharedServer | undefined;
   try {
-    const [started, bundle] = await Promise.all([startDevServer({ headless: true }), bundleWorkflows()]);
+    const [started, bundle] = await Promise.all([startServer(), bundleWorkflows()]);
     server = started;
     const workflowBundlePath = join(scratch, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, bundle.code);
@@ -43,4 +49,9 @@ export default async function setup(project: TestProject) {
     await server?.stop();
     rmSync(scratch, { recursive: true, force: true });
   };
+}
+
+/** `npm test`: the API tests share one dev server. */
+export default function setup(project: TestProject) {
+  return provideTestRun(project, () => startDevServer({ headless: true }));
 }

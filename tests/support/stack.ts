@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../api/app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
@@ -53,18 +53,20 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Where people reach this Interlock: the one-click links in notifications point here. */
   publicUrl?: string;
+  /** Another Temporal than the run's shared server, e.g. one with TLS (both the client and the worker use it). */
+  connection?: ConnectionOptions & NativeConnectionOptions & { address: string };
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
-  const address = inject('temporalAddress');
+  const connectionOptions = options.connection ?? { address: inject('temporalAddress') };
   const taskQueue = `test-${randomUUID()}`;
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(connectionOptions);
   // As in production: every payload encrypted by the codec, with a key of this stack's own.
   const key = randomBytes(32).toString('base64');
   const codecKeys = [codecKey(key)];
   const dataConverter = dataConverterWith(codecKeys);
   const client = new Client({ connection, dataConverter });
-  const nativeConnection = await NativeConnection.connect({ address });
+  const nativeConnection = await NativeConnection.connect(connectionOptions);
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const links = createLinkSigner(codecKeys);

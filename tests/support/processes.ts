@@ -1,0 +1,110 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A process a test started, in a process group of its own so cleanup reaches its whole tree. */
+export interface TestProcess {
+  child: ChildProcess;
+  pid: number;
+  exited: Promise<number | null>;
+  output(): string;
+  /** Resolves once `text` (a string or pattern) appears in its output; fails if it exits first or the time passes. */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** A signal to the process itself (not its group), as a terminal's Ctrl-C or a service manager would send. */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGKILL to the whole group; resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** The pids of its descendants still running, with their command lines. */
+  descendants(): { pid: number; ppid: number; args: string }[];
+}
+
+const running = new Set<TestProcess>();
+
+/**
+ * Starts `command` in the project's folder with `env` added to ours. Every process started so is
+ * SIGKILLed (group and all) by `killAll`, which test files call in afterAll/afterEach, and when
+ * the test process exits.
+ */
+export function startProcess(command: string, args: string[], env: Record<string, string | undefined> = {}): TestProcess {
+  const childEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) childEnv[key] = value;
+  const child = spawn(command, args, { cwd: ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  let done = false;
+  void exited.then(() => (done = true));
+  const pid = child.pid!;
+  const tracked: TestProcess = {
+    child,
+    pid,
+    exited,
+    output: () => output,
+    async waitFor(text, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      const seen = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
+      while (!seen()) {
+        if (done) throw new Error(`${command} ${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before printing ${text}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`${command} ${args.join(' ')} did not print ${text} within ${timeoutMs / 1000} s:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    signal(signal) {
+      if (!done) child.kill(signal);
+    },
+    async kill() {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+      await exited;
+      running.delete(tracked);
+    },
+    descendants: () => descendantsOf(pid),
+  };
+  running.add(tracked);
+  return tracked;
+}
+
+/** `npm run <script>` as a user runs it. */
+export const npmRun = (script: string, env: Record<string, string | undefined> = {}) => startProcess('npm', ['run', script], env);
+
+/** Stops every process the tests of this file started and left running. */
+export async function killAll(): Promise<void> {
+  await Promise.all([...running].map((tracked) => tracked.kill()));
+}
+
+process.once('exit', () => {
+  for (const { pid } of running) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone.
+    }
+  }
+});
+
+/** Every live descendant of `pid` (children, grandchildren …), whatever process group they moved to. */
+export function descendantsOf(pid: number): { pid: number; ppid: number; args: string }[] {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null && !match[3]!.startsWith('Z'))
+    .map((match) => ({ pid: Number(match[1]), ppid: Number(match[2]), args: match[4]! }));
+  const found: { pid: number; ppid: number; args: string }[] = [];
+  const parents = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const row of table) {
+      if (parents.has(row.ppid) && !parents.has(row.pid)) {
+        parents.add(row.pid);
+        found.push(row);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
