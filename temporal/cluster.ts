@@ -120,7 +120,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const configFile = join(dir, 'temporal.yaml');
   const uiDir = join(dir, 'ui');
-  await stopLeftover(join(dir, 'ui.pid'), (args) => args.includes(uiDir), 'a Temporal Web server', { log });
+  await stopLeftover(join(dir, 'ui.pid'), (args) => args.includes(dir) && args.includes('--config') && args.includes('ui'), 'a Temporal Web server', { log });
   await stopLeftover(join(dir, 'temporal.pid'), (args) => args.includes(configFile), 'a Temporal server', { log });
 
   const started: Pick<Supervised, 'stop' | 'exited'>[] = [];
@@ -147,7 +147,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const address = `127.0.0.1:${ports.frontend}`;
     const connectOptions = clientOptions(address, options.tls);
     await waitUntilServing(connectOptions, temporal.exited, 'the Temporal server', 120_000).catch((error: Error) => {
-      throw new Error(`${error.message}${firstServerError(join(dir, 'temporal.log'))}`);
+      throw new Error(`${error.message.replace(/; see its log$/, '')}${temporal.firstError()}`);
     });
     await prepareNamespace(connectOptions, namespace, log);
 
@@ -162,7 +162,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       });
       started.push(ui);
       uiUrl = `http://localhost:${options.uiPort}`;
-      await untilAnswers(`http://127.0.0.1:${options.uiPort}/`, ui.exited);
+      await untilAnswers(`http://127.0.0.1:${options.uiPort}/`, ui);
     }
 
     const names = ['PostgreSQL', 'the Temporal server', 'Temporal Web'];
@@ -247,30 +247,16 @@ async function retry<T>(attempt: () => Promise<T>, what: string, timeoutMs = 60_
   }
 }
 
-async function untilAnswers(url: string, exited: Promise<number | null>, timeoutMs = 30_000): Promise<void> {
+async function untilAnswers(url: string, ui: Supervised, timeoutMs = 30_000): Promise<void> {
   let early: number | null | undefined;
-  void exited.then((code) => (early = code));
+  void ui.exited.then((code) => (early = code));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (early !== undefined) throw new Error(`Temporal Web exited (code ${early}) before it was ready; see ui.log`);
+    if (early !== undefined) throw new Error(`Temporal Web exited (code ${early}) before it was ready${ui.firstError()}`);
     if (await fetch(url).then((response) => response.ok, () => false)) return;
-    if (Date.now() > deadline) throw new Error(`Temporal Web did not answer at ${url} within ${timeoutMs / 1000} s; see ui.log`);
+    if (Date.now() > deadline) throw new Error(`Temporal Web did not answer at ${url} within ${timeoutMs / 1000} s${ui.firstError()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-/** The first error the server logged (JSON lines), to say why it did not start without sending anyone to its log. */
-function firstServerError(logFile: string): string {
-  try {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!/"level":"(error|fatal|dpanic|panic)"/.test(line)) continue;
-      const entry = JSON.parse(line) as { msg?: string; error?: string };
-      return `: ${[entry.msg, entry.error].filter(Boolean).join(' ')}`;
-    }
-  } catch {
-    // No log, or not JSON: the message as it is.
-  }
-  return '';
 }
 
 /** How this module's own clients reach the frontend: TLS with the cluster's CA (and client certificate) when it has TLS. */

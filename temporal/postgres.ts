@@ -4,7 +4,7 @@ import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, rea
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { stopLeftover, supervise } from './supervisor.js';
+import { stopLeftover, type Supervised, supervise } from './supervisor.js';
 
 const run = promisify(execFile);
 const INSTALL_SCRIPT = fileURLToPath(new URL('../scripts/install-postgres.sh', import.meta.url));
@@ -152,7 +152,7 @@ export async function startPostgres({ dir, port, bin, log = console.error }: Pos
   ]);
   const server = supervise(command, args, { pidFile, logFile: join(dir, 'postgres.log'), stopSignal: 'INT', detached: true });
   try {
-    await untilReady(pgdata, server.exited, port);
+    await untilReady(pgdata, server, port);
   } catch (error) {
     await server.stop();
     throw error;
@@ -172,19 +172,19 @@ function databaseOwner(): { uid: number; gid: number } | undefined {
 }
 
 /** PostgreSQL writes `ready` into its postmaster.pid once it accepts connections (what `pg_ctl -w` waits for). */
-async function untilReady(pgdata: string, exited: Promise<number | null>, port: number, timeoutMs = 60_000): Promise<void> {
+async function untilReady(pgdata: string, server: Supervised, port: number, timeoutMs = 60_000): Promise<void> {
   let early: number | null | undefined;
-  void exited.then((code) => (early = code));
+  void server.exited.then((code) => (early = code));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (early !== undefined) throw new Error(`PostgreSQL exited (code ${early}) before it was ready; see postgres.log beside ${pgdata}`);
+    if (early !== undefined) throw new Error(`PostgreSQL exited (code ${early}) before it was ready${server.firstError()}`);
     try {
       const lines = readFileSync(join(pgdata, 'postmaster.pid'), 'utf8').split('\n');
       if (lines[7]?.trim() === 'ready' && Number(lines[3]) === port) return;
     } catch {
       // Not written yet.
     }
-    if (Date.now() > deadline) throw new Error(`PostgreSQL was not ready within ${timeoutMs / 1000} s; see postgres.log beside ${pgdata}`);
+    if (Date.now() > deadline) throw new Error(`PostgreSQL was not ready within ${timeoutMs / 1000} s${server.firstError()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 
 /** A server process run under the supervisor below. */
 export interface Supervised {
@@ -8,6 +9,8 @@ export interface Supervised {
   exited: Promise<number | null>;
   /** Sends the stop signal, waits up to `graceMs`, then SIGKILLs; resolves once it is gone. */
   stop(): Promise<void>;
+  /** The first error this run of the server wrote to its log (see `firstErrorIn`), or ''. */
+  firstError(): string;
 }
 
 export interface SuperviseOptions {
@@ -40,10 +43,15 @@ export function supervise(command: string, args: string[], options: SuperviseOpt
     ...(options.env ? { env: options.env } : {}),
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
+  const logFile = options.logFile;
+  // The log is appended to across runs: this run's errors start here.
+  const logStart = logFile ? sizeOf(logFile) : 0;
   if (options.logFile) {
     const log = createWriteStream(options.logFile, { flags: 'a' });
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
+    // Both streams into one file, which closes once the process has closed both (not when the first ends).
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.once('close', () => log.end());
   } else {
     child.stdout.resume();
     child.stderr.resume();
@@ -57,7 +65,15 @@ export function supervise(command: string, args: string[], options: SuperviseOpt
     await exited;
     clearTimeout(killer);
   };
-  return { process: child, exited, stop };
+  return { process: child, exited, stop, firstError: () => (logFile ? firstErrorIn(logFile, logStart) : '') };
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -119,4 +135,27 @@ export async function stopLeftover(
   send(signal);
   for (let waited = 0; waited < 15_000 && send(0); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   send('SIGKILL');
+}
+
+/**
+ * The first error a server wrote to its log, as `: <what it said> (see <file>)`, to say why it did
+ * not start without sending anyone to the log first. Temporal's JSON lines give their message.
+ */
+export function firstErrorIn(logFile: string, fromByte = 0): string {
+  let text: string;
+  try {
+    text = readFileSync(logFile).subarray(fromByte).toString('utf8');
+  } catch {
+    return '';
+  }
+  const line = text.split('\n').find((candidate) => /"level":"(error|fatal|dpanic|panic)"|\b(FATAL|PANIC|ERROR|error|fatal|panic)\b/.test(candidate));
+  if (!line) return ` (see ${basename(logFile)})`;
+  let said = line.trim();
+  try {
+    const entry = JSON.parse(said) as { msg?: string; error?: string };
+    said = [entry.msg, entry.error].filter(Boolean).join(': ');
+  } catch {
+    // A plain text line.
+  }
+  return `: ${said.slice(0, 400)} (see ${basename(logFile)})`;
 }
