@@ -24,8 +24,10 @@ async function main(): Promise<void> {
     await cluster?.stop();
     process.exit(code);
   };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  // `on`, not `once`: a Ctrl-C reaches us twice (from the terminal, and forwarded by npm), and a
+  // second signal must not cut the ordered stop short.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
   // If whatever started us dies without a word (npm killed hard), stop rather than linger as an orphan.
   const parent = process.ppid;
   setInterval(() => process.ppid !== parent && void stop(0), 1_000).unref();
