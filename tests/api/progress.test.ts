@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEvents } from '../support/events.js';
 import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
@@ -52,32 +53,6 @@ function isRunning(pid: number): boolean {
 }
 
 const interruptionUrl = (view: any) => `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
-
-/** Reads server-sent events from a streaming response until `stop` says enough or the stream ends. */
-async function readEvents(response: Response, stop: (events: { id: string; data: any }[]) => boolean) {
-  const events: { id: string; data: any }[] = [];
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return { events, ended: true };
-    buffer += value;
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const fields: Record<string, string> = Object.fromEntries(block.split('\n').filter((line) => !line.startsWith(':')).map((line) => {
-        const colon = line.indexOf(':');
-        return [line.slice(0, colon), line.slice(colon + 1).trimStart()];
-      }));
-      if (fields.event === 'deployment') events.push({ id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') });
-      if (stop(events)) {
-        await reader.cancel();
-        return { events, ended: false };
-      }
-    }
-  }
-}
 
 const openEvents = (id: string, lastEventId?: string) =>
   stack.app.request(`/api/deployments/${id}/events`, {

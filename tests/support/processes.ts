@@ -8,15 +8,19 @@ export interface TestProcess {
   child: ChildProcess;
   pid: number;
   exited: Promise<number | null>;
+  /** Resolves once every process holding its output open has exited (after npm, the node process npm ran). */
+  closed: Promise<void>;
   output(): string;
   /** Resolves once `text` (a string or pattern) appears in its output; fails if it exits first or the time passes. */
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  /** A signal to the process itself (not its group), as a terminal's Ctrl-C or a service manager would send. */
+  /** A signal to the process itself (not its group), as a service manager sends SIGTERM. */
   signal(signal: NodeJS.Signals): void;
+  /** Ctrl-C at a terminal: SIGINT to its whole process group. */
+  interrupt(): void;
   /** SIGKILL to the whole group; resolves once the process is gone. */
   kill(): Promise<void>;
   /** The pids of its descendants still running, with their command lines. */
-  descendants(): { pid: number; ppid: number; args: string }[];
+  descendants(): ProcessRow[];
 }
 
 const running = new Set<TestProcess>();
@@ -28,12 +32,14 @@ const running = new Set<TestProcess>();
  */
 export function startProcess(command: string, args: string[], env: Record<string, string | undefined> = {}): TestProcess {
   const childEnv: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined) childEnv[key] = value;
+  // npm's own variables from the `npm run` that started the tests would confuse an npm started here.
+  for (const [key, value] of Object.entries({ ...process.env, ...env })) if (value !== undefined && !key.startsWith('npm_')) childEnv[key] = value;
   const child = spawn(command, args, { cwd: ROOT, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let done = false;
   void exited.then(() => (done = true));
   const pid = child.pid!;
@@ -41,6 +47,7 @@ export function startProcess(command: string, args: string[], env: Record<string
     child,
     pid,
     exited,
+    closed,
     output: () => output,
     async waitFor(text, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
@@ -53,6 +60,13 @@ export function startProcess(command: string, args: string[], env: Record<string
     },
     signal(signal) {
       if (!done) child.kill(signal);
+    },
+    interrupt() {
+      try {
+        process.kill(-pid, 'SIGINT');
+      } catch {
+        // The group is gone already.
+      }
     },
     async kill() {
       try {
@@ -87,14 +101,25 @@ process.once('exit', () => {
   }
 });
 
-/** Every live descendant of `pid` (children, grandchildren …), whatever process group they moved to. */
-export function descendantsOf(pid: number): { pid: number; ppid: number; args: string }[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' })
+export interface ProcessRow {
+  pid: number;
+  ppid: number;
+  args: string;
+}
+
+/** Every live process on the machine (zombies left out), with its parent and command line. */
+export function allProcesses(): ProcessRow[] {
+  return execFileSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,args='], { encoding: 'utf8' })
     .split('\n')
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
     .filter((match): match is RegExpExecArray => match !== null && !match[3]!.startsWith('Z'))
     .map((match) => ({ pid: Number(match[1]), ppid: Number(match[2]), args: match[4]! }));
-  const found: { pid: number; ppid: number; args: string }[] = [];
+}
+
+/** Every live descendant of `pid` (children, grandchildren …), whatever process group they moved to. */
+export function descendantsOf(pid: number): ProcessRow[] {
+  const table = allProcesses();
+  const found: ProcessRow[] = [];
   const parents = new Set([pid]);
   for (let grew = true; grew; ) {
     grew = false;
