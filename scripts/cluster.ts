@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   }
   void cluster.broken.then((what) => {
     if (stopping) return;
-    console.error(`${what} on its own; see its log in ${display(dir)}.`);
+    console.error(`The cluster is not whole: ${what} on its own; see its log in ${display(dir)}. Stopping the rest; start it again when that is fixed.`);
     void stop(1);
   });
 

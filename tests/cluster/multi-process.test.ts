@@ -256,6 +256,26 @@ describe('two workers and two API processes on npm run cluster', () => {
   }, 400_000);
 });
 
+describe('the Temporal server itself crashing', () => {
+  it('is reported by npm run cluster, which stops the rest; started again, the waiting deployments go on', async () => {
+    const [a, b] = apis as [Api, Api];
+    const waiting = await Promise.all([1, 2].map(async () => until(a, await trigger(a), (view) => view.status === 'Waiting')));
+
+    const server = descendantsOf(cluster.pid).find((process) => !process.args.startsWith('sh -c') && process.args.includes('--config-file'))!;
+    process.kill(server.pid, 'SIGKILL');
+    await cluster.closed;
+    expect(cluster.output()).toContain('The cluster is not whole: the Temporal server exited on its own');
+    expect(processesOf(dir)).toEqual([]);
+
+    cluster = await startCluster();
+    for (const view of waiting) {
+      expect((await act(b, 'jjones', view, 'take-responsibility')).status).toBe(200);
+      expect((await act(a, 'jjones', view, 'proceed', { notes: 'after the crash' })).status).toBe(200);
+      expect((await until(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+    }
+  }, 300_000);
+});
+
 describe('npm run cluster killed with kill -9', () => {
   it('leaves nothing running, and a start after a harder crash stops what that one left', async () => {
     const own = clusterScratch('interlock-crash-');
