@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { SearchAttributeType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from '../../temporal/cluster-binaries.js';
 import { searchAttributes } from '../../workflows/messages.js';
 
 // There is no Docker engine where the tests run, so this checks the file's shape, not that it starts.
@@ -72,14 +73,20 @@ describe('docker-compose.temporal.yml', () => {
     expect(tag).toMatch(/^\d+\.\d+/);
   });
 
+  it('pins the versions npm run cluster runs (temporal/cluster-binaries.ts)', () => {
+    expect(services.temporal!.image).toBe(`temporalio/server:${TEMPORAL_SERVER_VERSION}`);
+    expect(services['temporal-ui']!.image).toBe(`temporalio/ui:${TEMPORAL_UI_SERVER_VERSION}`);
+    expect(registration![1].image).toBe(`temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}`);
+  });
+
   it('publishes the Temporal frontend on 7233 and Temporal Web on 8233', () => {
     expect(publishedPorts(services.temporal!)).toContain('7233:7233');
     expect(publishedPorts(services['temporal-ui']!)).toContain('8233:8080');
   });
 
-  it('runs the server on PostgreSQL with the settings auto-setup reads', () => {
+  it('runs the server on PostgreSQL with the settings its image reads', () => {
     const temporal = services.temporal!;
-    expect(temporal.image).toMatch(/^temporalio\/auto-setup:/);
+    expect(temporal.image).toMatch(/^temporalio\/server:/);
     const env = environmentOf(temporal);
     expect(env).toMatchObject({ DB: 'postgres12', DB_PORT: '5432', POSTGRES_SEEDS: 'postgres' });
     const postgres = environmentOf(services.postgres!);
@@ -87,6 +94,23 @@ describe('docker-compose.temporal.yml', () => {
     expect(env.POSTGRES_PWD).toBe(postgres.POSTGRES_PASSWORD);
     expect(services.temporal!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
     expect(services.postgres!.healthcheck?.test).toBeDefined();
+  });
+
+  it("sets up and upgrades both databases' schemas with the server's SQL tool before the server starts, as npm run cluster does", () => {
+    const [name, schema] = Object.entries(services).find(([, service]) => scriptOf(service).includes('temporal-sql-tool'))!;
+    expect(schema.image).toMatch(/^temporalio\/admin-tools:/);
+    expect(schema.image!.split(':')[1]).toBe(services.temporal!.image!.split(':')[1]);
+    expect(services.temporal!.depends_on).toMatchObject({ [name]: { condition: 'service_completed_successfully' } });
+    const env = environmentOf(schema);
+    expect(env).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'postgres', SQL_USER: environmentOf(services.postgres!).POSTGRES_USER });
+    const script = scriptOf(schema);
+    for (const [database, embedded] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']]) {
+      const steps = ['create-database', 'setup-schema -v 0.0', `update-schema --schema-name postgresql/v12/${embedded}`].map((step) =>
+        script.indexOf(`--db ${database} ${step}`),
+      );
+      expect(steps.every((at) => at >= 0), `${database}: ${steps}`).toBe(true);
+      expect([...steps].sort((a, b) => a - b)).toEqual(steps);
+    }
   });
 
   it('keeps the database in a named volume', () => {
@@ -103,10 +127,11 @@ describe('docker-compose.temporal.yml', () => {
     expect(dependenciesOf(service)).toContain('temporal');
   });
 
-  it('waits for the server and its namespace before registering', () => {
+  it('waits for the server, creates the default namespace when missing, and waits for it before registering', () => {
     const script = scriptOf(registration![1]);
     expect(script.indexOf('namespace describe --namespace default')).toBeGreaterThan(-1);
-    expect(script.indexOf('namespace describe')).toBeLessThan(script.indexOf('search-attribute create'));
+    expect(script.indexOf('namespace create --namespace default')).toBeGreaterThan(script.indexOf('namespace describe'));
+    expect(script.lastIndexOf('namespace describe')).toBeLessThan(script.indexOf('search-attribute create'));
   });
 
   it.each(Object.values(searchAttributes).map((key) => [key.name, CLI_TYPE[key.type]] as const))(
