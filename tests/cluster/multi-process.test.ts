@@ -7,7 +7,7 @@ import { freePort } from '../../temporal/dev-server.js';
 import { clusterScratch, freeClusterPorts } from '../support/cluster.js';
 import { readEvents } from '../support/events.js';
 import { allProcesses, descendantsOf, killAll, npmRun, type TestProcess } from '../support/processes.js';
-import { tokens, uniqueRelease, type Who } from '../support/stack.js';
+import { readResponse, tokens, uniqueRelease, type Who } from '../support/stack.js';
 
 // SPEC §2 and issue 13 as a user runs it: `npm run cluster` in one terminal, two `npm run worker`
 // and two `npm run api` in others, all with one codec key (and the APIs one session secret), and
@@ -92,14 +92,7 @@ async function call(api: Api, method: string, path: string, { as = 'jjones', bod
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // A page, not JSON.
-  }
-  return { status: response.status, body: parsed, headers: response.headers };
+  return readResponse(response);
 }
 
 /** The call as a person makes it: told 503 (no worker answered, nothing done, Retry-After), they try again. */

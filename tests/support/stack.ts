@@ -97,14 +97,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
         },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
-      const text = await response.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // Not JSON (the docs page); the text is the body.
-      }
-      return { status: response.status, body: parsed, headers: response.headers };
+      return readResponse(response);
     },
     async startWorker() {
       worker = await createWorker({
@@ -154,6 +147,18 @@ export function useStack(config: Config, options: StackOptions = {}): Stack {
       return stack[property as keyof Stack];
     },
   });
+}
+
+/** A response as tests look at it: its status, its body parsed when it is JSON (else the text), its headers. */
+export async function readResponse(response: Response): Promise<{ status: number; body: any; headers: Headers }> {
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not JSON (a page); the text is the body.
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
 }
 
 /** Polls the deployment view until `done` holds (a worker runs it meanwhile). */
