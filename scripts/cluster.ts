@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       'The Temporal cluster is running.',
       `  TEMPORAL_ADDRESS   ${cluster.address}   (namespace ${cluster.namespace})`,
       `  Temporal Web       ${cluster.uiUrl}`,
-      `  Temporal server    ${cluster.serverVersion}, on ${cluster.postgres.version} at 127.0.0.1:${cluster.postgres.port}`,
+      `  Versions           Temporal server ${cluster.serverVersion}, Temporal Web ${cluster.uiServerVersion}, ${cluster.postgres.version} (127.0.0.1:${cluster.postgres.port})`,
       `  State              ${display(dir)}`,
       '',
       'Run Interlock against it, as many of each as you like (each in its own terminal):',

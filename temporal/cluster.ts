@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { stringify } from 'yaml';
-import { clusterBinaries, findClusterBinary, TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from './cluster-binaries.js';
+import { clusterBinaries, findClusterBinary } from './cluster-binaries.js';
 import { waitUntilServing } from './dev-server.js';
 import { type Postgres, startPostgres } from './postgres.js';
 import { searchAttributes } from '../workflows/messages.js';
@@ -80,8 +80,9 @@ export interface Cluster {
   namespace: string;
   uiUrl: string | null;
   postgres: { version: string; port: number };
+  /** As the running server says (it may come from PATH or TEMPORAL_SERVER_PATH, not our pin). */
   serverVersion: string;
-  uiServerVersion: string;
+  uiServerVersion: string | null;
   /** Stops Temporal Web, the Temporal server, then PostgreSQL, each cleanly. */
   stop(): Promise<void>;
   /** Resolves when any of its processes exits on its own: the cluster is no longer whole. */
@@ -149,7 +150,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await waitUntilServing(connectOptions, temporal.exited, 'the Temporal server', 120_000).catch((error: Error) => {
       throw new Error(`${error.message.replace(/; see its log$/, '')}${temporal.firstError()}`);
     });
-    await prepareNamespace(connectOptions, namespace, log);
+    const serverVersion = await prepareNamespace(connectOptions, namespace, log);
 
     let uiUrl: string | null = null;
     if (uiServer && options.uiPort !== null) {
@@ -172,8 +173,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       namespace,
       uiUrl,
       postgres: { version: postgres.version, port: postgres.port },
-      serverVersion: TEMPORAL_SERVER_VERSION,
-      uiServerVersion: TEMPORAL_UI_SERVER_VERSION,
+      serverVersion,
+      uiServerVersion: uiServer ? (await run(uiServer, ['--version'])).stdout.trim().replace(/^.*version\s+/i, '') : null,
       stop,
       broken,
     };
@@ -211,8 +212,11 @@ async function setUpSchemas(sqlTool: string, postgres: Postgres): Promise<void> 
   }
 }
 
-/** The server does not make a namespace by itself: register it when missing, then Interlock's search attributes. */
-async function prepareNamespace(connectOptions: ConnectionOptions, namespace: string, log: (line: string) => void): Promise<void> {
+/**
+ * The server does not make a namespace by itself: register it when missing, then Interlock's search
+ * attributes. Resolves with the server's version.
+ */
+async function prepareNamespace(connectOptions: ConnectionOptions, namespace: string, log: (line: string) => void): Promise<string> {
   const connection = await Connection.connect(connectOptions);
   try {
     const exists = await connection.workflowService.describeNamespace({ namespace }).then(() => true, () => false);
@@ -230,6 +234,7 @@ async function prepareNamespace(connectOptions: ConnectionOptions, namespace: st
     await retry(() => ensureSearchAttributes(connection, namespace), `namespace ${namespace} and its search attributes`);
     const query = Object.values(searchAttributes).map((key) => `${key.name} = 'readiness'`).join(' AND ');
     await retry(() => connection.workflowService.listWorkflowExecutions({ namespace, query, pageSize: 1 }), `Interlock's search attributes in ${namespace}`);
+    return (await connection.workflowService.getSystemInfo({})).serverVersion ?? 'unknown';
   } finally {
     await connection.close();
   }
