@@ -173,7 +173,9 @@ describe('POST /api/deployments/{id}/cancel', () => {
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('Cancelled');
     expect(cancelled.body.steps.map((s: { status: string }) => s.status)).toEqual(['Succeeded', 'Cancelled', 'Skipped']);
-    const interruptions = await stack.call('GET', '/api/interruptions', { as: 'jjones' });
-    expect(interruptions.body.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id)).not.toContain(id);
+    // Visibility is eventually consistent (on a PostgreSQL cluster under load, a moment behind): wait until it has caught up.
+    const listed = async () => (await stack.call('GET', '/api/interruptions', { as: 'jjones' })).body.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id);
+    for (let i = 0; i < 50 && (await listed()).includes(id); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await listed()).not.toContain(id);
   });
 });
