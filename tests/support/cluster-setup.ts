@@ -15,7 +15,10 @@ export default function setup(project: TestProject) {
     if (given) return { address: given, stop: async () => undefined };
     const { ports, postgresPort } = await freeClusterPorts();
     const dir = clusterScratch();
-    const cluster = await startCluster({ dir, ports, postgresPort, uiPort: null, log: () => undefined });
+    const cluster = await startCluster({ dir, ports, postgresPort, uiPort: null, log: () => undefined }).catch((error: unknown) => {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
     return {
       address: cluster.address,
       async stop() {
