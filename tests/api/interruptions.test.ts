@@ -228,6 +228,12 @@ describe('GET /api/interruptions', () => {
     await second.act('take-responsibility', 'ci');
 
     const ids = (list: { deployment: { id: string } }[]) => list.map((i) => i.deployment.id);
+    // Visibility is eventually consistent (on a PostgreSQL cluster under load, a moment behind): wait until it shows the take.
+    const taken = async () =>
+      (await stack.call('GET', '/api/interruptions', { as: 'vic' })).body.interruptions.some(
+        (i: { deployment: { id: string }; assignee: { username: string } | null }) => i.deployment.id === second.id && i.assignee?.username === 'ci',
+      );
+    for (let i = 0; i < 50 && !(await taken()); i++) await new Promise((resolve) => setTimeout(resolve, 200));
     const all = await stack.call('GET', '/api/interruptions', { as: 'vic' });
     expect(all.status).toBe(200);
     expect(ids(all.body.interruptions)).toEqual(expect.arrayContaining([first.id, second.id]));
