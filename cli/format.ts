@@ -32,11 +32,18 @@ export function interruptionLines(interruption: Interruption, id: string): strin
   const approvals = interruption.requiredApprovals ? ` (approval ${(interruption.approvals?.length ?? 0) + 1} of ${interruption.requiredApprovals})` : '';
   switch (interruption.state) {
     case 'Pending':
-      return [
-        `${interruption.kind === 'GuidedFailure' ? `${quote(interruption.step)} failed; waiting` : `Waiting at ${quote(interruption.step)}`} for ${who} (or an admin) to take responsibility${approvals}:`,
-        `    interlock take ${id}`,
-        ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
-      ];
+      // An approval is taken and decided in one go, as Keptn's approval.finished does.
+      return interruption.kind === 'Approval'
+        ? [
+            `Waiting for approval at ${quote(interruption.step)} by ${who} (or an admin)${approvals}:`,
+            `    ${decisionCommands(interruption, id).join('    or    ')}`,
+            ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
+          ]
+        : [
+            `${interruption.kind === 'GuidedFailure' ? `${quote(interruption.step)} failed; waiting` : `Waiting at ${quote(interruption.step)}`} for ${who} (or an admin) to take responsibility${approvals}:`,
+            `    interlock take ${id}`,
+            ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
+          ];
     case 'Assigned':
       return [
         `${quote(interruption.step)} is assigned to ${person(interruption.assignee!)}, who decides with:`,

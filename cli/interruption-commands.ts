@@ -24,7 +24,16 @@ async function openOf(ctx: Context, id: string, doing: string): Promise<{ view: 
   throw new CliError(`${id} is ${view.status}, not waiting at a manual step; nothing to ${doing} yet (interlock status ${id}).`, EXIT.failed);
 }
 
-function decision(verb: 'proceed' | 'abort'): Command['run'] {
+const AFTER: Record<Decision, (id: string) => string> = {
+  proceed: (id) => `The deployment runs on; follow it with: interlock wait ${id}`,
+  abort: () => 'The deployment ends Aborted; later steps are skipped.',
+  retry: (id) => `The step runs again; follow it with: interlock wait ${id}`,
+  ignore: (id) => `The step stays Failed (ignored) and the deployment goes on: interlock wait ${id}`,
+  fail: () => 'The deployment ends Failed; later steps are skipped.',
+};
+type Decision = 'proceed' | 'abort' | 'retry' | 'ignore' | 'fail';
+
+function decision(verb: Decision): Command['run'] {
   return async (ctx, values, [id]) => {
     const notes = str(values.notes);
     const { interruption } = await openOf(ctx, id!, verb);
@@ -34,7 +43,7 @@ function decision(verb: 'proceed' | 'abort'): Command['run'] {
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
       ctx.out(interruptionLines(done.body, id!).join('\n'));
-      ctx.out(verb === 'proceed' ? `The deployment runs on; follow it with: interlock wait ${id}` : `The deployment ends Aborted; later steps are skipped.`);
+      ctx.out(AFTER[verb](id!));
     }
     return EXIT.ok;
   };
@@ -88,5 +97,37 @@ export const abort: Command = {
   run: (ctx, values, args) => {
     if (!str(values.notes)?.trim()) throw usageError('abort needs --notes saying why.');
     return decision('abort')(ctx, values, args);
+  },
+};
+
+// Guided failure (SPEC §9): what the person responsible for a failed step chooses.
+
+export const retry: Command = {
+  name: 'retry',
+  args: ['ID'],
+  summary: 'run the failed step you are responsible for again (guided failure)',
+  options: { notes: { type: 'string', value: 'TEXT', help: 'what changed, for the record' } },
+  run: decision('retry'),
+};
+
+export const ignore: Command = {
+  name: 'ignore',
+  args: ['ID'],
+  summary: 'go on past the failed step you are responsible for; it stays Failed (ignored)',
+  options: { notes: { type: 'string', value: 'TEXT', help: 'why it is safe to go on (required)' } },
+  run: (ctx, values, args) => {
+    if (!str(values.notes)?.trim()) throw usageError('ignore needs --notes saying why it is safe to go on.');
+    return decision('ignore')(ctx, values, args);
+  },
+};
+
+export const fail: Command = {
+  name: 'fail',
+  args: ['ID'],
+  summary: 'fail the deployment at the failed step you are responsible for',
+  options: { notes: { type: 'string', value: 'TEXT', help: 'why (required)' } },
+  run: (ctx, values, args) => {
+    if (!str(values.notes)?.trim()) throw usageError('fail needs --notes saying why.');
+    return decision('fail')(ctx, values, args);
   },
 };

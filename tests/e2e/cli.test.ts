@@ -1,16 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliAgainst } from '../support/cli.js';
 import { npmStart, type Running } from '../support/npm-start.js';
 
 /**
  * The `interlock` CLI as a CI job and the people approving from their terminals use it: real child
  * processes of bin/interlock.mjs against one real `npm start` stack.
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const STEP = 'Ensure traders are aware of the deployment';
 const dataDir = mkdtempSync(join(tmpdir(), 'interlock-cli-'));
 const children = new Set<ChildProcess>();
@@ -33,48 +32,7 @@ afterAll(async () => {
   }
 });
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-interface Terminal {
-  stdout(): string;
-  done: Promise<Finished>;
-}
-
-/** `interlock …` in a terminal of its own, as `who` (a demo user), against the stack unless told otherwise. */
-function terminal(who: string, args: string[], env: Record<string, string> = {}): Terminal {
-  const child = spawn(process.execPath, ['bin/interlock.mjs', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, INTERLOCK_URL: stack?.url ?? '', INTERLOCK_TOKEN: `${who}-demo-token`, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<Finished>((resolve) =>
-    child.once('close', (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { stdout: () => stdout, done };
-}
-
-const interlock = (who: string, ...args: string[]) => terminal(who, args).done;
-
-async function until<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const { terminal, interlock, until } = cliAgainst(() => stack?.url ?? '', children);
 
 /** A CI job: `interlock deploy … --wait` of hello-service to production, and the id it printed. */
 async function deployAndWait(extra: string[] = []) {
@@ -205,7 +163,7 @@ describe.concurrent('the interlock CLI', () => {
     const help = await interlock('ci', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes:');
-    const commands = ['deploy', 'wait', 'status', 'list', 'interruptions', 'take', 'proceed', 'abort', 'cancel', 'whoami'];
+    const commands = ['deploy', 'wait', 'status', 'list', 'interruptions', 'take', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'cancel', 'release', 'wait-release', 'approve', 'decline', 'whoami'];
     const helps = await Promise.all(commands.map((command) => interlock('ci', command, '--help')));
     helps.forEach(({ code, stdout }, i) => {
       expect(code).toBe(0);
@@ -229,5 +187,38 @@ describe.concurrent('the interlock CLI', () => {
     expect(nobody.stderr).toBe("interlock: 401 Unauthorized: That token belongs to nobody; check it, or ask an admin for a new one.\n");
     const me = await interlock('jjones', 'whoami', '--json');
     expect(JSON.parse(me.stdout)).toMatchObject({ username: 'jjones', roles: ['deployer'] });
+  });
+
+  it('release --wait delivers the example lifecycle to qa, then waits for approval in production, which approve gives from another terminal', async () => {
+    const version = release();
+    const job = terminal('ci', ['release', '--project', 'podtatohead', '--release', version, '--wait']);
+    const id = await until('the release id', () => /^Started (\S+):/m.exec(job.stdout())?.[1]);
+    // The job says when production waits, and the command that approves it.
+    await until('the approve command in the job log', () => (job.stdout().includes(`interlock approve ${id}`) ? true : undefined));
+    expect(job.stdout()).toMatch(/qa\.delivery: Succeeded \(pass\)/);
+    expect(job.stdout()).toMatch(/production\.delivery: Waiting/);
+
+    expect((await interlock('jjones', 'decline', id)).code).toBe(2); // a decline says why
+    const approved = await interlock('jjones', 'approve', id, '--notes', 'qa looked good');
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain('"approval" proceeded by Jamie Jones (jjones): qa looked good');
+    const result = await job.done;
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/production\.delivery: Succeeded \(pass\)/);
+    expect(result.stdout).toContain(`Succeeded: Podtato head ${version}.`);
+  });
+
+  it('release --wait exits 1 when the approval is declined, and wait-release follows a release by its keptnContext', async () => {
+    const started = await interlock('ci', 'release', '--project', 'podtatohead', '--release', release(), '--json');
+    expect(started.code, started.stderr).toBe(0);
+    const { id, keptnContext } = JSON.parse(started.stdout);
+    const follower = terminal('vic', ['wait-release', keptnContext]);
+    await until('the approval', () => (follower.stdout().includes(`interlock approve ${id}`) ? true : undefined));
+    const declined = await interlock('mlee', 'decline', keptnContext, '--notes', 'not this week');
+    expect(declined.code, declined.stderr).toBe(0);
+    expect(declined.stdout).toContain('Declined: nothing after it runs.');
+    const result = await follower.done;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/production\.delivery: Aborted \(fail\)/);
   });
 });

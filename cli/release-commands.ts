@@ -1,0 +1,183 @@
+import type { ReleaseWithLinks } from '../service/releases.js';
+import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
+import { isOpen } from '../workflows/interruption.js';
+import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
+import { type Command, type Context, str, timeoutOf, timeoutOption as timeout } from './command.js';
+import { formatDuration, type Interruption, interruptionLines, isFinished, links, type View } from './format.js';
+
+const SLICE_SECONDS = 5;
+
+/** One line per sequence that changed: `qa.delivery: Succeeded (pass)`. */
+function releaseChanges(before: ReleaseWithLinks | undefined, after: ReleaseWithLinks): string[] {
+  return after.stages.flatMap((stage) =>
+    stage.sequences.flatMap((sequence) => {
+      const was = before?.stages.find((s) => s.name === stage.name)?.sequences.find((s) => s.name === sequence.name);
+      if (was && was.status === sequence.status && was.result === sequence.result) return [];
+      if (!was && sequence.status === 'Pending') return [];
+      return [`${stage.name}.${sequence.name}: ${sequence.status}${sequence.result ? ` (${sequence.result})` : ''}`];
+    }),
+  );
+}
+
+/** The deployments of a release that wait for a person, with their open interruption. */
+async function waitingIn(client: Client, release: ReleaseWithLinks): Promise<{ view: View; interruption: Interruption }[]> {
+  const ids = release.stages.flatMap((stage) => stage.sequences.filter((s) => s.status === 'Waiting' && s.deploymentId).map((s) => s.deploymentId!));
+  const views = await Promise.all(ids.map((id) => client.get<View>(deploymentPath(id)).then((answer) => answer.body)));
+  return views.flatMap((view) => {
+    const interruption = view.interruptions.filter(isOpen).at(-1);
+    return interruption ? [{ view, interruption }] : [];
+  });
+}
+
+/** Follows a release to its end, printing each sequence's change and, when one waits, who may act and the command. */
+async function followRelease(ctx: Context, id: string, timeoutMs: number | undefined, initial?: ReleaseWithLinks): Promise<ExitCode> {
+  const deadline = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+  const stamp = () => new Date().toTimeString().slice(0, 8);
+  const print = (lines: string[]) => lines.flatMap((line) => line.split('\n')).forEach((line) => ctx.log(line.startsWith(' ') ? `          ${line}` : `${stamp()}  ${line}`));
+  let seen = initial;
+  const told = new Set<string>();
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (seen && remaining <= 0) {
+      if (ctx.json) ctx.out(JSON.stringify(seen, null, 2));
+      process.stderr.write(`interlock: timed out after ${formatDuration(timeoutMs!)}: ${id} is still ${seen.status} and goes on; follow it again with: interlock wait-release ${id}\n`);
+      return EXIT.usage;
+    }
+    const seconds = Math.max(1, Math.min(SLICE_SECONDS, Math.ceil(remaining / 1000)));
+    const answer = await ctx.client.get<ReleaseWithLinks>(`${releasePath(id)}/wait?timeout=${seconds}`, { timeoutMs: (seconds + 30) * 1000 });
+    print(releaseChanges(seen, answer.body));
+    seen = answer.body;
+    for (const { view, interruption } of await waitingIn(ctx.client, seen)) {
+      const key = `${interruption.id}:${interruption.state}:${interruption.assignee?.id ?? ''}:${interruption.approvals?.length ?? 0}`;
+      if (told.has(key)) continue;
+      told.add(key);
+      const target = interruption.kind === 'Approval' ? seen.id : view.id;
+      print([`${view.stage ?? view.environment}:`, ...interruptionLines(interruption, target).map((line) => `  ${line}`)]);
+    }
+    if (answer.status === 200 && isFinished(seen.status)) {
+      print([`${seen.status}: ${seen.projectName} ${seen.release}.`]);
+      if (ctx.json) ctx.out(JSON.stringify(seen, null, 2));
+      return seen.status === 'Succeeded' ? EXIT.ok : EXIT.failed;
+    }
+  }
+}
+
+export const release: Command = {
+  name: 'release',
+  args: [],
+  summary: 'start a release of a lifecycle project; with --wait, follow it through its stages',
+  description:
+    'Starts at the first stage (or --stage), whose sequence the shipyard promotes from there.\n' +
+    'With --wait, prints each sequence as it changes and, when one waits for approval, who may\n' +
+    'act and the command; exits 0 only if the release Succeeded.',
+  options: {
+    project: { type: 'string', value: 'P', help: 'the lifecycle project (required)' },
+    release: { type: 'string', value: 'R', help: 'the version, e.g. 0.1.1 (required)' },
+    stage: { type: 'string', value: 'S', help: 'the stage to start at; default the first' },
+    sequence: { type: 'string', value: 'Q', help: 'the sequence of that stage; default delivery' },
+    var: { type: 'string', value: 'K=V', multiple: true, help: 'a variable for this release; repeat for more' },
+    wait: { type: 'boolean', help: 'follow the release until it finishes' },
+    timeout: { ...timeout, help: `with --wait: ${timeout.help}` },
+  },
+  async run(ctx, values) {
+    const missing = ['project', 'release'].filter((name) => !str(values[name]));
+    if (missing.length) throw usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}.`);
+    if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
+    const timeoutMs = timeoutOf(values);
+    const variables: Record<string, string> = {};
+    for (const pair of (values.var as string[] | undefined) ?? []) {
+      const at = pair.indexOf('=');
+      if (at < 1) throw usageError(`--var "${pair}" is not K=V.`);
+      variables[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+    const body = {
+      project: values.project,
+      release: values.release,
+      ...(str(values.stage) ? { stage: values.stage } : {}),
+      ...(str(values.sequence) ? { sequence: values.sequence } : {}),
+      ...(values.var ? { variables } : {}),
+    };
+    const created = await ctx.client.post<ReleaseWithLinks>('/api/releases', body).catch((error: unknown) => {
+      if (error instanceof CliError && error.problem?.status === 400) {
+        throw new CliError(error.message.replaceAll('body.variables', '--var').replace(/body\.(\w+)/g, '--$1'), error.exitCode, error.problem);
+      }
+      throw error;
+    });
+    const view = created.body;
+    const log = values.wait || ctx.json ? ctx.log : ctx.out;
+    log(`Started ${view.id}: ${view.projectName} ${view.release} (keptnContext ${view.keptnContext})`);
+    links(view, (p) => ctx.client.url(p)).forEach((line) => log(line));
+    if (!values.wait) {
+      if (ctx.json) ctx.out(JSON.stringify(view, null, 2));
+      else log(`  Follow it: interlock wait-release ${view.id}`);
+      return EXIT.ok;
+    }
+    return followRelease(ctx, view.id, timeoutMs, view);
+  },
+};
+
+export const waitRelease: Command = {
+  name: 'wait-release',
+  args: ['ID'],
+  summary: 'follow a release (its id or keptnContext) until it finishes; exit 0 only if it Succeeded',
+  options: { timeout },
+  run: (ctx, values, [id]) => followRelease(ctx, id!, timeoutOf(values)),
+};
+
+/**
+ * Approve or decline, as Keptn's `approval.finished` does: takes responsibility (unless you hold it
+ * already) and proceeds or aborts, on what a release (its id or keptnContext) or a deployment waits for.
+ */
+function approval(verb: 'approve' | 'decline'): Command['run'] {
+  return async (ctx, values, [id]) => {
+    const notes = str(values.notes);
+    const me = (await ctx.client.get<{ id: string }>('/api/me')).body;
+    const target = await waitingTarget(ctx.client, id!);
+    const path = interruptionPath(target.view.id, target.interruption.id);
+    if (target.interruption.assignee?.id !== me.id) await ctx.client.post(`${path}/take-responsibility`, {});
+    const done = await ctx.client.post<Interruption>(`${path}/${verb === 'approve' ? 'proceed' : 'abort'}`, notes === undefined ? {} : { notes });
+    if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
+    else {
+      ctx.out(`${target.view.projectName} ${target.view.release} in ${target.view.stage ?? target.view.environment} (${target.view.id})`);
+      ctx.out(interruptionLines(done.body, target.view.id).join('\n'));
+      ctx.out(verb === 'approve' ? 'It goes on.' : 'Declined: nothing after it runs.');
+    }
+    return EXIT.ok;
+  };
+}
+
+/** What `id` waits for: a deployment's open interruption, or the one a release's waiting sequence has. */
+async function waitingTarget(client: Client, id: string): Promise<{ view: View; interruption: Interruption }> {
+  const isDeployment = id.split(':').length === 4;
+  if (isDeployment) {
+    const { body: view } = await client.get<View>(deploymentPath(id));
+    const interruption = view.interruptions.filter(isOpen).at(-1);
+    if (interruption && view.status === 'Waiting') return { view, interruption };
+    throw new CliError(`${id} is ${view.status}, not waiting for a decision.`, EXIT.failed);
+  }
+  const { body: release } = await client.get<ReleaseWithLinks>(releasePath(id));
+  const [first] = await waitingIn(client, release);
+  if (first) return first;
+  throw new CliError(`${release.id} is ${release.status}; no stage of it waits for a decision.`, EXIT.failed);
+}
+
+const notesOption = (what: string) => ({ notes: { type: 'string' as const, value: 'TEXT', help: what } });
+
+export const approve: Command = {
+  name: 'approve',
+  args: ['ID'],
+  summary: 'approve what a release (id or keptnContext) or a deployment waits for: take it and proceed',
+  options: notesOption('what you checked, for the record'),
+  run: approval('approve'),
+};
+
+export const decline: Command = {
+  name: 'decline',
+  args: ['ID'],
+  summary: 'decline it: take it and abort; nothing after it runs',
+  options: notesOption('why (required)'),
+  run: (ctx, values, args) => {
+    if (!str(values.notes)?.trim()) throw usageError('decline needs --notes saying why.');
+    return approval('decline')(ctx, values, args);
+  },
+};

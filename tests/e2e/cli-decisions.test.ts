@@ -1,0 +1,83 @@
+import type { ChildProcess } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliAgainst } from '../support/cli.js';
+import { startStack, type Stack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+
+/**
+ * The CLI's guided-failure decisions (SPEC §9) as a person at a terminal uses them: real
+ * bin/interlock.mjs processes against the API served over real HTTP.
+ */
+const config = testConfig(`
+- id: flaky
+  name: Flaky service
+  environments: [production]
+  guidedFailure: true
+  variables: { Marker: { prompted: true } }
+  process:
+    - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }
+    - { name: Smoke test, type: script, run: 'echo smoke' }
+`);
+const children = new Set<ChildProcess>();
+let stack: Stack;
+let server: ServerType;
+let url = '';
+beforeAll(async () => {
+  stack = await startStack(config);
+  server = await new Promise<ServerType>((resolve) => {
+    const started = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await stack?.stop();
+});
+const { interlock } = cliAgainst(() => url, children);
+
+async function failedDeployment() {
+  const marker = `/tmp/interlock-cli-${uniqueRelease()}`;
+  const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'flaky', environment: 'production', release: uniqueRelease(), variables: { Marker: marker } } });
+  await waitFor(stack, body.id, (view) => view.interruptions.some((i: { kind: string }) => i.kind === 'GuidedFailure'));
+  return body.id as string;
+}
+
+describe('guided failure from a terminal', () => {
+  it('status shows the failed step waiting for a person, take assigns it, retry runs it again', async () => {
+    const id = await failedDeployment();
+    const status = await interlock('jjones', 'status', id);
+    expect(status.stdout).toContain('"Deploy" failed; waiting for any deployer (or an admin) to take responsibility:');
+    expect(status.stdout).toContain(`interlock take ${id}`);
+    expect((await interlock('jjones', 'retry', id)).stderr).toContain(`Take it first: interlock take ${id}`);
+    const taken = await interlock('jjones', 'take', id);
+    expect(taken.stdout).toContain(`interlock retry ${id}`);
+    expect(taken.stdout).toContain(`interlock fail ${id} --notes`);
+    const retried = await interlock('jjones', 'retry', id, '--notes', 'freed some space');
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toContain('"Deploy" retried by Jamie Jones (jjones): freed some space');
+    expect(retried.stdout).toContain('The step runs again');
+    expect((await waitFor(stack, id, (view) => view.finishedAt !== null)).status).toBe('Succeeded');
+  });
+
+  it('ignore and fail need notes; ignore goes on, fail fails; a viewer is refused', async () => {
+    const ignored = await failedDeployment();
+    expect((await interlock('vic', 'take', ignored)).code).toBe(1);
+    await interlock('mlee', 'take', ignored);
+    expect((await interlock('mlee', 'ignore', ignored)).code).toBe(2);
+    const going = await interlock('mlee', 'ignore', ignored, '--notes', 'known flake');
+    expect(going.code, going.stderr).toBe(0);
+    const done = await waitFor(stack, ignored, (view) => view.finishedAt !== null);
+    expect(done.status).toBe('Succeeded');
+    expect(done.steps[0]).toMatchObject({ status: 'Failed', ignored: true });
+
+    const failed = await failedDeployment();
+    await interlock('mlee', 'take', failed);
+    expect((await interlock('mlee', 'fail', failed)).code).toBe(2);
+    const stopped = await interlock('mlee', 'fail', failed, '--notes', 'the disk is gone');
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain('The deployment ends Failed');
+    expect((await waitFor(stack, failed, (view) => view.finishedAt !== null)).status).toBe('Failed');
+  });
+});

@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Terminal {
+  stdout(): string;
+  done: Promise<Finished>;
+}
+
+/**
+ * `interlock …` as people and CI jobs run it: a real child process of bin/interlock.mjs, as `who` (a
+ * demo user), against the Interlock at `url()`. Every child is kept in `children`, for the test
+ * file to kill in its afterAll should a test fail midway.
+ */
+export function cliAgainst(url: () => string, children: Set<ChildProcess>) {
+  function terminal(who: string, args: string[], env: Record<string, string> = {}): Terminal {
+    const child = spawn(process.execPath, ['bin/interlock.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, INTERLOCK_URL: url(), INTERLOCK_TOKEN: `${who}-demo-token`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const done = new Promise<Finished>((resolve) =>
+      child.once('close', (code) => {
+        children.delete(child);
+        resolve({ code, stdout, stderr });
+      }),
+    );
+    return { stdout: () => stdout, done };
+  }
+
+  const interlock = (who: string, ...args: string[]) => terminal(who, args).done;
+
+  async function until<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await get();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  return { terminal, interlock, until };
+}
