@@ -48,6 +48,10 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 [[ -n "$CONTRACT_INTERRUPTION_ID" ]] || { echo "The contract's deployment never reached its manual step:"; cat "$log"; exit 1; }
+# A release of the example's lifecycle project, for the release routes to read.
+export CONTRACT_RELEASE_ID
+CONTRACT_RELEASE_ID="$(curl -fsS -X POST "$base/api/releases" -H 'Authorization: Bearer ci-demo-token' -H 'Content-Type: application/json' \
+  -d '{"project":"podtatohead","release":"0.1.1"}' | json "d['id']")"
 
 PYTHONPATH="$target" python3 "$target/bin/st" --config-file tests/contract/schemathesis.toml run "$base/openapi.json" \
   --checks all \
