@@ -48,9 +48,12 @@ export function parseConfig(text: string, file = 'config'): Config {
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   const raw = document.toJS() ?? {};
-  problems.push(...readShipyardFiles(raw, file));
+  const unread = readShipyardFiles(raw, file);
   const result = ConfigSchema.safeParse(raw);
-  if (!result.success || problems.length > 0) throw new ConfigError(file, [...problems, ...(result.success ? [] : describeIssues(result.error.issues))]);
+  // A shipyardFile that could not be read is said once, not again as a project without a shipyard.
+  const issues = result.success ? [] : result.error.issues.filter((issue) => !(issue.path.length === 2 && unread.failed.has(issue.path[1] as number)));
+  problems.push(...unread.problems);
+  if (!result.success || problems.length > 0) throw new ConfigError(file, [...problems, ...describeIssues(issues)]);
   return result.data;
 }
 
@@ -58,10 +61,11 @@ export function parseConfig(text: string, file = 'config'): Config {
  * A lifecycle project's `shipyardFile`, read (relative to the config file) into its `shipyard`,
  * so the schema checks it as if it were inline and its problems carry the same paths.
  */
-function readShipyardFiles(raw: unknown, file: string): string[] {
+function readShipyardFiles(raw: unknown, file: string): { problems: string[]; failed: Set<number> } {
   const projects = (raw as { projects?: unknown }).projects;
-  if (!Array.isArray(projects)) return [];
-  return projects.flatMap((project: unknown, p) => {
+  const failed = new Set<number>();
+  if (!Array.isArray(projects)) return { problems: [], failed };
+  const problems = projects.flatMap((project: unknown, p) => {
     if (typeof project !== 'object' || project === null || !('shipyardFile' in project) || typeof project.shipyardFile !== 'string') return [];
     const place = `projects[${p}].shipyardFile`;
     if ('shipyard' in project) return [`${place}: give shipyard or shipyardFile, not both`];
@@ -70,13 +74,18 @@ function readShipyardFiles(raw: unknown, file: string): string[] {
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
+      failed.add(p);
       return [`${place}: cannot read ${path}: ${(error as Error).message}`];
     }
     const shipyard = parseDocument(text, { prettyErrors: false });
-    if (shipyard.errors.length > 0) return shipyard.errors.map((error) => `${place}: ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+    if (shipyard.errors.length > 0) {
+      failed.add(p);
+      return shipyard.errors.map((error) => `${place}: ${path} is not valid YAML: ${error.message.split('\n')[0]}`);
+    }
     (project as Record<string, unknown>).shipyard = shipyard.toJS();
     return [];
   });
+  return { problems, failed };
 }
 
 /** `projects[0].process[2].responsibleTeams[0]: unknown team "dba"` */

@@ -1,6 +1,8 @@
 /**
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
- * proceed, abort and timeout paths, run against a time-skipping Temporal test server.
+ * proceed, abort and timeout paths, guided failure, reminders and escalation, a blocking step and
+ * its gate, and a lifecycle release with its stage deployments, run against a time-skipping
+ * Temporal test server.
  *
  *     npx tsx scripts/record-histories.ts [name …]
  *
@@ -16,16 +18,22 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type proto from '@temporalio/proto';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import * as activities from '../activities/index.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities/index.js';
+import { EXAMPLE_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { findTestServer } from '../temporal/binaries.js';
-import { createTimeSkippingEnv, deploymentInput, finalView, people } from '../tests/support/fixtures.js';
+import { createTimeSkippingEnv, deploymentInput, finalView, lifecycleConfig, people, releaseInput } from '../tests/support/fixtures.js';
+import { gateWorkflowId } from '../workflows/ids.js';
 import {
   abortUpdate,
   cancelRequestSignal,
   type DeploymentInput,
   type DeploymentView,
   proceedSignal,
+  ignoreUpdate,
   proceedUpdate,
+  releaseStateQuery,
+  retryUpdate,
   stateQuery,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
@@ -72,13 +80,13 @@ ${manual.replace(/^/gm, '  ')}
   );
 }
 
-type Path = (handle: WorkflowHandle) => Promise<void>;
+type Path = (handle: WorkflowHandle, env: TestWorkflowEnvironment) => Promise<void>;
 
 /** The roster a deployment started through the API carries (SPEC §5.7). */
 const roster = [jjones, mlee, otto, people.viewer];
 
 /** Each path exercises what running deployments do: updates, signals, refusals, the durable timer. */
-const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: boolean }> = {
+const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: boolean; also?: Record<string, (handle: WorkflowHandle) => string> }> = {
   'deployment-proceed': {
     input: input('history-proceed'),
     async drive(handle) {
@@ -131,7 +139,89 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       // Nobody decides: awaiting the result lets the test server skip the 72 hours.
     },
   },
+  'deployment-remind-escalate': {
+    // Reminders every 4 hours, an escalation after 12 (each a notification), then the escalated team decides.
+    input: {
+      ...input('history-remind', 'remind: { every: 4h, escalateAfter: 12h, escalateTo: [dba] }'),
+      roster,
+      notifications: [{ events: ['interruption.*', 'deployment.finished'], channels: ['ops-hook'] }],
+    },
+    async drive(handle, env) {
+      await env.sleep('13h');
+      await until(handle, (view) => view.interruptions[0]?.escalated === true);
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: otto }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: otto, notes: 'Covered for release managers' }] });
+    },
+  },
+  'deployment-guided-retry': {
+    // A failing script under guided failure: a person retries it, it fails again, and they ignore it.
+    input: deploymentInput(`
+- { name: Deploy, type: script, guidedFailure: true, run: 'echo "the database is not reachable"; exit 3' }
+`, { id: 'hello-service:production:1.4.2:history-guided' }),
+    async drive(handle) {
+      const view = await handle.query(stateQuery);
+      const id = view.interruptions[0]!.id;
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones, interruptionId: id }] });
+      await handle.executeUpdate(retryUpdate, { args: [{ user: jjones, interruptionId: id, notes: 'once more' }] });
+      await until(handle, (v) => v.interruptions.length === 2 && v.status === 'Waiting');
+      const again = (await handle.query(stateQuery)).interruptions[1]!.id;
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones, interruptionId: again }] });
+      await handle.executeUpdate(ignoreUpdate, { args: [{ user: jjones, interruptionId: again, notes: 'known flake' }] });
+    },
+  },
+  'deployment-blocking': {
+    // Waits at a blocking step; a second deployment asks the gate meanwhile and is queued behind it.
+    input: { ...input('history-blocking', 'blockConcurrentDeployments: true'), gate: gateWorkflowId('hello-service', 'production') },
+    also: { 'gate': () => gateWorkflowId('hello-service', 'production') },
+    async drive(handle, env) {
+      const second = { ...input('history-blocking-second', 'blockConcurrentDeployments: true'), gate: gateWorkflowId('hello-service', 'production') };
+      const queued = await env.client.workflow.start('deployment', { args: [second], taskQueue, workflowId: second.id });
+      await until(queued, (view) => view.status === 'Queued');
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'Go' }] });
+      await until(queued, (view) => view.status === 'Waiting');
+      await queued.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee }] });
+      await queued.executeUpdate(proceedUpdate, { args: [{ user: mlee }] });
+      await finalView(queued);
+    },
+  },
 };
+
+/** The seed's shipyard (SPEC §8) with both jobs as scripts: a release, promoted to production, approved there. */
+const SEED = lifecycleConfig(`
+shipyard:
+${readFileSync(fileURLToPath(new URL('../examples/shipyard.yaml', import.meta.url)), 'utf8').replace(/^/gm, '  ')}
+tasks:
+  je-deployment: { type: script, run: 'echo "deploying #{Release} to #{Stage}"' }
+  je-test: { type: script, run: 'echo "testing #{Release} in #{Stage}"' }
+`);
+
+/** A release's shapes: the parent, and its qa and production deployments (approval first, then a task). */
+async function recordRelease(env: TestWorkflowEnvironment, wanted: string[]): Promise<void> {
+  if (wanted.length > 0 && !wanted.includes('release-approved')) return;
+  const release = { ...releaseInput(SEED), id: 'helloservice:0.1.1:history', keptnContext: '00000000-0000-4000-8000-000000000001' };
+  const handle = await env.client.workflow.start('release', { args: [release], taskQueue, workflowId: release.id });
+  const sequence = async (stage: string) => {
+    for (let i = 0; i < 600; i++) {
+      const found = (await handle.query(releaseStateQuery)).stages.find((s) => s.name === stage)!.sequences[0]!.deploymentId;
+      if (found) return env.client.workflow.getHandle(found);
+      await sleep(50);
+    }
+    throw new Error(`${stage} never started`);
+  };
+  const production = await sequence('production');
+  await until(production, (view) => view.status === 'Waiting');
+  const approval = (await production.query(stateQuery)).interruptions[0]!.id;
+  await production.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones, interruptionId: approval }] });
+  await production.executeUpdate(proceedUpdate, { args: [{ user: jjones, interruptionId: approval, notes: 'Approved' }] });
+  await handle.result();
+  const qa = await sequence('qa');
+  for (const [name, workflow] of [['release-approved', handle], ['release-approved-qa', qa], ['release-approved-production', production]] as const) {
+    const history = await workflow.fetchHistory();
+    writeFileSync(`${HISTORIES_DIR}${name}.json`, historyToJson(history));
+    console.log(`${name}.json: ${history.events?.length ?? 0} events`);
+  }
+}
 
 async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
@@ -147,25 +237,38 @@ async function main(): Promise<void> {
   const env = await createTimeSkippingEnv(testServer);
   try {
     const namespace = env.namespace ?? 'default';
+    const activities = {
+      ...createActivities({ client: env.client, config: loadConfig(EXAMPLE_CONFIG_PATH), env: {}, publicUrl: 'http://interlock.test', signLink: () => 'link' }),
+      // No receiver: the notifications these paths send are delivered nowhere, and say so.
+      deliverNotification: async () => ({ log: 'ops-hook: POST https://hooks.example.com → 200 in 1 ms' }),
+    };
     const worker = await Worker.create({ connection: env.nativeConnection, namespace, taskQueue, workflowBundle: bundle, activities });
     await worker.runUntil(async () => {
       mkdirSync(HISTORIES_DIR, { recursive: true });
       const wanted = process.argv.slice(2);
-      for (const [name, { input, drive, firstRun }] of Object.entries(paths)) {
+      for (const [name, { input, drive, firstRun, also }] of Object.entries(paths)) {
         if (wanted.length > 0 && !wanted.includes(name)) continue;
         const handle = await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
         await until(handle, (view) => view.status === 'Waiting');
-        await drive(handle);
+        await drive(handle, env);
         const view = await finalView(handle);
         const history = await handle.fetchHistory();
         writeFileSync(`${HISTORIES_DIR}${name}.json`, historyToJson(history));
         console.log(`${name}.json: ${history.events?.length ?? 0} events, deployment ${view.status}`);
+        for (const [suffix, id] of Object.entries(also ?? {})) {
+          const other = env.client.workflow.getHandle(id(handle));
+          await other.result().catch(() => undefined);
+          const extra = await other.fetchHistory();
+          writeFileSync(`${HISTORIES_DIR}${name}-${suffix}.json`, historyToJson(extra));
+          console.log(`${name}-${suffix}.json: ${extra.events?.length ?? 0} events`);
+        }
         if (firstRun) {
           const first = await env.client.workflow.getHandle(input.id, handle.firstExecutionRunId).fetchHistory();
           writeFileSync(`${HISTORIES_DIR}${name}-first-run.json`, historyToJson(first));
           console.log(`${name}-first-run.json: ${first.events?.length ?? 0} events`);
         }
       }
+      await recordRelease(env, wanted);
     });
   } finally {
     await env.teardown();

@@ -80,7 +80,7 @@ export const people = {
 
 /** The example config's people with one lifecycle project written as the config file would write it. */
 export function lifecycleConfig(projectYaml: string, extra = '') {
-  const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'));
+  const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
   const parsed = parseConfig(`
 teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
 users: ${JSON.stringify(example.users)}

@@ -27,6 +27,18 @@ describe('recorded deployment histories', () => {
     expect(files).toEqual(expect.arrayContaining(['deployment-proceed.json', 'deployment-abort.json', 'deployment-timeout.json']));
   });
 
+  it('include the shapes of guided failure, reminders and escalation, a blocking step with its gate, and a lifecycle release with its stages', () => {
+    expect(files).toEqual(expect.arrayContaining([
+      'deployment-guided-retry.json',
+      'deployment-remind-escalate.json',
+      'deployment-blocking.json',
+      'deployment-blocking-gate.json',
+      'release-approved.json',
+      'release-approved-qa.json',
+      'release-approved-production.json',
+    ]));
+  });
+
   it.each(files)('%s replays without a determinism error', (file) => {
     const result = results.get(file);
     expect(result, `no replay result for ${file}`).toBeDefined();
