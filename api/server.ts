@@ -7,6 +7,7 @@ import type { Env } from '../config/env.js';
 import { readEnv } from '../config/env.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { createLinkSigner } from '../service/one-click.js';
 import { AesGcmCodec, type CodecKey, dataConverterWith, loadCodecKeys } from '../temporal/codec.js';
 import { connectClient } from '../temporal/connection.js';
 import { createApp } from './app.js';
@@ -41,7 +42,7 @@ export async function startApi(options: {
   client: Client;
   uiUrl?: string;
   logger: Logger;
-  /** The payload codec's keys, for the codec endpoint Temporal Web uses. */
+  /** The payload codec's keys: for the codec endpoint Temporal Web uses, and to check one-click links (signed with a key made from them). */
   codecKeys?: CodecKey[];
 }): Promise<ApiServer> {
   const { env, config, client, uiUrl, logger } = options;
@@ -56,7 +57,7 @@ export async function startApi(options: {
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
     actionRatePerMinute: env.INTERLOCK_ACTION_RATE,
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
-    ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys) } : {}),
+    ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys), linkSigner: createLinkSigner(options.codecKeys) } : {}),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: env.PORT, hostname }, () => resolve(started));

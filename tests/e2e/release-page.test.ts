@@ -1,0 +1,187 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_CONFIG_PATH } from '../../config/load.js';
+import { freePort } from '../../temporal/dev-server.js';
+import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
+import { npmStart, type Running } from '../support/npm-start.js';
+import { eventually, startSmtpServer } from '../support/receivers.js';
+
+/**
+ * The dashboard of lifecycle releases and of notifications, as people meet them in a real browser
+ * against a real `npm start`: the example config (its Keptn shipyard), with email to a real SMTP
+ * server and a project whose failing step asks a person.
+ */
+const dataDir = mkdtempSync(join(tmpdir(), 'interlock-release-page-'));
+const configPath = join(dataDir, 'interlock.yaml');
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+let stack: Running | undefined;
+let browser: Browser | undefined;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  const example = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8').replace('shipyardFile: shipyard.yaml', `shipyardFile: ${join(EXAMPLE_CONFIG_PATH, '..', 'shipyard.yaml')}`);
+  writeFileSync(configPath, `${example}
+  - id: flaky
+    name: Flaky service
+    environments: [production]
+    guidedFailure: true
+    variables: { Marker: { prompted: true } }
+    process:
+      - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }
+
+notifications:
+  channels:
+    - id: mail
+      email: { to: [responsible] }
+  subscriptions:
+    - events: [interruption.created]
+      channels: [mail]
+`);
+  const port = String(await freePort());
+  browser = await launchBrowser();
+  stack = await npmStart({
+    INTERLOCK_DATA_DIR: dataDir,
+    INTERLOCK_CONFIG: configPath,
+    PORT: port,
+    INTERLOCK_PUBLIC_URL: `http://localhost:${port}`,
+    SMTP_URL: smtp.url,
+    // A config of one's own with the demo tokens: listen on loopback, as the example does.
+    HOST: '127.0.0.1',
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
+  await browser?.close().catch(() => undefined);
+  if (stack) await Promise.race([stack.stop(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
+  stack?.kill();
+  await smtp?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+let minor = 1;
+const newRelease = () => `0.${minor++}.0`;
+
+async function api(method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(`${stack!.url}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function person(token: string | undefined, next = '/') {
+  const { context, page } = await newPerson(browser!, stack!.url);
+  contexts.push(context);
+  if (token) await signIn(page, token, next);
+  return page;
+}
+
+async function releaseWaitingForApproval(): Promise<{ id: string; release: string }> {
+  const release = newRelease();
+  const created = await api('POST', '/api/releases', 'ci-demo-token', { project: 'podtatohead', release });
+  expect(created.status).toBe(201);
+  for (let i = 0; i < 300; i++) {
+    const { body } = await api('GET', `/api/releases/${created.body.id}`, 'vic-demo-token');
+    if (body.status === 'Waiting') return { id: created.body.id, release };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the release never waited for approval');
+}
+
+const releasePath = (id: string) => `/releases/${encodeURIComponent(id).replaceAll('%3A', ':')}`;
+
+describe('a release\'s page', () => {
+  it('shows the stages left to right, production blue and waiting for approval, and lets a release manager approve; it goes on live', async () => {
+    const { id, release } = await releaseWaitingForApproval();
+    const page = await person('jjones-demo-token', releasePath(id));
+    await page.goto(releasePath(id));
+    await page.getByRole('heading', { name: `Podtato head ${release}` }).waitFor();
+    const qa = page.locator('.stage[data-stage="qa"]');
+    const production = page.locator('.stage[data-stage="production"]');
+    expect((await qa.boundingBox())!.x).toBeLessThan((await production.boundingBox())!.x);
+    await expect(qa.locator('.sequence').innerText()).resolves.toMatch(/delivery\s+Succeeded\s+pass/);
+    const waiting = production.locator('.sequence-approval');
+    await waiting.getByText('waiting for approval').waitFor();
+    expect(await waiting.evaluate((element) => getComputedStyle(element).borderColor)).toBe('rgb(29, 100, 216)');
+    await page.getByRole('heading', { name: 'Waiting for approval: approval' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page.getByRole('button', { name: 'Approve' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Decline' }).isVisible()).toBe(true);
+    await page.getByLabel('Notes').fill('qa is green');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    // Back on the release's page, which then follows the release live, without reloading, to its end.
+    await page.waitForURL((address) => address.pathname === releasePath(id) && !address.hash);
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await page.locator('#release-status', { hasText: 'Succeeded' }).waitFor({ timeout: 30_000 });
+    await expect(production.locator('.sequence').innerText()).resolves.toMatch(/delivery\s+Succeeded\s+pass/);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(scriptErrors(page)).toEqual([]);
+  });
+
+  it('shows a viewer the approval without the buttons', async () => {
+    const { id } = await releaseWaitingForApproval();
+    const page = await person('vic-demo-token', releasePath(id));
+    await page.goto(releasePath(id));
+    await page.getByRole('heading', { name: 'Waiting for approval: approval' }).waitFor();
+    expect(await page.locator('#banner').getByRole('button').count()).toBe(0);
+    await api('POST', `/api/releases/${id}/cancel`, 'ci-demo-token');
+  });
+});
+
+describe('a one-click link from an email', () => {
+  it('opens, after signing in, the confirmation page of that interruption for that person; opening it decides nothing', async () => {
+    const { id, release } = await releaseWaitingForApproval();
+    const mail = await eventually(
+      () => smtp.mails.find((m) => m.to.includes('morgan.lee@example.com') && m.parsed.text?.includes(release) && m.parsed.text.includes('/i/')),
+      'the approval email to mlee',
+    );
+    const link = /(http:\/\/localhost:\d+\/i\/\S+)/.exec(mail.parsed.text!)![1]!;
+
+    // A browser that is not signed in: the link asks for sign-in first, then lands where it points.
+    const page = await person(undefined);
+    await page.goto(link);
+    await page.getByLabel('Your token').fill('mlee-demo-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: `approval: Podtato head ${release} → production` }).waitFor();
+    expect(new URL(page.url()).pathname).toBe(new URL(link).pathname);
+    expect(await page.getByText('Nothing has been done yet').isVisible()).toBe(true);
+    const { body: view } = await api('GET', `/api/releases/${id}`, 'vic-demo-token');
+    const production = await api('GET', `/api/deployments/${view.stages[1].sequences[0].deploymentId}`, 'vic-demo-token');
+    expect(production.body.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null });
+
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page.getByLabel('Notes').fill('not before the freeze ends');
+    await page.getByRole('button', { name: 'Decline' }).click();
+    await page.getByText('there is nothing left to decide here').waitFor();
+    expect(scriptErrors(page)).toEqual([]);
+
+    // Someone else who opens mlee's link is told it is not theirs.
+    const other = await person('jjones-demo-token');
+    await other.goto(link);
+    await other.getByRole('heading', { name: 'This link is for someone else' }).waitFor();
+  });
+});
+
+describe('guided failure in the dashboard', () => {
+  it('offers Retry, Ignore and Fail to whoever takes the failed step; Retry runs it again', async () => {
+    const created = await api('POST', '/api/deployments', 'ci-demo-token', { project: 'flaky', environment: 'production', release: newRelease(), variables: { Marker: join(dataDir, `marker-${minor}`) } });
+    const path = `/deployments/${encodeURIComponent(created.body.id).replaceAll('%3A', ':')}`;
+    const page: Page = await person('mlee-demo-token', path);
+    await page.goto(path);
+    await page.getByRole('heading', { name: 'A step failed: Deploy' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    for (const name of ['Retry', 'Ignore and go on', 'Fail the deployment']) await page.getByRole('button', { name }).waitFor();
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.locator('#deployment-status', { hasText: 'Succeeded' }).waitFor({ timeout: 30_000 });
+    await page.getByText('Attempt 1 (failed)').waitFor();
+    expect(scriptErrors(page)).toEqual([]);
+  });
+});
