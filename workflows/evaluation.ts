@@ -68,7 +68,8 @@ export async function runEvaluation(deployment: DeploymentState, step: Evaluatio
   upsertMemo({ [EVALUATION_MEMO]: asPrevious(evaluation) });
   view.evaluation = evaluation;
   view.result = evaluation.result;
-  const sources = fetched.map(([name, value, log]) => `${name}: ${value.value ?? value.error}${log ? ` (${log.trim().split('\n').at(-1)})` : ''}`).join('\n');
+  // What each source was asked and answered, under its value: the query or the script's output.
+  const sources = fetched.map(([name, value, log]) => `${name}: ${value.value ?? value.error}${log.trim() ? `\n${log.trim().replace(/^/gm, '    ')}` : ''}`).join('\n');
   finishStep(view, evaluation.result === 'fail' ? 'Failed' : 'Succeeded', `${formatEvaluation(evaluation)}\n\nSLI values:\n${sources}${history}\n`);
   return evaluation.result === 'fail' ? 'Failed' : 'Succeeded';
 }

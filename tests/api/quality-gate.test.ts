@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lifecycleConfig } from '../support/fixtures.js';
+import { findPrometheus, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { type Stack, startStack, uniqueRelease } from '../support/stack.js';
+
+/**
+ * Keptn's quality gate as a release meets it (SPEC §8): an evaluation of SLIs read from a real
+ * Prometheus (Debian's, scraping a target this file serves), scored with an absolute and a
+ * relative criterion against the previous evaluation of the stage, in front of an approval that
+ * passes automatically, waits on a warning, and declines a failure.
+ */
+const prometheus = findPrometheus();
+if ('missing' in prometheus) console.warn(`Skipping the quality gate tests: ${prometheus.missing}`);
+let server: TestPrometheus;
+beforeAll(async () => {
+  if ('missing' in prometheus) return;
+  server = await startPrometheus(prometheus.path);
+  server.set('helloservice_response_time_p95_ms', 100, { stage: 'production' });
+  await server.waitFor('helloservice_response_time_p95_ms', 100);
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+// The SLO names the Prometheus query; the URL is only known once it has started.
+const config = () =>
+  lifecycleConfig(`
+slo:
+  comparison: { compare_with: single_result, include_result_with_score: pass_or_warn, number_of_comparison_results: 1, aggregate_function: avg }
+  objectives:
+    - sli: response_time_p95
+      displayName: Response time p95
+      pass: [{ criteria: ["<=+10%", "<600"] }]
+      warning: [{ criteria: ["<=800"] }]
+  total_score: { pass: "90%", warning: "50%" }
+sli:
+  response_time_p95:
+    prometheus: { url: '${server.url}', query: 'max(helloservice_response_time_p95_ms{stage="#{Stage}"})' }
+shipyard:
+  apiVersion: spec.keptn.sh/0.2.2
+  kind: Shipyard
+  spec:
+    stages:
+      - name: production
+        sequences:
+          - name: delivery
+            tasks:
+              - name: evaluation
+                properties: { timeframe: 5m }
+              - name: approval
+                properties: { pass: automatic, warning: manual }
+              - name: release
+tasks:
+  release: { type: script, run: 'echo "releasing #{Release}"' }
+`);
+
+describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing' in prometheus ? ` (skipped: ${prometheus.missing})` : ''}`, () => {
+  // The config names Prometheus's address, so the stack starts once Prometheus has.
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack(config());
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  async function releaseUntilDone(value: number): Promise<{ release: any; production: any }> {
+    server.set('helloservice_response_time_p95_ms', value, { stage: 'production' });
+    await server.waitFor('max(helloservice_response_time_p95_ms{stage="production"})', value);
+    const created = await stack.call('POST', '/api/releases', { as: 'ci', body: { project: 'helloservice', release: uniqueRelease() } });
+    expect(created.status).toBe(201);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const release = (await stack.call('GET', `/api/releases/${created.body.id}`)).body;
+      const id = release.stages[0].sequences[0].deploymentId;
+      const production = id ? (await stack.call('GET', `/api/deployments/${id}`)).body : undefined;
+      if (production && (production.finishedAt || production.status === 'Waiting')) return { release, production };
+      if (Date.now() > deadline) throw new Error(`the release did not get far: ${JSON.stringify(release)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  it('passes without a person when the SLI is within its criteria, and says so in the evaluation table', async () => {
+    const { production } = await releaseUntilDone(100);
+    const evaluation = production.steps[0];
+    expect(evaluation).toMatchObject({ name: 'evaluation', status: 'Succeeded', result: 'pass' });
+    expect(evaluation.evaluation.objectives[0]).toMatchObject({ sli: 'response_time_p95', displayName: 'Response time p95', value: 100, status: 'pass' });
+    expect(evaluation.log).toContain('Response time p95');
+    expect(evaluation.log).toContain('max(helloservice_response_time_p95_ms{stage="production"})');
+    expect(production.steps.map((s: any) => [s.name, s.status])).toEqual([['evaluation', 'Succeeded'], ['approval', 'Succeeded'], ['release', 'Succeeded']]);
+    expect(production.steps[1].log).toContain("Approval strategy for result 'pass': automatic");
+    expect(production.interruptions).toEqual([]);
+  });
+
+  it('compares with the previous evaluation: 30% slower than it is a warning, and a person is asked', async () => {
+    await releaseUntilDone(100);
+    const { production } = await releaseUntilDone(130);
+    const objective = production.steps[0].evaluation.objectives[0];
+    expect(objective).toMatchObject({ value: 130, comparedValue: 100, status: 'warning' });
+    expect(production.steps[0].evaluation.comparedWith).toBe(1);
+    expect(production.status).toBe('Waiting');
+    expect(production.interruptions[0]).toMatchObject({ kind: 'Approval', state: 'Pending' });
+    await stack.call('POST', `/api/releases/${production.releaseId}/cancel`, { as: 'ci' });
+  });
+
+  it('declines at once when the evaluation fails, and nothing after it runs', async () => {
+    const { release, production } = await releaseUntilDone(1000);
+    expect(production.steps.map((s: any) => [s.status, s.result ?? null])).toEqual([['Failed', 'fail'], ['Failed', 'fail'], ['Skipped', null]]);
+    expect(production.interruptions).toEqual([]);
+    expect(production.status).toBe('Failed');
+    const final = (await stack.call('GET', `/api/releases/${release.id}`)).body;
+    expect(final.status).toBe('Failed');
+  });
+});
