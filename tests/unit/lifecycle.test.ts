@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
+import { sequenceSteps } from '../../config/lifecycle.js';
+import { sequencesTriggeredBy } from '../../workflows/lifecycle.js';
+
+const SEED_PATH = fileURLToPath(new URL('../../examples/shipyard.yaml', import.meta.url));
+const SEED = readFileSync(SEED_PATH, 'utf8');
+
+/** A config with one plain project and one lifecycle project whose shipyard is `shipyard` (indented into place). */
+function withShipyard(shipyard: string, extra = ''): string {
+  return `
+teams: [{ id: release-managers, name: Release managers }]
+projects:
+  - id: plain
+    name: Plain
+    environments: [production]
+    process: [{ name: Deploy, type: script, run: 'true' }]
+  - id: helloservice
+    name: Hello service
+    shipyard:
+${shipyard.replace(/^/gm, '      ')}
+${extra}
+`;
+}
+
+function problemsOf(text: string): string[] {
+  try {
+    parseConfig(text);
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+  throw new Error('the config was accepted');
+}
+
+describe('a lifecycle project\'s shipyard (SPEC §8)', () => {
+  it('takes the seed\'s shipyard byte for byte, inline or as a file: its stages are the environments', () => {
+    const inline = parseConfig(withShipyard(SEED)).projects[1]!;
+    expect(inline.environments).toEqual(['qa', 'production']);
+    expect(inline.shipyard!.spec.stages[1]!.sequences[0]).toMatchObject({ name: 'delivery', triggeredOn: [{ event: 'qa.delivery.finished' }] });
+    const example = loadConfig(EXAMPLE_CONFIG_PATH).projects.find((project) => project.id === 'podtatohead')!;
+    expect(example.shipyard).toEqual(inline.shipyard);
+  });
+
+  it('names a triggeredOn that names no sequence by its path', () => {
+    expect(problemsOf(withShipyard(SEED.replace('qa.delivery.finished', 'qa.deliveri.finished')))).toEqual([
+      'projects[1].shipyard.spec.stages[1].sequences[0].triggeredOn[0].event: no sequence "qa.deliveri" (this shipyard has qa.delivery, production.delivery)',
+    ]);
+  });
+
+  it('names every other problem by its path: the version, a stage name, an empty sequence, approval properties, a duplicate task', () => {
+    const broken = SEED
+      .replace('spec.keptn.sh/0.2.2', 'spec.keptn.sh/0.1.0')
+      .replace('name: "production"', 'name: "Production"')
+      .replace('properties: { pass: "manual", warning: "manual" }', 'properties: { pass: "manually", warning: "manual", escalate: true }')
+      .replace('            - name: "je-test"\n', '            - name: "je-deployment"\n');
+    expect(problemsOf(withShipyard(broken))).toEqual(expect.arrayContaining([
+      'projects[1].shipyard.apiVersion: Interlock reads shipyards of spec.keptn.sh/0.2.x',
+      expect.stringMatching(/^projects\[1\]\.shipyard\.spec\.stages\[1\]\.name: /),
+      expect.stringMatching(/^projects\[1\]\.shipyard\.spec\.stages\[1\]\.sequences\[0\]\.tasks\[0\]\.properties\.pass: /),
+      expect.stringMatching(/^projects\[1\]\.shipyard\.spec\.stages\[1\]\.sequences\[0\]\.tasks\[0\]\.properties: .*escalate/),
+      'projects[1].shipyard.spec.stages[0].sequences[0].tasks[1].name: "je-deployment" is already a task of this sequence; a sequence runs each task once',
+    ]));
+  });
+
+  it('refuses a project with both a process and a shipyard, a task named after a built-in, an evaluation without an SLO, an unknown team', () => {
+    const text = withShipyard(SEED.replace('            - name: "je-test"', '            - name: "evaluation"'), `    process: [{ name: Deploy, type: script, run: 'true' }]
+    tasks:
+      approval: { type: script, run: 'true' }
+      je-deployment: { type: manual, responsibleTeams: [dba] }`);
+    expect(problemsOf(text)).toEqual(expect.arrayContaining([
+      'projects[1]: give a process or a shipyard, not both',
+      'projects[1].tasks.approval: "approval" is a task Interlock has built in; its options go in the shipyard task\'s properties',
+      'projects[1].tasks.je-deployment.responsibleTeams[0]: unknown team "dba"',
+      "projects[1].shipyard.spec.stages[0].sequences[0].tasks[1]: an evaluation needs the project's slo: (and sli:)",
+    ]));
+  });
+
+  it('says once that a shipyardFile cannot be read', () => {
+    const text = `
+projects:
+  - { id: helloservice, name: Hello, shipyardFile: no-such-shipyard.yaml }
+`;
+    const problems = problemsOf(text);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^projects\[0\]\.shipyardFile: cannot read .*no-such-shipyard\.yaml/);
+  });
+
+  it('turns a sequence\'s tasks into steps: the built-ins with their properties, tasks: entries by name, the rest external', () => {
+    const config = parseConfig(withShipyard(SEED, `    tasks:
+      je-test: { type: script, run: 'echo testing' }`));
+    const project = config.projects[1]!;
+    const [qa, production] = project.shipyard!.spec.stages;
+    const qaSteps = sequenceSteps(project, qa!.sequences[0]!);
+    expect(qaSteps.ok && qaSteps.steps.map((step) => [step.name, step.type])).toEqual([['je-deployment', 'external'], ['je-test', 'script']]);
+    const productionSteps = sequenceSteps(project, production!.sequences[0]!);
+    expect(productionSteps.ok && productionSteps.steps[0]).toMatchObject({ name: 'approval', type: 'approval', pass: 'manual', warning: 'manual', onTimeout: 'abort' });
+    expect(productionSteps.ok && productionSteps.steps[1]).toMatchObject({ type: 'external', timeout: 24 * 3_600_000 });
+  });
+});
+
+describe('promotion (Keptn\'s GetTaskSequencesByTrigger)', () => {
+  const shipyard = parseConfig(withShipyard(`
+apiVersion: spec.keptn.sh/0.2.3
+kind: Shipyard
+spec:
+  stages:
+    - name: dev
+      sequences: [{ name: delivery, tasks: [{ name: deployment }] }]
+    - name: hardening
+      sequences:
+        - { name: delivery, triggeredOn: [{ event: dev.delivery.finished }], tasks: [{ name: deployment }] }
+        - { name: rollback, triggeredOn: [{ event: dev.delivery.finished, selector: { match: { result: fail } } }], tasks: [{ name: rollback }] }
+    - name: production
+      sequences:
+        - { name: delivery, triggeredOn: [{ event: hardening.delivery.finished, selector: { match: { result: pass } } }], tasks: [{ name: deployment }] }
+        - { name: careful, triggeredOn: [{ event: hardening.delivery.finished, selector: { match: { deployment.result: warning } } }], tasks: [{ name: deployment }] }
+`)).projects[1]!.shipyard!;
+
+  it('promotes on pass and warning without a selector, and never on fail', () => {
+    expect(sequencesTriggeredBy(shipyard, { stage: 'dev', sequence: 'delivery', result: 'pass' })).toEqual([{ stage: 'hardening', sequence: 'delivery' }]);
+    expect(sequencesTriggeredBy(shipyard, { stage: 'dev', sequence: 'delivery', result: 'warning' })).toEqual([{ stage: 'hardening', sequence: 'delivery' }]);
+  });
+
+  it('lets a selector narrow it to a result, or to the last task\'s result', () => {
+    expect(sequencesTriggeredBy(shipyard, { stage: 'hardening', sequence: 'delivery', result: 'pass', lastTask: 'deployment' })).toEqual([{ stage: 'production', sequence: 'delivery' }]);
+    expect(sequencesTriggeredBy(shipyard, { stage: 'hardening', sequence: 'delivery', result: 'warning', lastTask: 'deployment' })).toEqual([{ stage: 'production', sequence: 'careful' }]);
+  });
+
+  it('matches a selector on fail as Keptn does; the release itself never promotes a fail (SPEC §8)', () => {
+    expect(sequencesTriggeredBy(shipyard, { stage: 'dev', sequence: 'delivery', result: 'fail' })).toEqual([{ stage: 'hardening', sequence: 'rollback' }]);
+  });
+});
