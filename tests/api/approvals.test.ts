@@ -12,10 +12,14 @@ import { testConfig, tokens, uniqueRelease, useStack, waitFor, type Who } from '
 const SECRET = 'ops-hook-s3cret';
 const smtp = await startSmtpServer();
 const hook = await startWebhookReceiver();
+// A receiver that is down (503) for its first two deliveries, then back.
+let refusals = 2;
+const flakyHook = await startWebhookReceiver(() => (refusals-- > 0 ? 503 : 200));
 const scratch = mkdtempSync(join(tmpdir(), 'interlock-approvals-'));
 afterAll(async () => {
   await smtp.close();
   await hook.close();
+  await flakyHook.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -36,16 +40,23 @@ const config = {
       responsibleTeams: [release-managers]
       requiredApprovals: 2
       blockConcurrentDeployments: true
+- id: announced
+  name: Announced service
+  environments: [production]
+  process:
+    - { name: Deploy, type: script, run: 'echo deployed' }
 `),
 };
 config.notifications = {
   channels: [
     { id: 'mail', email: { to: ['responsible'], from: 'Interlock <interlock@localhost>', subjectPrefix: '[Interlock]' } },
     { id: 'ops-hook', webhook: { url: hook.url, secret: { env: 'OPS_HOOK_SECRET' }, format: 'cloudevents', timeout: 10_000 } },
+    { id: 'flaky-hook', webhook: { url: flakyHook.url, format: 'cloudevents', timeout: 10_000 } },
   ],
   subscriptions: [
     { events: ['interruption.created'], projects: ['guarded'], channels: ['mail', 'ops-hook'] },
-    { events: ['interruption.decided', 'deployment.finished', 'deployment.queued'], channels: ['ops-hook'] },
+    { events: ['interruption.decided', 'deployment.finished', 'deployment.queued'], projects: ['guarded'], channels: ['ops-hook'] },
+    { events: ['deployment.finished'], projects: ['announced'], channels: ['flaky-hook'] },
   ],
 } as typeof config.notifications;
 const stack = useStack(config, { env: { SMTP_URL: smtp.url, OPS_HOOK_SECRET: SECRET }, publicUrl: 'http://interlock.test' });
@@ -166,5 +177,19 @@ describe('a production deployment with guided failure, two approvers, no self-ap
     await act(failed, failure.id, 'take-responsibility', 'mlee');
     expect((await act(failed, failure.id, 'fail', 'mlee', { notes: 'broken for real' })).body.state).toBe('Failed');
     expect((await waitFor(stack, failed, (v) => v.finishedAt !== null)).status).toBe('Failed');
+  });
+
+  it('delivers to a receiver that was down: retried with backoff, the same Idempotency-Key each time, no failure recorded', async () => {
+    const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'announced', environment: 'production', release: uniqueRelease() } });
+    const deliveries = await eventually(() => {
+      const mine = flakyHook.deliveries.filter((d) => d.json?.data?.deployment?.id === body.id);
+      return mine.length >= 3 ? mine : undefined;
+    }, 'the third delivery');
+    expect(deliveries).toHaveLength(3);
+    expect(new Set(deliveries.map((d) => d.headers['idempotency-key'])).size).toBe(1);
+    expect(new Set(deliveries.map((d) => d.json.id)).size).toBe(1);
+    const view = await waitFor(stack, body.id, (v) => v.finishedAt !== null);
+    expect(view.status).toBe('Succeeded');
+    expect(view.timeline.filter((entry: any) => entry.action === 'notify')).toEqual([]);
   });
 });

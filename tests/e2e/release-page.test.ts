@@ -7,7 +7,7 @@ import { EXAMPLE_CONFIG_PATH } from '../../config/load.js';
 import { freePort } from '../../temporal/dev-server.js';
 import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
 import { npmStart, type Running } from '../support/npm-start.js';
-import { eventually, startSmtpServer } from '../support/receivers.js';
+import { eventually, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
 
 /**
  * The dashboard of lifecycle releases and of notifications, as people meet them in a real browser
@@ -17,12 +17,20 @@ import { eventually, startSmtpServer } from '../support/receivers.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'interlock-release-page-'));
 const configPath = join(dataDir, 'interlock.yaml');
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+let executor: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let stack: Running | undefined;
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
+  // Keptn's job executor, as a small CloudEvents receiver: it answers each task's .triggered event
+  // with .started and .finished, posted to the Keptn event API of the npm start under test.
+  executor = await startWebhookReceiver((delivery) => {
+    const event = delivery.json;
+    if (typeof event?.type === 'string' && event.type.endsWith('.triggered')) setTimeout(() => void answer(event), 50);
+    return 200;
+  });
   const example = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8').replace('shipyardFile: shipyard.yaml', `shipyardFile: ${join(EXAMPLE_CONFIG_PATH, '..', 'shipyard.yaml')}`);
   writeFileSync(configPath, `${example}
   - id: flaky
@@ -33,13 +41,23 @@ beforeAll(async () => {
     process:
       - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }
 
+  - id: helloservice
+    name: Hello service
+    shipyardFile: ${join(EXAMPLE_CONFIG_PATH, '..', 'shipyard.yaml')}
+
 notifications:
   channels:
     - id: mail
       email: { to: [responsible] }
+    - id: job-executor
+      webhook: { url: '${executor.url}' }
   subscriptions:
     - events: [interruption.created]
+      projects: [podtatohead, flaky]
       channels: [mail]
+    - events: ['sh.keptn.event.je-deployment.triggered', 'sh.keptn.event.je-test.triggered']
+      projects: [helloservice]
+      channels: [job-executor]
 `);
   const port = String(await freePort());
   browser = await launchBrowser();
@@ -60,6 +78,7 @@ afterAll(async () => {
   if (stack) await Promise.race([stack.stop(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
   stack?.kill();
   await smtp?.close();
+  await executor?.close();
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -92,6 +111,19 @@ async function releaseWaitingForApproval(): Promise<{ id: string; release: strin
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error('the release never waited for approval');
+}
+
+/** The executor's answer to a task's `.triggered` event: `.started`, then `.finished` with a pass. */
+async function answer(event: { type: string; id: string; shkeptncontext: string; data: Record<string, unknown> }) {
+  const post = (kind: string, data: Record<string, unknown>) =>
+    fetch(`${stack!.url}/api/v1/event`, {
+      method: 'POST',
+      headers: { 'x-token': 'ci-demo-token', 'Content-Type': 'application/cloudevents+json' },
+      body: JSON.stringify({ specversion: '1.0', type: event.type.replace('.triggered', `.${kind}`), source: 'job-executor', shkeptncontext: event.shkeptncontext, triggeredid: event.id, data }),
+    });
+  const scope = { project: event.data.project, stage: event.data.stage, service: event.data.service };
+  await post('started', { ...scope, status: 'succeeded' });
+  await post('finished', { ...scope, status: 'succeeded', result: 'pass', message: `job-executor ran ${event.type}` });
 }
 
 const releasePath = (id: string) => `/releases/${encodeURIComponent(id).replaceAll('%3A', ':')}`;
@@ -185,3 +217,44 @@ describe('guided failure in the dashboard', () => {
     expect(scriptErrors(page)).toEqual([]);
   });
 });
+
+describe('the seed shipyard with external tasks, end to end', () => {
+  it('a Keptn delivery event starts it, the job executor answers qa\'s tasks, production waits for approval, approval.finished lets je-deployment run there', async () => {
+    const triggered = await fetch(`${stack!.url}/api/v1/event`, {
+      method: 'POST',
+      headers: { 'x-token': 'ci-demo-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        type: 'sh.keptn.event.qa.delivery.triggered',
+        specversion: '1.0',
+        source: 'https://github.com/keptn/keptn/cli#configuration-change',
+        data: { project: 'helloservice', stage: 'qa', service: 'helloservice', configurationChange: { values: { image: 'ghcr.io/podtato-head/helloservice:0.9.1' } } },
+      }),
+    });
+    expect(triggered.status).toBe(202);
+    const { keptnContext } = (await triggered.json()) as { keptnContext: string };
+    let release: any;
+    for (let i = 0; i < 300 && release?.status !== 'Waiting'; i++) {
+      release = (await api('GET', `/api/releases/${keptnContext}`, 'vic-demo-token')).body;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(release).toMatchObject({ release: '0.9.1', status: 'Waiting' });
+    expect(executor.deliveries.map((d) => d.json.type)).toEqual(['sh.keptn.event.je-deployment.triggered', 'sh.keptn.event.je-test.triggered']);
+
+    const { body: events } = await api('GET', `/api/v1/event?keptnContext=${keptnContext}&type=sh.keptn.event.approval.triggered`, 'vic-demo-token');
+    const approval = events.events[0];
+    const approved = await fetch(`${stack!.url}/api/v1/event`, {
+      method: 'POST',
+      headers: { 'x-token': 'mlee-demo-token', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'sh.keptn.event.approval.finished', shkeptncontext: keptnContext, triggeredid: approval.id, data: { result: 'pass', status: 'succeeded' } }),
+    });
+    expect(approved.status).toBe(202);
+    for (let i = 0; i < 300 && !release.finishedAt; i++) {
+      release = (await api('GET', `/api/releases/${keptnContext}`, 'vic-demo-token')).body;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(release.status).toBe('Succeeded');
+    const production = executor.deliveries.filter((d) => d.json.data.stage === 'production').map((d) => d.json.type);
+    expect(production).toEqual(['sh.keptn.event.je-deployment.triggered']);
+  });
+});
+
