@@ -45,7 +45,8 @@ export function createTemporalActivities(client: Client) {
 
     /**
      * The evaluations of earlier deployments of this project's stage, newest first, from their memos
-     * (visibility alone: no workflow is read), for the SLO's relative criteria (SPEC §8).
+     * (visibility alone: no workflow is read), for the SLO's relative criteria (SPEC §8). As in Keptn,
+     * an evaluation counts once it is done, whether or not its sequence has finished since.
      */
     async previousEvaluations({ project, stage, excludeId, limit }: { project: string; stage: string; excludeId: string; limit: number }): Promise<PreviousEvaluation[]> {
       const { executions } = await client.workflowService.listWorkflowExecutions({
@@ -54,18 +55,17 @@ export function createTemporalActivities(client: Client) {
           `WorkflowType = '${WORKFLOW_TYPE}'`,
           `${searchAttributes.project.name} = '${project}'`,
           `${searchAttributes.environment.name} = '${stage}'`,
-          `ExecutionStatus != 'Running'`,
         ].join(' AND '),
         pageSize: limit * 3,
       });
-      const found: { closed: number; evaluation: PreviousEvaluation }[] = [];
+      const found: { started: number; evaluation: PreviousEvaluation }[] = [];
       for (const execution of executions ?? []) {
         if (execution.execution?.workflowId === excludeId) continue;
         const memo = await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined);
         const evaluation = memo?.[EVALUATION_MEMO] as PreviousEvaluation | undefined;
-        if (evaluation) found.push({ closed: Number(execution.closeTime?.seconds ?? 0), evaluation });
+        if (evaluation) found.push({ started: Number(execution.startTime?.seconds ?? 0) * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6), evaluation });
       }
-      return found.sort((a, b) => b.closed - a.closed).slice(0, limit).map(({ evaluation }) => evaluation);
+      return found.sort((a, b) => b.started - a.started).slice(0, limit).map(({ evaluation }) => evaluation);
     },
   };
 }

@@ -1,5 +1,5 @@
 /** What a CLI command is, and the pieces several commands share. */
-import { type Client, type ExitCode, usageError } from './client.js';
+import { CliError, type Client, type ExitCode, usageError } from './client.js';
 import { parseDuration } from './format.js';
 
 export interface Option {
@@ -52,4 +52,24 @@ export function timeoutOf(values: Values): number | undefined {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) throw usageError(`--timeout "${text}" is not a duration; use e.g. 90s, 30m, 2h or 1h30m.`);
   return ms;
+}
+
+/** `--var K=V` (repeated) as the variables of a request. */
+export function variablesOf(values: Values): Record<string, string> | undefined {
+  if (!values.var) return undefined;
+  const variables: Record<string, string> = {};
+  for (const pair of values.var as string[]) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw usageError(`--var "${pair}" is not K=V.`);
+    variables[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return variables;
+}
+
+/** The server names fields as `body.release`; on the command line they are `--release` (and `--var`). */
+export function asFlags(error: unknown): unknown {
+  if (error instanceof CliError && error.problem?.status === 400) {
+    return new CliError(error.message.replaceAll('body.variables', '--var').replace(/body\.(\w+)/g, '--$1'), error.exitCode, error.problem);
+  }
+  return error;
 }

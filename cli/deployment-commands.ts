@@ -1,6 +1,6 @@
-import { CliError, EXIT, type ExitCode, usageError } from './client.js';
+import { EXIT, type ExitCode, usageError } from './client.js';
 import { deploymentPath as path } from '../service/paths.js';
-import { type Command, type Context, str, timeoutOf, timeoutOption as timeout } from './command.js';
+import { asFlags, type Command, type Context, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
 import { follow } from './follow.js';
 import { type DeploymentStatus, type DeploymentSummary, links, renderSummaries, renderView, type View } from './format.js';
 
@@ -35,20 +35,11 @@ export const deploy: Command = {
     if (missing.length) throw usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}.`);
     if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
     const timeoutMs = timeoutOf(values);
-    const variables: Record<string, string> = {};
-    for (const pair of (values.var as string[] | undefined) ?? []) {
-      const at = pair.indexOf('=');
-      if (at < 1) throw usageError(`--var "${pair}" is not K=V.`);
-      variables[pair.slice(0, at)] = pair.slice(at + 1);
-    }
+    const variables = variablesOf(values);
     const key = str(values['idempotency-key']);
-    const body = { project: values.project, environment: values.environment, release: values.release, ...(values.var ? { variables } : {}) };
+    const body = { project: values.project, environment: values.environment, release: values.release, ...(variables ? { variables } : {}) };
     const created = await ctx.client.post<View>('/api/deployments', body, key ? { headers: { 'Idempotency-Key': key } } : {}).catch((error: unknown) => {
-      // The server names fields as body.release; on the command line they are --release.
-      if (error instanceof CliError && error.problem?.status === 400) {
-        throw new CliError(error.message.replaceAll('body.variables', '--var').replace(/body\.(\w+)/g, '--$1'), error.exitCode, error.problem);
-      }
-      throw error;
+      throw asFlags(error);
     });
     const view = created.body;
     const log = values.wait || ctx.json ? ctx.log : ctx.out;

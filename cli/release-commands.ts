@@ -2,7 +2,7 @@ import type { ReleaseWithLinks } from '../service/releases.js';
 import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
 import { isOpen } from '../workflows/interruption.js';
 import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
-import { type Command, type Context, str, timeoutOf, timeoutOption as timeout } from './command.js';
+import { asFlags, type Command, type Context, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
 import { formatDuration, type Interruption, interruptionLines, isFinished, links, type View } from './format.js';
 
 const SLICE_SECONDS = 5;
@@ -84,24 +84,16 @@ export const release: Command = {
     if (missing.length) throw usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}.`);
     if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
     const timeoutMs = timeoutOf(values);
-    const variables: Record<string, string> = {};
-    for (const pair of (values.var as string[] | undefined) ?? []) {
-      const at = pair.indexOf('=');
-      if (at < 1) throw usageError(`--var "${pair}" is not K=V.`);
-      variables[pair.slice(0, at)] = pair.slice(at + 1);
-    }
+    const variables = variablesOf(values);
     const body = {
       project: values.project,
       release: values.release,
       ...(str(values.stage) ? { stage: values.stage } : {}),
       ...(str(values.sequence) ? { sequence: values.sequence } : {}),
-      ...(values.var ? { variables } : {}),
+      ...(variables ? { variables } : {}),
     };
     const created = await ctx.client.post<ReleaseWithLinks>('/api/releases', body).catch((error: unknown) => {
-      if (error instanceof CliError && error.problem?.status === 400) {
-        throw new CliError(error.message.replaceAll('body.variables', '--var').replace(/body\.(\w+)/g, '--$1'), error.exitCode, error.problem);
-      }
-      throw error;
+      throw asFlags(error);
     });
     const view = created.body;
     const log = values.wait || ctx.json ? ctx.log : ctx.out;

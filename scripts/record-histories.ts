@@ -22,7 +22,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities/index.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { findTestServer } from '../temporal/binaries.js';
-import { createTimeSkippingEnv, deploymentInput, finalView, lifecycleConfig, people, releaseInput } from '../tests/support/fixtures.js';
+import { createTimeSkippingEnv, deploymentInput, finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../tests/support/fixtures.js';
 import { gateWorkflowId } from '../workflows/ids.js';
 import {
   abortUpdate,
@@ -190,7 +190,7 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
 /** The seed's shipyard (SPEC §8) with both jobs as scripts: a release, promoted to production, approved there. */
 const SEED = lifecycleConfig(`
 shipyard:
-${readFileSync(fileURLToPath(new URL('../examples/shipyard.yaml', import.meta.url)), 'utf8').replace(/^/gm, '  ')}
+${seedShipyard()}
 tasks:
   je-deployment: { type: script, run: 'echo "deploying #{Release} to #{Stage}"' }
   je-test: { type: script, run: 'echo "testing #{Release} in #{Stage}"' }

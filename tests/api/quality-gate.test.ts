@@ -93,7 +93,14 @@ describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing
   });
 
   it('compares with the previous evaluation: 30% slower than it is a warning, and a person is asked', async () => {
-    await releaseUntilDone(100);
+    const earlier = await releaseUntilDone(100);
+    // The next evaluation reads the earlier one's memo from visibility, which lags a moment behind.
+    const memo = async () => {
+      const description = await stack.client.workflow.getHandle(earlier.production.id).describe();
+      const { executions } = await stack.client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `WorkflowId = '${description.workflowId}'` });
+      return executions?.[0]?.memo?.fields?.evaluation !== undefined;
+    };
+    for (let i = 0; i < 100 && !(await memo()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     const { production } = await releaseUntilDone(130);
     const objective = production.steps[0].evaluation.objectives[0];
     expect(objective).toMatchObject({ value: 130, comparedValue: 100, status: 'warning' });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lifecycleConfig } from '../support/fixtures.js';
+import { lifecycleConfig, seedShipyard } from '../support/fixtures.js';
 import { tokens, uniqueRelease, useStack, type Who } from '../support/stack.js';
 
 /**
@@ -29,30 +29,7 @@ const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port
 /** The seed's shipyard (SPEC §8) as written, with je-deployment and je-test done by the receiver above. */
 const SEED = `
 shipyard:
-  apiVersion: "spec.keptn.sh/0.2.2"
-  kind: "Shipyard"
-  metadata:
-    name: "shipyard-delivery"
-  spec:
-    stages:
-      - name: "qa"
-        sequences:
-          - name: "delivery"
-            tasks:
-              - name: "je-deployment"
-              - name: "je-test"
-      - name: "production"
-        sequences:
-          - name: "delivery"
-            triggeredOn:
-              - event: "qa.delivery.finished"
-            tasks:
-              - name: "approval"
-                properties:
-                  pass: "manual"
-                  warning: "manual"
-                  responsibleTeams: [release-managers]
-              - name: "je-deployment"
+${seedShipyard().replace('properties: { pass: "manual", warning: "manual" }', 'properties: { pass: "manual", warning: "manual", responsibleTeams: [release-managers] }')}
 `;
 const config = lifecycleConfig(SEED, `
   - id: plain

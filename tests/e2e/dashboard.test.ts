@@ -352,12 +352,14 @@ describe('the dashboard, in a real browser against npm start', () => {
 
     const error = jamie.locator('#hello-service-variables-error');
     expect(await error.innerText()).toContain('Line 2 (“not a pair”) is not KEY=VALUE.');
-    expect(await jamie.getByLabel('Variables (optional)').getAttribute('aria-invalid')).toBe('true');
-    expect(await jamie.getByLabel('Release', { exact: true }).inputValue()).toBe(release);
+    // The example has a lifecycle project too: its own form, in a section of its own.
+    const section = jamie.locator('#hello-service');
+    expect(await section.getByLabel('Variables (optional)').getAttribute('aria-invalid')).toBe('true');
+    expect(await section.getByLabel('Release', { exact: true }).inputValue()).toBe(release);
     expect(await accessibilityProblems(jamie)).toEqual([]);
 
-    await jamie.getByLabel('Variables (optional)').fill('DeploySeconds=0');
-    await jamie.getByRole('button', { name: 'Deploy' }).click();
+    await section.getByLabel('Variables (optional)').fill('DeploySeconds=0');
+    await section.getByRole('button', { name: 'Deploy' }).click();
     await jamie.getByRole('heading', { name: `Hello service ${release} → qa` }).waitFor();
     await status(jamie, 'Succeeded');
     expect(await jamie.locator('#facts').innerText()).toContain('Jamie Jones (jjones)');

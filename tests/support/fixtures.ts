@@ -118,3 +118,18 @@ export function releaseInput(
     triggeredId: randomUUID(),
   };
 }
+
+/** Queries the deployment's `state` until `ready` holds, as a dashboard polling it would; fails naming what did not come. */
+export async function untilView(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what = 'the expected state', timeoutMs = 20_000): Promise<DeploymentView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await handle.query<DeploymentView>('state');
+    if (ready(view)) return view;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; the view is ${JSON.stringify(view, null, 2).slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The seed's shipyard (SPEC §8), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */
+export const seedShipyard = (indent = '  ') =>
+  readFileSync(new URL('../../examples/shipyard.yaml', import.meta.url), 'utf8').trimEnd().replace(/^/gm, indent);

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { gateWorkflowId } from '../../workflows/ids.js';
-import { type DeploymentInput, type DeploymentView, gateStateQuery, proceedUpdate, stateQuery, takeResponsibilityUpdate } from '../../workflows/messages.js';
+import { type DeploymentInput, gateStateQuery, proceedUpdate, stateQuery, takeResponsibilityUpdate } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { untilView } from '../support/fixtures.js';
 
 const taskQueue = 'blocking-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
@@ -24,15 +25,7 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what: string): Promise<DeploymentView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const view = await handle.query(stateQuery);
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(view, null, 2).slice(0, 1500)}`);
-    await sleep(50);
-  }
-}
+const until = untilView;
 
 const waiting = (handle: WorkflowHandle) => until(handle, (view) => view.status === 'Waiting', `${handle.workflowId} to wait at its blocking step`);
 const queued = (handle: WorkflowHandle) => until(handle, (view) => view.status === 'Queued', `${handle.workflowId} to be queued`);

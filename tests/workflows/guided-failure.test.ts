@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +14,7 @@ import {
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { untilView } from '../support/fixtures.js';
 
 const taskQueue = 'guided-failure-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
@@ -25,15 +25,7 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what: string): Promise<DeploymentView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const view = await handle.query(stateQuery);
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(view, null, 2)}`);
-    await sleep(50);
-  }
-}
+const until = untilView;
 
 const openGuidance = (view: DeploymentView) => view.interruptions.find((i) => i.kind === 'GuidedFailure' && (i.state === 'Pending' || i.state === 'Assigned'));
 const asked = (handle: WorkflowHandle, count = 1) =>

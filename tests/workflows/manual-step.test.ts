@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import {
   type TimelineEntry,
 } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { untilView } from '../support/fixtures.js';
 
 const taskQueue = 'manual-step-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
@@ -49,16 +49,7 @@ async function start(input: DeploymentInput): Promise<Handle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-/** Queries `state` until `ready` holds: what a dashboard polling the deployment would see. */
-async function until(handle: Handle, ready: (view: DeploymentView) => boolean, what = 'the expected state'): Promise<DeploymentView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const view = await handle.query(stateQuery);
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; the view is ${JSON.stringify(view, null, 2)}`);
-    await sleep(50);
-  }
-}
+const until = untilView;
 
 const waitingAtManualStep = (handle: Handle) =>
   until(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -6,8 +5,9 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliverNotificationInput } from '../../activities/notify.js';
 import type { CloudEvent } from '../../workflows/events.js';
-import { abortUpdate, type DeploymentInput, type DeploymentView, proceedUpdate, stateQuery, takeResponsibilityUpdate } from '../../workflows/messages.js';
+import { abortUpdate, type DeploymentInput, proceedUpdate, takeResponsibilityUpdate } from '../../workflows/messages.js';
 import { createTestWorker, deploymentInput, finalView, people, realActivities, startTimeSkipping } from '../support/workflows.js';
+import { untilView } from '../support/fixtures.js';
 
 const taskQueue = 'notifications-workflow-test';
 /** What reached each channel, in order; `down` channels refuse every delivery. */
@@ -40,15 +40,7 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
   return env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what: string): Promise<DeploymentView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const view = await handle.query(stateQuery);
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(view, null, 2).slice(0, 1500)}`);
-    await sleep(50);
-  }
-}
+const until = untilView;
 
 const sentFor = (id: string) => delivered.filter((d) => d.event.data.deployment?.id === id);
 const routes = (events: string[], channels = ['ops-hook']) => [{ events, channels }];

@@ -12,7 +12,7 @@ import {
   stateQuery,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
-import { finalView, lifecycleConfig, people, releaseInput } from '../support/fixtures.js';
+import { finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../support/fixtures.js';
 import { useTimeSkippingWorker } from '../support/workflows.js';
 
 const taskQueue = 'release-workflow-test';
@@ -21,29 +21,7 @@ const environment = useTimeSkippingWorker(taskQueue);
 /** The seed's shipyard (SPEC §8), byte for byte, with both je- tasks run by scripts here. */
 const SEED = `
 shipyard:
-  apiVersion: "spec.keptn.sh/0.2.2"
-  kind: "Shipyard"
-  metadata:
-    name: "shipyard-delivery"
-  spec:
-    stages:
-      - name: "qa"
-        sequences:
-          - name: "delivery"
-            tasks:
-              - name: "je-deployment"
-              - name: "je-test"
-      - name: "production"
-        sequences:
-          - name: "delivery"
-            triggeredOn:
-              - event: "qa.delivery.finished"
-            tasks:
-              - name: "approval"
-                properties:
-                  pass: "manual"
-                  warning: "manual"
-              - name: "je-deployment"
+${seedShipyard()}
 tasks:
   je-deployment: { type: script, run: 'echo "deploying #{Release} to #{Stage}"' }
   je-test: { type: script, run: 'echo "testing #{Release} in #{Stage}"' }

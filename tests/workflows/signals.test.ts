@@ -1,17 +1,15 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import {
   cancelRequestSignal,
   type DeploymentInput,
-  type DeploymentView,
   proceedSignal,
   proceedUpdate,
-  stateQuery,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { untilView } from '../support/fixtures.js';
 
 // SPEC §5.6–5.7 in the workflow itself: signals (Temporal Web, `temporal workflow signal`) are
 // believed about identity only as far as the roster, every payload is checked, refusals are
@@ -39,15 +37,7 @@ ${timeout ? `  timeout: ${timeout}\n` : ''}- { name: After, type: script, run: '
 const start = (deployment: DeploymentInput) =>
   environment().client.workflow.start('deployment', { args: [deployment], taskQueue, workflowId: deployment.id });
 
-async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what: string): Promise<DeploymentView> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const view = await handle.query(stateQuery);
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; the view is ${JSON.stringify(view).slice(0, 2000)}`);
-    await sleep(50);
-  }
-}
+const until = untilView;
 const waiting = (handle: WorkflowHandle) => until(handle, (v) => v.status === 'Waiting' && v.interruptions.length > 0, 'the manual step');
 
 describe('who a signal names', () => {
