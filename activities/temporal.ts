@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { Payload } from '@temporalio/common';
@@ -49,21 +50,26 @@ export function createTemporalActivities(client: Client) {
      * an evaluation counts once it is done, whether or not its sequence has finished since.
      */
     async previousEvaluations({ project, stage, excludeId, limit }: { project: string; stage: string; excludeId: string; limit: number }): Promise<PreviousEvaluation[]> {
-      const { executions } = await client.workflowService.listWorkflowExecutions({
-        namespace: client.options.namespace,
-        query: [
-          `WorkflowType = '${WORKFLOW_TYPE}'`,
-          `${searchAttributes.project.name} = '${project}'`,
-          `${searchAttributes.environment.name} = '${stage}'`,
-        ].join(' AND '),
-        pageSize: limit * 3,
-      });
+      // This Interlock's deployments (its task queue: several may share a namespace) of the stage;
+      // the newest hundreds are enough to find the last few evaluations among them.
+      const query = [
+        `WorkflowType = '${WORKFLOW_TYPE}'`,
+        `TaskQueue = '${Context.current().info.taskQueue.replaceAll("'", '')}'`,
+        `${searchAttributes.project.name} = '${project}'`,
+        `${searchAttributes.environment.name} = '${stage}'`,
+      ].join(' AND ');
       const found: { started: number; evaluation: PreviousEvaluation }[] = [];
-      for (const execution of executions ?? []) {
-        if (execution.execution?.workflowId === excludeId) continue;
-        const memo = await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined);
-        const evaluation = memo?.[EVALUATION_MEMO] as PreviousEvaluation | undefined;
-        if (evaluation) found.push({ started: Number(execution.startTime?.seconds ?? 0) * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6), evaluation });
+      let nextPageToken: Uint8Array | undefined;
+      for (let page = 0; page < 5 && found.length < limit; page++) {
+        const response = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: 100, nextPageToken });
+        for (const execution of response.executions ?? []) {
+          if (execution.execution?.workflowId === excludeId) continue;
+          const memo = await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined);
+          const evaluation = memo?.[EVALUATION_MEMO] as PreviousEvaluation | undefined;
+          if (evaluation) found.push({ started: Number(execution.startTime?.seconds ?? 0) * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6), evaluation });
+        }
+        if (!response.nextPageToken?.length) break;
+        nextPageToken = response.nextPageToken;
       }
       return found.sort((a, b) => b.started - a.started).slice(0, limit).map(({ evaluation }) => evaluation);
     },

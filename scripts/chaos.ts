@@ -33,6 +33,8 @@ export interface ChaosOptions {
   kills: number;
   /** Stop waiting for the deployments to end after this long. */
   timeoutMs: number;
+  /** The longest pause between kills (a random moment up to it); default 5 s. */
+  pauseMs?: number;
   log?: (line: string) => void;
 }
 
@@ -169,12 +171,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     })();
 
     for (let k = 0; k < options.kills; k++) {
-      await new Promise((resolve) => setTimeout(resolve, 1_000 + Math.random() * 4_000));
+      await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * ((options.pauseMs ?? 5_000) - 500)));
       // At a random moment while some script runs, when there is one to run within a while.
       for (let wait = 0; wait < 50 && scriptProcesses(scratch).length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 200));
       await killWorker();
       log(`Killed the worker (${k + 1} of ${options.kills}).`);
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 3_000));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(3_000, options.pauseMs ?? 5_000)));
       startWorker();
     }
 

@@ -19,6 +19,9 @@ export interface PostedEvent {
   [key: string]: unknown;
 }
 
+/** The most a posted event may weigh, as JSON. */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
 const SEQUENCE_TRIGGERED = /^sh\.keptn\.event\.([a-z][a-z0-9-]*)\.([a-z][a-z0-9-]*)\.triggered$/;
 const TASK_EVENT = /^sh\.keptn\.event\.([a-z][a-z0-9-]*)\.(started|finished)$/;
 
@@ -35,6 +38,9 @@ export class KeptnEvents {
   ) {}
 
   async receive(user: User, posted: PostedEvent): Promise<{ keptnContext: string }> {
+    // Every event is kept in its release's list and history: a small one says all a task needs.
+    const size = Buffer.byteLength(JSON.stringify(posted));
+    if (size > MAX_EVENT_BYTES) throw invalid([{ name: 'body', reason: `an event may be at most ${MAX_EVENT_BYTES / 1024} KiB; this one is ${Math.ceil(size / 1024)} KiB` }]);
     const event = complete(posted);
     const sequence = SEQUENCE_TRIGGERED.exec(event.type);
     if (sequence) return this.triggerSequence(user, event, sequence[1]!, sequence[2]!);

@@ -53,6 +53,8 @@ function describe(event: CloudEvent): string {
   return `${kind}${by}${outcome}${data.message ? ` — ${data.message}` : ''}\n`;
 }
 
+const MAX_TASK_EVENTS = 20;
+
 /**
  * `taskEvent`: a `.started` or `.finished` event of an open external task, posted to the event API.
  * Refused with a name (never a failed workflow task) when no task of this deployment waits for it,
@@ -84,6 +86,10 @@ export function registerTaskEventHandler(deployment: DeploymentState): void {
     if (!events || !step) return refuse('TASK_NOT_FOUND', `No task of this deployment waits for an answer to ${event.triggeredid}.`);
     if (events.some((earlier) => earlier.type.endsWith('.finished')) || step.status !== 'Running') {
       return refuse('TASK_FINISHED', `${match[1]} has already finished (${step.status}); nothing was changed.`);
+    }
+    // A task says it started, then that it finished; a flood of events would only grow the history.
+    if (events.length >= MAX_TASK_EVENTS) {
+      return refuse('BAD_REQUEST', `${match[1]} has had ${events.length} events already; send its .finished event.`);
     }
     return { events, step };
   };

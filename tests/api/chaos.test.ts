@@ -5,7 +5,7 @@ import { runChaos } from '../../scripts/chaos.js';
 // deployments run their scripts; a stand-in for the people on call answers every interruption.
 describe('chaos: the worker killed three times while deployments run', () => {
   it('loses none, fails none without offering a choice, runs no script twice without a retry, leaves no script behind', async () => {
-    const report = await runChaos({ address: inject('temporalAddress'), deployments: 6, kills: 3, timeoutMs: 150_000, log: () => undefined });
+    const report = await runChaos({ address: inject('temporalAddress'), deployments: 6, kills: 3, pauseMs: 2_000, timeoutMs: 150_000, log: () => undefined });
     expect(report.lost).toEqual([]);
     expect(report.failedWithoutChoice).toEqual([]);
     expect(report.unexplainedReruns).toEqual([]);

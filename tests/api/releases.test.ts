@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { searchAttributes } from '../../workflows/messages.js';
 import { lifecycleConfig, seedShipyard } from '../support/fixtures.js';
+
+const { keptnContext: keptnContextKey, stage: stageKey, sequence: sequenceKey } = searchAttributes;
 import { tokens, uniqueRelease, useStack, type Who } from '../support/stack.js';
 
 /**
@@ -201,6 +204,32 @@ describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
     const badStage = await stack.call('POST', '/api/v1/event', { body: { type: 'sh.keptn.event.staging.delivery.triggered', data: { project: 'helloservice' } } });
     expect(badStage.status).toBe(400);
     expect(badStage.body.errors[0].name).toBe('body.stage');
+    // Events are kept in the release's list and history: a huge one is refused before anything happens.
+    const huge = await stack.call('POST', '/api/v1/event', { body: { type: 'sh.keptn.event.qa.delivery.triggered', data: { project: 'helloservice', padding: 'x'.repeat(20_000) } } });
+    expect(huge.status).toBe(400);
+    expect(huge.body.errors[0].reason).toContain('at most 16 KiB');
+  });
+
+  it('reads well in Temporal Web: the release\'s summary, its children with stage and sequence search attributes', async () => {
+    const { keptnContext, view, production } = await waitingInProduction();
+    const release = await stack.client.workflow.getHandle(view.id).describe();
+    expect(await release.staticSummary()).toBe(`Release Hello service ${view.release} from qa.delivery (triggered by ci)`);
+    expect(release.typedSearchAttributes.get(keptnContextKey)).toBe(keptnContext);
+    const child = await stack.client.workflow.getHandle(production.id).describe();
+    expect(child.parentExecution?.workflowId).toBe(view.id);
+    expect(await child.staticSummary()).toBe(`production.delivery of Hello service ${view.release} (release ${view.id})`);
+    expect(child.typedSearchAttributes.get(stageKey)).toBe('production');
+    expect(child.typedSearchAttributes.get(sequenceKey)).toBe('delivery');
+    expect(child.typedSearchAttributes.get(keptnContextKey)).toBe(keptnContext);
+    // Visibility finds it by those attributes (a moment after they were set).
+    let found: (string | null | undefined)[] = [];
+    for (let i = 0; i < 50 && found.length === 0; i++) {
+      const { executions } = await stack.client.workflowService.listWorkflowExecutions({ namespace: 'default', query: `InterlockKeptnContext = '${keptnContext}' AND InterlockStage = 'production'` });
+      found = (executions ?? []).map((e) => e.execution?.workflowId);
+      if (found.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(found).toEqual([production.id]);
+    await stack.call('POST', `/api/releases/${view.id}/cancel`, { as: 'ci' });
   });
 });
 
