@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: how fast Interlock answers the things people and pipelines wait for, against a
- * real Temporal dev server (in memory) and a real worker, through the real HTTP server, each beside
- * the same operation done with the raw Temporal client on the same server in the same run:
+ * real Temporal dev server (in memory), with Interlock's API and worker in a process of their own
+ * (`npm start` against that server, as a deployment runs it) and the callers in this one: each
+ * operation through the real HTTP API beside the same operation done with the raw Temporal client
+ * on the same server in the same run:
  *
  * - trigger → Succeeded of a one-step deployment (`POST /api/deployments` + `GET …/wait`, against
  *   `client.workflow.start` + `handle.result()`);
@@ -11,15 +13,15 @@
  * It prints a Markdown table with p50, p95 and the API/raw ratios; paste it into bench/RESULTS.md
  * with the commit it ran on.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import pino from 'pino';
-import { startApi } from '../api/server.js';
-import { readEnv } from '../config/env.js';
-import { parseConfig, loadConfig, EXAMPLE_CONFIG_PATH } from '../config/load.js';
+import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { actorOf } from '../service/access.js';
 import {
@@ -30,17 +32,11 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
-import { activityDeps, createWorker } from '../worker.js';
 import { rawInput } from './raw-input.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
-const example = loadConfig(EXAMPLE_CONFIG_PATH);
-const config = {
-  ...example,
-  projects: parseConfig(`
-teams: [{ id: release-managers, name: Release managers }]
-projects:
+const PROJECTS = `
   - id: bench
     name: Bench
     environments: [production]
@@ -51,20 +47,40 @@ projects:
     environments: [production]
     process:
       - { name: Approve, type: manual, responsibleTeams: [release-managers] }
-`).projects,
-};
+`;
+const exampleText = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8');
+const configText = `${exampleText.slice(0, exampleText.indexOf('projects:'))}projects:${PROJECTS}`;
+const example = loadConfig(EXAMPLE_CONFIG_PATH);
+const config = { ...example, projects: parseConfig(configText).projects };
 
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+const scratch = mkdtempSync(join(tmpdir(), 'interlock-bench-'));
+writeFileSync(join(scratch, 'interlock.yaml'), configText);
 const server = await startDevServer({ headless: true });
-const nativeConnection = await NativeConnection.connect({ address: server.address });
-const codecKeys = [codecKey(randomBytes(32).toString('base64'))];
-const dataConverter = dataConverterWith(codecKeys);
-const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter });
+const key = randomBytes(32).toString('base64');
+const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter: dataConverterWith([codecKey(key)]) });
 const port = await freePort();
-const env = readEnv({ PORT: String(port), HOST: '127.0.0.1', TEMPORAL_TASK_QUEUE: 'bench', INTERLOCK_WORKER_METRICS_PORT: '0', INTERLOCK_ACTION_RATE: '1000000' });
-const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: 'bench', dataConverter, activities: activityDeps(env, client, config, codecKeys) });
-const running = worker.run();
-const api = await startApi({ env, config, configPath: 'bench', client, logger: pino({ level: 'silent' }) });
+// Interlock as a deployment runs it: npm start against a Temporal server, its API and worker in one process.
+const interlock = spawn(process.execPath, ['--import', 'tsx', 'start.ts'], {
+  cwd: fileURLToPath(new URL('../', import.meta.url)),
+  env: {
+    ...process.env,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    INTERLOCK_CONFIG: join(scratch, 'interlock.yaml'),
+    INTERLOCK_CODEC_KEY: key,
+    INTERLOCK_DATA_DIR: scratch,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    INTERLOCK_WORKER_METRICS_PORT: '0',
+    INTERLOCK_ACTION_RATE: '1000000',
+    LOG_LEVEL: 'warn',
+  },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+await new Promise<void>((resolve, reject) => {
+  interlock.stdout!.setEncoding('utf8').on('data', (chunk: string) => chunk.includes('Interlock is running.') && resolve());
+  interlock.once('exit', (code) => reject(new Error(`npm start ended with ${code} before it was ready`)));
+});
 const base = `http://127.0.0.1:${port}`;
 
 async function call(method: string, path: string, token: string, body?: unknown) {
@@ -92,6 +108,10 @@ for (const operation of OPERATIONS) {
   results.raw.set(operation, []);
 }
 const jjones = actorOf(example.users.find((user) => user.username === 'jjones')!);
+let rssOfInterlock = 0;
+const floor: number[] = [];
+/** A process's resident memory, in MiB, from /proc. */
+const rssOf = (pid: number) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
 
 /** A deployment started by the API that waits at its manual step, read once (as a dashboard would have). */
 async function waitingDeployment(release: string) {
@@ -114,6 +134,8 @@ try {
       });
       const { id, iid } = await waitingDeployment(`2.0.${i}`);
       await time(sink('api', 'GET a waiting deployment (query)'), () => call('GET', `/api/deployments/${id}`, 'jjones-demo-token'));
+      // What HTTP alone costs a caller here: a route that asks Temporal nothing.
+      await time(floor, () => call('GET', '/api/me', 'jjones-demo-token'));
       const url = `/api/deployments/${id}/interruptions/${iid}`;
       await time(sink('api', 'take-responsibility (update)'), () => call('POST', `${url}/take-responsibility`, 'jjones-demo-token'));
       await time(sink('api', 'proceed (update)'), () => call('POST', `${url}/proceed`, 'jjones-demo-token', { notes: 'bench' }));
@@ -140,10 +162,11 @@ try {
     }
   }
 } finally {
-  await api.close();
-  worker.shutdown();
-  await running;
+  rssOfInterlock = rssOf(interlock.pid!);
+  interlock.kill('SIGTERM');
+  await new Promise((resolve) => interlock.once('exit', resolve));
   await server.stop();
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -162,5 +185,6 @@ for (const name of OPERATIONS) {
   const [a50, r50, a95, r95] = [quantile(api, 0.5), quantile(raw, 0.5), quantile(api, 0.95), quantile(raw, 0.95)];
   console.log(`| ${name} | ${a50.toFixed(1)} | ${r50.toFixed(1)} | ${(a50 / r50).toFixed(2)} | ${a95.toFixed(1)} | ${r95.toFixed(1)} | ${(a95 / r95).toFixed(2)} |`);
 }
-const memory = process.memoryUsage();
-console.log(`\nAPI + worker process after the run: rss ${(memory.rss / 2 ** 20).toFixed(0)} MiB, heap used ${(memory.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+const floorSorted = [...floor].sort((a, b) => a - b);
+console.log(`\nThe HTTP floor (GET /api/me, which asks Temporal nothing): p50 ${quantile(floorSorted, 0.5).toFixed(1)} ms, p95 ${quantile(floorSorted, 0.95).toFixed(1)} ms`);
+console.log(`API + worker process (npm start) at the end of the run: rss ${rssOfInterlock} MiB`);

@@ -159,6 +159,7 @@ export class Deployments {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
         handle = this.client.workflow.getHandle(input.id);
       }
+      this.temporal.started(input.id);
       const started = this.withLinks(maskView(initialView(input), input.sensitive));
       if (!idempotencyKey) return { view: started, created: true };
 
@@ -411,9 +412,10 @@ export class Deployments {
     return this.temporal.describe(handle);
   }
 
-  /** Settles when the deployment's workflow closes (Temporal's long poll), or when `signal` aborts. */
-  longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
-    return this.temporal.longPollForEnd(id, signal);
+  /** Settles when the deployment's workflow closes (Temporal's long poll), with its final view when its result holds it. */
+  async longPollForEnd(id: string, signal: AbortSignal): Promise<DeploymentWithLinks | undefined> {
+    const view = await this.temporal.longPollForEnd<DeploymentView>(id, signal);
+    return view ? this.remember(view) : undefined;
   }
 
   get actionTimeoutMs(): number {

@@ -136,6 +136,7 @@ export class Releases {
       }
     });
     this.contexts.set(keptnContext, input.id);
+    this.temporal.started(input.id);
     return { view: this.withLinks(initialReleaseView(input)), created: true };
   }
 
@@ -266,8 +267,9 @@ export class Releases {
     return this.watcher.waitForEnd(id, timeoutMs, seen);
   }
 
-  longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
-    return this.temporal.longPollForEnd(id, signal);
+  async longPollForEnd(id: string, signal: AbortSignal): Promise<ReleaseWithLinks | undefined> {
+    const view = await this.temporal.longPollForEnd<ReleaseView>(id, signal);
+    return view ? this.withLinks(view) : undefined;
   }
 
   withLinks(view: ReleaseView): ReleaseWithLinks {

@@ -15,10 +15,10 @@ export interface Snapshot<V extends Watched = DeploymentWithLinks> {
 
 export type Listener<V extends Watched = DeploymentWithLinks> = { onView(snapshot: Snapshot<V>): void; onError(error: unknown): void };
 
-/** What a watcher reads: the view, and Temporal's long poll on the workflow's end. */
+/** What a watcher reads: the view, and Temporal's long poll on the workflow's end (with the final view when its result holds it). */
 export interface Readable<V extends Watched> {
   get(id: string): Promise<V>;
-  longPollForEnd(id: string, signal: AbortSignal): Promise<void>;
+  longPollForEnd(id: string, signal: AbortSignal): Promise<V | undefined>;
 }
 
 interface Watch<V extends Watched> {
@@ -27,6 +27,8 @@ interface Watch<V extends Watched> {
   timer?: NodeJS.Timeout;
   /** Settles when the workflow closes: Temporal's long poll, so the end is seen at once. */
   closed?: Promise<unknown>;
+  /** The final view the long poll brought: the last read needs no round trip. */
+  final?: V;
   stopLongPoll?: AbortController;
   wake?: () => void;
 }
@@ -50,13 +52,17 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
     private readonly intervalMs = 500,
   ) {}
 
-  /** Calls `onView` with the current view at once and on every change; returns the unsubscribe. */
-  subscribe(id: string, listener: Listener<V>): () => void {
+  /**
+   * Calls `onView` with the current view at once and on every change; returns the unsubscribe.
+   * `seen`, a view just read, starts a new watch without reading it again: every read is a query
+   * the workflow's worker must answer between the deployment's own tasks.
+   */
+  subscribe(id: string, listener: Listener<V>, seen?: Snapshot<V>): () => void {
     let watch = this.watches.get(id);
     if (!watch) {
-      watch = { listeners: new Set() };
+      watch = { listeners: new Set(), ...(seen ? { latest: seen } : {}) };
       this.watches.set(id, watch);
-      this.poll(id, watch);
+      this.poll(id, watch, seen !== undefined);
     } else if (watch.latest) {
       listener.onView(watch.latest);
     }
@@ -91,14 +97,14 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
           if (snapshot.finished) finish(() => resolve(snapshot));
         },
         onError: (error) => finish(() => reject(error)),
-      });
+      }, seen);
     });
   }
 
-  private poll(id: string, watch: Watch<V>): void {
+  private poll(id: string, watch: Watch<V>, seeded = false): void {
     const tick = async () => {
       try {
-        const snapshot = snapshotOf(await this.reader.get(id));
+        const snapshot = snapshotOf(watch.final ?? (await this.reader.get(id)));
         if (this.watches.get(id) !== watch) return;
         if (snapshot.version !== watch.latest?.version) {
           watch.latest = snapshot;
@@ -112,6 +118,11 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
           return this.end(id, watch);
         }
       }
+      await pause();
+      if (this.watches.get(id) === watch) void tick();
+    };
+    /** Until the next read: the interval, or the workflow's end (the long poll), whichever comes first. */
+    const pause = async () => {
       if (this.watches.get(id) !== watch) return;
       await new Promise<void>((resolve) => {
         watch.wake = resolve;
@@ -123,11 +134,18 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
         });
       });
       clearTimeout(watch.timer);
-      if (this.watches.get(id) === watch) void tick();
     };
     watch.stopLongPoll = new AbortController();
-    watch.closed = this.reader.longPollForEnd(id, watch.stopLongPoll.signal);
-    void tick();
+    watch.closed = this.reader.longPollForEnd(id, watch.stopLongPoll.signal).then((view) => {
+      if (view) watch.final = view;
+    });
+    // A watch seeded with a view just read waits for the first change before reading again.
+    if (seeded) {
+      void pause().then(() => {
+        if (this.watches.get(id) === watch) void tick();
+      });
+    }
+    else void tick();
   }
 
   private end(id: string, watch: Watch<V>): void {

@@ -89,13 +89,24 @@ export class WorkflowAccess {
     }
   }
 
-  /** Settles when the workflow closes (Temporal's long poll), or when `signal` aborts. */
-  longPollForEnd(id: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Settles when the workflow closes (Temporal's long poll), or when `signal` aborts: with its final
+   * view when the result (or the failure's details) holds one.
+   */
+  async longPollForEnd<V>(id: string, signal: AbortSignal): Promise<V | undefined> {
     const handle = this.client.workflow.getHandle(id);
-    return this.client.connection.withAbortSignal(signal, () => handle.result()).then(
-      () => undefined,
-      () => undefined,
-    );
+    try {
+      return (await this.client.connection.withAbortSignal(signal, () => handle.result())) as V;
+    } catch (error) {
+      const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+      const details = cause instanceof ApplicationFailure || cause instanceof CancelledFailure ? cause.details : undefined;
+      return details?.[0] as V | undefined;
+    }
+  }
+
+  /** A workflow this service has just started: known to be ours, so it is read without a describe first. */
+  started(id: string): void {
+    this.known.set(id, true);
   }
 }
 
