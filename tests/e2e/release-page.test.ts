@@ -214,6 +214,9 @@ describe('guided failure in the dashboard', () => {
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.locator('#deployment-status', { hasText: 'Succeeded' }).waitFor({ timeout: 30_000 });
     await page.getByText('Attempt 1 (failed)').waitFor();
+    // The record says what was chosen, in words: the decision and the timeline's action.
+    expect(await page.locator('#decisions').innerText()).toContain('Deploy: retried by Morgan Lee');
+    await page.locator('#timeline td[data-label="Action"]', { hasText: /^Retry$/ }).waitFor();
     expect(scriptErrors(page)).toEqual([]);
   });
 });

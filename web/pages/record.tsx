@@ -1,5 +1,6 @@
-import { isOpen } from '../../workflows/interruption.js';
-import { isFinished } from '../../workflows/messages.js';
+import { type Interruption, isOpen } from '../../workflows/interruption.js';
+import { isFinished, type TimelineEntry } from '../../workflows/messages.js';
+import type { InterruptionState, TimelineAction } from '../../workflows/names.js';
 import { displayNameOf, outputVariables } from '../data.js';
 import { Time } from '../components.js';
 import type { DeploymentProps } from './deployment-props.js';
@@ -20,7 +21,7 @@ export function Decisions({ config, view }: DeploymentProps) {
               ? `not decided: the deployment ended ${view.status}${interruption.assignee ? ` while ${interruption.assignee.displayName} held it` : ''}`
               : interruption.state === 'TimedOut'
               ? `timed out (nobody decided), so it did ${interruption.onTimeout}`
-              : `${interruption.state === 'Proceeded' ? 'proceeded' : 'aborted'} by ${interruption.assignee?.displayName ?? displayNameOf(config, 'system')}`}
+              : `${DECIDED[interruption.state] ?? interruption.state.toLowerCase()} by ${decidedBy(config, interruption)}`}
             {interruption.decidedAt && (
               <>
                 {' at '}
@@ -57,13 +58,39 @@ export function Decisions({ config, view }: DeploymentProps) {
   );
 }
 
-const ACTIONS: Record<string, string> = {
+/** How a closed interruption's state reads after "the step was …". */
+const DECIDED: Partial<Record<InterruptionState, string>> = {
+  Proceeded: 'proceeded',
+  Aborted: 'aborted',
+  Retried: 'retried',
+  Ignored: 'ignored (the deployment went on)',
+  Failed: 'failed for good',
+};
+
+/** Everyone who approved when several approvals were required; otherwise whoever decided. */
+function decidedBy(config: DeploymentProps['config'], interruption: Interruption): string {
+  if (interruption.state === 'Proceeded' && interruption.approvals?.length) {
+    return interruption.approvals.map((approval) => approval.user.displayName).join(', ');
+  }
+  return interruption.assignee?.displayName ?? displayNameOf(config, 'system');
+}
+
+const ACTIONS: Record<TimelineAction, string> = {
   takeResponsibility: 'Take responsibility',
   proceed: 'Proceed',
   abort: 'Abort',
+  retry: 'Retry',
+  ignore: 'Ignore',
+  fail: 'Fail',
   timeout: 'Time out',
   cancel: 'Cancel',
+  remind: 'Reminder',
+  escalate: 'Escalate',
+  queue: 'Queue',
+  notify: 'Notify',
 };
+
+const RESULTS: Record<TimelineEntry['result'], string> = { accepted: 'Accepted', refused: 'Refused', failed: 'Failed' };
 
 /** Every attempt to act, accepted or refused: who, when and what came of it. */
 export function Timeline({ config, view }: DeploymentProps) {
@@ -91,7 +118,7 @@ export function Timeline({ config, view }: DeploymentProps) {
                 {entry.via === 'signal' && <span class="muted"> (by signal)</span>}
               </td>
               <td data-label="Result">
-                {entry.result === 'accepted' ? 'Accepted' : 'Refused'}
+                {RESULTS[entry.result]}
                 {entry.reason && <span class="muted">: {entry.reason.replace(/^[A-Z_]+: /, '')}</span>}
               </td>
             </tr>
