@@ -12,6 +12,8 @@ export interface ScaleRow {
   triggersPerSecond: { api: number; raw: number };
   approvalsPerSecond: { api: number; raw: number };
   interruptionsMs: { p50: number; p95: number };
+  /** The same visibility query sent by the raw client (rows from before it was measured lack it). */
+  rawInterruptionsMs?: { p50: number; p95: number };
   waitingListMs: { p50: number; p95: number };
   total: number;
   succeeded: number;

@@ -75,6 +75,17 @@ export interface WaitingRow {
  * Waiting deployments whose interruption these teams may take, or this user holds (or, with `all`,
  * every one), a page at a time, from visibility alone: the open interruption is in each memo.
  */
+/** The visibility query for deployments waiting for `who` (any of their teams, or held by them). */
+export function waitingQuery(scope: string[], who: { teams: string[]; username: string } | 'all'): string {
+  const clauses = [...scope, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
+  if (who !== 'all') {
+    // Values are config ids and usernames (strict patterns), so quoting them is safe.
+    const teams = who.teams.length > 0 ? [`${searchAttributes.waitingFor.name} IN (${who.teams.map((team) => `'${team}'`).join(', ')})`] : [];
+    clauses.push(`(${[...teams, `${searchAttributes.assignee.name} = '${who.username}'`].join(' OR ')})`);
+  }
+  return clauses.join(' AND ');
+}
+
 export async function listWaiting(
   client: Client,
   signer: Signer,
@@ -82,15 +93,9 @@ export async function listWaiting(
   who: { teams: string[]; username: string } | 'all',
   page: { pageSize: number; pageToken?: string | undefined },
 ): Promise<{ rows: WaitingRow[]; nextPageToken: string | null }> {
-  const clauses = [...scope, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
-  if (who !== 'all') {
-    // Values are config ids and usernames (strict patterns), so quoting them is safe.
-    const teams = who.teams.length > 0 ? [`${searchAttributes.waitingFor.name} IN (${who.teams.map((team) => `'${team}'`).join(', ')})`] : [];
-    clauses.push(`(${[...teams, `${searchAttributes.assignee.name} = '${who.username}'`].join(' OR ')})`);
-  }
   const response = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
-    query: clauses.join(' AND '),
+    query: waitingQuery(scope, who),
     pageSize: page.pageSize,
     nextPageToken: page.pageToken ? openPageToken(signer, page.pageToken) : undefined,
   });
