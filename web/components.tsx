@@ -72,3 +72,62 @@ export function Notice({ message }: { message: string | undefined }) {
     </p>
   );
 }
+
+/** Who triggered a run (a deployment or a release), when it started and finished, and its workflow in Temporal Web: the last facts of its page. */
+export function RunFacts({ triggeredBy, createdAt, finishedAt, temporal }: {
+  triggeredBy: { displayName: string; username: string };
+  createdAt: string;
+  finishedAt: string | null | undefined;
+  temporal: string | null | undefined;
+}) {
+  return (
+    <>
+      <div>
+        <dt>Triggered by</dt>
+        <dd>
+          {triggeredBy.displayName} ({triggeredBy.username})
+        </dd>
+      </div>
+      <div>
+        <dt>Started</dt>
+        <dd>
+          <Time at={createdAt} />
+        </dd>
+      </div>
+      {finishedAt && (
+        <div>
+          <dt>Finished</dt>
+          <dd>
+            <Time at={finishedAt} /> ({elapsed(createdAt, finishedAt)})
+          </dd>
+        </div>
+      )}
+      {temporal && (
+        <div>
+          <dt>Workflow</dt>
+          <dd>
+            <a href={temporal} rel="noopener noreferrer">
+              Open in Temporal Web
+            </a>
+          </dd>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** The button to a run's cancel confirmation page, for whoever may cancel, and a refused cancel's error. */
+export function CancelButton({ page, what, show, error }: { page: string; what: 'deployment' | 'release'; show: boolean; error: string | undefined }) {
+  return (
+    <>
+      {show && (
+        <form method="get" action={`${page}/cancel`}>
+          <button type="submit" class="secondary small">
+            Cancel {what}…
+          </button>
+        </form>
+      )}
+      <ErrorMessage id="cancel-error" message={error} />
+    </>
+  );
+}

@@ -3,7 +3,7 @@ import type { StepView } from '../../workflows/messages.js';
 import { isFinished } from '../../workflows/names.js';
 import { hasRole } from '../../service/access.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
-import { ErrorMessage, elapsed, Notice, StatusBadge, Time } from '../components.js';
+import { CancelButton, elapsed, Notice, RunFacts, StatusBadge } from '../components.js';
 import { deploymentPage, displayNameOf, releasePage } from '../data.js';
 import { Banner } from './banner.js';
 import type { DeploymentProps } from './deployment-props.js';
@@ -69,45 +69,9 @@ function Facts({ session, view, error }: DeploymentProps) {
           <dt>Release</dt>
           <dd>{view.releaseId ? <a href={releasePage(view.releaseId)}>{view.release} ({view.stage}.{view.sequence})</a> : view.release}</dd>
         </div>
-        <div>
-          <dt>Triggered by</dt>
-          <dd>
-            {view.triggeredBy.displayName} ({view.triggeredBy.username})
-          </dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd>
-            <Time at={view.createdAt} />
-          </dd>
-        </div>
-        {finished && (
-          <div>
-            <dt>Finished</dt>
-            <dd>
-              <Time at={view.finishedAt} /> ({elapsed(view.createdAt, view.finishedAt)})
-            </dd>
-          </div>
-        )}
-        {view.links.temporal && (
-          <div>
-            <dt>Workflow</dt>
-            <dd>
-              <a href={view.links.temporal} rel="noopener noreferrer">
-                Open in Temporal Web
-              </a>
-            </dd>
-          </div>
-        )}
+        <RunFacts triggeredBy={view.triggeredBy} createdAt={view.createdAt} finishedAt={view.finishedAt} temporal={view.links.temporal} />
       </dl>
-      {mayCancel && (
-        <form method="get" action={`${deploymentPage(view.id)}/cancel`}>
-          <button type="submit" class="secondary small">
-            Cancel deployment…
-          </button>
-        </form>
-      )}
-      {error?.where === 'cancel' && <ErrorMessage id="cancel-error" message={error.message} />}
+      <CancelButton page={deploymentPage(view.id)} what="deployment" show={mayCancel} error={error?.where === 'cancel' ? error.message : undefined} />
     </section>
   );
 }

@@ -6,7 +6,7 @@ import { isOpen } from '../../workflows/interruption.js';
 import type { SequenceView } from '../../workflows/messages.js';
 import { isFinished, RELEASE_STATUSES } from '../../workflows/names.js';
 import type { Evaluation } from '../../workflows/slo.js';
-import { ErrorMessage, elapsed, StatusBadge, Time } from '../components.js';
+import { CancelButton, elapsed, RunFacts, StatusBadge, Time } from '../components.js';
 import { deploymentPage, releasePage } from '../data.js';
 import type { Session } from '../session.js';
 import { Banner } from './banner.js';
@@ -146,45 +146,9 @@ export function ReleasePage({ session, config, view, sequences, error }: Release
               <code>{view.keptnContext}</code>
             </dd>
           </div>
-          <div>
-            <dt>Triggered by</dt>
-            <dd>
-              {view.triggeredBy.displayName} ({view.triggeredBy.username})
-            </dd>
-          </div>
-          <div>
-            <dt>Started</dt>
-            <dd>
-              <Time at={view.createdAt} />
-            </dd>
-          </div>
-          {view.finishedAt && (
-            <div>
-              <dt>Finished</dt>
-              <dd>
-                <Time at={view.finishedAt} /> ({elapsed(view.createdAt, view.finishedAt)})
-              </dd>
-            </div>
-          )}
-          {view.links.temporal && (
-            <div>
-              <dt>Workflow</dt>
-              <dd>
-                <a href={view.links.temporal} rel="noopener noreferrer">
-                  Open in Temporal Web
-                </a>
-              </dd>
-            </div>
-          )}
+          <RunFacts triggeredBy={view.triggeredBy} createdAt={view.createdAt} finishedAt={view.finishedAt} temporal={view.links.temporal} />
         </dl>
-        {mayCancel && (
-          <form method="get" action={`${releasePage(view.id)}/cancel`}>
-            <button type="submit" class="secondary small">
-              Cancel release…
-            </button>
-          </form>
-        )}
-        {error?.where === 'cancel' && <ErrorMessage id="cancel-error" message={error.message} />}
+        <CancelButton page={releasePage(view.id)} what="release" show={mayCancel} error={error?.where === 'cancel' ? error.message : undefined} />
       </section>
     </>
   );
