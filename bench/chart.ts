@@ -7,6 +7,8 @@ export interface ScaleRow {
   at: string;
   commit: string;
   machine: string;
+  /** The Temporal it ran against, when not a dev server of its own (the chart leaves those out). */
+  temporal?: string;
   rssWaitingMiB: number;
   rssPeakMiB: number;
   triggersPerSecond: { api: number; raw: number };
@@ -53,10 +55,10 @@ function panel(title: string, unit: string, xs: number[], series: { name: string
 </svg>`;
 }
 
-/** Draws latency and memory against N from the newest run for each N, and screenshots it to `png` with Chromium. */
+/** Draws latency and memory against N from the newest dev-server run for each N, and screenshots it to `png` with Chromium. */
 export async function drawChart(rows: ScaleRow[], png: URL): Promise<string> {
   const newest = new Map<number, ScaleRow>();
-  for (const row of rows) newest.set(row.n, row);
+  for (const row of rows) if (!row.temporal) newest.set(row.n, row);
   const points = [...newest.values()].sort((a, b) => a.n - b.n);
   const xs = points.map((row) => row.n);
   const html = `<!doctype html><body style="margin:0;background:#fff;display:flex">

@@ -1,6 +1,8 @@
 /**
  * `npm run bench:scale -- N` (default 1000): N deployments wait at once on one process holding the
- * API and the worker, as `npm start` does, against a dev server on SQLite (WAL) in a scratch folder.
+ * API and the worker, as `npm start` does, against a dev server on SQLite (WAL) in a scratch folder;
+ * with `TEMPORAL_ADDRESS` set, against that Temporal instead (`npm run cluster`: PostgreSQL), on a
+ * task queue of its own.
  *
  * 1. triggers N through the API, 16 at a time (triggers/s), and a batch with the raw Temporal
  *    client beside it (its ceiling on the same server);
@@ -86,16 +88,20 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const scratch = mkdtempSync(join(tmpdir(), 'interlock-scale-'));
+// An existing Temporal (a cluster) keeps earlier runs: this run's task queue and releases are its own.
+const EXISTING = process.env.TEMPORAL_ADDRESS;
+const RUN = EXISTING ? `${Date.now() % 1_000_000}` : '0';
+const TASK_QUEUE = EXISTING ? `scale-${RUN}` : 'scale';
 const port = await freePort();
 const env = readEnv({
   PORT: String(port),
   HOST: '127.0.0.1',
-  TEMPORAL_TASK_QUEUE: 'scale',
+  TEMPORAL_TASK_QUEUE: TASK_QUEUE,
   INTERLOCK_WORKER_METRICS_PORT: '0',
   INTERLOCK_ACTION_RATE: '1000000000',
   ...(process.env.INTERLOCK_WORKFLOW_CACHE ? { INTERLOCK_WORKFLOW_CACHE: process.env.INTERLOCK_WORKFLOW_CACHE } : {}),
 });
-const server = await startDevServer({ headless: true, dataDir: scratch });
+const server = EXISTING ? { address: EXISTING, stop: async () => {} } : await startDevServer({ headless: true, dataDir: scratch });
 const nativeConnection = await NativeConnection.connect({ address: server.address });
 const codecKeys = [codecKey(randomBytes(32).toString('base64'))];
 const dataConverter = dataConverterWith(codecKeys);
@@ -103,7 +109,7 @@ const client = new Client({ connection: await Connection.connect({ address: serv
 const worker = await createWorker({
   connection: nativeConnection,
   namespace: 'default',
-  taskQueue: 'scale',
+  taskQueue: TASK_QUEUE,
   maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
   dataConverter,
   activities: activityDeps(env, client, config, codecKeys),
@@ -127,20 +133,20 @@ async function call(method: string, path: string, token: string, body?: unknown)
 }
 
 const count = async (clause: string) => {
-  const query = `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = 'scale' AND ${clause}`;
+  const query = `WorkflowType = '${WORKFLOW_TYPE}' AND TaskQueue = '${TASK_QUEUE}' AND ${clause}`;
   return Number((await client.workflowService.countWorkflowExecutions({ namespace: 'default', query })).count ?? 0);
 };
 
 let row: ScaleRow;
 try {
   const triggers = await pool(N, 'trigger (API)', async (i) =>
-    (await call('POST', '/api/deployments', 'ci-demo-token', { project: 'scale', environment: 'production', release: `1.0.${i}` })).id as string);
+    (await call('POST', '/api/deployments', 'ci-demo-token', { project: 'scale', environment: 'production', release: `1.${RUN}.${i}` })).id as string);
   const rawTriggers = await pool(RAW, 'trigger (raw client)', async (i) => {
-    const input = rawInput(config, 'scale', `9.0.${i}`);
+    const input = rawInput(config, 'scale', `9.${RUN}.${i}`);
     await client.workflow.start(WORKFLOW_TYPE, {
       args: [input],
       workflowId: input.id,
-      taskQueue: 'scale',
+      taskQueue: TASK_QUEUE,
       typedSearchAttributes: [
         { key: searchAttributes.project, value: 'scale' },
         { key: searchAttributes.environment, value: 'production' },
@@ -170,7 +176,7 @@ try {
   const waitingListMs: number[] = [];
   // The same visibility query the API sends for mlee, straight to Temporal: the floor under the list.
   const mleeQuery = waitingQuery(
-    [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = 'scale'`],
+    [`WorkflowType = '${WORKFLOW_TYPE}'`, `TaskQueue = '${TASK_QUEUE}'`],
     { teams: [...mlee.teams, 'deployers'], username: mlee.username },
   );
   for (let i = 0; i < 30; i++) {
@@ -223,6 +229,7 @@ try {
     n: N,
     at: new Date().toISOString().slice(0, 10),
     commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+    ...(EXISTING ? { temporal: `Temporal at ${EXISTING} (TEMPORAL_ADDRESS)` } : {}),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     rssWaitingMiB: Math.round(rssWaiting / 2 ** 20),
     rssPeakMiB: Math.round(peakRss / 2 ** 20),
@@ -248,7 +255,7 @@ const f = (n: number) => n.toFixed(n < 10 ? 1 : 0);
 const table = [
   `## ${row.at}, commit ${row.commit}: ${row.n.toLocaleString('en')} waiting (+${RAW} by the raw client)`,
   '',
-  `\`npm run bench:scale -- ${N}\` on ${row.machine}; API and worker in one process, dev server on SQLite (WAL).`,
+  `\`npm run bench:scale -- ${N}\` on ${row.machine}; API and worker in one process, ${row.temporal ?? 'dev server on SQLite (WAL)'}.`,
   '',
   '| measure | API | raw client |',
   '| --- | ---: | ---: |',
