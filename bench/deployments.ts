@@ -10,10 +10,13 @@
  * - take-responsibility and proceed on a waiting deployment (against `handle.executeUpdate`);
  * - `GET /api/deployments/{id}` of a waiting deployment (against `handle.query('state')`).
  *
+ * With `-- --split`, the API and the worker run as `npm run api` and `npm run worker`, two processes
+ * (does sharing one event loop cost the API its time?).
+ *
  * It prints a Markdown table with p50, p95 and the API/raw ratios; paste it into bench/RESULTS.md
  * with the commit it ran on.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,8 +62,10 @@ const server = await startDevServer({ headless: true });
 const key = randomBytes(32).toString('base64');
 const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter: dataConverterWith([codecKey(key)]) });
 const port = await freePort();
-// Interlock as a deployment runs it: npm start against a Temporal server, its API and worker in one process.
-const interlock = spawn(process.execPath, ['--import', 'tsx', 'start.ts'], {
+// Interlock as a deployment runs it: npm start against a Temporal server, its API and worker in one
+// process; with --split, `npm run api` and `npm run worker` as two (whether they share an event loop).
+const SPLIT = process.argv.includes('--split');
+const spawnInterlock = (script: string) => spawn(process.execPath, ['--import', 'tsx', script], {
   cwd: fileURLToPath(new URL('../', import.meta.url)),
   env: {
     ...process.env,
@@ -75,12 +80,26 @@ const interlock = spawn(process.execPath, ['--import', 'tsx', 'start.ts'], {
     INTERLOCK_ACTION_RATE: '1000000',
     LOG_LEVEL: 'warn',
   },
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['ignore', 'pipe', 'pipe'],
 });
-await new Promise<void>((resolve, reject) => {
-  interlock.stdout!.setEncoding('utf8').on('data', (chunk: string) => chunk.includes('Interlock is running.') && resolve());
-  interlock.once('exit', (code) => reject(new Error(`npm start ended with ${code} before it was ready`)));
+/** Resolves when the process writes `line` (to either stream); fails if it ends first. */
+const ready = (child: ChildProcess, line: string) => new Promise<void>((resolve, reject) => {
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
+      if (stream === child.stderr) process.stderr.write(chunk);
+      if (chunk.includes(line)) resolve();
+    });
+  }
+  child.once('exit', (code) => reject(new Error(`${child.spawnargs.at(-1)} ended with ${code} before it was ready`)));
 });
+const processes = SPLIT ? [spawnInterlock('worker.ts'), spawnInterlock('api/server.ts')] : [spawnInterlock('start.ts')];
+if (SPLIT) {
+  await ready(processes[0]!, 'Worker polling task queue');
+  // The API logs nothing at warn: it is ready when /readyz says so.
+  while (!(await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 200));
+} else {
+  await ready(processes[0]!, 'Interlock is running.');
+}
 const base = `http://127.0.0.1:${port}`;
 
 async function call(method: string, path: string, token: string, body?: unknown) {
@@ -162,9 +181,9 @@ try {
     }
   }
 } finally {
-  rssOfInterlock = rssOf(interlock.pid!);
-  interlock.kill('SIGTERM');
-  await new Promise((resolve) => interlock.once('exit', resolve));
+  rssOfInterlock = processes.reduce((total, child) => total + rssOf(child.pid!), 0);
+  for (const child of processes) child.kill('SIGTERM');
+  await Promise.all(processes.map((child) => child.exitCode === null && new Promise((resolve) => child.once('exit', resolve))));
   await server.stop();
   rmSync(scratch, { recursive: true, force: true });
 }
@@ -187,4 +206,4 @@ for (const name of OPERATIONS) {
 }
 const floorSorted = [...floor].sort((a, b) => a - b);
 console.log(`\nThe HTTP floor (GET /api/me, which asks Temporal nothing): p50 ${quantile(floorSorted, 0.5).toFixed(1)} ms, p95 ${quantile(floorSorted, 0.95).toFixed(1)} ms`);
-console.log(`API + worker process (npm start) at the end of the run: rss ${rssOfInterlock} MiB`);
+console.log(`${SPLIT ? 'API and worker processes (npm run api, npm run worker)' : 'API + worker process (npm start)'} at the end of the run: rss ${rssOfInterlock} MiB`);
