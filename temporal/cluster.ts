@@ -279,8 +279,11 @@ function clientOptions(address: string, tls: ClusterTls | undefined): Connection
   };
 }
 
-/** Dynamic settings the server reads from a file it watches. */
-const DYNAMIC_CONFIG = {
+/** Dynamic settings the server reads from a file it watches (docker-compose.temporal.yml says the same). */
+export const DYNAMIC_CONFIG = {
   // Interlock's API acts on deployments with updates; said here so a change of default cannot take them away.
   'frontend.enableUpdateWorkflowExecution': [{ value: true }],
+  // Every list, "Waiting for you", idempotency check and count is a visibility call: Temporal's
+  // default of 10 a second per namespace and frontend stalls each eleventh for a second or two.
+  'frontend.namespaceRPS.visibility': [{ value: 200 }],
 };

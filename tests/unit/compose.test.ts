@@ -4,6 +4,7 @@ import type { SearchAttributeType } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_SERVER_VERSION } from '../../temporal/cluster-binaries.js';
+import { DYNAMIC_CONFIG } from '../../temporal/cluster.js';
 import { searchAttributes } from '../../workflows/messages.js';
 
 // There is no Docker engine where the tests run, so this checks the file's shape, not that it starts.
@@ -22,6 +23,7 @@ interface Service {
 interface Compose {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
+  configs?: Record<string, { content?: string }>;
 }
 
 const compose = parse(readFileSync(COMPOSE_FILE, 'utf8')) as Compose;
@@ -142,6 +144,11 @@ describe('docker-compose.temporal.yml', () => {
       expect(creates.filter(([, , created]) => created === name).map(([, namespace, , t]) => [namespace, t])).toEqual([['default', type]]);
     },
   );
+
+  it("gives the server npm run cluster's dynamic settings (updates on, visibility at 200 calls a second)", () => {
+    expect(parse(compose.configs?.['temporal-dynamic-config']?.content ?? '')).toEqual(DYNAMIC_CONFIG);
+    expect(DYNAMIC_CONFIG['frontend.namespaceRPS.visibility']).toEqual([{ value: 200 }]);
+  });
 
   it('registers nothing that workflows/messages.ts does not define', () => {
     const defined = new Set(Object.values(searchAttributes).map((key) => key.name));
