@@ -35,7 +35,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
-import { rawInput } from './raw-input.js';
+import { rawInput, rawStartOptions } from './raw-input.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 
@@ -162,7 +162,7 @@ try {
     const raw = async () => {
       await time(sink('raw', 'trigger → Succeeded (1 script step)'), async () => {
         const input = rawInput(config, 'bench', `3.0.${i}`);
-        const handle = await client.workflow.start(WORKFLOW_TYPE, { args: [input], workflowId: input.id, taskQueue: 'bench' });
+        const handle = await client.workflow.start(WORKFLOW_TYPE, { ...rawStartOptions(input), taskQueue: 'bench' });
         const done = (await handle.result()) as DeploymentView;
         if (done.status !== 'Succeeded') throw new Error(`deployment ${input.id} ended ${done.status}`);
       });

@@ -33,7 +33,7 @@ import { proceedUpdate, searchAttributes, stateQuery, takeResponsibilityUpdate, 
 import { codecKey, dataConverterWith } from '../temporal/codec.js';
 import { activityDeps, createWorker } from '../worker.js';
 import { drawChart, type ScaleRow } from './chart.js';
-import { rawInput } from './raw-input.js';
+import { rawInput, rawStartOptions } from './raw-input.js';
 
 const args = process.argv.slice(2);
 const N = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 1000);
@@ -143,17 +143,7 @@ try {
     (await call('POST', '/api/deployments', 'ci-demo-token', { project: 'scale', environment: 'production', release: `1.${RUN}.${i}` })).id as string);
   const rawTriggers = await pool(RAW, 'trigger (raw client)', async (i) => {
     const input = rawInput(config, 'scale', `9.${RUN}.${i}`);
-    await client.workflow.start(WORKFLOW_TYPE, {
-      args: [input],
-      workflowId: input.id,
-      taskQueue: TASK_QUEUE,
-      typedSearchAttributes: [
-        { key: searchAttributes.project, value: 'scale' },
-        { key: searchAttributes.environment, value: 'production' },
-        { key: searchAttributes.release, value: input.release },
-        { key: searchAttributes.status, value: 'Running' },
-      ],
-    });
+    await client.workflow.start(WORKFLOW_TYPE, { ...rawStartOptions(input), taskQueue: TASK_QUEUE });
     return input.id;
   });
   const total = N + RAW;
