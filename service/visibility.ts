@@ -71,10 +71,6 @@ export interface WaitingRow {
   interruption?: Interruption;
 }
 
-/**
- * Waiting deployments whose interruption these teams may take, or this user holds (or, with `all`,
- * every one), a page at a time, from visibility alone: the open interruption is in each memo.
- */
 /** The visibility query for deployments waiting for `who` (any of their teams, or held by them). */
 export function waitingQuery(scope: string[], who: { teams: string[]; username: string } | 'all'): string {
   const clauses = [...scope, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
@@ -86,6 +82,10 @@ export function waitingQuery(scope: string[], who: { teams: string[]; username: 
   return clauses.join(' AND ');
 }
 
+/**
+ * Waiting deployments whose interruption these teams may take, or this user holds (or, with `all`,
+ * every one), a page at a time, from visibility alone: the open interruption is in each memo.
+ */
 export async function listWaiting(
   client: Client,
   signer: Signer,

@@ -62,7 +62,7 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
     if (!watch) {
       watch = { listeners: new Set(), ...(seen ? { latest: seen } : {}) };
       this.watches.set(id, watch);
-      this.poll(id, watch, seen !== undefined);
+      this.poll(id, watch);
     } else if (watch.latest) {
       listener.onView(watch.latest);
     }
@@ -101,7 +101,7 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
     });
   }
 
-  private poll(id: string, watch: Watch<V>, seeded = false): void {
+  private poll(id: string, watch: Watch<V>): void {
     const tick = async () => {
       try {
         const snapshot = snapshotOf(watch.final ?? (await this.reader.get(id)));
@@ -118,8 +118,7 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
           return this.end(id, watch);
         }
       }
-      await pause();
-      if (this.watches.get(id) === watch) void tick();
+      await next();
     };
     /** Until the next read: the interval, or the workflow's end (the long poll), whichever comes first. */
     const pause = async () => {
@@ -135,17 +134,17 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
       });
       clearTimeout(watch.timer);
     };
+    const next = async () => {
+      await pause();
+      if (this.watches.get(id) === watch) void tick();
+    };
     watch.stopLongPoll = new AbortController();
     watch.closed = this.reader.longPollForEnd(id, watch.stopLongPoll.signal).then((view) => {
       if (view) watch.final = view;
     });
-    // A watch seeded with a view just read waits for the first change before reading again.
-    if (seeded) {
-      void pause().then(() => {
-        if (this.watches.get(id) === watch) void tick();
-      });
-    }
-    else void tick();
+    // A watch seeded with a view just read (subscribe's `seen`) waits for the first change before
+    // reading again.
+    void (watch.latest ? next() : tick());
   }
 
   private end(id: string, watch: Watch<V>): void {

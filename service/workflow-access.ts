@@ -80,10 +80,8 @@ export class WorkflowAccess {
     try {
       return (await this.call(() => handle.result())) as V;
     } catch (error) {
-      const details = error instanceof WorkflowFailedError && (error.cause instanceof ApplicationFailure || error.cause instanceof CancelledFailure)
-        ? error.cause.details
-        : undefined;
-      if (details?.[0]) return details[0] as V;
+      const final = finalViewOf<V>(error);
+      if (final) return final;
       if (error instanceof ServiceError) throw error;
       return this.withDeadline(() => this.client.workflow.getHandle(id).query(query));
     }
@@ -98,9 +96,7 @@ export class WorkflowAccess {
     try {
       return (await this.client.connection.withAbortSignal(signal, () => handle.result())) as V;
     } catch (error) {
-      const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
-      const details = cause instanceof ApplicationFailure || cause instanceof CancelledFailure ? cause.details : undefined;
-      return details?.[0] as V | undefined;
+      return finalViewOf<V>(error);
     }
   }
 
@@ -108,6 +104,13 @@ export class WorkflowAccess {
   started(id: string): void {
     this.known.set(id, true);
   }
+}
+
+/** The view a workflow that failed or was cancelled left in its failure's details, if any. */
+function finalViewOf<V>(error: unknown): V | undefined {
+  const cause = error instanceof WorkflowFailedError ? error.cause : undefined;
+  const details = cause instanceof ApplicationFailure || cause instanceof CancelledFailure ? cause.details : undefined;
+  return details?.[0] as V | undefined;
 }
 
 /** A Map that forgets its oldest entries beyond `limit`: caches that stay small whatever the load. */
