@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, proxyActivities, uuid4 } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { NotifyStep } from '../config/schema.js';
 import type { Activities } from '../activities/index.js';
 import { type CloudEvent, type EventData, INTERLOCK_EVENT_PREFIX, type InterlockEventName, KEPTN_EVENT_PREFIX, matchesEvent } from './events.js';
@@ -86,14 +86,28 @@ export function hasRoutes(deployment: DeploymentState, type: string): boolean {
   return channelsFor(deployment.input.notifications, type).length > 0 || (deployment.input.lifecycle !== undefined && type.startsWith(KEPTN_EVENT_PREFIX));
 }
 
-/** Passes an event on: to the release (Keptn events of a lifecycle deployment) and to every subscribed channel. */
+/** Deployments started before it sent a release's events to the release and the channels at once. */
+const RELEASE_HEARS_FIRST = 'release-hears-first';
+
+/**
+ * Passes an event on: to the release (Keptn events of a lifecycle deployment), then to every
+ * subscribed channel. An executor's `.started` is matched to its task through the release's event
+ * list, and a job executor answers within milliseconds: so the channels hear of a task only once
+ * the release has it.
+ */
 export function send(deployment: DeploymentState, event: CloudEvent): void {
   const { input } = deployment;
+  const outbox = { routes: input.notifications, timeline: deployment.view.timeline, deliveries: deployment.deliveries };
   if (input.lifecycle && event.type.startsWith(KEPTN_EVENT_PREFIX)) {
     const release = getExternalWorkflowHandle(input.lifecycle.releaseId);
-    track(deployment, release.signal(releaseEventSignal, { deploymentId: input.id, event }).catch(() => undefined));
+    const told = release.signal(releaseEventSignal, { deploymentId: input.id, event }).catch(() => undefined);
+    if (patched(RELEASE_HEARS_FIRST)) {
+      track(deployment, told.then(() => dispatch(outbox, event)));
+      return;
+    }
+    track(deployment, told);
   }
-  dispatch({ routes: input.notifications, timeline: deployment.view.timeline, deliveries: deployment.deliveries }, event);
+  dispatch(outbox, event);
 }
 
 /** Where a workflow's events go and what it keeps of them: its subscriptions, its timeline (for failures), its deliveries under way. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { searchAttributes } from '../../workflows/messages.js';
 import { lifecycleConfig, seedShipyard } from '../support/fixtures.js';
 
@@ -10,8 +10,8 @@ import { tokens, uniqueRelease, useStack, type Who } from '../support/stack.js';
 
 /**
  * A small CloudEvents receiver standing in for Keptn's job executor: it gets every
- * `sh.keptn.event.je-*.triggered` event, and answers each with `.started` and then `.finished`,
- * posted back to the Keptn event API with an `x-token`, as the job executor does.
+ * `sh.keptn.event.je-*.triggered` event, and answers each at once with `.started` and then
+ * `.finished`, posted back to the Keptn event API with an `x-token`, as the job executor does.
  */
 const received: { type: string; id: string; shkeptncontext?: string; data: Record<string, unknown> }[] = [];
 let answer: (event: (typeof received)[number]) => void = () => undefined;
@@ -22,7 +22,7 @@ const receiver: Server = createServer((request, response) => {
     const event = JSON.parse(body);
     received.push(event);
     response.writeHead(200).end();
-    if (/^sh\.keptn\.event\.je-[a-z-]+\.triggered$/.test(event.type)) setTimeout(() => answer(event), 20);
+    if (/^sh\.keptn\.event\.je-[a-z-]+\.triggered$/.test(event.type)) answer(event);
   });
 });
 await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -50,12 +50,19 @@ notifications:
 `);
 const stack = useStack(config);
 
+/** The executor's answers that the API refused: a task must be known before its executor hears of it. */
+const refused: string[] = [];
+afterEach(() => {
+  expect(refused.splice(0)).toEqual([]);
+});
 answer = (event) => {
   const reply = (kind: 'started' | 'finished', data: Record<string, unknown>) =>
     stack.call('POST', '/api/v1/event', {
       as: null,
       headers: { 'x-token': tokens.ci },
       body: { type: event.type.replace('.triggered', `.${kind}`), source: 'job-executor', shkeptncontext: event.shkeptncontext, triggeredid: event.id, data },
+    }).then((response) => {
+      if (response.status !== 202) refused.push(`${kind} ${event.type}: ${response.status} ${JSON.stringify(response.body)}`);
     });
   const scope = { project: event.data.project, stage: event.data.stage, service: event.data.service };
   void reply('started', { ...scope, status: 'succeeded' }).then(() => reply('finished', { ...scope, status: 'succeeded', result: 'pass', message: `ran ${event.type}` }));
