@@ -1,3 +1,6 @@
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { startStack, testConfig, useStack, uniqueRelease, waitFor, type Who } from '../support/stack.js';
 
@@ -193,6 +196,54 @@ describe('the smaller holes', () => {
         body: huge,
       });
       expect(response.status, path).toBe(413);
+    }
+  });
+
+  it('over real HTTP, an API body over 256 KiB is refused before it is read, with or without a Content-Length; an empty one is none', async () => {
+    const server = await new Promise<ServerType>((resolve) => {
+      const started = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    try {
+      const { port } = server.address() as AddressInfo;
+      /** Without a Content-Length, Node sends the body chunked (in two pieces here). */
+      const send = (method: string, path: string, body: string, { chunked = false, type = 'application/json' } = {}) =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = request({
+            host: '127.0.0.1', port, method, path,
+            headers: { Authorization: 'Bearer jjones-demo-token', ...(type ? { 'Content-Type': type } : {}), ...(chunked ? {} : { 'Content-Length': Buffer.byteLength(body) }) },
+          }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode!, text }));
+          });
+          req.on('error', reject);
+          if (body) req.write(body.slice(0, 1000));
+          req.end(body.slice(1000));
+        });
+      const release = uniqueRelease();
+      const huge = JSON.stringify({ project: 'hello-service', environment: 'qa', release, variables: { Pad: 'x'.repeat(300 * 1024) } });
+      for (const chunked of [false, true]) {
+        const refused = await send('POST', '/api/deployments', huge, { chunked });
+        expect(refused.status, `chunked: ${chunked}`).toBe(413);
+        expect(JSON.parse(refused.text).detail).toBe('Request bodies may be at most 256 KiB.');
+      }
+      // A GET may carry no body past the limit either; a small body is read as before.
+      expect((await send('GET', '/api/deployments', huge)).status).toBe(413);
+      const small = await send('POST', '/api/deployments', JSON.stringify({ project: 'hello-service', environment: 'qa', release }), { chunked: true });
+      expect(small.status).toBe(201);
+      // Visibility shows the small one; the refused ones, sent before it, started nothing.
+      const listed = async () => (await stack.call('GET', `/api/deployments?release=${release}`, { as: 'ci' })).body.deployments as unknown[];
+      while ((await listed()).length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await listed()).toHaveLength(1);
+
+      // A bare take (Content-Length: 0, no type) takes; a body without a type is still refused.
+      const { id, path } = await waiting();
+      expect((await send('POST', `${path}/take-responsibility`, '{"takeOver":true}', { type: '' })).status).toBe(415);
+      const taken = await send('POST', `${path}/take-responsibility`, '', { type: '' });
+      expect(taken.status, taken.text).toBe(200);
+      expect(JSON.parse(taken.text).assignee.username).toBe('jjones');
+      expect((await stack.call('GET', `/api/deployments/${id}`)).body.interruptions[0].assignee.username).toBe('jjones');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
