@@ -158,42 +158,45 @@ try {
   for (let i = 0; i < RUNS + 3; i++) {
     const warm = i < 3; // the first runs warm up the worker's caches and the JIT
     const sink = (via: 'api' | 'raw', name: Operation) => (warm ? [] : results[via].get(name)!);
-    // Each round measures both ways, alternating which goes first, so neither gets the warmer server.
-    const api = async () => {
-      await time(sink('api', 'trigger → Succeeded (1 script step)'), async () => {
+    // Each operation is measured both ways back to back, alternating which goes first, so both
+    // meet the server in the same moment and neither gets the warmer one.
+    const pair = async (name: Operation, api: () => Promise<unknown>, raw: () => Promise<unknown>) => {
+      const ways: ['api' | 'raw', () => Promise<unknown>][] = [['api', api], ['raw', raw]];
+      for (const [via, work] of i % 2 === 0 ? ways : ways.reverse()) await time(sink(via, name), work);
+    };
+    await pair(
+      'trigger → Succeeded (1 script step)',
+      async () => {
         const { id } = await call('POST', '/api/deployments', 'ci-demo-token', { project: 'bench', environment: 'production', release: `1.0.${i}` });
         const done = await call('GET', `/api/deployments/${id}/wait?timeout=60`, 'ci-demo-token');
         if (done.status !== 'Succeeded') throw new Error(`deployment ${id} ended ${done.status}`);
-      });
-      const { id, iid } = await waitingDeployment(`2.0.${i}`);
-      await time(sink('api', 'GET a waiting deployment (query)'), () => call('GET', `/api/deployments/${id}`, 'jjones-demo-token'));
-      // What HTTP alone costs a caller here: a route that asks Temporal nothing.
-      await time(floor, () => call('GET', '/api/me', 'jjones-demo-token'));
-      await time(fetchFloor, () => fetch(`${base}/api/me`, { headers: { Authorization: 'Bearer jjones-demo-token' } }).then((r) => r.json()));
-      const url = `/api/deployments/${id}/interruptions/${iid}`;
-      await time(sink('api', 'take-responsibility (update)'), () => call('POST', `${url}/take-responsibility`, 'jjones-demo-token'));
-      await time(sink('api', 'proceed (update)'), () => call('POST', `${url}/proceed`, 'jjones-demo-token', { notes: 'bench' }));
-    };
-    const raw = async () => {
-      await time(sink('raw', 'trigger → Succeeded (1 script step)'), async () => {
+      },
+      async () => {
         const input = rawInput(config, 'bench', `3.0.${i}`);
         const handle = await client.workflow.start(WORKFLOW_TYPE, { ...rawStartOptions(input), taskQueue: 'bench' });
         const done = (await handle.result()) as DeploymentView;
         if (done.status !== 'Succeeded') throw new Error(`deployment ${input.id} ended ${done.status}`);
-      });
-      const { id, iid } = await waitingDeployment(`5.0.${i}`);
-      const waiting = client.workflow.getHandle(id);
-      await time(sink('raw', 'GET a waiting deployment (query)'), () => waiting.query(stateQuery));
-      await time(sink('raw', 'take-responsibility (update)'), () => waiting.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones, interruptionId: iid }] }));
-      await time(sink('raw', 'proceed (update)'), () => waiting.executeUpdate(proceedUpdate, { args: [{ user: jjones, interruptionId: iid, notes: 'bench' }] }));
-    };
-    if (i % 2 === 0) {
-      await api();
-      await raw();
-    } else {
-      await raw();
-      await api();
-    }
+      },
+    );
+    // One waiting deployment for each way, both started (and read once) through the API.
+    const viaApi = await waitingDeployment(`2.0.${i}`);
+    const viaRaw = await waitingDeployment(`5.0.${i}`);
+    const raw = client.workflow.getHandle(viaRaw.id);
+    const url = `/api/deployments/${viaApi.id}/interruptions/${viaApi.iid}`;
+    await pair('GET a waiting deployment (query)', () => call('GET', `/api/deployments/${viaApi.id}`, 'jjones-demo-token'), () => raw.query(stateQuery));
+    // What HTTP alone costs a caller here: a route that asks Temporal nothing.
+    await time(floor, () => call('GET', '/api/me', 'jjones-demo-token'));
+    await time(fetchFloor, () => fetch(`${base}/api/me`, { headers: { Authorization: 'Bearer jjones-demo-token' } }).then((r) => r.json()));
+    await pair(
+      'take-responsibility (update)',
+      () => call('POST', `${url}/take-responsibility`, 'jjones-demo-token'),
+      () => raw.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones, interruptionId: viaRaw.iid }] }),
+    );
+    await pair(
+      'proceed (update)',
+      () => call('POST', `${url}/proceed`, 'jjones-demo-token', { notes: 'bench' }),
+      () => raw.executeUpdate(proceedUpdate, { args: [{ user: jjones, interruptionId: viaRaw.iid, notes: 'bench' }] }),
+    );
   }
 } finally {
   rssOfInterlock = processes.reduce((total, child) => total + rssOf(child.pid!), 0);
