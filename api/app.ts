@@ -165,7 +165,7 @@ interface BodyLimit {
 /**
  * Hono's bodyLimit, `api`'s under /api/ and `others` elsewhere, answered from the headers where
  * they tell. Hono's reads `c.req.raw.body`, which makes @hono/node-server build a full web Request
- * for every request, GETs included (a fifth of the API's CPU per request). A Content-Length is the
+ * for every request, GETs included (a quarter of the API's CPU per request). A Content-Length is the
  * body's size (Node's parser reads no more); a GET or HEAD without one has none. Only a chunked
  * body, or an in-process Request's, is counted. A POST with `Content-Length: 0` (a bare
  * take-responsibility) has its `body` null: else the OpenAPI validator, to see whether an untyped

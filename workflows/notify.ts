@@ -86,7 +86,7 @@ export function hasRoutes(deployment: DeploymentState, type: string): boolean {
   return channelsFor(deployment.input.notifications, type).length > 0 || (deployment.input.lifecycle !== undefined && type.startsWith(KEPTN_EVENT_PREFIX));
 }
 
-/** Deployments started before it sent a release's events to the release and the channels at once. */
+/** The patch: deployments recorded before it sent a release's events to the release and to the channels at once. */
 const RELEASE_HEARS_FIRST = 'release-hears-first';
 
 /**
