@@ -183,7 +183,8 @@ function limitBodies(api: BodyLimit, others: BodyLimit): MiddlewareHandler {
       const bodiless = c.req.method === 'GET' || c.req.method === 'HEAD';
       if (length === undefined && bodiless) return next();
       if (length === '0' && !bodiless) {
-        // It says so itself, without a web Request built for it (that costs 0.15 ms more).
+        // The headers say there is none: the request says so too, without a web Request built
+        // for it (replacing c.req.raw with one costs 0.15 ms more).
         Object.defineProperty(c.req.raw, 'body', { value: null });
         return next();
       }
