@@ -99,6 +99,16 @@ const stillSamePage = (page: Page) => page.evaluate(() => (window as unknown as 
 const buttonsIn = async (locator: Locator) => (await locator.getByRole('button').allInnerTexts()).map((text) => text.trim());
 const status = (page: Page, value: string) => page.locator('#deployment-status', { hasText: value }).waitFor();
 
+/**
+ * Clicks a button that posts a form and waits until the page it leads to has loaded. Without
+ * JavaScript a click returns before that navigation ends, and a reload in its middle fails.
+ */
+async function submit(page: Page, button: Locator): Promise<void> {
+  const loaded = page.waitForEvent('load');
+  await button.click();
+  await loaded;
+}
+
 /** Presses Tab (nothing else) until the focused element matches; fails naming everything it passed. */
 async function tabTo(page: Page, what: string, matches: (element: { tag: string; text: string; id: string }) => boolean): Promise<void> {
   const passed: string[] = [];
@@ -212,7 +222,7 @@ describe('the dashboard, in a real browser against npm start', () => {
     expect(await jamie.locator('#deployment-status').innerText()).toBe('Waiting');
 
     await jamie.getByLabel('Notes').fill('The trading desk asked us to wait until the close.');
-    await jamie.getByRole('button', { name: 'Abort' }).click();
+    await submit(jamie, jamie.getByRole('button', { name: 'Abort' }));
     await until(id, (view) => view.status === 'Aborted');
     await jamie.reload();
     for (const page of [jamie, morgan]) {
@@ -255,7 +265,7 @@ describe('the dashboard, in a real browser against npm start', () => {
     expect(await morgan.locator('#timeline').innerText()).toContain('took over from mlee');
 
     await jamie.getByRole('button', { name: 'Cancel deployment…' }).click();
-    await jamie.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await submit(jamie, jamie.getByRole('button', { name: 'Yes, cancel it' }));
     await status(morgan, 'Cancelled');
     expect(await morgan.locator('#outcome').innerText()).toContain('Cancelled');
     expect(await stillSamePage(morgan)).toBe(true);
