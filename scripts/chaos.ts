@@ -41,6 +41,8 @@ export interface ChaosOptions {
 export interface ChaosReport {
   deployments: number;
   kills: number;
+  /** Kills made while the worker ran a script (the others found no script left to run). */
+  killsMidScript: number;
   statuses: Record<string, number>;
   /** Interruptions of kind GuidedFailure that were offered (and retried). */
   guidedFailures: number;
@@ -134,6 +136,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const retries = new Map<string, number>();
   let guidedFailures = 0;
   let lostWorkerReports = 0;
+  let killsMidScript = 0;
+  const unfinished = async () => (await client.workflow.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`)).count;
   let people: Promise<void> | undefined;
   let stopped = false;
   try {
@@ -172,10 +176,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     for (let k = 0; k < options.kills; k++) {
       await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * ((options.pauseMs ?? 5_000) - 500)));
-      // At a random moment while some script runs, when there is one to run within a while.
-      for (let wait = 0; wait < 50 && scriptProcesses(scratch).length === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 200));
+      // At a random moment while some script runs. A worker that starts slowly (a busy machine) may
+      // take many seconds to run its first one, so wait for it as long as any deployment is unfinished.
+      const giveUp = Date.now() + options.timeoutMs;
+      while (!scriptRunsUnder(worker!) && Date.now() < giveUp && (await unfinished()) > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const midScript = scriptRunsUnder(worker!);
       await killWorker();
-      log(`Killed the worker (${k + 1} of ${options.kills}).`);
+      if (midScript) killsMidScript++;
+      log(`Killed the worker (${k + 1} of ${options.kills})${midScript ? ' while a script ran' : ', with no script left to run'}.`);
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(3_000, options.pauseMs ?? 5_000)));
       startWorker();
     }
@@ -207,6 +217,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       deployments: ids.length,
       kills: options.kills,
+      killsMidScript,
       statuses,
       guidedFailures,
       lostWorkerReports,
@@ -230,6 +241,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 }
 
 /** Processes of this run's scripts (their TMPDIR is its folder) still alive: none may outlive its worker. */
+/**
+ * Whether the worker runs a step's script now: a supervisor (activities/script.ts) that is its child.
+ * What an earlier, killed worker ran is not counted: its supervisors are no one's child by then.
+ */
+function scriptRunsUnder(worker: ChildProcess): boolean {
+  return readdirSync('/proc').some((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return state !== 'Z' && Number(parent) === worker.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('interlock-step');
+    } catch {
+      return false;
+    }
+  });
+}
+
 function scriptProcesses(folder: string): string[] {
   return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).flatMap((pid) => {
     try {
