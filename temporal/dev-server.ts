@@ -70,6 +70,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await waitUntilServing({ address }, exited);
   } catch (error) {
     await stop();
+    // What it said, rather than "see its log" with no log named.
+    if (options.dataDir && error instanceof Error) error.message = `${error.message.replace(/; see its log$/, '')}${server.firstError()}`;
     throw error;
   }
   return { address, uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`, process: server.process, stop };

@@ -148,7 +148,7 @@ export function firstErrorIn(logFile: string, fromByte = 0): string {
   } catch {
     return '';
   }
-  const line = text.split('\n').find((candidate) => /"level":"(error|fatal|dpanic|panic)"|\b(FATAL|PANIC|ERROR|error|fatal|panic)\b/.test(candidate));
+  const line = text.split('\n').find((candidate) => /"level":"(error|fatal|dpanic|panic)"|\b(FATAL|PANIC|ERROR|Error|error|fatal|panic)\b/.test(candidate));
   if (!line) return ` (see ${basename(logFile)})`;
   let said = line.trim();
   try {

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../temporal/dev-server.js';
 import { npmStart, npmStartFails, type Running } from '../support/npm-start.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
@@ -110,6 +112,21 @@ describe('npm start, as a user meets it', () => {
 
     expect(await running.stop()).toBe(0);
     expect(running.alive()).toBe(false);
+  });
+
+  it('says why when the Temporal dev server cannot start: its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const ports = { PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), INTERLOCK_WORKER_METRICS_PORT: String(await freePort()) };
+      const { code, output } = await npmStartFails({ ...ports, TEMPORAL_DEV_PORT: String(port), INTERLOCK_DATA_DIR: join(dataDir, 'port-taken') });
+      expect(code).not.toBe(0);
+      expect(output).toContain(`the Temporal dev server exited (code 1) before it was ready: Error: can't set frontend port ${port}: listen tcp 127.0.0.1:${port}: bind: address already in use (see temporal.log)`);
+      expect(output).not.toContain('Interlock is running.');
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses an invalid config, naming each problem by its path, and starts nothing', async () => {
