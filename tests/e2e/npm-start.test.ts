@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../temporal/dev-server.js';
-import { npmStart, npmStartFails, type Running } from '../support/npm-start.js';
+import { npmStart, npmStartFails, portIsFree, type Running } from '../support/npm-start.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
@@ -52,6 +52,7 @@ describe('npm start after kill -9', () => {
       expect(running.processes().filter((p) => p.args.includes('start-dev'))).toEqual([]);
 
       // The same ports and data: nothing holds them.
+      for (const [name, port] of Object.entries(running.env)) expect(await portIsFree(Number(port)), `${name} ${port}`).toBe(true);
       running = await npmStart({ INTERLOCK_DATA_DIR: dir, ...running.env });
       started.push(running);
       const after = await until(running, id, (view) => view.status === 'Waiting');

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../temporal/dev-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,13 +22,35 @@ export interface Running {
   processes(): { pid: number; args: string }[];
 }
 
+/**
+ * A free port below the range the kernel hands out on its own (to `listen(0)` and to outgoing
+ * connections), so that once a stopped `npm start` lets it go, nothing else in a busy test run
+ * takes it before the same ports are started again.
+ */
+export async function keptPort(): Promise<number> {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * (low! - 10_000));
+    if (await portIsFree(port)) return port;
+  }
+}
+
+/** Whether a server could listen on the port now. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /** Runs `npm start` exactly as a user does, on free ports unless given, and resolves once it prints its URLs. */
 export async function npmStart(env: Record<string, string | undefined>, timeoutMs = 120_000): Promise<Running> {
   const ports = {
-    PORT: String(await freePort()),
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
-    INTERLOCK_WORKER_METRICS_PORT: String(await freePort()),
+    PORT: String(await keptPort()),
+    TEMPORAL_DEV_PORT: String(await keptPort()),
+    TEMPORAL_UI_PORT: String(await keptPort()),
+    INTERLOCK_WORKER_METRICS_PORT: String(await keptPort()),
   };
   const childEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries({ ...process.env, ...ports, ...env })) {
