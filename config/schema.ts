@@ -3,7 +3,7 @@ import { Id, StepSchema, TaskStepSchema } from './steps.js';
 import { NotificationsSchema, notificationProblems } from './notifications.js';
 import { BUILT_IN_VARIABLES, isOutputVariable } from './variables.js';
 import { ShipyardSchema, shipyardProblems } from './shipyard.js';
-import { SliSchema, SloSchema, sloProblems } from './slo.js';
+import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo.js';
 import { BUILT_IN_TASKS, sequenceSteps } from './lifecycle.js';
 
 export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
@@ -177,6 +177,10 @@ export const ConfigSchema = z
       }
       if (project.slo !== undefined) {
         for (const problem of sloProblems(project.slo, project.sli ?? {})) issue(['projects', p, 'slo', ...problem.path], problem.message);
+      }
+      if (typeof project.sli === 'object' && project.sli !== null) {
+        const variables = typeof project.variables === 'object' && project.variables !== null ? project.variables : {};
+        for (const problem of sliQueryProblems(project.sli, variables)) issue(['projects', p, 'sli', ...problem.path], problem.message);
       }
       if (isLifecycle && project.shipyard?.spec) {
         const stages = list(project.shipyard.spec.stages);

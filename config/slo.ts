@@ -7,7 +7,10 @@ import {
   parsePercentage,
   type SloShape,
 } from '../workflows/slo.js';
+import { allowsOnlyNumbers, isConfigValue, promqlPlaceholders } from '../workflows/promql.js';
 import { parseDuration } from './duration.js';
+import type { ProjectVariable } from './schema.js';
+import { BUILT_IN_VARIABLES, definitionOf, isOutputVariable } from './variables.js';
 
 // The grammar of criteria and percentages lives in workflows/slo.ts, which is pure (no zod, no
 // Temporal), so the workflow that scores and this schema that checks read a criterion the same way.
@@ -77,7 +80,7 @@ const Duration = z
 export const SliSourceSchema = z.union([
   /** A script whose last line of standard output that is a number is the value; `#{Name}` as in `run`. */
   z.strictObject({ script: z.string().min(1), timeout: Duration.default(60_000) }),
-  /** A Prometheus instant query; `#{Name}` is substituted in the query. */
+  /** A Prometheus instant query; `#{Name}` is substituted in the query, as data where the query quotes it (`sliQueryProblems`). */
   z.strictObject({
     prometheus: z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of the Prometheus server' }),
@@ -106,5 +109,49 @@ export function sloProblems(slo: Slo, sli: Sli): { path: (string | number)[]; me
       problems.push({ path: ['objectives', i, 'sli'], message: `unknown SLI "${objective.sli}": not in the project's sli map (${known})` });
     }
   });
+  return problems;
+}
+
+/** What an evaluation adds to the variables a query may name. */
+export const EVALUATION_VARIABLES = ['Evaluation.Timeframe', 'Evaluation.Start', 'Evaluation.End'] as const;
+
+/**
+ * Placeholders that stand outside quotes in a Prometheus query, where a value would be PromQL
+ * (`> #{Threshold}` given `0 or vector(1)` forges a pass). Only these may stand there: a value the
+ * config or Interlock sets (a project variable that is not prompted, `Project`, `Environment`,
+ * `Stage`, `Sequence`, `Interlock.Url`, `Evaluation.*`), or a prompted variable whose `pattern`
+ * allows only a number or a duration. `Release`, `Deployment.Id` and `Release.Id` (which hold the
+ * release), prompted variables and step outputs go in quotes. Paths are relative to the SLI map.
+ */
+export function sliQueryProblems(sli: Sli, variables: Record<string, ProjectVariable>): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  // This also runs on a partly invalid config: a malformed variable or source is said elsewhere.
+  const definition = (name: string) => {
+    const variable = variables[name];
+    return typeof variable === 'string' || (typeof variable === 'object' && variable !== null) ? definitionOf(variable) : undefined;
+  };
+  const prompted = Object.keys(variables).filter((name) => definition(name)?.prompted);
+  const known = (name: string) => Object.hasOwn(variables, name) || (BUILT_IN_VARIABLES as readonly string[]).includes(name) || (EVALUATION_VARIABLES as readonly string[]).includes(name) || isOutputVariable(name);
+  for (const [name, source] of Object.entries(sli)) {
+    const query: unknown = (source as { prometheus?: { query?: unknown } } | null)?.prometheus?.query;
+    if (typeof query !== 'string') continue;
+    const outside = promqlPlaceholders(query).filter((placeholder) => placeholder.context === 'code');
+    for (const placeholder of new Map(outside.map((p) => [p.name, p])).values()) {
+      const reference = `#{${placeholder.name}}`;
+      const quoteIt = `quote it ("${reference}") to pass it as a string`;
+      let why: string | undefined;
+      if (!known(placeholder.name)) why = `${reference} stands outside quotes and is no variable of the project`;
+      else if (prompted.includes(placeholder.name)) {
+        const pattern = definition(placeholder.name)?.pattern;
+        if (typeof pattern !== 'string' || !allowsOnlyNumbers(pattern)) {
+          why = `${reference} stands outside quotes, where a value a trigger gives would be PromQL ("0 or vector(1)"): ${quoteIt}, or give the variable a pattern that allows only a number or a duration, such as "[0-9]+(\\.[0-9]+)?"${pattern === undefined ? '' : ` (its pattern "${pattern}" allows more)`}`;
+        }
+      } else if (!isConfigValue(placeholder.name, prompted)) {
+        const from = isOutputVariable(placeholder.name) ? 'a step\'s output, which people write' : 'it holds the release, which whoever triggers chooses';
+        why = `${reference} stands outside quotes, where its value would be PromQL (${from}): ${quoteIt}`;
+      }
+      if (why) problems.push({ path: [name, 'prometheus', 'query'], message: why });
+    }
+  }
   return problems;
 }

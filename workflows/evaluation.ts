@@ -1,10 +1,11 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertMemo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertMemo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { EvaluationStep } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import { keptnScope } from './approval.js';
 import { maskText, secretsOf } from './mask.js';
 import { EVALUATION_MEMO, type SliSourceInput, type StepView } from './messages.js';
+import { isConfigValue, NUMBER_OR_DURATION, substitutePromql } from './promql.js';
 import { toShell } from './shell.js';
 import { asPrevious, evaluateSlo, formatEvaluation, type SliValue } from './slo.js';
 import { finishStep, type DeploymentState } from './state.js';
@@ -45,11 +46,15 @@ export async function runEvaluation(deployment: DeploymentState, step: Evaluatio
   };
   const names = [...new Set((quality.slo.objectives ?? []).map((objective) => objective.sli))];
   const secrets = secretsOf(deployment.variables, deployment.input.sensitive);
+  // Evaluations that ran before values were kept to PromQL's strings replay as they ran. A deployment
+  // that does not say which values a trigger set (it started before they were recorded) trusts none.
+  const prompted = deployment.input.prompted ?? Object.keys(deployment.variables);
+  const quoting: Quoting = patched(PROMQL_VALUES_ARE_DATA) ? { prompted } : 'legacy';
   const fetched = await Promise.all(names.map(async (name): Promise<[string, SliValue, string]> => {
     const source = Object.hasOwn(quality.sli, name) ? quality.sli[name] : undefined;
     if (!source) return [name, { value: null, error: `no source for SLI "${name}" in the project's sli:` }, ''];
-    const request = sliRequest(name, source, variables, step.timeout);
-    if ('error' in request) return [name, { value: null, error: request.error }, ''];
+    const request = sliRequest(name, source, variables, step.timeout, quoting);
+    if ('error' in request) return [name, { value: null, error: maskText(request.error, secrets) }, ''];
     try {
       const { value, log } = await fetchSli({ ...request.input, ...(secrets.length > 0 ? { mask: secrets } : {}) });
       return [name, { value }, maskText(log, secrets)];
@@ -76,12 +81,28 @@ export async function runEvaluation(deployment: DeploymentState, step: Evaluatio
 
 type SliRequest = { input: Parameters<typeof fetchSli>[0] } | { error: string };
 
-/** The activity's input for one SLI, variables substituted: in a script as data (SPEC §4.1), in a query escaped for PromQL strings. */
-function sliRequest(name: string, source: SliSourceInput, variables: Variables, timeoutMs: number): SliRequest {
+/** Values are data in a query (`promql.ts`): the names a trigger could set. `legacy`: the escaping of evaluations recorded before. */
+type Quoting = { prompted: readonly string[] } | 'legacy';
+
+const PROMQL_VALUES_ARE_DATA = 'promql-values-are-data';
+
+/**
+ * The activity's input for one SLI, variables substituted: in a script as data (SPEC §4.1); in a
+ * query as the content of the string literal that quotes it, and outside quotes only a value of the
+ * config's or Interlock's own, or a number or a duration (the config loader refuses other
+ * placeholders there; this holds for deployments that started under an older config too).
+ */
+function sliRequest(name: string, source: SliSourceInput, variables: Variables, timeoutMs: number, quoting: Quoting): SliRequest {
   if ('script' in source) {
     const shell = toShell(source.script, variables);
     if (!shell.ok) return { error: describeUnknown(shell.unknown) };
     return { input: { name, source: { script: shell.script, env: shell.env, timeoutMs: source.timeout ?? timeoutMs } } };
+  }
+  if (quoting !== 'legacy') {
+    const bare = (variable: string, value: string) => isConfigValue(variable, quoting.prompted) || NUMBER_OR_DURATION.test(value);
+    const query = substitutePromql(source.prometheus.query, variables, bare);
+    if (!query.ok) return { error: 'refused' in query ? `the query was not sent: ${query.refused}` : describeUnknown(query.unknown) };
+    return { input: { name, source: { prometheus: { url: source.prometheus.url, query: query.text }, timeoutMs } } };
   }
   const escaped = Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, value.replace(/[\\"'`]/g, (char) => `\\${char}`)]));
   const query = substitute(source.prometheus.query, escaped);

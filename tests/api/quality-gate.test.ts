@@ -52,6 +52,22 @@ shipyard:
               - name: release
 tasks:
   release: { type: script, run: 'echo "releasing #{Release}"' }
+`, `
+  - id: regional
+    name: Regional service
+    variables:
+      Region: { prompted: true }
+      Scale: { prompted: true, value: "1", pattern: "[0-9]+" }
+    slo:
+      objectives: [{ sli: response_time_p95, pass: [{ criteria: ["<600"] }] }]
+      total_score: { pass: "90%" }
+    sli:
+      response_time_p95:
+        prometheus: { url: '${server.url}', query: 'max(regional_response_time_ms{stage="#{Stage}", region="#{Region}"}) * #{Scale}' }
+    shipyard:
+      apiVersion: spec.keptn.sh/0.2.2
+      kind: Shipyard
+      spec: { stages: [{ name: production, sequences: [{ name: delivery, tasks: [{ name: evaluation }] }] }] }
 `);
 
 describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing' in prometheus ? ` (skipped: ${prometheus.missing})` : ''}`, () => {
@@ -67,7 +83,11 @@ describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing
   async function releaseUntilDone(value: number): Promise<{ release: any; production: any }> {
     server.set('helloservice_response_time_p95_ms', value, { stage: 'production' });
     await server.waitFor('max(helloservice_response_time_p95_ms{stage="production"})', value);
-    const created = await stack.call('POST', '/api/releases', { as: 'ci', body: { project: 'helloservice', release: uniqueRelease() } });
+    return started({ project: 'helloservice', release: uniqueRelease() });
+  }
+
+  async function started(body: Record<string, unknown>): Promise<{ release: any; production: any }> {
+    const created = await stack.call('POST', '/api/releases', { as: 'ci', body });
     expect(created.status).toBe(201);
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -117,5 +137,24 @@ describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing
     expect(production.status).toBe('Failed');
     const final = (await stack.call('GET', `/api/releases/${release.id}`)).body;
     expect(final.status).toBe('Failed');
+  });
+
+  it('reads a value a trigger gives as a label value, whatever it holds: it finds its series or nothing, never forges a pass', async () => {
+    const region = `o'brien "eu" \\`;
+    server.set('regional_response_time_ms', 120, { stage: 'production', region });
+    await server.waitFor('count(regional_response_time_ms)', 1);
+    const { production } = await started({ project: 'regional', release: uniqueRelease(), variables: { Region: region, Scale: '2' } });
+    expect(production.steps[0]).toMatchObject({ status: 'Succeeded', result: 'pass', evaluation: { objectives: [{ value: 240 }] } });
+    expect(production.steps[0].log).toContain(`region="o'brien \\"eu\\" \\\\"}) * 2`);
+
+    // A value that would close the string and add `or vector(1)` (1 < 600: a pass) is a region nothing has.
+    const forged = await started({ project: 'regional', release: uniqueRelease(), variables: { Region: '"} or vector(1) or {a="' } });
+    expect(forged.production.status).toBe('Failed');
+    expect(forged.production.steps[0]).toMatchObject({ status: 'Failed', result: 'fail' });
+    expect(forged.production.steps[0].evaluation.objectives[0]).toMatchObject({ value: null, message: expect.stringContaining('no data for max(regional_response_time_ms{stage="production", region="\\"} or vector(1) or {a=\\""})') });
+
+    // Outside quotes only a number: the pattern refuses anything else when the release is triggered.
+    const refused = await stack.call('POST', '/api/releases', { as: 'ci', body: { project: 'regional', release: uniqueRelease(), variables: { Region: 'eu', Scale: '0 or vector(1)' } } });
+    expect(refused.status).toBe(400);
   });
 });

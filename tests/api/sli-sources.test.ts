@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FetchSliInput, fetchSli, type SliOutput } from '../../activities/sli.js';
+import { substitutePromql } from '../../workflows/promql.js';
 import { findPrometheus, freePort, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 
 // The evaluation task's SLI sources (SPEC §8): the fetchSli activity against a real Prometheus
@@ -83,6 +84,39 @@ describe.skipIf('missing' in prometheus)(`a Prometheus SLI${'missing' in prometh
   it('refuses NaN as a value', async () => {
     const failure = await failureOf({ name: 'ratio', source: source('interlock_test_latency_ms - interlock_test_latency_ms + NaN') });
     expect(failure.message).toBe('SLI "ratio": Prometheus answered NaN for interlock_test_latency_ms - interlock_test_latency_ms + NaN, not a finite number');
+  });
+
+  describe('values substituted in a query are data to Prometheus too', () => {
+    // Each value is the label of a series of its own: a query that finds that series' number read
+    // the value as a label value, not as PromQL (a forged `vector(1)` would answer 1).
+    const values = ['o\'brien', 'say "hi" \\ back\\', '"} or vector(1) or {a="', "'} or vector(1) or {a='", '\\"} or vector(1) #', 'x\n} or vector(1) #', 'é ✓ 🚀'];
+    beforeAll(async () => {
+      values.forEach((who, i) => server.set('interlock_test_who', 100 + i, { who }));
+      await server.waitFor('count(interlock_test_who)', values.length);
+    });
+
+    it.each(values)('%j finds its own series in "…", \'…\' and `…`', async (value) => {
+      for (const quote of ['"', "'", '`']) {
+        const query = substitutePromql(`max(interlock_test_who{who=${quote}#{Who}${quote}})`, { Who: value }, () => false);
+        if (quote === '`' && value.includes('`')) continue;
+        expect(query.ok, `${quote}: ${JSON.stringify(query)}`).toBe(true);
+        const output = await run({ name: 'who', source: source((query as { text: string }).text) });
+        expect(output.value, `${quote}: ${(query as { text: string }).text}`).toBe(100 + values.indexOf(value));
+      }
+    });
+
+    it('a value outside quotes is never sent; Prometheus would have run it (a forged pass)', async () => {
+      const template = 'max(interlock_test_who) > #{Threshold}';
+      expect(substitutePromql(template, { Threshold: '0 or vector(1)' }, () => false)).toMatchObject({ ok: false, refused: expect.stringContaining('#{Threshold} stands outside quotes') });
+      // What a plain substitution sent before: the comparison filters everything out, and `vector(1)` answers instead.
+      const forged = await run({ name: 'who', source: source('max(interlock_test_who) > 1000 or vector(1)') });
+      expect(forged.value).toBe(1);
+    });
+
+    it("an apostrophe in double quotes: `\\'` is no PromQL escape, and Prometheus refuses it", async () => {
+      const failure = await failureOf({ name: 'who', source: source(`max(interlock_test_who{who="o\\'brien"})`) });
+      expect(failure.message).toMatch(/Prometheus answered 400 \(bad_data\): .*unknown escape sequence/);
+    });
   });
 
   it('masks sensitive values in what it logs', async () => {
