@@ -66,7 +66,7 @@ export const ProjectSchema = z
     /** In promotion order. A lifecycle project's are its stages, so it need not list them. */
     environments: z.array(Id).min(1).optional(),
     variables: z.record(VariableName, VariableSchema).default({}),
-    /** The default of every interrupting step's `preventSelfApproval`. */
+    /** The default of every interrupting step's `preventSelfApproval`, and of every guided failure's. */
     preventSelfApproval: z.boolean().optional(),
     /** The default of every script and http-check step's `guidedFailure` (SPEC §9). */
     guidedFailure: z.boolean().optional(),

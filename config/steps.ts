@@ -22,7 +22,11 @@ const StepBase = {
 };
 
 /** A failed step opens a `GuidedFailure` interruption instead of failing the deployment (SPEC §9); the project's setting when absent. */
-const GuidedFailure = { guidedFailure: z.boolean().optional() };
+const GuidedFailure = {
+  guidedFailure: z.boolean().optional(),
+  /** Whoever triggered the deployment may not take its `GuidedFailure` interruption (retry and ignore let it go on); the project's setting when absent. */
+  preventSelfApproval: z.boolean().optional(),
+};
 
 export const ScriptStepSchema = z.strictObject({
   ...StepBase,

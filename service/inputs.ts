@@ -86,16 +86,19 @@ function stepsOf(project: Project, sequence: Parameters<typeof sequenceSteps>[1]
 
 const runsIn = (step: ProcessStep, environment: string) => !step.environments || step.environments.includes(environment);
 
-/** A project's defaults: `preventSelfApproval` for every step that waits for people, `guidedFailure` for scripts and HTTP checks. */
+/**
+ * A project's defaults: `preventSelfApproval` for every step that waits for people (a script's or
+ * HTTP check's guided failure too: retry and ignore let the deployment go on), `guidedFailure` for
+ * scripts and HTTP checks.
+ */
 function withProjectDefaults(project: Project, steps: ProcessStep[]): ProcessStep[] {
   return steps.map((step) => {
-    if ((step.type === 'manual' || step.type === 'approval') && step.preventSelfApproval === undefined && project.preventSelfApproval) {
-      return { ...step, preventSelfApproval: true };
-    }
-    if ((step.type === 'script' || step.type === 'http-check') && step.guidedFailure === undefined && project.guidedFailure) {
-      return { ...step, guidedFailure: true };
-    }
-    return step;
+    if (step.type !== 'manual' && step.type !== 'approval' && step.type !== 'script' && step.type !== 'http-check') return step;
+    const defaults = {
+      ...(step.preventSelfApproval === undefined && project.preventSelfApproval ? { preventSelfApproval: true } : {}),
+      ...((step.type === 'script' || step.type === 'http-check') && step.guidedFailure === undefined && project.guidedFailure ? { guidedFailure: true } : {}),
+    };
+    return Object.keys(defaults).length > 0 ? { ...step, ...defaults } : step;
   });
 }
 

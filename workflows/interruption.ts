@@ -44,7 +44,7 @@ export interface Interruption {
   onTimeout: OnTimeout;
   /** How the decision arrived: an update (the API) or a signal (Temporal Web, the CLI's `temporal`). */
   decidedVia?: 'update' | 'signal';
-  /** Who may not take it whatever their teams and roles: whoever triggered the deployment, with `preventSelfApproval`. */
+  /** Who may not take it whatever their teams and roles: whoever triggered the deployment, with `preventSelfApproval` (guided failure's too). */
   excludedUserIds?: string[];
   /** How many distinct people must each take and proceed (SPEC §9); 1 when absent. */
   requiredApprovals?: number;
@@ -155,10 +155,14 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
     return refuse('ALREADY_DECIDED', `"${interruption.step}" was already decided (${interruption.state}${by}); nothing is left to do.`);
   }
 
+  // Whoever triggered it hears why, whatever they asked for. Retrying or ignoring a failure lets the
+  // deployment go on as much as approving does.
+  if (isExcluded(interruption, actor) && !isAssignee) {
+    const what = interruption.kind === 'GuidedFailure' ? 'to decide whether it is retried, ignored or failed' : 'to approve it';
+    return refuse('SELF_APPROVAL', `${describePerson(actor)} triggered this deployment, and "${interruption.step}" needs someone else ${what}.`);
+  }
+
   if (action.type === 'takeResponsibility') {
-    if (isExcluded(interruption, actor)) {
-      return refuse('SELF_APPROVAL', `${describePerson(actor)} triggered this deployment, and "${interruption.step}" needs someone else to approve it.`);
-    }
     if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
     if (interruption.approvals?.some((approval) => approval.user.id === actor.id)) {
       const { approvals = [], requiredApprovals = 1 } = interruption;

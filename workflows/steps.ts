@@ -66,7 +66,12 @@ async function runWithGuidedFailure(deployment: DeploymentState, step: ScriptSte
     const instructions = `**${step.name}** failed:\n\n    ${lines.slice(-12).join('\n    ')}\n\nRetry it, ignore the failure and go on, or fail the deployment.`;
     const waited = await waitForDecision(
       deployment,
-      { kind: 'GuidedFailure', step: { name: step.name, responsibleTeams: deployment.input.guidedFailureTeams ?? [], onTimeout: 'abort' }, instructions },
+      {
+        kind: 'GuidedFailure',
+        // Retry and ignore let the deployment go on: with preventSelfApproval, whoever triggered it may not take either.
+        step: { name: step.name, responsibleTeams: deployment.input.guidedFailureTeams ?? [], onTimeout: 'abort', preventSelfApproval: step.preventSelfApproval },
+        instructions,
+      },
       view,
     );
     if (waited.type === 'ContinueAsNew') return 'ContinueAsNew';

@@ -23,6 +23,14 @@ const config = testConfig(`
   process:
     - { name: Approve, type: manual, responsibleTeams: [release-managers] }
     - { name: Second look, type: manual, responsibleTeams: [release-managers], preventSelfApproval: false }
+- id: self-tested
+  name: Self-tested
+  environments: [production]
+  preventSelfApproval: true
+  guidedFailure: true
+  process:
+    - { name: Test, type: script, run: 'echo "1 test failed"; exit 1' }
+    - { name: Promote, type: script, run: 'echo promoted' }
 - id: two-approvals
   name: Two approvals
   environments: [production]
@@ -299,6 +307,30 @@ describe('preventSelfApproval (SPEC §9)', () => {
     expect((await stack.call('POST', `${second}/take-responsibility`, { as: 'jjones' })).status).toBe(200);
     expect((await stack.call('POST', `${second}/proceed`, { as: 'jjones' })).status).toBe(200);
     expect((await waitFor(stack, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+  });
+});
+
+describe('preventSelfApproval covers guided failure: retry and ignore let a deployment go on', () => {
+  it('refuses the CI that triggered its own failed test every way with 403 SELF_APPROVAL, before any update; a colleague decides', async () => {
+    const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'self-tested', environment: 'production', release: uniqueRelease() } });
+    const view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
+    expect(view.interruptions[0]).toMatchObject({ kind: 'GuidedFailure', step: 'Test', excludedUserIds: ['users-100'] });
+    const path = `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+    const before = await historyLength(view.id);
+    for (const action of ['take-responsibility', 'ignore', 'retry', 'fail']) {
+      const refused = await stack.call('POST', `${path}/${action}`, { as: 'ci', body: action === 'take-responsibility' ? {} : { notes: 'known flake' } });
+      expect(refused.status, action).toBe(403);
+      expect(refused.body, action).toMatchObject({ code: 'SELF_APPROVAL', detail: 'CI pipeline (ci) triggered this deployment, and "Test" needs someone else to decide whether it is retried, ignored or failed.' });
+    }
+    expect(await historyLength(view.id)).toBe(before);
+    const { body: list } = await stack.call('GET', '/api/interruptions?actionable=true', { as: 'ci' });
+    expect(list.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id)).not.toContain(view.id);
+
+    expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
+    expect((await stack.call('POST', `${path}/ignore`, { as: 'mlee', body: { notes: 'known flake, ticket OPS-12' } })).status).toBe(200);
+    const done = await waitFor(stack, view.id, (v) => v.finishedAt !== null);
+    expect(done.status).toBe('Succeeded');
+    expect(done.steps.map((s: { status: string; ignored?: boolean }) => [s.status, s.ignored ?? false])).toEqual([['Failed', true], ['Succeeded', false]]);
   });
 });
 

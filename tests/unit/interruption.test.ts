@@ -368,6 +368,45 @@ describe('preventSelfApproval: whoever triggered it may not take it', () => {
     expect(decide(excluded(admin), morgan, { type: 'takeResponsibility' }, NOW)).toMatchObject({ accepted: true });
     expect(actionsFor(excluded(admin), morgan)).toEqual(['takeResponsibility']);
   });
+
+  it('answers a decision straight from the one who triggered with SELF_APPROVAL too, not "not in the team"', () => {
+    expect(decide(excluded(morgan), morgan, { type: 'proceed' }, NOW)).toMatchObject({ accepted: false, refusal: 'SELF_APPROVAL' });
+  });
+});
+
+describe('preventSelfApproval covers guided failure: retry and ignore let the deployment go on', () => {
+  const morgan = callers[0].who;
+  const admin = callers[4].who;
+  const deployer = callers[5].who;
+  // A failed step of a project with preventSelfApproval: any deployer may decide, but not whoever triggered.
+  const failed = (triggeredBy: Actor) => interruption({ kind: 'GuidedFailure', responsibleTeams: [], excludedUserIds: [triggeredBy.id] });
+
+  it('refuses the one who triggered every way in: take, take over, retry, ignore, fail', () => {
+    for (const who of [deployer, admin]) {
+      const held = { ...failed(who), state: 'Assigned' as const, assignee: { id: morgan.id, username: morgan.username, displayName: morgan.displayName } };
+      const attempts: [Interruption, InterruptionAction][] = [
+        [failed(who), { type: 'takeResponsibility' }],
+        [held, { type: 'takeResponsibility', takeOver: true }],
+        [held, { type: 'retry' }],
+        [held, { type: 'ignore', notes: 'my own test, known flake' }],
+        [failed(who), { type: 'fail' }],
+      ];
+      for (const [target, action] of attempts) {
+        const decision = decide(target, who, action, NOW);
+        expect(decision, `${who.username} ${action.type}`).toMatchObject({ accepted: false, refusal: 'SELF_APPROVAL' });
+        if (!decision.accepted) expect(decision.detail).toBe(`${who.displayName} (${who.username}) triggered this deployment, and "${STEP}" needs someone else to decide whether it is retried, ignored or failed.`);
+      }
+      expect(actionsFor(failed(who), who)).toEqual([]);
+      expect(isActionableBy(failed(who), who)).toBe(false);
+    }
+  });
+
+  it('lets another deployer take it and ignore the failure', () => {
+    const taken = decide(failed(deployer), morgan, { type: 'takeResponsibility' }, NOW);
+    if (!taken.accepted) throw new Error(taken.detail);
+    expect(actionsFor(taken.interruption, morgan)).toEqual(['retry', 'ignore', 'fail']);
+    expect(decide(taken.interruption, morgan, { type: 'ignore', notes: 'known flake' }, NOW)).toMatchObject({ accepted: true, interruption: { state: 'Ignored' } });
+  });
 });
 
 describe('requiredApprovals: distinct people, each taking and proceeding', () => {

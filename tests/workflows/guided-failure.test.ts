@@ -116,6 +116,33 @@ describe('guided failure (SPEC §9)', () => {
     expect(view.steps[0]!.attempts).toHaveLength(2);
   });
 
+  it('with preventSelfApproval, whoever triggered may neither take, retry nor ignore their own failure; a colleague may', async () => {
+    const { jjones, mlee } = people;
+    const input = deploymentInput(flaky(99).yaml.replace('guidedFailure: true', 'guidedFailure: true\n  preventSelfApproval: true'), {
+      triggeredBy: { id: jjones.id, username: jjones.username, displayName: jjones.displayName },
+    });
+    const handle = await start(input);
+    const interruption = openGuidance(await asked(handle))!;
+    expect(interruption.excludedUserIds).toEqual([jjones.id]);
+    for (const [update, request] of [
+      [takeResponsibilityUpdate, { user: jjones, interruptionId: interruption.id }],
+      [ignoreUpdate, { user: jjones, interruptionId: interruption.id, notes: 'my own test, known flake' }],
+      [retryUpdate, { user: jjones, interruptionId: interruption.id }],
+    ] as const) {
+      const refused = await handle.executeUpdate(update as typeof ignoreUpdate, { args: [request] }).catch((error: unknown) => error);
+      expect((refused as WorkflowUpdateFailedError).cause, update.name).toMatchObject({ type: 'SELF_APPROVAL' });
+      expect((refused as WorkflowUpdateFailedError).cause?.message).toContain('needs someone else to decide whether it is retried, ignored or failed');
+    }
+    const refusals = (await handle.query(stateQuery)).timeline.filter((entry) => entry.user === 'jjones');
+    expect(refusals.map((entry) => [entry.action, entry.result])).toEqual([['takeResponsibility', 'refused'], ['ignore', 'refused'], ['retry', 'refused']]);
+
+    await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee, interruptionId: interruption.id }] });
+    await handle.executeUpdate(ignoreUpdate, { args: [{ user: mlee, interruptionId: interruption.id, notes: 'known flake' }] });
+    const view = await finalView(handle);
+    expect(view.status).toBe('Succeeded');
+    expect(view.interruptions[0]).toMatchObject({ state: 'Ignored', assignee: { username: 'mlee' } });
+  });
+
   it('only the project\'s guided-failure teams may act when it names them', async () => {
     const handle = await start(deploymentInput(flaky(99).yaml, { guidedFailureTeams: ['dba'] }));
     const view = await asked(handle);

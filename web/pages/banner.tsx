@@ -97,7 +97,7 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
   return (
     <div class="actions">
       <p class="muted">
-        {yours ? 'You triggered this deployment, so someone else must approve this step.' : `Only ${who} (or an admin) can act on this step.`}
+        {yours ? `You triggered this deployment, so someone else must ${interruption.kind === 'GuidedFailure' ? 'decide what happens after this failure' : 'approve this step'}.` : `Only ${who} (or an admin) can act on this step.`}
       </p>
       {/* A refused post from someone with no controls (a stale page, a hand-made form) says why here. */}
       <ErrorMessage id="take-error" message={error?.message} />
