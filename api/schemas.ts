@@ -5,6 +5,7 @@ import { MAX_NOTES } from '../workflows/interruption.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
+  FINISHED_STATUSES,
   INTERRUPTION_ACTIONS,
   INTERRUPTION_KINDS,
   INTERRUPTION_STATES,
@@ -215,7 +216,10 @@ export const DeploymentSchema = z
     projectName: z.string(),
     environment: z.string(),
     release: z.string(),
-    status: DeploymentStatusSchema,
+    status: DeploymentStatusSchema.openapi({ description: 'Running (or Waiting) until the last step, of any runCondition, has ended; only then a finished status' }),
+    outcome: z.enum(FINISHED_STATUSES).nullable().optional().openapi({
+      description: 'The status it will end with, once decided: Aborted or Failed while the steps that run after an abort or a failure (runCondition failure, always) still run; the same as status once finished; null until then',
+    }),
     createdAt: z.string(),
     finishedAt: z.string().nullable(),
     triggeredBy: PersonSchema,

@@ -64,7 +64,7 @@ async function followUntilDone(client: Client, id: string, options: FollowOption
       return {
         view,
         exitCode: EXIT.usage,
-        message: `timed out after ${formatDuration(options.timeoutMs!)}: ${id} is still ${view.status}${where} and goes on without us; follow it again with: interlock wait ${id}`,
+        message: `timed out after ${formatDuration(options.timeoutMs!)}: ${id} is still ${view.status}${view.outcome ? ` (it will end ${view.outcome})` : ''}${where} and goes on without us; follow it again with: interlock wait ${id}`,
       };
     }
     const seconds = Math.max(1, Math.min(SLICE_SECONDS, Math.ceil(remaining / 1000)));

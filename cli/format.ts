@@ -59,9 +59,20 @@ export function interruptionLines(interruption: Interruption, id: string): strin
   }
 }
 
+/** The line that says how a deployment will end while the steps after an abort or a failure still run. */
+export function comingOutcome(view: View): string | undefined {
+  if (!view.outcome || isFinished(view.status)) return undefined;
+  const after = view.outcome === 'Failed' ? 'a failure' : 'an abort';
+  return `${view.id} will end ${view.outcome}: it is ${view.status} until the steps that run after ${after} (runCondition: failure, always) have ended.`;
+}
+
 /** What changed between two views of one deployment, in process order; everything when `before` is undefined. */
 export function changes(before: View | undefined, after: View): string[] {
   const lines: string[] = [];
+  // Said once, right after the step that decided it.
+  const coming = before?.outcome === after.outcome ? undefined : comingOutcome(after);
+  const decidedAt = coming === undefined ? -1 : after.steps.findIndex((step) => step.status === 'Aborted' || (step.status === 'Failed' && !step.ignored));
+  if (coming !== undefined && decidedAt < 0) lines.push(coming);
   after.steps.forEach((step, i) => {
     const interruptions = after.interruptions.filter((interruption) => interruption.step === step.name);
     // A step that waits for people is told by its interruptions: who may act, who took it, what they decided.
@@ -74,6 +85,7 @@ export function changes(before: View | undefined, after: View): string[] {
     } else if (step.status !== (before?.steps[i]?.status ?? 'Pending')) {
       lines.push(`${step.name}: ${step.status}`);
     }
+    if (i === decidedAt) lines.push(coming!);
   });
   return lines;
 }
@@ -112,7 +124,7 @@ function logTail(step: StepView, lines = 20): string[] {
 export function renderView(view: View, url: (path: string) => string): string {
   const width = Math.max(...view.steps.map((s) => s.name.length), 4);
   const lines = [
-    `${view.id}  ${view.status}`,
+    `${view.id}  ${view.status}${view.outcome && !isFinished(view.status) ? ` (will end ${view.outcome} once its remaining steps have run)` : ''}`,
     `  ${view.projectName} ${view.release} to ${view.environment}, triggered by ${person(view.triggeredBy)} at ${view.createdAt}` +
       (view.finishedAt ? `, finished at ${view.finishedAt}` : ''),
     ...(view.queuedBehind ? [`  Queued behind ${view.queuedBehind}, which waits at a step that blocks other deployments.`] : []),

@@ -1,6 +1,6 @@
 /**
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
- * proceed, abort and timeout paths, guided failure, reminders and escalation, a blocking step and
+ * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure, reminders and escalation, a blocking step and
  * its gate, and a lifecycle release with its stage deployments, run against a time-skipping
  * Temporal test server.
  *
@@ -151,6 +151,21 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       await until(handle, (view) => view.interruptions[0]?.escalated === true);
       await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: otto }] });
       await handle.executeUpdate(proceedUpdate, { args: [{ user: otto, notes: 'Covered for release managers' }] });
+    },
+  },
+  'deployment-abort-failure-steps': {
+    // Aborted at the manual step: its failure and always steps run while the status stays Running
+    // (outcome Aborted); only after the last one does it end Aborted (patch status-after-last-step).
+    input: deploymentInput(`
+- { name: Deploy, type: script, run: 'echo "deploying #{Release}"' }
+- { name: ${STEP}, type: manual, responsibleTeams: [release-managers] }
+- { name: Record sign-off, type: script, run: 'echo never' }
+- { name: Tell the desk, type: script, runCondition: failure, run: 'echo "#{Release} was stopped: #{Action[${STEP}].Output.Manual.Notes}"' }
+- { name: Clean up, type: script, runCondition: always, run: 'echo cleaned' }
+`, { id: 'hello-service:production:1.4.2:history-abort-failure-steps' }),
+    async drive(handle) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(abortUpdate, { args: [{ user: jjones, notes: 'Trading desk says no.' }] });
     },
   },
   'deployment-guided-retry': {

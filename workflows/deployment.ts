@@ -6,6 +6,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -16,7 +17,7 @@ import { fromRoster, registerInterruptionHandlers } from './interruption-handler
 import { resultOf, taskFinished, taskTriggered } from './lifecycle.js';
 import { skippedManualOutputs } from './manual-step.js';
 import { maskView } from './mask.js';
-import { type DeploymentInput, type DeploymentView, searchAttributes, cancelRequestSignal, isFinished, stateQuery, type StepView } from './messages.js';
+import { type DeploymentInput, type DeploymentView, type FinishedStatus, searchAttributes, cancelRequestSignal, isFinished, stateQuery, type StepView } from './messages.js';
 import { emit, hasRoutes } from './notify.js';
 import { CancelRequestSchema } from './requests.js';
 import { createState, type DeploymentState, finishStep } from './state.js';
@@ -48,7 +49,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
         const outcome = await runStep(deployment, step, current, contextFor(deployment, index));
         deployment.resuming = false;
         if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
-        afterStep(deployment, index, outcome, false);
+        afterStep(deployment, index, outcome, view.outcome != null);
         continue;
       }
       const skip = (why: string) => {
@@ -61,11 +62,11 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
         continue;
       }
       // Octopus's run conditions: `success` runs while nothing failed, `failure` only after a failure
-      // or an abort, `always` either way. A failed or aborted deployment keeps that status.
-      const failedSoFar = !['Running', 'Waiting', 'Queued'].includes(view.status);
+      // or an abort, `always` either way. A failed or aborted deployment ends with that status.
+      const failedSoFar = view.outcome != null || !['Running', 'Waiting', 'Queued'].includes(view.status);
       const runCondition = step.runCondition ?? 'success';
       if (runCondition === 'success' && failedSoFar) {
-        skip(`the deployment was ${view.status.toLowerCase()} at an earlier step`);
+        skip(`the deployment was ${(view.outcome ?? view.status).toLowerCase()} at an earlier step`);
         continue;
       }
       if (runCondition === 'failure' && !failedSoFar) {
@@ -76,7 +77,8 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
         setCurrentDetails(`Waiting ${Math.round(step.startAfter / 1000)} s before ${step.name} (triggeredAfter)`);
         await sleep(step.startAfter);
       }
-      if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${runCondition})`);
+      if (view.outcome != null) deployment.setStatus('Running', `Running: ${step.name} (runCondition: ${runCondition}); then it ends ${view.outcome}`);
+      else if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${runCondition})`);
       else deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
       current.status = 'Running';
       current.startedAt = new Date().toISOString();
@@ -92,18 +94,26 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
     throw new CancelledFailure('Deployment cancelled', [outside(deployment)]);
   }
 
+  // Only now, after its last step (of any run condition), does it take its final status.
   view.finishedAt = new Date().toISOString();
-  const succeeded = view.status === 'Running';
-  if (succeeded) deployment.setStatus('Succeeded', `Succeeded: ${input.release} is in ${input.environment}`);
+  // Deployments that took their status at once (before the patch) hold it in the status itself.
+  const final: FinishedStatus = view.outcome ?? (view.status === 'Aborted' || view.status === 'Failed' ? view.status : 'Succeeded');
+  const endedAt = view.steps.find((step) => (step.status === 'Failed' && !step.ignored) || step.status === 'Aborted')?.name ?? current?.name;
+  if (final === 'Succeeded') deployment.setStatus('Succeeded', `Succeeded: ${input.release} is in ${input.environment}`);
+  else deployment.setStatus(final, `${final} at ${endedAt}`);
+  view.outcome = final;
   await finish(deployment);
-  if (succeeded) return outside(deployment);
+  if (final === 'Succeeded') return outside(deployment);
   throw ApplicationFailure.create({
-    type: view.status === 'Aborted' ? 'DeploymentAborted' : 'DeploymentFailed',
-    message: `Deployment ${view.status.toLowerCase()} at ${current?.name}`,
+    type: final === 'Aborted' ? 'DeploymentAborted' : 'DeploymentFailed',
+    message: `Deployment ${final.toLowerCase()} at ${endedAt}`,
     nonRetryable: true,
     details: [outside(deployment)],
   });
 }
+
+/** Deployments that failed or aborted before it took that status at once, while their `failure`/`always` steps still ran. */
+const STATUS_AFTER_LAST_STEP = 'status-after-last-step';
 
 /** After a step: its lifecycle result and `.finished` event, and the deployment's status. */
 function afterStep(deployment: DeploymentState, index: number, outcome: 'Succeeded' | 'Failed' | 'Aborted', failedSoFar: boolean): void {
@@ -117,7 +127,15 @@ function afterStep(deployment: DeploymentState, index: number, outcome: 'Succeed
   if (outcome === 'Succeeded' || failedSoFar) return;
   // Keptn: a failed evaluation goes on to an approval right after it, which declines at once (SPEC §8).
   if (step.type === 'evaluation' && input.process[index + 1]?.type === 'approval') return;
-  deployment.setStatus(outcome === 'Failed' ? 'Failed' : 'Aborted', `${outcome} at ${step.name}`);
+  const final = outcome === 'Failed' ? 'Failed' : 'Aborted';
+  if (!patched(STATUS_AFTER_LAST_STEP)) {
+    deployment.setStatus(final, `${outcome} at ${step.name}`);
+    return;
+  }
+  // The outcome is decided; the status says so only once the steps that run after a failure or an
+  // abort (`runCondition: failure`, `always`) have ended, so nobody who waits for the end sees it early.
+  view.outcome = final;
+  deployment.setStatus('Running', `${final} at ${step.name}; running what runs after it, then it ends ${final}`);
 }
 
 /** What a step is told of where it stands: the result an approval judges (the step before it, or the sequence that triggered this one). */
@@ -151,6 +169,7 @@ async function cancelled(deployment: DeploymentState, current: StepView | undefi
   });
   view.queuedBehind = null;
   deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
+  view.outcome = 'Cancelled';
   upsertSearchAttributes([
     { key: searchAttributes.waitingFor, value: null },
     { key: searchAttributes.assignee, value: null },

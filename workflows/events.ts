@@ -45,7 +45,7 @@ export interface EventData {
   /** Keptn's names for the same things, on lifecycle events. */
   stage?: string;
   service?: string;
-  deployment?: { id: string; status?: string };
+  deployment?: { id: string; status?: string; outcome?: string };
   step?: string;
   interruption?: Interruption;
   /** A `notify` step's message, its template already filled in. */

@@ -10,11 +10,11 @@ import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
 import type { CloudEvent } from './events.js';
 import type { Actor, Interruption, Person, RefusalType } from './interruption.js';
-import type { DeploymentStatus, ReleaseStatus, StepStatus, TaskResult, TimelineAction } from './names.js';
+import type { DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult, TimelineAction } from './names.js';
 import type { Evaluation, SloShape } from './slo.js';
 import type { Variables } from './variables.js';
 
-export type { Actor, CloudEvent, DeploymentStatus, Interruption, Person, ProcessStep, ReleaseStatus, Step, StepStatus, TaskResult, Variables };
+export type { Actor, CloudEvent, DeploymentStatus, FinishedStatus, Interruption, Person, ProcessStep, ReleaseStatus, Step, StepStatus, TaskResult, Variables };
 export { FINISHED_STATUSES, isFinished } from './names.js';
 
 /** Everything a deployment needs, copied at trigger time: editing the config never changes a running one. */
@@ -133,7 +133,15 @@ export interface DeploymentView {
   projectName: string;
   environment: string;
   release: string;
+  /** `Running` (or `Waiting`) until its last step, of any run condition, has ended; only then a finished status. */
   status: DeploymentStatus;
+  /**
+   * The status it ends with, as soon as that is decided: `Aborted` or `Failed` from the step that
+   * aborted or failed on, while the steps that run after it (`runCondition: failure`, `always`)
+   * still run; the same as `status` once finished; null until then. Absent in the views of
+   * deployments that started before it was kept.
+   */
+  outcome?: FinishedStatus | null;
   createdAt: string;
   finishedAt: string | null;
   triggeredBy: Person;

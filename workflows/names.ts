@@ -11,6 +11,7 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 /** The statuses a deployment never leaves. */
 export const FINISHED_STATUSES = ['Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const satisfies readonly DeploymentStatus[];
+export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
 export const isFinished = (status: DeploymentStatus): boolean => (FINISHED_STATUSES as readonly string[]).includes(status);
 
 export const STEP_STATUSES = ['Pending', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Skipped', 'Aborted', 'Cancelled'] as const;

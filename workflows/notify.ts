@@ -59,7 +59,8 @@ export function buildEvent(deployment: DeploymentState, type: string, data: Part
           project: input.project.id,
           environment: input.environment,
           release: input.release,
-          deployment: { id: input.id, status: view.status },
+          // While the steps after an abort or failure run, `status` is still Running and `outcome` says how it will end.
+          deployment: { id: input.id, status: view.status, ...(view.outcome ? { outcome: view.outcome } : {}) },
           ...(base ? { links: { deployment: `${base}/deployments/${encodeURIComponent(input.id)}` } } : {}),
           ...data,
         }),

@@ -9,6 +9,7 @@ export function initialView(input: DeploymentInput): DeploymentView {
     environment: input.environment,
     release: input.release,
     status: 'Running',
+    outcome: null,
     createdAt: input.createdAt,
     finishedAt: null,
     triggeredBy: input.triggeredBy,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,14 @@ const config = testConfig(`
     # The script starts a child of its own; cancelling must stop the whole process group.
     - { name: Deploy, type: script, run: 'sleep 300 & echo $! > "#{PidFile}"; wait' }
     - { name: After, type: script, run: 'echo never' }
+- id: notify-on-abort
+  name: Notify on abort
+  environments: [production]
+  variables: { Go: { prompted: true } }
+  process:
+    - { name: Sign off, type: manual }
+    - { name: Deploy, type: script, run: 'echo never' }
+    - { name: Tell the desk, type: script, runCondition: failure, run: 'while [ ! -e "#{Go}" ]; do sleep 0.1; done; echo told the desk' }
 `);
 
 let stack: Stack;
@@ -135,6 +143,38 @@ describe('GET /api/deployments/{id}/events', () => {
     const caughtUp = await readEvents(await openEvents(id, lastId), (events) => events.length === 1);
     expect(caughtUp.events[0]!.id).not.toBe(lastId);
     expect(caughtUp.events[0]!.data.interruptions[0].state).toBe('Assigned');
+  });
+});
+
+describe('after an abort, wait and the event stream agree: Running until the last step has ended', () => {
+  it('a client polling for a finished status sees Aborted only once the failure step has run', async () => {
+    const go = join(scratch, `go-${uniqueRelease()}`);
+    const id = await trigger('notify-on-abort', { Go: go });
+    const waiting = await waitFor(stack, id, (view) => view.status === 'Waiting');
+    await stack.call('POST', `${interruptionUrl(waiting)}/take-responsibility`, { as: 'jjones' });
+    expect((await stack.call('POST', `${interruptionUrl(waiting)}/abort`, { as: 'jjones', body: { notes: 'not today' } })).status).toBe(200);
+
+    const meanwhile = await waitFor(stack, id, (view) => view.steps[2].status === 'Running');
+    expect(meanwhile).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
+    const held = await stack.call('GET', `/api/deployments/${id}/wait?timeout=1`);
+    expect(held.status).toBe(202);
+    expect(held.body).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
+    const streamed = await readEvents(await openEvents(id), (events) => events.length === 1);
+    expect(streamed.events[0]!.data).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
+    const listed = await stack.call('GET', `/api/deployments?project=notify-on-abort&status=Aborted`);
+    expect(listed.body.deployments.map((d: { id: string }) => d.id)).not.toContain(id);
+
+    const waiter = stack.call('GET', `/api/deployments/${id}/wait?timeout=60`);
+    const stream = readEvents(await openEvents(id), (events) => events.at(-1)!.data.finishedAt !== null);
+    writeFileSync(go, '');
+    const [done, { events }] = await Promise.all([waiter, stream]);
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ status: 'Aborted', outcome: 'Aborted' });
+    expect(done.body.steps.map((s: { status: string }) => s.status)).toEqual(['Aborted', 'Skipped', 'Succeeded']);
+    expect(done.body.finishedAt >= done.body.steps[2].finishedAt).toBe(true);
+    // Every view the stream sent before the last one was still Running; the last is the end.
+    expect(events.slice(0, -1).every((event) => event.data.status === 'Running')).toBe(true);
+    expect(events.at(-1)!.data).toMatchObject({ status: 'Aborted', finishedAt: done.body.finishedAt });
   });
 });
 

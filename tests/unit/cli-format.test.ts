@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changes, formatDuration, outcome, parseDuration, type View } from '../../cli/format.js';
+import { changes, formatDuration, outcome, parseDuration, renderView, type View } from '../../cli/format.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const jamie = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones' };
@@ -68,6 +68,22 @@ describe('the CLI\'s progress lines', () => {
     // The decision comes before the steps it let run.
     expect(changes(assigned, done)).toEqual([`"${STEP}" proceeded by Jamie Jones (jjones): Desk informed`, 'Check health: Succeeded']);
     expect(outcome(done)).toEqual(['Succeeded: Hello service 1.4.2 to production after 2m 31s.']);
+  });
+
+  it('after an abort says how it will end, and that it runs on until its remaining steps have ended', () => {
+    const assigned = view('Waiting', ['Succeeded', 'Waiting', 'Pending'], { state: 'Assigned', assignee: jamie });
+    const aborting = { ...view('Running', ['Succeeded', 'Aborted', 'Running'], { state: 'Aborted', assignee: jamie, notes: 'not today' }), outcome: 'Aborted' as const };
+    const aborted = { ...view('Aborted', ['Succeeded', 'Aborted', 'Succeeded'], { state: 'Aborted', assignee: jamie, notes: 'not today' }), outcome: 'Aborted' as const };
+    expect(changes(assigned, aborting)).toEqual([
+      `"${STEP}" aborted by Jamie Jones (jjones): not today`,
+      `${aborting.id} will end Aborted: it is Running until the steps that run after an abort (runCondition: failure, always) have ended.`,
+      'Check health: Running',
+    ]);
+    expect(changes(aborting, aborting)).toEqual([]);
+    expect(changes(aborting, aborted)).toEqual(['Check health: Succeeded']);
+    expect(renderView(aborting, (path) => `http://x${path}`).split('\n')[0]).toBe(`${aborting.id}  Running (will end Aborted once its remaining steps have run)`);
+    expect(renderView(aborted, (path) => `http://x${path}`).split('\n')[0]).toBe(`${aborted.id}  Aborted`);
+    expect(outcome(aborted)[0]).toBe('Aborted: Hello service 1.4.2 to production after 2m 31s.');
   });
 
   it('ends a failed deployment with the failed step and its log', () => {

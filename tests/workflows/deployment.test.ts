@@ -155,8 +155,9 @@ describe('the deployment workflow', () => {
 - { name: Roll back, type: script, runCondition: failure, run: 'echo rolling back #{Release}' }
 - { name: Clean up, type: script, runCondition: always, run: 'echo cleaned' }
 `));
-    expect(view.status).toBe('Failed');
+    expect(view).toMatchObject({ status: 'Failed', outcome: 'Failed' });
     expect(view.steps.map((s) => s.status)).toEqual(['Failed', 'Skipped', 'Succeeded', 'Succeeded']);
+    expect(view.steps[3]!.finishedAt! <= view.finishedAt!).toBe(true);
     expect(view.steps[2]!.log).toBe('rolling back 1.4.2\n');
     expect(view.steps[3]!.log).toBe('cleaned\n');
   });

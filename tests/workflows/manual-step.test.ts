@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -196,6 +199,36 @@ describe('proceed and abort through updates', () => {
     });
     expect(lastEntry(view)).toMatchObject({ user: 'jjones', action: 'abort', result: 'accepted' });
     expect(await describeSearchAttributes(handle)).toEqual({ status: 'Aborted', waitingFor: undefined, assignee: undefined });
+  });
+
+  it('after an abort stays Running, its outcome Aborted, until the failure and always steps have ended; only then Aborted and finished', async () => {
+    const go = join(mkdtempSync(join(tmpdir(), 'interlock-abort-')), 'go');
+    const handle = await start(deploymentInput(`
+- { name: Deploy, type: script, run: 'echo deployed' }
+- { name: Sign off, type: manual, responsibleTeams: [release-managers] }
+- { name: Smoke test, type: script, run: 'echo never' }
+- { name: Notify on abort, type: script, runCondition: failure, run: 'while [ ! -e ${go} ]; do sleep 0.05; done; echo told the desk' }
+- { name: Clean up, type: script, runCondition: always, run: 'echo cleaned' }
+`));
+    await waitingAtManualStep(handle);
+    await take(handle, people.jjones);
+    await handle.executeUpdate(abortUpdate, { args: [{ user: people.jjones, notes: 'not today' }] });
+
+    const meanwhile = await until(handle, (view) => view.steps[3]!.status === 'Running', 'the failure step to run');
+    expect(meanwhile).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
+    expect(meanwhile.steps.map((s) => s.status)).toEqual(['Succeeded', 'Aborted', 'Skipped', 'Running', 'Pending']);
+    expect(await describeSearchAttributes(handle)).toMatchObject({ status: 'Running' });
+    expect(await currentDetails(handle)).toBe('Running: Notify on abort (runCondition: failure); then it ends Aborted');
+
+    writeFileSync(go, '');
+    const failure = await handle.result().catch((error: unknown) => error);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause).toMatchObject({ type: 'DeploymentAborted', message: 'Deployment aborted at Sign off' });
+    const view = cause.details?.[0] as DeploymentView;
+    expect(view).toMatchObject({ status: 'Aborted', outcome: 'Aborted' });
+    expect(view.steps.map((s) => s.status)).toEqual(['Succeeded', 'Aborted', 'Skipped', 'Succeeded', 'Succeeded']);
+    expect(view.finishedAt! >= view.steps[4]!.finishedAt!).toBe(true);
+    expect(await describeSearchAttributes(handle)).toMatchObject({ status: 'Aborted' });
   });
 
   it('succeeds when the manual step is the last step', async () => {

@@ -105,7 +105,7 @@ describe('notifications from a deployment (SPEC §10)', () => {
   runCondition: failure
   subject: 'Stopped: #{Release}'
   template: '#{Release} was stopped by #{Action[Approve].Output.Manual.ResponsibleUser.Username}: #{Action[Approve].Output.Manual.Notes} (#{DbPassword})'
-`, { variables: { DbPassword: 's3cret' }, sensitive: ['DbPassword'] });
+`, { variables: { DbPassword: 's3cret' }, sensitive: ['DbPassword'], notifications: routes(['deployment.finished']) });
     const handle = await start(input);
     const waiting = await until(handle, (view) => view.status === 'Waiting', 'the manual step');
     const id = waiting.interruptions[0]!.id;
@@ -114,8 +114,12 @@ describe('notifications from a deployment (SPEC §10)', () => {
     const final = await finalView(handle);
     expect(final.status).toBe('Aborted');
     expect(final.steps.map((s) => s.status)).toEqual(['Aborted', 'Skipped', 'Succeeded']);
-    const [sent] = sentFor(input.id);
+    const [sent, finished] = sentFor(input.id);
     expect(sent).toMatchObject({ channel: 'desk', event: { type: 'dev.interlock.notify', data: { step: 'Tell the desk', subject: 'Stopped: 1.4.2' } } });
+    // Sent while the deployment still ran (the abort decided how it ends); deployment.finished only after it.
+    expect(sent!.event.data.deployment).toEqual({ id: input.id, status: 'Running', outcome: 'Aborted' });
+    expect(finished).toMatchObject({ channel: 'ops-hook', event: { type: 'dev.interlock.deployment.finished', data: { status: 'Aborted', deployment: { status: 'Aborted', outcome: 'Aborted' } } } });
+    expect(sentFor(input.id)).toHaveLength(2);
     expect(sent!.event.data.message).toBe('1.4.2 was stopped by jjones: desk said wait (********)');
     expect(final.steps[2]!.log).toContain('desk: POST https://hooks.example.com → 200');
   });

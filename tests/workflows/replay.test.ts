@@ -29,6 +29,7 @@ describe('recorded deployment histories', () => {
 
   it('include the shapes of guided failure, reminders and escalation, a blocking step with its gate, and a lifecycle release with its stages', () => {
     expect(files).toEqual(expect.arrayContaining([
+      'deployment-abort-failure-steps.json',
       'deployment-guided-retry.json',
       'deployment-remind-escalate.json',
       'deployment-blocking.json',

@@ -20,9 +20,11 @@ function outcome(view: DeploymentWithLinks, config: Config): string {
     case 'Queued':
       return `Queued behind ${view.queuedBehind ?? 'another deployment'}, which waits at a step that blocks other deployments of ${view.projectName} to ${view.environment}.`;
     case 'Running':
-      return step('Running') ? `Running “${step('Running')}”.` : 'Running.';
-    case 'Waiting':
-      return `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
+    case 'Waiting': {
+      const now = view.status === 'Running' ? (step('Running') ? `Running “${step('Running')}”.` : 'Running.') : `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
+      // After an abort or a failure it runs on until its `failure`/`always` steps have ended.
+      return view.outcome ? `${now} It will end ${view.outcome} once the steps that run after ${view.outcome === 'Failed' ? 'a failure' : 'an abort'} have ended.` : now;
+    }
     case 'Succeeded':
       return `Succeeded${took ? ` in ${took}` : ''}: every step is done.`;
     case 'Failed':
