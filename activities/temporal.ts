@@ -19,13 +19,14 @@ import type { PreviousEvaluation } from '../workflows/slo.js';
 export function createTemporalActivities(client: Client) {
   return {
     /** Asks the gate of a project and environment to let a deployment start, starting the gate if it is not running (SPEC §9). */
-    async enterGate({ gateId, deploymentId, project, environment, taskQueue }: { gateId: string; deploymentId: string; project: string; environment: string; taskQueue: string }): Promise<void> {
+    async enterGate({ gateId, deploymentId, triggeredAt, project, environment, taskQueue }: { gateId: string; deploymentId: string; triggeredAt?: string; project: string; environment: string; taskQueue: string }): Promise<void> {
       await client.workflow.signalWithStart(GATE_WORKFLOW_TYPE, {
         workflowId: gateId,
         taskQueue,
         args: [{ id: gateId, project, environment, taskQueue } satisfies GateInput],
         signal: gateEnterSignal,
-        signalArgs: [{ deploymentId }],
+        // When it was triggered: the gate queues in that order, whichever request reaches it first.
+        signalArgs: [{ deploymentId, ...(triggeredAt ? { triggeredAt } : {}) }],
         staticSummary: `Keeps deployments of ${project} to ${environment} behind one that waits at a blocking step`,
       });
     },

@@ -127,7 +127,7 @@ export function renderView(view: View, url: (path: string) => string): string {
     `${view.id}  ${view.status}${view.outcome && !isFinished(view.status) ? ` (will end ${view.outcome} once its remaining steps have run)` : ''}`,
     `  ${view.projectName} ${view.release} to ${view.environment}, triggered by ${person(view.triggeredBy)} at ${view.createdAt}` +
       (view.finishedAt ? `, finished at ${view.finishedAt}` : ''),
-    ...(view.queuedBehind ? [`  Queued behind ${view.queuedBehind}, which waits at a step that blocks other deployments.`] : []),
+    ...(view.queuedBehind ? [`  Queued behind ${view.queuedBehind}: deployments go through a step that blocks others one at a time, in trigger order.`] : []),
     '  Steps:',
     ...view.steps.map((step) => `    ${step.name.padEnd(width)}  ${step.status}${step.ignored ? ' (ignored)' : ''}${step.result ? `  ${step.result}` : ''}`),
   ];

@@ -1,8 +1,8 @@
 /**
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
- * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure, reminders and escalation, a blocking step and
- * its gate, and a lifecycle release with its stage deployments, run against a time-skipping
- * Temporal test server.
+ * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure,
+ * reminders and escalation, a blocking step and its gate, three deployments queued behind one, and
+ * a lifecycle release with its stage deployments, run against a time-skipping Temporal test server.
  *
  *     npx tsx scripts/record-histories.ts [name …]
  *
@@ -84,6 +84,11 @@ type Path = (handle: WorkflowHandle, env: TestWorkflowEnvironment) => Promise<vo
 
 /** The roster a deployment started through the API carries (SPEC §5.7). */
 const roster = [jjones, mlee, otto, people.viewer];
+
+/** The gate and the later deployments of `deployment-blocking-queue`. */
+const QUEUE_GATE = gateWorkflowId('hello-service', 'production');
+const QUEUE_SECOND = { ...input('history-queue-second', 'blockConcurrentDeployments: true'), gate: QUEUE_GATE };
+const QUEUE_THIRD = { ...input('history-queue-third', 'blockConcurrentDeployments: true'), gate: QUEUE_GATE };
 
 /** Each path exercises what running deployments do: updates, signals, refusals, the durable timer. */
 const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: boolean; also?: Record<string, (handle: WorkflowHandle) => string> }> = {
@@ -198,6 +203,26 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       await queued.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee }] });
       await queued.executeUpdate(proceedUpdate, { args: [{ user: mlee }] });
       await finalView(queued);
+    },
+  },
+  'deployment-blocking-queue': {
+    // Three deployments behind one blocking step go through it one at a time, in trigger order: the
+    // gate admits the second alone when the first is decided, the third once the second is (patch
+    // gate-one-at-a-time). Recorded: the first, the third (queued behind each in turn) and the gate.
+    input: { ...input('history-queue-first', 'blockConcurrentDeployments: true'), gate: QUEUE_GATE },
+    also: { 'third': () => QUEUE_THIRD.id, 'gate': () => QUEUE_GATE },
+    async drive(handle, env) {
+      const start = (next: DeploymentInput) => env.client.workflow.start('deployment', { args: [next], taskQueue, workflowId: next.id });
+      const second = await start(QUEUE_SECOND);
+      await until(second, (view) => view.status === 'Queued');
+      const third = await start(QUEUE_THIRD);
+      await until(third, (view) => view.status === 'Queued');
+      for (const [current, user] of [[handle, jjones], [second, mlee], [third, jjones]] as const) {
+        await until(current, (view) => view.status === 'Waiting');
+        await current.executeUpdate(takeResponsibilityUpdate, { args: [{ user }] });
+        await current.executeUpdate(proceedUpdate, { args: [{ user, notes: 'Go' }] });
+        await finalView(current);
+      }
     },
   },
 };

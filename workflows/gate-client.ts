@@ -20,12 +20,13 @@ export function registerGateHandlers(deployment: DeploymentState): void {
 
 /**
  * Asks the gate of this project and environment to start (SPEC §9) and waits while it is queued:
- * status `Queued`, `queuedBehind` naming the deployment it waits for, until the gate admits it.
+ * status `Queued`, `queuedBehind` naming the deployment it waits for (the gate says when that
+ * changes: the one ahead of it has gone through), until the gate admits it.
  */
 export async function passGate(deployment: DeploymentState): Promise<void> {
   const { input, view } = deployment;
   if (input.gate === undefined || deployment.gate.admitted) return;
-  await enterGate({ gateId: input.gate, deploymentId: input.id, project: input.project.id, environment: input.environment, taskQueue: workflowInfo().taskQueue });
+  await enterGate({ gateId: input.gate, deploymentId: input.id, triggeredAt: input.createdAt, project: input.project.id, environment: input.environment, taskQueue: workflowInfo().taskQueue });
   let queued = false;
   while (!deployment.gate.admitted) {
     await condition(() => deployment.gate.admitted || (deployment.gate.behind !== null && deployment.gate.behind !== view.queuedBehind));
@@ -33,7 +34,7 @@ export async function passGate(deployment: DeploymentState): Promise<void> {
     if (deployment.gate.admitted || behind === null) break;
     view.queuedBehind = behind;
     deployment.setStatus('Queued', `Queued: waiting for ${behind}`);
-    record(view.timeline, { at: now(), user: 'system', action: 'queue', result: 'accepted', reason: `queued behind ${behind}, which waits at a step that blocks other deployments` });
+    record(view.timeline, { at: now(), user: 'system', action: 'queue', result: 'accepted', reason: `queued behind ${behind}: deployments go through a step that blocks others one at a time, in the order they were triggered` });
     if (!queued) emit(deployment, 'dev.interlock.deployment.queued', { queuedBehind: behind });
     queued = true;
   }

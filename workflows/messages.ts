@@ -240,12 +240,14 @@ export const EVALUATION_MEMO = 'evaluation';
 
 export interface GateRequest {
   deploymentId: string;
+  /** When it was triggered (`enter` only; absent from deployments that started before it was sent): the queue keeps that order. */
+  triggeredAt?: string;
 }
 /** A deployment asks to start its steps; the gate answers with `gateAdmitted` or `gateQueued`. */
 export const gateEnterSignal = defineSignal<[GateRequest]>('enter');
 /** A deployment waits at a blocking step: later ones queue behind it. */
 export const gateBlockSignal = defineSignal<[GateRequest]>('block');
-/** Its blocking step is decided: it blocks nobody any more. */
+/** Its blocking step is decided: it blocks nobody any more, and the next of the queue may go. */
 export const gateUnblockSignal = defineSignal<[GateRequest]>('unblock');
 /** It has ended, however it ended: it holds nothing and waits for nothing. */
 export const gateLeaveSignal = defineSignal<[GateRequest]>('leave');
@@ -261,14 +263,19 @@ export interface GateInput {
   holders?: string[];
   queue?: string[];
   running?: string[];
+  passing?: string;
+  /** When each queued deployment was triggered. */
+  triggeredAt?: Record<string, string>;
 }
 export interface GateView {
   /** Waiting at a blocking step: nobody else starts meanwhile. */
   holders: string[];
-  /** Asked to start while someone held it, in the order they asked. */
+  /** Asked to start while someone held it (or the queue was still going through), in the order they were triggered. */
   queue: string[];
   /** Admitted and not yet ended: any of them may reach a blocking step. */
   running: string[];
+  /** Admitted from the queue and not yet past its blocking step (decided) nor ended: the rest of the queue waits for it. */
+  passing: string | null;
 }
 export const gateStateQuery = defineQuery<GateView>('state');
 

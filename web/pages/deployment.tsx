@@ -18,7 +18,7 @@ function outcome(view: DeploymentWithLinks, config: Config): string {
   const took = elapsed(view.createdAt, view.finishedAt);
   switch (view.status) {
     case 'Queued':
-      return `Queued behind ${view.queuedBehind ?? 'another deployment'}, which waits at a step that blocks other deployments of ${view.projectName} to ${view.environment}.`;
+      return `Queued behind ${view.queuedBehind ?? 'another deployment'}: deployments of ${view.projectName} to ${view.environment} go through a step that blocks others one at a time, in the order they were triggered.`;
     case 'Running':
     case 'Waiting': {
       const now = view.status === 'Running' ? (step('Running') ? `Running “${step('Running')}”.` : 'Running.') : `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
