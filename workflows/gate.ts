@@ -23,11 +23,12 @@ const ONE_AT_A_TIME = 'gate-one-at-a-time';
 /**
  * The gate of one project and environment (SPEC §9, `blockConcurrentDeployments`): every deployment
  * asks it before its steps start; while one waits at a blocking step it *holds* the gate, and those
- * that ask meanwhile are queued. When the last holder's step is decided (or it ends, however it
- * ends) the gate admits the first of the queue (the earliest triggered) only: that one is *passing*, and the rest (and any
- * newcomer) wait until it has passed its own blocking step or ended — it may never reach one (a step
- * for some environments only, a failure before it): then its end lets the next go. So the queue goes
- * through the blocking step one at a time, in the order it asked. It lives while any of them runs.
+ * that ask meanwhile are queued, earliest triggered first. When the last holder's step is decided
+ * (or it ends, however it ends) the gate admits the first of the queue only: that one is *passing*,
+ * and the rest (and any newcomer) wait until it has passed its own blocking step or ended — it may
+ * never reach one (a step for some environments only, a failure before it): then its end lets the
+ * next go. So the queue goes through the blocking step one at a time, in the order the deployments
+ * were triggered. It lives while any of them runs.
  */
 export async function deploymentGate(input: GateInput): Promise<void> {
   const holders = new Set(input.holders ?? []);
