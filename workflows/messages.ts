@@ -108,6 +108,8 @@ export interface StepView {
   evaluation?: Evaluation;
   /** A lifecycle task's `sh.keptn.event.<task>.triggered` event id: the `triggeredid` its `.started` and `.finished` events answer. */
   triggeredId?: string;
+  /** An external task's: who may post its `.started` and `.finished` (usernames, `team:<id>`), besides admins. */
+  executors?: string[];
 }
 
 export interface TimelineEntry {
@@ -167,7 +169,7 @@ export interface DecisionRequest extends InterruptionRequest {
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */
-export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'EXPIRED' | 'BAD_REQUEST';
+export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'NOT_EXECUTOR' | 'EXPIRED' | 'BAD_REQUEST';
 
 export const takeResponsibilityUpdate = defineUpdate<Interruption, [TakeResponsibilityRequest]>('takeResponsibility');
 export const proceedUpdate = defineUpdate<Interruption, [DecisionRequest]>('proceed');
@@ -187,7 +189,8 @@ export const failSignal = defineSignal<[DecisionRequest]>('fail');
 
 /** A Keptn `sh.keptn.event.<task>.started|finished` event for an external task, posted to the event API (SPEC §8). */
 export interface TaskEventRequest {
-  user: Person;
+  /** Who posted it, with teams and roles as the API knows them (an older API sent only the person). */
+  user: Person & Partial<Pick<Actor, 'teams' | 'roles'>>;
   event: CloudEvent;
   expiresAt?: string;
 }
