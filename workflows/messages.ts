@@ -320,5 +320,18 @@ export const releaseStateQuery = defineQuery<ReleaseView>('state');
 /** The release's Keptn events, newest first, and the deployment each task event belongs to. */
 export const releaseEventsQuery = defineQuery<{ events: CloudEvent[]; deployments: Record<string, string> }>('events');
 
+/**
+ * What holds a Keptn context for one release: a workflow whose ID is the context's, so that
+ * Temporal itself refuses a second one however many triggers race, and whose memo names the
+ * release. It ends at once; the release's own search attribute answers for it afterwards.
+ */
+export interface KeptnContextClaim {
+  keptnContext: string;
+  releaseId: string;
+  project: string;
+  release: string;
+}
+export const CONTEXT_CLAIM_WORKFLOW_TYPE = 'keptnContextClaim';
+
 /** The memo key under which a waiting deployment keeps its open interruption (SPEC §11: lists from visibility). */
 export const OPEN_INTERRUPTION_MEMO = 'openInterruption';
