@@ -8,7 +8,6 @@ import { keptnContextClaimId, releaseWorkflowId } from '../workflows/ids.js';
 import { initialReleaseView } from '../workflows/view.js';
 import {
   cancelRequestSignal,
-  type CloudEvent,
   CONTEXT_CLAIM_WORKFLOW_TYPE,
   type KeptnContextClaim,
   RELEASE_WORKFLOW_TYPE,
@@ -24,6 +23,7 @@ import type { ServiceDeps } from './deployments.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js';
 import { type Links, releaseLinks } from './paths.js';
+import { FinalEvents, type ReleaseEvents } from './final-events.js';
 import { openPageToken, sealPageToken, timestamp } from './visibility.js';
 import { type Snapshot, Watcher } from './watch.js';
 import { BoundedMap, WorkflowAccess } from './workflow-access.js';
@@ -75,6 +75,8 @@ export class Releases {
   readonly watcher: Watcher<ReleaseWithLinks>;
   /** Keptn contexts and the release each belongs to, once known: a context's release never changes. */
   private readonly contexts = new BoundedMap<string, string>(50_000);
+  /** Finished releases' events, read once each. */
+  private readonly finalEvents = new FinalEvents();
 
   constructor(private readonly deps: ServiceDeps) {
     this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, RELEASE_WORKFLOW_TYPE, 'release', deps.actionTimeoutMs ?? 10_000);
@@ -314,13 +316,20 @@ export class Releases {
     return { events: page, nextPageToken: next };
   }
 
-  /** Every Keptn event of a release, and which deployment each task's `.triggered` event came from. */
-  async eventsOf(idOrContext: string): Promise<{ id: string; events: CloudEvent[]; deployments: Record<string, string> }> {
+  /**
+   * Every Keptn event of a release, and which deployment each task's `.triggered` event came from.
+   * A running release answers its query; a finished one only through a replay of its history on a
+   * worker, so that is done once per release (concurrent reads share it) and kept.
+   */
+  async eventsOf(idOrContext: string): Promise<ReleaseEvents> {
     const id = await this.resolve(idOrContext);
-    await this.temporal.describe(this.deps.client.workflow.getHandle(id));
-    // A finished release answers through a replay on a worker: its events are in no result.
-    const answer = await this.temporal.withDeadline(() => this.deps.client.workflow.getHandle(id).query(releaseEventsQuery));
-    return { id, ...answer };
+    const kept = this.finalEvents.get(id);
+    if (kept) return kept;
+    const handle = this.deps.client.workflow.getHandle(id);
+    const description = await this.temporal.describe(handle);
+    const read = async () => ({ id, ...(await this.temporal.withDeadline(() => handle.query(releaseEventsQuery))) });
+    if (description.status.name === 'RUNNING') return read();
+    return this.finalEvents.read(id, read);
   }
 
   subscribe(id: string, listener: { onView(snapshot: Snapshot<ReleaseWithLinks>): void; onError(error: unknown): void }): () => void {
