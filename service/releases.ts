@@ -30,6 +30,9 @@ import { BoundedMap, WorkflowAccess } from './workflow-access.js';
 
 const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
+/** A Keptn context as Interlock takes it: safe in a workflow ID and inside a visibility query's quotes. */
+const KEPTN_CONTEXT = /^[A-Za-z0-9_.-]{1,100}$/;
+
 export interface ReleaseWithLinks extends ReleaseView {
   links: Links;
 }
@@ -93,6 +96,9 @@ export class Releases {
     }
     const start = startOf(project, request.stage, request.sequence);
     const resolved = triggerVariables(project, request.variables);
+    if (request.keptnContext !== undefined && !KEPTN_CONTEXT.test(request.keptnContext)) {
+      throw invalid([{ name: 'body.shkeptncontext', reason: 'a Keptn context (letters, digits, ".", "_", "-"; at most 100)' }]);
+    }
     const keptnContext = request.keptnContext ?? randomUUID();
     // The id follows from the context: one release per context, however often it is posted.
     const suffix = createHash('sha256').update(keptnContext).digest('hex').slice(0, 10);
@@ -232,7 +238,7 @@ export class Releases {
    */
   async resolve(idOrContext: string): Promise<string> {
     if (idOrContext.includes(':')) return idOrContext;
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(idOrContext)) throw notFound(`No release "${idOrContext}".`);
+    if (!KEPTN_CONTEXT.test(idOrContext)) throw notFound(`No release "${idOrContext}".`);
     const known = this.contexts.get(idOrContext);
     if (known) return known;
     const owner = (await this.claimOf(idOrContext)) ?? (await this.earliestWithContext(idOrContext));
