@@ -120,8 +120,9 @@ export class Releases {
       triggeredId: request.triggeredId ?? randomUUID(),
       ...(notifications ? { notifications } : {}),
     };
-    // A context given by the caller belongs to one release for good: claimed before anything starts.
-    if (request.keptnContext) await this.claim({ keptnContext, releaseId: input.id, project: project.id, release: request.release });
+    // A context belongs to one release for good: claimed before anything starts, so that it also
+    // resolves at once, in any API process. One Interlock made up is new: no release can have it yet.
+    await this.claim({ keptnContext, releaseId: input.id, project: project.id, release: request.release }, { fresh: !request.keptnContext });
     const created = await this.temporal.call(async () => {
       try {
         await this.deps.client.workflow.start(RELEASE_WORKFLOW_TYPE, {
@@ -158,10 +159,12 @@ export class Releases {
    * is another release's (another project or release), nothing when it is this one's (idempotency).
    * Temporal refuses a second claim workflow of one context, so two triggers racing with one context
    * cannot both win. A claim is forgotten with its workflow's retention, before a long release is:
-   * the release's own search attribute (long visible by then) is asked first.
+   * the release's own search attribute (long visible by then) is asked first, unless the context is
+   * `fresh` (made up just now).
    */
-  private async claim(claim: KeptnContextClaim): Promise<void> {
-    const owner = (await this.earliestWithContext(claim.keptnContext)) ?? (await this.startClaim(claim));
+  private async claim(claim: KeptnContextClaim, { fresh }: { fresh: boolean }): Promise<void> {
+    const earlier = fresh ? undefined : await this.earliestWithContext(claim.keptnContext);
+    const owner = earlier ?? (await this.startClaim(claim));
     if (owner && owner.releaseId !== claim.releaseId) {
       const whose = owner.project ? ` (${owner.project} ${owner.release})` : '';
       throw new ServiceError(

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app.js';
 import { lifecycleConfig, seedShipyard } from '../support/fixtures.js';
 import { eventually, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
-import { tokens, uniqueRelease, useStack, type Who } from '../support/stack.js';
+import { readResponse, tokens, uniqueRelease, useStack, type Who } from '../support/stack.js';
 
 // The Keptn surface as an attacker tries it: a deployer who answers a task that is not theirs, a
 // second trigger that takes over a running release's context, a posted event dressed as
@@ -212,6 +213,26 @@ describe('one context, one release', () => {
         query: `WorkflowType = 'release' AND InterlockKeptnContext = '${keptnContext}'`,
       });
       expect(executions ?? []).toHaveLength(expected);
+      await stack.call('POST', `/api/releases/${keptnContext}/cancel`, { as: 'ci' });
+    }
+  });
+
+  it('a context names its release at once in another API process too, with no wait for visibility', async () => {
+    // A second API process of the same Interlock: nothing it knows, but what Temporal knows.
+    const other = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config, actionRatePerMinute: 100_000 });
+    const read = async (path: string) => readResponse(await other.request(path, { headers: { Authorization: `Bearer ${tokens.vic}` } }));
+    const byEvent = await trigger('quiet', uniqueRelease());
+    const byApi = await stack.call('POST', '/api/releases', { as: 'ci', body: { project: 'quiet', release: uniqueRelease() } });
+    for (const keptnContext of [byEvent.body.keptnContext, byApi.body.keptnContext]) {
+      const started = Date.now();
+      const answer = await read(`/api/releases/${keptnContext}`);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.keptnContext).toBe(keptnContext);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      // And a context nobody used is 404 at once, not after retries.
+      const unknown = Date.now();
+      expect((await read(`/api/releases/${randomUUID()}`)).status).toBe(404);
+      expect(Date.now() - unknown).toBeLessThan(1_000);
       await stack.call('POST', `/api/releases/${keptnContext}/cancel`, { as: 'ci' });
     }
   });
