@@ -77,6 +77,8 @@ const STATUS_WORDS: Record<string, string> = {
   Aborted: 'was aborted',
   Cancelled: 'was cancelled',
 };
+/** Own names only: a status of `constructor` reads as itself, never as Object's. */
+const statusWords = (status: string): string => (Object.hasOwn(STATUS_WORDS, status) ? STATUS_WORDS[status]! : `finished: ${status}`);
 
 function describeInterruption(event: CloudEvent, interruption: Interruption, name: string, personal: boolean): Description {
   const what = target(event);
@@ -219,7 +221,7 @@ function describe(event: CloudEvent, personal: boolean): Description {
       const status = data.deployment?.status ?? 'Finished';
       if (data.step) facts.push(['Last step', data.step]);
       return {
-        headline: `${what} ${STATUS_WORDS[status] ?? `finished: ${status}`}.`,
+        headline: `${what} ${statusWords(status)}.`,
         subject: `${status}: ${what}`,
         facts: [...facts, ['Status', status]],
         sections: [],
@@ -230,7 +232,7 @@ function describe(event: CloudEvent, personal: boolean): Description {
       const result = stringField(data, 'result');
       const release = [data.project, data.release].filter(Boolean).join(' ');
       return {
-        headline: `Release ${release} ${STATUS_WORDS[status] ?? `finished: ${status}`}${result ? ` (result ${result})` : ''}.`,
+        headline: `Release ${release} ${statusWords(status)}${result ? ` (result ${result})` : ''}.`,
         subject: `Release ${status}: ${release}`,
         facts: [['Release', release], ['Status', status], ...(result ? [['Result', result] as [string, string]] : [])],
         sections: [],

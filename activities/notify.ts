@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { Channel, Notifications } from '../config/notifications.js';
 import type { CloudEvent } from '../workflows/events.js';
@@ -29,6 +29,8 @@ export interface DeliverNotificationInput {
   /** A channel id of the worker's `notifications.channels`. */
   channel: string;
   event: CloudEvent;
+  /** The event's id was chosen outside Interlock (a posted trigger's): the Idempotency-Key is made here instead. */
+  foreignId?: boolean;
 }
 
 /**
@@ -88,22 +90,24 @@ export function createNotificationActivities(deps: NotifierDeps) {
 
   const decideLinks = (event: CloudEvent): DecideLink[] => actors.flatMap((actor) => decideLink(event, actor) ?? []);
 
-  async function deliverWebhook(channel: WebhookChannel, event: CloudEvent): Promise<StepOutput> {
+  async function deliverWebhook(channel: WebhookChannel, event: CloudEvent, foreignId: boolean): Promise<StepOutput> {
     const { url, format, timeout } = channel.webhook;
     const secret = secretOf(channel, deps.env);
     const hide = (text: string) => (secret ? maskText(text, [secret]) : text);
-    const links = { deployment: deploymentUrl(event), decide: decideLinks(event) };
-    const body = JSON.stringify(format === 'slack' ? renderSlack(event, { links }) : withLinks(event, links));
+    const { info, cancellationSignal } = Context.current();
+    // A posted event is relayed as its poster's: no links of ours, nothing read from its data.
+    const posted = isPosted(event);
+    const links = () => ({ deployment: deploymentUrl(event), decide: decideLinks(event) });
+    const body = JSON.stringify(posted ? asPosted(event) : format === 'slack' ? renderSlack(event, { links: links() }) : withLinks(event, links()));
     const headers: Record<string, string> = {
       'Content-Type': format === 'slack' ? 'application/json; charset=utf-8' : 'application/cloudevents+json; charset=utf-8',
       'User-Agent': 'Interlock',
-      // The same on every attempt, so a receiver that got an earlier one can tell.
-      'Idempotency-Key': event.id,
+      // The same on every attempt, so a receiver that got an earlier one can tell; never an id a caller chose.
+      'Idempotency-Key': posted || foreignId ? ownKey(info) : event.id,
       'X-Interlock-Event': event.type,
     };
     if (secret) headers['X-Interlock-Signature'] = `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
 
-    const { info, cancellationSignal } = Context.current();
     const attempt = info.attempt > 1 ? ` (attempt ${info.attempt})` : '';
     const where = hide(`${channel.id}: POST ${shownUrl(url, format)}`);
     const started = Date.now();
@@ -137,7 +141,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
     throw fail(`${line}: the receiver refused it; trying again would not help`, 'NotificationRefused');
   }
 
-  async function deliverEmail(channel: EmailChannel, event: CloudEvent): Promise<StepOutput> {
+  async function deliverEmail(channel: EmailChannel, event: CloudEvent, foreignId: boolean): Promise<StepOutput> {
     const smtpUrl = deps.env.SMTP_URL;
     if (!smtpUrl) throw fail(`${channel.id}: SMTP_URL is not set in the worker's environment; set it to smtp://user:pass@host:port`, 'NotificationMisconfigured');
     const server = smtpServerOf(smtpUrl);
@@ -153,6 +157,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
 
     const context = Context.current();
     const alreadySent = sentBefore(context.info.heartbeatDetails);
+    const key = foreignId ? ownKey(context.info) : event.id;
     const sent: string[] = [];
     const failures: { address: string; reason: string; transient: boolean }[] = [];
     const domain = /@([^@>\s]+)>?\s*$/.exec(channel.email.from)?.[1] ?? 'interlock.localhost';
@@ -172,7 +177,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
             text: renderText(event, options),
             html: renderHtml(event, options),
             // The same on every attempt, so a mailbox (or a person) can tell a retried delivery from a new one.
-            messageId: `<${createHash('sha256').update(`${event.id}\n${recipient.address}`).digest('hex').slice(0, 32)}@${domain}>`,
+            messageId: `<${createHash('sha256').update(`${key}\n${recipient.address}`).digest('hex').slice(0, 32)}@${domain}>`,
             headers: { 'X-Interlock-Event': event.type, 'X-Interlock-Event-Id': event.id, 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
           });
           sent.push(recipient.address);
@@ -251,19 +256,41 @@ export function createNotificationActivities(deps: NotifierDeps) {
      * (retryable) when the receiver is down, busy or slow, and a non-retryable failure when it
      * refuses or the worker's config cannot send it; the workflow records either in the timeline.
      */
-    async deliverNotification({ channel: id, event }: DeliverNotificationInput): Promise<StepOutput> {
+    async deliverNotification({ channel: id, event, foreignId }: DeliverNotificationInput): Promise<StepOutput> {
       const channel = deps.config.notifications?.channels.find((candidate) => candidate.id === id);
       if (!channel) {
         const known = deps.config.notifications?.channels.map((candidate) => candidate.id).join(', ') || 'none';
         throw fail(`There is no notification channel "${id}" in the worker's config (channels: ${known})`, 'NotificationMisconfigured');
       }
-      return 'webhook' in channel ? deliverWebhook(channel, event) : deliverEmail(channel, event);
+      // Nothing a caller posted reaches a person as Interlock's words: a posted event goes to CloudEvents webhooks only.
+      if (isPosted(event) && !('webhook' in channel && channel.webhook.format !== 'slack')) {
+        return { log: `${id}: not sent: ${event.type} was posted by ${event.interlockpostedby}, and a posted event goes only to CloudEvents webhooks, never to email or chat` };
+      }
+      return 'webhook' in channel ? deliverWebhook(channel, event, foreignId === true) : deliverEmail(channel, event, foreignId === true);
     },
   };
 }
 
 /** The activity functions, for `proxyActivities<NotificationActivities>`. */
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;
+
+/** Whether the event was posted to the event API by someone (the workflow marks every such event), not built by Interlock. */
+const isPosted = (event: CloudEvent): boolean => event.interlockpostedby !== undefined;
+
+/** What of Interlock's own a posted event's data may pretend to carry (its links, an interruption, a deployment); never relayed. */
+const INTERLOCK_FIELDS = ['links', 'interruption', 'escalatedTeams', 'deployment'] as const;
+
+/** A posted event as relayed: as its poster sent it (its source, its id), marked with who posted it, without Interlock's fields. */
+function asPosted(event: CloudEvent): CloudEvent {
+  const data = Object.fromEntries(Object.entries(event.data ?? {}).filter(([key]) => !(INTERLOCK_FIELDS as readonly string[]).includes(key)));
+  return { ...event, interlockpostedby: String(event.interlockpostedby), data: data as CloudEvent['data'] };
+}
+
+/** An Idempotency-Key of Interlock's own: the same on every attempt of one delivery, different for every other. */
+function ownKey(info: Info): string {
+  const { workflowId = '', runId = '' } = info.workflowExecution ?? {};
+  return createHash('sha256').update(`${workflowId}\n${runId}\n${info.activityId}`).digest('hex').slice(0, 32);
+}
 
 /** The event as sent to a CloudEvents webhook: its data's links completed with the deployment page and the decision pages. */
 function withLinks(event: CloudEvent, links: { deployment?: string; decide: DecideLink[] }): CloudEvent {

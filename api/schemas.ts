@@ -193,6 +193,7 @@ const StepViewSchema = z.object({
     .openapi({ description: 'Earlier runs of a step a person retried, oldest first' }),
   evaluation: EvaluationSchema.optional(),
   triggeredId: z.string().optional().openapi({ description: 'The id of this task\'s sh.keptn.event.<task>.triggered event: the triggeredid its .started and .finished events answer' }),
+  executors: z.array(z.string()).optional().openapi({ description: 'An external task\'s: who may post its .started and .finished events (usernames, team:<id>), besides admins; empty: admins only' }),
 }) satisfies z.ZodType<StepView>;
 
 const TimelineEntrySchema = z.object({

@@ -8,7 +8,8 @@ import type { ShipyardSequence } from './shipyard.js';
  * A lifecycle project's sequences as Interlock runs them (SPEC §8): each task of a sequence becomes
  * one step of the sequence's deployment, named as the task. `approval` and `evaluation` are built in
  * (their `properties` are the step's options), a task of the project's `tasks:` runs that step,
- * and any other task is an external one, done by whoever answers its CloudEvent.
+ * and any other task is an external one, done by whoever answers its CloudEvent: the executors
+ * its `tasks:` entry (`type: external`) names, or admins when it has none.
  */
 
 export const BUILT_IN_TASKS = ['approval', 'evaluation'] as const;
@@ -52,13 +53,22 @@ export function sequenceSteps(project: Pick<Project, 'tasks'>, sequence: Pick<Sh
       return { ...parsed.data, name: task.name, type: task.name, ...delay } as ProcessStep;
     }
     const defined = project.tasks && Object.hasOwn(project.tasks, task.name) ? project.tasks[task.name] : undefined;
-    if (defined) return { ...defined, name: task.name, ...delay } as ProcessStep;
+    if (defined && defined.type !== 'external') return { ...defined, name: task.name, ...delay } as ProcessStep;
     const timeout = ExternalTimeout.safeParse(properties.timeout);
     if (!timeout.success) {
       problems.push({ task: t, problem: { path: ['properties', 'timeout'], message: timeout.error.issues[0]!.message } });
       return undefined;
     }
-    return { name: task.name, type: 'external', timeout: timeout.data ? parseDuration(timeout.data)! : EXTERNAL_TASK_TIMEOUT_MS, ...delay };
+    // Not named in tasks: done by others all the same, and answered by admins only.
+    const { executors = [], timeout: given, ...where } = defined ?? {};
+    return {
+      ...where,
+      name: task.name,
+      type: 'external',
+      timeout: given ?? (timeout.data ? parseDuration(timeout.data)! : EXTERNAL_TASK_TIMEOUT_MS),
+      executors,
+      ...delay,
+    };
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, steps: steps as ProcessStep[] };
 }

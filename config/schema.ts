@@ -76,7 +76,7 @@ export const ProjectSchema = z
     /** A Keptn shipyard instead of a process (SPEC §8): inline, or `shipyardFile` (read by the loader, relative to the config). */
     shipyard: ShipyardSchema.optional(),
     shipyardFile: z.string().min(1).optional(),
-    /** What runs a lifecycle task; a task named nowhere here is done by others over CloudEvents. */
+    /** What runs a lifecycle task, or (`type: external`) who answers it; a task named nowhere here is done by others over CloudEvents, answered by admins. */
     tasks: z.record(TaskName, TaskStepSchema).optional(),
     /** Keptn's SLO file format, scored by `evaluation` tasks and steps. */
     slo: SloSchema.optional(),
@@ -108,6 +108,7 @@ export const ConfigSchema = z
       list(value).flatMap((item, i): [T, number][] => (typeof item === 'object' && item !== null ? [[item, i]] : []));
 
     const teams = new Set(entries(config.teams).map(([team]) => team.id));
+    const usernames = new Set(entries(config.users).map(([user]) => user.username));
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     const unique = <T>(items: [T, number][], key: (item: T) => unknown, path: (i: number) => (string | number)[], what: string) => {
       const seen = new Set<unknown>();
@@ -173,7 +174,16 @@ export const ConfigSchema = z
       });
       for (const [name, task] of Object.entries(typeof project.tasks === 'object' && project.tasks !== null ? project.tasks : {})) {
         if ((BUILT_IN_TASKS as readonly string[]).includes(name)) issue(['projects', p, 'tasks', name], `"${name}" is a task Interlock has built in; its options go in the shipyard task's properties`);
-        else if (typeof task === 'object' && task !== null) checkStep(task, ['projects', p, 'tasks', name]);
+        else if (typeof task === 'object' && task !== null) {
+          checkStep(task, ['projects', p, 'tasks', name]);
+          // Who answers an external task: people and teams of this config.
+          list((task as { executors?: unknown[] }).executors).forEach((executor, e) => {
+            if (typeof executor !== 'string') return;
+            const path = ['projects', p, 'tasks', name, 'executors', e];
+            if (executor.startsWith('team:')) knowsTeam(executor.slice(5), path);
+            else if (!usernames.has(executor)) issue(path, `unknown user "${executor}"`);
+          });
+        }
       }
       if (project.slo !== undefined) {
         for (const problem of sloProblems(project.slo, project.sli ?? {})) issue(['projects', p, 'slo', ...problem.path], problem.message);

@@ -129,9 +129,32 @@ export type NotifyStep = z.infer<typeof NotifyStepSchema>;
 export type InterruptingStep = ManualStep | ApprovalStep;
 
 /**
- * A lifecycle task that nothing in `tasks:` runs (SPEC §8): sent as `sh.keptn.event.<task>.triggered`
- * to the subscriptions that ask for it, and done when its `.finished` event is posted back. Never
- * written in a config: Interlock makes it from the shipyard.
+ * Who may answer an external task: a username of `users:`, or `team:<id>` for every member of a
+ * team. Admins always may.
+ */
+export const ExecutorSchema = z
+  .string()
+  .regex(/^(?:team:[a-z0-9][a-z0-9-]{0,62}|[a-z0-9][a-z0-9._-]{0,62})$/, 'a username, or team:<team id>');
+
+/**
+ * A lifecycle task done outside Interlock, as a project's `tasks:` names it: `je-test: { type:
+ * external, executors: [je-bot, team:qa-bots], timeout: 2h }`. Only its executors (and admins) may
+ * post its `.started` and `.finished` events.
+ */
+export const ExternalTaskSchema = z.strictObject({
+  environments: StepBase.environments,
+  runCondition: StepBase.runCondition,
+  type: z.literal('external'),
+  executors: z.array(ExecutorSchema).default([]),
+  /** How long to wait for the `.finished` event; the shipyard task's `properties.timeout`, else 24 h, when absent. */
+  timeout: Duration.optional(),
+});
+
+/**
+ * A lifecycle task that Interlock does not run itself: sent as `sh.keptn.event.<task>.triggered`
+ * to the subscriptions that ask for it, and done when its `.finished` event is posted back by one
+ * of its executors. A shipyard task that `tasks:` does not name is one too, with admins as its only
+ * executors.
  */
 export interface ExternalStep {
   name: string;
@@ -140,6 +163,12 @@ export interface ExternalStep {
   runCondition?: RunCondition | undefined;
   /** How long to wait for the `.finished` event (ms); default 24 h. */
   timeout: number;
+  /**
+   * Usernames and `team:<id>`s whose `.started`/`.finished` are accepted, besides admins'. Copied
+   * into the deployment when it starts, so a running deployment keeps the executors it started
+   * with; absent in deployments started before executors were named (admins only).
+   */
+  executors?: string[] | undefined;
 }
 
 /** What a deployment runs: the config's steps, and lifecycle tasks done by others. */
@@ -154,6 +183,7 @@ export const TaskStepSchema = z.discriminatedUnion('type', [
   HttpCheckStepSchema.omit({ name: true }),
   ManualStepSchema.omit({ name: true }),
   NotifyStepSchema.omit({ name: true }),
+  ExternalTaskSchema,
 ]);
 export type TaskStep = z.infer<typeof TaskStepSchema>;
 

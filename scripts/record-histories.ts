@@ -1,8 +1,9 @@
 /**
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
  * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure,
- * reminders and escalation, a blocking step and its gate, three deployments queued behind one, and
- * a lifecycle release with its stage deployments, run against a time-skipping Temporal test server.
+ * reminders and escalation, a blocking step and its gate, three deployments queued behind one, a
+ * lifecycle release with its stage deployments, and a lifecycle deployment whose task its executor
+ * answers from outside, run against a time-skipping Temporal test server.
  *
  *     npx tsx scripts/record-histories.ts [name …]
  *
@@ -23,6 +24,7 @@ import { createActivities } from '../activities/index.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { findTestServer } from '../temporal/binaries.js';
 import { createTimeSkippingEnv, deploymentInput, finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../tests/support/fixtures.js';
+import { actorOf } from '../service/access.js';
 import { gateWorkflowId } from '../workflows/ids.js';
 import {
   abortUpdate,
@@ -37,6 +39,7 @@ import {
   stateQuery,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
+  taskEventUpdate,
 } from '../workflows/messages.js';
 import { bundleWorkflows } from '../worker.js';
 
@@ -263,6 +266,42 @@ async function recordRelease(env: TestWorkflowEnvironment, wanted: string[]): Pr
   }
 }
 
+/** A lifecycle deployment with a task done outside Interlock: its executor's `.started` and `.finished`, taken as updates. */
+async function recordExternalTask(env: TestWorkflowEnvironment, wanted: string[]): Promise<void> {
+  if (wanted.length > 0 && !wanted.includes('release-external')) return;
+  const config = lifecycleConfig(`
+shipyard:
+${seedShipyard()}
+tasks:
+  je-deployment: { type: script, run: 'echo "deploying #{Release} to #{Stage}"' }
+  je-test: { type: external, executors: [je-bot] }
+`);
+  const release = { ...releaseInput(config), id: 'helloservice:0.1.2:history', keptnContext: '00000000-0000-4000-8000-000000000002' };
+  const handle = await env.client.workflow.start('release', { args: [release], taskQueue, workflowId: release.id });
+  let qaId: string | null = null;
+  for (let i = 0; i < 600 && !qaId; i++) {
+    qaId = (await handle.query(releaseStateQuery)).stages[0]!.sequences[0]!.deploymentId;
+    if (!qaId) await sleep(50);
+  }
+  if (!qaId) throw new Error('qa never started');
+  const qa = env.client.workflow.getHandle(qaId);
+  await until(qa, (view) => view.steps[1]!.status === 'Running' && view.steps[1]!.triggeredId !== undefined);
+  const triggeredid = (await qa.query(stateQuery)).steps[1]!.triggeredId!;
+  const user = actorOf(config.users.find((candidate) => candidate.username === 'je-bot')!);
+  for (const kind of ['started', 'finished']) {
+    const event = {
+      specversion: '1.0' as const, id: `je-test-${kind}`, source: 'job-executor', type: `sh.keptn.event.je-test.${kind}`, time: new Date().toISOString(),
+      datacontenttype: 'application/json' as const, shkeptncontext: release.keptnContext, triggeredid, data: { project: 'helloservice', stage: 'qa', result: 'pass', status: 'succeeded' },
+    };
+    await qa.executeUpdate(taskEventUpdate, { args: [{ user, event }] });
+  }
+  await qa.result();
+  const history = await qa.fetchHistory();
+  writeFileSync(`${HISTORIES_DIR}release-external-qa.json`, historyToJson(history));
+  console.log(`release-external-qa.json: ${history.events?.length ?? 0} events`);
+  await handle.cancel();
+}
+
 async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!ready(await handle.query(stateQuery))) {
@@ -309,6 +348,7 @@ async function main(): Promise<void> {
         }
       }
       await recordRelease(env, wanted);
+      await recordExternalTask(env, wanted);
     });
   } finally {
     await env.teardown();

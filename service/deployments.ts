@@ -24,6 +24,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import { type DeploymentStatus, type InterruptionActionName, isFinished } from '../workflows/names.js';
+import { executorsInWords, mayAnswerTask } from '../workflows/executors.js';
 import { maskView } from '../workflows/mask.js';
 import { initialView } from '../workflows/view.js';
 import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
@@ -91,6 +92,8 @@ export class Deployments {
   private readonly reads = new Map<string, { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }>();
   /** What never changes about an interruption (its teams, who is excluded): who may act is decided before any update. */
   private readonly teams = new BoundedMap<string, Responsibility>(50_000);
+  /** The same for an external task, by deployment and `.triggered` event id: its name and executors. */
+  private readonly externalTasks = new BoundedMap<string, { name: string; executors: string[] }>(50_000);
   private readonly actionRate: RateLimiter;
   readonly watcher: Watcher;
 
@@ -241,6 +244,27 @@ export class Deployments {
   }
 
   /**
+   * Refuses, without touching the workflow, an event that answers none of the deployment's external
+   * tasks (TASK_NOT_FOUND) or that comes from none of its executors (NOT_EXECUTOR). The task and its
+   * executors come from the deployment's view, read once: they never change while it runs.
+   */
+  private async authorizeTaskEvent(actor: Actor, id: string, event: CloudEvent): Promise<void> {
+    const triggeredId = event.triggeredid ?? '';
+    const key = `${id}\n${triggeredId}`;
+    let task = this.externalTasks.get(key);
+    if (!task) {
+      const step = (await this.get(id)).steps.find((candidate) => candidate.triggeredId === triggeredId);
+      if (step?.type === 'external') this.externalTasks.set(key, (task = { name: step.name, executors: step.executors ?? [] }));
+    }
+    if (!task || !event.type.startsWith(`sh.keptn.event.${task.name}.`)) {
+      throw new ServiceError('TASK_NOT_FOUND', `No external task of ${id} waits for an answer to ${triggeredId} with ${event.type}; a task Interlock runs itself takes no events.`);
+    }
+    if (!mayAnswerTask(task.executors, actor)) {
+      throw new ServiceError('NOT_EXECUTOR', `${actor.displayName} (${actor.username}) may not answer ${task.name}: its executors are ${executorsInWords(task.executors)}. Nothing was changed.`);
+    }
+  }
+
+  /**
    * An update or signal that found no workflow: either there is none (404), or it has just finished
    * (409, as SPEC §5.8 says, however the request raced its end), or it is none of ours (404).
    */
@@ -254,15 +278,17 @@ export class Deployments {
 
   /**
    * A Keptn `.started` or `.finished` event for one of the deployment's external tasks (SPEC §8),
-   * as its executor posted it: an update, so the workflow decides (TASK_NOT_FOUND, TASK_FINISHED)
-   * and the caller gets a definite answer.
+   * as its executor posted it: an update, so the workflow decides (TASK_NOT_FOUND, TASK_FINISHED,
+   * NOT_EXECUTOR against the executors it started with) and the caller gets a definite answer.
+   * Whoever is none of the task's executors is refused here first, before any update.
    */
   async postTaskEvent(user: User, id: string, event: CloudEvent): Promise<TaskEventAnswer> {
-    requireRole(user, 'deployer', 'report on a task');
+    const actor = actorOf(user);
+    await this.authorizeTaskEvent(actor, id, event);
     const handle = this.client.workflow.getHandle(id);
     try {
       return await this.withDeadline(() =>
-        handle.executeUpdate(taskEventUpdate, { args: [{ user: personOf(user), event, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() }] }),
+        handle.executeUpdate(taskEventUpdate, { args: [{ user: actor, event, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() }] }),
       );
     } catch (error) {
       throw await this.explainMissing(id, error);

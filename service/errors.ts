@@ -20,6 +20,7 @@ export type ServiceErrorCode =
   | 'NOT_FOUND'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RELEASE_EXISTS'
+  | 'CONTEXT_IN_USE'
   | 'TEMPORAL_REFUSED'
   | 'RATE_LIMITED'
   | 'BUSY'
@@ -37,6 +38,7 @@ export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 403 | 404 | 409 | 429 |
   NOT_IN_TEAM: 403,
   SELF_APPROVAL: 403,
   NOT_ASSIGNEE: 403,
+  NOT_EXECUTOR: 403,
   NOT_FOUND: 404,
   INTERRUPTION_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
@@ -48,6 +50,7 @@ export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 403 | 404 | 409 | 429 |
   NOT_AN_OPTION: 409,
   TASK_FINISHED: 409,
   RELEASE_EXISTS: 409,
+  CONTEXT_IN_USE: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
   TEMPORAL_REFUSED: 409,
   RATE_LIMITED: 429,
@@ -78,8 +81,8 @@ export const notFound = (detail: string) => new ServiceError('NOT_FOUND', detail
 export const forbidden = (detail: string) => new ServiceError('FORBIDDEN', detail);
 export const unavailable = (detail: string, retryAfter = 5) => new ServiceError('UNAVAILABLE', detail, { retryAfter });
 
-/** The workflow's named refusals, as the update's failure carries them. */
-const isDeploymentErrorType = (type: string): type is DeploymentErrorType => type in HTTP_STATUS;
+/** The workflow's named refusals, as the update's failure carries them (own names only: never `constructor`). */
+const isDeploymentErrorType = (type: string): type is DeploymentErrorType => Object.hasOwn(HTTP_STATUS, type);
 
 /** The error as a service error: one already, or one of Temporal's, unwrapped here once (update refusals, missing workflows, an absent worker or server); undefined for a bug. */
 export function toServiceError(error: unknown): ServiceError | undefined {

@@ -98,8 +98,9 @@ export class KeptnEvents {
   /** The deployment whose task sent the `.triggered` event `triggeredId`, from the release's event list. */
   private async deploymentOf(context: string, triggeredId: string): Promise<string> {
     const { deployments } = await this.releases.eventsOf(context);
-    const id = deployments[triggeredId];
-    if (!id) throw new ServiceError('TASK_NOT_FOUND', `Release ${context} has no task triggered by event ${triggeredId}; GET /api/v1/event?keptnContext=${context} lists its events.`);
+    // Own keys only: a triggeredid of `constructor` or `__proto__` names no task.
+    const id = Object.hasOwn(deployments, triggeredId) ? deployments[triggeredId] : undefined;
+    if (typeof id !== 'string') throw new ServiceError('TASK_NOT_FOUND', `Release ${context} has no task triggered by event ${triggeredId}; GET /api/v1/event?keptnContext=${context} lists its events.`);
     return id;
   }
 }

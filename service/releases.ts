@@ -1,15 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { Project, User } from '../config/schema.js';
-import { releaseWorkflowId } from '../workflows/ids.js';
+import { keptnContextClaimId, releaseWorkflowId } from '../workflows/ids.js';
 import { initialReleaseView } from '../workflows/view.js';
 import {
   cancelRequestSignal,
-  type CloudEvent,
+  CONTEXT_CLAIM_WORKFLOW_TYPE,
+  type KeptnContextClaim,
   RELEASE_WORKFLOW_TYPE,
   releaseEventsQuery,
   type ReleaseInput,
@@ -23,11 +23,15 @@ import type { ServiceDeps } from './deployments.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js';
 import { type Links, releaseLinks } from './paths.js';
+import { FinalEvents, type ReleaseEvents } from './final-events.js';
 import { openPageToken, sealPageToken, timestamp } from './visibility.js';
 import { type Snapshot, Watcher } from './watch.js';
 import { BoundedMap, WorkflowAccess } from './workflow-access.js';
 
 const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
+
+/** A Keptn context as Interlock takes it: safe in a workflow ID and inside a visibility query's quotes. */
+const KEPTN_CONTEXT = /^[A-Za-z0-9_.-]{1,100}$/;
 
 export interface ReleaseWithLinks extends ReleaseView {
   links: Links;
@@ -57,7 +61,7 @@ export interface ReleaseRequest {
   labels?: Record<string, string> | undefined;
   service?: string | undefined;
   configurationChange?: Record<string, unknown> | undefined;
-  /** Given by a Keptn event's `shkeptncontext`; made up otherwise. */
+  /** Given by a Keptn event's `shkeptncontext` (one context, one release); made up otherwise. */
   keptnContext?: string | undefined;
   /** The id of the triggering event, kept as the sequence's `.triggered` event's id. */
   triggeredId?: string | undefined;
@@ -72,8 +76,10 @@ export interface ReleaseRequest {
 export class Releases {
   readonly temporal: WorkflowAccess;
   readonly watcher: Watcher<ReleaseWithLinks>;
-  /** Keptn contexts seen, so a context resolves without visibility (which lags a moment). */
+  /** Keptn contexts and the release each belongs to, once known: a context's release never changes. */
   private readonly contexts = new BoundedMap<string, string>(50_000);
+  /** Finished releases' events, read once each. */
+  private readonly finalEvents = new FinalEvents();
 
   constructor(private readonly deps: ServiceDeps) {
     this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, RELEASE_WORKFLOW_TYPE, 'release', deps.actionTimeoutMs ?? 10_000);
@@ -90,6 +96,9 @@ export class Releases {
     }
     const start = startOf(project, request.stage, request.sequence);
     const resolved = triggerVariables(project, request.variables);
+    if (request.keptnContext !== undefined && !KEPTN_CONTEXT.test(request.keptnContext)) {
+      throw invalid([{ name: 'body.shkeptncontext', reason: 'a Keptn context (letters, digits, ".", "_", "-"; at most 100)' }]);
+    }
     const keptnContext = request.keptnContext ?? randomUUID();
     // The id follows from the context: one release per context, however often it is posted.
     const suffix = createHash('sha256').update(keptnContext).digest('hex').slice(0, 10);
@@ -111,7 +120,10 @@ export class Releases {
       triggeredId: request.triggeredId ?? randomUUID(),
       ...(notifications ? { notifications } : {}),
     };
-    await this.temporal.call(async () => {
+    // A context belongs to one release for good: claimed before anything starts, so that it also
+    // resolves at once, in any API process. One Interlock made up is new: no release can have it yet.
+    await this.claim({ keptnContext, releaseId: input.id, project: project.id, release: request.release }, { fresh: !request.keptnContext });
+    const created = await this.temporal.call(async () => {
       try {
         await this.deps.client.workflow.start(RELEASE_WORKFLOW_TYPE, {
           args: [input],
@@ -128,51 +140,114 @@ export class Releases {
           staticSummary: `Release ${project.name} ${request.release} from ${start.stage}.${start.sequence} (triggered by ${triggeredBy.username})`,
           staticDetails: project.shipyard!.spec.stages.map((stage) => `${stage.name}: ${stage.sequences.map((s) => s.name).join(', ')}`).join('\n'),
         });
+        return true;
       } catch (error) {
-        if (error instanceof WorkflowExecutionAlreadyStartedError) {
-          throw new ServiceError('RELEASE_EXISTS', `A release with keptnContext ${keptnContext} exists already (${input.id}); send a new context for a new release.`);
-        }
-        throw error;
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        // The same project, release and context again (or at the same moment): the release there is.
+        if (request.keptnContext) return false;
+        throw new ServiceError('RELEASE_EXISTS', `A release with keptnContext ${keptnContext} exists already (${input.id}); send a new context for a new release.`);
       }
     });
     this.contexts.set(keptnContext, input.id);
     this.temporal.started(input.id);
+    if (!created) return { view: await this.get(input.id), created: false };
     return { view: this.withLinks(initialReleaseView(input)), created: true };
+  }
+
+  /**
+   * Holds a Keptn context for the release `claim` names, or finds whose it is: CONTEXT_IN_USE when it
+   * is another release's (another project or release), nothing when it is this one's (idempotency).
+   * Temporal refuses a second claim workflow of one context, so two triggers racing with one context
+   * cannot both win. A claim is forgotten with its workflow's retention, before a long release is:
+   * the release's own search attribute (long visible by then) is asked first, unless the context is
+   * `fresh` (made up just now).
+   */
+  private async claim(claim: KeptnContextClaim, { fresh }: { fresh: boolean }): Promise<void> {
+    const earlier = fresh ? undefined : await this.earliestWithContext(claim.keptnContext);
+    const owner = earlier ?? (await this.startClaim(claim));
+    if (owner && owner.releaseId !== claim.releaseId) {
+      const whose = owner.project ? ` (${owner.project} ${owner.release})` : '';
+      throw new ServiceError(
+        'CONTEXT_IN_USE',
+        `keptnContext ${claim.keptnContext} belongs to release ${owner.releaseId}${whose}; nothing was started. A context names one release for good: send a new one for a new release.`,
+      );
+    }
+  }
+
+  /** Starts the claim; when there is one already, whose it is (an unreadable one, of another Interlock, counts as someone else's). */
+  private async startClaim(claim: KeptnContextClaim): Promise<Pick<KeptnContextClaim, 'releaseId'> & Partial<KeptnContextClaim> | undefined> {
+    try {
+      await this.temporal.call(() =>
+        this.deps.client.workflow.start(CONTEXT_CLAIM_WORKFLOW_TYPE, {
+          args: [claim],
+          workflowId: keptnContextClaimId(claim.keptnContext),
+          taskQueue: this.deps.taskQueue,
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          memo: { ...claim },
+          staticSummary: `Keptn context ${claim.keptnContext} belongs to release ${claim.releaseId}`,
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      return (await this.claimOf(claim.keptnContext)) ?? { releaseId: 'of another Interlock' };
+    }
+  }
+
+  /** The release a claim names, from its memo (strongly consistent, unlike visibility); undefined when there is no claim of ours. */
+  private async claimOf(keptnContext: string): Promise<KeptnContextClaim | undefined> {
+    let description;
+    try {
+      description = await this.temporal.call(() => this.deps.client.workflow.getHandle(keptnContextClaimId(keptnContext)).describe());
+    } catch (error) {
+      if (error instanceof ServiceError && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+    const memo = description.memo ?? {};
+    if (description.type !== CONTEXT_CLAIM_WORKFLOW_TYPE || description.taskQueue !== this.deps.taskQueue || typeof memo.releaseId !== 'string') return undefined;
+    return { keptnContext, releaseId: memo.releaseId, project: String(memo.project ?? ''), release: String(memo.release ?? '') };
+  }
+
+  /**
+   * The first release started with this context, from visibility: releases whose claim Temporal has
+   * forgotten, and those started before contexts were claimed (a context used twice then answers
+   * with its first release).
+   */
+  private async earliestWithContext(keptnContext: string): Promise<KeptnContextClaim | undefined> {
+    const { executions } = await this.temporal.call(() =>
+      this.deps.client.workflowService.listWorkflowExecutions({
+        namespace: this.deps.client.options.namespace,
+        query: [...this.temporal.scope(), `${searchAttributes.keptnContext.name} = '${keptnContext}'`].join(' AND '),
+        pageSize: 20,
+      }),
+    );
+    const first = [...(executions ?? [])].sort((a, b) => (timestamp(a.startTime) ?? '').localeCompare(timestamp(b.startTime) ?? ''))[0];
+    const id = first?.execution?.workflowId;
+    if (!id) return undefined;
+    const fields = first.searchAttributes?.indexedFields ?? {};
+    const read = (name: string) => (fields[name] ? String(defaultPayloadConverter.fromPayload(fields[name] as Payload)) : '');
+    return { keptnContext, releaseId: id, project: read(searchAttributes.project.name), release: read(searchAttributes.release.name) };
   }
 
   /** A release by its id or its Keptn context. */
   async get(idOrContext: string): Promise<ReleaseWithLinks> {
     const id = await this.resolve(idOrContext);
-    const view = await this.temporal.readView(id, releaseStateQuery);
-    this.contexts.set(view.keptnContext, view.id);
-    return this.withLinks(view);
+    return this.withLinks(await this.temporal.readView(id, releaseStateQuery));
   }
 
   /**
-   * The workflow id of a release named by its id (it has colons) or by its Keptn context. A context
-   * is looked up in visibility, which lags a moment behind a start: a miss is asked again briefly.
+   * The workflow id of a release named by its id (it has colons) or by its Keptn context: the release
+   * the context was claimed for (no visibility lag), else the first release visibility knows with it.
    */
   async resolve(idOrContext: string): Promise<string> {
     if (idOrContext.includes(':')) return idOrContext;
-    if (!/^[A-Za-z0-9_.-]{1,100}$/.test(idOrContext)) throw notFound(`No release "${idOrContext}".`);
+    if (!KEPTN_CONTEXT.test(idOrContext)) throw notFound(`No release "${idOrContext}".`);
     const known = this.contexts.get(idOrContext);
     if (known) return known;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const { executions } = await this.temporal.call(() =>
-        this.deps.client.workflowService.listWorkflowExecutions({
-          namespace: this.deps.client.options.namespace,
-          query: [...this.temporal.scope(), `${searchAttributes.keptnContext.name} = '${idOrContext}'`].join(' AND '),
-          pageSize: 1,
-        }),
-      );
-      const id = executions?.[0]?.execution?.workflowId;
-      if (id) {
-        this.contexts.set(idOrContext, id);
-        return id;
-      }
-      if (attempt < 4) await sleep(100 * 2 ** attempt);
-    }
-    throw notFound(`No release with id or keptnContext "${idOrContext}".`);
+    const owner = (await this.claimOf(idOrContext)) ?? (await this.earliestWithContext(idOrContext));
+    if (!owner) throw notFound(`No release with id or keptnContext "${idOrContext}".`);
+    this.contexts.set(idOrContext, owner.releaseId);
+    return owner.releaseId;
   }
 
   /** Newest first within a page, filtered by project and status, from visibility; no workflow is opened. */
@@ -250,13 +325,20 @@ export class Releases {
     return { events: page, nextPageToken: next };
   }
 
-  /** Every Keptn event of a release, and which deployment each task's `.triggered` event came from. */
-  async eventsOf(idOrContext: string): Promise<{ id: string; events: CloudEvent[]; deployments: Record<string, string> }> {
+  /**
+   * Every Keptn event of a release, and which deployment each task's `.triggered` event came from.
+   * A running release answers its query; a finished one only through a replay of its history on a
+   * worker, so that is done once per release (concurrent reads share it) and kept.
+   */
+  async eventsOf(idOrContext: string): Promise<ReleaseEvents> {
     const id = await this.resolve(idOrContext);
-    await this.temporal.describe(this.deps.client.workflow.getHandle(id));
-    // A finished release answers through a replay on a worker: its events are in no result.
-    const answer = await this.temporal.withDeadline(() => this.deps.client.workflow.getHandle(id).query(releaseEventsQuery));
-    return { id, ...answer };
+    const kept = this.finalEvents.get(id);
+    if (kept) return kept;
+    const handle = this.deps.client.workflow.getHandle(id);
+    const description = await this.temporal.describe(handle);
+    const read = async () => ({ id, ...(await this.temporal.withDeadline(() => handle.query(releaseEventsQuery))) });
+    if (description.status.name === 'RUNNING') return read();
+    return this.finalEvents.read(id, read);
   }
 
   subscribe(id: string, listener: { onView(snapshot: Snapshot<ReleaseWithLinks>): void; onError(error: unknown): void }): () => void {

@@ -34,6 +34,11 @@ export interface CloudEvent<Data = EventData> {
   shkeptncontext?: string;
   /** Keptn: the id of the `.triggered` event a `.started` or `.finished` event answers. */
   triggeredid?: string;
+  /**
+   * An event posted to the event API, not built by Interlock: the username of whoever posted it.
+   * Such an event reaches CloudEvents webhooks only, as the poster's, never a person's inbox or chat.
+   */
+  interlockpostedby?: string;
   data: Data;
 }
 

@@ -2,7 +2,9 @@ import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow'
 import type { ExternalStep } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
 import type { CloudEvent } from './events.js';
-import { type DeploymentErrorType, type StepView, taskEventUpdate, type TaskEventRequest } from './messages.js';
+import { executorsInWords, mayAnswerTask } from './executors.js';
+import { fromRoster } from './interruption-handlers.js';
+import { type Actor, type DeploymentErrorType, type StepView, taskEventUpdate, type TaskEventRequest } from './messages.js';
 import { TASK_RESULTS, TASK_STATUSES, type TaskResult } from './names.js';
 import { channelsFor, send } from './notify.js';
 import { finishStep, type DeploymentState } from './state.js';
@@ -48,7 +50,7 @@ export async function runExternalTask(deployment: DeploymentState, step: Externa
 function describe(event: CloudEvent): string {
   const data = event.data as { result?: string; status?: string; message?: string };
   const kind = event.type.split('.').at(-1);
-  const by = event.source ? ` from ${event.source}` : '';
+  const by = `${event.source ? ` from ${event.source}` : ''}${event.interlockpostedby ? ` (posted by ${event.interlockpostedby})` : ''}`;
   const outcome = kind === 'finished' ? `: result ${data.result ?? 'pass'}, status ${data.status ?? 'succeeded'}` : '';
   return `${kind}${by}${outcome}${data.message ? ` — ${data.message}` : ''}\n`;
 }
@@ -58,17 +60,20 @@ const MAX_TASK_EVENTS = 20;
 /**
  * `taskEvent`: a `.started` or `.finished` event of an open external task, posted to the event API.
  * Refused with a name (never a failed workflow task) when no task of this deployment waits for it,
- * when its task is over, or when it does not read as a Keptn task event.
+ * when its task is over, when it does not read as a Keptn task event, or when its sender is none of
+ * the task's executors as this deployment was started with them (NOT_EXECUTOR): who the sender is
+ * comes from the deployment's roster, not from the request.
  */
 export function registerTaskEventHandler(deployment: DeploymentState): void {
   const refuse = (type: DeploymentErrorType, message: string): never => {
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
-  const check = (request: TaskEventRequest) => {
+  const check = (request: TaskEventRequest, validating: boolean) => {
     const event = request?.event;
     if (typeof event !== 'object' || event === null || typeof event.type !== 'string' || typeof event.triggeredid !== 'string') {
       return refuse('BAD_REQUEST', 'A task event needs a type and the triggeredid of the task\'s .triggered event.');
     }
+    if (validating && (typeof request.user?.id !== 'string' || typeof request.user.username !== 'string')) return refuse('BAD_REQUEST', 'A task event needs the user who posted it.');
     if (request.expiresAt !== undefined && Date.now() > Date.parse(request.expiresAt)) {
       return refuse('EXPIRED', 'The event reached the deployment after its sender had stopped waiting; nothing was done. Send it again.');
     }
@@ -84,6 +89,18 @@ export function registerTaskEventHandler(deployment: DeploymentState): void {
     const events = deployment.taskEvents.get(event.triggeredid);
     const step = deployment.view.steps.find((candidate) => candidate.name === match[1]);
     if (!events || !step) return refuse('TASK_NOT_FOUND', `No task of this deployment waits for an answer to ${event.triggeredid}.`);
+    if (validating) {
+      // Only in the validator, which replay never runs: an update that an earlier version accepted replays as it ran.
+      const index = deployment.view.steps.indexOf(step);
+      const task = deployment.input.process[index];
+      if (step.triggeredId !== event.triggeredid || task?.type !== 'external') {
+        return refuse('TASK_NOT_FOUND', `No task ${match[1]} of this deployment waits for an answer to ${event.triggeredid}.`);
+      }
+      const sender = senderOf(deployment.input.roster, request.user);
+      if (!sender || !mayAnswerTask(task.executors, sender)) {
+        return refuse('NOT_EXECUTOR', `${request.user.username} may not answer ${task.name}: its executors are ${executorsInWords(task.executors)}. Nothing was changed.`);
+      }
+    }
     if (events.some((earlier) => earlier.type.endsWith('.finished')) || step.status !== 'Running') {
       return refuse('TASK_FINISHED', `${match[1]} has already finished (${step.status}); nothing was changed.`);
     }
@@ -96,13 +113,21 @@ export function registerTaskEventHandler(deployment: DeploymentState): void {
   setHandler(
     taskEventUpdate,
     (request) => {
-      const { events, step } = check(request);
-      const event: CloudEvent = { ...request.event, data: { ...(request.event.data ?? {}), result: request.event.data?.result ?? 'pass', status: request.event.data?.status ?? 'succeeded' } };
+      const { events, step } = check(request, false);
+      // The caller's event, marked as such: it is never taken for one Interlock wrote.
+      const posted: CloudEvent = { ...request.event, interlockpostedby: request.user?.username ?? 'unknown' };
+      const event: CloudEvent = { ...posted, data: { ...(posted.data ?? {}), result: posted.data?.result ?? 'pass', status: posted.data?.status ?? 'succeeded' } };
       events.push(event);
-      // Kept in the release's event list and passed on to subscribers, as posted (SPEC §8).
-      send(deployment, request.event);
+      // Kept in the release's event list and relayed, as posted, to CloudEvents webhooks only.
+      send(deployment, posted);
       return { task: step.name, status: step.status };
     },
-    { validator: (request) => void check(request) },
+    { validator: (request) => void check(request, true) },
   );
+}
+
+/** The sender with the teams and roles this deployment knows them by: its roster's, or the request's in deployments without one. */
+function senderOf(roster: Actor[] | undefined, user: TaskEventRequest['user']): Pick<Actor, 'username' | 'teams' | 'roles'> | undefined {
+  const claimed: Actor = { ...user, teams: Array.isArray(user.teams) ? user.teams : [], roles: Array.isArray(user.roles) ? user.roles : [] };
+  return fromRoster(roster, claimed);
 }

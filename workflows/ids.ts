@@ -14,3 +14,6 @@ export const gateWorkflowId = (project: string, environment: string) => `gate:${
 
 /** A lifecycle project's release: `helloservice:0.1.1:k3x9a0b1c2` (SPEC §8). */
 export const releaseWorkflowId = (project: string, release: string, suffix: string) => `${project}:${release}:${suffix}`;
+
+/** What holds a Keptn context for its one release (a context has no colon, so this names no release). */
+export const keptnContextClaimId = (keptnContext: string) => `keptn-context:${keptnContext}`;

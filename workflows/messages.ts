@@ -108,6 +108,8 @@ export interface StepView {
   evaluation?: Evaluation;
   /** A lifecycle task's `sh.keptn.event.<task>.triggered` event id: the `triggeredid` its `.started` and `.finished` events answer. */
   triggeredId?: string;
+  /** An external task's: who may post its `.started` and `.finished` (usernames, `team:<id>`), besides admins. */
+  executors?: string[];
 }
 
 export interface TimelineEntry {
@@ -175,7 +177,7 @@ export interface DecisionRequest extends InterruptionRequest {
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */
-export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'EXPIRED' | 'BAD_REQUEST';
+export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'NOT_EXECUTOR' | 'EXPIRED' | 'BAD_REQUEST';
 
 export const takeResponsibilityUpdate = defineUpdate<Interruption, [TakeResponsibilityRequest]>('takeResponsibility');
 export const proceedUpdate = defineUpdate<Interruption, [DecisionRequest]>('proceed');
@@ -195,7 +197,8 @@ export const failSignal = defineSignal<[DecisionRequest]>('fail');
 
 /** A Keptn `sh.keptn.event.<task>.started|finished` event for an external task, posted to the event API (SPEC §8). */
 export interface TaskEventRequest {
-  user: Person;
+  /** Who posted it, with teams and roles as the API knows them (an older API sent only the person). */
+  user: Person & Partial<Pick<Actor, 'teams' | 'roles'>>;
   event: CloudEvent;
   expiresAt?: string;
 }
@@ -331,6 +334,19 @@ export const sequenceProgressSignal = defineSignal<[{ deploymentId: string; stat
 export const releaseStateQuery = defineQuery<ReleaseView>('state');
 /** The release's Keptn events, newest first, and the deployment each task event belongs to. */
 export const releaseEventsQuery = defineQuery<{ events: CloudEvent[]; deployments: Record<string, string> }>('events');
+
+/**
+ * What holds a Keptn context for one release: a workflow whose ID is the context's, so that
+ * Temporal itself refuses a second one however many triggers race, and whose memo names the
+ * release. It ends at once; the release's own search attribute answers for it afterwards.
+ */
+export interface KeptnContextClaim {
+  keptnContext: string;
+  releaseId: string;
+  project: string;
+  release: string;
+}
+export const CONTEXT_CLAIM_WORKFLOW_TYPE = 'keptnContextClaim';
 
 /** The memo key under which a waiting deployment keeps its open interruption (SPEC §11: lists from visibility). */
 export const OPEN_INTERRUPTION_MEMO = 'openInterruption';

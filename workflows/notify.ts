@@ -118,10 +118,14 @@ export interface Outbox {
   deliveries: Set<Promise<unknown>>;
 }
 
-/** Delivers an event to every channel subscribed to it, each in the background; a delivery that fails in the end is recorded. */
-export function dispatch(outbox: Outbox, event: CloudEvent): void {
+/**
+ * Delivers an event to every channel subscribed to it, each in the background; a delivery that fails
+ * in the end is recorded. `foreignId`: the event's id was chosen outside Interlock (the id of a
+ * posted trigger), so the delivery makes its own Idempotency-Key.
+ */
+export function dispatch(outbox: Outbox, event: CloudEvent, { foreignId = false } = {}): void {
   for (const channel of channelsFor(outbox.routes, event.type)) {
-    track(outbox, deliver(channel, event).then(
+    track(outbox, deliver(channel, event, foreignId).then(
       () => undefined,
       (error: unknown) => {
         record(outbox.timeline, {
@@ -141,7 +145,7 @@ function track(outbox: Pick<Outbox, 'deliveries'>, promise: Promise<unknown>): v
   outbox.deliveries.add(tracked);
 }
 
-const deliver = (channel: string, event: CloudEvent) => deliverNotification({ channel, event });
+const deliver = (channel: string, event: CloudEvent, foreignId = false) => deliverNotification({ channel, event, ...(foreignId ? { foreignId } : {}) });
 
 function failureMessage(error: unknown): string {
   const cause = error instanceof ActivityFailure ? error.cause : error;

@@ -86,11 +86,11 @@ export async function release(input: ReleaseInput): Promise<ReleaseView> {
     if (parsed.success) record(view.timeline, { at: now(), user: parsed.data.user.username, action: 'cancel', result: 'accepted' });
   });
 
-  /** Emits one of the release's own Keptn events: kept in its list, delivered to subscribers. */
-  const emit = (type: string, data: Record<string, unknown>, id = uuid4()): CloudEvent => {
+  /** Emits one of the release's own Keptn events: kept in its list, delivered to subscribers. `id`: one the trigger chose. */
+  const emit = (type: string, data: Record<string, unknown>, id?: string): CloudEvent => {
     const event: CloudEvent = {
       specversion: '1.0',
-      id,
+      id: id ?? uuid4(),
       source: `interlock:${input.id}`,
       type,
       time: now(),
@@ -99,7 +99,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseView> {
       data: { project: input.project.id, service: input.service, release: input.release, ...(input.labels ? { labels: input.labels } : {}), ...data },
     };
     keep(event);
-    dispatch(outbox, event);
+    dispatch(outbox, event, { foreignId: id !== undefined });
     return event;
   };
 
@@ -114,7 +114,8 @@ export async function release(input: ReleaseInput): Promise<ReleaseView> {
     const triggered = emit(
       `sh.keptn.event.${stage}.${sequenceName}.triggered`,
       { stage, ...(input.configurationChange ? { configurationChange: input.configurationChange } : {}), ...(triggeredBy ? { result: triggeredBy.result } : {}) },
-      triggeredBy ? uuid4() : input.triggeredId,
+      // The first sequence's event keeps the id of the event that triggered the release.
+      triggeredBy ? undefined : input.triggeredId,
     );
     const { taskProperties, ...rest } = template;
     const child: DeploymentInput = {

@@ -20,6 +20,7 @@ export function initialView(input: DeploymentInput): DeploymentView {
       log: '',
       startedAt: null,
       finishedAt: null,
+      ...(step.type === 'external' ? { executors: step.executors ?? [] } : {}),
     })),
     interruptions: [],
     variables: {

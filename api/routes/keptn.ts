@@ -20,10 +20,21 @@ const post = createRoute({
   security: keptnSecurity,
   request: { body: { required: true, content: { 'application/json': { schema: KeptnEventSchema }, 'application/cloudevents+json': { schema: KeptnEventSchema } } } },
   responses: {
-    202: jsonResponse(z.object({ keptnContext: z.string() }).openapi('EventContext'), 'Accepted: the release it belongs to'),
+    202: jsonResponse(z.object({ keptnContext: z.string() }).openapi('EventContext'), 'Accepted: the release it belongs to (for a trigger naming a context already used by the same project and release: that release, and nothing else starts)'),
     ...problemResponses(400, 401, 403, 404, 409, 429, 503),
+    ...described({
+      403: 'Not allowed: `NOT_IN_TEAM`, `SELF_APPROVAL` (approval.finished), `NOT_EXECUTOR` (a task\'s .started/.finished from someone who is none of its executors), `FORBIDDEN` (a trigger without the deployer role)',
+      404: 'No such project, release (`NOT_FOUND`) or task (`TASK_NOT_FOUND`: no task of the release was triggered by `triggeredid`)',
+      409: '`CONTEXT_IN_USE`: a trigger naming a `shkeptncontext` that belongs to another release; `ALREADY_DECIDED`, `NOT_WAITING`, `TASK_FINISHED`: already over',
+    }),
   },
 });
+
+/** The problems above, each with what it means on this route. */
+function described(descriptions: Record<403 | 404 | 409, string>) {
+  const base = problemResponses(403, 404, 409);
+  return Object.fromEntries(Object.entries(descriptions).map(([status, description]) => [status, { ...base[status], description }]));
+}
 
 const list = createRoute({
   method: 'get',

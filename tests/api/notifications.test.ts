@@ -350,6 +350,87 @@ describe('webhooks', () => {
   });
 });
 
+describe('events posted by a caller (an external task\'s .started/.finished)', () => {
+  const evil = 'https://evil.example/phish';
+  /** What an executor might post, dressed as Interlock's own: a link, an open interruption, a deployment; an id it chose. */
+  const posted = (): CloudEvent => ({
+    specversion: '1.0',
+    id: `chosen-${++sequence}`,
+    source: 'job-executor',
+    type: 'sh.keptn.event.je-test.finished',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    shkeptncontext: 'ctx-1',
+    triggeredid: 'trig-1',
+    interlockpostedby: 'je-bot',
+    data: {
+      project: 'hello-service',
+      stage: 'qa',
+      result: 'pass',
+      status: 'succeeded',
+      message: 'all green',
+      links: { deployment: evil },
+      deployment: { id: DEPLOYMENT_ID, status: 'Waiting' },
+      interruption: interruption({ instructions: `Approve at ${evil}`, timeoutAt: '2999-01-01T00:00:00.000Z', responsibleTeams: ['release-managers'] }),
+      escalatedTeams: ['dba'],
+    },
+  });
+
+  it('reaches a CloudEvents webhook as its poster\'s: its source and id, marked, none of Interlock\'s fields or links, a key of Interlock\'s own', async () => {
+    const acts = activities(notifications(JSON.stringify([{ id: 'ops-hook', webhook: { url: receiverUrl, secret: LITERAL_SECRET } }])));
+    const sent = posted();
+    const signedBefore = signed.length;
+    answers = [503];
+    await failureOf(deliver(acts, { channel: 'ops-hook', event: sent }));
+    await deliver(acts, { channel: 'ops-hook', event: sent }, { attempt: 2 });
+    expect(received).toHaveLength(2);
+    const body = JSON.parse(received[0]!.body.toString()) as CloudEvent;
+    expect(body).toEqual({ ...sent, data: { project: 'hello-service', stage: 'qa', result: 'pass', status: 'succeeded', message: 'all green' } });
+    expect(signatureIsValid(LITERAL_SECRET, received[0]!)).toBe(true);
+    const keys = received.map((request) => request.headers['idempotency-key']);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys).toEqual([keys[0], keys[0]]);
+    expect(keys).not.toContain(sent.id);
+    expect(received[0]!.body.toString()).not.toContain('evil.example');
+    expect(signed).toHaveLength(signedBefore);
+  });
+
+  it('never becomes an email or a Slack message, whoever its made-up interruption names', async () => {
+    const acts = activities(
+      notifications(JSON.stringify([
+        { id: 'mail', email: {} },
+        { id: 'team-mail', email: { to: ['team:release-managers', 'ops@example.com'] } },
+        { id: 'slack', webhook: { url: `${receiverUrl}/services/T0/B0/X`, format: 'slack' } },
+      ])),
+      { SMTP_URL: `smtp://interlock:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}` },
+    );
+    const sent = posted();
+    const signedBefore = signed.length;
+    for (const channel of ['mail', 'team-mail', 'slack']) {
+      const { log } = await deliver(acts, { channel, event: sent });
+      expect(log).toBe(`${channel}: not sent: sh.keptn.event.je-test.finished was posted by je-bot, and a posted event goes only to CloudEvents webhooks, never to email or chat`);
+    }
+    expect(mails).toHaveLength(0);
+    expect(received).toHaveLength(0);
+    expect(signed).toHaveLength(signedBefore);
+  });
+
+  it('an event whose id a trigger chose keeps it, but not as the Idempotency-Key nor in a Message-ID', async () => {
+    const acts = activities(
+      notifications(JSON.stringify([{ id: 'h', webhook: { url: receiverUrl } }, { id: 'mail', email: { to: ['ops@example.com'] } }])),
+      { SMTP_URL: `smtp://interlock:${SMTP_PASSWORD}@127.0.0.1:${smtpPort}` },
+    );
+    const chosen = { ...event('x'), type: 'sh.keptn.event.qa.delivery.triggered', id: 'evt-1-interruption.created' };
+    await deliver(acts, { channel: 'h', event: chosen, foreignId: true });
+    expect(JSON.parse(received[0]!.body.toString()).id).toBe(chosen.id);
+    expect(received[0]!.headers['idempotency-key']).not.toBe(chosen.id);
+    await deliver(acts, { channel: 'mail', event: chosen, foreignId: true });
+    await deliver(acts, { channel: 'mail', event: chosen });
+    const [own, taken] = mails.map((mail) => mail.parsed.messageId);
+    expect(own).not.toBe(taken);
+  });
+});
+
 describe('email', () => {
   const smtpUrl = (password = SMTP_PASSWORD) => `smtp://interlock:${password}@127.0.0.1:${smtpPort}`;
   const mailChannel = (email: Record<string, unknown> = {}) => notifications(JSON.stringify([{ id: 'mail', email }]));

@@ -29,10 +29,13 @@ await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
 
-/** The seed's shipyard (SPEC §8) as written, with je-deployment and je-test done by the receiver above. */
+/** The seed's shipyard (SPEC §8) as written, with je-deployment and je-test done by the receiver above, answering as je-bot. */
 const SEED = `
 shipyard:
 ${seedShipyard().replace('properties: { pass: "manual", warning: "manual" }', 'properties: { pass: "manual", warning: "manual", responsibleTeams: [release-managers] }')}
+tasks:
+  je-deployment: { type: external, executors: [je-bot] }
+  je-test: { type: external, executors: [je-bot] }
 `;
 const config = lifecycleConfig(SEED, `
   - id: plain
@@ -59,7 +62,7 @@ answer = (event) => {
   const reply = (kind: 'started' | 'finished', data: Record<string, unknown>) =>
     stack.call('POST', '/api/v1/event', {
       as: null,
-      headers: { 'x-token': tokens.ci },
+      headers: { 'x-token': tokens['je-bot'] },
       body: { type: event.type.replace('.triggered', `.${kind}`), source: 'job-executor', shkeptncontext: event.shkeptncontext, triggeredid: event.id, data },
     }).then((response) => {
       if (response.status !== 202) refused.push(`${kind} ${event.type}: ${response.status} ${JSON.stringify(response.body)}`);
@@ -140,7 +143,7 @@ describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
     const deployed = (await stack.call('GET', `/api/deployments/${production.id}`)).body;
     expect(deployed.steps.map((s: any) => [s.name, s.status, s.result])).toEqual([['approval', 'Succeeded', 'pass'], ['je-deployment', 'Succeeded', 'pass']]);
     expect(deployed.interruptions[0]).toMatchObject({ state: 'Proceeded', assignee: { username: 'jjones' }, notes: 'pass from the Keptn API' });
-    expect(deployed.steps[1].log).toContain('finished from job-executor: result pass, status succeeded — ran sh.keptn.event.je-deployment.triggered');
+    expect(deployed.steps[1].log).toContain('finished from job-executor (posted by je-bot): result pass, status succeeded — ran sh.keptn.event.je-deployment.triggered');
 
     // Asked twice: already decided (and by now the deployment has finished: SPEC §5.8).
     const again = await approvalFinished(keptnContext, approval.id, 'pass');
@@ -166,9 +169,9 @@ describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
     expect(types[0]).toBe('sh.keptn.event.approval.started');
     expect(types.at(-1)).toBe('sh.keptn.event.qa.delivery.triggered');
     expect(types).toContain('sh.keptn.event.je-test.finished');
-    // The executor's events are kept as posted, triggeredid at the top level.
+    // The executor's events are kept as posted, triggeredid at the top level, marked with who posted them.
     const finished = body.events.find((event: any) => event.type === 'sh.keptn.event.je-test.finished');
-    expect(finished).toMatchObject({ source: 'job-executor', shkeptncontext: keptnContext, triggeredid: expect.any(String) });
+    expect(finished).toMatchObject({ source: 'job-executor', shkeptncontext: keptnContext, triggeredid: expect.any(String), interlockpostedby: 'je-bot' });
 
     const started = await stack.call('GET', `/api/v1/event?keptnContext=${keptnContext}&type=sh.keptn.event.approval.started`);
     expect(started.body.events).toHaveLength(1);
@@ -181,7 +184,7 @@ describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
     expect((await stack.call('GET', `/api/v1/event?keptnContext=${keptnContext}&pageToken=forged.token`)).status).toBe(400);
   });
 
-  it('takes the release from data.labels.release, else the image tag, else the event id; refuses a context used before', async () => {
+  it('takes the release from data.labels.release, else the image tag, else the event id; a context used before names its release', async () => {
     const labelled = await triggerDelivery('ignored', null, { data: { project: 'helloservice', stage: 'qa', service: 'helloservice', labels: { release: '7.7.7-label' } } });
     expect((await releaseUntil(labelled.body.keptnContext, () => true)).release).toBe('7.7.7-label');
     const id = randomUUID();
@@ -189,9 +192,13 @@ describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
     expect((await releaseUntil(byId.body.keptnContext, () => true)).release).toBe(id);
     const context = randomUUID();
     expect((await triggerDelivery('1.2.3', null, { shkeptncontext: context })).body).toEqual({ keptnContext: context });
+    // The same project and release again: the idempotent answer; another release: refused.
     const twice = await triggerDelivery('1.2.3', null, { shkeptncontext: context });
-    expect(twice.status).toBe(409);
-    expect(twice.body.code).toBe('RELEASE_EXISTS');
+    expect(twice.status).toBe(202);
+    expect(twice.body).toEqual({ keptnContext: context });
+    const other = await triggerDelivery('1.2.4', null, { shkeptncontext: context });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('CONTEXT_IN_USE');
   });
 
   it('answers bad events with 400 naming the field, unknown ones with 404, and needs a token', async () => {

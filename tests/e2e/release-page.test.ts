@@ -44,6 +44,9 @@ beforeAll(async () => {
   - id: helloservice
     name: Hello service
     shipyardFile: ${join(EXAMPLE_CONFIG_PATH, '..', 'shipyard.yaml')}
+    tasks:
+      je-deployment: { type: external, executors: [je-bot] }
+      je-test: { type: external, executors: [je-bot] }
 
 notifications:
   channels:
@@ -113,12 +116,12 @@ async function releaseWaitingForApproval(): Promise<{ id: string; release: strin
   throw new Error('the release never waited for approval');
 }
 
-/** The executor's answer to a task's `.triggered` event: `.started`, then `.finished` with a pass. */
+/** The executor's answer to a task's `.triggered` event, with its own token: `.started`, then `.finished` with a pass. */
 async function answer(event: { type: string; id: string; shkeptncontext: string; data: Record<string, unknown> }) {
   const post = (kind: string, data: Record<string, unknown>) =>
     fetch(`${stack!.url}/api/v1/event`, {
       method: 'POST',
-      headers: { 'x-token': 'ci-demo-token', 'Content-Type': 'application/cloudevents+json' },
+      headers: { 'x-token': 'je-bot-demo-token', 'Content-Type': 'application/cloudevents+json' },
       body: JSON.stringify({ specversion: '1.0', type: event.type.replace('.triggered', `.${kind}`), source: 'job-executor', shkeptncontext: event.shkeptncontext, triggeredid: event.id, data }),
     });
   const scope = { project: event.data.project, stage: event.data.stage, service: event.data.service };

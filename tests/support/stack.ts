@@ -24,6 +24,7 @@ export const tokens = {
   jjones: 'jjones-demo-token',
   mlee: 'mlee-demo-token',
   ci: 'ci-demo-token',
+  'je-bot': 'je-bot-demo-token',
   vic: 'vic-demo-token',
   admin: 'admin-demo-token',
 } as const;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import { sequenceSteps } from '../../config/lifecycle.js';
+import { executorsInWords, mayAnswerTask } from '../../workflows/executors.js';
 import { sequencesTriggeredBy } from '../../workflows/lifecycle.js';
 
 const SEED_PATH = fileURLToPath(new URL('../../examples/shipyard.yaml', import.meta.url));
@@ -97,6 +98,57 @@ projects:
     const productionSteps = sequenceSteps(project, production!.sequences[0]!);
     expect(productionSteps.ok && productionSteps.steps[0]).toMatchObject({ name: 'approval', type: 'approval', pass: 'manual', warning: 'manual', onTimeout: 'abort' });
     expect(productionSteps.ok && productionSteps.steps[1]).toMatchObject({ type: 'external', timeout: 24 * 3_600_000 });
+  });
+});
+
+describe('who answers an external task', () => {
+  const users = `users:
+  - { id: u1, username: je-bot, displayName: Job executor, tokenSha256: ${'a'.repeat(64)} }
+  - { id: u2, username: ci, displayName: CI, roles: [deployer], tokenSha256: ${'b'.repeat(64)} }
+`;
+
+  it('takes executors and a timeout from tasks: (type: external); a task with no entry is answered by admins only', () => {
+    const config = parseConfig(`${users}${withShipyard(SEED, `    tasks:
+      je-test: { type: external, executors: [je-bot, team:release-managers], timeout: 2h }`)}`);
+    const project = config.projects[1]!;
+    const [qa, production] = project.shipyard!.spec.stages;
+    const qaSteps = sequenceSteps(project, qa!.sequences[0]!);
+    expect(qaSteps.ok && qaSteps.steps).toEqual([
+      { name: 'je-deployment', type: 'external', timeout: 24 * 3_600_000, executors: [] },
+      { name: 'je-test', type: 'external', timeout: 2 * 3_600_000, executors: ['je-bot', 'team:release-managers'] },
+    ]);
+    const productionSteps = sequenceSteps(project, production!.sequences[0]!);
+    expect(productionSteps.ok && productionSteps.steps[1]).toMatchObject({ name: 'je-deployment', type: 'external', executors: [] });
+  });
+
+  it('names an executor nobody knows by its path: an unknown user, an unknown team, one that is neither', () => {
+    expect(problemsOf(`${users}${withShipyard(SEED, `    tasks:
+      je-test: { type: external, executors: [je-bot, jdoe, team:qa-bots, 'team:', Je-Bot], timeout: soon }`)}`)).toEqual(expect.arrayContaining([
+      'projects[1].tasks.je-test.executors[1]: unknown user "jdoe"',
+      'projects[1].tasks.je-test.executors[2]: unknown team "qa-bots"',
+      expect.stringMatching(/^projects\[1\]\.tasks\.je-test\.executors\[3\]: a username, or team:<team id>/),
+      expect.stringMatching(/^projects\[1\]\.tasks\.je-test\.executors\[4\]: a username, or team:<team id>/),
+      expect.stringMatching(/^projects\[1\]\.tasks\.je-test\.timeout: /),
+    ]));
+  });
+
+  it('lets admins, named users and members of named teams answer; nobody else, whatever they claim to be', () => {
+    const person = (username: string, teams: string[] = [], roles: ('viewer' | 'deployer' | 'admin')[] = ['deployer']) => ({ username, teams, roles });
+    const executors = ['je-bot', 'team:qa-bots'];
+    expect(mayAnswerTask(executors, person('je-bot', [], ['viewer']))).toBe(true);
+    expect(mayAnswerTask(executors, person('tester', ['qa-bots']))).toBe(true);
+    expect(mayAnswerTask(executors, person('root', [], ['admin']))).toBe(true);
+    expect(mayAnswerTask(executors, person('ci'))).toBe(false);
+    // A team is not a username, nor a username a team.
+    expect(mayAnswerTask(executors, person('team:qa-bots'))).toBe(false);
+    expect(mayAnswerTask(executors, person('ci', ['je-bot']))).toBe(false);
+    // No executors (no tasks: entry, or a deployment started before executors existed): admins only.
+    for (const none of [[], undefined]) {
+      expect(mayAnswerTask(none, person('ci'))).toBe(false);
+      expect(mayAnswerTask(none, person('root', [], ['admin']))).toBe(true);
+    }
+    expect(executorsInWords(executors)).toBe('je-bot, team:qa-bots (and admins)');
+    expect(executorsInWords([])).toBe('admins only');
   });
 });
 

@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../config/schema.js';
+import { actorOf } from '../../service/access.js';
 import {
   abortUpdate,
+  type Actor,
   type DeploymentView,
   proceedUpdate,
   releaseEventsQuery,
@@ -11,6 +15,7 @@ import {
   type ReleaseView,
   stateQuery,
   takeResponsibilityUpdate,
+  taskEventUpdate,
 } from '../../workflows/messages.js';
 import { finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../support/fixtures.js';
 import { useTimeSkippingWorker } from '../support/workflows.js';
@@ -157,6 +162,55 @@ describe('a lifecycle release (the seed shipyard)', () => {
     const production = await until(() => child.query(stateQuery), (view) => view.finishedAt !== null, 'production to end');
     expect(production.status).toBe('Cancelled');
     expect(production.steps.map((s) => s.status)).toEqual(['Cancelled', 'Skipped']);
+  });
+});
+
+/** The seed's shipyard with je-test done outside Interlock, by je-bot only. */
+const EXTERNAL = `
+shipyard:
+${seedShipyard()}
+tasks:
+  je-deployment: { type: script, run: 'echo "deploying #{Release} to #{Stage}"' }
+  je-test: { type: external, executors: [je-bot], timeout: 1h }
+`;
+
+describe('an external task answered straight through Temporal (no API in front)', () => {
+  it('refuses whoever is none of the executors the deployment started with, whatever the request claims; the executor decides', async () => {
+    const config = lifecycleConfig(EXTERNAL);
+    const { handle, input } = await start(config);
+    const release = await until(() => handle.query(releaseStateQuery), (view) => sequence(view, 'qa').deploymentId !== null, 'qa to start');
+    const child = environment().client.workflow.getHandle(sequence(release, 'qa').deploymentId!);
+    const view = await until(() => child.query(stateQuery), (v) => v.steps[1]?.status === 'Running' && v.steps[1].triggeredId !== undefined, 'je-test to wait');
+    const [deploy, test] = view.steps;
+    expect(test).toMatchObject({ name: 'je-test', type: 'external', executors: ['je-bot'] });
+    const person = (username: string) => actorOf(config.users.find((user) => user.username === username)!);
+    const finished = (user: Actor, triggeredid = test!.triggeredId!) => ({
+      user,
+      event: {
+        specversion: '1.0' as const, id: randomUUID(), source: 'job-executor', type: 'sh.keptn.event.je-test.finished', time: new Date().toISOString(),
+        datacontenttype: 'application/json' as const, shkeptncontext: input.keptnContext, triggeredid, data: { project: 'helloservice', result: 'pass', status: 'succeeded' },
+      },
+    });
+    const refusalOf = async (request: ReturnType<typeof finished>) => {
+      const error = await child.executeUpdate(taskEventUpdate, { args: [request] }).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+      const cause = (error as WorkflowUpdateFailedError).cause;
+      return cause instanceof ApplicationFailure ? cause.type : cause?.message;
+    };
+    const ci = person('ci');
+    // Who the sender is comes from the roster the deployment started with, never from the request.
+    for (const claimed of [ci, { ...ci, roles: ['admin' as const] }, { ...ci, username: 'je-bot' }, { ...ci, teams: ['sre'] }]) {
+      expect(await refusalOf(finished(claimed)), JSON.stringify(claimed)).toBe('NOT_EXECUTOR');
+    }
+    expect(await refusalOf(finished({ ...person('je-bot'), id: 'users-999', username: 'someone-else' }))).toBe('NOT_EXECUTOR');
+    // The executor, with the triggeredid of another task: no such task waits.
+    expect(await refusalOf(finished(person('je-bot'), deploy!.triggeredId!))).toBe('TASK_NOT_FOUND');
+    expect((await child.query(stateQuery)).steps[1]!.status).toBe('Running');
+
+    expect(await child.executeUpdate(taskEventUpdate, { args: [finished(person('je-bot'))] })).toEqual({ task: 'je-test', status: 'Running' });
+    const qa = await until(() => child.query(stateQuery), (v) => v.finishedAt !== null, 'qa to end');
+    expect(qa.steps[1]).toMatchObject({ status: 'Succeeded', result: 'pass', log: expect.stringContaining('(posted by je-bot)') });
+    await handle.cancel();
   });
 });
 

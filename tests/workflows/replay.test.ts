@@ -27,7 +27,7 @@ describe('recorded deployment histories', () => {
     expect(files).toEqual(expect.arrayContaining(['deployment-proceed.json', 'deployment-abort.json', 'deployment-timeout.json']));
   });
 
-  it('include the shapes of guided failure, reminders and escalation, a blocking step with its gate, and a lifecycle release with its stages', () => {
+  it('include the shapes of guided failure, reminders and escalation, a blocking step with its gate, a lifecycle release with its stages, and an external task answered by its executor', () => {
     expect(files).toEqual(expect.arrayContaining([
       'deployment-abort-failure-steps.json',
       'deployment-guided-retry.json',
@@ -40,6 +40,7 @@ describe('recorded deployment histories', () => {
       'release-approved.json',
       'release-approved-qa.json',
       'release-approved-production.json',
+      'release-external-qa.json',
     ]));
   });
 
