@@ -103,12 +103,21 @@ export const ProjectSchema = z
   })
   .openapi('Project');
 
-export const VariablesSchema = z
-  .record(
-    z.string().min(1).max(200).regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name'),
-    z.string().max(10_000),
-  )
-  .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables');
+export const VariablesSchema = z.preprocess(
+  // A record drops a `__proto__` key without a word: refused here instead, so no variable given is ever lost.
+  (value, ctx) => {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: '"__proto__" cannot be a variable\'s name' });
+    }
+    return value;
+  },
+  z
+    .record(
+      z.string().min(1).max(200).regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name'),
+      z.string().max(10_000),
+    )
+    .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables'),
+);
 
 export const CreateDeploymentSchema = z
   .strictObject({

@@ -79,7 +79,7 @@ export const forbidden = (detail: string) => new ServiceError('FORBIDDEN', detai
 export const unavailable = (detail: string, retryAfter = 5) => new ServiceError('UNAVAILABLE', detail, { retryAfter });
 
 /** The workflow's named refusals, as the update's failure carries them. */
-const isDeploymentErrorType = (type: string): type is DeploymentErrorType => type in HTTP_STATUS;
+const isDeploymentErrorType = (type: string): type is DeploymentErrorType => Object.hasOwn(HTTP_STATUS, type);
 
 /** The error as a service error: one already, or one of Temporal's, unwrapped here once (update refusals, missing workflows, an absent worker or server); undefined for a bug. */
 export function toServiceError(error: unknown): ServiceError | undefined {
