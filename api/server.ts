@@ -55,7 +55,13 @@ export async function startApi(options: {
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
-    actionRatePerMinute: env.INTERLOCK_ACTION_RATE,
+    limits: {
+      triggersPerMinute: env.INTERLOCK_TRIGGER_RATE,
+      actionsPerMinute: env.INTERLOCK_ACTION_RATE,
+      streamsAtOnce: env.INTERLOCK_STREAMS_PER_PERSON,
+      waitsAtOnce: env.INTERLOCK_WAITS_PER_PERSON,
+      linksPerMinute: env.INTERLOCK_LINK_RATE,
+    },
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
     ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys), linkSigner: createLinkSigner(options.codecKeys) } : {}),
   });

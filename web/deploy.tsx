@@ -5,7 +5,7 @@ import { hasRole } from '../service/access.js';
 import type { Deployments } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
 import { deploymentPage } from './data.js';
-import { pageErrorOf } from './errors.js';
+import { pageErrorOf, refusalOf } from './errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
 import type { Sessions } from './session.js';
 import { page } from './layout.js';
@@ -79,7 +79,7 @@ export function deployActions(deployments: Deployments, sessions: Sessions) {
         });
         return c.redirect(deploymentPage(view.id), 303);
       } catch (error) {
-        const problem = pageErrorOf(error);
+        const problem = refusalOf(c, error);
         if (!problem) throw error;
         state.errors.form = problem.message;
         return render(c, state, problem.status);

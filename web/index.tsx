@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../api/schemas.js';
@@ -9,7 +10,7 @@ import type { LinkSigner } from '../service/one-click.js';
 import type { Releases } from '../service/releases.js';
 import { OneClickPage } from './pages/one-click.js';
 import { releaseRoutes } from './releases.js';
-import { pageErrorOf } from './errors.js';
+import { refusalOf } from './errors.js';
 import type { Sessions } from './session.js';
 import { interruptionActions } from './actions.js';
 import { deployActions } from './deploy.js';
@@ -20,7 +21,7 @@ import { deploymentLive } from './live.js';
 import { DeploymentPage } from './pages/deployment.js';
 import { DeploymentsPage, type Filters } from './pages/deployments.js';
 import { SignInPage } from './pages/sign-in.js';
-import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
+import { clientAddress, type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 
 /** What a person who follows a dead link sees, instead of the API's problem+json. */
 export function notFoundPage(c: Context, sessions: Sessions): Promise<Response> {
@@ -47,7 +48,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
   const { signedIn, formToken } = guards(sessions);
 
   app.onError(async (error, c) => {
-    const problem = pageErrorOf(error);
+    const problem = refusalOf(c, error);
     const status = (problem?.status ?? (error instanceof HTTPException ? error.status : 500)) as ContentfulStatusCode;
     const message = problem?.message
       ?? (error instanceof HTTPException
@@ -136,9 +137,16 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     );
   });
 
+  // Opening a link counts per person, or per client address before sign-in (there is no person yet).
+  const linkRate = createMiddleware<DashboardEnv>(async (c, next) => {
+    const person = sessions.read(c)?.user.id;
+    deployments.limits.link(person ? `person ${person}` : `address ${clientAddress(c)}`);
+    await next();
+  });
+
   // A one-click link from a notification (SPEC §10): it names a person and an interruption, opens a
   // page with that interruption's controls for that person, and decides nothing by itself.
-  app.get('/i/:token', signedIn, async (c) => {
+  app.get('/i/:token', linkRate, signedIn, async (c) => {
     const session = c.get('session');
     const claims = more.linkSigner?.verify(c.req.param('token'));
     const refuse = (status: ContentfulStatusCode, heading: string, message: string) =>

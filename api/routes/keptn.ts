@@ -21,7 +21,7 @@ const post = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: KeptnEventSchema }, 'application/cloudevents+json': { schema: KeptnEventSchema } } } },
   responses: {
     202: jsonResponse(z.object({ keptnContext: z.string() }).openapi('EventContext'), 'Accepted: the release it belongs to'),
-    ...problemResponses(400, 401, 403, 404, 409, 429, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
   },
 });
 
