@@ -89,7 +89,9 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
         return rerender(c, id, problem.status, { where, message: problem.message }, notes);
       }
       const back = backOf(c) ?? deploymentPage(id);
-      return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
+      if (request.type === 'takeResponsibility') return c.redirect(`${back}#banner`, 303);
+      // A decision ends a one-click link (it would say so): the deployment's page shows what it did.
+      return c.redirect(back.startsWith('/i/') ? deploymentPage(id) : back, 303);
     })
     .get('/deployments/:id/cancel', signedIn, async (c) => {
       const id = c.req.param('id');

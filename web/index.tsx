@@ -5,10 +5,9 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../api/schemas.js';
 import { userForToken } from '../service/access.js';
 import type { Deployments } from '../service/deployments.js';
-import { notFound } from '../service/errors.js';
-import type { LinkSigner } from '../service/one-click.js';
+import { type LinkSigner, linkEnded } from '../service/one-click.js';
 import type { Releases } from '../service/releases.js';
-import { OneClickPage } from './pages/one-click.js';
+import { OneClickEndedPage, OneClickPage } from './pages/one-click.js';
 import { releaseRoutes } from './releases.js';
 import { refusalOf } from './errors.js';
 import type { Sessions } from './session.js';
@@ -144,11 +143,11 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     await next();
   });
 
-  // A one-click link from a notification (SPEC §10): it names a person and an interruption, opens a
-  // page with that interruption's controls for that person, and decides nothing by itself.
+  // A one-click link from a notification: it names a person and an interruption, opens a page with
+  // that interruption's controls for that person while it is open, and decides nothing by itself.
   app.get('/i/:token', linkRate, signedIn, async (c) => {
     const session = c.get('session');
-    const claims = more.linkSigner?.verify(c.req.param('token'));
+    const claims = more.linkSigner?.read(c.req.param('token'));
     const refuse = (status: ContentfulStatusCode, heading: string, message: string) =>
       page(c, { title: heading, session, status }, (
         <section class="card narrow" aria-labelledby="error-heading">
@@ -159,14 +158,19 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
           </p>
         </section>
       ));
-    if (!claims) return refuse(404, 'This link does not work', 'It has expired (a link lasts as long as what it asks you to decide), or it was not made by this Interlock. Open the deployment from the dashboard instead.');
+    if (!claims) return refuse(404, 'This link does not work', 'It was not made by this Interlock, or it was cut short on its way here. Open the deployment from the dashboard instead.');
     if (claims.userId !== session.user.id) {
       const intended = config.users.find((user) => user.id === claims.userId);
       return refuse(403, 'This link is for someone else', `It was sent to ${intended ? `${intended.displayName} (${intended.username})` : 'another person'}; you are signed in as ${session.user.displayName} (${session.user.username}). Sign out and sign in as them, or open the deployment from the dashboard.`);
     }
+    // A link works while its interruption is open, and never past the expiry it was signed with.
+    const ended = (why: string) =>
+      page(c, { title: 'This link no longer works', session, section: 'deployments', status: 410 }, <OneClickEndedPage deploymentId={claims.deploymentId} why={why} />);
+    if (!(Date.parse(claims.expiresAt) > Date.now())) return ended('It expired with what it asked you to decide.');
     const view = await deployments.get(claims.deploymentId);
     const interruption = view.interruptions.find((candidate) => candidate.id === claims.interruptionId);
-    if (!interruption) throw notFound(`No interruption "${claims.interruptionId}" in ${view.id}.`);
+    const why = linkEnded(view, interruption, new Date());
+    if (why || !interruption) return ended(why ?? '');
     return page(
       c,
       { title: `Decide: ${interruption.step}`, session, section: 'deployments', live: { ...deploymentLive(view), refresh: c.req.path } },
