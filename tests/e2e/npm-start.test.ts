@@ -115,16 +115,32 @@ describe('npm start, as a user meets it', () => {
     expect(running.alive()).toBe(false);
   });
 
-  it('says why when the Temporal dev server cannot start: its port is taken', async () => {
+  // A second npm start on one machine meets ports the first one holds: each is one line naming the
+  // port and the variable to set, whichever it is, and nothing is left running.
+  it.each([
+    ['PORT', 'the API and dashboard', ''],
+    ['INTERLOCK_WORKER_METRICS_PORT', "the worker's metrics", ' (0 turns them off)'],
+    ['TEMPORAL_DEV_PORT', 'the Temporal dev server', ''],
+    ['TEMPORAL_UI_PORT', 'Temporal Web', ''],
+  ] as const)('says which port is taken and what to set when %s is', async (variable, what, otherwise) => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       const port = (taken.address() as AddressInfo).port;
-      const ports = { PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), INTERLOCK_WORKER_METRICS_PORT: String(await freePort()) };
-      const { code, output } = await npmStartFails({ ...ports, TEMPORAL_DEV_PORT: String(port), INTERLOCK_DATA_DIR: join(dataDir, 'port-taken') });
+      const ports = {
+        PORT: String(await freePort()),
+        TEMPORAL_DEV_PORT: String(await freePort()),
+        TEMPORAL_UI_PORT: String(await freePort()),
+        INTERLOCK_WORKER_METRICS_PORT: String(await freePort()),
+        [variable]: String(port),
+      };
+      const { code, output } = await npmStartFails({ ...ports, INTERLOCK_DATA_DIR: join(dataDir, `port-taken-${variable}`) });
       expect(code).not.toBe(0);
-      expect(output).toContain(`the Temporal dev server exited (code 1) before it was ready: Error: can't set frontend port ${port}: listen tcp 127.0.0.1:${port}: bind: address already in use (see temporal.log)`);
+      expect(output).toContain(`\nPort ${port} is taken (on 127.0.0.1), so ${what} cannot listen there: set ${variable} to a free port${otherwise}, or stop what holds it.\n`);
+      expect(output).not.toMatch(/Address already in use|EADDRINUSE|address already in use/);
       expect(output).not.toContain('Interlock is running.');
+      // The API's and the worker's ports are looked at before anything starts.
+      if (variable === 'PORT' || variable === 'INTERLOCK_WORKER_METRICS_PORT') expect(output).not.toContain('Starting the Temporal dev server');
     } finally {
       taken.close();
     }
