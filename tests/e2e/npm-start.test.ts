@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../temporal/dev-server.js';
 import { npmStart, npmStartFails, portIsFree, type Running } from '../support/npm-start.js';
 
@@ -144,6 +144,16 @@ describe('npm start, as a user meets it', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('does not run on another Temporal that answers on its dev server port: it says the port is taken', async () => {
+    // The test run's own dev server, as another npm start's would be.
+    const port = Number(inject('temporalAddress').split(':').at(-1));
+    const ports = { PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), INTERLOCK_WORKER_METRICS_PORT: String(await freePort()) };
+    const { code, output } = await npmStartFails({ ...ports, TEMPORAL_DEV_PORT: String(port), INTERLOCK_DATA_DIR: join(dataDir, 'another-temporal') });
+    expect(code).not.toBe(0);
+    expect(output).toContain(`Port ${port} is taken (on 127.0.0.1), so the Temporal dev server cannot listen there: set TEMPORAL_DEV_PORT to a free port, or stop what holds it.`);
+    expect(output).not.toContain('Interlock is running.');
   });
 
   it('refuses an invalid config, naming each problem by its path, and starts nothing', async () => {
