@@ -82,6 +82,14 @@ describe('starting work', () => {
     await Promise.all(ids.map((id) => waitFor(stack, id, (view) => view.status === 'Waiting')));
     for (const id of ids.slice(0, 3)) expect((await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'mlee' })).status).toBe(200);
     expectLimited(await stack.call('POST', `/api/deployments/${ids[3]}/cancel`, { as: 'mlee' }));
+    // The dashboard's buttons share the budget: its cancel form and its take form are refused as well.
+    const mlee = await signIn('mlee');
+    for (const [path, fields] of [[`/deployments/${ids[3]}/cancel`, {}], [`/deployments/${ids[3]}/interruptions/x/take-responsibility`, {}]] as const) {
+      const page = await form(mlee, path, fields);
+      expect(page.status).toBe(429);
+      expect(Number(page.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await page.text()).toContain('actions in a minute; nothing was done');
+    }
     const after = await stack.call('GET', `/api/deployments/${ids[3]}`, { as: 'mlee' });
     expect(after.body.status).toBe('Waiting');
     expect(after.body.timeline.map((entry: { action: string }) => entry.action)).not.toContain('cancel');
