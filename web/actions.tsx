@@ -88,10 +88,9 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
         const where = request.type === 'takeResponsibility' ? 'take' : 'decide';
         return rerender(c, id, problem.status, { where, message: problem.message }, notes);
       }
+      // From a one-click link's page, a decision comes back to the link, which now says it is decided and by whom.
       const back = backOf(c) ?? deploymentPage(id);
-      if (request.type === 'takeResponsibility') return c.redirect(`${back}#banner`, 303);
-      // A decision ends a one-click link (it would say so): the deployment's page shows what it did.
-      return c.redirect(back.startsWith('/i/') ? deploymentPage(id) : back, 303);
+      return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
     })
     .get('/deployments/:id/cancel', signedIn, async (c) => {
       const id = c.req.param('id');

@@ -106,11 +106,9 @@ describe('a one-click link from an email', () => {
     // Take it and proceed from the page the link opened, as Jamie would.
     expect(await press(link, 'jjones', 'take-responsibility')).toEqual({ status: 303, location: `${link}#banner` });
     expect((await open(link, 'jjones')).status).toBe(200);
-    const proceeded = await press(link, 'jjones', 'proceed', { notes: 'dashboards are green' });
-    // The decision ends the link: Jamie lands on the deployment's page, which shows what was done.
-    expect(proceeded).toEqual({ status: 303, location: `/deployments/${id}` });
+    // Back on the link, which the decision has ended: it says so, and who decided.
+    expect(await press(link, 'jjones', 'proceed', { notes: 'dashboards are green' })).toEqual({ status: 303, location: link });
     await waitFor(stack, id, (view) => view.interruptions[0].state === 'Proceeded');
-
     expectEnded(await open(link, 'jjones'), id, '“Approve” has been decided by Jamie Jones (jjones) (Proceeded).');
     // The same for the colleague who got the same email and opens it later.
     expectEnded(await open(await deployment.linkFor('mlee'), 'mlee'), id, 'has been decided by Jamie Jones');
