@@ -4,15 +4,16 @@
  * SIGTERM stops completely.
  */
 import { relative } from 'node:path';
-import { Runtime, type Worker } from '@temporalio/worker';
-import { type ApiServer, createLogger, startApi } from './api/server.js';
+import type { Worker } from '@temporalio/worker';
+import { type ApiServer, createLogger, listenHost, startApi } from './api/server.js';
 import { readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
+import { isAddressInUse, listenersOf, portTaken, takenPorts } from './config/ports.js';
 import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { activityDeps, createWorker, runtimeOptions } from './worker.js';
+import { activityDeps, createWorker, installRuntime } from './worker.js';
 
 async function main(): Promise<void> {
   const env = readEnv();
@@ -23,8 +24,14 @@ async function main(): Promise<void> {
   const config = loadConfig(configPath);
   // A person at a terminal wants the URLs, not a JSON line per request: quieter unless asked.
   const logger = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' });
+  // A port something else holds (another npm start, say) is one line naming it and its variable,
+  // before anything starts. The dev server's own ports are checked when it fails to start, so a
+  // dev server an earlier run left behind is stopped first (startDevServer does that).
+  const listeners = listenersOf(env, listenHost(env.HOST, configPath));
+  const taken = await takenPorts([listeners.api, ...(env.INTERLOCK_WORKER_METRICS_PORT > 0 ? [listeners.workerMetrics] : [])]);
+  if (taken.length > 0) throw new Error(taken.join('\n'));
   // We stop the worker ourselves, in order, on Ctrl-C.
-  Runtime.install(runtimeOptions(env, []));
+  installRuntime(env, []);
 
   let devServer: DevServer | undefined;
   let worker: Worker | undefined;
@@ -56,6 +63,9 @@ async function main(): Promise<void> {
         port: env.TEMPORAL_DEV_PORT,
         uiPort: env.TEMPORAL_UI_PORT,
         codecEndpoint: `${env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`}/codec`,
+      }).catch(async (error: unknown) => {
+        const held = await takenPorts([listeners.devServer, listeners.temporalWeb]);
+        throw held.length > 0 ? new Error(held.join('\n')) : error;
       });
       address = devServer.address;
     }
@@ -77,7 +87,9 @@ async function main(): Promise<void> {
       void stop(1);
     });
     const uiUrl = env.TEMPORAL_UI_URL ?? devServer?.uiUrl?.replace('127.0.0.1', 'localhost') ?? undefined;
-    api = await startApi({ env, config, configPath, client, logger, codecKeys, ...(uiUrl ? { uiUrl } : {}) });
+    api = await startApi({ env, config, configPath, client, logger, codecKeys, ...(uiUrl ? { uiUrl } : {}) }).catch((error: unknown) => {
+      throw isAddressInUse(error) ? new Error(portTaken(listeners.api)) : error;
+    });
 
     console.log(
       [

@@ -3,6 +3,7 @@ import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConne
 import { type ActivityDeps, createActivities } from './activities/index.js';
 import { type Env, readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
+import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
 import { createLinkSigner } from './service/one-click.js';
 import type { DataConverter } from '@temporalio/common';
 import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
@@ -69,6 +70,20 @@ export function runtimeOptions(env: Pick<Env, 'INTERLOCK_WORKER_METRICS_PORT' | 
   };
 }
 
+/**
+ * Installs the worker runtime with `runtimeOptions`. Its metrics exporter binds
+ * INTERLOCK_WORKER_METRICS_PORT at once: a port taken by something else (another `npm start`) is
+ * said in one line naming the port and the variable, not as the exporter's "Address already in use".
+ */
+export function installRuntime(env: Env, shutdownSignals?: NodeJS.Signals[]): void {
+  try {
+    Runtime.install(runtimeOptions(env, shutdownSignals));
+  } catch (error) {
+    if (isAddressInUse(error)) throw new Error(portTaken(listenersOf(env).workerMetrics));
+    throw error;
+  }
+}
+
 /** What a worker's activities need, from the environment and the config as `npm run worker` and `npm start` read them. */
 export function activityDeps(env: Env, client: ActivityDeps['client'], config: ActivityDeps['config'], codecKeys: Parameters<typeof createLinkSigner>[0]): ActivityDeps {
   const links = createLinkSigner(codecKeys);
@@ -79,7 +94,7 @@ async function main(): Promise<void> {
   const env = readEnv();
   // The config's people and notification channels: a worker delivers notifications itself.
   const config = loadConfig(resolveConfigPath());
-  Runtime.install(runtimeOptions(env));
+  installRuntime(env);
   const connection = await connectWorker(env);
   try {
     const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);

@@ -40,8 +40,12 @@ export interface DeliverNotificationInput {
 export const NOTIFICATION_FAILURES = ['NotificationFailed', 'NotificationRefused', 'NotificationMisconfigured', 'NoRecipients'] as const;
 export type NotificationFailure = (typeof NOTIFICATION_FAILURES)[number];
 
-/** How long a decision link lives when the interruption has no timeout. */
-const LINK_LIFETIME_MS = 30 * 86_400_000;
+/**
+ * The longest a decision link can be signed for, when its interruption has no timeout. Only a bound:
+ * a link works while its interruption is open (the page checks it each time it is opened), so an
+ * interruption left open for months still has working links, and a decided one has none.
+ */
+const LINK_LIFETIME_MS = 365 * 86_400_000;
 /** The longest a receiver's `Retry-After` may hold the next attempt back. */
 const MAX_RETRY_AFTER_MS = 15 * 60_000;
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 };
@@ -83,6 +87,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
   const decideLink = (event: CloudEvent, actor: Actor): DecideLink | undefined => {
     const open = openInterruption(event);
     if (!open || !mayAct(event, open.interruption, actor)) return undefined;
+    // Its timeout ends the interruption, and the link with it; without one, the bound above.
     const expiresAt = open.interruption.timeoutAt ?? new Date(Date.now() + LINK_LIFETIME_MS).toISOString();
     const token = deps.signLink({ deploymentId: open.deploymentId, interruptionId: open.interruption.id, userId: actor.id, expiresAt });
     return { username: actor.username, url: `${publicUrl}/i/${encodeURIComponent(token)}` };

@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { Deployments } from '../service/deployments.js';
+import { Limits } from '../service/rate-limit.js';
 import { createSigner } from '../service/signing.js';
 import { dashboardRoutes, notFoundPage } from '../web/index.js';
 import { createSessions } from '../web/session.js';
@@ -19,7 +20,7 @@ import { Problem, renderError, renderProblem } from './problems.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { interruptionRoutes } from './routes/interruptions.js';
 import { meRoutes } from './routes/me.js';
-import { createStreamCounter, progressRoutes } from './routes/progress.js';
+import { progressRoutes } from './routes/progress.js';
 import { projectRoutes } from './routes/projects.js';
 import { DeploymentEventSchema, ReleaseEventSchema } from './schemas.js';
 import { keptnRoutes } from './routes/keptn.js';
@@ -37,6 +38,8 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const signer = createSigner(deps.sessionSecret);
   const sessions = createSessions(deps.config, signer);
+  // One budget per person, whichever way they come: the JSON API, the Keptn event API, the dashboard.
+  const limits = new Limits(deps.limits);
   const serviceDeps = {
     client: deps.temporal.client,
     taskQueue: deps.temporal.taskQueue,
@@ -45,12 +48,11 @@ export function createApp(deps: AppDeps) {
     signer,
     actionTimeoutMs: deps.actionTimeoutMs,
     systemVariables: deps.systemVariables,
-    actionRatePerMinute: deps.actionRatePerMinute,
+    limits,
   };
   const deployments = new Deployments(serviceDeps);
   const releases = new Releases(serviceDeps);
   const keptn = new KeptnEvents(releases, deployments);
-  const streams = createStreamCounter();
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -106,14 +108,19 @@ export function createApp(deps: AppDeps) {
   });
 
   app.use('/api/*', bearerAuth(deps.config, sessions));
+  // A posted Keptn event may start a release or finish a task: it counts against the poster's trigger rate.
+  app.use('/api/v1/event', async (c, next) => {
+    if (c.req.method === 'POST') limits.trigger(c.get('user').id);
+    await next();
+  });
   const api = app
     .route('/api', meRoutes(deps.config))
     .route('/api', projectRoutes(deps.config))
     .route('/api/deployments', deploymentRoutes(deployments, metrics.started))
-    .route('/api/deployments', progressRoutes(deployments, 'deployments', streams))
+    .route('/api/deployments', progressRoutes(deployments, 'deployments', limits))
     .route('/api', interruptionRoutes(deployments))
-    .route('/api/releases', releaseRoutes(releases))
-    .route('/api/releases', progressRoutes(releases, 'releases', streams))
+    .route('/api/releases', releaseRoutes(releases, limits))
+    .route('/api/releases', progressRoutes(releases, 'releases', limits))
     .route('/api/v1', keptnRoutes(keptn, releases));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

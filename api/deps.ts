@@ -3,6 +3,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { Config, User } from '../config/schema.js';
 import type { LinkSigner } from '../service/one-click.js';
+import type { LimitSettings } from '../service/rate-limit.js';
 
 /** What `createApp` needs from outside: a Temporal client and the config. */
 export interface AppDeps {
@@ -18,8 +19,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Variables every deployment gets, e.g. `Interlock.Url`. */
   systemVariables?: Record<string, string>;
-  /** Actions a person may send per minute before 429 (`INTERLOCK_ACTION_RATE`). Default 30. */
-  actionRatePerMinute?: number | undefined;
+  /** What one person may start, do and hold at once before 429 (`INTERLOCK_TRIGGER_RATE`, `INTERLOCK_ACTION_RATE`, …); `DEFAULT_LIMITS` for what is not given. */
+  limits?: { [K in keyof LimitSettings]?: number | undefined } | undefined;
   /** Whether `/metrics` answers callers beyond loopback (`INTERLOCK_METRICS_HOST` set to another address). Default no. */
   metricsOpen?: boolean | undefined;
   /** The payload codec Temporal Web decodes through (`/codec/decode`, admins only); no endpoint without it. */

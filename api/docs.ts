@@ -37,10 +37,10 @@ export function docsRoutes() {
     .get('/assets/:file', async (c) => {
       const file = c.req.param('file');
       if (file === 'init.js') return c.body(INIT, 200, { 'Content-Type': 'text/javascript; charset=utf-8' });
-      const type = ASSETS[file];
-      if (!type) return c.notFound();
+      // Own names only: `constructor`, `__proto__`, `toString` are in every object, and are no asset.
+      if (!Object.hasOwn(ASSETS, file)) return c.notFound();
       return c.body(await readFile(join(swaggerDir, file)), 200, {
-        'Content-Type': type,
+        'Content-Type': ASSETS[file]!,
         'Cache-Control': 'public, max-age=86400',
       });
     });

@@ -60,7 +60,7 @@ const PROBLEM_DESCRIPTIONS = {
   403: 'Not allowed',
   404: 'No such thing',
   409: 'Conflicting state; `detail` says what to do',
-  413: 'The body is larger than the API accepts',
+  413: 'The body is larger than the API accepts (256 KiB); nothing was done',
   429: 'Too many requests; see Retry-After',
   503: 'Temporal or the worker did not answer in time; nothing was done (see Retry-After)',
 } as const;
@@ -104,12 +104,21 @@ export const ProjectSchema = z
   })
   .openapi('Project');
 
-export const VariablesSchema = z
-  .record(
-    z.string().min(1).max(200).regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name'),
-    z.string().max(10_000),
-  )
-  .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables');
+export const VariablesSchema = z.preprocess(
+  // A record drops a `__proto__` key without a word: refused here instead, so no variable given is ever lost.
+  (value, ctx) => {
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
+      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: '"__proto__" cannot be a variable\'s name' });
+    }
+    return value;
+  },
+  z
+    .record(
+      z.string().min(1).max(200).regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name'),
+      z.string().max(10_000),
+    )
+    .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables'),
+);
 
 export const CreateDeploymentSchema = z
   .strictObject({

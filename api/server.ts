@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Env } from '../config/env.js';
 import { readEnv } from '../config/env.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from '../config/load.js';
+import { isAddressInUse, listenersOf, portTaken } from '../config/ports.js';
 import type { Config } from '../config/schema.js';
 import { createLinkSigner } from '../service/one-click.js';
 import { AesGcmCodec, type CodecKey, dataConverterWith, loadCodecKeys } from '../temporal/codec.js';
@@ -55,7 +56,13 @@ export async function startApi(options: {
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
-    actionRatePerMinute: env.INTERLOCK_ACTION_RATE,
+    limits: {
+      triggersPerMinute: env.INTERLOCK_TRIGGER_RATE,
+      actionsPerMinute: env.INTERLOCK_ACTION_RATE,
+      streamsAtOnce: env.INTERLOCK_STREAMS_PER_PERSON,
+      waitsAtOnce: env.INTERLOCK_WAITS_PER_PERSON,
+      linksPerMinute: env.INTERLOCK_LINK_RATE,
+    },
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
     ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys), linkSigner: createLinkSigner(options.codecKeys) } : {}),
   });
@@ -83,7 +90,9 @@ async function main(): Promise<void> {
   const logger = createLogger(env);
   const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
   const client = await connectClient(env, undefined, dataConverterWith(codecKeys));
-  const api = await startApi({ env, config, configPath, client, logger, codecKeys });
+  const api = await startApi({ env, config, configPath, client, logger, codecKeys }).catch((error: unknown) => {
+    throw isAddressInUse(error) ? new Error(portTaken(listenersOf(env, listenHost(env.HOST, configPath)).api)) : error;
+  });
   logger.info({ url: api.url, temporal: env.TEMPORAL_ADDRESS ?? 'localhost:7233' }, 'Interlock API listening');
   const stop = async () => {
     await api.close();

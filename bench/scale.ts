@@ -99,6 +99,8 @@ const env = readEnv({
   TEMPORAL_TASK_QUEUE: TASK_QUEUE,
   INTERLOCK_WORKER_METRICS_PORT: '0',
   INTERLOCK_ACTION_RATE: '1000000000',
+  // It triggers thousands as one person: the per-person trigger rate would be the thing measured.
+  INTERLOCK_TRIGGER_RATE: '1000000000',
   ...(process.env.INTERLOCK_WORKFLOW_CACHE ? { INTERLOCK_WORKFLOW_CACHE: process.env.INTERLOCK_WORKFLOW_CACHE } : {}),
 });
 const server = EXISTING ? { address: EXISTING, stop: async () => {} } : await startDevServer({ headless: true, dataDir: scratch });

@@ -43,8 +43,17 @@ export const EnvSchema = z.object({
   INTERLOCK_CODEC_KEY: z.string().min(1).optional(),
   /** Workflows the worker keeps in memory between tasks; evicted ones replay when touched. */
   INTERLOCK_WORKFLOW_CACHE: z.coerce.number().int().min(0).default(200),
-  /** Actions (take, proceed, abort) one person may send per minute before 429. */
-  INTERLOCK_ACTION_RATE: z.coerce.number().int().positive().default(30),
+  // What one person may ask of the API before 429; unset: the defaults of service/rate-limit.ts.
+  /** Deployments and releases started, and Keptn events posted, per person per minute. */
+  INTERLOCK_TRIGGER_RATE: z.coerce.number().int().positive().optional(),
+  /** Actions (take, proceed, abort, retry, ignore, fail, cancel) one person may send per minute. */
+  INTERLOCK_ACTION_RATE: z.coerce.number().int().positive().optional(),
+  /** Event streams one person may hold open at once. */
+  INTERLOCK_STREAMS_PER_PERSON: z.coerce.number().int().positive().optional(),
+  /** `…/wait` requests one person may have held at once. */
+  INTERLOCK_WAITS_PER_PERSON: z.coerce.number().int().positive().optional(),
+  /** One-click links opened per minute, per person (per client address before sign-in). */
+  INTERLOCK_LINK_RATE: z.coerce.number().int().positive().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((env, ctx) => {
   if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {

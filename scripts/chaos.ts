@@ -96,7 +96,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const taskQueue = `chaos-${randomBytes(4).toString('hex')}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, dataConverter: dataConverterWith([codecKey(key)]) });
-  const app = createApp({ temporal: { client, taskQueue }, config, actionRatePerMinute: 1_000_000, systemVariables: { 'Interlock.Url': 'http://chaos.test' } });
+  const app = createApp({ temporal: { client, taskQueue }, config, limits: { actionsPerMinute: 1_000_000, triggersPerMinute: 1_000_000 }, systemVariables: { 'Interlock.Url': 'http://chaos.test' } });
   const call = async (method: string, path: string, token: string, body?: unknown) => {
     const response = await app.request(path, {
       method,

@@ -30,7 +30,7 @@ import { initialView } from '../workflows/view.js';
 import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { deploymentLinks, type Links } from './paths.js';
-import { RateLimiter } from './rate-limit.js';
+import { Limits } from './rate-limit.js';
 import { sha256Hex, type Signer } from './signing.js';
 import { type ListFilters, listDeployments, listWaiting } from './visibility.js';
 import { type Snapshot, Watcher } from './watch.js';
@@ -50,8 +50,8 @@ export interface ServiceDeps {
   actionTimeoutMs?: number | undefined;
   /** Variables every deployment gets, e.g. `Interlock.Url`. */
   systemVariables?: Record<string, string> | undefined;
-  /** Actions (take, proceed, abort) a person may send per minute (`INTERLOCK_ACTION_RATE`); default 30. */
-  actionRatePerMinute?: number | undefined;
+  /** What one person may start, do and hold at once; the defaults of `DEFAULT_LIMITS` when absent. */
+  limits?: Limits | undefined;
 }
 
 export interface DeploymentWithLinks extends DeploymentView {
@@ -94,14 +94,14 @@ export class Deployments {
   private readonly teams = new BoundedMap<string, Responsibility>(50_000);
   /** The same for an external task, by deployment and `.triggered` event id: its name and executors. */
   private readonly externalTasks = new BoundedMap<string, { name: string; executors: string[] }>(50_000);
-  private readonly actionRate: RateLimiter;
+  readonly limits: Limits;
   readonly watcher: Watcher;
 
   constructor(private readonly deps: ServiceDeps) {
     this.client = deps.client;
     this.timeoutMs = deps.actionTimeoutMs ?? 10_000;
     this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, WORKFLOW_TYPE, 'deployment', this.timeoutMs);
-    this.actionRate = new RateLimiter(deps.actionRatePerMinute ?? 30);
+    this.limits = deps.limits ?? new Limits();
     this.watcher = new Watcher(this);
   }
 
@@ -112,8 +112,10 @@ export class Deployments {
   /**
    * Starts one deployment for a deployer. With an idempotency key the workflow ID is derived from
    * it, so Temporal itself makes a repeat (or a racing twin) find the first one instead of starting another.
+   * Each attempt counts against the person's trigger rate (RATE_LIMITED beyond it, before anything else).
    */
   async trigger(user: User, request: TriggerRequest, idempotencyKey?: string): Promise<{ view: DeploymentWithLinks; created: boolean }> {
+    this.limits.trigger(user.id);
     const project = this.deps.config.projects.find((p) => p.id === request.project);
     if (!project) throw notFound(`No project "${request.project}". GET /api/projects lists them.`);
     requireRole(user, 'deployer', `deploy ${project.name}`);
@@ -196,10 +198,7 @@ export class Deployments {
    * (however the request races its end), UNAVAILABLE without a worker.
    */
   async act(user: User, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<Interruption> {
-    const wait = this.actionRate.take(user.id);
-    if (wait !== undefined) {
-      throw new ServiceError('RATE_LIMITED', `More than ${this.deps.actionRatePerMinute ?? 30} actions in a minute; nothing was done. Try again in ${wait} s.`, { retryAfter: wait });
-    }
+    this.limits.action(user.id);
     const actor = actorOf(user);
     await this.authorize(actor, id, interruptionId, action);
     const base = { user: actor, interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
@@ -297,9 +296,11 @@ export class Deployments {
 
   /**
    * Cancels a deployment that has not finished, naming who asked (Temporal's own cancel request
-   * carries no user), and waits a moment for it to stop: `finished` says whether it has.
+   * carries no user), and waits a moment for it to stop: `finished` says whether it has. It counts
+   * as an action against the person's action rate.
    */
   async cancel(user: User, id: string): Promise<{ view: DeploymentWithLinks; finished: boolean }> {
+    this.limits.action(user.id);
     requireRole(user, 'deployer', 'cancel deployments');
     const handle = await this.running(id);
     try {
@@ -381,8 +382,8 @@ export class Deployments {
   }
 
   /** Resolves with the view once finished, or with the latest view (at worst `seen`) when `timeoutMs` passes. */
-  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot): Promise<Snapshot> {
-    return this.watcher.waitForEnd(id, timeoutMs, seen);
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot, signal?: AbortSignal): Promise<Snapshot> {
+    return this.watcher.waitForEnd(id, timeoutMs, seen, signal);
   }
 
   /** Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. */

@@ -78,19 +78,25 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
     };
   }
 
-  /** Resolves with the view once finished, or with the latest view (at worst `seen`) when `timeoutMs` passes. */
-  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot<V>): Promise<Snapshot<V>> {
+  /**
+   * Resolves with the view once finished, or with the latest view (at worst `seen`) when `timeoutMs`
+   * passes or `signal` aborts (the caller went away: the watch need not go on for nobody).
+   */
+  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot<V>, signal?: AbortSignal): Promise<Snapshot<V>> {
     return new Promise((resolve, reject) => {
       let latest: Snapshot<V> | undefined = seen;
       const finish = (done: () => void) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
         unsubscribe();
         done();
       };
-      const timer = setTimeout(() => {
+      const stop = () => {
         if (latest) finish(() => resolve(latest!));
         else finish(() => reject(unavailable('Could not read the deployment in time; try again.')));
-      }, timeoutMs);
+      };
+      const timer = setTimeout(stop, signal?.aborted ? 0 : timeoutMs);
+      signal?.addEventListener('abort', stop, { once: true });
       const unsubscribe = this.subscribe(id, {
         onView: (snapshot) => {
           latest = snapshot;

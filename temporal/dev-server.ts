@@ -60,6 +60,13 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.dataDir) {
     await stopLeftover(join(options.dataDir, PID_FILE), (args) => args.includes('start-dev') && args.includes(join(options.dataDir!, 'temporal.db')), 'a Temporal dev server');
   }
+  // Another server on our ports (another npm start's) would answer our readiness check in our
+  // server's place, and we would run on it: refuse instead, naming the port.
+  for (const taken of [port, uiPort]) {
+    if (taken !== null && (await inUse(ip, taken))) {
+      throw Object.assign(new Error(`the Temporal dev server cannot listen on ${ip}:${taken}: the port is taken`), { code: 'EADDRINUSE', port: taken });
+    }
+  }
   const server = supervise(cli, args, {
     ...(options.dataDir ? { pidFile: join(options.dataDir, PID_FILE), logFile: join(options.dataDir, 'temporal.log') } : {}),
   });
@@ -108,6 +115,15 @@ export async function waitUntilServing(
 }
 
 const PID_FILE = 'temporal.pid';
+
+/** Whether something listens on the port now. */
+function inUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE'));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(false)));
+  });
+}
 
 /** A port nobody listens on right now. */
 export function freePort(): Promise<number> {

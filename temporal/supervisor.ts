@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 
 /** A server process run under the supervisor below. */
 export interface Supervised {
@@ -101,7 +101,9 @@ exit "$status"
 /**
  * A server an earlier run left behind (a run killed before its supervisor could act, or a machine
  * that lost the process tree): found by the pid file, recognised by its command line, stopped
- * before a new one starts on the same data.
+ * before a new one starts on the same data. A server whose run is still going (its supervisor and
+ * the node process above it alive: another `npm start` on the same directory) is not left behind:
+ * that is refused, naming the run, instead of pulling its server from under it.
  */
 export async function stopLeftover(
   pidFile: string,
@@ -123,6 +125,10 @@ export async function stopLeftover(
     return;
   }
   if (!isOurs(args)) return;
+  const owner = runOf(pid);
+  if (owner !== undefined) {
+    throw new Error(`Another run (pid ${owner}) is using ${dirname(pidFile)} for ${what}: stop it first, or give this one a directory of its own (INTERLOCK_DATA_DIR).`);
+  }
   log(`Stopping ${what} an earlier run left behind (pid ${pid}) …`);
   const send = (sig: NodeJS.Signals | 0) => {
     try {
@@ -135,6 +141,31 @@ export async function stopLeftover(
   send(signal);
   for (let waited = 0; waited < 15_000 && send(0); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
   send('SIGKILL');
+}
+
+/** The live node process whose supervisor runs `pid`, if there is one: the run the server belongs to. */
+function runOf(pid: number): number | undefined {
+  const supervisor = parentOf(pid);
+  if (supervisor === undefined || !commandOf(supervisor).includes('supervisor')) return undefined;
+  const run = parentOf(supervisor);
+  return run !== undefined && run > 1 && basename(commandOf(run)[0] ?? '') === 'node' ? run : undefined;
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function commandOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
 }
 
 /**

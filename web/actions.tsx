@@ -6,7 +6,7 @@ import { notFound } from '../service/errors.js';
 import { MAX_NOTES, describePerson, isOpen } from '../workflows/interruption.js';
 import { isFinished } from '../workflows/names.js';
 import { deploymentPage, interruptionPage } from './data.js';
-import { pageErrorOf } from './errors.js';
+import { refusalOf } from './errors.js';
 import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 import type { Sessions } from './session.js';
 import { deploymentLive } from './live.js';
@@ -83,11 +83,12 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       try {
         await deployments.act(c.get('session').user, id, iid, request);
       } catch (error) {
-        const problem = pageErrorOf(error);
+        const problem = refusalOf(c, error);
         if (!problem) throw error;
         const where = request.type === 'takeResponsibility' ? 'take' : 'decide';
         return rerender(c, id, problem.status, { where, message: problem.message }, notes);
       }
+      // From a one-click link's page, a decision comes back to the link, which now says it is decided and by whom.
       const back = backOf(c) ?? deploymentPage(id);
       return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
     })
@@ -116,7 +117,7 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       try {
         await deployments.cancel(c.get('session').user, id);
       } catch (error) {
-        const problem = pageErrorOf(error);
+        const problem = refusalOf(c, error);
         if (!problem) throw error;
         return rerender(c, id, problem.status, { where: 'cancel', message: problem.message });
       }

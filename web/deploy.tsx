@@ -5,7 +5,7 @@ import { hasRole } from '../service/access.js';
 import type { Deployments } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
 import { deploymentPage } from './data.js';
-import { pageErrorOf } from './errors.js';
+import { pageErrorOf, refusalOf } from './errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
 import type { Sessions } from './session.js';
 import { page } from './layout.js';
@@ -13,17 +13,18 @@ import { type DeployFormState, ProjectsPage } from './pages/projects.js';
 
 /** `KEY=VALUE` lines → variables; blank lines and `#` comments are skipped. */
 export function parseVariables(text: string): { variables: Record<string, string>; error?: string } {
-  const variables: Record<string, string> = {};
+  // A Map, so `constructor` or `__proto__` is a name like any other (and refused as one the project lacks).
+  const given = new Map<string, string>();
   const lines = text.split(/\r?\n/);
   for (const [index, line] of lines.entries()) {
     if (!line.trim() || line.trimStart().startsWith('#')) continue;
     const at = line.indexOf('=');
-    if (at <= 0) return { variables, error: `Line ${index + 1} (“${line.slice(0, 40)}”) is not KEY=VALUE.` };
+    if (at <= 0) return { variables: Object.fromEntries(given), error: `Line ${index + 1} (“${line.slice(0, 40)}”) is not KEY=VALUE.` };
     const name = line.slice(0, at).trim();
-    if (name in variables) return { variables, error: `${name} is given twice (line ${index + 1}).` };
-    variables[name] = line.slice(at + 1);
+    if (given.has(name)) return { variables: Object.fromEntries(given), error: `${name} is given twice (line ${index + 1}).` };
+    given.set(name, line.slice(at + 1));
   }
-  return { variables };
+  return { variables: Object.fromEntries(given) };
 }
 
 /** The projects page and its "Deploy a release" forms, which start a deployment as `POST /api/deployments` does. */
@@ -78,7 +79,7 @@ export function deployActions(deployments: Deployments, sessions: Sessions) {
         });
         return c.redirect(deploymentPage(view.id), 303);
       } catch (error) {
-        const problem = pageErrorOf(error);
+        const problem = refusalOf(c, error);
         if (!problem) throw error;
         state.errors.form = problem.message;
         return render(c, state, problem.status);

@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type ServiceErrorCode, toServiceError } from '../service/errors.js';
 
@@ -12,4 +13,11 @@ export interface PageError {
 export function pageErrorOf(error: unknown): PageError | undefined {
   const known = toServiceError(error);
   return known && { status: known.status, code: known.code, message: known.message };
+}
+
+/** `pageErrorOf` for the page about to answer: a refusal that says when to try again (429, 503) sets `Retry-After`, as the API's does. */
+export function refusalOf(c: Context, error: unknown): PageError | undefined {
+  const known = toServiceError(error);
+  if (known?.extra.retryAfter !== undefined) c.header('Retry-After', String(known.extra.retryAfter));
+  return pageErrorOf(known ?? error);
 }

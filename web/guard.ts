@@ -1,3 +1,4 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { csrf } from 'hono/csrf';
 import { createMiddleware } from 'hono/factory';
@@ -16,6 +17,15 @@ function sameHost(origin: string, c: Context): boolean {
     return new URL(origin).host === host;
   } catch {
     return false;
+  }
+}
+
+/** The address the request came from (its socket's); `local` for a request made in-process (tests' `app.request`). */
+export function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'local';
+  } catch {
+    return 'local';
   }
 }
 

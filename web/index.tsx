@@ -1,15 +1,15 @@
 import { type Context, Hono } from 'hono';
+import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../api/schemas.js';
 import { userForToken } from '../service/access.js';
 import type { Deployments } from '../service/deployments.js';
-import { notFound } from '../service/errors.js';
-import type { LinkSigner } from '../service/one-click.js';
+import { type LinkSigner, linkEnded } from '../service/one-click.js';
 import type { Releases } from '../service/releases.js';
-import { OneClickPage } from './pages/one-click.js';
+import { OneClickEndedPage, OneClickPage } from './pages/one-click.js';
 import { releaseRoutes } from './releases.js';
-import { pageErrorOf } from './errors.js';
+import { refusalOf } from './errors.js';
 import type { Sessions } from './session.js';
 import { interruptionActions } from './actions.js';
 import { deployActions } from './deploy.js';
@@ -20,7 +20,7 @@ import { deploymentLive } from './live.js';
 import { DeploymentPage } from './pages/deployment.js';
 import { DeploymentsPage, type Filters } from './pages/deployments.js';
 import { SignInPage } from './pages/sign-in.js';
-import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
+import { clientAddress, type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 
 /** What a person who follows a dead link sees, instead of the API's problem+json. */
 export function notFoundPage(c: Context, sessions: Sessions): Promise<Response> {
@@ -47,7 +47,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
   const { signedIn, formToken } = guards(sessions);
 
   app.onError(async (error, c) => {
-    const problem = pageErrorOf(error);
+    const problem = refusalOf(c, error);
     const status = (problem?.status ?? (error instanceof HTTPException ? error.status : 500)) as ContentfulStatusCode;
     const message = problem?.message
       ?? (error instanceof HTTPException
@@ -136,11 +136,18 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     );
   });
 
-  // A one-click link from a notification (SPEC §10): it names a person and an interruption, opens a
-  // page with that interruption's controls for that person, and decides nothing by itself.
-  app.get('/i/:token', signedIn, async (c) => {
+  // Opening a link counts per person, or per client address before sign-in (there is no person yet).
+  const linkRate = createMiddleware<DashboardEnv>(async (c, next) => {
+    const person = sessions.read(c)?.user.id;
+    deployments.limits.link(person ? `person ${person}` : `address ${clientAddress(c)}`);
+    await next();
+  });
+
+  // A one-click link from a notification: it names a person and an interruption, opens a page with
+  // that interruption's controls for that person while it is open, and decides nothing by itself.
+  app.get('/i/:token', linkRate, signedIn, async (c) => {
     const session = c.get('session');
-    const claims = more.linkSigner?.verify(c.req.param('token'));
+    const claims = more.linkSigner?.read(c.req.param('token'));
     const refuse = (status: ContentfulStatusCode, heading: string, message: string) =>
       page(c, { title: heading, session, status }, (
         <section class="card narrow" aria-labelledby="error-heading">
@@ -151,14 +158,19 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
           </p>
         </section>
       ));
-    if (!claims) return refuse(404, 'This link does not work', 'It has expired (a link lasts as long as what it asks you to decide), or it was not made by this Interlock. Open the deployment from the dashboard instead.');
+    if (!claims) return refuse(404, 'This link does not work', 'It was not made by this Interlock, or it was cut short on its way here. Open the deployment from the dashboard instead.');
     if (claims.userId !== session.user.id) {
       const intended = config.users.find((user) => user.id === claims.userId);
       return refuse(403, 'This link is for someone else', `It was sent to ${intended ? `${intended.displayName} (${intended.username})` : 'another person'}; you are signed in as ${session.user.displayName} (${session.user.username}). Sign out and sign in as them, or open the deployment from the dashboard.`);
     }
+    // A link works while its interruption is open, and never past the expiry it was signed with.
+    const ended = (why: string) =>
+      page(c, { title: 'This link no longer works', session, section: 'deployments', status: 410 }, <OneClickEndedPage deploymentId={claims.deploymentId} why={why} />);
+    if (!(Date.parse(claims.expiresAt) > Date.now())) return ended('It expired with what it asked you to decide.');
     const view = await deployments.get(claims.deploymentId);
     const interruption = view.interruptions.find((candidate) => candidate.id === claims.interruptionId);
-    if (!interruption) throw notFound(`No interruption "${claims.interruptionId}" in ${view.id}.`);
+    const why = linkEnded(view, interruption, new Date());
+    if (why || !interruption) return ended(why ?? '');
     return page(
       c,
       { title: `Decide: ${interruption.step}`, session, section: 'deployments', live: { ...deploymentLive(view), refresh: c.req.path } },

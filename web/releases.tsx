@@ -9,7 +9,7 @@ import { snapshotOf } from '../service/watch.js';
 import { isFinished } from '../workflows/names.js';
 import { releasePage } from './data.js';
 import { parseVariables } from './deploy.js';
-import { pageErrorOf } from './errors.js';
+import { refusalOf } from './errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
 import { page } from './layout.js';
 import { ConfirmPage } from './pages/confirm.js';
@@ -26,7 +26,7 @@ function releaseLive(view: ReleaseWithLinks, version: string): Record<string, st
 /**
  * The dashboard's releases (SPEC §8): the list, a release's page (stages left to right, the
  * approval banner), cancelling one, and starting one from the projects page; every action through
- * the same `Releases` methods as the API.
+ * the same `Releases` methods as the API, and counted against the same per-person limits.
  */
 export function releaseRoutes(releases: Releases, deployments: Deployments, sessions: Sessions) {
   const { config } = deployments;
@@ -79,9 +79,10 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
     .post('/releases/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
       const id = c.req.param('id');
       try {
+        deployments.limits.action(c.get('session').user.id);
         await releases.cancel(c.get('session').user, id);
       } catch (error) {
-        const problem = pageErrorOf(error);
+        const problem = refusalOf(c, error);
         if (!problem) throw error;
         return render(c, id, problem.status, { where: 'cancel', message: problem.message });
       }
@@ -115,10 +116,11 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
       }
       if (Object.keys(state.errors).length > 0) return rerender(400);
       try {
+        deployments.limits.trigger(user.id);
         const { view } = await releases.trigger(user, parsed.data!);
         return c.redirect(releasePage(view.id), 303);
       } catch (caught) {
-        const problem = pageErrorOf(caught);
+        const problem = refusalOf(c, caught);
         if (!problem) throw caught;
         state.errors.form = problem.message;
         return rerender(problem.status);

@@ -30,7 +30,7 @@ const create = createRoute({
   responses: {
     201: jsonResponse(DeploymentSchema, 'Started'),
     200: jsonResponse(DeploymentSchema, 'The deployment an earlier request with this Idempotency-Key started'),
-    ...problemResponses(400, 401, 403, 404, 409, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
   },
 });
 
@@ -67,7 +67,7 @@ const cancel = createRoute({
   responses: {
     200: jsonResponse(DeploymentSchema, 'Cancelled'),
     202: jsonResponse(DeploymentSchema, 'Cancellation requested; still stopping'),
-    ...problemResponses(400, 401, 403, 404, 409, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
   },
 });
 

@@ -12,7 +12,7 @@ import {
 } from '../schemas.js';
 import { createRouter } from './router.js';
 
-const refusals = problemResponses(400, 401, 403, 404, 409, 429, 503);
+const refusals = problemResponses(400, 401, 403, 404, 409, 413, 429, 503);
 
 const action = (path: string, summary: string, schema: typeof TakeResponsibilitySchema | typeof DecisionSchema) =>
   createRoute({

@@ -21,7 +21,7 @@ const post = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: KeptnEventSchema }, 'application/cloudevents+json': { schema: KeptnEventSchema } } } },
   responses: {
     202: jsonResponse(z.object({ keptnContext: z.string() }).openapi('EventContext'), 'Accepted: the release it belongs to (for a trigger naming a context already used by the same project and release: that release, and nothing else starts)'),
-    ...problemResponses(400, 401, 403, 404, 409, 429, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
     ...described({
       403: 'Not allowed: `NOT_IN_TEAM`, `SELF_APPROVAL` (approval.finished), `NOT_EXECUTOR` (a task\'s .started/.finished from someone who is none of its executors), `FORBIDDEN` (a trigger without the deployer role)',
       404: 'No such project, release (`NOT_FOUND`) or task (`TASK_NOT_FOUND`: no task of the release was triggered by `triggeredid`)',

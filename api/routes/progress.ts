@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { ServiceError } from '../../service/errors.js';
-import { type Listener, type Snapshot, snapshotOf, type Watched } from '../../service/watch.js';
+import type { Limits } from '../../service/rate-limit.js';
+import { snapshotOf, type Watched, type Watcher } from '../../service/watch.js';
 import {
   bearerSecurity,
   DeploymentIdParamsSchema,
@@ -14,14 +14,11 @@ import {
 import { createRouter } from './router.js';
 
 const KEEP_ALIVE_MS = 15_000;
-/** Open event streams one person may hold: a tab per deployment is plenty; a loop that opens thousands is not. */
-export const STREAMS_PER_USER = 20;
 
 /** What can be waited for and watched: deployments and releases alike. */
 export interface Watchable<V extends Watched> {
   get(id: string): Promise<V>;
-  waitForEnd(id: string, timeoutMs: number, seen?: Snapshot<V>): Promise<Snapshot<V>>;
-  subscribe(id: string, listener: Listener<V>): () => void;
+  readonly watcher: Watcher<V>;
 }
 
 /** The wait and events routes of one kind of thing; `event` names its SSE events and its event schema. */
@@ -37,7 +34,7 @@ function routesFor(kind: { tag: 'deployments' | 'releases'; noun: 'deployment' |
       params: kind.params,
       query: z.strictObject({ timeout: z.coerce.number().int().min(0).max(300).default(30).openapi({ description: 'seconds, at most 300' }) }),
     },
-    responses: { 200: view('Finished'), 202: view('Still going; the current view'), ...problemResponses(400, 401, 404, 503) },
+    responses: { 200: view('Finished'), 202: view('Still going; the current view'), ...problemResponses(400, 401, 404, 429, 503) },
   });
   const events = createRoute({
     method: 'get',
@@ -63,14 +60,12 @@ function routesFor(kind: { tag: 'deployments' | 'releases'; noun: 'deployment' |
   return { wait, events };
 }
 
-/** Counts each person's open event streams across every kind of thing they watch. */
-export const createStreamCounter = () => new Map<string, number>();
-
-export function progressRoutes<V extends Watched>(
-  deployments: Watchable<V>,
-  kind: 'deployments' | 'releases' = 'deployments',
-  streams: Map<string, number> = createStreamCounter(),
-) {
+/**
+ * The wait and events routes of deployments or releases. A person's waits and streams are counted
+ * across both kinds (`limits`): a slot is taken before anything is awaited and given back when the
+ * answer ends or the caller goes away, so a burst cannot slip past the cap.
+ */
+export function progressRoutes<V extends Watched>(deployments: Watchable<V>, kind: 'deployments' | 'releases', limits: Limits) {
   const { wait, events } = kind === 'deployments'
     ? routesFor({ tag: 'deployments', noun: 'deployment', schema: DeploymentSchema, params: DeploymentIdParamsSchema, eventSchema: 'DeploymentEvent' })
     : routesFor({ tag: 'releases', noun: 'release', schema: ReleaseSchema, params: ReleaseIdParamsSchema, eventSchema: 'ReleaseEvent' });
@@ -78,20 +73,27 @@ export function progressRoutes<V extends Watched>(
   return createRouter()
     .openapi(wait, async (c) => {
       const { id } = c.req.valid('param');
-      const snapshot = snapshotOf(await deployments.get(id));
-      if (snapshot.finished) return c.json(snapshot.view as never, 200);
-      const latest = await deployments.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot);
-      return latest.finished ? c.json(latest.view as never, 200) : c.json(latest.view as never, 202);
+      const release = limits.wait(c.get('user').id);
+      try {
+        const snapshot = snapshotOf(await deployments.get(id));
+        if (snapshot.finished) return c.json(snapshot.view as never, 200);
+        const latest = await deployments.watcher.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot, c.req.raw.signal);
+        return latest.finished ? c.json(latest.view as never, 200) : c.json(latest.view as never, 202);
+      } finally {
+        release();
+      }
     })
     .openapi(events, async (c) => {
       const { id } = c.req.valid('param');
-      const user = c.get('user').id;
-      if ((streams.get(user) ?? 0) >= STREAMS_PER_USER) {
-        throw new ServiceError('RATE_LIMITED', `At most ${STREAMS_PER_USER} event streams at once per person; close one first.`, { retryAfter: 5 });
+      const release = limits.stream(c.get('user').id);
+      let first;
+      try {
+        // Unknown ids get their 404 before the stream starts.
+        first = snapshotOf(await deployments.get(id));
+      } catch (error) {
+        release();
+        throw error;
       }
-      // Unknown ids get their 404 before the stream starts.
-      const first = snapshotOf(await deployments.get(id));
-      streams.set(user, (streams.get(user) ?? 0) + 1);
       const lastSeen = c.req.header('Last-Event-ID');
       return streamSSE(c, async (stream) => {
         let sent = lastSeen;
@@ -102,7 +104,7 @@ export function progressRoutes<V extends Watched>(
           queue.push(job);
           wake?.();
         };
-        const unsubscribe = deployments.subscribe(id, {
+        const unsubscribe = deployments.watcher.subscribe(id, {
           onView: (snapshot) =>
             push(async () => {
               if (snapshot.version !== sent) {
@@ -129,9 +131,7 @@ export function progressRoutes<V extends Watched>(
         } finally {
           clearInterval(keepAlive);
           unsubscribe();
-          const left = (streams.get(user) ?? 1) - 1;
-          if (left > 0) streams.set(user, left);
-          else streams.delete(user);
+          release();
         }
       });
     });

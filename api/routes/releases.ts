@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Limits } from '../../service/rate-limit.js';
 import type { Releases } from '../../service/releases.js';
 import {
   bearerSecurity,
@@ -19,7 +20,7 @@ const create = createRoute({
   summary: 'Start a release of a lifecycle project at a stage (deployer)',
   security: bearerSecurity,
   request: { body: { required: true, content: { 'application/json': { schema: CreateReleaseSchema } } } },
-  responses: { 201: jsonResponse(ReleaseSchema, 'Started'), ...problemResponses(400, 401, 403, 404, 409, 503) },
+  responses: { 201: jsonResponse(ReleaseSchema, 'Started'), ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503) },
 });
 
 const list = createRoute({
@@ -55,13 +56,15 @@ const cancel = createRoute({
   responses: {
     200: jsonResponse(ReleaseSchema, 'Cancelled'),
     202: jsonResponse(ReleaseSchema, 'Cancellation requested; still stopping'),
-    ...problemResponses(400, 401, 403, 404, 409, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
   },
 });
 
-export function releaseRoutes(releases: Releases) {
+/** The release routes; starting one counts against the person's trigger rate, cancelling one as an action (`limits`). */
+export function releaseRoutes(releases: Releases, limits: Limits) {
   return createRouter()
     .openapi(create, async (c) => {
+      limits.trigger(c.get('user').id);
       const { view } = await releases.trigger(c.get('user'), c.req.valid('json'));
       c.header('Location', view.links.self);
       return c.json(view, 201);
@@ -69,6 +72,7 @@ export function releaseRoutes(releases: Releases) {
     .openapi(list, async (c) => c.json(await releases.list(c.req.valid('query')), 200))
     .openapi(get, async (c) => c.json(await releases.get(c.req.valid('param').id), 200))
     .openapi(cancel, async (c) => {
+      limits.action(c.get('user').id);
       const { view, finished } = await releases.cancel(c.get('user'), c.req.valid('param').id);
       return finished ? c.json(view, 200) : c.json(view, 202);
     });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Stack, startStack, testConfig, tokens } from '../support/stack.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack, testConfig, tokens, uniqueRelease, waitFor } from '../support/stack.js';
 
 const config = testConfig(`
 - id: hello-service
@@ -32,6 +32,11 @@ const ROUTES: [method: string, path: (id: string, iid: string) => string][] = [
   ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/take-responsibility`],
   ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/proceed`],
   ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/abort`],
+  ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/retry`],
+  ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/ignore`],
+  ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/fail`],
+  ['GET', (id) => `/api/releases/${id}`],
+  ['POST', (id) => `/api/releases/${id}/cancel`],
 ];
 
 const segment = fc.oneof(
@@ -106,4 +111,126 @@ it('never answers 5xx and always explains a 4xx as problem+json, whatever is sen
     ),
     { numRuns: 1000 },
   );
+});
+
+// Every route that takes an id or a name, fed the names every JavaScript object has (a lookup that
+// is not own-property only finds them) and random strings: a refusal, never a 500.
+
+/** Names every object inherits, and a few that mean something to promises and functions. */
+const INHERITED = [
+  'constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'propertyIsEnumerable',
+  'toLocaleString', '__defineGetter__', '__lookupGetter__', 'prototype', 'length', 'then', 'call', 'apply', 'bind',
+];
+
+type Target = 'api' | 'dashboard' | 'public';
+interface IdRoute {
+  method: 'GET' | 'POST';
+  path: (id: string, iid: string) => string;
+  target: Target;
+  /** The dashboard's forms: their fields besides the CSRF token. */
+  form?: Record<string, string>;
+}
+
+const ID_ROUTES: IdRoute[] = [
+  ...(['', '/wait?timeout=0', '/events'] as const).flatMap((tail): IdRoute[] => [
+    { method: 'GET', path: (id) => `/api/deployments/${id}${tail}`, target: 'api' },
+    { method: 'GET', path: (id) => `/api/releases/${id}${tail}`, target: 'api' },
+  ]),
+  { method: 'POST', path: (id) => `/api/deployments/${id}/cancel`, target: 'api' },
+  { method: 'POST', path: (id) => `/api/releases/${id}/cancel`, target: 'api' },
+  ...['take-responsibility', 'proceed', 'abort', 'retry', 'ignore', 'fail'].map((action): IdRoute => ({
+    method: 'POST', path: (id, iid) => `/api/deployments/${id}/interruptions/${iid}/${action}`, target: 'api',
+  })),
+  { method: 'GET', path: (id) => `/deployments/${id}`, target: 'dashboard' },
+  { method: 'GET', path: (id) => `/deployments/${id}/cancel`, target: 'dashboard' },
+  { method: 'POST', path: (id) => `/deployments/${id}/cancel`, target: 'dashboard', form: {} },
+  { method: 'GET', path: (id, iid) => `/deployments/${id}/interruptions/${iid}/take-over`, target: 'dashboard' },
+  ...['take-responsibility', 'proceed', 'abort'].map((action): IdRoute => ({
+    method: 'POST', path: (id, iid) => `/deployments/${id}/interruptions/${iid}/${action}`, target: 'dashboard', form: { notes: 'fuzz' },
+  })),
+  { method: 'GET', path: (id) => `/releases/${id}`, target: 'dashboard' },
+  { method: 'GET', path: (id) => `/releases/${id}/cancel`, target: 'dashboard' },
+  { method: 'POST', path: (id) => `/releases/${id}/cancel`, target: 'dashboard', form: {} },
+  { method: 'POST', path: (id) => `/projects/${id}/deployments`, target: 'dashboard', form: { release: '1.0.0', environment: 'qa', variables: '' } },
+  { method: 'POST', path: (id) => `/projects/${id}/releases`, target: 'dashboard', form: { release: '1.0.0', environment: '', variables: '' } },
+  { method: 'POST', path: () => '/projects/hello-service/deployments', target: 'dashboard', form: { release: '1.0.0', environment: 'qa', variables: 'constructor=x\n__proto__=y\ntoString=z' } },
+  { method: 'GET', path: (id) => `/i/${id}`, target: 'dashboard' },
+  { method: 'GET', path: (id) => `/docs/assets/${id}`, target: 'public' },
+  { method: 'GET', path: (id) => `/assets/${id}`, target: 'public' },
+];
+
+describe('ids and names', () => {
+  let session: { cookie: string; csrf: string };
+  let waiting: { id: string; iid: string };
+  beforeAll(async () => {
+    const signIn = await stack.app.request('/sign-in', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://localhost', Host: 'localhost' },
+      body: `token=${tokens.admin}&next=%2F`,
+    });
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+    const page = await (await stack.app.request('/projects', { headers: { Cookie: cookie, Accept: 'text/html' } })).text();
+    session = { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
+    // A real deployment waiting at its manual step: names are fed as its interruption's id too.
+    const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'qa', release: uniqueRelease() } });
+    const view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
+    waiting = { id: view.id, iid: view.interruptions[0].id };
+  });
+
+  /** One request as a person would send it (the dashboard's with the admin's session and form token); its status, after its answer is read. */
+  async function send(route: IdRoute, id: string, iid: string) {
+    const path = route.path(id, iid);
+    const headers: Record<string, string> = route.target === 'api' ? { Authorization: `Bearer ${tokens.admin}` } : { Accept: 'text/html' };
+    if (route.target === 'dashboard') Object.assign(headers, { Cookie: session.cookie, Origin: 'http://localhost', Host: 'localhost' });
+    const form = route.form && new URLSearchParams({ _csrf: session.csrf, ...route.form }).toString();
+    if (form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    const response = await answerWithin(15_000, `${route.method} ${path}`, stack.app.request(path, { method: route.method, headers, ...(form ? { body: form } : {}) }));
+    // An event stream that opened is not read to its end.
+    const text = response.headers.get('content-type')?.startsWith('text/event-stream') ? (await response.body?.cancel(), '') : await answerWithin(15_000, path, response.text());
+    return { path, status: response.status, type: response.headers.get('content-type') ?? '', text };
+  }
+
+  /** A refusal, explained: problem+json from the API, a page from the dashboard; never a 5xx. */
+  function expectRefused({ path, status, type, text }: Awaited<ReturnType<typeof send>>, target: Target) {
+    expect(status, `${path} → ${status} ${text.slice(0, 300)}`).toBeLessThan(500);
+    expect([400, 403, 404, 409, 410], `${path} → ${status} ${text.slice(0, 300)}`).toContain(status);
+    if (target === 'api') expect(type).toBe('application/problem+json');
+    // A page, unless the path left the dashboard (`/deployments/../cancel` is `/cancel`): then the app's own 404.
+    if (target === 'dashboard') expect(type).toMatch(/^text\/html|^application\/problem\+json$/);
+  }
+
+  it('every route answers an inherited name where an id, a name or a file goes with a refusal', { timeout: 180_000 }, async () => {
+    const cases = ID_ROUTES.flatMap((route) => INHERITED.flatMap((name) => [
+      { route, id: name, iid: name },
+      // A real deployment, and an inherited name for its interruption.
+      ...(route.path('ID', 'IID').includes('IID') ? [{ route, id: waiting.id, iid: name }] : []),
+    ]));
+    // Several at a time, as a script would send them; each is still checked on its own.
+    const pending = [...cases];
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      for (let next = pending.shift(); next; next = pending.shift()) {
+        expectRefused(await send(next.route, encodeURIComponent(next.id), encodeURIComponent(next.iid)), next.route.target);
+      }
+    }));
+    // Nothing was decided or cancelled by any of it.
+    const after = await stack.call('GET', `/api/deployments/${waiting.id}`, { as: 'vic' });
+    expect(after.body.status).toBe('Waiting');
+    expect(after.body.interruptions[0]).toMatchObject({ id: waiting.iid, state: 'Pending', assignee: null });
+  });
+
+  it('every route answers random strings where an id, a name or a file goes with a refusal', { timeout: 180_000 }, async () => {
+    const name = fc.oneof(
+      fc.constantFrom(...INHERITED),
+      fc.string({ minLength: 1, maxLength: 40 }),
+      fc.string({ minLength: 1, maxLength: 20, unit: 'grapheme' }),
+      fc.constantFrom('%2e%2e', '%00', '%', 'x'.repeat(400), 'a:b:c:d', 'hello-service:qa:1.0.0:abc', '__proto__.x', 'constructor.prototype'),
+    // `.` and `..` are no ids: every URL parser, the browser's included, makes them a move to another path.
+    ).filter((text) => !/^\.{1,2}$/.test(text));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...ID_ROUTES), name, name, async (route, id, iid) => {
+        expectRefused(await send(route, encodeURIComponent(id), encodeURIComponent(iid)), route.target);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

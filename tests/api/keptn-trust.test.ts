@@ -219,7 +219,7 @@ describe('one context, one release', () => {
 
   it('a context names its release at once in another API process too, with no wait for visibility', async () => {
     // A second API process of the same Interlock: nothing it knows, but what Temporal knows.
-    const other = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config, actionRatePerMinute: 100_000 });
+    const other = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config, limits: { actionsPerMinute: 100_000, triggersPerMinute: 100_000 } });
     const read = async (path: string) => readResponse(await other.request(path, { headers: { Authorization: `Bearer ${tokens.vic}` } }));
     const byEvent = await trigger('quiet', uniqueRelease());
     const byApi = await stack.call('POST', '/api/releases', { as: 'ci', body: { project: 'quiet', release: uniqueRelease() } });

@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEvents } from '../support/events.js';
 import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
@@ -217,5 +219,82 @@ describe('POST /api/deployments/{id}/cancel', () => {
     const listed = async () => (await stack.call('GET', '/api/interruptions', { as: 'jjones' })).body.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id);
     for (let i = 0; i < 50 && (await listed()).includes(id); i++) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await listed()).not.toContain(id);
+  });
+});
+
+describe('what one person may hold at once, tried with a burst over real HTTP', () => {
+  let server: ServerType;
+  let base = '';
+  beforeAll(async () => {
+    server = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  const as = (who: 'vic' | 'jjones') => ({ Authorization: `Bearer ${who}-demo-token` });
+  /** Sends a request that stays open; its controller ends it as a client that goes away does. */
+  const held = (path: string, who: 'vic' | 'jjones' = 'vic') => {
+    const controller = new AbortController();
+    const answer = fetch(`${base}${path}`, { headers: as(who), signal: controller.signal });
+    return { answer, close: () => controller.abort() };
+  };
+  /** Opens again and again until the server has given the slots back (it learns of a closed socket a moment later). */
+  async function opensAgain(path: string): Promise<Response & { close(): void }> {
+    for (let i = 0; ; i++) {
+      const { answer, close } = held(path);
+      const response = await answer;
+      if (response.status !== 429 || i === 50) return Object.assign(response, { close });
+      close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('60 event streams at once: 20 open, 40 get 429 with Retry-After; once closed, new ones open', async () => {
+    const id = await trigger();
+    await waitFor(stack, id, (view) => view.status === 'Waiting');
+    const burst = Array.from({ length: 60 }, () => held(`/api/deployments/${id}/events`));
+    const answers = await Promise.all(burst.map(({ answer }) => answer));
+    expect(answers.filter((response) => response.status === 200)).toHaveLength(20);
+    const refused = answers.filter((response) => response.status !== 200);
+    expect(refused).toHaveLength(40);
+    for (const response of refused) {
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    }
+    // The cap is the person's, whatever they watch; another person is not held back by it.
+    expect((await fetch(`${base}/api/releases/x:y:z/events`, { headers: as('vic') })).status).toBe(429);
+    const other = held(`/api/deployments/${id}/events`, 'jjones');
+    expect((await other.answer).status).toBe(200);
+    other.close();
+
+    for (const { close } of burst) close();
+    const again = await opensAgain(`/api/deployments/${id}/events`);
+    expect(again.status).toBe(200);
+    again.close();
+  });
+
+  it('60 waits at once: 50 are held, 10 get 429 with Retry-After at once; a wait whose caller went away makes room', async () => {
+    const id = await trigger();
+    await waitFor(stack, id, (view) => view.status === 'Waiting');
+    const burst = Array.from({ length: 60 }, () => held(`/api/deployments/${id}/wait?timeout=120`));
+    const answered: Response[] = [];
+    for (const { answer } of burst) void answer.then((response) => answered.push(response), () => undefined);
+    for (let i = 0; i < 100 && answered.length < 10; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Nothing else answers: the other 50 are held until the deployment ends or 120 s pass.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(answered).toHaveLength(10);
+    for (const response of answered) {
+      expect(response.status).toBe(429);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    }
+    expect((await fetch(`${base}/api/deployments/${id}/wait?timeout=0`, { headers: as('jjones') })).status).toBe(202);
+
+    for (const { close } of burst) close();
+    const again = await opensAgain(`/api/deployments/${id}/wait?timeout=0`);
+    expect(again.status).toBe(202);
+    expect((await again.json()).status).toBe('Waiting');
   });
 });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLinkSigner } from '../../service/one-click.js';
+import { loadCodecKeys } from '../../temporal/codec.js';
 import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
 import { npmStart, type Running } from '../support/npm-start.js';
 
@@ -388,6 +390,42 @@ describe('the dashboard, in a real browser against npm start', () => {
     expect(await jamie.locator('#filter-error').innerText()).toContain('These filters are not valid: status');
     expect(scriptErrors(jamie)).toEqual([]);
   }, 120_000);
+
+  it('a one-click link opened in the browser loses its controls the moment someone else decides, and says it no longer works', async () => {
+    const release = newRelease();
+    const id = await trigger('production', release);
+    const waiting = await until(id, (view) => view.status === 'Waiting');
+    // The link an email to Morgan carries, signed as the worker signs it (with the codec's keys in the data directory).
+    const token = createLinkSigner(loadCodecKeys(undefined, dataDir)).sign({
+      deploymentId: id,
+      interruptionId: waiting.interruptions[0].id,
+      userId: 'users-238',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const morgan = await person('mlee-demo-token');
+    await morgan.goto(`/i/${token}`);
+    await morgan.getByRole('heading', { name: `${STEP}: Hello service ${release} → production` }).waitFor();
+    expect(await buttonsIn(morgan.locator('#banner'))).toEqual(['Assign to me']);
+    await mark(morgan);
+
+    // Jamie decides from the API while Morgan's page is open.
+    const path = `/api/deployments/${id}/interruptions/${waiting.interruptions[0].id}`;
+    expect((await api('POST', `${path}/take-responsibility`, 'jjones-demo-token')).status).toBe(200);
+    expect((await api('POST', `${path}/proceed`, 'jjones-demo-token', { notes: 'done' })).status).toBe(200);
+    await morgan.locator('#one-click', { hasText: 'This link no longer works' }).waitFor();
+    expect(await morgan.locator('#one-click').innerText()).toContain('has been decided by Jamie Jones (jjones) (Proceeded). There is nothing left to decide here.');
+    expect(await morgan.locator('#banner').isHidden()).toBe(true);
+    expect(await morgan.getByRole('button').allInnerTexts()).toEqual(['Sign out']);
+    expect(await stillSamePage(morgan)).toBe(true);
+    expect(await accessibilityProblems(morgan)).toEqual([]);
+    expect(scriptErrors(morgan)).toEqual([]);
+
+    // Opened again later, from the same email: the same answer, 410.
+    const again = await morgan.reload();
+    expect(again?.status()).toBe(410);
+    await morgan.getByRole('link', { name: 'Open the deployment' }).click();
+    await status(morgan, 'Succeeded');
+  });
 
   it('signs in with a token into an HttpOnly, SameSite=Strict cookie, refuses a wrong one, and signs out', async () => {
     const { context, page } = await newPerson(browser!, url(), { viewport: { width: 390, height: 844 } });

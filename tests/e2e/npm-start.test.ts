@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../temporal/dev-server.js';
-import { npmStart, npmStartFails, portIsFree, type Running } from '../support/npm-start.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { keptPort, npmStart, npmStartFails, portIsFree, type Running } from '../support/npm-start.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
@@ -75,6 +74,14 @@ describe('npm start, as a user meets it', () => {
     const workerMetrics = await (await fetch(`http://localhost:${running.env.INTERLOCK_WORKER_METRICS_PORT}/metrics`)).text();
     expect(workerMetrics).toContain('temporal_');
 
+    // A second npm start on the same data, with ports of its own, leaves this one's Temporal alone.
+    const ports = { PORT: String(await keptPort()), TEMPORAL_DEV_PORT: String(await keptPort()), TEMPORAL_UI_PORT: String(await keptPort()), INTERLOCK_WORKER_METRICS_PORT: String(await keptPort()) };
+    const second = await npmStartFails({ ...ports, INTERLOCK_DATA_DIR: dataDir });
+    expect(second.code).not.toBe(0);
+    expect(second.output).toMatch(/Another run \(pid \d+\) is using \S+ for a Temporal dev server: stop it first, or give this one a directory of its own \(INTERLOCK_DATA_DIR\)\./);
+    expect(second.output).not.toContain('left behind');
+    expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+
     // CI triggers the example project to production; it waits for a release manager.
     const release = `2.${Date.now() % 1000}.0`;
     const created = await api(running, 'POST', '/api/deployments', 'ci-demo-token', { project: 'hello-service', environment: 'production', release });
@@ -115,19 +122,46 @@ describe('npm start, as a user meets it', () => {
     expect(running.alive()).toBe(false);
   });
 
-  it('says why when the Temporal dev server cannot start: its port is taken', async () => {
+  // A second npm start on one machine meets ports the first one holds: each is one line naming the
+  // port and the variable to set, whichever it is, and nothing is left running.
+  it.each([
+    ['PORT', 'the API and dashboard', ''],
+    ['INTERLOCK_WORKER_METRICS_PORT', "the worker's metrics", ' (0 turns them off)'],
+    ['TEMPORAL_DEV_PORT', 'the Temporal dev server', ''],
+    ['TEMPORAL_UI_PORT', 'Temporal Web', ''],
+  ] as const)('says which port is taken and what to set when %s is', async (variable, what, otherwise) => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       const port = (taken.address() as AddressInfo).port;
-      const ports = { PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), INTERLOCK_WORKER_METRICS_PORT: String(await freePort()) };
-      const { code, output } = await npmStartFails({ ...ports, TEMPORAL_DEV_PORT: String(port), INTERLOCK_DATA_DIR: join(dataDir, 'port-taken') });
+      // The others below the kernel's ephemeral range, so none is taken by the time it is wanted.
+      const ports = {
+        PORT: String(await keptPort()),
+        TEMPORAL_DEV_PORT: String(await keptPort()),
+        TEMPORAL_UI_PORT: String(await keptPort()),
+        INTERLOCK_WORKER_METRICS_PORT: String(await keptPort()),
+        [variable]: String(port),
+      };
+      const { code, output } = await npmStartFails({ ...ports, INTERLOCK_DATA_DIR: join(dataDir, `port-taken-${variable}`) });
       expect(code).not.toBe(0);
-      expect(output).toContain(`the Temporal dev server exited (code 1) before it was ready: Error: can't set frontend port ${port}: listen tcp 127.0.0.1:${port}: bind: address already in use (see temporal.log)`);
+      expect(output).toContain(`\nPort ${port} is taken (on 127.0.0.1), so ${what} cannot listen there: set ${variable} to a free port${otherwise}, or stop what holds it.\n`);
+      expect(output).not.toMatch(/Address already in use|EADDRINUSE|address already in use/);
       expect(output).not.toContain('Interlock is running.');
+      // The API's and the worker's ports are looked at before anything starts.
+      if (variable === 'PORT' || variable === 'INTERLOCK_WORKER_METRICS_PORT') expect(output).not.toContain('Starting the Temporal dev server');
     } finally {
       taken.close();
     }
+  });
+
+  it('does not run on another Temporal that answers on its dev server port: it says the port is taken', async () => {
+    // The test run's own dev server, as another npm start's would be.
+    const port = Number(inject('temporalAddress').split(':').at(-1));
+    const ports = { PORT: String(await keptPort()), TEMPORAL_UI_PORT: String(await keptPort()), INTERLOCK_WORKER_METRICS_PORT: String(await keptPort()) };
+    const { code, output } = await npmStartFails({ ...ports, TEMPORAL_DEV_PORT: String(port), INTERLOCK_DATA_DIR: join(dataDir, 'another-temporal') });
+    expect(code).not.toBe(0);
+    expect(output).toContain(`Port ${port} is taken (on 127.0.0.1), so the Temporal dev server cannot listen there: set TEMPORAL_DEV_PORT to a free port, or stop what holds it.`);
+    expect(output).not.toContain('Interlock is running.');
   });
 
   it('refuses an invalid config, naming each problem by its path, and starts nothing', async () => {

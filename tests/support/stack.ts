@@ -6,6 +6,7 @@ import { createApp } from '../../api/app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { createLinkSigner } from '../../service/one-click.js';
+import type { LimitSettings } from '../../service/rate-limit.js';
 import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/codec.js';
 import { createWorker } from '../../worker.js';
 
@@ -50,6 +51,8 @@ export interface Stack {
 export interface StackOptions {
   actionTimeoutMs?: number;
   actionRatePerMinute?: number;
+  /** The per-person limits; tests act fast and often as one person, so the rates are unlimited unless given. */
+  limits?: Partial<LimitSettings>;
   /** What the worker's activities see as the environment: webhook secrets, SMTP_URL. */
   env?: NodeJS.ProcessEnv;
   /** Where people reach this Interlock: the one-click links in notifications point here. */
@@ -77,8 +80,8 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     linkSigner: links,
     config,
     actionTimeoutMs: options.actionTimeoutMs ?? 10_000,
-    // Tests act fast and often as one person; the limit itself has a test of its own.
-    actionRatePerMinute: options.actionRatePerMinute ?? 100_000,
+    // Tests act fast and often as one person; each limit has a test of its own.
+    limits: { actionsPerMinute: options.actionRatePerMinute ?? 100_000, triggersPerMinute: 100_000, linksPerMinute: 100_000, ...options.limits },
     systemVariables: { 'Interlock.Url': publicUrl },
     codec: new AesGcmCodec(codecKeys),
   });

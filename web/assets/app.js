@@ -84,7 +84,8 @@
     try {
       const response = await fetch(data.refresh, { headers: { Accept: 'text/html' }, credentials: 'same-origin', cache: 'no-store' });
       if (response.redirected && new URL(response.url).pathname === '/sign-in') return stop();
-      if (!response.ok && response.status !== 400) return;
+      // 410: a one-click link whose decision has been made; its page fills the same regions without the controls.
+      if (!response.ok && response.status !== 400 && response.status !== 410) return;
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       let changed = false;
       for (const region of doc.querySelectorAll('[data-live][id]')) {
