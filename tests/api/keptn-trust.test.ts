@@ -100,6 +100,9 @@ async function waitingAtJeTest(project: string, extra: Record<string, unknown> =
   const view = await until(() => release(keptnContext), (v) => v.id !== undefined && qaOf(v).deploymentId !== null, 'qa to start');
   const qaId: string = qaOf(view).deploymentId;
   const qa = await until(() => deployment(qaId), (v) => jeTest(v)?.status === 'Running' && jeTest(v).triggeredId !== undefined, 'je-test to wait');
+  // An executor hears of its task once the release keeps the task's .triggered event (channels are
+  // told after the release): the view may show the id a moment before that.
+  await until(() => events(keptnContext), (answer) => answer.body.events.some((event: any) => event.id === jeTest(qa).triggeredId), 'the release to keep je-test.triggered');
   return { version, keptnContext, releaseId: view.id as string, qaId, triggeredId: jeTest(qa).triggeredId as string, qa };
 }
 

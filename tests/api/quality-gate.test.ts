@@ -135,8 +135,10 @@ describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing
     expect(production.steps.map((s: any) => [s.status, s.result ?? null])).toEqual([['Failed', 'fail'], ['Failed', 'fail'], ['Skipped', null]]);
     expect(production.interruptions).toEqual([]);
     expect(production.status).toBe('Failed');
-    const final = (await stack.call('GET', `/api/releases/${release.id}`)).body;
-    expect(final.status).toBe('Failed');
+    // The release hears of its sequence's end once that workflow has closed, a moment after its view says so.
+    const final = await stack.call('GET', `/api/releases/${release.id}/wait?timeout=30`);
+    expect(final.status).toBe(200);
+    expect(final.body.status).toBe('Failed');
   });
 
   it('reads a value a trigger gives as a label value, whatever it holds: it finds its series or nothing, never forges a pass', async () => {
