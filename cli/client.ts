@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The process exit codes of every command; `interlock --help` documents them. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -68,13 +69,20 @@ export class Client {
     if (!this.token) {
       throw new CliError('INTERLOCK_TOKEN is not set; export your Interlock token (an admin makes one with `npm run token -- <username>`).', EXIT.usage);
     }
-    const raw = await send(new URL(this.url(path)), method, {
+    const headers = {
       Accept: 'application/json, application/problem+json',
       Authorization: `Bearer ${this.token}`,
       'User-Agent': 'interlock-cli',
       ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
       ...options.headers,
-    }, body === undefined ? undefined : JSON.stringify(body), options.timeoutMs ?? 30_000, this.baseUrl);
+    };
+    let raw = await send(new URL(this.url(path)), method, headers, body === undefined ? undefined : JSON.stringify(body), options.timeoutMs ?? 30_000, this.baseUrl);
+    // A read refused for the moment (too many waits or streams at once for one token, as a pipeline
+    // that waits on many deployments meets it) is asked again when the server says; a write is not.
+    for (let retries = 0; raw.status === 429 && method === 'GET' && retries < READ_RETRIES; retries++) {
+      await sleep(Math.min(Number(raw.retryAfter) || 1, 30) * 1000);
+      raw = await send(new URL(this.url(path)), method, headers, undefined, options.timeoutMs ?? 30_000, this.baseUrl);
+    }
 
     let parsed: unknown;
     try {
@@ -108,8 +116,12 @@ function isProblem(value: unknown): value is Problem {
 interface RawResponse {
   status: number;
   contentType: string | undefined;
+  retryAfter: string | undefined;
   text: string;
 }
+
+/** How often a read refused with 429 is asked again before the refusal is the answer. */
+const READ_RETRIES = 10;
 
 function send(
   url: URL,
@@ -128,7 +140,7 @@ function send(
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], text }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], retryAfter: response.headers['retry-after'], text }));
       response.on('error', (error) => unreachable(describeNetworkError(error)));
     });
     request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
