@@ -5,11 +5,11 @@
  */
 import { relative } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { type ApiServer, createLogger, listenHost, startApi } from './api/server.js';
+import { type ApiServer, createLogger, listenHost, startApi } from './server.js';
 import { readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
 import { isAddressInUse, listenersOf, portTaken, takenPorts } from './config/ports.js';
-import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
+import { dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';

@@ -1,16 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConnection, Runtime, type RuntimeOptions, Worker } from '@temporalio/worker';
-import { type ActivityDeps, createActivities } from './activities/index.js';
+import { type ActivityDeps, createActivities } from './activities/create-activities.js';
 import { type Env, readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
 import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
 import { createLinkSigner } from './service/one-click.js';
 import type { DataConverter } from '@temporalio/common';
-import { dataConverterWith, loadCodecKeys } from './temporal/codec.js';
+import { dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 
-const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+const workflowsPath = fileURLToPath(new URL('./workflows/all-workflows.ts', import.meta.url));
 
 /** Workflow bundling for our ESM sources, whose imports say `.js` for `.ts` files. */
 export const bundlerOptions = {
@@ -30,7 +30,7 @@ export interface WorkerOptions {
   taskQueue: string;
   /** Workflows kept in memory between tasks (`INTERLOCK_WORKFLOW_CACHE`); an evicted one replays when touched. */
   maxCachedWorkflows?: number | undefined;
-  /** The payload codec's converter (temporal/codec.ts): the same keys as every Interlock client. */
+  /** The payload codec's converter (temporal/payload-codec.ts): the same keys as every Interlock client. */
   dataConverter?: DataConverter | undefined;
   /** A prebuilt bundle (tests); bundled from source when absent. */
   workflowBundle?: { code: string } | { codePath: string };

@@ -1,13 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { StepOutput } from './script.js';
+import type { CheckHttpInput, StepOutput } from '../workflows/activity-contract.js';
 
-export interface CheckHttpInput {
-  url: string;
-  expectStatus: number;
-  timeoutMs: number;
-  /** Follow 3xx answers; otherwise the 3xx is the status (SPEC §4.1). */
-  followRedirects?: boolean;
-}
 
 /**
  * One GET of `url`. A wrong status or a network error throws a retryable failure whose message

@@ -1,17 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { maskText } from '../workflows/mask.js';
+import { maskText } from '../core/masking.js';
+import type { RunScriptInput, StepOutput } from '../workflows/activity-contract.js';
 import { LogTail } from './log-tail.js';
 
-export interface RunScriptInput {
-  /** The script, run with `bash -c`; `#{Name}` already turned into quoted references to `env`. */
-  script: string;
-  /** The deployment's values, by the names the script refers to them with. */
-  env?: Record<string, string>;
-  timeoutMs: number;
-  /** Sensitive values: masked in the log before it leaves the worker. */
-  mask?: string[];
-}
 
 /** What of the worker's own environment a script sees (SPEC §4.1): never its secrets. */
 const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
@@ -24,9 +16,6 @@ export function scriptEnvironment(values: Record<string, string> = {}, worker: N
   return { ...env, ...values };
 }
 
-export interface StepOutput {
-  log: string;
-}
 
 const KILL_GRACE_MS = 5_000;
 

@@ -2,26 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import { maskText } from '../workflows/mask.js';
+import { maskText } from '../core/masking.js';
+import type { FetchSliInput, SliOutput } from '../workflows/activity-contract.js';
 import { runScript } from './script.js';
-
-/** Where an SLI's value comes from, with the deployment's variables already substituted. */
-export type SliFetchSource =
-  /** As runScript's input: `#{Name}` already turned into references to `env`. */
-  | { script: string; env?: Record<string, string>; timeoutMs: number }
-  | { prometheus: { url: string; query: string }; timeoutMs?: number };
-
-export interface FetchSliInput {
-  name: string;
-  source: SliFetchSource;
-  /** Sensitive values: masked in the log and in failure messages. */
-  mask?: string[];
-}
-
-export interface SliOutput {
-  value: number;
-  log: string;
-}
 
 const PROMETHEUS_TIMEOUT_MS = 30_000;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;

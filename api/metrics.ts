@@ -1,15 +1,15 @@
 import { prometheus } from '@hono/prometheus';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { searchAttributes, WORKFLOW_TYPE } from '../workflows/messages.js';
-import { DEPLOYMENT_STATUSES as STATUSES } from '../workflows/names.js';
-import type { AppDeps } from './deps.js';
+import { DEPLOYMENT_STATUSES as STATUSES } from '../core/names.js';
+import type { Client } from '@temporalio/client';
 
 /**
  * `/metrics` in Prometheus format: requests by route and status with latencies (@hono/prometheus),
  * deployments started by this API, and, read from Temporal visibility at scrape time, deployments
  * by status and the open interruptions.
  */
-export function createMetrics(deps: AppDeps) {
+export function createMetrics(deps: { temporal: { client: Client; taskQueue: string } }) {
   const registry = new Registry();
   const { printMetrics, registerMetrics } = prometheus({ registry, collectDefaultMetrics: false });
   const { client, taskQueue } = deps.temporal;
@@ -45,3 +45,5 @@ export function createMetrics(deps: AppDeps) {
   });
   return { printMetrics, registerMetrics, started };
 }
+
+export type Metrics = ReturnType<typeof createMetrics>;

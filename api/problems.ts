@@ -39,7 +39,8 @@ const TITLES: Partial<Record<number, string>> = {
 
 /** A service error as the problem the API answers with. */
 export function problemOf(error: ServiceError): Problem {
-  const type = error.code === 'INVALID' ? undefined : error.code;
+  // A bad request names its fields, a missing sign-in says what to send: neither needs a code.
+  const type = error.code === 'INVALID' || error.code === 'UNAUTHENTICATED' ? undefined : error.code;
   return new Problem(error.status, TITLES[error.status] ?? 'Error', error.message, {
     ...(type ? { type } : {}),
     ...(error.extra.fields ? { errors: error.extra.fields } : {}),

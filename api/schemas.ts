@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
-import { RELEASE_PATTERN } from '../workflows/ids.js';
-import { MAX_NOTES } from '../workflows/interruption.js';
+import { MAX_NOTES } from '../core/interruptions.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -16,14 +15,16 @@ import {
   RELEASE_STATUSES,
   TASK_RESULTS,
   TIMELINE_ACTIONS,
-} from '../workflows/names.js';
+} from '../core/names.js';
 import type { ReleaseSummary, ReleaseWithLinks } from '../service/releases.js';
-import type { Evaluation } from '../workflows/slo.js';
+import type { Evaluation } from '../core/slo-scoring.js';
+import { CreateDeploymentSchema, CreateReleaseSchema, ListDeploymentsQuerySchema, ListReleasesQuerySchema, VariablesSchema } from '../service/request-schemas.js';
+
+export { CreateDeploymentSchema, CreateReleaseSchema, ListDeploymentsQuerySchema, ListReleasesQuerySchema, VariablesSchema };
 
 // Response schemas are checked against the types the service returns (`satisfies`), so the OpenAPI
-// document cannot drift from what the API sends; every enum comes from workflows/names.ts.
+// document cannot drift from what the API sends; every enum comes from core/names.ts.
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
 
 export const ProblemSchema = z
   .object({
@@ -104,30 +105,7 @@ export const ProjectSchema = z
   })
   .openapi('Project');
 
-export const VariablesSchema = z.preprocess(
-  // A record drops a `__proto__` key without a word: refused here instead, so no variable given is ever lost.
-  (value, ctx) => {
-    if (typeof value === 'object' && value !== null && Object.hasOwn(value, '__proto__')) {
-      ctx.addIssue({ code: 'custom', path: ['__proto__'], message: '"__proto__" cannot be a variable\'s name' });
-    }
-    return value;
-  },
-  z
-    .record(
-      z.string().min(1).max(200).regex(/^[^#{}]+$/, 'no "#", "{" or "}" in a variable name'),
-      z.string().max(10_000),
-    )
-    .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables'),
-);
 
-export const CreateDeploymentSchema = z
-  .strictObject({
-    project: Slug.openapi({ example: 'hello-service' }),
-    environment: Slug.openapi({ example: 'production' }),
-    release: z.string().regex(RELEASE_PATTERN, 'a version such as 1.4.2 (letters, digits, ".", "_", "+", "-"; at most 100)').openapi({ example: '1.4.2' }),
-    variables: VariablesSchema.optional(),
-  })
-  .openapi('CreateDeployment');
 
 export const DeploymentStatusSchema = z.enum(DEPLOYMENT_STATUSES);
 
@@ -276,14 +254,6 @@ export const DeploymentSummarySchema = z
   })
   .openapi('DeploymentSummary') satisfies z.ZodType<DeploymentSummary>;
 
-export const ListDeploymentsQuerySchema = z.strictObject({
-  project: Slug.optional(),
-  environment: Slug.optional(),
-  status: DeploymentStatusSchema.optional(),
-  release: z.string().regex(RELEASE_PATTERN, 'a release such as 1.4.2').optional(),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
-  pageToken: z.string().regex(/^[A-Za-z0-9_.-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
-});
 
 export const DeploymentIdParamsSchema = z.object({
   id: z.string().min(1).max(300).openapi({ param: { name: 'id', in: 'path' }, example: 'hello-service:production:1.4.2:5f2c9a1b3e' }),
@@ -365,24 +335,8 @@ export const ReleaseIdParamsSchema = z.object({
   id: z.string().min(1).max(300).openapi({ param: { name: 'id', in: 'path' }, description: 'The release id, or its keptnContext', example: 'helloservice:0.1.1:k3x9a0b1c2' }),
 });
 
-const KeptnName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a stage or sequence name of the shipyard');
 
-export const CreateReleaseSchema = z
-  .strictObject({
-    project: Slug.openapi({ example: 'helloservice' }),
-    release: z.string().regex(RELEASE_PATTERN, 'a version such as 0.1.1 (letters, digits, ".", "_", "+", "-"; at most 100)').openapi({ example: '0.1.1' }),
-    stage: KeptnName.optional().openapi({ description: 'Where it starts: the first stage when absent' }),
-    sequence: KeptnName.optional().openapi({ description: 'The sequence of that stage: delivery (or its first) when absent' }),
-    variables: VariablesSchema.optional(),
-  })
-  .openapi('CreateRelease');
 
-export const ListReleasesQuerySchema = z.strictObject({
-  project: Slug.optional(),
-  status: z.enum(RELEASE_STATUSES).optional(),
-  pageSize: z.coerce.number().int().min(1).max(100).default(20),
-  pageToken: z.string().regex(/^[A-Za-z0-9_.-]{1,2000}$/, 'the nextPageToken of an earlier page').optional(),
-});
 
 /** A CloudEvent as Keptn's clients post it (structured mode); other attributes are kept as they are. */
 export const KeptnEventSchema = z

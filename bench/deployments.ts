@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
-import { actorOf } from '../service/access.js';
+import { actorOf } from '../service/permissions.js';
 import {
   type DeploymentView,
   proceedUpdate,
@@ -36,7 +36,7 @@ import {
   takeResponsibilityUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
-import { codecKey, dataConverterWith } from '../temporal/codec.js';
+import { codecKey, dataConverterWith } from '../temporal/payload-codec.js';
 import { rawInput, rawStartOptions } from './raw-input.js';
 
 // 100 rounds: with 30, the p50 of one operation moved by a millisecond from run to run on a 2-core VM.
@@ -96,7 +96,7 @@ const ready = (child: ChildProcess, line: string) => new Promise<void>((resolve,
   }
   child.once('exit', (code) => reject(new Error(`${child.spawnargs.at(-1)} ended with ${code} before it was ready`)));
 });
-const processes = SPLIT ? [spawnInterlock('worker.ts'), spawnInterlock('api/server.ts')] : [spawnInterlock('start.ts')];
+const processes = SPLIT ? [spawnInterlock('worker.ts'), spawnInterlock('server.ts')] : [spawnInterlock('start.ts')];
 if (SPLIT) {
   await ready(processes[0]!, 'Worker polling task queue');
   // The API logs nothing at warn: it is ready when /readyz says so.

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { defaultValues } from '../config/variables.js';
-import { actorOf } from '../service/access.js';
-import { deploymentWorkflowId } from '../workflows/ids.js';
+import { defaultValues } from '../config/project-variables.js';
+import { actorOf } from '../service/permissions.js';
+import { deploymentWorkflowId } from '../core/ids.js';
 import { sha256Hex } from '../service/signing.js';
 import { type DeploymentInput, searchAttributes } from '../workflows/messages.js';
 

@@ -1,8 +1,10 @@
-import { formatDuration, parseDuration as parseConfigDuration } from '../config/duration.js';
+import { formatDuration, parseDuration as parseConfigDuration } from '../core/durations.js';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
-import { isOpen, teamsOf } from '../workflows/interruption.js';
-import type { DeploymentStatus, Interruption, StepView } from '../workflows/messages.js';
-import { isFinished } from '../workflows/names.js';
+import { isOpen, teamsOf } from '../core/interruptions.js';
+import type { Interruption } from '../core/interruptions.js';
+import type { DeploymentStatus } from '../core/names.js';
+import type { StepView } from '../core/views.js';
+import { isFinished } from '../core/names.js';
 
 /** The deployment view as the API returns it. */
 export type View = DeploymentWithLinks;

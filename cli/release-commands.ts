@@ -1,6 +1,6 @@
 import type { ReleaseWithLinks } from '../service/releases.js';
 import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
-import { isOpen } from '../workflows/interruption.js';
+import { isOpen } from '../core/interruptions.js';
 import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
 import { asFlags, type Command, type Context, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
 import { formatDuration, type Interruption, interruptionLines, isFinished, links, type View } from './format.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { INTERLOCK_EVENT_PREFIX, INTERLOCK_EVENTS, KEPTN_EVENT_PREFIX, matchesEvent } from '../workflows/events.js';
-import { parseDuration } from './duration.js';
+import { INTERLOCK_EVENT_PREFIX, INTERLOCK_EVENTS, KEPTN_EVENT_PREFIX, matchesEvent } from '../core/cloud-events.js';
+import { parseDuration } from '../core/durations.js';
 
 // The same grammar as config/schema.ts's ids and durations, which that file does not export.
 const Id = z

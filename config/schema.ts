@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Id, StepSchema, TaskStepSchema } from './steps.js';
+import { Id, StepSchema, TaskStepSchema } from './step-schema.js';
 import { NotificationsSchema, notificationProblems } from './notifications.js';
-import { BUILT_IN_VARIABLES, isOutputVariable } from './variables.js';
+import { BUILT_IN_VARIABLES, isOutputVariable } from './project-variables.js';
 import { ShipyardSchema, shipyardProblems } from './shipyard.js';
-import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo.js';
-import { BUILT_IN_TASKS, sequenceSteps } from './lifecycle.js';
+import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo-schema.js';
+import { BUILT_IN_TASKS, sequenceSteps } from './sequences.js';
 
 export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -212,4 +212,4 @@ export const ConfigSchema = z
 
 export type Config = z.infer<typeof ConfigSchema>;
 
-export * from './steps.js';
+export * from './step-schema.js';

@@ -19,9 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../api/app.js';
+import { createApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
-import { codecKey, dataConverterWith } from '../temporal/codec.js';
+import { codecKey, dataConverterWith } from '../temporal/payload-codec.js';
 import { startDevServer } from '../temporal/dev-server.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -20,12 +20,12 @@ import type proto from '@temporalio/proto';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities/index.js';
+import { createActivities } from '../activities/create-activities.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { findTestServer } from '../temporal/binaries.js';
 import { createTimeSkippingEnv, deploymentInput, finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../tests/support/fixtures.js';
-import { actorOf } from '../service/access.js';
-import { gateWorkflowId } from '../workflows/ids.js';
+import { actorOf } from '../service/permissions.js';
+import { gateWorkflowId } from '../core/ids.js';
 import {
   abortUpdate,
   cancelRequestSignal,

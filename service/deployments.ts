@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { Config, User } from '../config/schema.js';
-import { deploymentWorkflowId } from '../workflows/ids.js';
+import { deploymentWorkflowId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
-import { decide, type DecisionType, isActionableBy, isOpen, mayTakeResponsibility, type Responsibility } from '../workflows/interruption.js';
+import { decide, type DecisionType, isActionableBy, isOpen, mayTakeResponsibility, type Responsibility } from '../core/interruptions.js';
 import {
   abortUpdate,
   cancelRequestSignal,
@@ -23,11 +23,11 @@ import {
   taskEventUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
-import { type DeploymentStatus, type InterruptionActionName, isFinished } from '../workflows/names.js';
-import { executorsInWords, mayAnswerTask } from '../workflows/executors.js';
-import { maskView } from '../workflows/mask.js';
-import { initialView } from '../workflows/view.js';
-import { actionsOf, actorOf, hasRole, personOf, requireRole } from './access.js';
+import { type DeploymentStatus, type InterruptionActionName, isFinished } from '../core/names.js';
+import { executorsInWords, mayAnswerTask } from '../core/executors.js';
+import { maskView } from '../core/masking.js';
+import { initialView } from '../workflows/deployment/deployment-view.js';
+import { actionsOf, actorOf, hasRole, personOf, requireRole } from './permissions.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { deploymentLinks, type Links } from './paths.js';
 import { Limits } from './rate-limit.js';

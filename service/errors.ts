@@ -16,6 +16,7 @@ export interface InvalidField {
 export type ServiceErrorCode =
   | DeploymentErrorType
   | 'INVALID'
+  | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'IDEMPOTENCY_KEY_REUSED'
@@ -30,8 +31,9 @@ export type ServiceErrorCode =
  * Each named error maps to exactly one HTTP status (SPEC §6). The JSON API renders it as a problem,
  * the dashboard as a page with the same status; neither decides the status on its own.
  */
-export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 403 | 404 | 409 | 429 | 503> = {
+export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 401 | 403 | 404 | 409 | 429 | 503> = {
   INVALID: 400,
+  UNAUTHENTICATED: 401,
   BAD_REQUEST: 400,
   NOTES_TOO_LONG: 400,
   FORBIDDEN: 403,

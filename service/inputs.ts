@@ -1,9 +1,9 @@
 import type { Config, Project, ProcessStep, User } from '../config/schema.js';
-import { sequenceSteps, taskProperties } from '../config/lifecycle.js';
-import { resolveTriggerVariables } from '../config/variables.js';
-import { gateWorkflowId } from '../workflows/ids.js';
+import { sequenceSteps, taskProperties } from '../config/sequences.js';
+import { resolveTriggerVariables } from '../config/project-variables.js';
+import { gateWorkflowId } from '../core/ids.js';
 import type { DeploymentInput, NotificationRoute, SliSourceInput } from '../workflows/messages.js';
-import { actorOf, personOf } from './access.js';
+import { actorOf, personOf } from './permissions.js';
 import { invalid } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { describePerson, type Interruption, isOpen } from '../workflows/interruption.js';
-import { isFinished } from '../workflows/names.js';
+import { describePerson, type Interruption, isOpen } from '../core/interruptions.js';
+import { isFinished } from '../core/names.js';
 import type { DeploymentView } from '../workflows/messages.js';
 
 /** Who a one-click link is for, for which interruption, until when (SPEC §10). */

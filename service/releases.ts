@@ -4,8 +4,8 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import proto from '@temporalio/proto';
 import type { Project, User } from '../config/schema.js';
-import { keptnContextClaimId, releaseWorkflowId } from '../workflows/ids.js';
-import { initialReleaseView } from '../workflows/view.js';
+import { keptnContextClaimId, releaseWorkflowId } from '../core/ids.js';
+import { initialReleaseView } from '../workflows/release/release-view.js';
 import {
   cancelRequestSignal,
   CONTEXT_CLAIM_WORKFLOW_TYPE,
@@ -17,8 +17,8 @@ import {
   type ReleaseView,
   searchAttributes,
 } from '../workflows/messages.js';
-import { isFinished, type ReleaseStatus } from '../workflows/names.js';
-import { personOf, requireRole } from './access.js';
+import { isFinished, type ReleaseStatus } from '../core/names.js';
+import { personOf, requireRole } from './permissions.js';
 import type { ServiceDeps } from './deployments.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DeploymentStatus, isFinished } from '../workflows/names.js';
+import { type DeploymentStatus, isFinished } from '../core/names.js';
 import type { DeploymentWithLinks } from './deployments.js';
 import { ServiceError, unavailable } from './errors.js';
 

@@ -3,8 +3,8 @@ import type { Context } from 'hono';
 import { csrf } from 'hono/csrf';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from '../api/deps.js';
-import { csrfMatches, type Session, type Sessions } from './session.js';
+import type { AppEnv } from '../auth/request-env.js';
+import { csrfMatches, type Session, type Sessions } from '../auth/sessions.js';
 
 export type DashboardEnv = {
   Variables: AppEnv['Variables'] & { session: Session; form: Record<string, string> };

@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { hasRole } from '../service/access.js';
-import type { Session } from './session.js';
+import { hasRole } from '../service/permissions.js';
+import type { Session } from '../auth/sessions.js';
 import { assetUrl } from './assets.js';
 import { CsrfField } from './components.js';
 

@@ -8,14 +8,16 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
-import type { CloudEvent } from './events.js';
-import type { Actor, Interruption, Person, RefusalType } from './interruption.js';
-import type { DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult, TimelineAction } from './names.js';
-import type { Evaluation, SloShape } from './slo.js';
-import type { Variables } from './variables.js';
+import type { CloudEvent } from '../core/cloud-events.js';
+import type { Actor, Interruption, Person, RefusalType } from '../core/interruptions.js';
+import type { DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
+import type { SloShape } from '../core/slo-scoring.js';
+import type { Variables } from '../core/substitution.js';
+import type { DeploymentView, ReleaseView } from '../core/views.js';
 
 export type { Actor, CloudEvent, DeploymentStatus, FinishedStatus, Interruption, Person, ProcessStep, ReleaseStatus, Step, StepStatus, TaskResult, Variables };
-export { FINISHED_STATUSES, isFinished } from './names.js';
+export type { DeploymentView, ReleaseView, SequenceView, StepAttempt, StepView, TimelineEntry } from '../core/views.js';
+export { FINISHED_STATUSES, isFinished } from '../core/names.js';
 
 /** Everything a deployment needs, copied at trigger time: editing the config never changes a running one. */
 export interface DeploymentInput {
@@ -82,84 +84,9 @@ export interface LifecycleInput {
   configurationChange?: Record<string, unknown>;
 }
 
-/** One run of a step that a person chose to retry (guided failure): its own log section. */
-export interface StepAttempt {
-  startedAt: string | null;
-  finishedAt: string | null;
-  status: StepStatus;
-  log: string;
-}
 
-export interface StepView {
-  name: string;
-  type: ProcessStep['type'];
-  status: StepStatus;
-  /** The last 64 KiB of the step's output, or why it did not run. */
-  log: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** A lifecycle task's (or an evaluation's, or an approval's) Keptn result. */
-  result?: TaskResult | null;
-  /** Failed, and a person chose to go on anyway (guided failure's `ignore`). */
-  ignored?: boolean;
-  /** Every earlier run of a step a person retried, oldest first; the step's own fields are the latest run. */
-  attempts?: StepAttempt[];
-  /** An evaluation's per-objective scores. */
-  evaluation?: Evaluation;
-  /** A lifecycle task's `sh.keptn.event.<task>.triggered` event id: the `triggeredid` its `.started` and `.finished` events answer. */
-  triggeredId?: string;
-  /** An external task's: who may post its `.started` and `.finished` (usernames, `team:<id>`), besides admins. */
-  executors?: string[];
-}
 
-export interface TimelineEntry {
-  at: string;
-  /** The username, or `system` for timers and cancellation. */
-  user: string;
-  action: TimelineAction;
-  /** `failed`: something Interlock did itself did not work (a notification that could not be delivered). */
-  result: 'accepted' | 'refused' | 'failed';
-  /** The refusal's type and words, or what an accepted action did (`took over from mlee`). */
-  reason?: string;
-  interruption?: string;
-  via?: 'update' | 'signal';
-  /** Refusals of the same person, action and reason are kept as one entry: how many, and the last one's time. */
-  count?: number;
-  lastAt?: string;
-}
 
-/** What `GET /api/deployments/{id}` and the `state` query return (SPEC §6). */
-export interface DeploymentView {
-  id: string;
-  project: string;
-  projectName: string;
-  environment: string;
-  release: string;
-  /** `Running` (or `Waiting`) until its last step, of any run condition, has ended; only then a finished status. */
-  status: DeploymentStatus;
-  /**
-   * The status it ends with, as soon as that is decided: `Aborted` or `Failed` from the step that
-   * aborted or failed on, while the steps that run after it (`runCondition: failure`, `always`)
-   * still run; the same as `status` once finished; null until then. Absent in the views of
-   * deployments that started before it was kept.
-   */
-  outcome?: FinishedStatus | null;
-  createdAt: string;
-  finishedAt: string | null;
-  triggeredBy: Person;
-  steps: StepView[];
-  interruptions: Interruption[];
-  variables: Variables;
-  timeline: TimelineEntry[];
-  /** While `Queued`: the deployment it waits for. */
-  queuedBehind?: string | null;
-  /** Lifecycle deployments: where in the release this sequence runs, and how it ended. */
-  stage?: string;
-  sequence?: string;
-  result?: TaskResult | null;
-  releaseId?: string;
-  keptnContext?: string;
-}
 
 /** Who acts on an interruption, and on which; identity comes from the API's token check or the signal's sender. */
 export interface InterruptionRequest {
@@ -305,28 +232,7 @@ export interface ReleaseInput {
   resume?: { view: ReleaseView; events: CloudEvent[]; eventDeployments: Record<string, string> };
 }
 
-export interface SequenceView {
-  name: string;
-  status: DeploymentStatus | 'Pending' | 'Skipped';
-  result: TaskResult | null;
-  deploymentId: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
 
-export interface ReleaseView {
-  id: string;
-  keptnContext: string;
-  project: string;
-  projectName: string;
-  release: string;
-  status: ReleaseStatus;
-  createdAt: string;
-  finishedAt: string | null;
-  triggeredBy: Person;
-  stages: { name: string; sequences: SequenceView[] }[];
-  timeline: TimelineEntry[];
-}
 
 /** A child tells its release what happened: a Keptn event to keep and pass on, or its status. */
 export const releaseEventSignal = defineSignal<[{ deploymentId: string; event: CloudEvent }]>('keptnEvent');

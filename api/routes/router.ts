@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { formatPath } from '../../config/load.js';
-import type { AppEnv } from '../deps.js';
+import type { AppEnv } from '../../auth/request-env.js';
 import { badRequest } from '../problems.js';
 
 /** A router whose invalid requests become one 400 problem naming every invalid field. */

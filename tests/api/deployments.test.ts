@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { hc } from 'hono/client';
-import { type AppType, createApp } from '../../api/app.js';
+import { type AppType, createApp } from '../../app.js';
 import { testConfig, uniqueRelease, waitFor, useStack } from '../support/stack.js';
 
 const config = testConfig(`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../app.js';
 import { testConfig, uniqueRelease, waitFor, type Who, useStack } from '../support/stack.js';
 
 const STEP = 'Ensure traders are aware of the deployment';

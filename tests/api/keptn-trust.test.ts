@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../app.js';
 import { lifecycleConfig, seedShipyard } from '../support/fixtures.js';
 import { eventually, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
 import { readResponse, tokens, uniqueRelease, useStack, type Who } from '../support/stack.js';

@@ -8,10 +8,10 @@ import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Notifications, NotificationsSchema } from '../../config/notifications.js';
-import { createNotificationActivities, type DeliverNotificationInput, type NotifierDeps } from '../../activities/notify.js';
-import type { StepOutput } from '../../activities/script.js';
-import type { CloudEvent, EventData } from '../../workflows/events.js';
-import type { Interruption } from '../../workflows/interruption.js';
+import { createNotificationActivities, type NotifierDeps } from '../../activities/deliver-notification.js';
+import type { DeliverNotificationInput, StepOutput } from '../../workflows/activity-contract.js';
+import type { CloudEvent, EventData } from '../../core/cloud-events.js';
+import type { Interruption } from '../../core/interruptions.js';
 
 // SPEC §10, as receivers meet it: deliverNotification in an activity context, against a real HTTP
 // receiver that checks signatures as GitHub's users do, and a real SMTP server.

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { expect, it } from 'vitest';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../app.js';
 import { testConfig, uniqueRelease, waitFor, useStack } from '../support/stack.js';
 
 const config = testConfig(`

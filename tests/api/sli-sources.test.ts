@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FetchSliInput, fetchSli, type SliOutput } from '../../activities/sli.js';
-import { substitutePromql } from '../../workflows/promql.js';
+import { fetchSli } from '../../activities/sli.js';
+import type { FetchSliInput, SliOutput } from '../../workflows/activity-contract.js';
+import { substitutePromql } from '../../core/promql-quoting.js';
 import { findPrometheus, freePort, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 
 // The evaluation task's SLI sources (SPEC §8): the fetchSli activity against a real Prometheus

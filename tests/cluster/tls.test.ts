@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readEnv } from '../../config/env.js';
 import { type Cluster, startCluster } from '../../temporal/cluster.js';
-import { dataConverterWith, codecKey } from '../../temporal/codec.js';
+import { dataConverterWith, codecKey } from '../../temporal/payload-codec.js';
 import { connectClient, connectionOptions, connectWorker } from '../../temporal/connection.js';
 import { freePort } from '../../temporal/dev-server.js';
 import { makeCertificates, type TestCertificates } from '../support/certs.js';
@@ -146,7 +146,7 @@ describe('npm run worker and npm run api with a wrong setting', () => {
     const common = { TEMPORAL_ADDRESS: cluster.address, INTERLOCK_WORKER_METRICS_PORT: '0', INTERLOCK_DATA_DIR: join(dir, 'data'), TEMPORAL_TLS_CA: certs.ca };
     // The entry points themselves (what `npm run worker` and `npm run api` exec), so npm's own lines are not in the way.
     const worker = startProcess(process.execPath, ['--import', 'tsx', 'worker.ts'], common);
-    const api = startProcess(process.execPath, ['--import', 'tsx', 'api/server.ts'], { ...common, PORT: String(await freePort()) });
+    const api = startProcess(process.execPath, ['--import', 'tsx', 'server.ts'], { ...common, PORT: String(await freePort()) });
     const advice = `Cannot connect to Temporal at ${cluster.address}: the server wants a client certificate (mTLS); set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY.`;
     for (const child of [worker, api]) {
       expect(await child.exited).toBe(1);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLinkSigner } from '../../service/one-click.js';
-import { loadCodecKeys } from '../../temporal/codec.js';
+import { loadCodecKeys } from '../../temporal/payload-codec.js';
 import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
 import { npmStart, type Running } from '../support/npm-start.js';
 

@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { EXAMPLE_CONFIG_PATH, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { sequenceBases, triggerVariables } from '../../service/inputs.js';
-import { releaseWorkflowId } from '../../workflows/ids.js';
+import { releaseWorkflowId } from '../../core/ids.js';
 import type { Step } from '../../config/schema.js';
-import { defaultValues } from '../../config/variables.js';
+import { defaultValues } from '../../config/project-variables.js';
 import { searchAttributeTypes } from '../../temporal/search-attributes.js';
 import type { Actor, DeploymentInput, DeploymentView, ReleaseInput } from '../../workflows/messages.js';
 

@@ -2,12 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createApp } from '../../api/app.js';
+import { createApp } from '../../app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { createLinkSigner } from '../../service/one-click.js';
 import type { LimitSettings } from '../../service/rate-limit.js';
-import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/codec.js';
+import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/payload-codec.js';
 import { createWorker } from '../../worker.js';
 
 /** The example config's demo users (their tokens are in the README) with projects made for tests. */

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createActivities } from '../../activities/index.js';
+import { createActivities } from '../../activities/create-activities.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig } from '../../config/load.js';
 import { createTimeSkippingEnv } from './fixtures.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { AesGcmCodec, codecKey, ENCRYPTED_ENCODING, loadCodecKeys } from '../../temporal/codec.js';
+import { AesGcmCodec, codecKey, ENCRYPTED_ENCODING, loadCodecKeys } from '../../temporal/payload-codec.js';
 
 const key = () => codecKey(randomBytes(32).toString('base64'));
 const payload = (value: unknown) => defaultPayloadConverter.toPayload(value)!;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseDuration } from '../../config/duration.js';
+import { parseDuration } from '../../core/durations.js';
 import { ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig, resolveConfigPath } from '../../config/load.js';
 
 const TOKEN_HASH = '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8';
@@ -406,7 +406,7 @@ describe('loadConfig and ConfigError', () => {
 
 describe('where the API listens (SPEC §11)', () => {
   it('is loopback with the shipped example config, and refuses another address there', async () => {
-    const { listenHost } = await import('../../api/server.js');
+    const { listenHost } = await import('../../server.js');
     const { EXAMPLE_CONFIG_PATH } = await import('../../config/load.js');
     expect(listenHost(undefined, EXAMPLE_CONFIG_PATH)).toBe('127.0.0.1');
     expect(listenHost('127.0.0.1', EXAMPLE_CONFIG_PATH)).toBe('127.0.0.1');

@@ -13,7 +13,7 @@ import {
   type RefusalType,
   isOpen,
   timeOut,
-} from '../../workflows/interruption.js';
+} from '../../core/interruptions.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const CREATED = '2025-01-01T09:00:00.000Z';

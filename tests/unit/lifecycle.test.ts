@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
-import { sequenceSteps } from '../../config/lifecycle.js';
-import { executorsInWords, mayAnswerTask } from '../../workflows/executors.js';
-import { sequencesTriggeredBy } from '../../workflows/lifecycle.js';
+import { sequenceSteps } from '../../config/sequences.js';
+import { executorsInWords, mayAnswerTask } from '../../core/executors.js';
+import { sequencesTriggeredBy } from '../../core/promotion.js';
 
 const SEED_PATH = fileURLToPath(new URL('../../examples/shipyard.yaml', import.meta.url));
 const SEED = readFileSync(SEED_PATH, 'utf8');

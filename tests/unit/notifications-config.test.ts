@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatPath } from '../../config/load.js';
 import { channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
-import { renderHtml, renderSlack, renderText, subjectOf } from '../../activities/notify-render.js';
-import { type CloudEvent, type EventData, INTERLOCK_EVENTS } from '../../workflows/events.js';
-import type { Interruption } from '../../workflows/interruption.js';
+import { renderHtml, renderSlack, renderText, subjectOf } from '../../activities/notification-text.js';
+import { type CloudEvent, type EventData, INTERLOCK_EVENTS } from '../../core/cloud-events.js';
+import type { Interruption } from '../../core/interruptions.js';
 
 /** SPEC §10's example, word for word. */
 const SPEC_EXAMPLE = `

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CancelRequestSchema, DecisionRequestSchema, TakeResponsibilityRequestSchema } from '../../workflows/requests.js';
+import { CancelRequestSchema, DecisionRequestSchema, TakeResponsibilityRequestSchema } from '../../workflows/signal-payloads.js';
 
 const jamie = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones' };
 

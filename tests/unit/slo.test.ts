@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { SliSchema, SloSchema, sloProblems } from '../../config/slo.js';
+import { SliSchema, SloSchema, sloProblems } from '../../config/slo-schema.js';
 import {
   asPrevious,
   type Evaluation,
@@ -10,7 +10,7 @@ import {
   type PreviousEvaluation,
   type SloObjectiveShape,
   type SloShape,
-} from '../../workflows/slo.js';
+} from '../../core/slo-scoring.js';
 
 // Keptn's quality gate, checked against Keptn's own cases: "lighthouse" names a test of
 // keptn/keptn lighthouse-service/event_handler/evaluate_sli_handler_test.go (1.4.5), "spec" the

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { scriptEnvironment } from '../../activities/script.js';
 import { parseConfig } from '../../config/load.js';
-import { resolveTriggerVariables } from '../../config/variables.js';
-import { allowsOnlyNumbers, promqlPlaceholders, substitutePromql } from '../../workflows/promql.js';
-import { toShell } from '../../workflows/shell.js';
-import { substitute, substituteUrl } from '../../workflows/variables.js';
+import { resolveTriggerVariables } from '../../config/project-variables.js';
+import { allowsOnlyNumbers, promqlPlaceholders, substitutePromql } from '../../core/promql-quoting.js';
+import { toShell } from '../../core/shell-quoting.js';
+import { substitute, substituteUrl } from '../../core/substitution.js';
 
 // SPEC §4.1: whatever a value holds, it stays data. These run the produced scripts in real bash.
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeUnknown, substitute, type Variables } from '../../workflows/variables.js';
+import { describeUnknown, substitute, type Variables } from '../../core/substitution.js';
 
 const NOTES = 'Action[Ensure traders are aware of the deployment].Output.Manual.Notes';
 

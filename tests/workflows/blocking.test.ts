@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { gateWorkflowId } from '../../workflows/ids.js';
+import { gateWorkflowId } from '../../core/ids.js';
 import { type DeploymentInput, gateStateQuery, proceedUpdate, stateQuery, takeResponsibilityUpdate } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
 import { untilView } from '../support/fixtures.js';

@@ -4,7 +4,7 @@ import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../config/schema.js';
-import { actorOf } from '../../service/access.js';
+import { actorOf } from '../../service/permissions.js';
 import {
   abortUpdate,
   type Actor,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type ReplayResult, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { HISTORIES_DIR, readHistory } from '../../scripts/record-histories.js';
-import { codecKey, dataConverterWith } from '../../temporal/codec.js';
+import { codecKey, dataConverterWith } from '../../temporal/payload-codec.js';
 
 // Every recorded history must replay against today's workflow code: a change that would break
 // deployments running now (a new command, a reordered timer) fails here. Record new shapes with

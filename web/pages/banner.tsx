@@ -1,6 +1,6 @@
-import { MAX_NOTES, isOpen, teamsOf } from '../../workflows/interruption.js';
+import { MAX_NOTES, isOpen, teamsOf } from '../../core/interruptions.js';
 import type { Interruption } from '../../workflows/messages.js';
-import { actionsOf } from '../../service/access.js';
+import { actionsOf } from '../../service/permissions.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
 import { interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';

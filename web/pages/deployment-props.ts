@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
-import type { Session } from '../session.js';
+import type { Session } from '../../auth/sessions.js';
 
 /** Where a refused action's message goes: next to the control that caused it. */
 export interface ActionError {

@@ -1,0 +1,79 @@
+import { Context } from '@temporalio/activity';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import type { Payload } from '@temporalio/common';
+import {
+  EVALUATION_MEMO,
+  GATE_WORKFLOW_TYPE,
+  gateEnterSignal,
+  type GateInput,
+  searchAttributes,
+  WORKFLOW_TYPE,
+} from '../workflows/messages.js';
+import type { PreviousEvaluation } from '../core/slo-scoring.js';
+import type { EnterGateInput, PreviousEvaluationsInput } from '../workflows/activity-contract.js';
+
+/**
+ * Activities that speak to Temporal itself: what a workflow cannot do from its own code
+ * (signal-with-start another workflow, read visibility).
+ */
+export function createTemporalActivities(client: Client) {
+  return {
+    /** Asks the gate of a project and environment to let a deployment start, starting the gate if it is not running (SPEC §9). */
+    async enterGate({ gateId, deploymentId, triggeredAt, project, environment, taskQueue }: EnterGateInput): Promise<void> {
+      await client.workflow.signalWithStart(GATE_WORKFLOW_TYPE, {
+        workflowId: gateId,
+        taskQueue,
+        args: [{ id: gateId, project, environment, taskQueue } satisfies GateInput],
+        signal: gateEnterSignal,
+        // When it was triggered: the gate queues in that order, whichever request reaches it first.
+        signalArgs: [{ deploymentId, ...(triggeredAt ? { triggeredAt } : {}) }],
+        staticSummary: `Keeps deployments of ${project} to ${environment} behind one that waits at a blocking step`,
+      });
+    },
+
+    /** Which of these deployments have ended (or never were): a gate lets them go. */
+    async closedDeployments({ ids }: { ids: string[] }): Promise<string[]> {
+      const closed = await Promise.all(ids.map(async (id) => {
+        try {
+          const description = await client.workflow.getHandle(id).describe();
+          return description.status.name === 'RUNNING' ? [] : [id];
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) return [id];
+          throw error;
+        }
+      }));
+      return closed.flat();
+    },
+
+    /**
+     * The evaluations of earlier deployments of this project's stage, newest first, from their memos
+     * (visibility alone: no workflow is read), for the SLO's relative criteria (SPEC §8). As in Keptn,
+     * an evaluation counts once it is done, whether or not its sequence has finished since.
+     */
+    async previousEvaluations({ project, stage, excludeId, limit }: PreviousEvaluationsInput): Promise<PreviousEvaluation[]> {
+      // This Interlock's deployments (its task queue: several may share a namespace) of the stage;
+      // the newest hundreds are enough to find the last few evaluations among them.
+      const query = [
+        `WorkflowType = '${WORKFLOW_TYPE}'`,
+        `TaskQueue = '${Context.current().info.taskQueue.replaceAll("'", '')}'`,
+        `${searchAttributes.project.name} = '${project}'`,
+        `${searchAttributes.environment.name} = '${stage}'`,
+      ].join(' AND ');
+      const found: { started: number; evaluation: PreviousEvaluation }[] = [];
+      let nextPageToken: Uint8Array | undefined;
+      for (let page = 0; page < 5 && found.length < limit; page++) {
+        const response = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query, pageSize: 100, nextPageToken });
+        for (const execution of response.executions ?? []) {
+          if (execution.execution?.workflowId === excludeId) continue;
+          const memo = await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined);
+          const evaluation = memo?.[EVALUATION_MEMO] as PreviousEvaluation | undefined;
+          if (evaluation) found.push({ started: Number(execution.startTime?.seconds ?? 0) * 1000 + Math.floor((execution.startTime?.nanos ?? 0) / 1e6), evaluation });
+        }
+        if (!response.nextPageToken?.length) break;
+        nextPageToken = response.nextPageToken;
+      }
+      return found.sort((a, b) => b.started - a.started).slice(0, limit).map(({ evaluation }) => evaluation);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { type Context, Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import { userForToken } from '../auth/tokens.js';
+import { hasRole } from '../service/permissions.js';
+import type { Sessions } from '../auth/sessions.js';
+import type { AppEnv } from '../auth/request-env.js';
+import { badRequest, Problem, renderProblem } from './problems.js';
+
+/** Temporal's codec-server protocol: payloads as proto3 JSON, their bytes in base64. */
+const PayloadsSchema = z.strictObject({
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), z.base64()).optional(), data: z.base64().optional() }))
+    .max(1000),
+});
+
+const toPayload = ({ metadata, data }: z.infer<typeof PayloadsSchema>['payloads'][number]): Payload => ({
+  metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
+  data: Buffer.from(data ?? '', 'base64'),
+});
+
+const fromPayload = ({ metadata, data }: Payload) => ({
+  metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+  data: Buffer.from(data ?? []).toString('base64'),
+});
+
+/**
+ * The codec endpoint of SPEC §4.1: Temporal Web posts encrypted payloads to `/codec/decode` (and
+ * plain ones to `/codec/encode`) and shows what comes back. Admins only, by bearer token or by the
+ * dashboard's session (Temporal Web sends it when "include credentials" is on); CORS only for
+ * Temporal Web's own origin.
+ */
+export function codecRoutes(codec: PayloadCodec, config: Config, sessions: Sessions, temporalWeb: string | undefined) {
+  const origin = temporalWeb ? new URL(temporalWeb).origin : undefined;
+  const app = new Hono<AppEnv>();
+  app.use(
+    '*',
+    cors({
+      origin: (requested) => (requested && requested === origin ? requested : null),
+      allowMethods: ['POST', 'OPTIONS'],
+      allowHeaders: ['Content-Type', 'Authorization', 'X-Namespace'],
+      credentials: true,
+      maxAge: 600,
+    }),
+  );
+
+  const admin = (c: Context) => {
+    const token = c.req.header('Authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    // A session counts only from Temporal Web itself, so no other site's page can use it.
+    const fromTemporalWeb = origin !== undefined && c.req.header('Origin') === origin;
+    const user = token ? userForToken(config, token) : fromTemporalWeb ? sessions.read(c)?.user : undefined;
+    if (!user) throw new Problem(401, 'Unauthorized', 'Send an admin\'s token as "Authorization: Bearer <token>", or sign in to the dashboard as an admin.');
+    if (!hasRole(user, 'admin')) throw new Problem(403, 'Forbidden', `${user.displayName} (${user.username}) may not decode payloads: that needs the admin role.`);
+  };
+
+  for (const action of ['encode', 'decode'] as const) {
+    app.post(`/${action}`, async (c) => {
+      admin(c);
+      const parsed = PayloadsSchema.safeParse(await c.req.json().catch(() => undefined));
+      if (!parsed.success) {
+        throw badRequest(parsed.error.issues.map((issue) => ({ name: ['body', ...issue.path].join('.'), reason: issue.message })));
+      }
+      try {
+        const payloads = await codec[action](parsed.data.payloads.map(toPayload));
+        return c.json({ payloads: payloads.map(fromPayload) });
+      } catch (error) {
+        return renderProblem(c, new Problem(400, 'Bad request', error instanceof Error ? error.message : String(error)));
+      }
+    });
+  }
+  return app;
+}

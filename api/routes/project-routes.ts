@@ -1,0 +1,58 @@
+import { stagesOf } from '../../config/sequences.js';
+import { createRoute, z } from '@hono/zod-openapi';
+import type { Config } from '../../config/schema.js';
+import { defaultValues, definitionOf } from '../../config/project-variables.js';
+import {
+  bearerSecurity,
+  jsonResponse,
+  problemResponses,
+  ProjectSchema,
+} from '../schemas.js';
+import { createRouter } from './router.js';
+
+
+const projects = createRoute({
+  method: 'get',
+  path: '/projects',
+  tags: ['projects'],
+  summary: 'Projects with their environments and steps',
+  security: bearerSecurity,
+  responses: {
+    200: jsonResponse(z.object({ projects: z.array(ProjectSchema) }), 'Every project'),
+    ...problemResponses(401),
+  },
+});
+
+export function projectRoutes(config: Config) {
+  return createRouter()
+    .openapi(projects, (c) =>
+      c.json(
+        {
+          projects: config.projects.map((project) => ({
+            id: project.id,
+            name: project.name,
+            environments: project.environments,
+            variables: defaultValues(project.variables, { masked: true }),
+            prompted: Object.entries(project.variables)
+              .map(([name, variable]) => [name, definitionOf(variable)] as const)
+              .filter(([, definition]) => definition.prompted)
+              .map(([name, { value, pattern, description, sensitive }]) => ({
+                name,
+                required: value === undefined,
+                ...(value === undefined ? {} : { default: sensitive ? '********' : value }),
+                ...(pattern ? { pattern } : {}),
+                ...(description ? { description } : {}),
+              })),
+            steps: (project.process ?? []).map((step) => ({
+              name: step.name,
+              type: step.type,
+              environments: step.environments ?? null,
+              ...('responsibleTeams' in step ? { responsibleTeams: step.responsibleTeams } : {}),
+            })),
+            ...(project.shipyard ? { stages: stagesOf(project) } : {}),
+          })),
+        },
+        200,
+      ),
+    );
+}

@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { ON_TIMEOUT, RUN_CONDITIONS, type RunCondition } from '../core/names.js';
+import { parseDuration } from '../core/durations.js';
+
+/** The steps of a process (SPEC §3, §8–§10), as the config writes them; the workflow receives them parsed (durations in ms). */
+
+export const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (at most 63)');
+
+export const Duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== undefined, 'a duration like 30s, 10m, 72h or 1h30m')
+  .transform((text) => parseDuration(text)!);
+
+const StepBase = {
+  name: z.string().min(1).max(200),
+  /** Run only in these environments; every environment when absent. */
+  environments: z.array(Id).optional(),
+  /** `success` (default): while nothing failed; `failure`: only after a failure or abort; `always` (SPEC §9). */
+  runCondition: z.enum(RUN_CONDITIONS).optional(),
+};
+
+/** A failed step opens a `GuidedFailure` interruption instead of failing the deployment (SPEC §9); the project's setting when absent. */
+const GuidedFailure = {
+  guidedFailure: z.boolean().optional(),
+  /** Whoever triggered the deployment may not take its `GuidedFailure` interruption (retry and ignore let it go on); the project's setting when absent. */
+  preventSelfApproval: z.boolean().optional(),
+};
+
+export const ScriptStepSchema = z.strictObject({
+  ...StepBase,
+  ...GuidedFailure,
+  type: z.literal('script'),
+  run: z.string().min(1),
+  timeout: Duration.default(30 * 60_000),
+});
+
+export const HttpCheckStepSchema = z.strictObject({
+  ...StepBase,
+  ...GuidedFailure,
+  type: z.literal('http-check'),
+  url: z.string().min(1),
+  /** A 3xx is the answer unless this says to follow it (SPEC §4.1). */
+  followRedirects: z.boolean().optional(),
+  expectStatus: z.number().int().min(100).max(599).default(200),
+  timeout: Duration.default(10_000),
+  retries: z.number().int().min(0).max(20).default(3),
+});
+
+/** While an interruption is open: a reminder every `every`; after `escalateAfter`, the `escalateTo` teams may act too (SPEC §9). */
+export const RemindSchema = z
+  .strictObject({ every: Duration.optional(), escalateAfter: Duration.optional(), escalateTo: z.array(Id).optional() })
+  .refine((remind) => remind.every !== undefined || remind.escalateAfter !== undefined, 'give every, escalateAfter, or both')
+  .refine((remind) => (remind.escalateAfter === undefined) === (remind.escalateTo === undefined), 'escalateAfter and escalateTo go together');
+export type Remind = z.infer<typeof RemindSchema>;
+
+/** What every step that waits for people shares: who, what they read, how long, and the options of SPEC §9. */
+const InterruptionOptions = {
+  instructions: z.string().default(''),
+  responsibleTeams: z.array(Id).default([]),
+  timeout: Duration.optional(),
+  onTimeout: z.enum(ON_TIMEOUT).default('abort'),
+  /** Whoever triggered the deployment may not take it (SPEC §9); the project's setting when absent. */
+  preventSelfApproval: z.boolean().optional(),
+  /** How many distinct people must each take and proceed (SPEC §9). */
+  requiredApprovals: z.number().int().min(1).max(10).optional(),
+  /** While it waits, later deployments of the same project and environment stay `Queued` (SPEC §9). */
+  blockConcurrentDeployments: z.boolean().optional(),
+  remind: RemindSchema.optional(),
+};
+
+export const ManualStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('manual'),
+  ...InterruptionOptions,
+});
+
+const Strategy = z.enum(['automatic', 'manual']);
+
+/**
+ * Keptn's approval task (SPEC §8): judges the result before it; `automatic` passes it on, `manual`
+ * asks a person (an `Approval` interruption); a `fail` is declined whatever the strategy.
+ */
+export const ApprovalStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('approval'),
+  pass: Strategy.default('manual'),
+  warning: Strategy.default('manual'),
+  ...InterruptionOptions,
+});
+
+/** Keptn's quality gate (SPEC §8): scores the project's `slo:` with values from its `sli:`. */
+export const EvaluationStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('evaluation'),
+  /** Keptn's evaluation window; steps and SLI sources read it as `#{Evaluation.Timeframe}`. */
+  timeframe: Duration.default(5 * 60_000),
+  timeout: Duration.default(5 * 60_000),
+});
+
+/** Sends one message through a channel of `notifications:` (SPEC §10), its template filled in with the deployment's variables. */
+export const NotifyStepSchema = z.strictObject({
+  ...StepBase,
+  type: z.literal('notify'),
+  channel: Id,
+  template: z.string().min(1).max(10_000),
+  /** For email: the subject, also a template. */
+  subject: z.string().min(1).max(500).optional(),
+});
+
+/** One entry of a project's process; the workflow receives these, already parsed (durations in ms). */
+export const StepSchema = z.discriminatedUnion('type', [
+  ScriptStepSchema,
+  HttpCheckStepSchema,
+  ManualStepSchema,
+  NotifyStepSchema,
+  ApprovalStepSchema,
+  EvaluationStepSchema,
+]);
+export type Step = z.infer<typeof StepSchema>;
+export type ScriptStep = z.infer<typeof ScriptStepSchema>;
+export type HttpCheckStep = z.infer<typeof HttpCheckStepSchema>;
+export type ManualStep = z.infer<typeof ManualStepSchema>;
+export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
+export type EvaluationStep = z.infer<typeof EvaluationStepSchema>;
+export type NotifyStep = z.infer<typeof NotifyStepSchema>;
+/** The steps that wait for a person. */
+export type InterruptingStep = ManualStep | ApprovalStep;
+
+/**
+ * Who may answer an external task: a username of `users:`, or `team:<id>` for every member of a
+ * team. Admins always may.
+ */
+export const ExecutorSchema = z
+  .string()
+  .regex(/^(?:team:[a-z0-9][a-z0-9-]{0,62}|[a-z0-9][a-z0-9._-]{0,62})$/, 'a username, or team:<team id>');
+
+/**
+ * A lifecycle task done outside Interlock, as a project's `tasks:` names it: `je-test: { type:
+ * external, executors: [je-bot, team:qa-bots], timeout: 2h }`. Only its executors (and admins) may
+ * post its `.started` and `.finished` events.
+ */
+export const ExternalTaskSchema = z.strictObject({
+  environments: StepBase.environments,
+  runCondition: StepBase.runCondition,
+  type: z.literal('external'),
+  executors: z.array(ExecutorSchema).default([]),
+  /** How long to wait for the `.finished` event; the shipyard task's `properties.timeout`, else 24 h, when absent. */
+  timeout: Duration.optional(),
+});
+
+/**
+ * A lifecycle task that Interlock does not run itself: sent as `sh.keptn.event.<task>.triggered`
+ * to the subscriptions that ask for it, and done when its `.finished` event is posted back by one
+ * of its executors. A shipyard task that `tasks:` does not name is one too, with admins as its only
+ * executors.
+ */
+export interface ExternalStep {
+  name: string;
+  type: 'external';
+  environments?: string[] | undefined;
+  runCondition?: RunCondition | undefined;
+  /** How long to wait for the `.finished` event (ms); default 24 h. */
+  timeout: number;
+  /**
+   * Usernames and `team:<id>`s whose `.started`/`.finished` are accepted, besides admins'. Copied
+   * into the deployment when it starts, so a running deployment keeps the executors it started
+   * with; absent in deployments started before executors were named (admins only).
+   */
+  executors?: string[] | undefined;
+}
+
+/** What a deployment runs: the config's steps, and lifecycle tasks done by others. */
+export type ProcessStep = (Step | ExternalStep) & {
+  /** Keptn's `triggeredAfter`: wait this long (ms) before the step starts. */
+  startAfter?: number | undefined;
+};
+
+/** A task of a lifecycle project's `tasks:` map: any step, named by its key. */
+export const TaskStepSchema = z.discriminatedUnion('type', [
+  ScriptStepSchema.omit({ name: true }),
+  HttpCheckStepSchema.omit({ name: true }),
+  ManualStepSchema.omit({ name: true }),
+  NotifyStepSchema.omit({ name: true }),
+  ExternalTaskSchema,
+]);
+export type TaskStep = z.infer<typeof TaskStepSchema>;
+

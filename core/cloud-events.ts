@@ -1,0 +1,71 @@
+/**
+ * The events Interlock sends (SPEC §10) and the Keptn events it sends and receives (SPEC §8): all
+ * CloudEvents 1.0 in structured mode. Pure: the workflow builds them, activities deliver them, the
+ * API parses them.
+ */
+import type { Interruption } from './interruptions.js';
+
+/** Interlock's own event types, sent as `dev.interlock.<name>`. */
+export const INTERLOCK_EVENTS = [
+  'interruption.created',
+  'interruption.reminder',
+  'interruption.escalated',
+  'interruption.decided',
+  'deployment.queued',
+  'deployment.finished',
+  'release.finished',
+  'notify',
+] as const;
+export type InterlockEventName = (typeof INTERLOCK_EVENTS)[number];
+
+export const INTERLOCK_EVENT_PREFIX = 'dev.interlock.';
+export const KEPTN_EVENT_PREFIX = 'sh.keptn.event.';
+
+/** A CloudEvent as Interlock sends and keeps it (structured JSON mode). */
+export interface CloudEvent<Data = EventData> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  time: string;
+  datacontenttype: 'application/json';
+  subject?: string;
+  /** Keptn's context: the release (lifecycle projects) this event belongs to. */
+  shkeptncontext?: string;
+  /** Keptn: the id of the `.triggered` event a `.started` or `.finished` event answers. */
+  triggeredid?: string;
+  /**
+   * An event posted to the event API, not built by Interlock: the username of whoever posted it.
+   * Such an event reaches CloudEvents webhooks only, as the poster's, never a person's inbox or chat.
+   */
+  interlockpostedby?: string;
+  data: Data;
+}
+
+/** What an Interlock event says; Keptn events carry Keptn's own fields beside these. */
+export interface EventData {
+  project: string;
+  environment?: string;
+  release?: string;
+  /** Keptn's names for the same things, on lifecycle events. */
+  stage?: string;
+  service?: string;
+  deployment?: { id: string; status?: string; outcome?: string };
+  step?: string;
+  interruption?: Interruption;
+  /** A `notify` step's message, its template already filled in. */
+  message?: string;
+  links?: { deployment?: string; release?: string; temporal?: string };
+  [key: string]: unknown;
+}
+
+/**
+ * Whether a subscription's pattern names this event type: the full type (`dev.interlock.deployment.finished`,
+ * `sh.keptn.event.je-deployment.triggered`), Interlock's short name (`deployment.finished`), or a
+ * prefix ending in `*` (`sh.keptn.event.*`, `dev.interlock.interruption.*`).
+ */
+export function matchesEvent(pattern: string, type: string): boolean {
+  const full = pattern.startsWith(KEPTN_EVENT_PREFIX) || pattern.startsWith(INTERLOCK_EVENT_PREFIX) ? pattern : `${INTERLOCK_EVENT_PREFIX}${pattern}`;
+  if (full.endsWith('*')) return type.startsWith(full.slice(0, -1));
+  return type === full;
+}

@@ -1,0 +1,111 @@
+/**
+ * What people and programs see of a deployment and a release: the views the API answers with and
+ * the workflows' `state` queries return, and the timeline of who did what. Pure types, shared by
+ * every layer.
+ */
+import type { Interruption, Person } from './interruptions.js';
+import type { DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, StepType, TaskResult, TimelineAction } from './names.js';
+import type { Evaluation } from './slo-scoring.js';
+import type { Variables } from './substitution.js';
+
+/** One run of a step that a person chose to retry (guided failure): its own log section. */
+export interface StepAttempt {
+  startedAt: string | null;
+  finishedAt: string | null;
+  status: StepStatus;
+  log: string;
+}
+
+export interface StepView {
+  name: string;
+  type: StepType;
+  status: StepStatus;
+  /** The last 64 KiB of the step's output, or why it did not run. */
+  log: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  /** A lifecycle task's (or an evaluation's, or an approval's) Keptn result. */
+  result?: TaskResult | null;
+  /** Failed, and a person chose to go on anyway (guided failure's `ignore`). */
+  ignored?: boolean;
+  /** Every earlier run of a step a person retried, oldest first; the step's own fields are the latest run. */
+  attempts?: StepAttempt[];
+  /** An evaluation's per-objective scores. */
+  evaluation?: Evaluation;
+  /** A lifecycle task's `sh.keptn.event.<task>.triggered` event id: the `triggeredid` its `.started` and `.finished` events answer. */
+  triggeredId?: string;
+  /** An external task's: who may post its `.started` and `.finished` (usernames, `team:<id>`), besides admins. */
+  executors?: string[];
+}
+
+export interface TimelineEntry {
+  at: string;
+  /** The username, or `system` for timers and cancellation. */
+  user: string;
+  action: TimelineAction;
+  /** `failed`: something Interlock did itself did not work (a notification that could not be delivered). */
+  result: 'accepted' | 'refused' | 'failed';
+  /** The refusal's type and words, or what an accepted action did (`took over from mlee`). */
+  reason?: string;
+  interruption?: string;
+  via?: 'update' | 'signal';
+  /** Refusals of the same person, action and reason are kept as one entry: how many, and the last one's time. */
+  count?: number;
+  lastAt?: string;
+}
+
+/** What `GET /api/deployments/{id}` and the `state` query return (SPEC §6). */
+export interface DeploymentView {
+  id: string;
+  project: string;
+  projectName: string;
+  environment: string;
+  release: string;
+  /** `Running` (or `Waiting`) until its last step, of any run condition, has ended; only then a finished status. */
+  status: DeploymentStatus;
+  /**
+   * The status it ends with, as soon as that is decided: `Aborted` or `Failed` from the step that
+   * aborted or failed on, while the steps that run after it (`runCondition: failure`, `always`)
+   * still run; the same as `status` once finished; null until then. Absent in the views of
+   * deployments that started before it was kept.
+   */
+  outcome?: FinishedStatus | null;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: Person;
+  steps: StepView[];
+  interruptions: Interruption[];
+  variables: Variables;
+  timeline: TimelineEntry[];
+  /** While `Queued`: the deployment it waits for. */
+  queuedBehind?: string | null;
+  /** Lifecycle deployments: where in the release this sequence runs, and how it ended. */
+  stage?: string;
+  sequence?: string;
+  result?: TaskResult | null;
+  releaseId?: string;
+  keptnContext?: string;
+}
+
+export interface SequenceView {
+  name: string;
+  status: DeploymentStatus | 'Pending' | 'Skipped';
+  result: TaskResult | null;
+  deploymentId: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface ReleaseView {
+  id: string;
+  keptnContext: string;
+  project: string;
+  projectName: string;
+  release: string;
+  status: ReleaseStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: Person;
+  stages: { name: string; sequences: SequenceView[] }[];
+  timeline: TimelineEntry[];
+}

@@ -1,0 +1,126 @@
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { actionsOf, requireRole } from '../service/permissions.js';
+import type { Deployments, InterruptionActionRequest } from '../service/deployments.js';
+import { notFound } from '../service/errors.js';
+import { MAX_NOTES, describePerson, isOpen } from '../core/interruptions.js';
+import { isFinished } from '../core/names.js';
+import { deploymentPage, interruptionPage } from './data.js';
+import { refusalOf } from './page-errors.js';
+import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
+import type { Sessions } from '../auth/sessions.js';
+import { deploymentLive } from './live.js';
+import { page } from './layout.js';
+import { ConfirmPage } from './pages/confirm-page.js';
+import { type ActionError, DeploymentPage } from './pages/deployment-page.js';
+
+/**
+ * The interruption's buttons and the cancel button: each posts a form here, which calls the same
+ * service methods (`act`, `cancel`) as the API with the same user, so the same rules decide.
+ * Success redirects to the deployment's page; a refusal re-renders it with the problem's words
+ * next to the control, keeping what was typed.
+ */
+export function interruptionActions(deployments: Deployments, sessions: Sessions) {
+  const { config } = deployments;
+  const { signedIn, formToken } = guards(sessions);
+
+  const rerender = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode, error: ActionError, notes?: string) => {
+    const session = c.get('session');
+    const view = await deployments.get(id);
+    return page(
+      c,
+      { title: `${view.release} → ${view.environment} (${view.status})`, session, section: 'deployments', live: deploymentLive(view), status },
+      <DeploymentPage session={session} config={config} view={view} error={error} notes={notes} back={backOf(c)} />,
+    );
+  };
+  /** Where a form asked to come back to (a release's page, a one-click page), if it is a page of ours. */
+  const backOf = (c: Context<DashboardEnv>) => (c.get('form')?.back ? safeNext(c.get('form').back) : undefined);
+
+  return new Hono<DashboardEnv>()
+    .get('/deployments/:id/interruptions/:iid/take-over', signedIn, async (c) => {
+      const { id, iid } = c.req.param();
+      const session = c.get('session');
+      const view = await deployments.get(id);
+      const interruption = view.interruptions.find((candidate) => candidate.id === iid);
+      if (!interruption) throw notFound(`No interruption "${iid}" in this deployment.`);
+      const holder = interruption.assignee;
+      // Nothing to confirm any more: the page itself shows what changed.
+      if (!isOpen(interruption) || !holder || holder.id === session.user.id) return c.redirect(deploymentPage(id), 303);
+      const allowed = actionsOf(interruption, session.user).includes('takeOver');
+      return page(
+        c,
+        { title: 'Take over?', session, section: 'deployments', status: allowed ? 200 : 403 },
+        <ConfirmPage
+          session={session}
+          heading={`Take over “${interruption.step}”?`}
+          explanation={
+            <p>
+              {describePerson(holder)} is responsible for this step of {view.projectName} {view.release} → {view.environment}. If you
+              take it over, you become responsible, only you can proceed or abort, and the timeline records that you took it from them.
+            </p>
+          }
+          action={`${interruptionPage(id, iid)}/take-responsibility`}
+          fields={{ takeOver: 'true' }}
+          confirm="Yes, take over"
+          back={deploymentPage(id)}
+          error={allowed ? undefined : `You may not take this step: only its responsible teams (or an admin) may.`}
+        />,
+      );
+    })
+    .post('/deployments/:id/interruptions/:iid/:action{take-responsibility|proceed|abort|retry|ignore|fail}', sameOrigin, signedIn, formToken, async (c) => {
+      const { id, iid, action } = c.req.param();
+      const form = c.get('form');
+      const notes = form.notes?.trim() ? form.notes.trim() : undefined;
+      if ((action === 'abort' || action === 'fail') && !notes) {
+        return rerender(c, id, 400, { where: 'decide', message: `Say in Notes why you ${action === 'fail' ? 'fail it' : 'abort'}: the people after you will read it.` });
+      }
+      if (notes && notes.length > MAX_NOTES) {
+        return rerender(c, id, 400, { where: 'decide', message: `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.` }, notes);
+      }
+      const request: InterruptionActionRequest = action === 'take-responsibility'
+        ? { type: 'takeResponsibility', takeOver: form.takeOver === 'true' }
+        : { type: action as Exclude<InterruptionActionRequest['type'], 'takeResponsibility'>, notes };
+      try {
+        await deployments.act(c.get('session').user, id, iid, request);
+      } catch (error) {
+        const problem = refusalOf(c, error);
+        if (!problem) throw error;
+        const where = request.type === 'takeResponsibility' ? 'take' : 'decide';
+        return rerender(c, id, problem.status, { where, message: problem.message }, notes);
+      }
+      // From a one-click link's page, a decision comes back to the link, which now says it is decided and by whom.
+      const back = backOf(c) ?? deploymentPage(id);
+      return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
+    })
+    .get('/deployments/:id/cancel', signedIn, async (c) => {
+      const id = c.req.param('id');
+      const session = c.get('session');
+      requireRole(session.user, 'deployer', 'cancel deployments');
+      const view = await deployments.get(id);
+      if (isFinished(view.status)) return c.redirect(deploymentPage(id), 303);
+      return page(
+        c,
+        { title: 'Cancel the deployment?', session, section: 'deployments' },
+        <ConfirmPage
+          session={session}
+          heading={`Cancel ${view.projectName} ${view.release} → ${view.environment}?`}
+          explanation={<p>A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.</p>}
+          action={`${deploymentPage(id)}/cancel`}
+          confirm="Yes, cancel it"
+          back={deploymentPage(id)}
+          danger
+        />,
+      );
+    })
+    .post('/deployments/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
+      const id = c.req.param('id');
+      try {
+        await deployments.cancel(c.get('session').user, id);
+      } catch (error) {
+        const problem = refusalOf(c, error);
+        if (!problem) throw error;
+        return rerender(c, id, problem.status, { where: 'cancel', message: problem.message });
+      }
+      return c.redirect(deploymentPage(id), 303);
+    });
+}

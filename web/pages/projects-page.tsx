@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { stagesOf } from '../../config/sequences.js';
+import type { Config, Project } from '../../config/schema.js';
+import { hasRole } from '../../service/permissions.js';
+import type { Session } from '../../auth/sessions.js';
+import { CsrfField, ErrorMessage } from '../components.js';
+import { teamNames } from '../data.js';
+
+export interface DeployFormState {
+  project: string;
+  values: { release: string; environment: string; variables: string };
+  errors: { release?: string; environment?: string; variables?: string; form?: string };
+}
+
+export interface ProjectsProps {
+  session: Session;
+  config: Config;
+  form?: DeployFormState | undefined;
+}
+
+function DeployForm({ session, project, state }: { session: Session; project: Project; state: DeployFormState | undefined }) {
+  const id = (field: string) => `${project.id}-${field}`;
+  // A lifecycle project starts a release at a stage; it is promoted from there by its shipyard.
+  const lifecycle = project.shipyard !== undefined;
+  const errors = state?.errors ?? {};
+  const described = (field: 'release' | 'environment' | 'variables', hint?: string) =>
+    [hint, errors[field] ? id(`${field}-error`) : undefined].filter(Boolean).join(' ') || undefined;
+  return (
+    <form method="post" action={`/projects/${project.id}/${lifecycle ? 'releases' : 'deployments'}`} class="deploy stack" aria-labelledby={id('deploy-heading')}>
+      <h3 id={id('deploy-heading')}>{lifecycle ? 'Start a release' : 'Deploy a release'}</h3>
+      <CsrfField token={session.csrf} />
+      <input type="hidden" name="idempotencyKey" value={randomUUID()} />
+      <ErrorMessage id={id('form-error')} message={errors.form} />
+      <div class="field">
+        <label for={id('release')}>Release</label>
+        <input
+          id={id('release')}
+          name="release"
+          required
+          maxlength={100}
+          pattern="[A-Za-z0-9][A-Za-z0-9._+\-]*"
+          placeholder="1.4.2"
+          autocomplete="off"
+          value={state?.values.release ?? ''}
+          aria-describedby={described('release', id('release-hint'))}
+          aria-invalid={errors.release ? 'true' : undefined}
+        />
+        <p class="hint" id={id('release-hint')}>
+          A version such as 1.4.2: letters, digits, “.”, “_”, “+” and “-”.
+        </p>
+        <ErrorMessage id={id('release-error')} message={errors.release} />
+      </div>
+      <div class="field">
+        <label for={id('environment')}>{lifecycle ? 'Start at stage' : 'Environment'}</label>
+        <select id={id('environment')} name="environment" aria-describedby={described('environment')} aria-invalid={errors.environment ? 'true' : undefined}>
+          {project.environments.map((environment) => (
+            <option value={environment} selected={state?.values.environment === environment}>
+              {environment}
+            </option>
+          ))}
+        </select>
+        <ErrorMessage id={id('environment-error')} message={errors.environment} />
+      </div>
+      <div class="field">
+        <label for={id('variables')}>Variables (optional)</label>
+        <textarea
+          id={id('variables')}
+          name="variables"
+          rows={3}
+          spellcheck={false}
+          aria-describedby={described('variables', id('variables-hint'))}
+          aria-invalid={errors.variables ? 'true' : undefined}
+        >
+          {state?.values.variables ?? ''}
+        </textarea>
+        <p class="hint" id={id('variables-hint')}>
+          One <code>KEY=VALUE</code> a line; they override the project’s variables for this deployment.
+        </p>
+        <ErrorMessage id={id('variables-error')} message={errors.variables} />
+      </div>
+      <button type="submit" class="primary">
+        {lifecycle ? 'Start the release' : 'Deploy'}
+      </button>
+    </form>
+  );
+}
+
+export function ProjectsPage({ session, config, form }: ProjectsProps) {
+  const deployer = hasRole(session.user, 'deployer');
+  return (
+    <>
+      <h1>Projects</h1>
+      {!deployer && <p class="muted">You can look; deploying a release needs the deployer role.</p>}
+      {config.projects.map((project) => (
+        <section class="card project" aria-labelledby={`${project.id}-heading`} id={project.id}>
+          <h2 id={`${project.id}-heading`}>
+            {project.name} <span class="muted">({project.id})</span>
+          </h2>
+          <div class="project-grid">
+            <div>
+              <h3>Environments, in promotion order</h3>
+              <ol class="environments">
+                {project.environments.map((environment) => (
+                  <li>
+                    <a href={`/?project=${encodeURIComponent(project.id)}&environment=${encodeURIComponent(environment)}`}>{environment}</a>
+                  </li>
+                ))}
+              </ol>
+              {project.shipyard && (
+                <>
+                  <h3>Stages and their sequences</h3>
+                  <ol class="process">
+                    {stagesOf(project).map((stage) => (
+                      <li>
+                        <strong>{stage.name}</strong>
+                        <ul>
+                          {stage.sequences.map((sequence) => (
+                            <li>
+                              {sequence.name}
+                              {sequence.triggeredOn.length > 0 && <span class="muted"> · after {sequence.triggeredOn.join(', ')}</span>}:{' '}
+                              {sequence.tasks.map((task) => `${task.name} (${task.type})`).join(' → ')}
+                            </li>
+                          ))}
+                        </ul>
+                      </li>
+                    ))}
+                  </ol>
+                </>
+              )}
+              {project.process && <h3>Steps</h3>}
+              <ol class="process">
+                {(project.process ?? []).map((step) => (
+                  <li>
+                    <strong>{step.name}</strong> <span class="step-type">{step.type}</span>
+                    {step.environments && <span class="muted"> only in {step.environments.join(', ')}</span>}
+                    {'responsibleTeams' in step && (
+                      <span class="muted">
+                        {' '}
+                        · decided by {teamNames(config, step.responsibleTeams) || 'any deployer'}
+                      </span>
+                    )}
+                  </li>
+                ))}
+              </ol>
+            </div>
+            {deployer && <DeployForm session={session} project={project} state={form?.project === project.id ? form : undefined} />}
+          </div>
+        </section>
+      ))}
+    </>
+  );
+}

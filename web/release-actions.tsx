@@ -1,0 +1,129 @@
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { CreateReleaseSchema, ListReleasesQuerySchema } from '../service/request-schemas.js';
+import { hasRole, requireRole } from '../service/permissions.js';
+import type { DeploymentWithLinks, Deployments } from '../service/deployments.js';
+import { notFound } from '../service/errors.js';
+import type { Releases, ReleaseWithLinks } from '../service/releases.js';
+import { snapshotOf } from '../service/watch.js';
+import { isFinished } from '../core/names.js';
+import { releasePage } from './data.js';
+import { parseVariables } from './deploy-actions.js';
+import { refusalOf } from './page-errors.js';
+import { type DashboardEnv, guards, sameOrigin } from './guard.js';
+import { page } from './layout.js';
+import { ConfirmPage } from './pages/confirm-page.js';
+import type { ActionError } from './pages/deployment-props.js';
+import { type DeployFormState, ProjectsPage } from './pages/projects-page.js';
+import { ReleasePage, ReleasesPage } from './pages/release-page.js';
+import type { Sessions } from '../auth/sessions.js';
+
+/** A release page follows the release's event stream, as a deployment's page follows its own. */
+function releaseLive(view: ReleaseWithLinks, version: string): Record<string, string> {
+  return { events: `${view.links.self}/events`, 'event-name': 'release', refresh: releasePage(view.id), version, finished: String(isFinished(view.status)) };
+}
+
+/**
+ * The dashboard's releases (SPEC §8): the list, a release's page (stages left to right, the
+ * approval banner), cancelling one, and starting one from the projects page; every action through
+ * the same `Releases` methods as the API, and counted against the same per-person limits.
+ */
+export function releaseRoutes(releases: Releases, deployments: Deployments, sessions: Sessions) {
+  const { config } = deployments;
+  const { signedIn, formToken } = guards(sessions);
+
+  const render = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode = 200, error?: ActionError) => {
+    const session = c.get('session');
+    const view = await releases.get(id);
+    const ids = view.stages.flatMap((stage) => stage.sequences.flatMap((sequence) => (sequence.deploymentId ? [sequence.deploymentId] : [])));
+    const views = await Promise.all(ids.map((child) => deployments.get(child).catch(() => undefined)));
+    const sequences = Object.fromEntries(views.flatMap((child): [string, DeploymentWithLinks][] => (child ? [[child.id, child]] : [])));
+    return page(
+      c,
+      { title: `${view.projectName} ${view.release} (${view.status})`, session, section: 'releases', live: releaseLive(view, snapshotOf(view).version), status },
+      <ReleasePage session={session} config={config} view={view} sequences={sequences} error={error} />,
+    );
+  };
+
+  return new Hono<DashboardEnv>()
+    .get('/releases', signedIn, async (c) => {
+      const raw = Object.fromEntries(['project', 'status', 'pageToken'].map((key) => [key, c.req.query(key) || undefined]).filter(([, value]) => value));
+      const parsed = ListReleasesQuerySchema.safeParse(raw);
+      const list = parsed.success ? await releases.list({ ...parsed.data, pageSize: 25 }) : { releases: [], nextPageToken: null };
+      return page(
+        c,
+        { title: 'Releases', session: c.get('session'), section: 'releases', live: { refresh: c.req.path + (new URL(c.req.url).search || ''), poll: '5' }, status: parsed.success ? 200 : 400 },
+        <ReleasesPage config={config} releases={list.releases} nextPageToken={list.nextPageToken} filters={{ project: raw.project, status: raw.status }} />,
+      );
+    })
+    .get('/releases/:id', signedIn, (c) => render(c, c.req.param('id')))
+    .get('/releases/:id/cancel', signedIn, async (c) => {
+      const session = c.get('session');
+      requireRole(session.user, 'deployer', 'cancel releases');
+      const view = await releases.get(c.req.param('id'));
+      if (isFinished(view.status)) return c.redirect(releasePage(view.id), 303);
+      return page(
+        c,
+        { title: 'Cancel the release?', session, section: 'releases' },
+        <ConfirmPage
+          session={session}
+          heading={`Cancel ${view.projectName} ${view.release}?`}
+          explanation={<p>The sequence that runs now is cancelled (a running script is stopped), nothing is promoted, and the release ends as Cancelled.</p>}
+          action={`${releasePage(view.id)}/cancel`}
+          confirm="Yes, cancel it"
+          back={releasePage(view.id)}
+          danger
+        />,
+      );
+    })
+    .post('/releases/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
+      const id = c.req.param('id');
+      try {
+        deployments.limits.action(c.get('session').user.id);
+        await releases.cancel(c.get('session').user, id);
+      } catch (error) {
+        const problem = refusalOf(c, error);
+        if (!problem) throw error;
+        return render(c, id, problem.status, { where: 'cancel', message: problem.message });
+      }
+      return c.redirect(releasePage(id), 303);
+    })
+    .post('/projects/:project/releases', sameOrigin, signedIn, formToken, async (c) => {
+      const user = c.get('session').user;
+      const project = config.projects.find((candidate) => candidate.id === c.req.param('project') && candidate.shipyard);
+      if (!project) throw notFound(`No lifecycle project "${c.req.param('project')}".`);
+      const form = c.get('form');
+      const state: DeployFormState = {
+        project: project.id,
+        values: { release: (form.release ?? '').trim(), environment: form.environment ?? '', variables: form.variables ?? '' },
+        errors: {},
+      };
+      const rerender = (status: ContentfulStatusCode) =>
+        page(c, { title: 'Projects', session: c.get('session'), section: 'projects', status }, <ProjectsPage session={c.get('session')} config={config} form={state} />);
+      if (!hasRole(user, 'deployer')) {
+        state.errors.form = `${user.displayName} (${user.username}) may not release ${project.name}: that needs the deployer role.`;
+        return rerender(403);
+      }
+      const { variables, error } = parseVariables(state.values.variables);
+      if (error) state.errors.variables = error;
+      const parsed = CreateReleaseSchema.safeParse({ project: project.id, release: state.values.release, stage: state.values.environment || undefined, variables });
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          const field = issue.path[0] === 'stage' ? 'environment' : issue.path[0];
+          if (field === 'release' || field === 'environment' || field === 'variables') state.errors[field] ??= issue.message;
+          else state.errors.form ??= issue.message;
+        }
+      }
+      if (Object.keys(state.errors).length > 0) return rerender(400);
+      try {
+        deployments.limits.trigger(user.id);
+        const { view } = await releases.trigger(user, parsed.data!);
+        return c.redirect(releasePage(view.id), 303);
+      } catch (caught) {
+        const problem = refusalOf(c, caught);
+        if (!problem) throw caught;
+        state.errors.form = problem.message;
+        return rerender(problem.status);
+      }
+    });
+}

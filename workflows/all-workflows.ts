@@ -1,0 +1,5 @@
+// The worker's workflow bundle: every workflow type Interlock registers.
+export { keptnContextClaim } from './release/context-claim.js';
+export { deployment } from './deployment/deployment-workflow.js';
+export { deploymentGate } from './gate/gate-workflow.js';
+export { release } from './release/release-workflow.js';

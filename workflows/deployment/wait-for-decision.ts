@@ -1,0 +1,193 @@
+import { condition, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Remind } from '../../config/schema.js';
+import { blockGate, unblockGate } from './gate-client.js';
+import { type Interruption, isOpen, type Person, teamsOf, timeOut } from '../../core/interruptions.js';
+import { maskInterruption, secretsOf } from '../../core/masking.js';
+import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
+import type { InterruptionKind, OnTimeout } from '../../core/names.js';
+import { emitInterruption } from '../outbox.js';
+import type { DeploymentState } from './deployment-state.js';
+import { record } from '../../core/timeline.js';
+
+/** What a step that waits for people asks for (SPEC §5, §9). */
+export interface WaitSpec {
+  kind: InterruptionKind;
+  step: {
+    name: string;
+    responsibleTeams: string[];
+    timeout?: number | undefined;
+    onTimeout: OnTimeout;
+    preventSelfApproval?: boolean | undefined;
+    requiredApprovals?: number | undefined;
+    remind?: Remind | undefined;
+    blockConcurrentDeployments?: boolean | undefined;
+  };
+  /** With variables substituted. */
+  instructions: string;
+  /** The interruption's id: an approval's is its `approval.triggered` event's, so `approval.finished` finds it. */
+  id?: string | undefined;
+}
+
+export type WaitOutcome = { type: 'decided'; interruption: Interruption; timedOut: boolean } | { type: 'ContinueAsNew' };
+
+/**
+ * Opens an interruption and waits, durably and for weeks if need be, until a person closes it or
+ * its timeout fires; meanwhile it reminds and escalates as the step says, and holds the gate of a
+ * `blockConcurrentDeployments` step. After a continue-as-new the same interruption waits on (same
+ * id, same deadlines). What the decision means is the caller's: outputs, retries, results.
+ */
+export async function waitForDecision(deployment: DeploymentState, spec: WaitSpec, view: StepView): Promise<WaitOutcome> {
+  const { view: deploymentView } = deployment;
+  const resumed = deployment.resuming
+    ? deploymentView.interruptions.findLastIndex((i) => i.step === spec.step.name && i.kind === spec.kind && isOpen(i))
+    : -1;
+  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(openInterruption(spec, deployment.input.triggeredBy)) - 1;
+  const current = () => deploymentView.interruptions[index]!;
+  const opened = current();
+  view.status = 'Waiting';
+  deployment.setStatus('Waiting', waitingDetails(opened));
+  publish(deployment, opened);
+  const blocks = spec.step.blockConcurrentDeployments === true && deployment.input.gate !== undefined;
+  if (blocks) blockGate(deployment);
+  if (resumed < 0) emitInterruption(deployment, 'interruption.created', opened);
+
+  const settled = () => !isOpen(current()) || shouldContinueAsNew(deployment);
+  let timedOut = false;
+  for (;;) {
+    const next = nextDeadline(current(), spec.step.remind);
+    if (next === undefined) {
+      await condition(settled);
+      break;
+    }
+    const summary = next.what === 'timeout' ? `${spec.step.name}: ${spec.step.onTimeout} on timeout` : `${spec.step.name}: ${next.what}`;
+    if (await condition(settled, Math.max(0, next.at - Date.now()), { summary })) break;
+    if (next.what === 'timeout') {
+      timedOut = true;
+      break;
+    }
+    if (next.what === 'escalate') escalate(deployment, index);
+    else remind(deployment, index);
+  }
+  if (!timedOut && isOpen(current())) return { type: 'ContinueAsNew' };
+  if (timedOut) {
+    deploymentView.interruptions[index] = timeOut(current(), now());
+    record(deploymentView.timeline, {
+      at: now(),
+      user: 'system',
+      action: 'timeout',
+      result: 'accepted',
+      reason: `nobody decided within the step's timeout; the deployment will ${spec.step.onTimeout}`,
+      interruption: opened.id,
+    });
+  }
+  upsertSearchAttributes([
+    { key: searchAttributes.waitingFor, value: null },
+    { key: searchAttributes.assignee, value: null },
+  ]);
+  if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: null });
+  if (blocks) unblockGate(deployment);
+  emitInterruption(deployment, 'interruption.decided', current());
+  return { type: 'decided', interruption: current(), timedOut };
+}
+
+function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
+  const { step } = spec;
+  const createdAt = now();
+  const after = (ms: number) => new Date(Date.parse(createdAt) + ms).toISOString();
+  return {
+    ...(step.preventSelfApproval ? { excludedUserIds: [triggeredBy.id] } : {}),
+    ...(step.requiredApprovals && step.requiredApprovals > 1 ? { requiredApprovals: step.requiredApprovals, approvals: [] } : {}),
+    ...(step.remind?.escalateAfter !== undefined && step.remind.escalateTo ? { escalateTo: step.remind.escalateTo, escalateAt: after(step.remind.escalateAfter) } : {}),
+    id: spec.id ?? uuid4(),
+    kind: spec.kind,
+    step: step.name,
+    state: 'Pending',
+    instructions: spec.instructions,
+    responsibleTeams: step.responsibleTeams,
+    assignee: null,
+    notes: null,
+    createdAt,
+    decidedAt: null,
+    timeoutAt: step.timeout === undefined ? null : after(step.timeout),
+    onTimeout: step.onTimeout,
+  };
+}
+
+/** The next thing a timer must do: time out, escalate, or remind, whichever comes first (ties: in that order). */
+function nextDeadline(interruption: Interruption, remind: Remind | undefined): { at: number; what: 'timeout' | 'escalate' | 'remind' } | undefined {
+  const candidates: { at: number; what: 'timeout' | 'escalate' | 'remind' }[] = [];
+  if (interruption.timeoutAt !== null) candidates.push({ at: Date.parse(interruption.timeoutAt), what: 'timeout' });
+  if (interruption.escalateAt !== undefined && !interruption.escalated) candidates.push({ at: Date.parse(interruption.escalateAt), what: 'escalate' });
+  if (remind?.every !== undefined) {
+    candidates.push({ at: Date.parse(interruption.createdAt) + ((interruption.reminders ?? 0) + 1) * remind.every, what: 'remind' });
+  }
+  return candidates.sort((a, b) => a.at - b.at)[0];
+}
+
+function escalate(deployment: DeploymentState, index: number): void {
+  const interruption = { ...deployment.view.interruptions[index]!, escalated: true };
+  deployment.view.interruptions[index] = interruption;
+  record(deployment.view.timeline, {
+    at: now(),
+    user: 'system',
+    action: 'escalate',
+    result: 'accepted',
+    reason: `nobody decided in time; ${(interruption.escalateTo ?? []).join(', ')} may act too`,
+    interruption: interruption.id,
+  });
+  publish(deployment, interruption);
+  emitInterruption(deployment, 'interruption.escalated', interruption);
+}
+
+/** A reminder; the timeline keeps one entry per interruption with how many were sent. */
+function remind(deployment: DeploymentState, index: number): void {
+  const interruption = { ...deployment.view.interruptions[index]!, reminders: (deployment.view.interruptions[index]!.reminders ?? 0) + 1 };
+  deployment.view.interruptions[index] = interruption;
+  const { timeline } = deployment.view;
+  const earlier = timeline.findLast((entry) => entry.action === 'remind' && entry.interruption === interruption.id);
+  if (earlier) {
+    earlier.count = interruption.reminders;
+    earlier.lastAt = now();
+  } else {
+    record(timeline, { at: now(), user: 'system', action: 'remind', result: 'accepted', reason: 'nobody has decided yet; a reminder was sent', interruption: interruption.id });
+  }
+  emitInterruption(deployment, 'interruption.reminder', interruption);
+}
+
+/**
+ * Whether a waiting deployment should continue as new: Temporal suggests it, or its history has
+ * grown past the input's limit. Signals and updates grow a history that may wait for months; the
+ * new run carries the whole state on.
+ */
+function shouldContinueAsNew(deployment: DeploymentState): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > (deployment.input.historyLimit ?? HISTORY_LIMIT);
+}
+
+const HISTORY_LIMIT = 10_000;
+
+/** Deployments that reached a manual step before this patch keep no interruption in their memo. */
+const INTERRUPTION_MEMO = 'interruption-memo';
+
+/** Search attributes and current details follow the interruption, so lists need no query. */
+export function publish(deployment: DeploymentState, interruption: Interruption): void {
+  if (!isOpen(interruption)) return;
+  const teams = teamsOf(interruption);
+  upsertSearchAttributes([
+    { key: searchAttributes.waitingFor, value: teams.length > 0 ? teams : ['deployers'] },
+    { key: searchAttributes.assignee, value: interruption.assignee?.username ?? null },
+  ]);
+  // The open interruption itself rides in the memo, so lists of interruptions need open no workflow.
+  if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: maskInterruption(interruption, secretsOf(deployment.variables, deployment.input.sensitive)) });
+  deployment.setStatus('Waiting', waitingDetails(interruption));
+}
+
+function waitingDetails(interruption: Interruption): string {
+  if (interruption.assignee) return `Waiting: ${interruption.step} — assigned to ${interruption.assignee.username}`;
+  const teams = teamsOf(interruption);
+  const who = teams.length > 0 ? teams.join(', ') : 'any deployer';
+  const what = interruption.kind === 'GuidedFailure' ? 'the step failed; ' : '';
+  return `Waiting: ${interruption.step} — ${what}for ${who} to take responsibility`;
+}
+
+const now = () => new Date().toISOString();
