@@ -61,7 +61,7 @@ const PROBLEM_DESCRIPTIONS = {
   403: 'Not allowed',
   404: 'No such thing',
   409: 'Conflicting state; `detail` says what to do',
-  413: 'The body is larger than the API accepts (256 KiB); nothing was done',
+  413: 'The body is larger than the API accepts (1 MiB); nothing was done',
   429: 'Too many requests; see Retry-After',
   503: 'Temporal or the worker did not answer in time; nothing was done (see Retry-After)',
 } as const;

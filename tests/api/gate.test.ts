@@ -207,7 +207,7 @@ describe('the smaller holes', () => {
     }
   });
 
-  it('over real HTTP, an API body over 256 KiB is refused before it is read, with or without a Content-Length; an empty one is none', async () => {
+  it('over real HTTP, an API body over 1 MiB is refused before it is read, with or without a Content-Length; an empty one is none', async () => {
     const server = await new Promise<ServerType>((resolve) => {
       const started = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
     });
@@ -228,11 +228,11 @@ describe('the smaller holes', () => {
           req.end(body.slice(1000));
         });
       const release = uniqueRelease();
-      const huge = JSON.stringify({ project: 'hello-service', environment: 'qa', release, variables: { Pad: 'x'.repeat(300 * 1024) } });
+      const huge = JSON.stringify({ project: 'hello-service', environment: 'qa', release, variables: { Pad: 'x'.repeat(1100 * 1024) } });
       for (const chunked of [false, true]) {
         const refused = await send('POST', '/api/deployments', huge, { chunked });
         expect(refused.status, `chunked: ${chunked}`).toBe(413);
-        expect(JSON.parse(refused.text).detail).toBe('Request bodies may be at most 256 KiB.');
+        expect(JSON.parse(refused.text).detail).toBe('Request bodies may be at most 1 MiB.');
       }
       // A GET may carry no body past the limit either; a small body is read as before.
       expect((await send('GET', '/api/deployments', huge)).status).toBe(413);
