@@ -5,9 +5,9 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliverNotificationInput } from '../../workflows/activity-contract.js';
 import type { CloudEvent } from '../../core/cloud-events.js';
-import { abortUpdate, type DeploymentInput, proceedUpdate, takeResponsibilityUpdate } from '../../workflows/messages.js';
+import { abortUpdate, type DeploymentInput, proceedUpdate, type ReleaseView, takeResponsibilityUpdate } from '../../workflows/messages.js';
 import { createTestWorker, deploymentInput, finalView, people, realActivities, startTimeSkipping } from '../support/workflows.js';
-import { untilView } from '../support/fixtures.js';
+import { lifecycleConfig, releaseInput, untilView } from '../support/fixtures.js';
 
 const taskQueue = 'notifications-workflow-test';
 /** What reached each channel, in order; `down` channels refuse every delivery. */
@@ -140,5 +140,31 @@ describe('notifications from a deployment (SPEC §10)', () => {
       expect.stringContaining('dev.interlock.deployment.finished could not be delivered'),
     ]));
     expect(failures).toHaveLength(2);
+  });
+});
+
+describe('notifications from a release', () => {
+  it('sends release.finished when the release ends, with its status, result and link, to whoever subscribed', async () => {
+    const config = lifecycleConfig(`
+shipyard:
+  apiVersion: spec.keptn.sh/0.2.2
+  kind: Shipyard
+  spec: { stages: [{ name: qa, sequences: [{ name: delivery, tasks: [{ name: je-deployment }] }] }] }
+tasks:
+  je-deployment: { type: script, run: 'echo "deploying #{Release}"' }
+`);
+    const input = { ...releaseInput(config, { release: '0.9.1' }), notifications: routes(['release.finished']) };
+    const handle = await env.client.workflow.start('release', { args: [input], taskQueue, workflowId: input.id });
+    const final = (await handle.result()) as ReleaseView;
+    expect(final.status).toBe('Succeeded');
+    const sent = delivered.filter((d) => d.event.type === 'dev.interlock.release.finished' && d.event.shkeptncontext === input.keptnContext);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      channel: 'ops-hook',
+      event: {
+        source: `http://interlock.test/releases/${encodeURIComponent(input.id)}`,
+        data: { project: 'helloservice', release: '0.9.1', status: 'Succeeded', result: 'pass', links: { release: `http://interlock.test/releases/${encodeURIComponent(input.id)}` } },
+      },
+    });
   });
 });

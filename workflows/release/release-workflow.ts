@@ -5,6 +5,7 @@ import {
   ChildWorkflowFailure,
   condition,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -12,7 +13,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { deployment } from '../deployment/deployment-workflow.js';
-import type { CloudEvent } from '../../core/cloud-events.js';
+import { type CloudEvent, INTERLOCK_EVENT_PREFIX } from '../../core/cloud-events.js';
 import { sequencesTriggeredBy } from '../../core/promotion.js';
 import {
   cancelRequestSignal,
@@ -29,7 +30,7 @@ import {
   type TaskResult,
 } from '../messages.js';
 import type { ReleaseStatus } from '../../core/names.js';
-import { dispatch, type Outbox } from '../outbox.js';
+import { channelsFor, dispatch, type Outbox } from '../outbox.js';
 import { initialReleaseView } from './release-view.js';
 import { CancelRequestSchema } from '../signal-payloads.js';
 import { record } from '../../core/timeline.js';
@@ -208,12 +209,37 @@ export async function release(input: ReleaseInput): Promise<ReleaseView> {
   if (view.status === 'Succeeded') return view;
   throw ApplicationFailure.create({ type: `Release${view.status}`, message: `Release ${view.status.toLowerCase()}`, nonRetryable: true, details: [view] });
 
+  /** `release.finished` to its subscribers (releases recorded before this patch sent none). */
+  function announceEnd(status: ReleaseStatus) {
+    const type = `${INTERLOCK_EVENT_PREFIX}release.finished`;
+    if (channelsFor(input.notifications, type).length === 0 || !patched(RELEASE_FINISHED_EVENT)) return;
+    const base = Object.values(input.sequences)[0]?.variables['Interlock.Url'];
+    const last = view.stages.flatMap((stage) => stage.sequences).filter((sequence) => sequence.finishedAt !== null).at(-1);
+    dispatch(outbox, {
+      specversion: '1.0',
+      id: uuid4(),
+      source: base ? `${base}/releases/${encodeURIComponent(input.id)}` : `interlock:${input.id}`,
+      type,
+      time: now(),
+      datacontenttype: 'application/json',
+      shkeptncontext: input.keptnContext,
+      data: {
+        project: input.project.id,
+        release: input.release,
+        status,
+        ...(last?.result ? { result: last.result } : {}),
+        ...(base ? { links: { release: `${base}/releases/${encodeURIComponent(input.id)}` } } : {}),
+      },
+    });
+  }
+
   function end(status: ReleaseStatus) {
     for (const stage of view.stages) {
       for (const sequence of stage.sequences) if (sequence.deploymentId === null) sequence.status = 'Skipped';
     }
     view.finishedAt = now();
     setStatus(status);
+    announceEnd(status);
     setCurrentDetails(`${status}: ${view.stages.map((stage) => `${stage.name} ${stage.sequences.map((s) => s.result ?? s.status.toLowerCase()).join('/')}`).join(', ')}`);
   }
 }
@@ -224,5 +250,8 @@ function viewOf(error: unknown): DeploymentView | undefined {
   const details = cause instanceof ApplicationFailure || cause instanceof CancelledFailure ? cause.details : undefined;
   return details?.[0] as DeploymentView | undefined;
 }
+
+/** The patch: releases recorded before it sent no `release.finished`. */
+const RELEASE_FINISHED_EVENT = 'release-finished-event';
 
 const now = () => new Date().toISOString();
