@@ -19,7 +19,7 @@ export interface ApiServer {
 }
 
 /**
- * Where to listen (SPEC §11): `HOST`, else 127.0.0.1 while the shipped example config is in use
+ * Where to listen (docs/http-api.md): `HOST`, else 127.0.0.1 while the shipped example config is in use
  * (its demo tokens are public) and 0.0.0.0 with a config of one's own. Another address with the
  * example config is refused.
  */

@@ -47,7 +47,7 @@ export function createWorker({ connection, namespace, taskQueue, workflowBundle,
     namespace,
     taskQueue,
     activities: createActivities(activities),
-    // Bounded, so memory does not grow with the deployments that wait (SPEC §11): a waiting
+    // Bounded, so memory does not grow with the deployments that wait (docs/http-api.md): a waiting
     // deployment costs nothing until someone acts on it, then it replays (see bench/RESULTS.md).
     maxCachedWorkflows: maxCachedWorkflows ?? DEFAULT_WORKFLOW_CACHE,
     ...(dataConverter ? { dataConverter } : {}),

@@ -50,7 +50,7 @@ const retryable = (message: string): ApplicationFailure => ApplicationFailure.re
 const fail = (message: string, type: Exclude<NotificationFailure, 'NotificationFailed'>): ApplicationFailure => ApplicationFailure.nonRetryable(message, type);
 
 /**
- * The notification activities (SPEC §10), bound to the worker's config and environment:
+ * The notification activities (docs/notifications.md), bound to the worker's config and environment:
  * `activities: { ...createNotificationActivities(deps), ...others }`.
  */
 export function createNotificationActivities(deps: NotifierDeps) {

@@ -1,6 +1,6 @@
 /**
- * What a notification says, in words, for every event Interlock sends (SPEC §10) and for Keptn's
- * `sh.keptn.event.*` events (SPEC §8): one description of the event, rendered as plain text, HTML
+ * What a notification says, in words, for every event Interlock sends (docs/notifications.md) and for Keptn's
+ * `sh.keptn.event.*` events (docs/keptn.md): one description of the event, rendered as plain text, HTML
  * (every value escaped) and a Slack message. Pure: no I/O, so the wording is unit-tested.
  */
 import { type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
@@ -83,8 +83,7 @@ const statusWords = (status: string): string => (Object.hasOwn(STATUS_WORDS, sta
 function describeInterruption(event: CloudEvent, interruption: Interruption, name: string, personal: boolean): Description {
   const what = target(event);
   const step = interruption.step;
-  // Kinds beyond Manual (Approval, GuidedFailure) come with SPEC §8 and §9; read as text so they compile either way.
-  const kind: string = interruption.kind;
+  const kind = interruption.kind;
   const escalated = escalatedTeamsOf(event);
   const facts: [string, string][] = [['Deployment', what], ['Step', step]];
   if (event.data.deployment?.id) facts.push(['Deployment id', event.data.deployment.id]);

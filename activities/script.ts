@@ -5,7 +5,7 @@ import type { RunScriptInput, StepOutput } from '../workflows/activity-contract.
 import { LogTail } from './log-tail.js';
 
 
-/** What of the worker's own environment a script sees (SPEC §4.1): never its secrets. */
+/** What of the worker's own environment a script sees (docs/configuration.md): never its secrets. */
 const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
 
 /** A clean environment: PATH, HOME, LANG and TMPDIR (the worker's, or plain defaults), and the deployment's own values. */
@@ -43,7 +43,7 @@ export async function runScript({ script, env, timeoutMs, mask = [] }: RunScript
   const context = Context.current();
   const log = new LogTail((text) => maskText(text, mask));
   // Its own process group, led by a supervisor that takes the whole group down when our end of its
-  // stdin closes: when this worker dies, even by SIGKILL, the script dies with it (SPEC §9).
+  // stdin closes: when this worker dies, even by SIGKILL, the script dies with it (docs/manual-steps.md).
   const child = spawn('sh', ['-c', SUPERVISOR, 'interlock-step', 'bash', '-c', script], {
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],

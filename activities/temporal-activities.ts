@@ -19,7 +19,7 @@ import type { EnterGateInput, PreviousEvaluationsInput } from '../workflows/acti
  */
 export function createTemporalActivities(client: Client) {
   return {
-    /** Asks the gate of a project and environment to let a deployment start, starting the gate if it is not running (SPEC §9). */
+    /** Asks the gate of a project and environment to let a deployment start, starting the gate if it is not running (docs/manual-steps.md). */
     async enterGate({ gateId, deploymentId, triggeredAt, project, environment, taskQueue }: EnterGateInput): Promise<void> {
       await client.workflow.signalWithStart(GATE_WORKFLOW_TYPE, {
         workflowId: gateId,
@@ -48,7 +48,7 @@ export function createTemporalActivities(client: Client) {
 
     /**
      * The evaluations of earlier deployments of this project's stage, newest first, from their memos
-     * (visibility alone: no workflow is read), for the SLO's relative criteria (SPEC §8). As in Keptn,
+     * (visibility alone: no workflow is read), for the SLO's relative criteria (docs/keptn.md). As in Keptn,
      * an evaluation counts once it is done, whether or not its sequence has finished since.
      */
     async previousEvaluations({ project, stage, excludeId, limit }: PreviousEvaluationsInput): Promise<PreviousEvaluation[]> {

@@ -27,7 +27,7 @@ const fromPayload = ({ metadata, data }: Payload) => ({
 });
 
 /**
- * The codec endpoint of SPEC §4.1: Temporal Web posts encrypted payloads to `/codec/decode` (and
+ * The codec endpoint (docs/security.md): Temporal Web posts encrypted payloads to `/codec/decode` (and
  * plain ones to `/codec/encode`) and shows what comes back. Admins only, by bearer token or by the
  * dashboard's session (Temporal Web sends it when "include credentials" is on); CORS only for
  * Temporal Web's own origin.

@@ -93,7 +93,7 @@ export const ProjectSchema = z
     variables: z.record(z.string(), z.string()).openapi({ description: 'Each variable\'s value when nobody sets it' }),
     prompted: z
       .array(z.object({ name: z.string(), required: z.boolean(), default: z.string().optional(), pattern: z.string().optional(), description: z.string().optional() }))
-      .openapi({ description: 'The variables a trigger may set (SPEC §4.1); a required one must be given' }),
+      .openapi({ description: 'The variables a trigger may set (docs/configuration.md); a required one must be given' }),
     steps: z.array(StepSummarySchema).openapi({ description: 'The process; empty for a lifecycle project, whose steps are its stages\' tasks' }),
     stages: z
       .array(z.object({
@@ -101,7 +101,7 @@ export const ProjectSchema = z
         sequences: z.array(z.object({ name: z.string(), triggeredOn: z.array(z.string()), tasks: z.array(z.object({ name: z.string(), type: z.enum(STEP_TYPES) })) })),
       }))
       .optional()
-      .openapi({ description: 'A lifecycle project\'s shipyard (SPEC §8): its stages, each sequence and what starts it, each task and what runs it' }),
+      .openapi({ description: 'A lifecycle project\'s shipyard (docs/keptn.md): its stages, each sequence and what starts it, each task and what runs it' }),
   })
   .openapi('Project');
 
@@ -139,7 +139,7 @@ export const InterruptionSchema = z
 
 const CriterionResultSchema = z.object({ criterion: z.string(), target: z.number(), violated: z.boolean(), group: z.number().int() });
 
-/** An evaluation's score and per-objective table (Keptn's quality gate, SPEC §8). */
+/** An evaluation's score and per-objective table (Keptn's quality gate, docs/keptn.md). */
 export const EvaluationSchema = z
   .object({
     result: z.enum(TASK_RESULTS),
@@ -276,7 +276,7 @@ export const InterruptionListItemSchema = InterruptionSchema.extend({
   actions: z.array(z.enum(INTERRUPTION_ACTIONS)),
 }).openapi('OpenInterruption') satisfies z.ZodType<OpenInterruption>;
 
-// Lifecycle projects (SPEC §8): releases, and Keptn's event API.
+// Lifecycle projects (docs/keptn.md): releases, and Keptn's event API.
 
 const SequenceViewSchema = z.object({
   name: z.string(),

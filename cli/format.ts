@@ -19,7 +19,7 @@ const person = (p: { displayName: string; username: string }) => `${p.displayNam
 const quote = (text: string) => `"${text.replaceAll('"', '\\"')}"`;
 const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((line) => `${by}${line}`).join('\n');
 
-/** The commands that decide an interruption of this kind (SPEC §5, §9). */
+/** The commands that decide an interruption of this kind (docs/manual-steps.md). */
 export const decisionCommands = (interruption: Pick<Interruption, 'kind'>, id: string): string[] =>
   interruption.kind === 'GuidedFailure'
     ? [`interlock retry ${id}`, `interlock ignore ${id} --notes "…"`, `interlock fail ${id} --notes "…"`]

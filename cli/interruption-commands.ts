@@ -100,7 +100,7 @@ export const abort: Command = {
   },
 };
 
-// Guided failure (SPEC §9): what the person responsible for a failed step chooses.
+// Guided failure (docs/manual-steps.md): what the person responsible for a failed step chooses.
 
 export const retry: Command = {
   name: 'retry',

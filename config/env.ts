@@ -4,7 +4,7 @@ import { describeIssues } from './load.js';
 
 const Port = z.coerce.number().int().min(1).max(65535);
 
-/** The environment variables of SPEC §2, checked at start-up; every problem is named at once. */
+/** The environment variables of docs/operations.md, checked at start-up; every problem is named at once. */
 export const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),

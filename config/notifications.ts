@@ -102,7 +102,7 @@ export const SubscriptionSchema = z.strictObject({
 export type Subscription = z.infer<typeof SubscriptionSchema>;
 
 /**
- * The config's `notifications:` (SPEC §10): where messages go (`channels`) and which events go
+ * The config's `notifications:` (docs/notifications.md): where messages go (`channels`) and which events go
  * where (`subscriptions`). What refers to what is checked by `notificationProblems`.
  */
 export const NotificationsSchema = z.strictObject({

@@ -14,7 +14,7 @@ export interface VariableDefinition {
 export const definitionOf = (variable: ProjectVariable): VariableDefinition =>
   typeof variable === 'string' ? { value: variable, prompted: false } : { ...variable, prompted: variable.prompted === true };
 
-/** Interlock sets these; no trigger or project may (SPEC §4, §4.1). */
+/** Interlock sets these; no trigger or project may (docs/configuration.md). */
 export const BUILT_IN_VARIABLES = ['Project', 'Project.Name', 'Release', 'Environment', 'Deployment.Id', 'Interlock.Url', 'Stage', 'Sequence', 'Release.Id'] as const;
 
 /** Output variables (`Action[Step].Output.…`) are set by steps, never by a trigger. */

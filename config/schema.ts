@@ -24,7 +24,7 @@ export const UserSchema = z.strictObject({
 });
 export type User = z.infer<typeof UserSchema>;
 
-/** A project variable: a plain value, or one a trigger may (or must) set, checked against a pattern (SPEC §4.1). */
+/** A project variable: a plain value, or one a trigger may (or must) set, checked against a pattern (docs/configuration.md). */
 export const VariableSchema = z
   .union([
     z.string().max(10_000),
@@ -68,12 +68,12 @@ export const ProjectSchema = z
     variables: z.record(VariableName, VariableSchema).default({}),
     /** The default of every interrupting step's `preventSelfApproval`, and of every guided failure's. */
     preventSelfApproval: z.boolean().optional(),
-    /** The default of every script and http-check step's `guidedFailure` (SPEC §9). */
+    /** The default of every script and http-check step's `guidedFailure` (docs/manual-steps.md). */
     guidedFailure: z.boolean().optional(),
     /** Who may act on a `GuidedFailure` interruption; any deployer when absent. */
     guidedFailureTeams: z.array(Id).optional(),
     process: z.array(StepSchema).min(1).optional(),
-    /** A Keptn shipyard instead of a process (SPEC §8): inline, or `shipyardFile` (read by the loader, relative to the config). */
+    /** A Keptn shipyard instead of a process (docs/keptn.md): inline, or `shipyardFile` (read by the loader, relative to the config). */
     shipyard: ShipyardSchema.optional(),
     shipyardFile: z.string().min(1).optional(),
     /** What runs a lifecycle task, or (`type: external`) who answers it; a task named nowhere here is done by others over CloudEvents, answered by admins. */
@@ -90,7 +90,7 @@ export const ProjectSchema = z
 export type Project = z.infer<typeof ProjectSchema>;
 
 /**
- * The config file (SPEC §3). Beyond each field's shape it checks what refers to what: teams named by
+ * The config file (docs/configuration.md). Beyond each field's shape it checks what refers to what: teams named by
  * users and manual steps exist, step environments belong to their project, names are unique.
  */
 export const ConfigSchema = z
@@ -98,7 +98,7 @@ export const ConfigSchema = z
     teams: z.array(TeamSchema).default([]),
     users: z.array(UserSchema).default([]),
     projects: z.array(ProjectSchema).default([]),
-    /** Channels (webhooks, Slack, email) and which events go to them (SPEC §10). */
+    /** Channels (webhooks, Slack, email) and which events go to them (docs/notifications.md). */
     notifications: NotificationsSchema.optional(),
   })
   .superRefine((config, ctx) => {
@@ -206,7 +206,7 @@ export const ConfigSchema = z
       }
     });
   }, {
-    // Zod skips refinements once a field has the wrong type; run anyway so every problem is listed at once (SPEC §3).
+    // Zod skips refinements once a field has the wrong type; run anyway so every problem is listed at once (docs/configuration.md).
     when: () => true,
   });
 

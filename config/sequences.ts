@@ -5,7 +5,7 @@ import { ApprovalStepSchema, EvaluationStepSchema, type ProcessStep } from './st
 import type { ShipyardSequence } from './shipyard.js';
 
 /**
- * A lifecycle project's sequences as Interlock runs them (SPEC §8): each task of a sequence becomes
+ * A lifecycle project's sequences as Interlock runs them (docs/keptn.md): each task of a sequence becomes
  * one step of the sequence's deployment, named as the task. `approval` and `evaluation` are built in
  * (their `properties` are the step's options), a task of the project's `tasks:` runs that step,
  * and any other task is an external one, done by whoever answers its CloudEvent: the executors

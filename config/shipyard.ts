@@ -4,7 +4,7 @@ import { z } from 'zod';
  * Keptn's shipyard (spec.keptn.sh/0.2.x), accepted as Keptn writes it: stages in order, each with
  * sequences of tasks, a sequence started by another's `finished` event (`triggeredOn`). Fields
  * Keptn knows and Interlock does not use (`metadata`, `triggeredAfter`) are kept; unknown ones are
- * refused, as everywhere in the config, so a typo never goes unseen (SPEC §8).
+ * refused, as everywhere in the config, so a typo never goes unseen (docs/keptn.md).
  */
 
 // Keptn's entity names: a lower-case letter, then lower-case letters, digits and dashes

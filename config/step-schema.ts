@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ON_TIMEOUT, RUN_CONDITIONS, type RunCondition } from '../core/names.js';
 import { parseDuration } from '../core/durations.js';
 
-/** The steps of a process (SPEC §3, §8–§10), as the config writes them; the workflow receives them parsed (durations in ms). */
+/** The steps of a process (docs/configuration.md), as the config writes them; the workflow receives them parsed (durations in ms). */
 
 export const Id = z
   .string()
@@ -17,11 +17,11 @@ const StepBase = {
   name: z.string().min(1).max(200),
   /** Run only in these environments; every environment when absent. */
   environments: z.array(Id).optional(),
-  /** `success` (default): while nothing failed; `failure`: only after a failure or abort; `always` (SPEC §9). */
+  /** `success` (default): while nothing failed; `failure`: only after a failure or abort; `always` (docs/manual-steps.md). */
   runCondition: z.enum(RUN_CONDITIONS).optional(),
 };
 
-/** A failed step opens a `GuidedFailure` interruption instead of failing the deployment (SPEC §9); the project's setting when absent. */
+/** A failed step opens a `GuidedFailure` interruption instead of failing the deployment (docs/manual-steps.md); the project's setting when absent. */
 const GuidedFailure = {
   guidedFailure: z.boolean().optional(),
   /** Whoever triggered the deployment may not take its `GuidedFailure` interruption (retry and ignore let it go on); the project's setting when absent. */
@@ -41,31 +41,31 @@ export const HttpCheckStepSchema = z.strictObject({
   ...GuidedFailure,
   type: z.literal('http-check'),
   url: z.string().min(1),
-  /** A 3xx is the answer unless this says to follow it (SPEC §4.1). */
+  /** A 3xx is the answer unless this says to follow it (docs/configuration.md). */
   followRedirects: z.boolean().optional(),
   expectStatus: z.number().int().min(100).max(599).default(200),
   timeout: Duration.default(10_000),
   retries: z.number().int().min(0).max(20).default(3),
 });
 
-/** While an interruption is open: a reminder every `every`; after `escalateAfter`, the `escalateTo` teams may act too (SPEC §9). */
+/** While an interruption is open: a reminder every `every`; after `escalateAfter`, the `escalateTo` teams may act too (docs/manual-steps.md). */
 export const RemindSchema = z
   .strictObject({ every: Duration.optional(), escalateAfter: Duration.optional(), escalateTo: z.array(Id).optional() })
   .refine((remind) => remind.every !== undefined || remind.escalateAfter !== undefined, 'give every, escalateAfter, or both')
   .refine((remind) => (remind.escalateAfter === undefined) === (remind.escalateTo === undefined), 'escalateAfter and escalateTo go together');
 export type Remind = z.infer<typeof RemindSchema>;
 
-/** What every step that waits for people shares: who, what they read, how long, and the options of SPEC §9. */
+/** What every step that waits for people shares: who, what they read, how long, and the options of docs/manual-steps.md. */
 const InterruptionOptions = {
   instructions: z.string().default(''),
   responsibleTeams: z.array(Id).default([]),
   timeout: Duration.optional(),
   onTimeout: z.enum(ON_TIMEOUT).default('abort'),
-  /** Whoever triggered the deployment may not take it (SPEC §9); the project's setting when absent. */
+  /** Whoever triggered the deployment may not take it (docs/manual-steps.md); the project's setting when absent. */
   preventSelfApproval: z.boolean().optional(),
-  /** How many distinct people must each take and proceed (SPEC §9). */
+  /** How many distinct people must each take and proceed (docs/manual-steps.md). */
   requiredApprovals: z.number().int().min(1).max(10).optional(),
-  /** While it waits, later deployments of the same project and environment stay `Queued` (SPEC §9). */
+  /** While it waits, later deployments of the same project and environment stay `Queued` (docs/manual-steps.md). */
   blockConcurrentDeployments: z.boolean().optional(),
   remind: RemindSchema.optional(),
 };
@@ -79,7 +79,7 @@ export const ManualStepSchema = z.strictObject({
 const Strategy = z.enum(['automatic', 'manual']);
 
 /**
- * Keptn's approval task (SPEC §8): judges the result before it; `automatic` passes it on, `manual`
+ * Keptn's approval task (docs/keptn.md): judges the result before it; `automatic` passes it on, `manual`
  * asks a person (an `Approval` interruption); a `fail` is declined whatever the strategy.
  */
 export const ApprovalStepSchema = z.strictObject({
@@ -90,7 +90,7 @@ export const ApprovalStepSchema = z.strictObject({
   ...InterruptionOptions,
 });
 
-/** Keptn's quality gate (SPEC §8): scores the project's `slo:` with values from its `sli:`. */
+/** Keptn's quality gate (docs/keptn.md): scores the project's `slo:` with values from its `sli:`. */
 export const EvaluationStepSchema = z.strictObject({
   ...StepBase,
   type: z.literal('evaluation'),
@@ -99,7 +99,7 @@ export const EvaluationStepSchema = z.strictObject({
   timeout: Duration.default(5 * 60_000),
 });
 
-/** Sends one message through a channel of `notifications:` (SPEC §10), its template filled in with the deployment's variables. */
+/** Sends one message through a channel of `notifications:` (docs/notifications.md), its template filled in with the deployment's variables. */
 export const NotifyStepSchema = z.strictObject({
   ...StepBase,
   type: z.literal('notify'),

@@ -1,5 +1,5 @@
 /**
- * The events Interlock sends (SPEC §10) and the Keptn events it sends and receives (SPEC §8): all
+ * The events Interlock sends (docs/notifications.md) and the Keptn events it sends and receives (docs/keptn.md): all
  * CloudEvents 1.0 in structured mode. Pure: the workflow builds them, activities deliver them, the
  * API parses them.
  */

@@ -9,10 +9,10 @@ export function deploymentWorkflowId(project: string, environment: string, relea
 /** Project ids, environments and releases as the API accepts them, so IDs stay readable and URL-safe. */
 export const RELEASE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 
-/** The gate of one project and environment (SPEC §9, `blockConcurrentDeployments`): one per pair. */
+/** The gate of one project and environment (docs/manual-steps.md, `blockConcurrentDeployments`): one per pair. */
 export const gateWorkflowId = (project: string, environment: string) => `gate:${project}:${environment}`;
 
-/** A lifecycle project's release: `helloservice:0.1.1:k3x9a0b1c2` (SPEC §8). */
+/** A lifecycle project's release: `helloservice:0.1.1:k3x9a0b1c2` (docs/keptn.md). */
 export const releaseWorkflowId = (project: string, release: string, suffix: string) => `${project}:${release}:${suffix}`;
 
 /** What holds a Keptn context for its one release (a context has no colon, so this names no release). */

@@ -46,11 +46,11 @@ export interface Interruption {
   decidedVia?: 'update' | 'signal';
   /** Who may not take it whatever their teams and roles: whoever triggered the deployment, with `preventSelfApproval` (guided failure's too). */
   excludedUserIds?: string[];
-  /** How many distinct people must each take and proceed (SPEC §9); 1 when absent. */
+  /** How many distinct people must each take and proceed (docs/manual-steps.md); 1 when absent. */
   requiredApprovals?: number;
   /** The proceeds so far, oldest first, while more are required; the last one closes it. */
   approvals?: Approval[];
-  /** With `remind.escalateAfter`: from then on these teams may act too (SPEC §9). */
+  /** With `remind.escalateAfter`: from then on these teams may act too (docs/manual-steps.md). */
   escalateTo?: string[];
   escalateAt?: string;
   /** Set once the escalation has happened (the workflow's timer fired). */

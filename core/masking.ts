@@ -2,7 +2,7 @@ import type { Interruption } from './interruptions.js';
 import type { DeploymentView } from './views.js';
 import type { Variables } from './substitution.js';
 
-/** What a sensitive value shows as, everywhere a person or a log can see it (SPEC §4.1). */
+/** What a sensitive value shows as, everywhere a person or a log can see it (docs/configuration.md). */
 export const MASK = '********';
 
 /** The values of the sensitive variables, longest first (so a value that contains another is masked whole). */

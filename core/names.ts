@@ -5,7 +5,7 @@
  * Pure: no Temporal import, so the config, the API, the dashboard and the CLI can all use it.
  */
 
-/** `Queued`: held at the start behind a deployment that waits at a `blockConcurrentDeployments` step (SPEC §9). */
+/** `Queued`: held at the start behind a deployment that waits at a `blockConcurrentDeployments` step (docs/manual-steps.md). */
 export const DEPLOYMENT_STATUSES = ['Queued', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
@@ -19,17 +19,17 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** What a config's process (or a lifecycle project's `tasks:`) may name. */
 export const CONFIG_STEP_TYPES = ['script', 'http-check', 'manual', 'notify', 'approval', 'evaluation'] as const;
-/** Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done over CloudEvents (SPEC §8). */
+/** Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done over CloudEvents (docs/keptn.md). */
 export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
-/** A Keptn task's (and a lifecycle step's) result, and its status (SPEC §8). */
+/** A Keptn task's (and a lifecycle step's) result, and its status (docs/keptn.md). */
 export const TASK_RESULTS = ['pass', 'warning', 'fail'] as const;
 export type TaskResult = (typeof TASK_RESULTS)[number];
 export const TASK_STATUSES = ['succeeded', 'errored', 'aborted'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** Octopus's run conditions (SPEC §9). */
+/** Octopus's run conditions (docs/manual-steps.md). */
 export const RUN_CONDITIONS = ['success', 'failure', 'always'] as const;
 export type RunCondition = (typeof RUN_CONDITIONS)[number];
 
@@ -65,6 +65,6 @@ export type InterruptionActionName = (typeof INTERRUPTION_ACTIONS)[number];
 export const ON_TIMEOUT = ['abort', 'proceed'] as const;
 export type OnTimeout = (typeof ON_TIMEOUT)[number];
 
-/** What the assignee of a `GuidedFailure` interruption may choose (SPEC §9), and the state each leaves it in. */
+/** What the assignee of a `GuidedFailure` interruption may choose (docs/manual-steps.md), and the state each leaves it in. */
 export const GUIDED_FAILURE_ACTIONS = ['retry', 'ignore', 'fail'] as const;
 export type GuidedFailureAction = (typeof GUIDED_FAILURE_ACTIONS)[number];

@@ -9,7 +9,7 @@ type Quoting = 'none' | 'single' | 'double';
 const REFERENCE = /#(#?)\{([^{}]+)\}/y;
 
 /**
- * Turns a `run` template into a script in which no value is ever shell code (SPEC §4.1). Each value
+ * Turns a `run` template into a script in which no value is ever shell code (docs/configuration.md). Each value
  * reaches bash as an environment variable (`INTERLOCK_VAR_0`, …), and `#{Name}` becomes a reference
  * to it quoted for where it stands: `"${V}"` outside quotes, `${V}` inside double quotes, and
  * `'"${V}"'` inside single quotes (closing and reopening them). Bash expands a variable's value

@@ -1,5 +1,5 @@
 /**
- * Keptn's quality gate: scoring SLI values against an SLO (SPEC §8, the evaluation task), exactly as
+ * Keptn's quality gate: scoring SLI values against an SLO (docs/keptn.md, the evaluation task), exactly as
  * Keptn's lighthouse-service does it. Pure: no zod, no Temporal, no Node (it runs in the workflow
  * sandbox, where zod would cost 2 MB per cached workflow; see requests.ts).
  *

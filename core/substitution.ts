@@ -34,7 +34,7 @@ export const isOutside = (name: string, prompted: readonly string[]) =>
 export type UrlSubstitution = Substitution | { ok: false; unknown: []; refused: string };
 
 /**
- * `#{Name}` in an http-check URL (SPEC §4.1). A value from outside (prompted variables, the release,
+ * `#{Name}` in an http-check URL (docs/configuration.md). A value from outside (prompted variables, the release,
  * step outputs) is percent-encoded where it lands, so it can change a path segment or a query value
  * but never the scheme, host or port; one that stands in the scheme, host or port is refused.
  * Values from the config (`Environment`, `Interlock.Url`, a project's own variables) go in as written.

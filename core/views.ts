@@ -54,7 +54,7 @@ export interface TimelineEntry {
   lastAt?: string;
 }
 
-/** What `GET /api/deployments/{id}` and the `state` query return (SPEC §6). */
+/** What `GET /api/deployments/{id}` and the `state` query return (docs/http-api.md). */
 export interface DeploymentView {
   id: string;
   project: string;

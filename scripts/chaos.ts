@@ -3,7 +3,7 @@
  * manual step and guided failure run while the worker (`npm run worker`, a process of its own) is
  * killed with SIGKILL at random moments and started again. A stand-in for the people on call
  * answers every interruption through the API: it proceeds manual steps and retries failed ones.
- * In the end it checks what SPEC §9 promises:
+ * In the end it checks what docs/manual-steps.md promises:
  *
  * - every deployment ended, in a state a person chose or the process defined; none was lost;
  * - none `Failed` for a lost worker without a `GuidedFailure` interruption having been offered;

@@ -63,7 +63,7 @@ const STEP = 'Ensure traders are aware of the deployment';
 
 const { jjones, mlee, outsider: otto } = people;
 
-/** SPEC §3's example process, without the http-check (which would need a live site). */
+/** docs/configuration.md's example process, without the http-check (which would need a live site). */
 function input(name: string, manual = ''): DeploymentInput {
   return deploymentInput(
     `
@@ -85,7 +85,7 @@ ${manual.replace(/^/gm, '  ')}
 
 type Path = (handle: WorkflowHandle, env: TestWorkflowEnvironment) => Promise<void>;
 
-/** The roster a deployment started through the API carries (SPEC §5.7). */
+/** The roster a deployment started through the API carries (docs/manual-steps.md). */
 const roster = [jjones, mlee, otto, people.viewer];
 
 /** The gate and the later deployments of `deployment-blocking-queue`. */
@@ -230,7 +230,7 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
   },
 };
 
-/** The seed's shipyard (SPEC §8) with both jobs as scripts: a release, promoted to production, approved there. */
+/** The seed's shipyard (docs/keptn.md) with both jobs as scripts: a release, promoted to production, approved there. */
 const SEED = lifecycleConfig(`
 shipyard:
 ${seedShipyard()}

@@ -70,7 +70,7 @@ export type InterruptionActionRequest =
   | { type: 'takeResponsibility'; takeOver?: boolean | undefined }
   | { type: DecisionType; notes?: string | undefined };
 
-/** The workflow's update for each decision (SPEC §5, §9). */
+/** The workflow's update for each decision (docs/manual-steps.md). */
 const DECISION_UPDATES = { proceed: proceedUpdate, abort: abortUpdate, retry: retryUpdate, ignore: ignoreUpdate, fail: failUpdate } as const;
 
 /** An open interruption with its deployment and what the reader may do with it. */
@@ -194,7 +194,7 @@ export class Deployments {
    * Acts on an interruption as `user`: a Temporal update, so the workflow decides and every caller
    * gets a definite answer. Whoever may not act at all (not in a responsible team, a viewer) is
    * refused here, before any update, so no number of refusals can grow or jam the deployment's
-   * history (SPEC §5.6). NOT_FOUND for no such deployment, NOT_WAITING once it has finished
+   * history (docs/manual-steps.md). NOT_FOUND for no such deployment, NOT_WAITING once it has finished
    * (however the request races its end), UNAVAILABLE without a worker.
    */
   async act(user: User, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<Interruption> {
@@ -265,7 +265,7 @@ export class Deployments {
 
   /**
    * An update or signal that found no workflow: either there is none (404), or it has just finished
-   * (409, as SPEC §5.8 says, however the request raced its end), or it is none of ours (404).
+   * (409, as docs/manual-steps.md says, however the request raced its end), or it is none of ours (404).
    */
   private async explainMissing(id: string, error: unknown): Promise<unknown> {
     if (!(error instanceof ServiceError && error.code === 'NOT_FOUND')) return error;
@@ -276,7 +276,7 @@ export class Deployments {
   }
 
   /**
-   * A Keptn `.started` or `.finished` event for one of the deployment's external tasks (SPEC §8),
+   * A Keptn `.started` or `.finished` event for one of the deployment's external tasks (docs/keptn.md),
    * as its executor posted it: an update, so the workflow decides (TASK_NOT_FOUND, TASK_FINISHED,
    * NOT_EXECUTOR against the executors it started with) and the caller gets a definite answer.
    * Whoever is none of the task's executors is refused here first, before any update.

@@ -28,7 +28,7 @@ export type ServiceErrorCode =
   | 'UNAVAILABLE';
 
 /**
- * Each named error maps to exactly one HTTP status (SPEC §6). The JSON API renders it as a problem,
+ * Each named error maps to exactly one HTTP status (docs/http-api.md). The JSON API renders it as a problem,
  * the dashboard as a page with the same status; neither decides the status on its own.
  */
 export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 401 | 403 | 404 | 409 | 429 | 503> = {

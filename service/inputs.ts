@@ -102,7 +102,7 @@ function withProjectDefaults(project: Project, steps: ProcessStep[]): ProcessSte
   });
 }
 
-/** The project's subscriptions (SPEC §10): which events go to which channels. None without `notifications:`. */
+/** The project's subscriptions (docs/notifications.md): which events go to which channels. None without `notifications:`. */
 export function notificationRoutes(config: Config, project: string): NotificationRoute[] | undefined {
   const routes = (config.notifications?.subscriptions ?? [])
     .filter((subscription) => !subscription.projects || subscription.projects.includes(project))

@@ -26,7 +26,7 @@ const SEQUENCE_TRIGGERED = /^sh\.keptn\.event\.([a-z][a-z0-9-]*)\.([a-z][a-z0-9-
 const TASK_EVENT = /^sh\.keptn\.event\.([a-z][a-z0-9-]*)\.(started|finished)$/;
 
 /**
- * Keptn's event API on Interlock (SPEC §8): what a script written for Keptn posts to
+ * Keptn's event API on Interlock (docs/keptn.md): what a script written for Keptn posts to
  * `/api/v1/event` works unchanged. A sequence's `.triggered` event starts a release at that stage;
  * `approval.finished` approves or declines by the token's user under the same rules as
  * take-responsibility + proceed/abort; a task's `.started`/`.finished` completes an external task.
@@ -128,7 +128,7 @@ function keys(event: CloudEvent): { context: string; triggeredId: string } {
 }
 
 /**
- * The release of a release started by an event (SPEC §8): `data.labels.release`, else the tag of
+ * The release of a release started by an event (docs/keptn.md): `data.labels.release`, else the tag of
  * `data.configurationChange.values.image` (after its last `:`), else the event's id.
  */
 function releaseOf(event: CloudEvent, labels: Record<string, string> | undefined): string {

@@ -3,7 +3,7 @@ import { describePerson, type Interruption, isOpen } from '../core/interruptions
 import { isFinished } from '../core/names.js';
 import type { DeploymentView } from '../workflows/messages.js';
 
-/** Who a one-click link is for, for which interruption, until when (SPEC §10). */
+/** Who a one-click link is for, for which interruption, until when (docs/notifications.md). */
 export interface LinkClaims {
   deploymentId: string;
   interruptionId: string;

@@ -68,7 +68,7 @@ export interface ReleaseRequest {
 }
 
 /**
- * The releases of lifecycle projects (SPEC §8): trigger one at a stage, read it (by id or by Keptn
+ * The releases of lifecycle projects (docs/keptn.md): trigger one at a stage, read it (by id or by Keptn
  * context), list them, watch them, cancel them, and read their Keptn events. Like `Deployments`,
  * it owns the rules and speaks to Temporal; the JSON API, the Keptn event API, the dashboard and
  * the CLI all call it.

@@ -27,7 +27,7 @@ export function codecKey(base64: string): CodecKey {
 /**
  * Encrypts every payload Interlock hands to Temporal (workflow input, results, activity inputs and
  * outputs, memos) with AES-256-GCM, so the history on the server's disk holds no value in clear
- * (SPEC §4.1). The first key encrypts; every key decrypts, by the id in the payload's metadata, so
+ * (docs/configuration.md). The first key encrypts; every key decrypts, by the id in the payload's metadata, so
  * keys rotate by putting the new one first. Payloads without our encoding pass through unchanged:
  * histories recorded before the codec still replay and read.
  */

@@ -24,7 +24,7 @@ function releaseLive(view: ReleaseWithLinks, version: string): Record<string, st
 }
 
 /**
- * The dashboard's releases (SPEC §8): the list, a release's page (stages left to right, the
+ * The dashboard's releases (docs/keptn.md): the list, a release's page (stages left to right, the
  * approval banner), cancelling one, and starting one from the projects page; every action through
  * the same `Releases` methods as the API, and counted against the same per-person limits.
  */

@@ -28,9 +28,9 @@ export interface DeploymentInput {
   process: ProcessStep[];
   /** Project variables overlaid with the variables given by whoever triggered it. */
   variables: Variables;
-  /** The names of the variables a trigger could set: data from outside, kept out of URLs' hosts (SPEC §4.1). */
+  /** The names of the variables a trigger could set: data from outside, kept out of URLs' hosts (docs/configuration.md). */
   prompted?: string[];
-  /** The names of sensitive variables: masked in every view, log and memo (SPEC §4.1). */
+  /** The names of sensitive variables: masked in every view, log and memo (docs/configuration.md). */
   sensitive?: string[];
   triggeredBy: Person;
   createdAt: string;
@@ -44,15 +44,15 @@ export interface DeploymentInput {
   resume?: { view: DeploymentView; step: number };
   /** History events before the deployment continues as new (Temporal may suggest it sooner). Default 10,000. */
   historyLimit?: number;
-  /** The project's subscriptions (SPEC §10): which events go to which channels. */
+  /** The project's subscriptions (docs/notifications.md): which events go to which channels. */
   notifications?: NotificationRoute[];
-  /** The gate of this project and environment, when a `blockConcurrentDeployments` step runs here (SPEC §9). */
+  /** The gate of this project and environment, when a `blockConcurrentDeployments` step runs here (docs/manual-steps.md). */
   gate?: string;
   /** Who may act on a `GuidedFailure` interruption; any deployer when empty. */
   guidedFailureTeams?: string[];
-  /** A sequence of a lifecycle project's release (SPEC §8). */
+  /** A sequence of a lifecycle project's release (docs/keptn.md). */
   lifecycle?: LifecycleInput;
-  /** The project's SLO and where its SLIs come from, for `evaluation` steps (SPEC §8). */
+  /** The project's SLO and where its SLIs come from, for `evaluation` steps (docs/keptn.md). */
   quality?: { slo: SloShape; sli: Record<string, SliSourceInput> };
 }
 
@@ -74,7 +74,7 @@ export interface LifecycleInput {
   /** Keptn's `service` (the project's id unless the triggering event named another). */
   service: string;
   labels?: Record<string, string>;
-  /** The sequence whose end started this one, and its result: what a first-task approval judges (SPEC §8). */
+  /** The sequence whose end started this one, and its result: what a first-task approval judges (docs/keptn.md). */
   triggeredBy?: { stage: string; sequence: string; result: TaskResult };
   /** The id of this sequence's `sh.keptn.event.<stage>.<sequence>.triggered` event. */
   triggeredId: string;
@@ -114,7 +114,7 @@ export const takeResponsibilitySignal = defineSignal<[TakeResponsibilityRequest]
 export const proceedSignal = defineSignal<[DecisionRequest]>('proceed');
 export const abortSignal = defineSignal<[DecisionRequest]>('abort');
 
-/** Guided failure (SPEC §9): run the failed step again, go on as if it had not failed, or fail the deployment. */
+/** Guided failure (docs/manual-steps.md): run the failed step again, go on as if it had not failed, or fail the deployment. */
 export const retryUpdate = defineUpdate<Interruption, [DecisionRequest]>('retry');
 export const ignoreUpdate = defineUpdate<Interruption, [DecisionRequest]>('ignore');
 export const failUpdate = defineUpdate<Interruption, [DecisionRequest]>('fail');
@@ -122,7 +122,7 @@ export const retrySignal = defineSignal<[DecisionRequest]>('retry');
 export const ignoreSignal = defineSignal<[DecisionRequest]>('ignore');
 export const failSignal = defineSignal<[DecisionRequest]>('fail');
 
-/** A Keptn `sh.keptn.event.<task>.started|finished` event for an external task, posted to the event API (SPEC §8). */
+/** A Keptn `sh.keptn.event.<task>.started|finished` event for an external task, posted to the event API (docs/keptn.md). */
 export interface TaskEventRequest {
   /** Who posted it, with teams and roles as the API knows them (an older API sent only the person). */
   user: Person & Partial<Pick<Actor, 'teams' | 'roles'>>;
@@ -153,7 +153,7 @@ export const searchAttributes = {
   assignee: defineSearchAttributeKey('InterlockAssignee', SearchAttributeType.KEYWORD),
   /** A hash of the trigger's user and `Idempotency-Key`, so a reuse of the key with another body is found. */
   idempotencyKey: defineSearchAttributeKey('InterlockIdempotencyKey', SearchAttributeType.KEYWORD),
-  /** Lifecycle projects (SPEC §8): Keptn's context of the release, and the stage and sequence a deployment runs. */
+  /** Lifecycle projects (docs/keptn.md): Keptn's context of the release, and the stage and sequence a deployment runs. */
   keptnContext: defineSearchAttributeKey('InterlockKeptnContext', SearchAttributeType.KEYWORD),
   stage: defineSearchAttributeKey('InterlockStage', SearchAttributeType.KEYWORD),
   sequence: defineSearchAttributeKey('InterlockSequence', SearchAttributeType.KEYWORD),
@@ -166,7 +166,7 @@ export const GATE_WORKFLOW_TYPE = 'deploymentGate';
 /** The memo key of an evaluation's values and result, read by the next evaluation of the same stage (relative criteria). */
 export const EVALUATION_MEMO = 'evaluation';
 
-// The gate of one project and environment (SPEC §9, `blockConcurrentDeployments`).
+// The gate of one project and environment (docs/manual-steps.md, `blockConcurrentDeployments`).
 
 export interface GateRequest {
   deploymentId: string;
@@ -209,7 +209,7 @@ export interface GateView {
 }
 export const gateStateQuery = defineQuery<GateView>('state');
 
-// A lifecycle project's release (SPEC §8): a parent whose children are the stage deployments.
+// A lifecycle project's release (docs/keptn.md): a parent whose children are the stage deployments.
 
 export interface ReleaseInput {
   id: string;
@@ -254,5 +254,5 @@ export interface KeptnContextClaim {
 }
 export const CONTEXT_CLAIM_WORKFLOW_TYPE = 'keptnContextClaim';
 
-/** The memo key under which a waiting deployment keeps its open interruption (SPEC §11: lists from visibility). */
+/** The memo key under which a waiting deployment keeps its open interruption (docs/http-api.md: lists from visibility). */
 export const OPEN_INTERRUPTION_MEMO = 'openInterruption';

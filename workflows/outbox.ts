@@ -7,7 +7,7 @@ import { releaseEventSignal, type NotificationRoute, type TimelineEntry } from '
 import type { DeploymentState } from './deployment/deployment-state.js';
 import { record } from '../core/timeline.js';
 
-// Delivery is durable (SPEC §10): retried with backoff for a quarter of an hour, so a receiver that
+// Delivery is durable (docs/notifications.md): retried with backoff for a quarter of an hour, so a receiver that
 // is down for a minute still gets it; a failure after that is recorded, never a failed deployment.
 const { deliverNotification } = proxyActivities<Activities>({
   // An email channel sends one message per person, each with SMTP's own timeouts.
@@ -26,7 +26,7 @@ export function channelsFor(routes: readonly NotificationRoute[] | undefined, ty
 /**
  * Sends an event: to every subscribed channel (an activity each, in the background: the deployment
  * never waits for a receiver), and, for a lifecycle deployment's Keptn events, to its release, which
- * keeps the release's event list (SPEC §8). Sensitive values are masked before anything leaves.
+ * keeps the release's event list (docs/keptn.md). Sensitive values are masked before anything leaves.
  */
 export function emit(deployment: DeploymentState, type: string, data: Partial<EventData> = {}, extra: EventExtras = {}): CloudEvent {
   const event = buildEvent(deployment, type, data, extra);

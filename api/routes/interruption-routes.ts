@@ -28,7 +28,7 @@ const action = (path: string, summary: string, schema: typeof TakeResponsibility
 const take = action('take-responsibility', 'Take responsibility (a member of a responsible team)', TakeResponsibilitySchema);
 const proceed = action('proceed', 'Proceed (the assignee); on an Approval: approve', DecisionSchema);
 const abort = action('abort', 'Abort the deployment (the assignee); on an Approval: decline', DecisionSchema);
-// Guided failure (SPEC §9): what the assignee of a failed step chooses.
+// Guided failure (docs/manual-steps.md): what the assignee of a failed step chooses.
 const retry = action('retry', 'Run the failed step again (the assignee of a GuidedFailure)', DecisionSchema);
 const ignore = action('ignore', 'Go on as if the step had not failed; it stays Failed, ignored (the assignee of a GuidedFailure)', DecisionSchema);
 const fail = action('fail', 'Fail the deployment at this step (the assignee of a GuidedFailure)', DecisionSchema);

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventually, signatureIsValid, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
 import { testConfig, tokens, uniqueRelease, useStack, waitFor, type Who } from '../support/stack.js';
 
-// SPEC §9 and §10 as people meet them through the API: guided failure, two approvers without the
+// docs/manual-steps.md and docs/notifications.md as people meet them through the API: guided failure, two approvers without the
 // one who triggered, a second deployment queued behind the first, and what reaches a real SMTP
 // server and a webhook receiver that checks signatures.
 

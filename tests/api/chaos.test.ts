@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { runChaos } from '../../scripts/chaos.js';
 
-// `npm run chaos` at a small size (SPEC §9): the worker killed with SIGKILL three times while
+// `npm run chaos` at a small size (docs/manual-steps.md): the worker killed with SIGKILL three times while
 // deployments run their scripts; a stand-in for the people on call answers every interruption.
 describe('chaos: the worker killed three times while deployments run', () => {
   it('loses none, fails none without offering a choice, runs no script twice without a retry, leaves no script behind', async () => {

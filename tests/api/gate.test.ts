@@ -4,7 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { startStack, testConfig, useStack, uniqueRelease, waitFor, type Who } from '../support/stack.js';
 
-// SPEC §5.6 and §6 tried as an attacker would: who may do what on every route, refusals that never
+// docs/manual-steps.md and docs/http-api.md tried as an attacker would: who may do what on every route, refusals that never
 // reach the workflow, a flood that cannot jam an approval, and the race with the workflow's end.
 const config = testConfig(`
 - id: hello-service
@@ -50,7 +50,7 @@ async function waiting(heldBy?: Who) {
 
 const historyLength = async (id: string) => (await stack.client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
 
-describe('every route × every kind of caller (SPEC §6)', () => {
+describe('every route × every kind of caller (docs/http-api.md)', () => {
   type Cell = number | readonly number[];
   const who = [null, 'vic', 'ci', 'mlee', 'admin'] as const;
   //                            no token  viewer  deployer  team member  admin
@@ -286,7 +286,7 @@ describe('the smaller holes', () => {
   });
 });
 
-describe('preventSelfApproval (SPEC §9)', () => {
+describe('preventSelfApproval (docs/manual-steps.md)', () => {
   it('refuses whoever triggered the deployment with 403 SELF_APPROVAL before any update, and lets a colleague approve', async () => {
     const { body } = await stack.call('POST', '/api/deployments', { as: 'jjones', body: { project: 'four-eyes', environment: 'production', release: uniqueRelease() } });
     let view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
@@ -334,7 +334,7 @@ describe('preventSelfApproval covers guided failure: retry and ignore let a depl
   });
 });
 
-describe('requiredApprovals (SPEC §9)', () => {
+describe('requiredApprovals (docs/manual-steps.md)', () => {
   it('waits for two distinct people, refuses a second approval by the first, and names both in the outputs', async () => {
     const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'two-approvals', environment: 'production', release: uniqueRelease() } });
     const view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');

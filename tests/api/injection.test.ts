@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testConfig, useStack, waitFor } from '../support/stack.js';
 
-// SPEC §4.1, tried as an attacker would: every payload goes into prompted variables, the release
+// docs/configuration.md, tried as an attacker would: every payload goes into prompted variables, the release
 // and a manual step's notes, through the API, into real bash on a real worker. Nothing may run, and
 // each value must arrive byte for byte, wherever the script quotes it (or does not).
 const dir = mkdtempSync(join(tmpdir(), 'interlock-injection-'));
@@ -97,7 +97,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
 
-describe('values are data, never code (SPEC §4.1)', () => {
+describe('values are data, never code (docs/configuration.md)', () => {
   it(`${corpus.length} payloads in prompted variables and the release run nothing and arrive byte for byte`, async () => {
     expect(corpus.length).toBeGreaterThanOrEqual(50);
     const batches = Array.from({ length: Math.ceil(corpus.length / SLOTS) }, (_, b) => corpus.slice(b * SLOTS, (b + 1) * SLOTS));

@@ -5,7 +5,7 @@ import { testConfig, uniqueRelease, waitFor, type Who, useStack } from '../suppo
 const STEP = 'Ensure traders are aware of the deployment';
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
 
-// The process of SPEC §3, with scripts that run here.
+// The process of docs/configuration.md, with scripts that run here.
 const config = testConfig(`
 - id: hello-service
   name: Hello service
@@ -105,7 +105,7 @@ describe('a deployment to production, through the API alone', () => {
     });
     const attempts = done.timeline.map((e: { user: string; action: string; result: string }) => `${e.user} ${e.action} ${e.result}`);
     // The repeated proceed may reach the workflow before it finishes (then it is recorded) or after.
-    // Vic, a viewer, was refused by the API before any update (SPEC §5.6): the workflow never heard of it.
+    // Vic, a viewer, was refused by the API before any update (docs/manual-steps.md): the workflow never heard of it.
     expect(attempts.some((attempt: string) => attempt.startsWith('vic '))).toBe(false);
     expect(attempts.slice(0, 6)).toEqual([
       'jjones proceed refused',

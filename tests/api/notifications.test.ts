@@ -13,7 +13,7 @@ import type { DeliverNotificationInput, StepOutput } from '../../workflows/activ
 import type { CloudEvent, EventData } from '../../core/cloud-events.js';
 import type { Interruption } from '../../core/interruptions.js';
 
-// SPEC §10, as receivers meet it: deliverNotification in an activity context, against a real HTTP
+// docs/notifications.md, as receivers meet it: deliverNotification in an activity context, against a real HTTP
 // receiver that checks signatures as GitHub's users do, and a real SMTP server.
 
 const LITERAL_SECRET = 'literal-s3cret-do-not-log';

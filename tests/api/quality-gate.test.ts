@@ -4,7 +4,7 @@ import { findPrometheus, startPrometheus, type TestPrometheus } from '../support
 import { type Stack, startStack, uniqueRelease } from '../support/stack.js';
 
 /**
- * Keptn's quality gate as a release meets it (SPEC §8): an evaluation of SLIs read from a real
+ * Keptn's quality gate as a release meets it (docs/keptn.md): an evaluation of SLIs read from a real
  * Prometheus (Debian's, scraping a target this file serves), scored with an absolute and a
  * relative criterion against the previous evaluation of the stage, in front of an approval that
  * passes automatically, waits on a warning, and declines a failure.

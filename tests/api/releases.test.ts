@@ -29,7 +29,7 @@ await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
 afterAll(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/events`;
 
-/** The seed's shipyard (SPEC §8) as written, with je-deployment and je-test done by the receiver above, answering as je-bot. */
+/** The seed's shipyard (docs/keptn.md) as written, with je-deployment and je-test done by the receiver above, answering as je-bot. */
 const SEED = `
 shipyard:
 ${seedShipyard().replace('properties: { pass: "manual", warning: "manual" }', 'properties: { pass: "manual", warning: "manual", responsibleTeams: [release-managers] }')}
@@ -115,7 +115,7 @@ const approvalFinished = (keptnContext: string, triggeredid: string, result: 'pa
     body: { type: 'sh.keptn.event.approval.finished', shkeptncontext: keptnContext, triggeredid, data: { result, status: 'succeeded', message: `${result} from the Keptn API` } },
   });
 
-describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
+describe('the seed shipyard through Keptn\'s event API (docs/keptn.md)', () => {
   it('delivers to qa by the receiver, promotes to production by itself, waits for approval, and runs je-deployment there only once approved', async () => {
     const { version, keptnContext, view, production, approval } = await waitingInProduction();
     expect(view).toMatchObject({ project: 'helloservice', release: version, keptnContext, status: 'Waiting' });
@@ -145,7 +145,7 @@ describe('the seed shipyard through Keptn\'s event API (SPEC §8)', () => {
     expect(deployed.interruptions[0]).toMatchObject({ state: 'Proceeded', assignee: { username: 'jjones' }, notes: 'pass from the Keptn API' });
     expect(deployed.steps[1].log).toContain('finished from job-executor (posted by je-bot): result pass, status succeeded — ran sh.keptn.event.je-deployment.triggered');
 
-    // Asked twice: already decided (and by now the deployment has finished: SPEC §5.8).
+    // Asked twice: already decided (and by now the deployment has finished: docs/manual-steps.md).
     const again = await approvalFinished(keptnContext, approval.id, 'pass');
     expect(again.status).toBe(409);
     expect(['ALREADY_DECIDED', 'NOT_WAITING']).toContain(again.body.code);

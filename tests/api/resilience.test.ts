@@ -103,7 +103,7 @@ describe('two release managers take responsibility at the same moment', () => {
     }
 
     // The audit trail holds every attempt: one take that changed something, nine repeats, ten refusals,
-    // the refusals of one person for one reason kept as one entry with their count (SPEC §5.6).
+    // the refusals of one person for one reason kept as one entry with their count (docs/manual-steps.md).
     const takes = view.timeline.filter((entry: any) => entry.action === 'takeResponsibility');
     expect(takes.reduce((sum: number, entry: any) => sum + (entry.count ?? 1), 0)).toBe(20);
     const accepted = takes.filter((entry: any) => entry.result === 'accepted');

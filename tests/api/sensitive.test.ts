@@ -3,7 +3,7 @@ import { Client } from '@temporalio/client';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testConfig, useStack, waitFor } from '../support/stack.js';
 
-// SPEC §4.1: a sensitive value is ******** wherever a person or a log can see it, never in clear in
+// docs/configuration.md: a sensitive value is ******** wherever a person or a log can see it, never in clear in
 // Temporal history, and readable in Temporal Web only through the codec endpoint, by an admin.
 const DB_PASSWORD = 'db-pa55word-Zq9!';
 const TOKEN = 'tok-from-the-trigger-7c1e';

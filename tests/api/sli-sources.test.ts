@@ -6,7 +6,7 @@ import type { FetchSliInput, SliOutput } from '../../workflows/activity-contract
 import { substitutePromql } from '../../core/promql-quoting.js';
 import { findPrometheus, freePort, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 
-// The evaluation task's SLI sources (SPEC §8): the fetchSli activity against a real Prometheus
+// The evaluation task's SLI sources (docs/keptn.md): the fetchSli activity against a real Prometheus
 // (Debian's, scraping a target this file serves) and real scripts. An activity needs no Temporal
 // server: MockActivityEnvironment gives it its context.
 const run = (input: FetchSliInput) => new MockActivityEnvironment({ attempt: 1 }).run<[FetchSliInput], SliOutput, typeof fetchSli>(fetchSli, input);

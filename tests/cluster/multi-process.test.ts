@@ -9,7 +9,7 @@ import { readEvents } from '../support/events.js';
 import { allProcesses, descendantsOf, killAll, npmRun, type TestProcess } from '../support/processes.js';
 import { readResponse, tokens, uniqueRelease, type Who } from '../support/stack.js';
 
-// SPEC §2 and issue 13 as a user runs it: `npm run cluster` in one terminal, two `npm run worker`
+// docs/operations.md as a user runs it: `npm run cluster` in one terminal, two `npm run worker`
 // and two `npm run api` in others, all with one codec key (and the APIs one session secret), and
 // the shipped example config. Every process is a real one, started as a user starts it.
 const STEP = 'Ensure traders are aware of the deployment';

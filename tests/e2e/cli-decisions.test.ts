@@ -6,7 +6,7 @@ import { cliAgainst } from '../support/cli.js';
 import { startStack, type Stack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
 
 /**
- * The CLI's guided-failure decisions (SPEC §9) as a person at a terminal uses them: real
+ * The CLI's guided-failure decisions (docs/manual-steps.md) as a person at a terminal uses them: real
  * bin/interlock.mjs processes against the API served over real HTTP.
  */
 const config = testConfig(`

@@ -93,7 +93,7 @@ ${extra}
   return parsed;
 }
 
-/** A release of the config's first project as the service would start it (SPEC §8). */
+/** A release of the config's first project as the service would start it (docs/keptn.md). */
 export function releaseInput(
   config: Config,
   overrides: { release?: string; stage?: string; sequence?: string; triggeredBy?: string; keptnContext?: string; variables?: Record<string, string> } = {},
@@ -130,6 +130,6 @@ export async function untilView(handle: WorkflowHandle, ready: (view: Deployment
   }
 }
 
-/** The seed's shipyard (SPEC §8), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */
+/** The seed's shipyard (docs/keptn.md), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */
 export const seedShipyard = (indent = '  ') =>
   readFileSync(new URL('../../examples/shipyard.yaml', import.meta.url), 'utf8').trimEnd().replace(/^/gm, indent);

@@ -8,8 +8,8 @@ import { ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig, resolveConfi
 const TOKEN_HASH = '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8';
 const OTHER_HASH = 'a'.repeat(64);
 
-/** SPEC §3's example, word for word but for a whole token hash. */
-const SPEC_EXAMPLE = `teams:
+/** docs/configuration.md's example, word for word but for a whole token hash. */
+const DOCUMENTED_EXAMPLE = `teams:
   - id: release-managers
     name: Release managers
 users:
@@ -69,8 +69,8 @@ projects:
     process:
 ${process}`;
 
-describe('parseConfig: the SPEC §3 example', () => {
-  const config = parseConfig(SPEC_EXAMPLE);
+describe('parseConfig: the docs/configuration.md example', () => {
+  const config = parseConfig(DOCUMENTED_EXAMPLE);
 
   it('parses with teams, users and the project as written', () => {
     expect(config.teams).toEqual([{ id: 'release-managers', name: 'Release managers' }]);
@@ -161,18 +161,18 @@ projects:
 });
 
 describe('parseConfig: refusals, by path', () => {
-  it('names an unknown team in a manual step exactly as SPEC §3 does', () => {
-    const text = SPEC_EXAMPLE.replace('responsibleTeams: [release-managers]', 'responsibleTeams: [dba]');
+  it('names an unknown team in a manual step exactly as docs/configuration.md does', () => {
+    const text = DOCUMENTED_EXAMPLE.replace('responsibleTeams: [release-managers]', 'responsibleTeams: [dba]');
     expect(problemsOf(text)).toEqual(['projects[0].process[1].responsibleTeams[0]: unknown team "dba"']);
   });
 
   it('names an unknown team of a user', () => {
-    const text = SPEC_EXAMPLE.replace('teams: [release-managers]\n    roles', 'teams: [release-managers, dba]\n    roles');
+    const text = DOCUMENTED_EXAMPLE.replace('teams: [release-managers]\n    roles', 'teams: [release-managers, dba]\n    roles');
     expect(problemsOf(text)).toEqual(['users[0].teams[1]: unknown team "dba"']);
   });
 
   it('lists every problem at once', () => {
-    const text = SPEC_EXAMPLE.replace('responsibleTeams: [release-managers]', 'responsibleTeams: [dba, ops]')
+    const text = DOCUMENTED_EXAMPLE.replace('responsibleTeams: [release-managers]', 'responsibleTeams: [dba, ops]')
       .replace('timeout: 10m', 'timeout: ten minutes')
       .replace('environments: [production]', 'environments: [staging]')
       .replace('expectStatus: 200', 'expectStatus: 999')
@@ -242,7 +242,7 @@ ${user('u1', 'jjones', TOKEN_HASH)}${user('u2', 'jjones', OTHER_HASH)}${user('u2
   });
 
   it('rejects unknown fields anywhere (strict objects), naming the field', () => {
-    const text = SPEC_EXAMPLE.replace('    name: Release managers', '    name: Release managers\n    colour: red')
+    const text = DOCUMENTED_EXAMPLE.replace('    name: Release managers', '    name: Release managers\n    colour: red')
       .replace('        expectStatus: 200', '        expectStatus: 200\n        expectBody: ok')
       .concat('enviroments: [qa]\n');
     expect(problemsOf(text).sort()).toEqual(
@@ -279,7 +279,7 @@ ${user('u1', 'jjones', TOKEN_HASH)}${user('u2', 'jjones', OTHER_HASH)}${user('u2
   });
 
   it('refuses a token that is not a sha256 hex, saying how to make one', () => {
-    const [problem] = problemsOf(SPEC_EXAMPLE.replace(TOKEN_HASH, 'my-secret-token'));
+    const [problem] = problemsOf(DOCUMENTED_EXAMPLE.replace(TOKEN_HASH, 'my-secret-token'));
     expect(problem).toMatch(/^users\[0\]\.tokenSha256: /);
     expect(problem).toContain('npm run token');
   });
@@ -361,8 +361,8 @@ describe('loadConfig and ConfigError', () => {
 
   it('loads a valid file', () => {
     const file = join(dir, 'valid.yaml');
-    writeFileSync(file, SPEC_EXAMPLE);
-    expect(loadConfig(file)).toEqual(parseConfig(SPEC_EXAMPLE));
+    writeFileSync(file, DOCUMENTED_EXAMPLE);
+    expect(loadConfig(file)).toEqual(parseConfig(DOCUMENTED_EXAMPLE));
   });
 
   it('throws a ConfigError naming a missing file', () => {
@@ -378,7 +378,7 @@ describe('loadConfig and ConfigError', () => {
 
   it('names the file and lists every problem in its message', () => {
     const file = join(dir, 'invalid.yaml');
-    writeFileSync(file, SPEC_EXAMPLE.replace('responsibleTeams: [release-managers]', 'responsibleTeams: [dba]').replace('timeout: 10m', 'timeout: soon'));
+    writeFileSync(file, DOCUMENTED_EXAMPLE.replace('responsibleTeams: [release-managers]', 'responsibleTeams: [dba]').replace('timeout: 10m', 'timeout: soon'));
     let caught: unknown;
     try {
       loadConfig(file);
@@ -404,7 +404,7 @@ describe('loadConfig and ConfigError', () => {
   });
 });
 
-describe('where the API listens (SPEC §11)', () => {
+describe('where the API listens (docs/http-api.md)', () => {
   it('is loopback with the shipped example config, and refuses another address there', async () => {
     const { listenHost } = await import('../../server.js');
     const { EXAMPLE_CONFIG_PATH } = await import('../../config/load.js');

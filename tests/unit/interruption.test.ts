@@ -33,7 +33,7 @@ const actor = (id: string, username: string, displayName: string, teams: string[
 });
 
 /**
- * Every kind of caller, with whether SPEC §5.2 lets them take responsibility, written out by hand
+ * Every kind of caller, with whether docs/manual-steps.md lets them take responsibility, written out by hand
  * (not computed) so that the expectations do not restate the implementation.
  */
 const callers = [
@@ -101,7 +101,7 @@ function build(scenario: Scenario, caller: Actor, responsibleTeams: string[]): I
 
 type Expected = 'accepted' | 'unchanged' | 'took over' | RefusalType;
 
-/** The contract of SPEC §5.2–5.3, stated case by case. */
+/** The contract of docs/manual-steps.md, stated case by case. */
 function expectedOutcome(label: (typeof actions)[number]['label'], scenario: Scenario, permitted: boolean): Expected {
   if (scenario === 'Proceeded' || scenario === 'Aborted' || scenario === 'TimedOut') return 'ALREADY_DECIDED';
   if (label.startsWith('takeResponsibility')) {

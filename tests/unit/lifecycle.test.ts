@@ -35,7 +35,7 @@ function problemsOf(text: string): string[] {
   throw new Error('the config was accepted');
 }
 
-describe('a lifecycle project\'s shipyard (SPEC §8)', () => {
+describe('a lifecycle project\'s shipyard (docs/keptn.md)', () => {
   it('takes the seed\'s shipyard byte for byte, inline or as a file: its stages are the environments', () => {
     const inline = parseConfig(withShipyard(SEED)).projects[1]!;
     expect(inline.environments).toEqual(['qa', 'production']);
@@ -180,7 +180,7 @@ spec:
     expect(sequencesTriggeredBy(shipyard, { stage: 'hardening', sequence: 'delivery', result: 'warning', lastTask: 'deployment' })).toEqual([{ stage: 'production', sequence: 'careful' }]);
   });
 
-  it('matches a selector on fail as Keptn does; the release itself never promotes a fail (SPEC §8)', () => {
+  it('matches a selector on fail as Keptn does; the release itself never promotes a fail (docs/keptn.md)', () => {
     expect(sequencesTriggeredBy(shipyard, { stage: 'dev', sequence: 'delivery', result: 'fail' })).toEqual([{ stage: 'hardening', sequence: 'rollback' }]);
   });
 });

@@ -6,8 +6,8 @@ import { renderHtml, renderSlack, renderText, subjectOf } from '../../activities
 import { type CloudEvent, type EventData, INTERLOCK_EVENTS } from '../../core/cloud-events.js';
 import type { Interruption } from '../../core/interruptions.js';
 
-/** SPEC §10's example, word for word. */
-const SPEC_EXAMPLE = `
+/** docs/notifications.md's example, word for word. */
+const DOCUMENTED_EXAMPLE = `
 channels:
   - id: ops-hook
     webhook: { url: https://hooks.example.com/interlock, secret: { env: OPS_HOOK_SECRET }, format: cloudevents }  # or slack; secret may be a literal string
@@ -36,8 +36,8 @@ const valid = (text: string): Notifications => {
 const problemsOf = (text: string) => notificationProblems(valid(text), known).map(({ path, message }) => `${formatPath(path)}: ${message}`);
 
 describe('NotificationsSchema', () => {
-  it('reads the SPEC §10 example, with the defaults filled in', () => {
-    expect(valid(SPEC_EXAMPLE)).toEqual({
+  it('reads the docs/notifications.md example, with the defaults filled in', () => {
+    expect(valid(DOCUMENTED_EXAMPLE)).toEqual({
       channels: [
         { id: 'ops-hook', webhook: { url: 'https://hooks.example.com/interlock', secret: { env: 'OPS_HOOK_SECRET' }, format: 'cloudevents', timeout: 10_000 } },
         { id: 'mail', email: { to: ['team:release-managers'], from: 'Interlock <interlock@localhost>', subjectPrefix: '[Interlock]' } },
@@ -46,7 +46,7 @@ describe('NotificationsSchema', () => {
         { events: ['interruption.created', 'interruption.reminder', 'interruption.decided', 'deployment.finished'], projects: ['hello-service'], channels: ['ops-hook', 'mail'] },
       ],
     });
-    expect(notificationProblems(valid(SPEC_EXAMPLE), known)).toEqual([]);
+    expect(notificationProblems(valid(DOCUMENTED_EXAMPLE), known)).toEqual([]);
   });
 
   it('takes a literal secret or one from the environment, a Slack format and a timeout', () => {

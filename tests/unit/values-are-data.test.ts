@@ -7,7 +7,7 @@ import { allowsOnlyNumbers, promqlPlaceholders, substitutePromql } from '../../c
 import { toShell } from '../../core/shell-quoting.js';
 import { substitute, substituteUrl } from '../../core/substitution.js';
 
-// SPEC §4.1: whatever a value holds, it stays data. These run the produced scripts in real bash.
+// docs/configuration.md: whatever a value holds, it stays data. These run the produced scripts in real bash.
 
 /** What bash prints for the script `toShell` makes of `run`, in the clean environment a step gets. */
 function bash(run: string, variables: Record<string, string>): string {

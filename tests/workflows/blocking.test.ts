@@ -37,7 +37,7 @@ async function approve(handle: WorkflowHandle) {
   await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: interruption.id }] });
 }
 
-describe('blockConcurrentDeployments (SPEC §9)', () => {
+describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
   it('lets three deployments through their blocking step one at a time, in trigger order', async () => {
     const project = 'gated-order';
     const gate = environment().client.workflow.getHandle(gateWorkflowId(project, 'production'));

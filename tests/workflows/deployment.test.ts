@@ -100,7 +100,7 @@ describe('the deployment workflow', () => {
   it('passes an http-check that gets the expected status, with the status, type and size in the log but never the body', async () => {
     const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/ok' }`, { variables: { Site: siteUrl } }));
     expect(view.status).toBe('Succeeded');
-    // Every viewer reads step logs, and a trigger may choose the path: what answered stays out (SPEC §4.1).
+    // Every viewer reads step logs, and a trigger may choose the path: what answered stays out (docs/configuration.md).
     expect(view.steps[0]!.log).toMatch(new RegExp(`^GET ${siteUrl}/ok → 200 \\([\\w/.+-]+, \\d+ bytes\\) in \\d+ ms \\(attempt 1\\)\n$`));
     expect(view.steps[0]!.log).not.toContain('all good');
   });

@@ -52,7 +52,7 @@ async function decide(handle: WorkflowHandle, update: typeof retryUpdate, notes?
   return handle.executeUpdate(update, { args: [{ user: people.jjones, interruptionId: interruption.id, ...(notes ? { notes } : {}) }] });
 }
 
-describe('guided failure (SPEC §9)', () => {
+describe('guided failure (docs/manual-steps.md)', () => {
   it('asks a person instead of failing, and retry runs the step again; the view keeps each attempt', async () => {
     const script = flaky(2);
     const handle = await start(deploymentInput(script.yaml));

@@ -27,7 +27,7 @@ const STEP = 'Ensure traders are aware of the deployment';
 const OUTPUT = `Action[${STEP}].Output.Manual`;
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
 
-/** SPEC §3's example process (without the http-check, which would need a live site). */
+/** docs/configuration.md's example process (without the http-check, which would need a live site). */
 function traderProcess(
   manual: { timeout?: string; onTimeout?: 'abort' | 'proceed'; after?: string; signOff?: string } = {},
 ): string {
@@ -78,7 +78,7 @@ async function describeSearchAttributes(handle: Handle) {
   };
 }
 
-/** What Temporal Web shows as the workflow's current details (SPEC §7). */
+/** What Temporal Web shows as the workflow's current details (docs/operations.md). */
 async function currentDetails(handle: Handle): Promise<string> {
   const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
   return metadata.currentDetails;

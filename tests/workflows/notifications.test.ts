@@ -45,7 +45,7 @@ const until = untilView;
 const sentFor = (id: string) => delivered.filter((d) => d.event.data.deployment?.id === id);
 const routes = (events: string[], channels = ['ops-hook']) => [{ events, channels }];
 
-describe('notifications from a deployment (SPEC §10)', () => {
+describe('notifications from a deployment (docs/notifications.md)', () => {
   it('sends interruption.created, reminders every 4h, an escalation after 24h, and interruption.decided and deployment.finished', async () => {
     const input = deploymentInput(`
 - name: Sign off

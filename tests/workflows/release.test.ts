@@ -23,7 +23,7 @@ import { useTimeSkippingWorker } from '../support/workflows.js';
 const taskQueue = 'release-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
 
-/** The seed's shipyard (SPEC §8), byte for byte, with both je- tasks run by scripts here. */
+/** The seed's shipyard (docs/keptn.md), byte for byte, with both je- tasks run by scripts here. */
 const SEED = `
 shipyard:
 ${seedShipyard()}

@@ -11,7 +11,7 @@ import {
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
 import { untilView } from '../support/fixtures.js';
 
-// SPEC §5.6–5.7 in the workflow itself: signals (Temporal Web, `temporal workflow signal`) are
+// docs/manual-steps.md in the workflow itself: signals (Temporal Web, `temporal workflow signal`) are
 // believed about identity only as far as the roster, every payload is checked, refusals are
 // coalesced, and a deployment that waits for a month under load continues as new and still decides.
 const taskQueue = 'signals-workflow-test';

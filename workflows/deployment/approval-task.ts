@@ -10,7 +10,7 @@ import { describeUnknown, substitute } from '../../core/substitution.js';
 import { waitForDecision } from './wait-for-decision.js';
 
 /**
- * Keptn's approval task, by the approval-service's rules (SPEC §8): it judges the result before it;
+ * Keptn's approval task, by the approval-service's rules (docs/keptn.md): it judges the result before it;
  * `pass` with `pass: automatic` and `warning` with `warning: automatic` pass at once, a `fail` is
  * declined at once whatever the strategy, and `manual` (the default, also when there is no result
  * to judge) asks a person: an `Approval` interruption, taken and decided like a manual step

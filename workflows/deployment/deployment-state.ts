@@ -14,7 +14,7 @@ export interface DeploymentState {
   resuming: boolean;
   /** Notifications and release signals under way: the deployment ends only once they have settled. */
   deliveries: Set<Promise<unknown>>;
-  /** What the gate said (SPEC §9): admitted to start its steps, or queued behind another deployment. */
+  /** What the gate said (docs/manual-steps.md): admitted to start its steps, or queued behind another deployment. */
   gate: { admitted: boolean; behind: string | null };
   /** Keptn events posted for external tasks, by the id of the `.triggered` event they answer. */
   taskEvents: Map<string, CloudEvent[]>;

@@ -31,7 +31,7 @@ import { record } from '../../core/timeline.js';
  * later steps show `Skipped` (unless their run condition says otherwise). Ends as a Temporal failure
  * (Failed/Aborted) or cancellation so Temporal Web shows the outcome; the view travels in the
  * failure's details. A lifecycle deployment is one sequence of a release: its steps are the
- * sequence's tasks, each with its Keptn events and result (SPEC §8).
+ * sequence's tasks, each with its Keptn events and result (docs/keptn.md).
  */
 export async function deployment(input: DeploymentInput): Promise<DeploymentView> {
   const deployment = createState(input);
@@ -55,7 +55,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
       }
       const skip = (why: string) => {
         finishStep(current!, 'Skipped', `Skipped: ${why}.`);
-        // A later step may read a skipped manual step's outputs in every environment (SPEC §4).
+        // A later step may read a skipped manual step's outputs in every environment (docs/configuration.md).
         if (step.type === 'manual') Object.assign(deployment.variables, skippedManualOutputs(step.name));
       };
       if (step.environments && !step.environments.includes(input.environment)) {
@@ -126,7 +126,7 @@ function afterStep(deployment: DeploymentState, index: number, outcome: 'Succeed
     if (current.triggeredId) taskFinished(deployment, step, current, current.triggeredId);
   }
   if (outcome === 'Succeeded' || failedSoFar) return;
-  // Keptn: a failed evaluation goes on to an approval right after it, which declines at once (SPEC §8).
+  // Keptn: a failed evaluation goes on to an approval right after it, which declines at once (docs/keptn.md).
   if (step.type === 'evaluation' && input.process[index + 1]?.type === 'approval') return;
   const final = outcome === 'Failed' ? 'Failed' : 'Aborted';
   if (!patched(STATUS_AFTER_LAST_STEP)) {
@@ -194,7 +194,7 @@ async function finish(deployment: DeploymentState): Promise<void> {
   while (deployment.deliveries.size > 0) await Promise.all([...deployment.deliveries]);
 }
 
-/** The view as it leaves the workflow (query, result, failure): sensitive values masked (SPEC §4.1). */
+/** The view as it leaves the workflow (query, result, failure): sensitive values masked (docs/configuration.md). */
 const outside = (deployment: DeploymentState) => maskView(deployment.view, deployment.input.sensitive);
 
 /**

@@ -24,7 +24,7 @@ const { previousEvaluations } = proxyActivities<Activities>({
 });
 
 /**
- * Keptn's quality gate (SPEC §8): each SLI's value from its source (fetched side by side), the
+ * Keptn's quality gate (docs/keptn.md): each SLI's value from its source (fetched side by side), the
  * earlier evaluations of this stage for relative criteria, then the project's SLO scored as
  * Keptn's lighthouse scores it. The step's result is the evaluation's; the per-objective table is
  * its log and is in the view. Its values go in the memo, for the next evaluation to compare with.
@@ -87,7 +87,7 @@ type Quoting = { prompted: readonly string[] } | 'legacy';
 const PROMQL_VALUES_ARE_DATA = 'promql-values-are-data';
 
 /**
- * The activity's input for one SLI, variables substituted: in a script as data (SPEC §4.1); in a
+ * The activity's input for one SLI, variables substituted: in a script as data (docs/configuration.md); in a
  * query as the content of the string literal that quotes it, and outside quotes only a value of the
  * config's or Interlock's own, or a number or a duration (the config loader refuses other
  * placeholders there; this holds for deployments that started under an older config too).

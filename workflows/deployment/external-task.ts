@@ -11,7 +11,7 @@ import { finishStep, type DeploymentState } from './deployment-state.js';
 import type { StepOutcome } from './run-step.js';
 
 /**
- * A lifecycle task that nothing in `tasks:` runs (SPEC §8): its `.triggered` event has gone to the
+ * A lifecycle task that nothing in `tasks:` runs (docs/keptn.md): its `.triggered` event has gone to the
  * subscriptions that ask for it; it waits, durably and up to its timeout, for the `.finished` event
  * posted back to the Keptn event API (a `.started` one is optional), and ends with the result and
  * status that event reports.

@@ -19,7 +19,7 @@ export function registerGateHandlers(deployment: DeploymentState): void {
 }
 
 /**
- * Asks the gate of this project and environment to start (SPEC §9) and waits while it is queued:
+ * Asks the gate of this project and environment to start (docs/manual-steps.md) and waits while it is queued:
  * status `Queued`, `queuedBehind` naming the deployment it waits for (the gate says when that
  * changes: the one ahead of it has gone through), until the gate admits it.
  */

@@ -5,7 +5,7 @@ import { emit } from '../outbox.js';
 import type { DeploymentState } from './deployment-state.js';
 
 /**
- * The Keptn events of a lifecycle deployment's tasks (SPEC §8): each task is `.triggered` (with
+ * The Keptn events of a lifecycle deployment's tasks (docs/keptn.md): each task is `.triggered` (with
  * its shipyard properties under `data.<task>` and the result before it, as Keptn's
  * shipyard-controller sends them), `.started` and `.finished`. Interlock sends all three for the
  * tasks it runs itself; an external task's `.started` and `.finished` come from whoever does it.

@@ -6,8 +6,8 @@ import { describeUnknown, substitute } from '../../core/substitution.js';
 import { waitForDecision } from './wait-for-decision.js';
 
 /**
- * A manual step (SPEC §5): opens an interruption and waits, durably and for weeks if need be,
- * until its assignee proceeds or aborts, or its timeout fires; then sets its output variables (SPEC §4).
+ * A manual step (docs/manual-steps.md): opens an interruption and waits, durably and for weeks if need be,
+ * until its assignee proceeds or aborts, or its timeout fires; then sets its output variables (docs/configuration.md).
  */
 export async function waitForManualStep(deployment: DeploymentState, step: ManualStep, view: StepView) {
   const instructions = substitute(step.instructions, deployment.variables);
@@ -41,7 +41,7 @@ export function decisionLog(final: Interruption, onTimeout: string): string {
   return `${did}${by}.${notes}`;
 }
 
-/** The outputs of a manual step that did not run: `Result=Skipped`, `Approved=False`, the rest empty (SPEC §4). */
+/** The outputs of a manual step that did not run: `Result=Skipped`, `Approved=False`, the rest empty (docs/configuration.md). */
 export function skippedManualOutputs(stepName: string) {
   return manualOutputs(stepName, { notes: null, assignee: null }, 'Skipped', false);
 }

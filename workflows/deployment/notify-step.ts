@@ -7,7 +7,7 @@ import { buildEvent, deliver, failureMessage } from '../outbox.js';
 import { finishStep, type DeploymentState } from './deployment-state.js';
 
 /**
- * A `notify` step (SPEC §10): its template filled in and sent through its channel, waiting for the
+ * A `notify` step (docs/notifications.md): its template filled in and sent through its channel, waiting for the
  * delivery (retried as every notification is). A delivery that fails in the end is recorded and
  * the step shows `Failed (ignored)`: a notification never fails a deployment.
  */

@@ -53,7 +53,7 @@ export async function runStep(deployment: DeploymentState, step: ProcessStep, vi
 const ATTEMPT_LOGS_KEPT = 5;
 
 /**
- * A script or an HTTP check. With guided failure (SPEC §9), a failure — a lost worker included —
+ * A script or an HTTP check. With guided failure (docs/manual-steps.md), a failure — a lost worker included —
  * opens a `GuidedFailure` interruption instead of failing the deployment: its assignee retries
  * (the step runs again, the earlier run kept in `attempts`), ignores (`Failed`, `ignored`, and the
  * deployment goes on) or fails it.
@@ -116,7 +116,7 @@ async function runOnce(deployment: DeploymentState, step: ScriptStep | HttpCheck
     return 'Failed' as const;
   };
   if (step.type === 'script') {
-    // Values reach bash as environment variables, never as script text (SPEC §4.1).
+    // Values reach bash as environment variables, never as script text (docs/configuration.md).
     const shell = toShell(step.run, deployment.variables);
     if (!shell.ok) return cannotStart(`${describeUnknown(shell.unknown)} (in "run")`);
     const mask = secretsOf(deployment.variables, deployment.input.sensitive);

@@ -9,7 +9,7 @@ import { emitInterruption } from '../outbox.js';
 import type { DeploymentState } from './deployment-state.js';
 import { record } from '../../core/timeline.js';
 
-/** What a step that waits for people asks for (SPEC §5, §9). */
+/** What a step that waits for people asks for (docs/manual-steps.md). */
 export interface WaitSpec {
   kind: InterruptionKind;
   step: {

@@ -21,7 +21,7 @@ const LIVENESS_MS = 60 * 60_000;
 const ONE_AT_A_TIME = 'gate-one-at-a-time';
 
 /**
- * The gate of one project and environment (SPEC §9, `blockConcurrentDeployments`): every deployment
+ * The gate of one project and environment (docs/manual-steps.md, `blockConcurrentDeployments`): every deployment
  * asks it before its steps start; while one waits at a blocking step it *holds* the gate, and those
  * that ask meanwhile are queued, earliest triggered first. When the last holder's step is decided
  * (or it ends, however it ends) the gate admits the first of the queue only: that one is *passing*,

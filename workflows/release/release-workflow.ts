@@ -39,7 +39,7 @@ import { record } from '../../core/timeline.js';
 const EVENT_LIMIT = 1000;
 
 /**
- * One release of a lifecycle project (SPEC §8): a parent workflow whose children are the stage
+ * One release of a lifecycle project (docs/keptn.md): a parent workflow whose children are the stage
  * deployments. It starts at a stage's sequence; when a sequence finishes with `pass` or `warning`
  * every sequence whose `triggeredOn` names it (and whose selector matches) starts, as Keptn's
  * shipyard-controller promotes; a `fail` promotes nothing. It keeps the release's Keptn events,
