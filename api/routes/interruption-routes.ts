@@ -14,7 +14,7 @@ import { createRouter } from './router.js';
 
 const refusals = problemResponses(400, 401, 403, 404, 409, 413, 429, 503);
 
-const action = (path: string, summary: string, schema: typeof TakeResponsibilitySchema | typeof DecisionSchema) =>
+const action = <Path extends string>(path: Path, summary: string, schema: typeof TakeResponsibilitySchema | typeof DecisionSchema) =>
   createRoute({
     method: 'post',
     path: `/deployments/{id}/interruptions/{iid}/${path}`,

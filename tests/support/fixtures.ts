@@ -133,3 +133,16 @@ export async function untilView(handle: WorkflowHandle, ready: (view: Deployment
 /** The seed's shipyard (docs/keptn.md), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */
 export const seedShipyard = (indent = '  ') =>
   readFileSync(new URL('../../examples/shipyard.yaml', import.meta.url), 'utf8').trimEnd().replace(/^/gm, indent);
+
+/**
+ * A project whose Deploy fails the first time it runs for its marker file ("disk full") and asks a
+ * person (guided failure), as the config file writes it; `steps` (YAML list items) run after Deploy.
+ */
+export const flakyService = (steps = '') => `- id: flaky
+  name: Flaky service
+  environments: [production]
+  guidedFailure: true
+  variables: { Marker: { prompted: true } }
+  process:
+    - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }${steps ? `\n${steps.trim().replace(/^/gm, '    ')}` : ''}
+`;

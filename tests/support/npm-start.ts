@@ -14,6 +14,8 @@ export interface Running {
   output(): string;
   /** SIGTERM to `npm start` alone, as a service manager sends it; resolves with its exit code. */
   stop(): Promise<number | null>;
+  /** Cleanup after a test file: a clean stop first (it must leave nothing behind), but never waiting on it past `timeoutMs`; then SIGKILL whatever is left. */
+  shutdown(timeoutMs?: number): Promise<void>;
   /** Whether any process of its tree is still alive. */
   alive(): boolean;
   /** Last resort for cleanup: SIGKILL the whole process group. */
@@ -98,6 +100,13 @@ export async function npmStart(env: Record<string, string | undefined>, timeoutM
           });
       } catch {
         return []; // ps exits 1 when the group is empty
+      }
+    },
+    async shutdown(timeoutMs = 20_000) {
+      try {
+        await Promise.race([running.stop(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+      } finally {
+        running.kill();
       }
     },
     async stop() {

@@ -3,13 +3,19 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { CloudEvent } from '../../core/cloud-events.js';
 
-/** What a webhook receiver got: the headers, the raw body, and the body as JSON. */
+/** What a webhook receiver got: the headers, the raw body, the body as JSON, and the CloudEvent it is, if it is one. */
 export interface Delivery {
   headers: IncomingHttpHeaders;
   body: Buffer;
-  json: any;
+  json: unknown;
+  event: CloudEvent | undefined;
 }
+
+/** Whether parsed JSON is a CloudEvent in structured mode, as Interlock sends them. */
+export const isCloudEvent = (value: unknown): value is CloudEvent =>
+  value !== null && typeof value === 'object' && 'specversion' in value && value.specversion === '1.0' && 'type' in value && typeof value.type === 'string';
 
 /** A webhook receiver on 127.0.0.1 that keeps every delivery and answers 200 (or what `answer` says). */
 export async function startWebhookReceiver(answer: (delivery: Delivery) => number = () => 200) {
@@ -25,7 +31,7 @@ export async function startWebhookReceiver(answer: (delivery: Delivery) => numbe
       } catch {
         json = undefined;
       }
-      const delivery = { headers: request.headers, body, json };
+      const delivery = { headers: request.headers, body, json, event: isCloudEvent(json) ? json : undefined };
       deliveries.push(delivery);
       response.writeHead(answer(delivery)).end();
     });
