@@ -2,27 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../app.js';
 import { apiClient, ok, type OpenInterruption, problem, type Who } from '../support/api.js';
 import { until } from '../support/poll.js';
-import { type Action, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { TRADERS_STEP, traderProcess } from '../support/fixtures.js';
+import { type Action, helloService, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
-const STEP = 'Ensure traders are aware of the deployment';
+const STEP = TRADERS_STEP;
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
 
 // The process of docs/configuration.md, with scripts that run here.
-const config = testConfig(`
-- id: hello-service
-  name: Hello service
-  environments: [qa, production]
-  process:
-    - { name: Deploy, type: script, run: 'echo "deploying #{Release} to #{Environment}"' }
-    - name: ${STEP}
-      type: manual
-      environments: [production]
-      instructions: |
-        Tell the trading desk that #{Release} goes live.
-      responsibleTeams: [release-managers]
-    - name: Record sign-off
-      type: script
-      run: 'echo "#{Action[${STEP}].Output.Manual.Notes}"'
+const config = testConfig(`${helloService(traderProcess({ deploy: 'echo "deploying #{Release} to #{Environment}"' }))}
 - id: no-teams
   name: No teams
   environments: [production]
@@ -161,13 +148,7 @@ describe('editing the config', () => {
   it('never changes a deployment that is already running', async () => {
     const { id, act } = await waitingDeployment();
     // The same Interlock restarted with a new process for hello-service: the waiting one keeps its own.
-    const edited = testConfig(`
-- id: hello-service
-  name: Hello service
-  environments: [production]
-  process:
-    - { name: Something else entirely, type: script, run: 'echo v2' }
-`);
+    const edited = testConfig(helloService(`- { name: Something else entirely, type: script, run: 'echo v2' }`, '[production]'));
     const restarted = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config: edited });
     const jjones = apiClient('http://localhost', 'jjones', { fetch: (input, init) => restarted.request(input, init) });
     await ok(act('take-responsibility', 'jjones'));

@@ -15,6 +15,7 @@ import type { Step } from '../../config/schema.js';
 import { defaultValues } from '../../config/project-variables.js';
 import { searchAttributeTypes } from '../../temporal/search-attributes.js';
 import type { Actor, DeploymentInput, DeploymentView, ReleaseInput } from '../../workflows/messages.js';
+import { until } from './poll.js';
 
 /** A time-skipping Temporal test server (the real binary at `path`) with our search attributes. */
 export async function createTimeSkippingEnv(path: string): Promise<TestWorkflowEnvironment> {
@@ -36,6 +37,35 @@ export async function finalView(handle: WorkflowHandle): Promise<DeploymentView>
     // The time-skipping server keeps no details of a cancellation (the dev server does): ask the closed workflow.
     return ((error.cause as { details?: unknown[] }).details?.[0] as DeploymentView | undefined) ?? (await handle.query<DeploymentView>('state'));
   }
+}
+
+/** The manual step of docs/configuration.md's example process. */
+export const TRADERS_STEP = 'Ensure traders are aware of the deployment';
+
+/**
+ * docs/configuration.md's example process (without its http-check, which would need a live site),
+ * as the config file writes it: Deploy, the traders' manual step (with `manual`'s lines added to
+ * it), the steps of `after`, then Record sign-off.
+ */
+export function traderProcess({
+  deploy = 'echo "deploying #{Project} #{Release} to #{Environment}"',
+  manual = '',
+  after = '',
+  signOff = `echo "#{Action[${TRADERS_STEP}].Output.Manual.Notes}"`,
+}: { deploy?: string; manual?: string; after?: string; signOff?: string } = {}): string {
+  const lines = (text: string, indent: string) => (text.trim() ? `${text.trim().replace(/^/gm, indent)}\n` : '');
+  return `
+- { name: Deploy, type: script, run: '${deploy}' }
+- name: ${TRADERS_STEP}
+  type: manual
+  environments: [production]
+  instructions: |
+    Tell the trading desk that #{Release} goes live.
+  responsibleTeams: [release-managers]
+${lines(manual, '  ')}${lines(after, '')}- name: Record sign-off
+  type: script
+  run: '${signOff}'
+`;
 }
 
 /** A deployment input whose process is written as the config file would write it. */
@@ -120,14 +150,8 @@ export function releaseInput(
 }
 
 /** Queries the deployment's `state` until `ready` holds, as a dashboard polling it would; fails naming what did not come. */
-export async function untilView(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what = 'the expected state', timeoutMs = 20_000): Promise<DeploymentView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const view = await handle.query<DeploymentView>('state');
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; the view is ${JSON.stringify(view, null, 2).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function untilView(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what = 'the expected state', timeoutMs = 20_000): Promise<DeploymentView> {
+  return until(() => handle.query<DeploymentView>('state'), ready, `${handle.workflowId}: ${what}`, { timeoutMs, everyMs: 50 });
 }
 
 /** The seed's shipyard (docs/keptn.md), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */

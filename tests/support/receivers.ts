@@ -84,14 +84,3 @@ export async function startSmtpServer() {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-/** Polls until `found` returns something (a mail, a delivery), or fails saying what did not come. */
-export async function eventually<T>(found: () => T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = found();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not arrive in time`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

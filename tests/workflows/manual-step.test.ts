@@ -18,33 +18,14 @@ import {
   type TimelineEntry,
 } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
-import { untilView } from '../support/fixtures.js';
+import { TRADERS_STEP, traderProcess, untilView } from '../support/fixtures.js';
 
 const taskQueue = 'manual-step-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
 
-const STEP = 'Ensure traders are aware of the deployment';
+const STEP = TRADERS_STEP;
 const OUTPUT = `Action[${STEP}].Output.Manual`;
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
-
-/** docs/configuration.md's example process (without the http-check, which would need a live site). */
-function traderProcess(
-  manual: { timeout?: string; onTimeout?: 'abort' | 'proceed'; after?: string; signOff?: string } = {},
-): string {
-  return `
-- { name: Deploy, type: script, run: 'echo "deploying #{Project} #{Release} to #{Environment}"' }
-- name: ${STEP}
-  type: manual
-  environments: [production]
-  instructions: |
-    Tell the trading desk that #{Release} goes live.
-  responsibleTeams: [release-managers]
-${manual.timeout ? `  timeout: ${manual.timeout}\n` : ''}${manual.onTimeout ? `  onTimeout: ${manual.onTimeout}\n` : ''}${manual.after ?? ''}
-- name: Record sign-off
-  type: script
-  run: '${manual.signOff ?? `echo "#{${OUTPUT}.Notes}"`}'
-`;
-}
 
 type Handle = WorkflowHandle;
 
@@ -52,10 +33,8 @@ async function start(input: DeploymentInput): Promise<Handle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-const until = untilView;
-
 const waitingAtManualStep = (handle: Handle) =>
-  until(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
+  untilView(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
 
 /** The `ApplicationFailure` an update was refused with. */
 async function refusal(attempt: Promise<unknown>): Promise<ApplicationFailure> {
@@ -214,7 +193,7 @@ describe('proceed and abort through updates', () => {
     await take(handle, people.jjones);
     await handle.executeUpdate(abortUpdate, { args: [{ user: people.jjones, notes: 'not today' }] });
 
-    const meanwhile = await until(handle, (view) => view.steps[3]!.status === 'Running', 'the failure step to run');
+    const meanwhile = await untilView(handle, (view) => view.steps[3]!.status === 'Running', 'the failure step to run');
     expect(meanwhile).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
     expect(meanwhile.steps.map((s) => s.status)).toEqual(['Succeeded', 'Aborted', 'Skipped', 'Running', 'Pending']);
     expect(await describeSearchAttributes(handle)).toMatchObject({ status: 'Running' });
@@ -347,7 +326,7 @@ describe('refusals through updates', () => {
     const { interruptions: [first] } = await waitingAtManualStep(handle);
     await take(handle, people.jjones);
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] });
-    await until(handle, (view) => view.interruptions.length === 2, 'the second interruption');
+    await untilView(handle, (view) => view.interruptions.length === 2, 'the second interruption');
 
     const decided = await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: people.jjones, interruptionId: first!.id }] }));
     expect(decided.type).toBe('ALREADY_DECIDED');
@@ -415,7 +394,7 @@ describe('signals (operators in Temporal Web)', () => {
     await waitingAtManualStep(handle);
 
     await handle.signal(takeResponsibilitySignal, { user: people.jjones });
-    await until(handle, (view) => view.interruptions[0]!.state === 'Assigned', 'the signal to assign jjones');
+    await untilView(handle, (view) => view.interruptions[0]!.state === 'Assigned', 'the signal to assign jjones');
     await handle.signal(proceedSignal, { user: people.jjones, notes: NOTES });
 
     const view = await finalView(handle);
@@ -443,7 +422,7 @@ describe('signals (operators in Temporal Web)', () => {
     const before = await waitingAtManualStep(handle);
 
     await handle.signal(takeResponsibilitySignal, { user: people.outsider });
-    let view = await until(handle, (v) => v.timeline.length === 1, 'the refused signal in the timeline');
+    let view = await untilView(handle, (v) => v.timeline.length === 1, 'the refused signal in the timeline');
     expect(view.timeline[0]).toMatchObject({ user: 'otto', action: 'takeResponsibility', result: 'refused', via: 'signal' });
     expect(view.timeline[0]!.reason).toMatch(/^NOT_IN_TEAM: /);
     expect(view.interruptions).toEqual(before.interruptions);
@@ -451,7 +430,7 @@ describe('signals (operators in Temporal Web)', () => {
 
     await handle.signal(takeResponsibilitySignal, {} as never);
     await handle.signal(proceedSignal, { user: { username: 'jjones' } } as never);
-    view = await until(handle, (v) => v.timeline.length === 3, 'the malformed signals in the timeline');
+    view = await untilView(handle, (v) => v.timeline.length === 3, 'the malformed signals in the timeline');
     expect(view.timeline.slice(1)).toEqual([
       expect.objectContaining({ user: 'unknown', action: 'takeResponsibility', result: 'refused', via: 'signal' }),
       expect.objectContaining({ user: 'jjones', action: 'proceed', result: 'refused', via: 'signal' }),
@@ -467,7 +446,7 @@ describe('signals (operators in Temporal Web)', () => {
 
 describe('the timeout', () => {
   it('aborts the deployment after 72 hours with nobody deciding', async () => {
-    const handle = await start(deploymentInput(traderProcess({ timeout: '72h' })));
+    const handle = await start(deploymentInput(traderProcess({ manual: 'timeout: 72h' })));
     const waiting = await waitingAtManualStep(handle);
     const { createdAt, timeoutAt } = waiting.interruptions[0]!;
     expect(Date.parse(timeoutAt!) - Date.parse(createdAt)).toBe(72 * 3_600_000);
@@ -488,7 +467,7 @@ describe('the timeout', () => {
   });
 
   it('proceeds after 72 hours with onTimeout: proceed, keeping whoever had taken it', async () => {
-    const handle = await start(deploymentInput(traderProcess({ timeout: '72h', onTimeout: 'proceed' })));
+    const handle = await start(deploymentInput(traderProcess({ manual: 'timeout: 72h\nonTimeout: proceed' })));
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
 
@@ -510,7 +489,7 @@ describe('the timeout', () => {
   });
 
   it('does not fire once someone has decided', async () => {
-    const handle = await start(deploymentInput(traderProcess({ timeout: '72h' })));
+    const handle = await start(deploymentInput(traderProcess({ manual: 'timeout: 72h' })));
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] });

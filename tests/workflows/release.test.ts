@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import {
   taskEventUpdate,
 } from '../../workflows/messages.js';
 import { finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../support/fixtures.js';
+import { until as poll } from '../support/poll.js';
 import { useTimeSkippingWorker } from '../support/workflows.js';
 
 const taskQueue = 'release-workflow-test';
@@ -38,16 +38,9 @@ async function start(config: Config) {
   return { handle, input };
 }
 
-/** Queries until `ready` holds, as a dashboard polling would. */
-async function until<T>(read: () => Promise<T>, ready: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined && ready(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value, null, 2)?.slice(0, 2000)}`);
-    await sleep(50);
-  }
-}
+/** Queries until `ready` holds, as a dashboard polling would; a query the workflow cannot answer yet (just started) is asked again. */
+const until = <T>(read: () => Promise<T>, ready: (value: T) => boolean, what: string): Promise<T> =>
+  poll(() => read().catch(() => undefined), (value): value is T => value !== undefined && ready(value), what, { timeoutMs: 20_000, everyMs: 50 });
 
 const sequence = (view: ReleaseView, stage: string, name = 'delivery') => view.stages.find((s) => s.name === stage)!.sequences.find((s) => s.name === name)!;
 
