@@ -11,6 +11,8 @@ export interface PollOptions {
   timeoutMs?: number;
   /** The pause between tries (ms). Default 100. */
   everyMs?: number;
+  /** Why it can no longer happen (the process that was to do it has exited), which fails at once; undefined while it still can. */
+  failIf?: () => string | undefined;
 }
 
 /**
@@ -23,12 +25,14 @@ export async function until<T>(
   read: () => T | Promise<T>,
   done: (value: T) => boolean,
   what: string,
-  { timeoutMs = 30_000, everyMs = 100 }: PollOptions = {},
+  { timeoutMs = 30_000, everyMs = 100, failIf }: PollOptions = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
+    const reason = failIf?.();
+    if (reason !== undefined) throw new Error(`${what} will not happen: ${reason}`);
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1000} s; last: ${describe(value)}`);
     await sleep(everyMs);
   }
