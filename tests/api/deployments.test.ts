@@ -5,22 +5,14 @@ import { z } from 'zod';
 import { type AppType, createApp } from '../../app.js';
 import { at, json, ok, problem, type Who } from '../support/api.js';
 import { until } from '../support/poll.js';
+import { helloService, project } from '../support/fixtures.js';
 import { type Trigger, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
-const config = testConfig(`
-- id: hello-service
-  name: Hello service
-  environments: [qa, production]
-  variables: { Greeting: { value: hello, prompted: true }, ExitCode: { value: "0", prompted: true, pattern: "[0-9]{1,3}" } }
-  process:
-    - { name: Deploy, type: script, run: 'echo "#{Greeting} #{Release} #{Environment}"; exit #{ExitCode}' }
-    - { name: Only in production, type: script, environments: [production], run: 'echo prod' }
-- id: other-service
-  name: Other service
-  environments: [qa]
-  process:
-    - { name: Deploy, type: script, run: 'echo other' }
-`);
+const config = testConfig(`${helloService(`
+- { name: Deploy, type: script, run: 'echo "#{Greeting} #{Release} #{Environment}"; exit #{ExitCode}' }
+- { name: Only in production, type: script, environments: [production], run: 'echo prod' }
+`, { variables: '{ Greeting: { value: hello, prompted: true }, ExitCode: { value: "0", prompted: true, pattern: "[0-9]{1,3}" } }' })}
+${project('other-service', 'Other service', "- { name: Deploy, type: script, run: 'echo other' }", { environments: '[qa]' })}`);
 
 const stack = useStack(config);
 

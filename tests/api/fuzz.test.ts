@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ProblemSchema } from '../../api/schemas.js';
 import { bearer, ok, type tokens } from '../support/api.js';
 import { type Session, signInForForms } from '../support/dashboard.js';
-import { helloService, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { helloService } from '../support/fixtures.js';
+import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 // Random and hostile input to every route, sent raw (no client would send it): never a 5xx, and
 // every refusal explained.

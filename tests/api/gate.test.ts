@@ -2,7 +2,8 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type Answer, type Api, ok, problem, type Who } from '../support/api.js';
 import { sleep, until } from '../support/poll.js';
-import { helloService, serveOverHttp, type Stack, startStack, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { helloService } from '../support/fixtures.js';
+import { serveOverHttp, type Stack, startStack, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 // docs/manual-steps.md and docs/http-api.md tried as an attacker would: who may do what on every route, refusals that never
 // reach the workflow, a flood that cannot jam an approval, and the race with the workflow's end.

@@ -2,20 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../app.js';
 import { apiClient, ok, type OpenInterruption, problem, type Who } from '../support/api.js';
 import { until } from '../support/poll.js';
-import { TRADERS_STEP, traderProcess } from '../support/fixtures.js';
-import { type Action, helloService, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { helloService, project, traderProcess, TRADERS_STEP } from '../support/fixtures.js';
+import { type Action, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 const STEP = TRADERS_STEP;
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
 
 // The process of docs/configuration.md, with scripts that run here.
 const config = testConfig(`${helloService(traderProcess({ deploy: 'echo "deploying #{Release} to #{Environment}"' }))}
-- id: no-teams
-  name: No teams
-  environments: [production]
-  process:
-    - { name: Approve, type: manual, instructions: 'Any deployer may approve' }
-`);
+${project('no-teams', 'No teams', "- { name: Approve, type: manual, instructions: 'Any deployer may approve' }", { environments: '[production]' })}`);
 
 const stack = useStack(config);
 
@@ -148,7 +143,7 @@ describe('editing the config', () => {
   it('never changes a deployment that is already running', async () => {
     const { id, act } = await waitingDeployment();
     // The same Interlock restarted with a new process for hello-service: the waiting one keeps its own.
-    const edited = testConfig(helloService(`- { name: Something else entirely, type: script, run: 'echo v2' }`, '[production]'));
+    const edited = testConfig(helloService(`- { name: Something else entirely, type: script, run: 'echo v2' }`, { environments: '[production]' }));
     const restarted = createApp({ temporal: { client: stack.client, taskQueue: stack.taskQueue }, config: edited });
     const jjones = apiClient('http://localhost', 'jjones', { fetch: (input, init) => restarted.request(input, init) });
     await ok(act('take-responsibility', 'jjones'));

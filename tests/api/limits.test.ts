@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { type Answer, ok, problem } from '../support/api.js';
 import { openPage, postForm, signInForForms } from '../support/dashboard.js';
 import { sleep, until } from '../support/poll.js';
-import { helloService, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { helloService } from '../support/fixtures.js';
+import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 // Per-person limits, tried as a script that loops would: every refusal is a 429 with Retry-After and
 // the code RATE_LIMITED, it comes before any work is done, and it changes nothing.

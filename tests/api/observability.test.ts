@@ -4,7 +4,8 @@ import { expect, it } from 'vitest';
 import { createApp } from '../../app.js';
 import { ok, problem } from '../support/api.js';
 import { until } from '../support/poll.js';
-import { helloService, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { helloService } from '../support/fixtures.js';
+import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 const config = testConfig(helloService(`
 - { name: Deploy, type: script, run: 'echo ok' }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Deployment, ok, problem, type Release } from '../support/api.js';
-import { lifecycleConfig } from '../support/fixtures.js';
+import { lifecycleConfig, productionShipyard } from '../support/fixtures.js';
 import { until } from '../support/poll.js';
 import { findPrometheus, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 import { type Stack, startStack, uniqueRelease, untilAnswered, waitForRelease } from '../support/stack.js';
@@ -38,20 +38,13 @@ slo:
 sli:
   response_time_p95:
     prometheus: { url: '${server.url}', query: 'max(helloservice_response_time_p95_ms{stage="#{Stage}"})' }
-shipyard:
-  apiVersion: spec.keptn.sh/0.2.2
-  kind: Shipyard
-  spec:
-    stages:
-      - name: production
-        sequences:
-          - name: delivery
-            tasks:
-              - name: evaluation
-                properties: { timeframe: 5m }
-              - name: approval
-                properties: { pass: automatic, warning: manual }
-              - name: release
+${productionShipyard(`
+- name: evaluation
+  properties: { timeframe: 5m }
+- name: approval
+  properties: { pass: automatic, warning: manual }
+- name: release
+`)}
 tasks:
   release: { type: script, run: 'echo "releasing #{Release}"' }
 `, `
@@ -66,10 +59,7 @@ tasks:
     sli:
       response_time_p95:
         prometheus: { url: '${server.url}', query: 'max(regional_response_time_ms{stage="#{Stage}", region="#{Region}"}) * #{Scale}' }
-    shipyard:
-      apiVersion: spec.keptn.sh/0.2.2
-      kind: Shipyard
-      spec: { stages: [{ name: production, sequences: [{ name: delivery, tasks: [{ name: evaluation }] }] }] }
+${productionShipyard('- name: evaluation').replace(/^/gm, '    ')}
 `);
 
 describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing' in prometheus ? ` (skipped: ${prometheus.missing})` : ''}`, () => {

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ok, problem, type Who } from '../support/api.js';
 import { eventually, until } from '../support/poll.js';
-import { type Action, helloService, type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+import { helloService } from '../support/fixtures.js';
+import { type Action, type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
 
 const config = testConfig(`${helloService(`
 - { name: Deploy, type: script, run: 'echo deploying #{Release}' }

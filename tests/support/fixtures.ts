@@ -39,6 +39,21 @@ export async function finalView(handle: WorkflowHandle): Promise<DeploymentView>
   }
 }
 
+/**
+ * A project as the config file writes it, an item of `projects:`: in `environments`, with
+ * `variables` (a YAML flow mapping) when given, and `steps` (YAML list items) as its process.
+ */
+export const project = (id: string, name: string, steps: string, { environments = '[qa, production]', variables }: { environments?: string; variables?: string } = {}) => `
+- id: ${id}
+  name: ${name}
+  environments: ${environments}${variables ? `\n  variables: ${variables}` : ''}
+  process:
+${steps.trim().replace(/^/gm, '    ')}
+`;
+
+/** hello-service, the example's project, with `steps` as its process. */
+export const helloService = (steps: string, options: { environments?: string; variables?: string } = {}) => project('hello-service', 'Hello service', steps, options);
+
 /** The manual step of docs/configuration.md's example process. */
 export const TRADERS_STEP = 'Ensure traders are aware of the deployment';
 
@@ -73,12 +88,7 @@ export function deploymentInput(processYaml: string, overrides: Partial<Deployme
   const config = parseConfig(`
 teams: [{ id: release-managers, name: Release managers }, { id: dba, name: DBAs }]
 projects:
-  - id: hello-service
-    name: Hello service
-    environments: [qa, production]
-    variables: { Greeting: hello }
-    process:
-${processYaml.replace(/^/gm, '      ')}
+${helloService(processYaml, { variables: '{ Greeting: hello }' }).trim().replace(/^/gm, '  ')}
 notifications:
   channels:
     - { id: ops-hook, webhook: { url: 'https://hooks.example.com/ops' } }
@@ -153,6 +163,18 @@ export function releaseInput(
 export function untilView(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what = 'the expected state', timeoutMs = 20_000): Promise<DeploymentView> {
   return until(() => handle.query<DeploymentView>('state'), ready, `${handle.workflowId}: ${what}`, { timeoutMs, everyMs: 50 });
 }
+
+/** A project's shipyard of one stage, production, whose delivery sequence runs `tasks` (YAML list items), as the config file writes it. */
+export const productionShipyard = (tasks: string) => `shipyard:
+  apiVersion: spec.keptn.sh/0.2.2
+  kind: Shipyard
+  spec:
+    stages:
+      - name: production
+        sequences:
+          - name: delivery
+            tasks:
+${tasks.trim().replace(/^/gm, '              ')}`;
 
 /** The seed's shipyard (docs/keptn.md), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */
 export const seedShipyard = (indent = '  ') =>

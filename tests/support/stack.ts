@@ -26,15 +26,6 @@ ${projectsYaml.replace(/^/gm, '  ')}
   return { ...example, projects };
 }
 
-/** hello-service as the config file writes it: in `environments`, with `steps` (YAML list items) as its process. */
-export const helloService = (steps: string, environments = '[qa, production]') => `
-- id: hello-service
-  name: Hello service
-  environments: ${environments}
-  process:
-${steps.trim().replace(/^/gm, '    ')}
-`;
-
 /** What POST /api/deployments takes. */
 export type Trigger = Parameters<Api['api']['deployments']['$post']>[0]['json'];
 /** What a person may do to an interruption, as its route names it. */

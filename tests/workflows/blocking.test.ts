@@ -28,6 +28,15 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
 const waiting = (handle: WorkflowHandle) => untilView(handle, (view) => view.status === 'Waiting', `${handle.workflowId} to wait at its blocking step`);
 const queued = (handle: WorkflowHandle) => untilView(handle, (view) => view.status === 'Queued', `${handle.workflowId} to be queued`);
 
+/** Two deployments of `project`: the first waiting at its blocking step, the second queued behind it. */
+async function holderAndQueued(project: string, [firstRelease, secondRelease]: [string, string]) {
+  const first = await start(blocked(firstRelease, project));
+  await waiting(first);
+  const second = await start(blocked(secondRelease, project));
+  const secondQueued = await queued(second);
+  return { first, second, secondQueued };
+}
+
 async function approve(handle: WorkflowHandle) {
   const { interruptions } = await handle.query(stateQuery);
   const interruption = interruptions.at(-1)!;
@@ -127,11 +136,8 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
   });
 
   it('releases the queue however the blocking deployment ends: cancelled', async () => {
-    const project = 'gated-cancel';
-    const first = await start(blocked('2.0.0', project));
-    await waiting(first);
-    const second = await start(blocked('2.0.1', project));
-    expect((await queued(second)).queuedBehind).toBe(first.workflowId);
+    const { first, second, secondQueued } = await holderAndQueued('gated-cancel', ['2.0.0', '2.0.1']);
+    expect(secondQueued.queuedBehind).toBe(first.workflowId);
     await first.cancel();
     const firstView = await finalView(first);
     expect(firstView.status).toBe('Cancelled');
@@ -143,10 +149,7 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
 
   it('a queued deployment that is cancelled leaves the queue', async () => {
     const project = 'gated-leave';
-    const first = await start(blocked('3.0.0', project));
-    await waiting(first);
-    const second = await start(blocked('3.0.1', project));
-    await queued(second);
+    const { first, second } = await holderAndQueued(project, ['3.0.0', '3.0.1']);
     await second.cancel();
     expect((await finalView(second)).status).toBe('Cancelled');
     const gate = environment().client.workflow.getHandle(gateWorkflowId(project, 'production'));
@@ -156,10 +159,7 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
 
   it('a blocking deployment terminated by an operator stops blocking within minutes', async () => {
     const project = 'gated-terminate';
-    const first = await start(blocked('4.0.0', project));
-    await waiting(first);
-    const second = await start(blocked('4.0.1', project));
-    await queued(second);
+    const { first, second } = await holderAndQueued(project, ['4.0.0', '4.0.1']);
     await first.terminate('an operator ended it');
     // The gate checks every few minutes that what it holds for still runs.
     expect((await second.query(stateQuery)).status).toBe('Queued');

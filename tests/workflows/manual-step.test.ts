@@ -36,8 +36,8 @@ async function start(input: DeploymentInput): Promise<Handle> {
 const waitingAtManualStep = (handle: Handle) =>
   untilView(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
 
-/** The `ApplicationFailure` an update was refused with. */
-async function refusal(attempt: Promise<unknown>): Promise<ApplicationFailure> {
+/** The `ApplicationFailure` an update was refused with; of `type`, its message saying `says`, when given. */
+async function refusal(attempt: Promise<unknown>, type?: string, says?: string): Promise<ApplicationFailure> {
   const error = await attempt.then(
     (result) => { throw new Error(`expected a refusal, got ${JSON.stringify(result)}`); },
     (error: unknown) => error,
@@ -45,7 +45,10 @@ async function refusal(attempt: Promise<unknown>): Promise<ApplicationFailure> {
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
   const cause = (error as WorkflowUpdateFailedError).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
+  const failure = cause as ApplicationFailure;
+  if (type !== undefined) expect(failure.type, failure.message).toBe(type);
+  if (says !== undefined) expect(failure.message).toContain(says);
+  return failure;
 }
 
 async function describeSearchAttributes(handle: Handle) {
@@ -245,13 +248,8 @@ describe('refusals through updates', () => {
     const { interruptions: [opened] } = await waitingAtManualStep(handle);
     const id = opened!.id;
 
-    const notInTeam = await refusal(take(handle, people.outsider));
-    expect(notInTeam.type).toBe('NOT_IN_TEAM');
-    expect(notInTeam.message).toContain('release-managers');
-
-    const notTaken = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] }));
-    expect(notTaken.type).toBe('NOT_TAKEN');
-    expect(notTaken.message).toContain('take responsibility first');
+    await refusal(take(handle, people.outsider), 'NOT_IN_TEAM', 'release-managers');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] }), 'NOT_TAKEN', 'take responsibility first');
 
     let view = await handle.query(stateQuery);
     expect(view.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null, notes: null });
@@ -260,23 +258,11 @@ describe('refusals through updates', () => {
     const again = await take(handle, people.jjones);
     expect(again).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
 
-    const heldByOther = await refusal(take(handle, people.mlee));
-    expect(heldByOther.type).toBe('HELD_BY_OTHER');
-    expect(heldByOther.message).toContain('Jamie Jones (jjones)');
-
-    const notAssignee = await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: people.mlee, interruptionId: id }] }));
-    expect(notAssignee.type).toBe('NOT_ASSIGNEE');
-    expect(notAssignee.message).toContain('Jamie Jones (jjones)');
-
-    const outsiderDecides = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.outsider }] }));
-    expect(outsiderDecides.type).toBe('NOT_IN_TEAM');
-
-    const notFound = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: 'no-such-id' }] }));
-    expect(notFound.type).toBe('INTERRUPTION_NOT_FOUND');
-    expect(notFound.message).toContain('no-such-id');
-
-    const tooLong = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: 'x'.repeat(4001) }] }));
-    expect(tooLong.type).toBe('BAD_REQUEST');
+    await refusal(take(handle, people.mlee), 'HELD_BY_OTHER', 'Jamie Jones (jjones)');
+    await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: people.mlee, interruptionId: id }] }), 'NOT_ASSIGNEE', 'Jamie Jones (jjones)');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.outsider }] }), 'NOT_IN_TEAM');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: 'no-such-id' }] }), 'INTERRUPTION_NOT_FOUND', 'no-such-id');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: 'x'.repeat(4001) }] }), 'BAD_REQUEST');
 
     view = await handle.query(stateQuery);
     expect(view.status).toBe('Waiting');
