@@ -3,7 +3,7 @@ import { type Deployment, ok, problem, type Release } from '../support/api.js';
 import { lifecycleConfig, productionShipyard } from '../support/fixtures.js';
 import { until } from '../support/poll.js';
 import { findPrometheus, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
-import { type Stack, startStack, uniqueRelease, untilAnswered, waitForRelease } from '../support/stack.js';
+import { type Stack, uniqueRelease, untilAnswered, useStack, waitForRelease } from '../support/stack.js';
 
 /**
  * Keptn's quality gate as a release meets it (docs/keptn.md): an evaluation of SLIs read from a real
@@ -64,13 +64,7 @@ ${productionShipyard('- name: evaluation').replace(/^/gm, '    ')}
 
 describe.skipIf('missing' in prometheus)(`a quality gate on Prometheus${'missing' in prometheus ? ` (skipped: ${prometheus.missing})` : ''}`, () => {
   // The config names Prometheus's address, so the stack starts once Prometheus has.
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack(config());
-  });
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const stack = useStack(config);
 
   async function releaseUntilDone(value: number): Promise<{ release: Release; production: Deployment }> {
     server.set('helloservice_response_time_p95_ms', value, { stage: 'production' });

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ok, problem, type Who } from '../support/api.js';
-import { eventually, until } from '../support/poll.js';
 import { helloService } from '../support/fixtures.js';
+import { eventually, until } from '../support/poll.js';
+import { killAll, startProcess, type TestProcess } from '../support/processes.js';
 import { type Action, type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
 
 const config = testConfig(`${helloService(`
@@ -35,14 +34,12 @@ const config = testConfig(`${helloService(`
 `);
 
 const STEP = 'Ensure traders are aware of the deployment';
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const stacks: Stack[] = [];
-const workers: WorkerProcess[] = [];
 
 afterEach(async () => {
   // Children first: a stray worker would keep serving the queue of the next test's stack.
-  await Promise.all(workers.splice(0).map((worker) => worker.kill()));
+  await killAll();
   await Promise.all(stacks.splice(0).map((stack) => stack.stop()));
 });
 
@@ -166,7 +163,7 @@ describe('a worker that crashes while a deployment waits', () => {
     const take = await ok(act(stack, 'jjones', id, iid, 'take-responsibility'));
     expect(take).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
 
-    await first.kill();
+    await crash(first);
     expect(first.child.signalCode).toBe('SIGKILL');
     // Nobody serves the queue now: the crash is real.
     await problem(view(stack, id), 503);
@@ -201,7 +198,7 @@ describe('a worker killed with SIGKILL while a script runs', () => {
     const written = () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim().split(' ') : []);
     const pids = await whileAlive(first, eventually(() => (written().length === 2 ? written().map(Number) : undefined), 'the script to start', { timeoutMs: 90_000 }));
 
-    await first.kill();
+    await crash(first);
     const alive = (pid: number) => {
       try {
         process.kill(pid, 0);
@@ -242,48 +239,26 @@ describe('a worker killed with SIGKILL while a script runs', () => {
   }, 150_000);
 });
 
-interface WorkerProcess {
-  child: ChildProcess;
-  exited: Promise<void>;
-  output(): string;
-  /** SIGKILL, as a crash would; resolves once the process is gone. */
-  kill(): Promise<void>;
+/** `npm run worker` as an operator runs it: its own process, bundling the workflow code on start. */
+function startWorkerProcess({ taskQueue, codecKey }: Pick<Stack, 'taskQueue' | 'codecKey'>): TestProcess {
+  return startProcess(process.execPath, ['--import', 'tsx', 'worker.ts'], {
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    // The same payload codec as the API's client: the worker must read what it encrypted.
+    INTERLOCK_CODEC_KEY: codecKey,
+    INTERLOCK_WORKER_METRICS_PORT: '0',
+    TEMPORAL_NAMESPACE: 'default',
+  });
 }
 
-/** `npm run worker` as an operator runs it: its own process, bundling the workflow code on start. */
-function startWorkerProcess({ taskQueue, codecKey }: Pick<Stack, 'taskQueue' | 'codecKey'>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      // The same payload codec as the API's client: the worker must read what it encrypted.
-      INTERLOCK_CODEC_KEY: codecKey,
-      INTERLOCK_WORKER_METRICS_PORT: "0",
-      TEMPORAL_NAMESPACE: 'default',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const worker: WorkerProcess = {
-    child,
-    exited,
-    output: () => output,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-  workers.push(worker);
-  return worker;
+/** SIGKILL to the worker alone, as a crash would; resolves once it is gone. */
+async function crash(worker: TestProcess): Promise<void> {
+  worker.signal('SIGKILL');
+  await worker.exited;
 }
 
 /** `promise`, failing at once if the worker dies first; either way a failure carries the worker's output. */
-async function whileAlive<T>(worker: WorkerProcess, promise: Promise<T>): Promise<T> {
+async function whileAlive<T>(worker: TestProcess, promise: Promise<T>): Promise<T> {
   let settled = false;
   const died = worker.exited.then((): never | undefined => {
     if (settled) return undefined;
@@ -298,7 +273,3 @@ async function whileAlive<T>(worker: WorkerProcess, promise: Promise<T>): Promis
   }
 }
 
-// Should the test process itself be torn down, take the children with it.
-process.once('exit', () => {
-  for (const { child } of workers) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});

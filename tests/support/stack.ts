@@ -142,13 +142,15 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
 }
 
 /**
- * One stack for a test file: started before its tests, stopped after them (also when they fail).
- * What it returns stands for that stack: use it in tests and hooks, once `beforeAll` has run.
+ * One stack for a test file (or a describe block): started before its tests, stopped after them
+ * (also when they fail). What it returns stands for that stack: use it in tests and hooks, once
+ * `beforeAll` has run. A config that names something known only then (a server's port) is given
+ * as a function, called in `beforeAll`.
  */
-export function useStack(config: Config, options: StackOptions = {}): Stack {
+export function useStack(config: Config | (() => Config), options: StackOptions = {}): Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
-    stack = await startStack(config, options);
+    stack = await startStack(typeof config === 'function' ? config() : config, options);
   });
   afterAll(async () => {
     await stack?.stop();
