@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG_PATH } from '../../config/load.js';
 import { freePort } from '../../temporal/dev-server.js';
 import { clusterScratch, freeClusterPorts } from '../support/cluster.js';
-import { apiClient, type Deployment, deploymentIn, ok, tokens, type Who } from '../support/api.js';
+import { type Deployment, deploymentIn, ok, overHttp, tokens, type Who } from '../support/api.js';
 import { readEvents, type DeploymentEvent } from '../support/events.js';
 import { eventually, until } from '../support/poll.js';
 import { allProcesses, descendantsOf, killAll, npmRun, type TestProcess } from '../support/processes.js';
@@ -82,7 +82,7 @@ afterAll(async () => {
 });
 
 /** The typed client of one API process, over real HTTP, as `who` (jjones unless given). */
-const on = (api: ApiProcess) => ({ api: (who: Who | null = 'jjones', headers: Record<string, string> = {}) => apiClient(api.url, who, { headers }) });
+const on = (api: ApiProcess) => overHttp(api.url);
 
 /** The call as a person makes it: told 503 (no worker answered, nothing done, Retry-After), they try again. */
 function persist<R extends { status: number }>(attempt: () => Promise<R>, timeoutMs = 90_000): Promise<R> {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../app.js';
