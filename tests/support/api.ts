@@ -41,15 +41,13 @@ export interface Reader {
 }
 
 /** The body a typed response carries. */
-export type BodyOf<R> = R extends ClientResponse<infer T, number, 'json'> ? T : never;
+type BodyOf<R> = R extends ClientResponse<infer T, number, 'json'> ? T : never;
 type Answered<F> = F extends (...args: never[]) => Promise<infer R> ? BodyOf<R> : never;
 
 /** What the API's routes answer, as the typed client sees them. */
 export type Deployment = Answered<Api['api']['deployments'][':id']['$get']>;
-export type Interruption = Deployment['interruptions'][number];
 export type OpenInterruption = Answered<Api['api']['interruptions']['$get']>['interruptions'][number];
 export type Release = Answered<Api['api']['releases'][':id']['$get']>;
-export type KeptnEvent = Answered<Api['api']['v1']['event']['$get']>['events'][number];
 /** An RFC 9457 problem: every refusal of the API, as its OpenAPI document describes it. */
 export type Problem = z.infer<typeof ProblemSchema>;
 
