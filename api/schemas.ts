@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
-import { MAX_NOTES } from '../core/interruptions.js';
+import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -267,8 +267,9 @@ export const TakeResponsibilitySchema = z
   .strictObject({ takeOver: z.boolean().optional().openapi({ description: 'Take it from whoever holds it now' }) })
   .openapi('TakeResponsibility');
 
+/** Any decision's body: its notes follow the one rule of `notesProblem` (optional, at most MAX_NOTES), in its words. */
 export const DecisionSchema = z
-  .strictObject({ notes: z.string().max(MAX_NOTES).optional() })
+  .strictObject({ notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional() })
   .openapi('Decision');
 
 export const InterruptionListItemSchema = InterruptionSchema.extend({

@@ -2,7 +2,7 @@ import type { ReleaseWithLinks } from '../service/releases.js';
 import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
 import { isOpen } from '../core/interruptions.js';
 import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
-import { asFlags, type Command, type Context, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
+import { asFlags, type Command, type Context, notesOf, notesOption, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
 import { formatDuration, type Interruption, interruptionLines, isFinished, links, type View } from './format.js';
 
 const SLICE_SECONDS = 5;
@@ -122,7 +122,7 @@ export const waitRelease: Command = {
  */
 function approval(verb: 'approve' | 'decline'): Command['run'] {
   return async (ctx, values, [id]) => {
-    const notes = str(values.notes);
+    const notes = notesOf(values);
     const me = (await ctx.client.get<{ id: string }>('/api/me')).body;
     const target = await waitingTarget(ctx.client, id!);
     const path = interruptionPath(target.view.id, target.interruption.id);
@@ -153,13 +153,11 @@ async function waitingTarget(client: Client, id: string): Promise<{ view: View; 
   throw new CliError(`${release.id} is ${release.status}; no stage of it waits for a decision.`, EXIT.failed);
 }
 
-const notesOption = (what: string) => ({ notes: { type: 'string' as const, value: 'TEXT', help: what } });
-
 export const approve: Command = {
   name: 'approve',
   args: ['ID'],
   summary: 'approve what a release (id or keptnContext) or a deployment waits for: take it and proceed',
-  options: notesOption('what you checked, for the record'),
+  options: notesOption('what you checked'),
   run: approval('approve'),
 };
 
@@ -167,9 +165,6 @@ export const decline: Command = {
   name: 'decline',
   args: ['ID'],
   summary: 'decline it: take it and abort; nothing after it runs',
-  options: notesOption('why (required)'),
-  run: (ctx, values, args) => {
-    if (!str(values.notes)?.trim()) throw usageError('decline needs --notes saying why.');
-    return approval('decline')(ctx, values, args);
-  },
+  options: notesOption('why you decline'),
+  run: approval('decline'),
 };

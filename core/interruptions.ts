@@ -4,7 +4,7 @@
  */
 
 import {
-  type GuidedFailureAction,
+  type DecisionType,
   type InterruptionActionName,
   type InterruptionKind,
   type InterruptionState,
@@ -13,7 +13,7 @@ import {
   type Role,
 } from './names.js';
 
-export type { InterruptionKind, InterruptionState, Role };
+export type { DecisionType, InterruptionKind, InterruptionState, Role };
 
 export interface Person {
   id: string;
@@ -67,10 +67,7 @@ export interface Approval {
 
 export type InterruptionAction =
   | { type: 'takeResponsibility'; takeOver?: boolean }
-  | { type: 'proceed' | 'abort' | GuidedFailureAction; notes?: string };
-
-/** A decision: proceed or abort a manual step or an approval; retry, ignore or fail a guided failure. */
-export type DecisionType = Exclude<InterruptionAction['type'], 'takeResponsibility'>;
+  | { type: DecisionType; notes?: string };
 
 export type RefusalType =
   | 'NOT_IN_TEAM'
@@ -96,7 +93,19 @@ export type Decision =
   | { accepted: true; interruption: Interruption; changed: boolean; tookOverFrom: Person | null }
   | { accepted: false; refusal: RefusalType; detail: string };
 
+/** The most a decision's notes may hold, in characters (docs/manual-steps.md#notes). */
 export const MAX_NOTES = 4000;
+
+/**
+ * The one rule for a decision's notes, which every front end asks (the API's schema, the dashboard's
+ * forms, the CLI, the Keptn event API) and `decide` asks again: notes are optional on every decision
+ * (proceed or approve, abort or decline, retry, ignore, fail) and hold at most `MAX_NOTES`
+ * characters. Undefined when they are fine; otherwise why not, in the words each front end shows.
+ */
+export function notesProblem(notes: string | undefined): string | undefined {
+  if (notes === undefined || notes.length <= MAX_NOTES) return undefined;
+  return `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.`;
+}
 
 export const isOpen = (interruption: Interruption): boolean =>
   (OPEN_INTERRUPTION_STATES as readonly InterruptionState[]).includes(interruption.state);
@@ -186,9 +195,8 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   if (closesAs === undefined) {
     return refuse('NOT_AN_OPTION', `"${interruption.step}" asks for ${decisionsOf(interruption).join(' or ')}, not ${action.type}.`);
   }
-  if (action.notes !== undefined && action.notes.length > MAX_NOTES) {
-    return refuse('NOTES_TOO_LONG', `Notes may be at most ${MAX_NOTES} characters; these are ${action.notes.length}.`);
-  }
+  const notesRefused = notesProblem(action.notes);
+  if (notesRefused !== undefined) return refuse('NOTES_TOO_LONG', notesRefused);
   if (!assignee) {
     return refuse('NOT_TAKEN', `Nobody is responsible for "${interruption.step}" yet; take responsibility first, then ${action.type}.`);
   }

@@ -3,8 +3,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { actionsOf, requireRole } from '../service/permissions.js';
 import type { Deployments, InterruptionActionRequest } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
-import { MAX_NOTES, describePerson, isOpen } from '../core/interruptions.js';
-import { isFinished } from '../core/names.js';
+import { describePerson, isOpen, notesProblem } from '../core/interruptions.js';
+import { isDecisionType, isFinished } from '../core/names.js';
 import { deploymentPage, interruptionPage } from './data.js';
 import { refusalOf } from './page-errors.js';
 import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
@@ -71,15 +71,11 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       const { id, iid, action } = c.req.param();
       const form = c.get('form');
       const notes = form.notes?.trim() ? form.notes.trim() : undefined;
-      if ((action === 'abort' || action === 'fail') && !notes) {
-        return rerender(c, id, 400, { where: 'decide', message: `Say in Notes why you ${action === 'fail' ? 'fail it' : 'abort'}: the people after you will read it.` });
-      }
-      if (notes && notes.length > MAX_NOTES) {
-        return rerender(c, id, 400, { where: 'decide', message: `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.` }, notes);
-      }
-      const request: InterruptionActionRequest = action === 'take-responsibility'
-        ? { type: 'takeResponsibility', takeOver: form.takeOver === 'true' }
-        : { type: action as Exclude<InterruptionActionRequest['type'], 'takeResponsibility'>, notes };
+      const notesRefused = notesProblem(notes);
+      if (notesRefused !== undefined) return rerender(c, id, 400, { where: 'decide', message: notesRefused }, notes);
+      const request: InterruptionActionRequest = isDecisionType(action)
+        ? { type: action, notes }
+        : { type: 'takeResponsibility', takeOver: form.takeOver === 'true' };
       try {
         await deployments.act(c.get('session').user, id, iid, request);
       } catch (error) {

@@ -9,6 +9,7 @@ import {
   isActionableBy,
   MAX_NOTES,
   mayTakeResponsibility,
+  notesProblem,
   type Person,
   type RefusalType,
   isOpen,
@@ -286,6 +287,23 @@ describe('decide: particular cases', () => {
     it('someone other than the assignee is refused whatever the notes', () => {
       expect(decide(held, other, { type, notes: 'ok' }, NOW)).toMatchObject({ accepted: false, refusal: 'NOT_ASSIGNEE' });
     });
+  });
+});
+
+describe('notesProblem: the one notes rule every front end asks', () => {
+  it('takes no notes, empty notes and notes up to the limit on every decision', () => {
+    for (const notes of [undefined, '', 'n'.repeat(MAX_NOTES)]) expect(notesProblem(notes)).toBeUndefined();
+  });
+
+  it('refuses longer notes, saying the limit and the length, in the words decide uses too', () => {
+    const problem = notesProblem('n'.repeat(MAX_NOTES + 1));
+    expect(problem).toBe('Notes may be at most 4000 characters; these are 4001.');
+    const held = interruption({ kind: 'GuidedFailure', state: 'Assigned', assignee: jamie });
+    const jamieActs = { ...jamie, teams: [], roles: ['deployer'] } satisfies Actor;
+    for (const type of ['retry', 'ignore', 'fail'] as const) {
+      expect(decide(held, jamieActs, { type }, NOW)).toMatchObject({ accepted: true });
+      expect(decide(held, jamieActs, { type, notes: 'n'.repeat(MAX_NOTES + 1) }, NOW)).toEqual({ accepted: false, refusal: 'NOTES_TOO_LONG', detail: problem });
+    }
   });
 });
 
