@@ -115,14 +115,27 @@ export const describePerson = (person: Person): string => `${person.displayName}
 /** What never changes about who may take an interruption (the API caches it to refuse before any update). */
 export type Responsibility = Pick<Interruption, 'responsibleTeams' | 'excludedUserIds' | 'escalateTo' | 'escalateAt' | 'escalated'>;
 
+// Who may act: the one rule the workflow (`decide`), the service (its check before any update), the
+// dashboard, the CLI and the notifications (whom an email is for, who gets a one-click link) all ask.
+
 /**
- * The teams that may take it now: its responsible teams, and once escalated (the workflow's timer,
- * or, for a caller outside the workflow, the clock past `escalateAt`) the `escalateTo` teams too.
+ * The teams it has escalated to (`remind.escalateTo`), once it has: the workflow's timer has fired
+ * (`escalated`), or, for a caller outside the workflow that passes `now`, the clock is past `escalateAt`.
  */
-export function teamsOf(interruption: Responsibility, now?: string): string[] {
+export function escalatedTeamsOf(interruption: Responsibility, now?: string): string[] {
   const escalated = interruption.escalated === true || (now !== undefined && interruption.escalateAt !== undefined && now >= interruption.escalateAt);
-  return escalated && interruption.escalateTo ? [...new Set([...interruption.responsibleTeams, ...interruption.escalateTo])] : interruption.responsibleTeams;
+  return escalated && interruption.escalateTo ? interruption.escalateTo : [];
 }
+
+/** The teams that may take it now: its responsible teams, and once escalated the `escalateTo` teams too. */
+export function teamsOf(interruption: Responsibility, now?: string): string[] {
+  const escalated = escalatedTeamsOf(interruption, now);
+  return escalated.length > 0 ? [...new Set([...interruption.responsibleTeams, ...escalated])] : interruption.responsibleTeams;
+}
+
+/** Whoever may not take it whatever their teams and roles: whoever triggered it, with `preventSelfApproval`. */
+export const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, who: Pick<Person, 'id'>): boolean =>
+  interruption.excludedUserIds?.includes(who.id) === true;
 
 /** A member of a responsible team, an admin, or (when the step names no team) any deployer. */
 export function mayTakeResponsibility(interruption: Responsibility, actor: Actor, now?: string): boolean {
@@ -134,13 +147,31 @@ export function mayTakeResponsibility(interruption: Responsibility, actor: Actor
   return actor.teams.some((team) => teams.includes(team));
 }
 
-const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, actor: Actor) => interruption.excludedUserIds?.includes(actor.id) === true;
+/**
+ * Whether the actor may act on it at all: they hold it (the assignee may still decide even if their
+ * teams changed since they took it), or they may take it.
+ */
+export function mayAct(interruption: Responsibility & { assignee?: Person | null }, actor: Actor, now?: string): boolean {
+  const holds = interruption.assignee != null && interruption.assignee.id === actor.id;
+  return holds || mayTakeResponsibility(interruption, actor, now);
+}
 
-/** The actor may take it (or take it over) or submit it: the basis of `actionable=true`. */
+/** The actor may take it (or take it over) or submit it while it is open: the basis of `actionable=true` and of a one-click link. */
 export function isActionableBy(interruption: Interruption, actor: Actor): boolean {
-  // The assignee may still submit even if their teams changed since they took it.
-  const holds = interruption.assignee !== null && interruption.assignee.id === actor.id;
-  return isOpen(interruption) && (holds || mayTakeResponsibility(interruption, actor));
+  return isOpen(interruption) && mayAct(interruption, actor);
+}
+
+/**
+ * Whom it is for, out of `people` (an email channel's `responsible`): the members of the teams that
+ * may take it now (escalated ones too), or, when it names no team, the deployers and admins; never
+ * whoever it excludes. An admin outside those teams may act on it, but it is not addressed to them.
+ */
+export function responsibleOf<P extends Actor>(interruption: Responsibility, people: readonly P[]): P[] {
+  const teams = teamsOf(interruption);
+  const named = teams.length === 0
+    ? (person: Actor) => person.roles.includes('deployer') || person.roles.includes('admin')
+    : (person: Actor) => person.teams.some((team) => teams.includes(team));
+  return people.filter((person) => !isExcluded(interruption, person) && named(person));
 }
 
 /**

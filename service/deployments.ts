@@ -3,7 +3,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle 
 import type { Config, User } from '../config/schema.js';
 import { deploymentWorkflowId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
-import { decide, type DecisionType, isActionableBy, isOpen, mayTakeResponsibility, type Responsibility } from '../core/interruptions.js';
+import { decide, type DecisionType, isActionableBy, isOpen, mayAct, type Responsibility } from '../core/interruptions.js';
 import {
   abortUpdate,
   cancelRequestSignal,
@@ -220,9 +220,9 @@ export class Deployments {
   }
 
   /**
-   * Refuses, without touching the workflow, whoever may not take the interruption and does not hold
-   * it. The teams come from an earlier read (they never change); whether the caller holds it is
-   * checked on a fresh read, and only for a caller the teams already refuse.
+   * Refuses, without touching the workflow, whoever may not act on the interruption (core's `mayAct`:
+   * may not take it, and does not hold it). The teams come from an earlier read (they never change);
+   * whether the caller holds it is checked on a fresh read, and only for a caller the teams already refuse.
    */
   private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<void> {
     if (actor.roles.includes('admin')) return;
@@ -233,9 +233,9 @@ export class Deployments {
       who = found;
     }
     // An escalation adds teams at a known time: past it, they are let through to the workflow, which decides.
-    if (mayTakeResponsibility(who, actor, new Date().toISOString())) return;
+    if (mayAct(who, actor, new Date().toISOString())) return;
     const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
-    if (!current || current.assignee?.id === actor.id) return;
+    if (!current || mayAct(current, actor, new Date().toISOString())) return;
     // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
     // ALREADY_DECIDED once it is over), so a refusal never reaches it.
     const decision = decide(current, actor, action.type === 'takeResponsibility' ? action : { type: action.type }, new Date().toISOString());

@@ -1,4 +1,4 @@
-import { MAX_NOTES, isOpen, teamsOf } from '../../core/interruptions.js';
+import { MAX_NOTES, isExcluded, isOpen, teamsOf } from '../../core/interruptions.js';
 import type { Interruption } from '../../workflows/messages.js';
 import { actionsOf } from '../../service/permissions.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
@@ -103,7 +103,7 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
     );
   }
   const who = teamNames(config, teamsOf(interruption)) || 'deployers';
-  const yours = interruption.excludedUserIds?.includes(session.user.id);
+  const yours = isExcluded(interruption, session.user);
   return (
     <div class="actions">
       <p class="muted">

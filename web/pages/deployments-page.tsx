@@ -2,6 +2,7 @@ import type { Config } from '../../config/schema.js';
 import type { DeploymentStatus } from '../../workflows/messages.js';
 import type { DeploymentSummary } from '../../service/deployments.js';
 import type { Session } from '../../auth/sessions.js';
+import { teamsOf } from '../../core/interruptions.js';
 import { ErrorMessage, elapsed, StatusBadge, Time } from '../components.js';
 import type { OpenInterruption } from '../../service/deployments.js';
 import { allEnvironments, deploymentPage, teamNames } from '../data.js';
@@ -71,7 +72,7 @@ export function WaitingSection({ session, config, waiting, waitingNext }: Pick<D
                     ? 'Assigned to you: proceed or abort.'
                     : interruption.assignee
                       ? `Assigned to ${interruption.assignee.displayName}.`
-                      : `For ${teamNames(config, interruption.responsibleTeams) || 'deployers'}; nobody has taken it yet.`}
+                      : `For ${teamNames(config, teamsOf(interruption)) || 'deployers'}; nobody has taken it yet.`}
                 </span>
               </li>
             );
