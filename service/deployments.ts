@@ -5,17 +5,13 @@ import { deploymentWorkflowId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
 import { decide, type DecisionType, isActionableBy, isOpen, mayAct, type Responsibility } from '../core/interruptions.js';
 import {
-  abortUpdate,
   cancelRequestSignal,
   type CloudEvent,
-  failUpdate,
-  ignoreUpdate,
-  retryUpdate,
+  DECISION_MESSAGES,
   type DeploymentInput,
   type DeploymentView,
   type Actor,
   type Interruption,
-  proceedUpdate,
   searchAttributes,
   stateQuery,
   takeResponsibilityUpdate,
@@ -70,8 +66,6 @@ export type InterruptionActionRequest =
   | { type: 'takeResponsibility'; takeOver?: boolean | undefined }
   | { type: DecisionType; notes?: string | undefined };
 
-/** The workflow's update for each decision (docs/manual-steps.md). */
-const DECISION_UPDATES = { proceed: proceedUpdate, abort: abortUpdate, retry: retryUpdate, ignore: ignoreUpdate, fail: failUpdate } as const;
 
 /** An open interruption with its deployment and what the reader may do with it. */
 export interface OpenInterruption extends Interruption {
@@ -209,7 +203,7 @@ export class Deployments {
           case 'takeResponsibility':
             return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
           default:
-            return handle.executeUpdate(DECISION_UPDATES[action.type], {
+            return handle.executeUpdate(DECISION_MESSAGES[action.type].update, {
               args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }) }],
             });
         }
