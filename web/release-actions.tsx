@@ -79,7 +79,6 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
     .post('/releases/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
       const id = c.req.param('id');
       try {
-        deployments.limits.action(c.get('session').user.id);
         await releases.cancel(c.get('session').user, id);
       } catch (error) {
         const problem = refusalOf(c, error);
