@@ -1,16 +1,17 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { actionsOf, requireRole } from '../service/permissions.js';
+import { actionsOf } from '../service/permissions.js';
 import type { Deployments, InterruptionActionRequest } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
 import { describePerson, isOpen, notesProblem } from '../core/interruptions.js';
-import { isDecisionType, isFinished } from '../core/names.js';
+import { isDecisionType } from '../core/names.js';
 import { deploymentPage, interruptionPage } from './data.js';
 import { refusalOf } from './page-errors.js';
 import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 import type { Sessions } from '../auth/sessions.js';
 import { deploymentLive } from './live.js';
 import { page } from './layout.js';
+import { cancelActions } from './cancel-actions.js';
 import { ConfirmPage } from './pages/confirm-page.js';
 import { type ActionError, DeploymentPage } from './pages/deployment-page.js';
 
@@ -88,35 +89,13 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       const back = backOf(c) ?? deploymentPage(id);
       return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
     })
-    .get('/deployments/:id/cancel', signedIn, async (c) => {
-      const id = c.req.param('id');
-      const session = c.get('session');
-      requireRole(session.user, 'deployer', 'cancel deployments');
-      const view = await deployments.get(id);
-      if (isFinished(view.status)) return c.redirect(deploymentPage(id), 303);
-      return page(
-        c,
-        { title: 'Cancel the deployment?', session, section: 'deployments' },
-        <ConfirmPage
-          session={session}
-          heading={`Cancel ${view.projectName} ${view.release} → ${view.environment}?`}
-          explanation={<p>A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.</p>}
-          action={`${deploymentPage(id)}/cancel`}
-          confirm="Yes, cancel it"
-          back={deploymentPage(id)}
-          danger
-        />,
-      );
-    })
-    .post('/deployments/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
-      const id = c.req.param('id');
-      try {
-        await deployments.cancel(c.get('session').user, id);
-      } catch (error) {
-        const problem = refusalOf(c, error);
-        if (!problem) throw error;
-        return rerender(c, id, problem.status, { where: 'cancel', message: problem.message });
-      }
-      return c.redirect(deploymentPage(id), 303);
-    });
+    .route('/', cancelActions(sessions, {
+      noun: 'deployment',
+      pageOf: deploymentPage,
+      get: (id) => deployments.get(id),
+      cancel: (user, id) => deployments.cancel(user, id),
+      name: (view) => `${view.projectName} ${view.release} → ${view.environment}`,
+      explanation: 'A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.',
+      rerender: (c, id, status, error) => rerender(c, id, status, error),
+    }));
 }

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CreateReleaseSchema, ListReleasesQuerySchema } from '../service/request-schemas.js';
-import { hasRole, requireRole } from '../service/permissions.js';
+import { hasRole } from '../service/permissions.js';
 import type { DeploymentWithLinks, Deployments } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
 import type { Releases, ReleaseWithLinks } from '../service/releases.js';
@@ -12,7 +12,7 @@ import { parseVariables } from './deploy-actions.js';
 import { refusalOf } from './page-errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
 import { page } from './layout.js';
-import { ConfirmPage } from './pages/confirm-page.js';
+import { cancelActions } from './cancel-actions.js';
 import type { ActionError } from './pages/deployment-props.js';
 import { type DeployFormState, ProjectsPage } from './pages/projects-page.js';
 import { ReleasePage, ReleasesPage } from './pages/release-page.js';
@@ -57,36 +57,15 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
       );
     })
     .get('/releases/:id', signedIn, (c) => render(c, c.req.param('id')))
-    .get('/releases/:id/cancel', signedIn, async (c) => {
-      const session = c.get('session');
-      requireRole(session.user, 'deployer', 'cancel releases');
-      const view = await releases.get(c.req.param('id'));
-      if (isFinished(view.status)) return c.redirect(releasePage(view.id), 303);
-      return page(
-        c,
-        { title: 'Cancel the release?', session, section: 'releases' },
-        <ConfirmPage
-          session={session}
-          heading={`Cancel ${view.projectName} ${view.release}?`}
-          explanation={<p>The sequence that runs now is cancelled (a running script is stopped), nothing is promoted, and the release ends as Cancelled.</p>}
-          action={`${releasePage(view.id)}/cancel`}
-          confirm="Yes, cancel it"
-          back={releasePage(view.id)}
-          danger
-        />,
-      );
-    })
-    .post('/releases/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
-      const id = c.req.param('id');
-      try {
-        await releases.cancel(c.get('session').user, id);
-      } catch (error) {
-        const problem = refusalOf(c, error);
-        if (!problem) throw error;
-        return render(c, id, problem.status, { where: 'cancel', message: problem.message });
-      }
-      return c.redirect(releasePage(id), 303);
-    })
+    .route('/', cancelActions(sessions, {
+      noun: 'release',
+      pageOf: releasePage,
+      get: (id) => releases.get(id),
+      cancel: (user, id) => releases.cancel(user, id),
+      name: (view) => `${view.projectName} ${view.release}`,
+      explanation: 'The sequence that runs now is cancelled (a running script is stopped), nothing is promoted, and the release ends as Cancelled.',
+      rerender: (c, id, status, error) => render(c, id, status, error),
+    }))
     .post('/projects/:project/releases', sameOrigin, signedIn, formToken, async (c) => {
       const user = c.get('session').user;
       const project = config.projects.find((candidate) => candidate.id === c.req.param('project') && candidate.shipyard);
