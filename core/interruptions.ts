@@ -221,7 +221,7 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   }
 
   // Whoever may neither take it nor holds it hears only that, whatever they asked for.
-  if (!isAssignee && !mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+  if (!mayAct(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
   const closesAs = DECISIONS[interruption.kind][action.type];
   if (closesAs === undefined) {
     return refuse('NOT_AN_OPTION', `"${interruption.step}" asks for ${decisionsOf(interruption).join(' or ')}, not ${action.type}.`);
