@@ -47,7 +47,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
 
   app.onError(async (error, c) => {
     const problem = refusalOf(c, error);
-    const status = (problem?.status ?? (error instanceof HTTPException ? error.status : 500)) as ContentfulStatusCode;
+    const status: ContentfulStatusCode = problem?.status ?? (error instanceof HTTPException ? error.status : 500);
     const message = problem?.message
       ?? (error instanceof HTTPException
         ? error.message || 'This form did not come from this dashboard; reload the page and try again.'
