@@ -6,7 +6,7 @@ import { type Env, readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
-import { createLinkSigner } from './service/one-click.js';
+import { createLinkSigner } from './auth/one-click-links.js';
 import { type CodecKey, dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';

@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../service/request-schemas.js';
 import type { Deployments } from '../service/deployments.js';
-import { type LinkSigner, linkEnded } from '../service/one-click.js';
+import { type LinkSigner, linkEnded } from '../auth/one-click-links.js';
 import type { Releases } from '../service/releases.js';
 import { OneClickEndedPage, OneClickPage } from './pages/one-click-page.js';
 import { releaseRoutes } from './release-actions.js';

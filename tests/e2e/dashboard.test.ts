@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinkSigner } from '../../service/one-click.js';
+import { createLinkSigner } from '../../auth/one-click-links.js';
 import { loadCodecKeys } from '../../temporal/payload-codec.js';
 import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
 import { npmStart, type Running } from '../support/npm-start.js';
