@@ -14,7 +14,7 @@ import { createSessions } from './auth/sessions.js';
 import type { Config } from './config/schema.js';
 import { Deployments } from './service/deployments.js';
 import { KeptnEvents } from './service/keptn-events.js';
-import type { LinkSigner } from './service/one-click.js';
+import type { LinkSigner } from './auth/one-click-links.js';
 import { type LimitSettings, Limits } from './service/rate-limit.js';
 import { Releases } from './service/releases.js';
 import { createSigner } from './service/signing.js';

@@ -8,7 +8,7 @@ import { readEnv } from './config/env.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from './config/load.js';
 import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
 import type { Config } from './config/schema.js';
-import { createLinkSigner } from './service/one-click.js';
+import { createLinkSigner } from './auth/one-click-links.js';
 import { AesGcmCodec, type CodecKey, dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
 import { connectClient } from './temporal/connection.js';
 import { createApp } from './app.js';

@@ -3,23 +3,20 @@
  * TEMPORAL_ADDRESS names a cluster), the worker, and the API, in one process tree that Ctrl-C or
  * SIGTERM stops completely.
  */
-import { relative } from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { type ApiServer, createLogger, listenHost, startApi } from './server.js';
 import { readEnv } from './config/env.js';
-import { loadConfig, resolveConfigPath } from './config/load.js';
+import { loadConfig, resolveConfigPath, shownPath } from './config/load.js';
 import { isAddressInUse, listenersOf, portTaken, takenPorts } from './config/ports.js';
-import { dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
-import { connectClient, connectWorker } from './temporal/connection.js';
+import { loadCodecKeys } from './temporal/payload-codec.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
-import { ensureSearchAttributes } from './temporal/search-attributes.js';
-import { activityDeps, createWorker, installRuntime } from './worker.js';
+import { stopInOrder } from './temporal/supervisor.js';
+import { installRuntime, workerFromEnv } from './worker.js';
 
 async function main(): Promise<void> {
   const env = readEnv();
   // Every payload Interlock hands Temporal is encrypted; Temporal Web reads them through /codec.
   const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
-  const dataConverter = dataConverterWith(codecKeys);
   const configPath = resolveConfigPath();
   const config = loadConfig(configPath);
   // A person at a terminal wants the URLs, not a JSON line per request: quieter unless asked.
@@ -37,27 +34,17 @@ async function main(): Promise<void> {
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let api: ApiServer | undefined;
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.error('\nStopping Interlock …');
+  const { stop } = stopInOrder('Interlock', async () => {
     await api?.close().catch(() => undefined);
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun?.catch(() => undefined);
     await devServer?.stop();
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
-  // If whatever started us dies without a word (npm killed hard), stop rather than linger as an orphan.
-  const parent = process.ppid;
-  setInterval(() => process.ppid !== parent && void stop(0), 1_000).unref();
+  });
 
   try {
     let address = env.TEMPORAL_ADDRESS;
     if (!address) {
-      console.error(`Starting the Temporal dev server (state in ${displayPath(env.INTERLOCK_DATA_DIR)}) …`);
+      console.error(`Starting the Temporal dev server (state in ${shownPath(env.INTERLOCK_DATA_DIR)}) …`);
       devServer = await startDevServer({
         dataDir: env.INTERLOCK_DATA_DIR,
         port: env.TEMPORAL_DEV_PORT,
@@ -69,18 +56,11 @@ async function main(): Promise<void> {
       });
       address = devServer.address;
     }
-    const connection = await connectWorker(env, address);
-    if (!devServer) await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE).catch(() => undefined);
-    const client = await connectClient(env, address, dataConverter);
     console.error('Bundling the workflow code and starting the worker …');
-    worker = await createWorker({
-      connection,
-      namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      maxCachedWorkflows: env.INTERLOCK_WORKFLOW_CACHE,
-      dataConverter,
-      activities: activityDeps(env, client, config, codecKeys),
-    });
+    // The dev server was started with Interlock's search attributes; a cluster may need them registered.
+    const started = await workerFromEnv(env, config, codecKeys, { address, searchAttributes: !devServer });
+    worker = started.worker;
+    const { client } = started;
     workerRun = worker.run();
     workerRun.catch((error) => {
       console.error(`The worker stopped: ${error instanceof Error ? error.message : error}`);
@@ -100,7 +80,7 @@ async function main(): Promise<void> {
         `  Temporal Web       ${uiUrl ?? '(not known: set TEMPORAL_UI_URL)'}`,
         `  Temporal           ${address} (namespace ${env.TEMPORAL_NAMESPACE}, task queue ${env.TEMPORAL_TASK_QUEUE})`,
         `  Metrics            ${api.url}/metrics${env.INTERLOCK_WORKER_METRICS_PORT ? `, worker: http://localhost:${env.INTERLOCK_WORKER_METRICS_PORT}/metrics` : ''}`,
-        `  Config             ${displayPath(configPath)}`,
+        `  Config             ${shownPath(configPath)}`,
         'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
@@ -109,11 +89,6 @@ async function main(): Promise<void> {
     console.error(error instanceof Error ? error.message : String(error));
     await stop(1);
   }
-}
-
-function displayPath(path: string): string {
-  const near = relative('.', path);
-  return near && !near.startsWith('..') ? near : path;
 }
 
 main().catch((error: unknown) => {

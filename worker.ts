@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConnection, Runtime, type RuntimeOptions, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities/create-activities.js';
 import { type Env, readEnv } from './config/env.js';
 import { loadConfig, resolveConfigPath } from './config/load.js';
+import type { Config } from './config/schema.js';
 import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
-import { createLinkSigner } from './service/one-click.js';
-import type { DataConverter } from '@temporalio/common';
-import { dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
+import { createLinkSigner } from './auth/one-click-links.js';
+import { type CodecKey, dataConverterWith, loadCodecKeys } from './temporal/payload-codec.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 
@@ -90,21 +91,26 @@ export function activityDeps(env: Env, client: ActivityDeps['client'], config: A
   return { client, config, env: process.env, publicUrl: env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`, signLink: (claims) => links.sign(claims) };
 }
 
-async function main(): Promise<void> {
-  const env = readEnv();
-  // The config's people and notification channels: a worker delivers notifications itself.
-  const config = loadConfig(resolveConfigPath());
-  installRuntime(env);
-  const connection = await connectWorker(env);
-  try {
-    const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
-    if (added.length > 0) console.error(`Registered search attributes: ${added.join(', ')}`);
-  } catch (error) {
-    console.error(`Could not check Interlock's search attributes (${(error as Error).message}); register them as the README says.`);
+/**
+ * What `npm run worker` and `npm start` both run: a worker connected to Temporal at `address` (the
+ * env's TEMPORAL_ADDRESS when absent), on the env's namespace, task queue and workflow cache, with
+ * the payload codec's converter and the config's people and notification channels; and a client on
+ * the same converter (the worker's activities use it; `npm start`'s API shares it). Interlock's
+ * search attributes are registered first, unless `searchAttributes` is false (a dev server started
+ * with them).
+ */
+export async function workerFromEnv(env: Env, config: Config, codecKeys: CodecKey[], { address, searchAttributes = true }: { address?: string; searchAttributes?: boolean } = {}) {
+  const connection = await connectWorker(env, address);
+  if (searchAttributes) {
+    try {
+      const added = await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
+      if (added.length > 0) console.error(`Registered search attributes: ${added.join(', ')}`);
+    } catch (error) {
+      console.error(`Could not check Interlock's search attributes (${(error as Error).message}); register them as the README says.`);
+    }
   }
-  const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
   const dataConverter = dataConverterWith(codecKeys);
-  const client = await connectClient(env, undefined, dataConverter);
+  const client = await connectClient(env, address, dataConverter);
   const worker = await createWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -113,6 +119,15 @@ async function main(): Promise<void> {
     dataConverter,
     activities: activityDeps(env, client, config, codecKeys),
   });
+  return { worker, connection, client };
+}
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  // The config's people and notification channels: a worker delivers notifications itself.
+  const config = loadConfig(resolveConfigPath());
+  installRuntime(env);
+  const { worker, connection } = await workerFromEnv(env, config, loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR));
   console.error(`Worker polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}" at ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
   try {
     await worker.run();

@@ -3,9 +3,9 @@ import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { Channel, Notifications } from '../config/notifications.js';
 import type { CloudEvent } from '../core/cloud-events.js';
-import { type Actor, type Interruption, isActionableBy, isOpen } from '../core/interruptions.js';
+import { type Actor, type Interruption, isActionableBy, isOpen, responsibleOf } from '../core/interruptions.js';
 import { maskText } from '../core/masking.js';
-import { type DecideLink, escalatedTeamsOf, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
+import { type DecideLink, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
 import type { DeliverNotificationInput, StepOutput } from '../workflows/activity-contract.js';
 
 /** What the worker gives the notification activities; nothing secret ever travels in a workflow's input. */
@@ -70,16 +70,10 @@ export function createNotificationActivities(deps: NotifierDeps) {
     return interruption && deployment?.id && isOpen(interruption) ? { interruption, deploymentId: deployment.id } : undefined;
   };
 
-  /** Members of the responsible teams, admins (any deployer when it names no team), the assignee, escalated teams; never the excluded. */
-  const mayAct = (event: CloudEvent, interruption: Interruption, actor: Actor): boolean => {
-    if (isActionableBy(interruption, actor)) return true;
-    const escalated = escalatedTeamsOf(event);
-    return isOpen(interruption) && !interruption.excludedUserIds?.includes(actor.id) && actor.teams.some((team) => escalated.includes(team));
-  };
-
+  /** A one-click link for whoever may act on the event's open interruption (core's rule, escalation included); none for anyone else. */
   const decideLink = (event: CloudEvent, actor: Actor): DecideLink | undefined => {
     const open = openInterruption(event);
-    if (!open || !mayAct(event, open.interruption, actor)) return undefined;
+    if (!open || !isActionableBy(open.interruption, actor)) return undefined;
     // Its timeout ends the interruption, and the link with it; without one, the bound above.
     const expiresAt = open.interruption.timeoutAt ?? new Date(Date.now() + LINK_LIFETIME_MS).toISOString();
     const token = deps.signLink({ deploymentId: open.deploymentId, interruptionId: open.interruption.id, userId: actor.id, expiresAt });
@@ -218,7 +212,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
       else if (!recipients.has(actor.email.toLowerCase())) recipients.set(actor.email.toLowerCase(), { address: actor.email, user: actor });
     };
     for (const entry of to) {
-      if (entry === 'responsible') responsibleOf(event).forEach(addUser);
+      if (entry === 'responsible') (event.data.interruption ? responsibleOf(event.data.interruption, actors) : []).forEach(addUser);
       else if (entry.startsWith('team:')) actors.filter((actor) => actor.teams.includes(entry.slice(5))).forEach(addUser);
       else if (entry.startsWith('user:')) {
         const actor = actors.find((candidate) => candidate.username === entry.slice(5));
@@ -232,19 +226,6 @@ export function createNotificationActivities(deps: NotifierDeps) {
       }
     }
     return { recipients: [...recipients.values()], skipped: [...skipped] };
-  }
-
-  /**
-   * `responsible`: the members of the interruption's responsible (and escalated) teams; with no
-   * team, everyone who may act on it (deployers and admins). Never whoever it excludes.
-   */
-  function responsibleOf(event: CloudEvent): Actor[] {
-    const { interruption } = event.data;
-    if (!interruption) return [];
-    const teams = [...interruption.responsibleTeams, ...escalatedTeamsOf(event)];
-    const excluded = (actor: Actor) => interruption.excludedUserIds?.includes(actor.id) === true;
-    if (teams.length === 0) return actors.filter((actor) => !excluded(actor) && (actor.roles.includes('deployer') || actor.roles.includes('admin')));
-    return actors.filter((actor) => !excluded(actor) && actor.teams.some((team) => teams.includes(team)));
   }
 
   return {

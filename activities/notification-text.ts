@@ -4,7 +4,7 @@
  * (every value escaped) and a Slack message. Pure: no I/O, so the wording is unit-tested.
  */
 import { type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
-import type { Interruption, Person } from '../core/interruptions.js';
+import { escalatedTeamsOf, type Interruption, type Person, teamsOf } from '../core/interruptions.js';
 
 /** A signed `/i/<token>` link to the decision page of one person. */
 export interface DecideLink {
@@ -65,12 +65,6 @@ export function formatTime(iso: string): string {
 const stringField = (data: Record<string, unknown>, key: string): string | undefined =>
   typeof data[key] === 'string' && data[key] !== '' ? data[key] : undefined;
 
-/** Teams the event says may act beyond the responsible ones (`interruption.escalated`, later reminders). */
-export function escalatedTeamsOf(event: CloudEvent): string[] {
-  const teams = event.data.escalatedTeams;
-  return Array.isArray(teams) ? teams.filter((team): team is string => typeof team === 'string') : [];
-}
-
 const STATUS_WORDS: Record<string, string> = {
   Succeeded: 'succeeded',
   Failed: 'failed',
@@ -84,10 +78,11 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
   const what = target(event);
   const step = interruption.step;
   const kind = interruption.kind;
-  const escalated = escalatedTeamsOf(event);
+  // Who may act, escalation included, as the interruption itself says (core's rule).
+  const escalated = escalatedTeamsOf(interruption);
   const facts: [string, string][] = [['Deployment', what], ['Step', step]];
   if (event.data.deployment?.id) facts.push(['Deployment id', event.data.deployment.id]);
-  const teams = [...interruption.responsibleTeams, ...escalated.filter((team) => !interruption.responsibleTeams.includes(team))];
+  const teams = teamsOf(interruption);
   facts.push(['Who may act', teams.length > 0 ? `members of ${teams.join(', ')} (and admins)` : 'any deployer']);
   if (interruption.assignee && (interruption.state === 'Pending' || interruption.state === 'Assigned')) facts.push(['Responsible', who(interruption.assignee)!]);
   facts.push(['Waiting since', formatTime(interruption.createdAt)]);

@@ -70,7 +70,7 @@ export function renderError(error: Error, c: Context): Response {
   const known = toServiceError(error);
   if (known) return renderProblem(c, problemOf(known));
   if (error instanceof HTTPException) {
-    const status = error.status as ContentfulStatusCode;
+    const { status } = error;
     return renderProblem(c, new Problem(status, TITLES[status] ?? 'Error', error.message || (TITLES[status] ?? 'Error')));
   }
   c.get('logger')?.error({ err: error }, 'unhandled error');

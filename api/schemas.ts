@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
-import { MAX_NOTES } from '../core/interruptions.js';
+import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -225,18 +225,23 @@ export const DeploymentSchema = z
   })
   .openapi('Deployment') satisfies z.ZodType<DeploymentWithLinks>;
 
+/** One server-sent event of a run's `…/events` (a deployment's or a release's): its view, as JSON, and the view's version. */
+function viewEventSchema<E extends string>(event: E, view: 'Deployment' | 'Release') {
+  return z
+    .object({
+      event: z.literal(event),
+      id: z.string().openapi({ description: "The view's version: send it back as Last-Event-ID when reconnecting" }),
+      data: z.string().openapi({
+        description: `The ${view}, as JSON`,
+        contentMediaType: 'application/json',
+        contentSchema: { $ref: `#/components/schemas/${view}` },
+      } as Record<string, unknown>),
+    })
+    .openapi(`${view}Event`);
+}
+
 /** One server-sent event of `GET /api/deployments/{id}/events`. */
-export const DeploymentEventSchema = z
-  .object({
-    event: z.literal('deployment'),
-    id: z.string().openapi({ description: "The view's version: send it back as Last-Event-ID when reconnecting" }),
-    data: z.string().openapi({
-      description: 'The Deployment, as JSON',
-      contentMediaType: 'application/json',
-      contentSchema: { $ref: '#/components/schemas/Deployment' },
-    } as Record<string, unknown>),
-  })
-  .openapi('DeploymentEvent');
+export const DeploymentEventSchema = viewEventSchema('deployment', 'Deployment');
 
 export const DeploymentSummarySchema = z
   .object({
@@ -254,6 +259,9 @@ export const DeploymentSummarySchema = z
   })
   .openapi('DeploymentSummary') satisfies z.ZodType<DeploymentSummary>;
 
+/** A page of `GET /api/deployments`. */
+export const DeploymentPageSchema = z.object({ deployments: z.array(DeploymentSummarySchema), nextPageToken: z.string().nullable() });
+
 
 export const DeploymentIdParamsSchema = z.object({
   id: z.string().min(1).max(300).openapi({ param: { name: 'id', in: 'path' }, example: 'hello-service:production:1.4.2:5f2c9a1b3e' }),
@@ -267,8 +275,9 @@ export const TakeResponsibilitySchema = z
   .strictObject({ takeOver: z.boolean().optional().openapi({ description: 'Take it from whoever holds it now' }) })
   .openapi('TakeResponsibility');
 
+/** Any decision's body: its notes follow the one rule of `notesProblem` (optional, at most MAX_NOTES), in its words. */
 export const DecisionSchema = z
-  .strictObject({ notes: z.string().max(MAX_NOTES).optional() })
+  .strictObject({ notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional() })
   .openapi('Decision');
 
 export const InterruptionListItemSchema = InterruptionSchema.extend({
@@ -318,18 +327,11 @@ export const ReleaseSummarySchema = z
   })
   .openapi('ReleaseSummary') satisfies z.ZodType<ReleaseSummary>;
 
+/** A page of `GET /api/releases`. */
+export const ReleasePageSchema = z.object({ releases: z.array(ReleaseSummarySchema), nextPageToken: z.string().nullable() });
+
 /** One server-sent event of `GET /api/releases/{id}/events`. */
-export const ReleaseEventSchema = z
-  .object({
-    event: z.literal('release'),
-    id: z.string().openapi({ description: "The view's version: send it back as Last-Event-ID when reconnecting" }),
-    data: z.string().openapi({
-      description: 'The Release, as JSON',
-      contentMediaType: 'application/json',
-      contentSchema: { $ref: '#/components/schemas/Release' },
-    } as Record<string, unknown>),
-  })
-  .openapi('ReleaseEvent');
+export const ReleaseEventSchema = viewEventSchema('release', 'Release');
 
 export const ReleaseIdParamsSchema = z.object({
   id: z.string().min(1).max(300).openapi({ param: { name: 'id', in: 'path' }, description: 'The release id, or its keptnContext', example: 'helloservice:0.1.1:k3x9a0b1c2' }),

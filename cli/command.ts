@@ -1,5 +1,6 @@
 /** What a CLI command is, and the pieces several commands share. */
-import { CliError, type Client, type ExitCode, usageError } from './client.js';
+import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
+import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
 import { parseDuration } from './format.js';
 
 export interface Option {
@@ -52,6 +53,19 @@ export function timeoutOf(values: Values): number | undefined {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) throw usageError(`--timeout "${text}" is not a duration; use e.g. 90s, 30m, 2h or 1h30m.`);
   return ms;
+}
+
+/** Every decision's `--notes`: optional, as everywhere (docs/manual-steps.md#notes); `invite` says what they are for. */
+export const notesOption = (invite: string): Record<'notes', Option> => ({
+  notes: { type: 'string', value: 'TEXT', help: `${invite}, for the record (optional; at most ${MAX_NOTES} characters)` },
+});
+
+/** The `--notes` given, refused before anything is sent when the one notes rule refuses them (in its words). */
+export function notesOf(values: Values): string | undefined {
+  const notes = str(values.notes);
+  const refused = notesProblem(notes);
+  if (refused !== undefined) throw new CliError(refused, EXIT.usage);
+  return notes;
 }
 
 /** `--var K=V` (repeated) as the variables of a request. */

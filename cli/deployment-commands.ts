@@ -1,8 +1,9 @@
 import { EXIT, type ExitCode, usageError } from './client.js';
 import { deploymentPath as path } from '../service/paths.js';
-import { asFlags, type Command, type Context, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
+import { type Command, type Context, str } from './command.js';
 import { follow } from './follow.js';
-import { type DeploymentStatus, type DeploymentSummary, links, renderSummaries, renderView, type View } from './format.js';
+import { type DeploymentStatus, type DeploymentSummary, renderSummaries, renderView, type View } from './format.js';
+import { idCommand, runCommands } from './run-commands.js';
 
 const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
 
@@ -14,67 +15,43 @@ async function waitFor(ctx: Context, id: string, timeoutMs: number | undefined, 
   return followed.exitCode;
 }
 
-export const deploy: Command = {
-  name: 'deploy',
-  args: [],
-  summary: 'trigger a deployment; with --wait, follow it to the end',
-  description:
-    'Prints the deployment id and its links. With --wait, prints each change (steps, a manual step\n' +
-    'waiting for a person, with who may act and the exact command), and exits by the result.',
-  options: {
-    project: { type: 'string', value: 'P', help: 'the project id (required)' },
-    environment: { type: 'string', value: 'E', help: 'the environment, one of the project\'s (required)' },
-    release: { type: 'string', value: 'R', help: 'the release version, e.g. 1.4.2 (required)' },
-    var: { type: 'string', value: 'K=V', multiple: true, help: 'a variable for this deployment; repeat for more' },
-    wait: { type: 'boolean', help: 'follow the deployment until it finishes; exit 0 only if it Succeeded' },
-    timeout: { ...timeout, help: `with --wait: ${timeout.help}` },
-    'idempotency-key': { type: 'string', value: 'K', help: 'a repeat with the same key (a retried CI job) starts nothing and follows the first' },
+export const { start: deploy, wait } = runCommands<View>({
+  noun: 'deployment',
+  start: {
+    name: 'deploy',
+    summary: 'trigger a deployment; with --wait, follow it to the end',
+    description:
+      'Prints the deployment id and its links. With --wait, prints each change (steps, a manual step\n' +
+      'waiting for a person, with who may act and the exact command), and exits by the result.',
+    options: {
+      project: { type: 'string', value: 'P', help: 'the project id (required)' },
+      environment: { type: 'string', value: 'E', help: 'the environment, one of the project\'s (required)' },
+      release: { type: 'string', value: 'R', help: 'the release version, e.g. 1.4.2 (required)' },
+    },
+    after: {
+      'idempotency-key': { type: 'string', value: 'K', help: 'a repeat with the same key (a retried CI job) starts nothing and follows the first' },
+    },
+    required: ['project', 'environment', 'release'],
   },
-  async run(ctx, values) {
-    const missing = ['project', 'environment', 'release'].filter((name) => !str(values[name]));
-    if (missing.length) throw usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}.`);
-    if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
-    const timeoutMs = timeoutOf(values);
-    const variables = variablesOf(values);
+  wait: { name: 'wait', summary: 'follow a deployment until it finishes; exit 0 only if it Succeeded' },
+  path: '/api/deployments',
+  body: (values, variables) => ({ project: values.project, environment: values.environment, release: values.release, ...(variables ? { variables } : {}) }),
+  headers: (values) => {
     const key = str(values['idempotency-key']);
-    const body = { project: values.project, environment: values.environment, release: values.release, ...(variables ? { variables } : {}) };
-    const created = await ctx.client.post<View>('/api/deployments', body, key ? { headers: { 'Idempotency-Key': key } } : {}).catch((error: unknown) => {
-      throw asFlags(error);
-    });
-    const view = created.body;
-    const log = values.wait || ctx.json ? ctx.log : ctx.out;
-    log(created.status === 201
+    return key ? { 'Idempotency-Key': key } : undefined;
+  },
+  started: ({ status, body: view }, values) =>
+    status === 201
       ? `Started ${view.id}: ${view.projectName} ${view.release} to ${view.environment}`
-      : `Already started with Idempotency-Key "${key}": ${view.id} (${view.status}); nothing new was started.`);
-    links(view, (p) => ctx.client.url(p)).forEach((line) => log(line));
-    if (!values.wait) {
-      if (ctx.json) ctx.out(JSON.stringify(view, null, 2));
-      else log(`  Follow it: interlock wait ${view.id}`);
-      return EXIT.ok;
-    }
-    return waitFor(ctx, view.id, timeoutMs, view);
-  },
-};
+      : `Already started with Idempotency-Key "${str(values['idempotency-key'])}": ${view.id} (${view.status}); nothing new was started.`,
+  follow: waitFor,
+});
 
-export const wait: Command = {
-  name: 'wait',
-  args: ['ID'],
-  summary: 'follow a deployment until it finishes; exit 0 only if it Succeeded',
-  options: { timeout },
-  run: (ctx, values, [id]) => waitFor(ctx, id!, timeoutOf(values)),
-};
-
-export const status: Command = {
-  name: 'status',
-  args: ['ID'],
-  summary: 'a deployment: its status, steps, who is to act, links',
-  options: {},
-  async run(ctx, _values, [id]) {
-    const { body } = await ctx.client.get<View>(path(id!));
-    ctx.out(ctx.json ? JSON.stringify(body, null, 2) : renderView(body, (p) => ctx.client.url(p)));
-    return EXIT.ok;
-  },
-};
+export const status = idCommand('status', 'a deployment: its status, steps, who is to act, links', async (ctx, id) => {
+  const { body } = await ctx.client.get<View>(path(id));
+  ctx.out(ctx.json ? JSON.stringify(body, null, 2) : renderView(body, (p) => ctx.client.url(p)));
+  return EXIT.ok;
+});
 
 export const list: Command = {
   name: 'list',
@@ -111,19 +88,13 @@ export const list: Command = {
   },
 };
 
-export const cancel: Command = {
-  name: 'cancel',
-  args: ['ID'],
-  summary: 'cancel a deployment that has not finished (a running script is stopped)',
-  options: {},
-  async run(ctx, _values, [id]) {
-    const { status, body } = await ctx.client.post<View>(`${path(id!)}/cancel`, {});
-    if (ctx.json) ctx.out(JSON.stringify(body, null, 2));
-    else if (status === 200) ctx.out(`${id} is ${body.status}.`);
-    else ctx.out(`Cancellation requested; ${id} is still stopping (${body.status}). Follow it with: interlock wait ${id}`);
-    return EXIT.ok;
-  },
-};
+export const cancel = idCommand('cancel', 'cancel a deployment that has not finished (a running script is stopped)', async (ctx, id) => {
+  const { status, body } = await ctx.client.post<View>(`${path(id)}/cancel`, {});
+  if (ctx.json) ctx.out(JSON.stringify(body, null, 2));
+  else if (status === 200) ctx.out(`${id} is ${body.status}.`);
+  else ctx.out(`Cancellation requested; ${id} is still stopping (${body.status}). Follow it with: interlock wait ${id}`);
+  return EXIT.ok;
+});
 
 export const whoami: Command = {
   name: 'whoami',

@@ -1,6 +1,6 @@
-import { CliError, EXIT, usageError } from './client.js';
+import { CliError, EXIT } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
-import { type Command, type Context, str } from './command.js';
+import { type Command, type Context, notesOf, notesOption } from './command.js';
 import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
 
 /** A refusal, with the command that gets past it where there is one. */
@@ -35,7 +35,7 @@ type Decision = 'proceed' | 'abort' | 'retry' | 'ignore' | 'fail';
 
 function decision(verb: Decision): Command['run'] {
   return async (ctx, values, [id]) => {
-    const notes = str(values.notes);
+    const notes = notesOf(values);
     const { interruption } = await openOf(ctx, id!, verb);
     const done = await ctx.client
       .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, notes === undefined ? {} : { notes })
@@ -85,7 +85,7 @@ export const proceed: Command = {
   name: 'proceed',
   args: ['ID'],
   summary: 'proceed with the manual step you are responsible for',
-  options: { notes: { type: 'string', value: 'TEXT', help: 'what you checked, for the record (at most 4000 characters)' } },
+  options: notesOption('what you checked'),
   run: decision('proceed'),
 };
 
@@ -93,11 +93,8 @@ export const abort: Command = {
   name: 'abort',
   args: ['ID'],
   summary: 'abort the deployment at the manual step you are responsible for',
-  options: { notes: { type: 'string', value: 'TEXT', help: 'why (required; at most 4000 characters)' } },
-  run: (ctx, values, args) => {
-    if (!str(values.notes)?.trim()) throw usageError('abort needs --notes saying why.');
-    return decision('abort')(ctx, values, args);
-  },
+  options: notesOption('why you abort'),
+  run: decision('abort'),
 };
 
 // Guided failure (docs/manual-steps.md): what the person responsible for a failed step chooses.
@@ -106,7 +103,7 @@ export const retry: Command = {
   name: 'retry',
   args: ['ID'],
   summary: 'run the failed step you are responsible for again (guided failure)',
-  options: { notes: { type: 'string', value: 'TEXT', help: 'what changed, for the record' } },
+  options: notesOption('what changed'),
   run: decision('retry'),
 };
 
@@ -114,20 +111,14 @@ export const ignore: Command = {
   name: 'ignore',
   args: ['ID'],
   summary: 'go on past the failed step you are responsible for; it stays Failed (ignored)',
-  options: { notes: { type: 'string', value: 'TEXT', help: 'why it is safe to go on (required)' } },
-  run: (ctx, values, args) => {
-    if (!str(values.notes)?.trim()) throw usageError('ignore needs --notes saying why it is safe to go on.');
-    return decision('ignore')(ctx, values, args);
-  },
+  options: notesOption('why it is safe to go on'),
+  run: decision('ignore'),
 };
 
 export const fail: Command = {
   name: 'fail',
   args: ['ID'],
   summary: 'fail the deployment at the failed step you are responsible for',
-  options: { notes: { type: 'string', value: 'TEXT', help: 'why (required)' } },
-  run: (ctx, values, args) => {
-    if (!str(values.notes)?.trim()) throw usageError('fail needs --notes saying why.');
-    return decision('fail')(ctx, values, args);
-  },
+  options: notesOption('why you fail it'),
+  run: decision('fail'),
 };

@@ -1,9 +1,10 @@
 import type { ReleaseWithLinks } from '../service/releases.js';
 import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
 import { isOpen } from '../core/interruptions.js';
-import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
-import { asFlags, type Command, type Context, str, timeoutOf, timeoutOption as timeout, variablesOf } from './command.js';
-import { formatDuration, type Interruption, interruptionLines, isFinished, links, type View } from './format.js';
+import { CliError, type Client, EXIT, type ExitCode } from './client.js';
+import { type Command, type Context, notesOf, notesOption, str } from './command.js';
+import { runCommands } from './run-commands.js';
+import { formatDuration, type Interruption, interruptionLines, isFinished, type View } from './format.js';
 
 const SLICE_SECONDS = 5;
 
@@ -62,59 +63,35 @@ async function followRelease(ctx: Context, id: string, timeoutMs: number | undef
   }
 }
 
-export const release: Command = {
-  name: 'release',
-  args: [],
-  summary: 'start a release of a lifecycle project; with --wait, follow it through its stages',
-  description:
-    'Starts at the first stage (or --stage), whose sequence the shipyard promotes from there.\n' +
-    'With --wait, prints each sequence as it changes and, when one waits for approval, who may\n' +
-    'act and the command; exits 0 only if the release Succeeded.',
-  options: {
-    project: { type: 'string', value: 'P', help: 'the lifecycle project (required)' },
-    release: { type: 'string', value: 'R', help: 'the version, e.g. 0.1.1 (required)' },
-    stage: { type: 'string', value: 'S', help: 'the stage to start at; default the first' },
-    sequence: { type: 'string', value: 'Q', help: 'the sequence of that stage; default delivery' },
-    var: { type: 'string', value: 'K=V', multiple: true, help: 'a variable for this release; repeat for more' },
-    wait: { type: 'boolean', help: 'follow the release until it finishes' },
-    timeout: { ...timeout, help: `with --wait: ${timeout.help}` },
+export const { start: release, wait: waitRelease } = runCommands<ReleaseWithLinks>({
+  noun: 'release',
+  start: {
+    name: 'release',
+    summary: 'start a release of a lifecycle project; with --wait, follow it through its stages',
+    description:
+      'Starts at the first stage (or --stage), whose sequence the shipyard promotes from there.\n' +
+      'With --wait, prints each sequence as it changes and, when one waits for approval, who may\n' +
+      'act and the command; exits 0 only if the release Succeeded.',
+    options: {
+      project: { type: 'string', value: 'P', help: 'the lifecycle project (required)' },
+      release: { type: 'string', value: 'R', help: 'the version, e.g. 0.1.1 (required)' },
+      stage: { type: 'string', value: 'S', help: 'the stage to start at; default the first' },
+      sequence: { type: 'string', value: 'Q', help: 'the sequence of that stage; default delivery' },
+    },
+    required: ['project', 'release'],
   },
-  async run(ctx, values) {
-    const missing = ['project', 'release'].filter((name) => !str(values[name]));
-    if (missing.length) throw usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}.`);
-    if (values.timeout !== undefined && !values.wait) throw usageError('--timeout only applies with --wait.');
-    const timeoutMs = timeoutOf(values);
-    const variables = variablesOf(values);
-    const body = {
-      project: values.project,
-      release: values.release,
-      ...(str(values.stage) ? { stage: values.stage } : {}),
-      ...(str(values.sequence) ? { sequence: values.sequence } : {}),
-      ...(variables ? { variables } : {}),
-    };
-    const created = await ctx.client.post<ReleaseWithLinks>('/api/releases', body).catch((error: unknown) => {
-      throw asFlags(error);
-    });
-    const view = created.body;
-    const log = values.wait || ctx.json ? ctx.log : ctx.out;
-    log(`Started ${view.id}: ${view.projectName} ${view.release} (keptnContext ${view.keptnContext})`);
-    links(view, (p) => ctx.client.url(p)).forEach((line) => log(line));
-    if (!values.wait) {
-      if (ctx.json) ctx.out(JSON.stringify(view, null, 2));
-      else log(`  Follow it: interlock wait-release ${view.id}`);
-      return EXIT.ok;
-    }
-    return followRelease(ctx, view.id, timeoutMs, view);
-  },
-};
-
-export const waitRelease: Command = {
-  name: 'wait-release',
-  args: ['ID'],
-  summary: 'follow a release (its id or keptnContext) until it finishes; exit 0 only if it Succeeded',
-  options: { timeout },
-  run: (ctx, values, [id]) => followRelease(ctx, id!, timeoutOf(values)),
-};
+  wait: { name: 'wait-release', summary: 'follow a release (its id or keptnContext) until it finishes; exit 0 only if it Succeeded' },
+  path: '/api/releases',
+  body: (values, variables) => ({
+    project: values.project,
+    release: values.release,
+    ...(str(values.stage) ? { stage: values.stage } : {}),
+    ...(str(values.sequence) ? { sequence: values.sequence } : {}),
+    ...(variables ? { variables } : {}),
+  }),
+  started: ({ body: view }) => `Started ${view.id}: ${view.projectName} ${view.release} (keptnContext ${view.keptnContext})`,
+  follow: followRelease,
+});
 
 /**
  * Approve or decline, as Keptn's `approval.finished` does: takes responsibility (unless you hold it
@@ -122,7 +99,7 @@ export const waitRelease: Command = {
  */
 function approval(verb: 'approve' | 'decline'): Command['run'] {
   return async (ctx, values, [id]) => {
-    const notes = str(values.notes);
+    const notes = notesOf(values);
     const me = (await ctx.client.get<{ id: string }>('/api/me')).body;
     const target = await waitingTarget(ctx.client, id!);
     const path = interruptionPath(target.view.id, target.interruption.id);
@@ -153,13 +130,11 @@ async function waitingTarget(client: Client, id: string): Promise<{ view: View; 
   throw new CliError(`${release.id} is ${release.status}; no stage of it waits for a decision.`, EXIT.failed);
 }
 
-const notesOption = (what: string) => ({ notes: { type: 'string' as const, value: 'TEXT', help: what } });
-
 export const approve: Command = {
   name: 'approve',
   args: ['ID'],
   summary: 'approve what a release (id or keptnContext) or a deployment waits for: take it and proceed',
-  options: notesOption('what you checked, for the record'),
+  options: notesOption('what you checked'),
   run: approval('approve'),
 };
 
@@ -167,9 +142,6 @@ export const decline: Command = {
   name: 'decline',
   args: ['ID'],
   summary: 'decline it: take it and abort; nothing after it runs',
-  options: notesOption('why (required)'),
-  run: (ctx, values, args) => {
-    if (!str(values.notes)?.trim()) throw usageError('decline needs --notes saying why.');
-    return approval('decline')(ctx, values, args);
-  },
+  options: notesOption('why you decline'),
+  run: approval('decline'),
 };

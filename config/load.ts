@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, Parser } from 'yaml';
 import type { z } from 'zod';
@@ -91,6 +91,12 @@ function readShipyardFiles(raw: unknown, file: string): { problems: string[]; fa
 /** `projects[0].process[2].responsibleTeams[0]: unknown team "dba"` */
 export function describeIssues(issues: z.core.$ZodIssue[]): string[] {
   return issues.map((issue) => `${formatPath(issue.path) || '(top level)'}: ${issue.message}`);
+}
+
+/** A file's path as a person at a terminal reads it best: relative when it is below the working directory. */
+export function shownPath(path: string): string {
+  const near = relative('.', path);
+  return near && !near.startsWith('..') ? near : path;
 }
 
 export function formatPath(path: PropertyKey[]): string {

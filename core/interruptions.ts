@@ -4,7 +4,7 @@
  */
 
 import {
-  type GuidedFailureAction,
+  type DecisionType,
   type InterruptionActionName,
   type InterruptionKind,
   type InterruptionState,
@@ -13,7 +13,7 @@ import {
   type Role,
 } from './names.js';
 
-export type { InterruptionKind, InterruptionState, Role };
+export type { DecisionType, InterruptionKind, InterruptionState, Role };
 
 export interface Person {
   id: string;
@@ -67,10 +67,7 @@ export interface Approval {
 
 export type InterruptionAction =
   | { type: 'takeResponsibility'; takeOver?: boolean }
-  | { type: 'proceed' | 'abort' | GuidedFailureAction; notes?: string };
-
-/** A decision: proceed or abort a manual step or an approval; retry, ignore or fail a guided failure. */
-export type DecisionType = Exclude<InterruptionAction['type'], 'takeResponsibility'>;
+  | { type: DecisionType; notes?: string };
 
 export type RefusalType =
   | 'NOT_IN_TEAM'
@@ -96,7 +93,19 @@ export type Decision =
   | { accepted: true; interruption: Interruption; changed: boolean; tookOverFrom: Person | null }
   | { accepted: false; refusal: RefusalType; detail: string };
 
+/** The most a decision's notes may hold, in characters (docs/manual-steps.md#notes). */
 export const MAX_NOTES = 4000;
+
+/**
+ * The one rule for a decision's notes, which every front end asks (the API's schema, the dashboard's
+ * forms, the CLI, the Keptn event API) and `decide` asks again: notes are optional on every decision
+ * (proceed or approve, abort or decline, retry, ignore, fail) and hold at most `MAX_NOTES`
+ * characters. Undefined when they are fine; otherwise why not, in the words each front end shows.
+ */
+export function notesProblem(notes: string | undefined): string | undefined {
+  if (notes === undefined || notes.length <= MAX_NOTES) return undefined;
+  return `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.`;
+}
 
 export const isOpen = (interruption: Interruption): boolean =>
   (OPEN_INTERRUPTION_STATES as readonly InterruptionState[]).includes(interruption.state);
@@ -106,14 +115,27 @@ export const describePerson = (person: Person): string => `${person.displayName}
 /** What never changes about who may take an interruption (the API caches it to refuse before any update). */
 export type Responsibility = Pick<Interruption, 'responsibleTeams' | 'excludedUserIds' | 'escalateTo' | 'escalateAt' | 'escalated'>;
 
+// Who may act: the one rule the workflow (`decide`), the service (its check before any update), the
+// dashboard, the CLI and the notifications (whom an email is for, who gets a one-click link) all ask.
+
 /**
- * The teams that may take it now: its responsible teams, and once escalated (the workflow's timer,
- * or, for a caller outside the workflow, the clock past `escalateAt`) the `escalateTo` teams too.
+ * The teams it has escalated to (`remind.escalateTo`), once it has: the workflow's timer has fired
+ * (`escalated`), or, for a caller outside the workflow that passes `now`, the clock is past `escalateAt`.
  */
-export function teamsOf(interruption: Responsibility, now?: string): string[] {
+export function escalatedTeamsOf(interruption: Responsibility, now?: string): string[] {
   const escalated = interruption.escalated === true || (now !== undefined && interruption.escalateAt !== undefined && now >= interruption.escalateAt);
-  return escalated && interruption.escalateTo ? [...new Set([...interruption.responsibleTeams, ...interruption.escalateTo])] : interruption.responsibleTeams;
+  return escalated && interruption.escalateTo ? interruption.escalateTo : [];
 }
+
+/** The teams that may take it now: its responsible teams, and once escalated the `escalateTo` teams too. */
+export function teamsOf(interruption: Responsibility, now?: string): string[] {
+  const escalated = escalatedTeamsOf(interruption, now);
+  return escalated.length > 0 ? [...new Set([...interruption.responsibleTeams, ...escalated])] : interruption.responsibleTeams;
+}
+
+/** Whoever may not take it whatever their teams and roles: whoever triggered it, with `preventSelfApproval`. */
+export const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, who: Pick<Person, 'id'>): boolean =>
+  interruption.excludedUserIds?.includes(who.id) === true;
 
 /** A member of a responsible team, an admin, or (when the step names no team) any deployer. */
 export function mayTakeResponsibility(interruption: Responsibility, actor: Actor, now?: string): boolean {
@@ -125,13 +147,31 @@ export function mayTakeResponsibility(interruption: Responsibility, actor: Actor
   return actor.teams.some((team) => teams.includes(team));
 }
 
-const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, actor: Actor) => interruption.excludedUserIds?.includes(actor.id) === true;
+/**
+ * Whether the actor may act on it at all: they hold it (the assignee may still decide even if their
+ * teams changed since they took it), or they may take it.
+ */
+export function mayAct(interruption: Responsibility & { assignee?: Person | null }, actor: Actor, now?: string): boolean {
+  const holds = interruption.assignee != null && interruption.assignee.id === actor.id;
+  return holds || mayTakeResponsibility(interruption, actor, now);
+}
 
-/** The actor may take it (or take it over) or submit it: the basis of `actionable=true`. */
+/** The actor may take it (or take it over) or submit it while it is open: the basis of `actionable=true` and of a one-click link. */
 export function isActionableBy(interruption: Interruption, actor: Actor): boolean {
-  // The assignee may still submit even if their teams changed since they took it.
-  const holds = interruption.assignee !== null && interruption.assignee.id === actor.id;
-  return isOpen(interruption) && (holds || mayTakeResponsibility(interruption, actor));
+  return isOpen(interruption) && mayAct(interruption, actor);
+}
+
+/**
+ * Whom it is for, out of `people` (an email channel's `responsible`): the members of the teams that
+ * may take it now (escalated ones too), or, when it names no team, the deployers and admins; never
+ * whoever it excludes. An admin outside those teams may act on it, but it is not addressed to them.
+ */
+export function responsibleOf<P extends Actor>(interruption: Responsibility, people: readonly P[]): P[] {
+  const teams = teamsOf(interruption);
+  const named = teams.length === 0
+    ? (person: Actor) => person.roles.includes('deployer') || person.roles.includes('admin')
+    : (person: Actor) => person.teams.some((team) => teams.includes(team));
+  return people.filter((person) => !isExcluded(interruption, person) && named(person));
 }
 
 /**
@@ -181,14 +221,13 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   }
 
   // Whoever may neither take it nor holds it hears only that, whatever they asked for.
-  if (!isAssignee && !mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+  if (!mayAct(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
   const closesAs = DECISIONS[interruption.kind][action.type];
   if (closesAs === undefined) {
     return refuse('NOT_AN_OPTION', `"${interruption.step}" asks for ${decisionsOf(interruption).join(' or ')}, not ${action.type}.`);
   }
-  if (action.notes !== undefined && action.notes.length > MAX_NOTES) {
-    return refuse('NOTES_TOO_LONG', `Notes may be at most ${MAX_NOTES} characters; these are ${action.notes.length}.`);
-  }
+  const notesRefused = notesProblem(action.notes);
+  if (notesRefused !== undefined) return refuse('NOTES_TOO_LONG', notesRefused);
   if (!assignee) {
     return refuse('NOT_TAKEN', `Nobody is responsible for "${interruption.step}" yet; take responsibility first, then ${action.type}.`);
   }

@@ -68,3 +68,8 @@ export type OnTimeout = (typeof ON_TIMEOUT)[number];
 /** What the assignee of a `GuidedFailure` interruption may choose (docs/manual-steps.md), and the state each leaves it in. */
 export const GUIDED_FAILURE_ACTIONS = ['retry', 'ignore', 'fail'] as const;
 export type GuidedFailureAction = (typeof GUIDED_FAILURE_ACTIONS)[number];
+
+/** Every decision a person takes on an interruption they hold: proceed or abort a manual step or an approval; retry, ignore or fail a guided failure. */
+export const DECISION_TYPES = ['proceed', 'abort', ...GUIDED_FAILURE_ACTIONS] as const;
+export type DecisionType = (typeof DECISION_TYPES)[number];
+export const isDecisionType = (name: string): name is DecisionType => (DECISION_TYPES as readonly string[]).includes(name);

@@ -4,11 +4,8 @@
 set -euo pipefail
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && exit 0
 command -v initdb >/dev/null && exit 0
-if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-  echo "npm run cluster needs PostgreSQL: install Debian's 'postgresql' package, or set INTERLOCK_POSTGRES_BIN to the folder holding initdb and postgres." >&2
-  exit 1
-fi
-echo "Installing Debian's postgresql for the Temporal cluster …" >&2
-apt-get update -qq
+source "$(dirname "$0")/debian-package.sh"
 # The package's own cluster (port 5432) is not ours: Interlock runs a server of its own on its own data.
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+install_debian_package postgresql "the Temporal cluster" \
+  "npm run cluster needs PostgreSQL: install Debian's 'postgresql' package, or set INTERLOCK_POSTGRES_BIN to the folder holding initdb and postgres." \
+  --no-install-recommends

@@ -3,10 +3,12 @@
  * Temporal Web) for `npm run worker` and `npm run api` processes to share. Its state lives in
  * `INTERLOCK_DATA_DIR/cluster/` and survives restarts; Ctrl-C (or SIGTERM) stops all of it.
  */
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { readEnv } from '../config/env.js';
+import { shownPath } from '../config/load.js';
 import { type Cluster, startCluster } from '../temporal/cluster.js';
 import { loadCodecKeys } from '../temporal/payload-codec.js';
+import { stopInOrder } from '../temporal/supervisor.js';
 
 async function main(): Promise<void> {
   const env = readEnv();
@@ -16,23 +18,10 @@ async function main(): Promise<void> {
   const publicUrl = env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
 
   let cluster: Cluster | undefined;
-  let stopping = false;
-  const stop = async (code: number) => {
-    if (stopping) return;
-    stopping = true;
-    console.error('\nStopping the Temporal cluster …');
+  const ending = stopInOrder('the Temporal cluster', async () => {
     await cluster?.stop();
-    process.exit(code);
-  };
-  // `on`, not `once`: a Ctrl-C reaches us twice (from the terminal, and forwarded by npm), and a
-  // second signal must not cut the ordered stop short.
-  process.on('SIGINT', () => void stop(0));
-  process.on('SIGTERM', () => void stop(0));
-  // If whatever started us dies without a word (npm killed hard), stop rather than linger as an orphan.
-  const parent = process.ppid;
-  setInterval(() => process.ppid !== parent && void stop(0), 1_000).unref();
-
-  console.error(`Starting a Temporal cluster on PostgreSQL (state in ${display(dir)}) …`);
+  });
+  console.error(`Starting a Temporal cluster on PostgreSQL (state in ${shownPath(dir)}) …`);
   try {
     cluster = await startCluster({
       dir,
@@ -44,15 +33,15 @@ async function main(): Promise<void> {
     });
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
-    return stop(1);
+    return ending.stop(1);
   }
   void cluster.broken.then((what) => {
-    if (stopping) return;
-    console.error(`The cluster is not whole: ${what} on its own; see its log in ${display(dir)}. Stopping the rest; start it again when that is fixed.`);
-    void stop(1);
+    if (ending.stopping) return;
+    console.error(`The cluster is not whole: ${what} on its own; see its log in ${shownPath(dir)}. Stopping the rest; start it again when that is fixed.`);
+    void ending.stop(1);
   });
 
-  const key = env.INTERLOCK_CODEC_KEY ? 'INTERLOCK_CODEC_KEY' : display(join(env.INTERLOCK_DATA_DIR, 'codec.key'));
+  const key = env.INTERLOCK_CODEC_KEY ? 'INTERLOCK_CODEC_KEY' : shownPath(join(env.INTERLOCK_DATA_DIR, 'codec.key'));
   console.log(
     [
       '',
@@ -60,7 +49,7 @@ async function main(): Promise<void> {
       `  TEMPORAL_ADDRESS   ${cluster.address}   (namespace ${cluster.namespace})`,
       `  Temporal Web       ${cluster.uiUrl}`,
       `  Versions           Temporal server ${cluster.serverVersion}, Temporal Web ${cluster.uiServerVersion}, ${cluster.postgres.version} (127.0.0.1:${cluster.postgres.port})`,
-      `  State              ${display(dir)}`,
+      `  State              ${shownPath(dir)}`,
       '',
       'Run Interlock against it, as many of each as you like (each in its own terminal):',
       `  TEMPORAL_ADDRESS=${cluster.address} npm run worker`,
@@ -70,11 +59,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-}
-
-function display(path: string): string {
-  const near = relative('.', path);
-  return near && !near.startsWith('..') ? near : path;
 }
 
 void main();

@@ -3,19 +3,14 @@ import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle 
 import type { Config, User } from '../config/schema.js';
 import { deploymentWorkflowId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
-import { decide, type DecisionType, isActionableBy, isOpen, mayTakeResponsibility, type Responsibility } from '../core/interruptions.js';
+import { decide, type DecisionType, isActionableBy, isOpen, mayAct, type Responsibility } from '../core/interruptions.js';
 import {
-  abortUpdate,
-  cancelRequestSignal,
   type CloudEvent,
-  failUpdate,
-  ignoreUpdate,
-  retryUpdate,
+  DECISION_MESSAGES,
   type DeploymentInput,
   type DeploymentView,
   type Actor,
   type Interruption,
-  proceedUpdate,
   searchAttributes,
   stateQuery,
   takeResponsibilityUpdate,
@@ -23,7 +18,7 @@ import {
   taskEventUpdate,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
-import { type DeploymentStatus, type InterruptionActionName, isFinished } from '../core/names.js';
+import type { InterruptionActionName } from '../core/names.js';
 import { executorsInWords, mayAnswerTask } from '../core/executors.js';
 import { maskView } from '../core/masking.js';
 import { initialView } from '../workflows/deployment/deployment-view.js';
@@ -70,8 +65,6 @@ export type InterruptionActionRequest =
   | { type: 'takeResponsibility'; takeOver?: boolean | undefined }
   | { type: DecisionType; notes?: string | undefined };
 
-/** The workflow's update for each decision (docs/manual-steps.md). */
-const DECISION_UPDATES = { proceed: proceedUpdate, abort: abortUpdate, retry: retryUpdate, ignore: ignoreUpdate, fail: failUpdate } as const;
 
 /** An open interruption with its deployment and what the reader may do with it. */
 export interface OpenInterruption extends Interruption {
@@ -209,20 +202,20 @@ export class Deployments {
           case 'takeResponsibility':
             return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
           default:
-            return handle.executeUpdate(DECISION_UPDATES[action.type], {
+            return handle.executeUpdate(DECISION_MESSAGES[action.type].update, {
               args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }) }],
             });
         }
       });
     } catch (error) {
-      throw await this.explainMissing(id, error);
+      throw await this.temporal.explainMissing(id, error);
     }
   }
 
   /**
-   * Refuses, without touching the workflow, whoever may not take the interruption and does not hold
-   * it. The teams come from an earlier read (they never change); whether the caller holds it is
-   * checked on a fresh read, and only for a caller the teams already refuse.
+   * Refuses, without touching the workflow, whoever may not act on the interruption (core's `mayAct`:
+   * may not take it, and does not hold it). The teams come from an earlier read (they never change);
+   * whether the caller holds it is checked on a fresh read, and only for a caller the teams already refuse.
    */
   private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<void> {
     if (actor.roles.includes('admin')) return;
@@ -233,9 +226,9 @@ export class Deployments {
       who = found;
     }
     // An escalation adds teams at a known time: past it, they are let through to the workflow, which decides.
-    if (mayTakeResponsibility(who, actor, new Date().toISOString())) return;
+    if (mayAct(who, actor, new Date().toISOString())) return;
     const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
-    if (!current || current.assignee?.id === actor.id) return;
+    if (!current || mayAct(current, actor, new Date().toISOString())) return;
     // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
     // ALREADY_DECIDED once it is over), so a refusal never reaches it.
     const decision = decide(current, actor, action.type === 'takeResponsibility' ? action : { type: action.type }, new Date().toISOString());
@@ -264,18 +257,6 @@ export class Deployments {
   }
 
   /**
-   * An update or signal that found no workflow: either there is none (404), or it has just finished
-   * (409, as docs/manual-steps.md says, however the request raced its end), or it is none of ours (404).
-   */
-  private async explainMissing(id: string, error: unknown): Promise<unknown> {
-    if (!(error instanceof ServiceError && error.code === 'NOT_FOUND')) return error;
-    const description = await this.describe(this.client.workflow.getHandle(id));
-    if (description.status.name === 'RUNNING') return error;
-    const status = description.typedSearchAttributes.get(searchAttributes.status) ?? description.status.name;
-    return new ServiceError('NOT_WAITING', `The deployment has finished (${status}); there is nothing left to decide.`);
-  }
-
-  /**
    * A Keptn `.started` or `.finished` event for one of the deployment's external tasks (docs/keptn.md),
    * as its executor posted it: an update, so the workflow decides (TASK_NOT_FOUND, TASK_FINISHED,
    * NOT_EXECUTOR against the executors it started with) and the caller gets a definite answer.
@@ -290,43 +271,18 @@ export class Deployments {
         handle.executeUpdate(taskEventUpdate, { args: [{ user: actor, event, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() }] }),
       );
     } catch (error) {
-      throw await this.explainMissing(id, error);
+      throw await this.temporal.explainMissing(id, error);
     }
   }
 
   /**
-   * Cancels a deployment that has not finished, naming who asked (Temporal's own cancel request
-   * carries no user), and waits a moment for it to stop: `finished` says whether it has. It counts
-   * as an action against the person's action rate.
+   * Cancels a deployment that has not finished, naming who asked, and waits a moment for it to stop
+   * (`WorkflowAccess.cancel`, as for a release). It counts as an action against the person's action rate.
    */
   async cancel(user: User, id: string): Promise<{ view: DeploymentWithLinks; finished: boolean }> {
     this.limits.action(user.id);
     requireRole(user, 'deployer', 'cancel deployments');
-    const handle = await this.running(id);
-    try {
-      await this.withDeadline(async () => {
-        await handle.signal(cancelRequestSignal, { user: personOf(user) });
-        await handle.cancel();
-      });
-    } catch (error) {
-      throw await this.explainMissing(id, error);
-    }
-    const latest = await this.watcher.waitForEnd(id, this.timeoutMs).catch(() => undefined);
-    if (latest?.finished) return { view: latest.view, finished: true };
-    return { view: latest?.view ?? (await this.get(id)), finished: false };
-  }
-
-  /** The handle of a deployment that can still be acted on: NOT_FOUND if there is none, NOT_WAITING if it has finished. */
-  private async running(id: string): Promise<WorkflowHandle> {
-    const handle = this.client.workflow.getHandle(id);
-    const description = await this.describe(handle);
-    const shown = description.typedSearchAttributes.get(searchAttributes.status);
-    // A deployment that has ended may still be delivering its last notifications: it is over all the same.
-    if (description.status.name !== 'RUNNING' || (shown && isFinished(shown as DeploymentStatus))) {
-      const status = shown ?? description.status.name;
-      throw new ServiceError('NOT_WAITING', `The deployment has finished (${status}); there is nothing left to decide.`);
-    }
-    return handle;
+    return this.temporal.cancel(id, personOf(user), this.watcher);
   }
 
   /**
@@ -435,9 +391,6 @@ export class Deployments {
     return this.temporal.call(call);
   }
 
-  private describe(handle: WorkflowHandle) {
-    return this.temporal.describe(handle);
-  }
 
   /** Settles when the deployment's workflow closes (Temporal's long poll), with its final view when its result holds it. */
   async longPollForEnd(id: string, signal: AbortSignal): Promise<DeploymentWithLinks | undefined> {

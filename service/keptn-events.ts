@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from '../config/schema.js';
 import { RELEASE_PATTERN } from '../core/ids.js';
+import { notesProblem } from '../core/interruptions.js';
 import type { CloudEvent } from '../workflows/messages.js';
 import type { Deployments } from './deployments.js';
 import { invalid, ServiceError } from './errors.js';
@@ -80,9 +81,12 @@ export class KeptnEvents {
     const { context, triggeredId } = keys(event);
     const data = event.data as { result?: unknown; message?: unknown };
     if (data.result !== 'pass' && data.result !== 'fail') throw invalid([{ name: 'body.data.result', reason: 'pass (approve) or fail (decline)' }]);
+    // `data.message` is the decision's notes, under the one notes rule: a longer one is refused, never cut.
+    const notes = typeof data.message === 'string' && data.message ? data.message : undefined;
+    const notesRefused = notesProblem(notes);
+    if (notesRefused !== undefined) throw invalid([{ name: 'body.data.message', reason: notesRefused }]);
     const deploymentId = await this.deploymentOf(context, triggeredId);
     await this.deployments.act(user, deploymentId, triggeredId, { type: 'takeResponsibility' });
-    const notes = typeof data.message === 'string' && data.message ? data.message.slice(0, 4000) : undefined;
     await this.deployments.act(user, deploymentId, triggeredId, { type: data.result === 'pass' ? 'proceed' : 'abort', notes });
     return { keptnContext: context };
   }

@@ -1,13 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import proto from '@temporalio/proto';
 import type { Project, User } from '../config/schema.js';
 import { keptnContextClaimId, releaseWorkflowId } from '../core/ids.js';
 import { initialReleaseView } from '../workflows/release/release-view.js';
 import {
-  cancelRequestSignal,
   CONTEXT_CLAIM_WORKFLOW_TYPE,
   type KeptnContextClaim,
   RELEASE_WORKFLOW_TYPE,
@@ -17,18 +14,17 @@ import {
   type ReleaseView,
   searchAttributes,
 } from '../workflows/messages.js';
-import { isFinished, type ReleaseStatus } from '../core/names.js';
+import type { ReleaseStatus } from '../core/names.js';
 import { personOf, requireRole } from './permissions.js';
 import type { ServiceDeps } from './deployments.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js';
 import { type Links, releaseLinks } from './paths.js';
 import { FinalEvents, type ReleaseEvents } from './final-events.js';
-import { openPageToken, sealPageToken, timestamp } from './visibility.js';
+import { Limits } from './rate-limit.js';
+import { listRuns, timestamp, type VisibleRun } from './visibility.js';
 import { type Snapshot, Watcher } from './watch.js';
 import { BoundedMap, WorkflowAccess } from './workflow-access.js';
-
-const { WorkflowExecutionStatus } = proto.temporal.api.enums.v1;
 
 /** A Keptn context as Interlock takes it: safe in a workflow ID and inside a visibility query's quotes. */
 const KEPTN_CONTEXT = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -81,8 +77,12 @@ export class Releases {
   /** Finished releases' events, read once each. */
   private readonly finalEvents = new FinalEvents();
 
+  /** What one person may start and do (shared with deployments): a cancel counts as an action. */
+  readonly limits: Limits;
+
   constructor(private readonly deps: ServiceDeps) {
     this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, RELEASE_WORKFLOW_TYPE, 'release', deps.actionTimeoutMs ?? 10_000);
+    this.limits = deps.limits ?? new Limits();
     this.watcher = new Watcher<ReleaseWithLinks>({ get: (id) => this.get(id), longPollForEnd: (id, signal) => this.longPollForEnd(id, signal) });
   }
 
@@ -252,60 +252,31 @@ export class Releases {
 
   /** Newest first within a page, filtered by project and status, from visibility; no workflow is opened. */
   async list(filters: { project?: string | undefined; status?: ReleaseStatus | undefined; pageSize: number; pageToken?: string | undefined }) {
-    const clauses = [...this.temporal.scope()];
-    // Values are validated against strict patterns by the route, so quoting them is safe.
-    if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
-    if (filters.status) clauses.push(`${searchAttributes.status.name} = '${filters.status}'`);
-    const client = this.deps.client;
-    const response = await this.temporal.call(() =>
-      client.workflowService.listWorkflowExecutions({
-        namespace: client.options.namespace,
-        query: clauses.join(' AND '),
-        pageSize: filters.pageSize,
-        nextPageToken: filters.pageToken ? openPageToken(this.deps.signer, filters.pageToken) : undefined,
-      }),
+    const equal = { [searchAttributes.project.name]: filters.project, [searchAttributes.status.name]: filters.status };
+    const { rows, nextPageToken } = await this.temporal.call(() =>
+      listRuns(this.deps.client, this.deps.signer, this.temporal.scope(), equal, filters, (run: VisibleRun<ReleaseStatus>): ReleaseSummary => ({
+        id: run.id,
+        keptnContext: run.read<string>(searchAttributes.keptnContext.name) ?? '',
+        project: run.project,
+        release: run.release,
+        status: run.status,
+        createdAt: run.createdAt,
+        finishedAt: run.finishedAt,
+        triggeredBy: run.triggeredBy,
+        links: this.links(run.id),
+      })),
     );
-    const releases = await Promise.all((response.executions ?? []).map(async (execution): Promise<ReleaseSummary> => {
-      const fields = execution.searchAttributes?.indexedFields ?? {};
-      const read = <T>(name: string) => (fields[name] ? defaultPayloadConverter.fromPayload<T>(fields[name] as Payload) : undefined);
-      const memo = (await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined)) ?? {};
-      const id = execution.execution?.workflowId ?? '';
-      const closed = execution.status !== WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
-      let status = read<ReleaseStatus>(searchAttributes.status.name) ?? 'Running';
-      if (closed && !isFinished(status)) status = execution.status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
-      return {
-        id,
-        keptnContext: read<string>(searchAttributes.keptnContext.name) ?? '',
-        project: read<string>(searchAttributes.project.name) ?? '',
-        release: read<string>(searchAttributes.release.name) ?? '',
-        status,
-        createdAt: timestamp(execution.startTime) ?? '',
-        finishedAt: closed ? timestamp(execution.closeTime) : null,
-        triggeredBy: typeof memo.triggeredBy === 'string' ? memo.triggeredBy : null,
-        links: this.links(id),
-      };
-    }));
-    releases.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return { releases, nextPageToken: sealPageToken(this.deps.signer, response.nextPageToken) };
+    return { releases: rows, nextPageToken };
   }
 
-  /** Cancels a release that has not finished, naming who asked; its running sequence is cancelled with it. */
+  /**
+   * Cancels a release that has not finished, naming who asked; its running sequence is cancelled with
+   * it (`WorkflowAccess.cancel`, as for a deployment). It counts as an action against the person's action rate.
+   */
   async cancel(user: User, idOrContext: string): Promise<{ view: ReleaseWithLinks; finished: boolean }> {
+    this.limits.action(user.id);
     requireRole(user, 'deployer', 'cancel releases');
-    const id = await this.resolve(idOrContext);
-    const handle = this.deps.client.workflow.getHandle(id);
-    const description = await this.temporal.describe(handle);
-    const shown = description.typedSearchAttributes.get(searchAttributes.status);
-    if (description.status.name !== 'RUNNING' || (shown && isFinished(shown as ReleaseStatus))) {
-      throw new ServiceError('NOT_WAITING', `The release has finished (${shown ?? description.status.name}); there is nothing to cancel.`);
-    }
-    await this.temporal.withDeadline(async () => {
-      await handle.signal(cancelRequestSignal, { user: personOf(user) });
-      await handle.cancel();
-    });
-    const latest = await this.watcher.waitForEnd(id, this.temporal.timeoutMs).catch(() => undefined);
-    if (latest?.finished) return { view: latest.view, finished: true };
-    return { view: latest?.view ?? (await this.get(id)), finished: false };
+    return this.temporal.cancel(await this.resolve(idOrContext), personOf(user), this.watcher);
   }
 
   /** The release's Keptn events, newest first, optionally of one type, a page at a time (an offset, sealed). */

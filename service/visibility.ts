@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto, { type temporal as protoTypes } from '@temporalio/proto';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { type FinishedStatus, isFinished } from '../core/names.js';
 import { type DeploymentStatus, type Interruption, OPEN_INTERRUPTION_MEMO, searchAttributes } from '../workflows/messages.js';
 import { invalid } from './errors.js';
 import type { Links } from './paths.js';
@@ -36,6 +37,70 @@ export interface ListFilters {
 
 const ExecutionStatus = temporal.api.enums.v1.WorkflowExecutionStatus;
 
+/** What visibility alone says of any run, a deployment or a release: its search attributes, its memo, its times. */
+export interface VisibleRun<S extends DeploymentStatus> {
+  id: string;
+  project: string;
+  release: string;
+  /** The status it shows; a workflow that closed without a finished one (terminated, or failed outside its own code) is Cancelled or Failed. */
+  status: S | 'Running' | FinishedStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  triggeredBy: string | null;
+  /** Any other search attribute, by name. */
+  read<T>(name: string): T | undefined;
+}
+
+/**
+ * A page of this Interlock's runs of one kind (`scope`), newest first within it, from visibility
+ * alone (no workflow is opened): those whose search attributes equal the values `equal` gives (an
+ * absent value filters nothing). `summary` makes each run the row its list shows.
+ */
+export async function listRuns<S extends DeploymentStatus, T extends { createdAt: string }>(
+  client: Client,
+  signer: Signer,
+  scope: string[],
+  equal: Record<string, string | undefined>,
+  page: { pageSize: number; pageToken?: string | undefined },
+  summary: (run: VisibleRun<S>) => T,
+): Promise<{ rows: T[]; nextPageToken: string | null }> {
+  // Values are validated against strict patterns by the route, so quoting them is safe.
+  const clauses = [...scope, ...Object.entries(equal).flatMap(([name, value]) => (value ? [`${name} = '${value}'`] : []))];
+  const response = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query: clauses.join(' AND '),
+    pageSize: page.pageSize,
+    nextPageToken: page.pageToken ? openPageToken(signer, page.pageToken) : undefined,
+  });
+  const rows = await Promise.all((response.executions ?? []).map(async (execution) => summary(await visibleRun<S>(client, execution))));
+  // Within a page, newest first; visibility orders running ones before finished ones.
+  rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return { rows, nextPageToken: sealPageToken(signer, response.nextPageToken) };
+}
+
+async function visibleRun<S extends DeploymentStatus>(client: Client, execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): Promise<VisibleRun<S>> {
+  const fields = execution.searchAttributes?.indexedFields ?? {};
+  const read = <T>(name: string): T | undefined => {
+    const payload = fields[name];
+    return payload ? defaultPayloadConverter.fromPayload<T>(payload as Payload) : undefined;
+  };
+  // The memo goes through the client's data converter, payload codec included.
+  const memo = (await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined)) ?? {};
+  const closed = execution.status !== ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+  let status: VisibleRun<S>['status'] = read<S>(searchAttributes.status.name) ?? 'Running';
+  if (closed && !isFinished(status)) status = execution.status === ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
+  return {
+    id: execution.execution?.workflowId ?? '',
+    project: read<string>(searchAttributes.project.name) ?? '',
+    release: read<string>(searchAttributes.release.name) ?? '',
+    status,
+    createdAt: timestamp(execution.startTime) ?? '',
+    finishedAt: closed ? timestamp(execution.closeTime) : null,
+    triggeredBy: typeof memo.triggeredBy === 'string' ? memo.triggeredBy : null,
+    read,
+  };
+}
+
 export async function listDeployments(
   client: Client,
   signer: Signer,
@@ -43,22 +108,26 @@ export async function listDeployments(
   filters: ListFilters,
   links: (id: string) => Links,
 ): Promise<{ deployments: DeploymentSummary[]; nextPageToken: string | null }> {
-  const clauses = [...scope];
-  // Values are validated against strict patterns by the route, so quoting them is safe.
-  if (filters.project) clauses.push(`${searchAttributes.project.name} = '${filters.project}'`);
-  if (filters.environment) clauses.push(`${searchAttributes.environment.name} = '${filters.environment}'`);
-  if (filters.release) clauses.push(`${searchAttributes.release.name} = '${filters.release}'`);
-  if (filters.status) clauses.push(`${searchAttributes.status.name} = '${filters.status}'`);
-  const response = await client.workflowService.listWorkflowExecutions({
-    namespace: client.options.namespace,
-    query: clauses.join(' AND '),
-    pageSize: filters.pageSize,
-    nextPageToken: filters.pageToken ? openPageToken(signer, filters.pageToken) : undefined,
-  });
-  const deployments = await Promise.all((response.executions ?? []).map((execution) => summarize(client, execution, links)));
-  // Within a page, newest first; visibility orders running ones before finished ones.
-  deployments.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return { deployments, nextPageToken: sealPageToken(signer, response.nextPageToken) };
+  const equal = {
+    [searchAttributes.project.name]: filters.project,
+    [searchAttributes.environment.name]: filters.environment,
+    [searchAttributes.release.name]: filters.release,
+    [searchAttributes.status.name]: filters.status,
+  };
+  const { rows, nextPageToken } = await listRuns(client, signer, scope, equal, filters, (run: VisibleRun<DeploymentStatus>): DeploymentSummary => ({
+    id: run.id,
+    project: run.project,
+    environment: run.read<string>(searchAttributes.environment.name) ?? '',
+    release: run.release,
+    status: run.status,
+    createdAt: run.createdAt,
+    finishedAt: run.finishedAt,
+    triggeredBy: run.triggeredBy,
+    waitingFor: run.read<string[]>(searchAttributes.waitingFor.name) ?? [],
+    assignee: run.read<string>(searchAttributes.assignee.name) ?? null,
+    links: links(run.id),
+  }));
+  return { deployments: rows, nextPageToken };
 }
 
 /** A waiting deployment as visibility holds it, with its open interruption when its memo carries one. */
@@ -113,40 +182,6 @@ export async function listWaiting(
     };
   }));
   return { rows, nextPageToken: sealPageToken(signer, response.nextPageToken) };
-}
-
-async function summarize(
-  client: Client,
-  execution: protoTypes.api.workflow.v1.IWorkflowExecutionInfo,
-  links: (id: string) => Links,
-): Promise<DeploymentSummary> {
-  const fields = execution.searchAttributes?.indexedFields ?? {};
-  const read = <T>(name: string): T | undefined => {
-    const payload = fields[name];
-    return payload ? defaultPayloadConverter.fromPayload<T>(payload as Payload) : undefined;
-  };
-  // The memo goes through the client's data converter, payload codec included.
-  const memo = (await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined)) ?? {};
-  const id = execution.execution?.workflowId ?? '';
-  let status = read<DeploymentStatus>(searchAttributes.status.name) ?? 'Running';
-  const closed = execution.status !== ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
-  if (closed && (status === 'Running' || status === 'Waiting')) {
-    status = execution.status === ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
-  }
-  const triggeredBy = typeof memo.triggeredBy === 'string' ? memo.triggeredBy : null;
-  return {
-    id,
-    project: read<string>(searchAttributes.project.name) ?? '',
-    environment: read<string>(searchAttributes.environment.name) ?? '',
-    release: read<string>(searchAttributes.release.name) ?? '',
-    status,
-    createdAt: timestamp(execution.startTime) ?? '',
-    finishedAt: closed ? timestamp(execution.closeTime) : null,
-    triggeredBy,
-    waitingFor: read<string[]>(searchAttributes.waitingFor.name) ?? [],
-    assignee: read<string>(searchAttributes.assignee.name) ?? null,
-    links: links(id),
-  };
 }
 
 export function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {

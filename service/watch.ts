@@ -52,6 +52,11 @@ export class Watcher<V extends Watched = DeploymentWithLinks> {
     private readonly intervalMs = 500,
   ) {}
 
+  /** The current view, read at once. */
+  read(id: string): Promise<V> {
+    return this.reader.get(id);
+  }
+
   /**
    * Calls `onView` with the current view at once and on every change; returns the unsubscribe.
    * `seen`, a view just read, starts a new watch without reading it again: every read is a query

@@ -1,6 +1,9 @@
 import { CancelledFailure, Client, QueryRejectedError, type QueryDefinition, WorkflowFailedError, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { type DeploymentStatus, isFinished } from '../core/names.js';
+import { cancelRequestSignal, type Person, searchAttributes } from '../workflows/messages.js';
 import { notFound, ServiceError, toServiceError } from './errors.js';
+import type { Watched, Watcher } from './watch.js';
 
 /**
  * How the service speaks to Temporal about one kind of workflow (deployments, releases): only this
@@ -98,6 +101,44 @@ export class WorkflowAccess {
     } catch (error) {
       return finalViewOf<V>(error);
     }
+  }
+
+  /**
+   * An update or signal that found no workflow: either there is none (404), or it has just finished
+   * (409, as docs/manual-steps.md says, however the request raced its end), or it is none of ours (404).
+   */
+  async explainMissing(id: string, error: unknown, nothingLeftTo = 'decide'): Promise<unknown> {
+    if (!(error instanceof ServiceError && error.code === 'NOT_FOUND')) return error;
+    const description = await this.describe(this.client.workflow.getHandle(id));
+    if (description.status.name === 'RUNNING') return error;
+    const status = description.typedSearchAttributes.get(searchAttributes.status) ?? description.status.name;
+    return new ServiceError('NOT_WAITING', `The ${this.noun} has finished (${status}); there is nothing left to ${nothingLeftTo}.`);
+  }
+
+  /**
+   * Cancels a run (a deployment or a release) that has not finished, naming who asked (Temporal's own
+   * cancel request carries no user), and waits a moment for it to stop: `finished` says whether it
+   * has. NOT_WAITING once it has finished; one that has ended and is still delivering its last
+   * notifications is over all the same.
+   */
+  async cancel<V extends Watched>(id: string, by: Person, watcher: Watcher<V>): Promise<{ view: V; finished: boolean }> {
+    const handle = this.client.workflow.getHandle(id);
+    const description = await this.describe(handle);
+    const shown = description.typedSearchAttributes.get(searchAttributes.status);
+    if (description.status.name !== 'RUNNING' || (shown && isFinished(shown as DeploymentStatus))) {
+      throw new ServiceError('NOT_WAITING', `The ${this.noun} has finished (${shown ?? description.status.name}); there is nothing left to cancel.`);
+    }
+    try {
+      await this.withDeadline(async () => {
+        await handle.signal(cancelRequestSignal, { user: by });
+        await handle.cancel();
+      });
+    } catch (error) {
+      throw await this.explainMissing(id, error, 'cancel');
+    }
+    const latest = await watcher.waitForEnd(id, this.timeoutMs).catch(() => undefined);
+    if (latest?.finished) return { view: latest.view, finished: true };
+    return { view: latest?.view ?? (await watcher.read(id)), finished: false };
   }
 
   /** A workflow this service has just started: known to be ours, so it is read without a describe first. */

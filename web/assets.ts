@@ -8,6 +8,8 @@ const TYPES = {
   'icon.svg': 'image/svg+xml',
 } as const;
 type Asset = keyof typeof TYPES;
+/** Own names only: `constructor` is in every object, and is no asset. */
+const isAsset = (name: string): name is Asset => Object.hasOwn(TYPES, name);
 
 const files = Object.fromEntries(
   (Object.keys(TYPES) as Asset[]).map((name) => {
@@ -23,11 +25,10 @@ export const assetUrl = (name: Asset) => `/assets/${name}?v=${files[name].versio
 export function assetRoutes() {
   return new Hono().get('/assets/:name', (c) => {
     const name = c.req.param('name');
-    // Own names only: `constructor` is in every object, and is no asset.
-    if (!Object.hasOwn(TYPES, name)) return c.notFound();
-    const asset = files[name as Asset];
+    if (!isAsset(name)) return c.notFound();
+    const asset = files[name];
     return c.body(new Uint8Array(asset.body), 200, {
-      'Content-Type': TYPES[name as Asset],
+      'Content-Type': TYPES[name],
       'Cache-Control': c.req.query('v') === asset.version ? 'public, max-age=31536000, immutable' : 'no-cache',
     });
   });

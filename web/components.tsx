@@ -131,3 +131,92 @@ export function CancelButton({ page, what, show, error }: { page: string; what: 
     </>
   );
 }
+
+/** A table's header row: one column heading each. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column) => (
+          <th scope="col">{column}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A column of a list: its heading, and what each row shows in it. */
+export interface Column<Row> {
+  heading: string;
+  cell: (row: Row) => Child;
+}
+
+/** A list of runs (deployments or releases) as a table, each cell labelled with its column for narrow screens, where rows become cards. */
+export function ListTable<Row>({ rows, columns, caption, class: className }: { rows: Row[]; columns: Column<Row>[]; caption: string; class: string }) {
+  return (
+    <table class={className}>
+      <caption class="visually-hidden">{caption}</caption>
+      <TableHead columns={columns.map((column) => column.heading)} />
+      <tbody>
+        {rows.map((row) => (
+          <tr>
+            {columns.map((column) => (
+              <td data-label={column.heading}>{column.cell(row)}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** One filter of a list: a choice of values, or any. */
+export interface FilterChoice {
+  name: string;
+  label: string;
+  value: string | undefined;
+  options: [string, string][];
+}
+
+function Select({ name, label, value, options }: FilterChoice) {
+  return (
+    <div class="field">
+      <label for={`filter-${name}`}>{label}</label>
+      <select id={`filter-${name}`} name={name}>
+        <option value="">Any</option>
+        {options.map(([optionValue, text]) => (
+          <option value={optionValue} selected={optionValue === value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** The filters of a list of runs, sent back to its own page (`action`) as a query. */
+export function FilterForm({ action, what, choices }: { action: string; what: string; choices: FilterChoice[] }) {
+  return (
+    <form method="get" action={action} class="filters" role="search" aria-label={`Filter ${what}`}>
+      {choices.map((choice) => (
+        <Select {...choice} />
+      ))}
+      <div class="filter-buttons">
+        <button type="submit">Filter</button>
+        <a href={action}>Clear filters</a>
+      </div>
+    </form>
+  );
+}
+
+/** The link to a list's next page: the same filters, and the token of the page after this one. */
+export function OlderLink({ action, filters, token, what }: { action: string; filters: Record<string, string | undefined>; token: string | null; what: string }) {
+  if (!token) return null;
+  const query = new URLSearchParams(Object.entries({ ...filters, pageToken: token }).filter((entry): entry is [string, string] => Boolean(entry[1])));
+  return (
+    <p>
+      <a href={`${action}?${query}`}>Older {what}</a>
+    </p>
+  );
+}
+

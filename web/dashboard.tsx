@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../service/request-schemas.js';
 import type { Deployments } from '../service/deployments.js';
-import { type LinkSigner, linkEnded } from '../service/one-click.js';
+import { type LinkSigner, linkEnded } from '../auth/one-click-links.js';
 import type { Releases } from '../service/releases.js';
 import { OneClickEndedPage, OneClickPage } from './pages/one-click-page.js';
 import { releaseRoutes } from './release-actions.js';
@@ -47,7 +47,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
 
   app.onError(async (error, c) => {
     const problem = refusalOf(c, error);
-    const status = (problem?.status ?? (error instanceof HTTPException ? error.status : 500)) as ContentfulStatusCode;
+    const status: ContentfulStatusCode = problem?.status ?? (error instanceof HTTPException ? error.status : 500);
     const message = problem?.message
       ?? (error instanceof HTTPException
         ? error.message || 'This form did not come from this dashboard; reload the page and try again.'

@@ -1,16 +1,17 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { actionsOf, requireRole } from '../service/permissions.js';
+import { actionsOf } from '../service/permissions.js';
 import type { Deployments, InterruptionActionRequest } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
-import { MAX_NOTES, describePerson, isOpen } from '../core/interruptions.js';
-import { isFinished } from '../core/names.js';
+import { describePerson, isOpen, notesProblem } from '../core/interruptions.js';
+import { isDecisionType } from '../core/names.js';
 import { deploymentPage, interruptionPage } from './data.js';
 import { refusalOf } from './page-errors.js';
 import { type DashboardEnv, guards, safeNext, sameOrigin } from './guard.js';
 import type { Sessions } from '../auth/sessions.js';
 import { deploymentLive } from './live.js';
 import { page } from './layout.js';
+import { cancelActions } from './cancel-actions.js';
 import { ConfirmPage } from './pages/confirm-page.js';
 import { type ActionError, DeploymentPage } from './pages/deployment-page.js';
 
@@ -71,15 +72,11 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       const { id, iid, action } = c.req.param();
       const form = c.get('form');
       const notes = form.notes?.trim() ? form.notes.trim() : undefined;
-      if ((action === 'abort' || action === 'fail') && !notes) {
-        return rerender(c, id, 400, { where: 'decide', message: `Say in Notes why you ${action === 'fail' ? 'fail it' : 'abort'}: the people after you will read it.` });
-      }
-      if (notes && notes.length > MAX_NOTES) {
-        return rerender(c, id, 400, { where: 'decide', message: `Notes may be at most ${MAX_NOTES} characters; these are ${notes.length}.` }, notes);
-      }
-      const request: InterruptionActionRequest = action === 'take-responsibility'
-        ? { type: 'takeResponsibility', takeOver: form.takeOver === 'true' }
-        : { type: action as Exclude<InterruptionActionRequest['type'], 'takeResponsibility'>, notes };
+      const notesRefused = notesProblem(notes);
+      if (notesRefused !== undefined) return rerender(c, id, 400, { where: 'decide', message: notesRefused }, notes);
+      const request: InterruptionActionRequest = isDecisionType(action)
+        ? { type: action, notes }
+        : { type: 'takeResponsibility', takeOver: form.takeOver === 'true' };
       try {
         await deployments.act(c.get('session').user, id, iid, request);
       } catch (error) {
@@ -92,35 +89,13 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       const back = backOf(c) ?? deploymentPage(id);
       return c.redirect(request.type === 'takeResponsibility' ? `${back}#banner` : back, 303);
     })
-    .get('/deployments/:id/cancel', signedIn, async (c) => {
-      const id = c.req.param('id');
-      const session = c.get('session');
-      requireRole(session.user, 'deployer', 'cancel deployments');
-      const view = await deployments.get(id);
-      if (isFinished(view.status)) return c.redirect(deploymentPage(id), 303);
-      return page(
-        c,
-        { title: 'Cancel the deployment?', session, section: 'deployments' },
-        <ConfirmPage
-          session={session}
-          heading={`Cancel ${view.projectName} ${view.release} → ${view.environment}?`}
-          explanation={<p>A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.</p>}
-          action={`${deploymentPage(id)}/cancel`}
-          confirm="Yes, cancel it"
-          back={deploymentPage(id)}
-          danger
-        />,
-      );
-    })
-    .post('/deployments/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
-      const id = c.req.param('id');
-      try {
-        await deployments.cancel(c.get('session').user, id);
-      } catch (error) {
-        const problem = refusalOf(c, error);
-        if (!problem) throw error;
-        return rerender(c, id, problem.status, { where: 'cancel', message: problem.message });
-      }
-      return c.redirect(deploymentPage(id), 303);
-    });
+    .route('/', cancelActions(sessions, {
+      noun: 'deployment',
+      pageOf: deploymentPage,
+      get: (id) => deployments.get(id),
+      cancel: (user, id) => deployments.cancel(user, id),
+      name: (view) => `${view.projectName} ${view.release} → ${view.environment}`,
+      explanation: 'A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.',
+      rerender: (c, id, status, error) => rerender(c, id, status, error),
+    }));
 }

@@ -1,20 +1,17 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CreateReleaseSchema, ListReleasesQuerySchema } from '../service/request-schemas.js';
-import { hasRole, requireRole } from '../service/permissions.js';
 import type { DeploymentWithLinks, Deployments } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
 import type { Releases, ReleaseWithLinks } from '../service/releases.js';
 import { snapshotOf } from '../service/watch.js';
 import { isFinished } from '../core/names.js';
 import { releasePage } from './data.js';
-import { parseVariables } from './deploy-actions.js';
-import { refusalOf } from './page-errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
 import { page } from './layout.js';
-import { ConfirmPage } from './pages/confirm-page.js';
+import { cancelActions } from './cancel-actions.js';
+import { submitStartForm } from './start-form.js';
 import type { ActionError } from './pages/deployment-props.js';
-import { type DeployFormState, ProjectsPage } from './pages/projects-page.js';
 import { ReleasePage, ReleasesPage } from './pages/release-page.js';
 import type { Sessions } from '../auth/sessions.js';
 
@@ -57,73 +54,29 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
       );
     })
     .get('/releases/:id', signedIn, (c) => render(c, c.req.param('id')))
-    .get('/releases/:id/cancel', signedIn, async (c) => {
-      const session = c.get('session');
-      requireRole(session.user, 'deployer', 'cancel releases');
-      const view = await releases.get(c.req.param('id'));
-      if (isFinished(view.status)) return c.redirect(releasePage(view.id), 303);
-      return page(
-        c,
-        { title: 'Cancel the release?', session, section: 'releases' },
-        <ConfirmPage
-          session={session}
-          heading={`Cancel ${view.projectName} ${view.release}?`}
-          explanation={<p>The sequence that runs now is cancelled (a running script is stopped), nothing is promoted, and the release ends as Cancelled.</p>}
-          action={`${releasePage(view.id)}/cancel`}
-          confirm="Yes, cancel it"
-          back={releasePage(view.id)}
-          danger
-        />,
-      );
-    })
-    .post('/releases/:id/cancel', sameOrigin, signedIn, formToken, async (c) => {
-      const id = c.req.param('id');
-      try {
-        deployments.limits.action(c.get('session').user.id);
-        await releases.cancel(c.get('session').user, id);
-      } catch (error) {
-        const problem = refusalOf(c, error);
-        if (!problem) throw error;
-        return render(c, id, problem.status, { where: 'cancel', message: problem.message });
-      }
-      return c.redirect(releasePage(id), 303);
-    })
+    .route('/', cancelActions(sessions, {
+      noun: 'release',
+      pageOf: releasePage,
+      get: (id) => releases.get(id),
+      cancel: (user, id) => releases.cancel(user, id),
+      name: (view) => `${view.projectName} ${view.release}`,
+      explanation: 'The sequence that runs now is cancelled (a running script is stopped), nothing is promoted, and the release ends as Cancelled.',
+      rerender: (c, id, status, error) => render(c, id, status, error),
+    }))
     .post('/projects/:project/releases', sameOrigin, signedIn, formToken, async (c) => {
-      const user = c.get('session').user;
       const project = config.projects.find((candidate) => candidate.id === c.req.param('project') && candidate.shipyard);
       if (!project) throw notFound(`No lifecycle project "${c.req.param('project')}".`);
-      const form = c.get('form');
-      const state: DeployFormState = {
-        project: project.id,
-        values: { release: (form.release ?? '').trim(), environment: form.environment ?? '', variables: form.variables ?? '' },
-        errors: {},
-      };
-      const rerender = (status: ContentfulStatusCode) =>
-        page(c, { title: 'Projects', session: c.get('session'), section: 'projects', status }, <ProjectsPage session={c.get('session')} config={config} form={state} />);
-      if (!hasRole(user, 'deployer')) {
-        state.errors.form = `${user.displayName} (${user.username}) may not release ${project.name}: that needs the deployer role.`;
-        return rerender(403);
-      }
-      const { variables, error } = parseVariables(state.values.variables);
-      if (error) state.errors.variables = error;
-      const parsed = CreateReleaseSchema.safeParse({ project: project.id, release: state.values.release, stage: state.values.environment || undefined, variables });
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-          const field = issue.path[0] === 'stage' ? 'environment' : issue.path[0];
-          if (field === 'release' || field === 'environment' || field === 'variables') state.errors[field] ??= issue.message;
-          else state.errors.form ??= issue.message;
-        }
-      }
-      if (Object.keys(state.errors).length > 0) return rerender(400);
-      try {
-        deployments.limits.trigger(user.id);
-        const { view } = await releases.trigger(user, parsed.data!);
-        return c.redirect(releasePage(view.id), 303);
-      } catch (caught) {
-        const problem = refusalOf(c, caught);
-        if (!problem) throw caught;
-        state.errors.form = problem.message;
-        return rerender(problem.status);
-      }
+      return submitStartForm(c, config, project, {
+        verb: 'release',
+        schema: CreateReleaseSchema,
+        request: (values, variables) => ({ project: project.id, release: values.release, stage: values.environment || undefined, variables }),
+        fields: { stage: 'environment' },
+        async start(request) {
+          const user = c.get('session').user;
+          deployments.limits.trigger(user.id);
+          const { view } = await releases.trigger(user, request);
+          return releasePage(view.id);
+        },
+      });
     });
 }

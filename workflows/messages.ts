@@ -10,7 +10,7 @@ import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
 import type { CloudEvent } from '../core/cloud-events.js';
 import type { Actor, Interruption, Person, RefusalType } from '../core/interruptions.js';
-import type { DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
+import type { DecisionType, DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
 import type { SloShape } from '../core/slo-scoring.js';
 import type { Variables } from '../core/substitution.js';
 import type { DeploymentView, ReleaseView } from '../core/views.js';
@@ -107,20 +107,32 @@ export interface DecisionRequest extends InterruptionRequest {
 export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'NOT_EXECUTOR' | 'EXPIRED' | 'BAD_REQUEST';
 
 export const takeResponsibilityUpdate = defineUpdate<Interruption, [TakeResponsibilityRequest]>('takeResponsibility');
-export const proceedUpdate = defineUpdate<Interruption, [DecisionRequest]>('proceed');
-export const abortUpdate = defineUpdate<Interruption, [DecisionRequest]>('abort');
-
 export const takeResponsibilitySignal = defineSignal<[TakeResponsibilityRequest]>('takeResponsibility');
-export const proceedSignal = defineSignal<[DecisionRequest]>('proceed');
-export const abortSignal = defineSignal<[DecisionRequest]>('abort');
 
-/** Guided failure (docs/manual-steps.md): run the failed step again, go on as if it had not failed, or fail the deployment. */
-export const retryUpdate = defineUpdate<Interruption, [DecisionRequest]>('retry');
-export const ignoreUpdate = defineUpdate<Interruption, [DecisionRequest]>('ignore');
-export const failUpdate = defineUpdate<Interruption, [DecisionRequest]>('fail');
-export const retrySignal = defineSignal<[DecisionRequest]>('retry');
-export const ignoreSignal = defineSignal<[DecisionRequest]>('ignore');
-export const failSignal = defineSignal<[DecisionRequest]>('fail');
+/** A decision's update (the API's way: a definite answer) and signal (operators in Temporal Web), under the decision's own name. */
+const decisionMessages = <T extends DecisionType>(name: T) => ({
+  update: defineUpdate<Interruption, [DecisionRequest]>(name),
+  signal: defineSignal<[DecisionRequest]>(name),
+});
+
+/**
+ * Every decision's update and signal (docs/manual-steps.md): proceed and abort a manual step or an
+ * approval; guided failure's retry (run the failed step again), ignore (go on as if it had not
+ * failed) and fail (fail the deployment). The workflow handles them all alike.
+ */
+export const DECISION_MESSAGES = {
+  proceed: decisionMessages('proceed'),
+  abort: decisionMessages('abort'),
+  retry: decisionMessages('retry'),
+  ignore: decisionMessages('ignore'),
+  fail: decisionMessages('fail'),
+} as const satisfies Record<DecisionType, ReturnType<typeof decisionMessages>>;
+
+export const { update: proceedUpdate, signal: proceedSignal } = DECISION_MESSAGES.proceed;
+export const { update: abortUpdate, signal: abortSignal } = DECISION_MESSAGES.abort;
+export const { update: retryUpdate, signal: retrySignal } = DECISION_MESSAGES.retry;
+export const { update: ignoreUpdate, signal: ignoreSignal } = DECISION_MESSAGES.ignore;
+export const { update: failUpdate, signal: failSignal } = DECISION_MESSAGES.fail;
 
 /** A Keptn `sh.keptn.event.<task>.started|finished` event for an external task, posted to the event API (docs/keptn.md). */
 export interface TaskEventRequest {

@@ -6,12 +6,13 @@ import {
   CreateDeploymentSchema,
   DeploymentIdParamsSchema,
   DeploymentSchema,
-  DeploymentSummarySchema,
+  DeploymentPageSchema,
   jsonResponse,
   ListDeploymentsQuerySchema,
   problemResponses,
 } from '../schemas.js';
 import { createRouter } from './router.js';
+import { runRoutes } from './run-routes.js';
 
 const create = createRoute({
   method: 'post',
@@ -34,42 +35,8 @@ const create = createRoute({
   },
 });
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  tags: ['deployments'],
-  summary: 'List deployments, newest first, from Temporal visibility',
-  security: bearerSecurity,
-  request: { query: ListDeploymentsQuerySchema },
-  responses: {
-    200: jsonResponse(z.object({ deployments: z.array(DeploymentSummarySchema), nextPageToken: z.string().nullable() }), 'A page'),
-    ...problemResponses(400, 401, 503),
-  },
-});
-
-const get = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['deployments'],
-  summary: 'One deployment: steps, interruptions, variables, timeline',
-  security: bearerSecurity,
-  request: { params: DeploymentIdParamsSchema },
-  responses: { 200: jsonResponse(DeploymentSchema, 'The deployment view'), ...problemResponses(400, 401, 404, 503) },
-});
-
-const cancel = createRoute({
-  method: 'post',
-  path: '/{id}/cancel',
-  tags: ['deployments'],
-  summary: 'Cancel a deployment that has not finished (deployer): a running script is stopped',
-  security: bearerSecurity,
-  request: { params: DeploymentIdParamsSchema },
-  responses: {
-    200: jsonResponse(DeploymentSchema, 'Cancelled'),
-    202: jsonResponse(DeploymentSchema, 'Cancellation requested; still stopping'),
-    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
-  },
-});
+const schemas = { params: DeploymentIdParamsSchema, view: DeploymentSchema, page: DeploymentPageSchema, query: ListDeploymentsQuerySchema };
+const { list, get, cancel } = runRoutes('deployment', schemas, { about: 'One deployment: steps, interruptions, variables, timeline', stops: 'a running script is stopped' });
 
 export function deploymentRoutes(deployments: Deployments, started: Counter<'project' | 'environment'>) {
   return createRouter()

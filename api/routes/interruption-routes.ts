@@ -1,4 +1,6 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute, type RouteHandler, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../../auth/request-env.js';
+import type { DecisionType } from '../../core/names.js';
 import type { Deployments } from '../../service/deployments.js';
 import {
   bearerSecurity,
@@ -14,10 +16,11 @@ import { createRouter } from './router.js';
 
 const refusals = problemResponses(400, 401, 403, 404, 409, 413, 429, 503);
 
-const action = <Path extends string>(path: Path, summary: string, schema: typeof TakeResponsibilitySchema | typeof DecisionSchema) =>
+/** One action on an interruption: `POST /deployments/{id}/interruptions/{iid}/<path>` with its own body. */
+const action = <P extends string, S extends typeof TakeResponsibilitySchema | typeof DecisionSchema>(path: P, summary: string, schema: S) =>
   createRoute({
     method: 'post',
-    path: `/deployments/{id}/interruptions/{iid}/${path}`,
+    path: `/deployments/{id}/interruptions/{iid}/${path}` as const,
     tags: ['interruptions'],
     summary,
     security: bearerSecurity,
@@ -26,12 +29,18 @@ const action = <Path extends string>(path: Path, summary: string, schema: typeof
   });
 
 const take = action('take-responsibility', 'Take responsibility (a member of a responsible team)', TakeResponsibilitySchema);
-const proceed = action('proceed', 'Proceed (the assignee); on an Approval: approve', DecisionSchema);
-const abort = action('abort', 'Abort the deployment (the assignee); on an Approval: decline', DecisionSchema);
-// Guided failure (docs/manual-steps.md): what the assignee of a failed step chooses.
-const retry = action('retry', 'Run the failed step again (the assignee of a GuidedFailure)', DecisionSchema);
-const ignore = action('ignore', 'Go on as if the step had not failed; it stays Failed, ignored (the assignee of a GuidedFailure)', DecisionSchema);
-const fail = action('fail', 'Fail the deployment at this step (the assignee of a GuidedFailure)', DecisionSchema);
+
+/** What each decision's route says it does (docs/manual-steps.md); retry, ignore and fail are what the assignee of a failed step chooses. */
+const DECISION_SUMMARIES = {
+  proceed: 'Proceed (the assignee); on an Approval: approve',
+  abort: 'Abort the deployment (the assignee); on an Approval: decline',
+  retry: 'Run the failed step again (the assignee of a GuidedFailure)',
+  ignore: 'Go on as if the step had not failed; it stays Failed, ignored (the assignee of a GuidedFailure)',
+  fail: 'Fail the deployment at this step (the assignee of a GuidedFailure)',
+} as const satisfies Record<DecisionType, string>;
+
+const decisionRoute = <T extends DecisionType>(type: T) => action(type, DECISION_SUMMARIES[type], DecisionSchema);
+type DecisionRoute<T extends DecisionType> = ReturnType<typeof decisionRoute<T>>;
 
 const list = createRoute({
   method: 'get',
@@ -55,38 +64,27 @@ const list = createRoute({
   },
 });
 
+/**
+ * Taking responsibility and every decision (one route each, their bodies checked by their schemas),
+ * then the list. Each decision is the same handler, `decide(type)`, typed by its route.
+ */
 export function interruptionRoutes(deployments: Deployments) {
+  const decide = <T extends DecisionType>(type: T): RouteHandler<DecisionRoute<T>, AppEnv> => async (c) => {
+    const { id, iid } = c.req.valid('param');
+    const { notes } = c.req.valid('json') ?? {};
+    return c.json(await deployments.act(c.get('user'), id, iid, { type, notes }), 200);
+  };
   return createRouter()
     .openapi(take, async (c) => {
       const { id, iid } = c.req.valid('param');
-      const { takeOver } = (c.req.valid('json') ?? {}) as z.infer<typeof TakeResponsibilitySchema>;
+      const { takeOver } = c.req.valid('json') ?? {};
       return c.json(await deployments.act(c.get('user'), id, iid, { type: 'takeResponsibility', takeOver }), 200);
     })
-    .openapi(proceed, async (c) => {
-      const { id, iid } = c.req.valid('param');
-      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
-      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'proceed', notes }), 200);
-    })
-    .openapi(abort, async (c) => {
-      const { id, iid } = c.req.valid('param');
-      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
-      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'abort', notes }), 200);
-    })
-    .openapi(retry, async (c) => {
-      const { id, iid } = c.req.valid('param');
-      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
-      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'retry', notes }), 200);
-    })
-    .openapi(ignore, async (c) => {
-      const { id, iid } = c.req.valid('param');
-      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
-      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'ignore', notes }), 200);
-    })
-    .openapi(fail, async (c) => {
-      const { id, iid } = c.req.valid('param');
-      const { notes } = (c.req.valid('json') ?? {}) as z.infer<typeof DecisionSchema>;
-      return c.json(await deployments.act(c.get('user'), id, iid, { type: 'fail', notes }), 200);
-    })
+    .openapi(decisionRoute('proceed'), decide('proceed'))
+    .openapi(decisionRoute('abort'), decide('abort'))
+    .openapi(decisionRoute('retry'), decide('retry'))
+    .openapi(decisionRoute('ignore'), decide('ignore'))
+    .openapi(decisionRoute('fail'), decide('fail'))
     .openapi(list, async (c) => {
       const { actionable, pageSize, pageToken } = c.req.valid('query');
       return c.json(await deployments.openInterruptions(c.get('user'), { actionable: actionable === 'true', pageSize, pageToken }), 200);

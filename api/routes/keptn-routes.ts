@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { KeptnEvents, PostedEvent } from '../../service/keptn-events.js';
+import type { KeptnEvents } from '../../service/keptn-events.js';
 import type { Releases } from '../../service/releases.js';
 import { jsonResponse, KeptnEventListSchema, KeptnEventSchema, problemResponses } from '../schemas.js';
 import { createRouter } from './router.js';
@@ -56,7 +56,7 @@ const list = createRoute({
 export function keptnRoutes(events: KeptnEvents, releases: Releases) {
   return createRouter()
     .openapi(post, async (c) => {
-      const { keptnContext } = await events.receive(c.get('user'), c.req.valid('json') as PostedEvent);
+      const { keptnContext } = await events.receive(c.get('user'), c.req.valid('json'));
       return c.json({ keptnContext }, 202);
     })
     .openapi(list, async (c) => {

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
+import type { DeploymentWithLinks } from '../../service/deployments.js';
 import type { Limits } from '../../service/rate-limit.js';
+import type { ReleaseWithLinks } from '../../service/releases.js';
 import { snapshotOf, type Watched, type Watcher } from '../../service/watch.js';
 import {
   bearerSecurity,
@@ -16,7 +18,7 @@ import { createRouter } from './router.js';
 const KEEP_ALIVE_MS = 15_000;
 
 /** What can be waited for and watched: deployments and releases alike. */
-export interface Watchable<V extends Watched> {
+export interface Watchable<V extends Watched = DeploymentWithLinks | ReleaseWithLinks> {
   get(id: string): Promise<V>;
   readonly watcher: Watcher<V>;
 }
@@ -65,7 +67,7 @@ function routesFor(kind: { tag: 'deployments' | 'releases'; noun: 'deployment' |
  * across both kinds (`limits`): a slot is taken before anything is awaited and given back when the
  * answer ends or the caller goes away, so a burst cannot slip past the cap.
  */
-export function progressRoutes<V extends Watched>(deployments: Watchable<V>, kind: 'deployments' | 'releases', limits: Limits) {
+export function progressRoutes(runs: Watchable, kind: 'deployments' | 'releases', limits: Limits) {
   const { wait, events } = kind === 'deployments'
     ? routesFor({ tag: 'deployments', noun: 'deployment', schema: DeploymentSchema, params: DeploymentIdParamsSchema, eventSchema: 'DeploymentEvent' })
     : routesFor({ tag: 'releases', noun: 'release', schema: ReleaseSchema, params: ReleaseIdParamsSchema, eventSchema: 'ReleaseEvent' });
@@ -75,10 +77,10 @@ export function progressRoutes<V extends Watched>(deployments: Watchable<V>, kin
       const { id } = c.req.valid('param');
       const release = limits.wait(c.get('user').id);
       try {
-        const snapshot = snapshotOf(await deployments.get(id));
-        if (snapshot.finished) return c.json(snapshot.view as never, 200);
-        const latest = await deployments.watcher.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot, c.req.raw.signal);
-        return latest.finished ? c.json(latest.view as never, 200) : c.json(latest.view as never, 202);
+        const snapshot = snapshotOf(await runs.get(id));
+        if (snapshot.finished) return c.json(snapshot.view, 200);
+        const latest = await runs.watcher.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot, c.req.raw.signal);
+        return latest.finished ? c.json(latest.view, 200) : c.json(latest.view, 202);
       } finally {
         release();
       }
@@ -89,7 +91,7 @@ export function progressRoutes<V extends Watched>(deployments: Watchable<V>, kin
       let first;
       try {
         // Unknown ids get their 404 before the stream starts.
-        first = snapshotOf(await deployments.get(id));
+        first = snapshotOf(await runs.get(id));
       } catch (error) {
         release();
         throw error;
@@ -104,7 +106,7 @@ export function progressRoutes<V extends Watched>(deployments: Watchable<V>, kin
           queue.push(job);
           wake?.();
         };
-        const unsubscribe = deployments.watcher.subscribe(id, {
+        const unsubscribe = runs.watcher.subscribe(id, {
           onView: (snapshot) =>
             push(async () => {
               if (snapshot.version !== sent) {

@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi';
+import { createRoute } from '@hono/zod-openapi';
 import type { Limits } from '../../service/rate-limit.js';
 import type { Releases } from '../../service/releases.js';
 import {
@@ -9,9 +9,10 @@ import {
   problemResponses,
   ReleaseIdParamsSchema,
   ReleaseSchema,
-  ReleaseSummarySchema,
+  ReleasePageSchema,
 } from '../schemas.js';
 import { createRouter } from './router.js';
+import { runRoutes } from './run-routes.js';
 
 const create = createRoute({
   method: 'post',
@@ -23,44 +24,13 @@ const create = createRoute({
   responses: { 201: jsonResponse(ReleaseSchema, 'Started'), ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503) },
 });
 
-const list = createRoute({
-  method: 'get',
-  path: '/',
-  tags: ['releases'],
-  summary: 'List releases, newest first, from Temporal visibility',
-  security: bearerSecurity,
-  request: { query: ListReleasesQuerySchema },
-  responses: {
-    200: jsonResponse(z.object({ releases: z.array(ReleaseSummarySchema), nextPageToken: z.string().nullable() }), 'A page'),
-    ...problemResponses(400, 401, 503),
-  },
+const schemas = { params: ReleaseIdParamsSchema, view: ReleaseSchema, page: ReleasePageSchema, query: ListReleasesQuerySchema };
+const { list, get, cancel } = runRoutes('release', schemas, {
+  about: 'One release, by id or keptnContext: its stages and each sequence\'s status and result',
+  stops: 'its running sequence is cancelled',
 });
 
-const get = createRoute({
-  method: 'get',
-  path: '/{id}',
-  tags: ['releases'],
-  summary: 'One release, by id or keptnContext: its stages and each sequence\'s status and result',
-  security: bearerSecurity,
-  request: { params: ReleaseIdParamsSchema },
-  responses: { 200: jsonResponse(ReleaseSchema, 'The release view'), ...problemResponses(400, 401, 404, 503) },
-});
-
-const cancel = createRoute({
-  method: 'post',
-  path: '/{id}/cancel',
-  tags: ['releases'],
-  summary: 'Cancel a release that has not finished (deployer): its running sequence is cancelled',
-  security: bearerSecurity,
-  request: { params: ReleaseIdParamsSchema },
-  responses: {
-    200: jsonResponse(ReleaseSchema, 'Cancelled'),
-    202: jsonResponse(ReleaseSchema, 'Cancellation requested; still stopping'),
-    ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
-  },
-});
-
-/** The release routes; starting one counts against the person's trigger rate, cancelling one as an action (`limits`). */
+/** The release routes; starting one counts against the person's trigger rate (`limits`); the service counts a cancel as an action. */
 export function releaseRoutes(releases: Releases, limits: Limits) {
   return createRouter()
     .openapi(create, async (c) => {
@@ -72,7 +42,6 @@ export function releaseRoutes(releases: Releases, limits: Limits) {
     .openapi(list, async (c) => c.json(await releases.list(c.req.valid('query')), 200))
     .openapi(get, async (c) => c.json(await releases.get(c.req.valid('param').id), 200))
     .openapi(cancel, async (c) => {
-      limits.action(c.get('user').id);
       const { view, finished } = await releases.cancel(c.get('user'), c.req.valid('param').id);
       return finished ? c.json(view, 200) : c.json(view, 202);
     });

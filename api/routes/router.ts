@@ -8,7 +8,7 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (result.success) return;
-      const target = (result as { target?: string }).target ?? 'request';
+      const target = result.target;
       const place = target === 'json' ? 'body' : target === 'param' ? 'path' : target;
       throw badRequest(
         result.error.issues.map((issue) => ({

@@ -384,7 +384,7 @@ describe('email', () => {
 
   it('responsible (the default) means the interruption\'s teams, escalated teams when the event says so, never the excluded', async () => {
     const acts = activities(mailChannel(), { SMTP_URL: smtpUrl() });
-    await deliver(acts, { channel: 'mail', event: event('interruption.escalated', { interruption: interruption({ excludedUserIds: ['users-237'] }), escalatedTeams: ['dba'] }) });
+    await deliver(acts, { channel: 'mail', event: event('interruption.escalated', { interruption: interruption({ excludedUserIds: ['users-237'], escalateTo: ['dba'], escalated: true }), escalatedTeams: ['dba'] }) });
     expect(mails.map((mail) => mail.to[0])).toEqual(['morgan.lee@example.com', 'otto@example.com']);
     // Otto may act now: he gets his own link.
     expect(mails[1]!.parsed.text).toContain(`/i/${tokenFor('users-300')}`);

@@ -48,20 +48,22 @@ describe('guided failure from a terminal', () => {
     expect((await waitFor(stack, id, (view) => view.finishedAt !== null)).status).toBe('Succeeded');
   });
 
-  it('ignore and fail need notes; ignore goes on, fail fails; a viewer is refused', async () => {
+  it('ignore and fail take notes but do not need them; ignore goes on, fail fails; a viewer is refused', async () => {
     const ignored = await failedDeployment();
     expect((await interlock('vic', 'take', ignored)).code).toBe(1);
     await interlock('mlee', 'take', ignored);
-    expect((await interlock('mlee', 'ignore', ignored)).code).toBe(2);
-    const going = await interlock('mlee', 'ignore', ignored, '--notes', 'known flake');
+    const going = await interlock('mlee', 'ignore', ignored);
     expect(going.code, going.stderr).toBe(0);
+    expect(going.stdout).toContain('"Deploy" ignored by Morgan Lee (mlee)');
     const done = await waitFor(stack, ignored, (view) => view.finishedAt !== null);
     expect(done.status).toBe('Succeeded');
     expect(done.steps[0]).toMatchObject({ status: 'Failed', ignored: true });
 
     const failed = await failedDeployment();
     await interlock('mlee', 'take', failed);
-    expect((await interlock('mlee', 'fail', failed)).code).toBe(2);
+    // Over the limit: refused before anything is sent, and the step still waits.
+    const tooLong = await interlock('mlee', 'fail', failed, '--notes', 'x'.repeat(4001));
+    expect(tooLong).toMatchObject({ code: 2, stderr: expect.stringContaining('Notes may be at most 4000 characters; these are 4001.') });
     const stopped = await interlock('mlee', 'fail', failed, '--notes', 'the disk is gone');
     expect(stopped.code, stopped.stderr).toBe(0);
     expect(stopped.stdout).toContain('The deployment ends Failed');

@@ -86,7 +86,9 @@ describe.concurrent('the interlock CLI', () => {
 
   it('deploy --wait exits 1 when the release manager aborts', async () => {
     const { job, id } = await deployAndWait(['--timeout', '5m']);
-    expect((await interlock('jjones', 'abort', id)).code).toBe(2); // notes are required to abort
+    // Notes are optional, but never over the limit: refused before anything is sent, in the one rule's words.
+    const tooLong = await interlock('jjones', 'abort', id, '--notes', 'x'.repeat(4001));
+    expect(tooLong).toMatchObject({ code: 2, stderr: expect.stringContaining('Notes may be at most 4000 characters; these are 4001.') });
     expect((await interlock('jjones', 'proceed', id)).stderr).toContain(`Take it first: interlock take ${id}`);
     expect((await interlock('mlee', 'take', id)).code).toBe(0);
     const aborted = await interlock('mlee', 'abort', id, '--notes', 'The desk asked us to wait until after the close.');
@@ -196,7 +198,8 @@ describe.concurrent('the interlock CLI', () => {
     expect(job.stdout()).toMatch(/qa\.delivery: Succeeded \(pass\)/);
     expect(job.stdout()).toMatch(/production\.delivery: Waiting/);
 
-    expect((await interlock('jjones', 'decline', id)).code).toBe(2); // a decline says why
+    // Notes over the limit are refused before anything is sent: the approval still waits.
+    expect((await interlock('jjones', 'decline', id, '--notes', 'x'.repeat(4001))).code).toBe(2);
     const approved = await interlock('jjones', 'approve', id, '--notes', 'qa looked good');
     expect(approved.code, approved.stderr).toBe(0);
     expect(approved.stdout).toContain('"approval" proceeded by Jamie Jones (jjones): qa looked good');

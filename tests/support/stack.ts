@@ -7,7 +7,7 @@ import { afterAll, beforeAll, inject } from 'vitest';
 import { createApp } from '../../app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { createLinkSigner } from '../../service/one-click.js';
+import { createLinkSigner } from '../../auth/one-click-links.js';
 import type { LimitSettings } from '../../service/rate-limit.js';
 import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/payload-codec.js';
 import { createWorker } from '../../worker.js';

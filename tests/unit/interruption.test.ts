@@ -8,10 +8,13 @@ import {
   type InterruptionAction,
   isActionableBy,
   MAX_NOTES,
+  mayAct,
   mayTakeResponsibility,
+  notesProblem,
   type Person,
   type RefusalType,
   isOpen,
+  responsibleOf,
   timeOut,
 } from '../../core/interruptions.js';
 
@@ -289,6 +292,23 @@ describe('decide: particular cases', () => {
   });
 });
 
+describe('notesProblem: the one notes rule every front end asks', () => {
+  it('takes no notes, empty notes and notes up to the limit on every decision', () => {
+    for (const notes of [undefined, '', 'n'.repeat(MAX_NOTES)]) expect(notesProblem(notes)).toBeUndefined();
+  });
+
+  it('refuses longer notes, saying the limit and the length, in the words decide uses too', () => {
+    const problem = notesProblem('n'.repeat(MAX_NOTES + 1));
+    expect(problem).toBe('Notes may be at most 4000 characters; these are 4001.');
+    const held = interruption({ kind: 'GuidedFailure', state: 'Assigned', assignee: jamie });
+    const jamieActs = { ...jamie, teams: [], roles: ['deployer'] } satisfies Actor;
+    for (const type of ['retry', 'ignore', 'fail'] as const) {
+      expect(decide(held, jamieActs, { type }, NOW)).toMatchObject({ accepted: true });
+      expect(decide(held, jamieActs, { type, notes: 'n'.repeat(MAX_NOTES + 1) }, NOW)).toEqual({ accepted: false, refusal: 'NOTES_TOO_LONG', detail: problem });
+    }
+  });
+});
+
 describe('timeOut', () => {
   it.each([
     ['Pending', interruption()],
@@ -320,6 +340,64 @@ describe('mayTakeResponsibility and isActionableBy', () => {
     expect(isActionableBy(interruption({ responsibleTeams, state: 'Assigned', assignee: personOf(caller.who) }), caller.who)).toBe(true);
     for (const state of ['Proceeded', 'Aborted', 'TimedOut'] as const) {
       expect(isActionableBy(interruption({ responsibleTeams, state, assignee: personOf(caller.who) }), caller.who)).toBe(false);
+    }
+  });
+});
+
+describe('mayAct: who the service lets through to the workflow', () => {
+  const morgan = callers[0].who;
+  const sam = callers[2].who;
+  const escalating = { responsibleTeams: ['release-managers'], escalateTo: ['developers'], escalateAt: NOW };
+
+  it('the holder, even after leaving the responsible team; whoever may take it; nobody else', () => {
+    const left = { ...morgan, teams: ['developers'] };
+    expect(mayAct(interruption({ state: 'Assigned', assignee: personOf(morgan) }), left)).toBe(true);
+    expect(mayAct(interruption(), morgan)).toBe(true);
+    expect(mayAct(interruption({ state: 'Assigned', assignee: jamie }), morgan)).toBe(true);
+    expect(mayAct(interruption(), left)).toBe(false);
+  });
+
+  it('counts an escalation from the clock when given one (a cached responsibility), from the workflow\'s flag otherwise', () => {
+    expect(mayAct(escalating, sam)).toBe(false);
+    expect(mayAct(escalating, sam, '2025-01-01T09:59:59.999Z')).toBe(false);
+    expect(mayAct(escalating, sam, NOW)).toBe(true);
+    expect(mayAct({ ...escalating, escalated: true }, sam)).toBe(true);
+  });
+});
+
+describe('responsibleOf: whom an interruption is for (an email channel\'s `responsible`)', () => {
+  const everyone = callers.map((caller) => caller.who);
+  const usernames = (people: readonly Actor[]) => people.map((person) => person.username);
+  const escalation = { escalateTo: ['developers'], escalateAt: CREATED };
+  // Written out by hand from docs/notifications.md, not computed.
+  const cases = [
+    { label: 'responsibleTeams [release-managers]', fields: { responsibleTeams: ['release-managers'] }, expected: ['mlee', 'vhall'] },
+    { label: 'no responsibleTeams: the deployers and admins', fields: { responsibleTeams: [] }, expected: ['mlee', 'sstone', 'aadmin', 'dploy'] },
+    {
+      label: '[release-managers], escalated to developers',
+      fields: { responsibleTeams: ['release-managers'], ...escalation, escalated: true },
+      expected: ['mlee', 'vhall', 'sstone'],
+    },
+    { label: '[release-managers], its escalation still to come', fields: { responsibleTeams: ['release-managers'], ...escalation }, expected: ['mlee', 'vhall'] },
+    { label: 'no responsibleTeams, escalated to developers', fields: { responsibleTeams: [], ...escalation, escalated: true }, expected: ['sstone'] },
+  ] satisfies { label: string; fields: Partial<Interruption>; expected: string[] }[];
+
+  it.each(cases)('$label', ({ fields, expected }) => {
+    expect(usernames(responsibleOf(interruption(fields), everyone))).toEqual(expected);
+  });
+
+  it.each(cases)('$label: never whoever it excludes, and nobody else is left out for it', ({ fields, expected }) => {
+    for (const excluded of everyone) {
+      const found = responsibleOf(interruption({ ...fields, excludedUserIds: [excluded.id] }), everyone);
+      expect(usernames(found)).toEqual(expected.filter((username) => username !== excluded.username));
+    }
+  });
+
+  it.each(cases)('$label: everyone it is for may act on it, as the one-click links and the API agree', ({ fields }) => {
+    const open = interruption(fields);
+    for (const person of responsibleOf(open, everyone)) {
+      expect(isActionableBy(open, person), person.username).toBe(true);
+      expect(actionsFor(open, person), person.username).toEqual(['takeResponsibility']);
     }
   });
 });

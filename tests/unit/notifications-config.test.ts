@@ -312,7 +312,8 @@ describe('the notification renderers', () => {
     const data: Record<string, Partial<EventData>> = {
       'interruption.created': { interruption: interruption() },
       'interruption.reminder': { interruption: interruption({ state: 'Assigned', assignee: { id: 'u', username: 'jjones', displayName: 'Jamie Jones' } }) },
-      'interruption.escalated': { interruption: interruption(), escalatedTeams: ['dba'] },
+      // As the workflow sends it: the interruption says it escalated, and to whom.
+      'interruption.escalated': { interruption: interruption({ escalateTo: ['dba'], escalateAt: '2025-01-02T09:00:00.000Z', escalated: true }), escalatedTeams: ['dba'] },
       'interruption.decided': { interruption: interruption({ state: 'TimedOut', decidedAt: '2025-01-04T09:00:00.000Z' }) },
       'deployment.queued': { queuedBehind: 'hello-service:production:1.4.1:xyz' },
       'deployment.finished': { deployment: { id: 'd', status: 'Succeeded' } },

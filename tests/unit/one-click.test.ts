@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createLinkSigner, linkEnded } from '../../service/one-click.js';
+import { createLinkSigner, linkEnded } from '../../auth/one-click-links.js';
 import type { Interruption } from '../../core/interruptions.js';
 
 const NOW = new Date('2030-01-01T12:00:00.000Z');

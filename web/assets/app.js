@@ -2,7 +2,7 @@
 //  - live updates: a deployment's page follows /api/deployments/{id}/events and re-reads the page's
 //    live regions ([data-live]) from the server when the view changes; the list re-reads its own
 //    every few seconds while visible. What a person typed, opened or focused survives the swap.
-//  - local times for <time> elements, "Abort asks for notes" before the round trip, no double submits.
+//  - local times for <time> elements, no double submits.
 'use strict';
 
 (() => {
@@ -162,19 +162,6 @@
   }
 
   function enhance(root) {
-    // Abort needs notes: say so before the round trip (the server says it too).
-    for (const button of root.querySelectorAll('button[data-needs-notes]')) {
-      const notes = button.form && button.form.elements.namedItem('notes');
-      if (!notes) continue;
-      notes.addEventListener('input', () => notes.setCustomValidity(''));
-      button.addEventListener('click', (event) => {
-        if (notes.value.trim()) return notes.setCustomValidity('');
-        event.preventDefault();
-        notes.setCustomValidity('Say in Notes why you abort: the people after you will read it.');
-        notes.reportValidity();
-        notes.focus();
-      });
-    }
     for (const form of root.querySelectorAll('form[method=post]')) {
       form.addEventListener('submit', (event) => {
         if (form.dataset.submitting) return event.preventDefault();

@@ -1,4 +1,4 @@
-import { MAX_NOTES, isOpen, teamsOf } from '../../core/interruptions.js';
+import { MAX_NOTES, isExcluded, isOpen, teamsOf } from '../../core/interruptions.js';
 import type { Interruption } from '../../workflows/messages.js';
 import { actionsOf } from '../../service/permissions.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
@@ -6,21 +6,33 @@ import { interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';
 import type { DeploymentProps } from './deployment-props.js';
 
-/** The words of each kind's decisions: an approval approves or declines, a guided failure retries, ignores or fails. */
-const DECISION_BUTTONS: Record<Interruption['kind'], { action: string; label: string; style: string; needsNotes?: boolean }[]> = {
-  Manual: [
-    { action: 'proceed', label: 'Proceed', style: 'primary' },
-    { action: 'abort', label: 'Abort', style: 'danger', needsNotes: true },
-  ],
-  Approval: [
-    { action: 'proceed', label: 'Approve', style: 'primary' },
-    { action: 'abort', label: 'Decline', style: 'danger', needsNotes: true },
-  ],
-  GuidedFailure: [
-    { action: 'retry', label: 'Retry', style: 'primary' },
-    { action: 'ignore', label: 'Ignore and go on', style: 'secondary' },
-    { action: 'fail', label: 'Fail the deployment', style: 'danger', needsNotes: true },
-  ],
+/**
+ * The words of each kind's decisions: an approval approves or declines, a guided failure retries,
+ * ignores or fails; and what its Notes field invites (notes are never required: docs/manual-steps.md#notes).
+ */
+const DECISION_BUTTONS: Record<Interruption['kind'], { invite: string; buttons: { action: string; label: string; style: string }[] }> = {
+  Manual: {
+    invite: 'What you checked, or why you abort',
+    buttons: [
+      { action: 'proceed', label: 'Proceed', style: 'primary' },
+      { action: 'abort', label: 'Abort', style: 'danger' },
+    ],
+  },
+  Approval: {
+    invite: 'What you checked, or why you decline',
+    buttons: [
+      { action: 'proceed', label: 'Approve', style: 'primary' },
+      { action: 'abort', label: 'Decline', style: 'danger' },
+    ],
+  },
+  GuidedFailure: {
+    invite: 'What you found, or why you fail it',
+    buttons: [
+      { action: 'retry', label: 'Retry', style: 'primary' },
+      { action: 'ignore', label: 'Ignore and go on', style: 'secondary' },
+      { action: 'fail', label: 'Fail the deployment', style: 'danger' },
+    ],
+  },
 };
 
 /** A hidden field telling the form's handler where to come back to. */
@@ -54,10 +66,7 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
   }
   if (actions.includes('proceed') || actions.includes('retry')) {
     const decideError = error?.where === 'decide' ? error.message : undefined;
-    const [first, ...others] = DECISION_BUTTONS[interruption.kind];
-    const hint = interruption.kind === 'GuidedFailure'
-      ? 'What you found, or why you fail it (needed to fail).'
-      : `What you checked, or why you ${interruption.kind === 'Approval' ? 'decline' : 'abort'} (needed to ${interruption.kind === 'Approval' ? 'decline' : 'abort'}).`;
+    const { invite, buttons: [first, ...others] } = DECISION_BUTTONS[interruption.kind];
     return (
       <form method="post" action={`${path}/${first!.action}`} class="actions decide stack" data-decide>
         <CsrfField token={session.csrf} />
@@ -69,13 +78,14 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
             name="notes"
             rows={3}
             maxlength={MAX_NOTES}
+            placeholder={`${invite} (optional)`}
             aria-describedby={decideError ? 'notes-hint decide-error' : 'notes-hint'}
             aria-invalid={decideError ? 'true' : undefined}
           >
             {notes ?? ''}
           </textarea>
           <p id="notes-hint" class="hint">
-            {hint} Saved with the decision and shown to everyone; at most {MAX_NOTES.toLocaleString('en')} characters.
+            Optional. Saved with the decision and shown to everyone; at most {MAX_NOTES.toLocaleString('en')} characters.
           </p>
           <ErrorMessage id="decide-error" message={decideError} />
         </div>
@@ -84,7 +94,7 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
             {first!.label}
           </button>
           {others.map((button) => (
-            <button type="submit" class={button.style} formaction={`${path}/${button.action}`} data-needs-notes={button.needsNotes ? true : undefined}>
+            <button type="submit" class={button.style} formaction={`${path}/${button.action}`}>
               {button.label}
             </button>
           ))}
@@ -93,7 +103,7 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
     );
   }
   const who = teamNames(config, teamsOf(interruption)) || 'deployers';
-  const yours = interruption.excludedUserIds?.includes(session.user.id);
+  const yours = isExcluded(interruption, session.user);
   return (
     <div class="actions">
       <p class="muted">

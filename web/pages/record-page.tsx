@@ -2,7 +2,7 @@ import { type Interruption, isOpen } from '../../core/interruptions.js';
 import { isFinished, type TimelineEntry } from '../../workflows/messages.js';
 import type { InterruptionState, TimelineAction } from '../../core/names.js';
 import { displayNameOf, outputVariables } from '../data.js';
-import { Time } from '../components.js';
+import { TableHead, Time } from '../components.js';
 import type { DeploymentProps } from './deployment-props.js';
 
 /** What each person decided, with their notes, and the output variables the steps set. */
@@ -98,14 +98,7 @@ export function Timeline({ config, view }: DeploymentProps) {
     <section id="timeline" aria-labelledby="timeline-heading" data-live hidden={view.timeline.length === 0}>
       <h2 id="timeline-heading">Timeline</h2>
       <table class="timeline">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Who</th>
-            <th scope="col">Action</th>
-            <th scope="col">Result</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When', 'Who', 'Action', 'Result']} />
         <tbody>
           {view.timeline.map((entry) => (
             <tr>

@@ -6,7 +6,7 @@ import { isOpen } from '../../core/interruptions.js';
 import type { SequenceView } from '../../workflows/messages.js';
 import { isFinished, RELEASE_STATUSES } from '../../core/names.js';
 import type { Evaluation } from '../../core/slo-scoring.js';
-import { CancelButton, elapsed, RunFacts, StatusBadge, Time } from '../components.js';
+import { CancelButton, type Column, elapsed, FilterForm, type FilterChoice, ListTable, OlderLink, RunFacts, StatusBadge, TableHead, Time } from '../components.js';
 import { deploymentPage, releasePage } from '../data.js';
 import type { Session } from '../../auth/sessions.js';
 import { Banner } from './banner.js';
@@ -61,16 +61,7 @@ export function EvaluationTable({ evaluation, caption }: { evaluation: Evaluatio
       <caption>
         {caption}: <ResultChip result={evaluation.result} /> score {evaluation.score} (pass ≥ {evaluation.totalScore.pass}, warning ≥ {evaluation.totalScore.warning})
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">SLI</th>
-          <th scope="col">Value</th>
-          <th scope="col">Pass</th>
-          <th scope="col">Warning</th>
-          <th scope="col">Result</th>
-          <th scope="col">Score</th>
-        </tr>
-      </thead>
+      <TableHead columns={['SLI', 'Value', 'Pass', 'Warning', 'Result', 'Score']} />
       <tbody>
         {evaluation.objectives.map((objective) => (
           <tr>
@@ -179,74 +170,28 @@ function outcome(view: ReleaseWithLinks, waiting: DeploymentWithLinks | undefine
 /** The releases list: newest first, filtered by project and status. */
 export function ReleasesPage({ config, releases, nextPageToken, filters }: { config: Config; releases: ReleaseSummary[]; nextPageToken: string | null; filters: { project?: string | undefined; status?: string | undefined } }) {
   const lifecycle = config.projects.filter((project) => project.shipyard);
+  const choices: FilterChoice[] = [
+    { name: 'project', label: 'Project', value: filters.project, options: lifecycle.map((project) => [project.id, project.name]) },
+    { name: 'status', label: 'Status', value: filters.status, options: RELEASE_STATUSES.map((status) => [status, status]) },
+  ];
+  const columns: Column<ReleaseSummary>[] = [
+    { heading: 'Release', cell: (release) => <a href={releasePage(release.id)}>{release.release}</a> },
+    { heading: 'Project', cell: (release) => release.project },
+    { heading: 'Status', cell: (release) => <StatusBadge status={release.status} /> },
+    { heading: 'Started', cell: (release) => <Time at={release.createdAt} /> },
+    { heading: 'By', cell: (release) => release.triggeredBy ?? '' },
+  ];
   return (
     <>
       <h1>Releases</h1>
-      <form method="get" action="/releases" class="filters">
-        <div class="field">
-          <label for="filter-project">Project</label>
-          <select id="filter-project" name="project">
-            <option value="">Any</option>
-            {lifecycle.map((project) => (
-              <option value={project.id} selected={filters.project === project.id}>
-                {project.name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="filter-status">Status</label>
-          <select id="filter-status" name="status">
-            <option value="">Any</option>
-            {RELEASE_STATUSES.map((status) => (
-              <option value={status} selected={filters.status === status}>
-                {status}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="submit" class="secondary">
-          Filter
-        </button>
-      </form>
+      <FilterForm action="/releases" what="releases" choices={choices} />
       <section id="releases" data-live aria-label="Releases">
         {releases.length === 0 ? (
           <p class="muted">No releases{lifecycle.length === 0 ? ': no project has a shipyard' : ' match'}.</p>
         ) : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Release</th>
-                <th scope="col">Project</th>
-                <th scope="col">Status</th>
-                <th scope="col">Started</th>
-                <th scope="col">By</th>
-              </tr>
-            </thead>
-            <tbody>
-              {releases.map((release) => (
-                <tr>
-                  <td>
-                    <a href={releasePage(release.id)}>{release.release}</a>
-                  </td>
-                  <td>{release.project}</td>
-                  <td>
-                    <StatusBadge status={release.status} />
-                  </td>
-                  <td>
-                    <Time at={release.createdAt} />
-                  </td>
-                  <td>{release.triggeredBy ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ListTable rows={releases} columns={columns} caption="Releases, newest first" class="list" />
         )}
-        {nextPageToken && (
-          <a href={`/releases?${new URLSearchParams({ ...(filters.project ? { project: filters.project } : {}), ...(filters.status ? { status: filters.status } : {}), pageToken: nextPageToken })}`}>
-            Older releases
-          </a>
-        )}
+        <OlderLink action="/releases" filters={filters} token={nextPageToken} what="releases" />
       </section>
     </>
   );

@@ -1,20 +1,12 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { DeploymentState } from './deployment-state.js';
 import { type Actor, decide, type DecisionType, type Interruption, type InterruptionAction, isOpen } from '../../core/interruptions.js';
+import { DECISION_TYPES } from '../../core/names.js';
 import {
-  abortSignal,
-  abortUpdate,
+  DECISION_MESSAGES,
   type DecisionRequest,
   type DeploymentErrorType,
-  failSignal,
-  failUpdate,
-  ignoreSignal,
-  ignoreUpdate,
   type InterruptionRequest,
-  proceedSignal,
-  proceedUpdate,
-  retrySignal,
-  retryUpdate,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
   type TakeResponsibilityRequest,
@@ -26,7 +18,7 @@ import { record } from '../../core/timeline.js';
 import { publish } from './wait-for-decision.js';
 
 /**
- * Registers `takeResponsibility`, `proceed` and `abort` as updates (the API's way: every caller gets
+ * Registers `takeResponsibility` and every decision (`proceed`, `abort`, `retry`, `ignore`, `fail`) as updates (the API's way: every caller gets
  * a definite answer) and as signals (operators in Temporal Web). Both go through one handler: every
  * attempt lands in the timeline, and a refused signal changes nothing else.
  */
@@ -56,14 +48,8 @@ export function registerInterruptionHandlers(deployment: DeploymentState): void 
   });
   setHandler(takeResponsibilitySignal, signal(deployment, 'takeResponsibility', TakeResponsibilityRequestSchema, take('signal')));
   // The same decisions for every kind; the state machine refuses those a kind does not offer (NOT_AN_OPTION).
-  const decisions = [
-    ['proceed', proceedUpdate, proceedSignal],
-    ['abort', abortUpdate, abortSignal],
-    ['retry', retryUpdate, retrySignal],
-    ['ignore', ignoreUpdate, ignoreSignal],
-    ['fail', failUpdate, failSignal],
-  ] as const;
-  for (const [type, update, signalDefinition] of decisions) {
+  for (const type of DECISION_TYPES) {
+    const { update, signal: signalDefinition } = DECISION_MESSAGES[type];
     setHandler(update, parsed(DecisionRequestSchema, decision(type, 'update')), { validator: validate(DecisionRequestSchema) });
     setHandler(signalDefinition, signal(deployment, type, DecisionRequestSchema, decision(type, 'signal')));
   }

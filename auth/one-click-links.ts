@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { describePerson, type Interruption, isOpen } from '../core/interruptions.js';
 import { isFinished } from '../core/names.js';
-import type { DeploymentView } from '../workflows/messages.js';
+import type { DeploymentView } from '../core/views.js';
 
 /** Who a one-click link is for, for which interruption, until when (docs/notifications.md). */
 export interface LinkClaims {
