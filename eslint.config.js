@@ -83,4 +83,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Tests the compiler checks (docs/testing.md): a body is typed by the typed client, a Problem or a schema, never `any`.
+    files: ['tests/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'error' },
+  },
 );

@@ -21,9 +21,8 @@ class SlowestFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
-    // The cluster's tests need `npm run test:cluster` (vitest.cluster.config.ts) and its cluster;
-    // only the binaries' lookup, which needs no server, runs here too.
-    exclude: [...configDefaults.exclude, 'tests/cluster/!(binaries).test.ts'],
+    // The cluster's tests need `npm run test:cluster` (vitest.cluster.config.ts) and its cluster.
+    exclude: [...configDefaults.exclude, 'tests/cluster/**'],
     globalSetup: ['tests/support/global-setup.ts'],
     setupFiles: ['tests/support/setup.ts'],
     testTimeout: 60_000,

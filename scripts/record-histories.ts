@@ -13,7 +13,6 @@
  * new shapes: running deployments may have started under either.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type proto from '@temporalio/proto';
@@ -23,14 +22,25 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities/create-activities.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { findTestServer } from '../temporal/binaries.js';
-import { createTimeSkippingEnv, deploymentInput, finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../tests/support/fixtures.js';
+import {
+  createTimeSkippingEnv,
+  deploymentInput,
+  finalView,
+  lifecycleConfig,
+  people,
+  releaseInput,
+  seedShipyard,
+  TRADERS_STEP,
+  traderProcess,
+  untilView,
+} from '../tests/support/fixtures.js';
+import { until as poll } from '../tests/support/poll.js';
 import { actorOf } from '../service/permissions.js';
 import { gateWorkflowId } from '../core/ids.js';
 import {
   abortUpdate,
   cancelRequestSignal,
   type DeploymentInput,
-  type DeploymentView,
   proceedSignal,
   ignoreUpdate,
   proceedUpdate,
@@ -59,28 +69,14 @@ export function readHistory(path: string): History {
 }
 
 const taskQueue = 'record-histories';
-const STEP = 'Ensure traders are aware of the deployment';
+const STEP = TRADERS_STEP;
 
 const { jjones, mlee, outsider: otto } = people;
+const until = (handle: WorkflowHandle, ready: Parameters<typeof untilView>[1]) => untilView(handle, ready, 'the expected state', 30_000);
 
 /** docs/configuration.md's example process, without the http-check (which would need a live site). */
 function input(name: string, manual = ''): DeploymentInput {
-  return deploymentInput(
-    `
-- { name: Deploy, type: script, run: 'echo "#{Greeting} #{Project} #{Release} to #{Environment}"' }
-- name: ${STEP}
-  type: manual
-  environments: [production]
-  instructions: |
-    Tell the trading desk that #{Release} goes live.
-  responsibleTeams: [release-managers]
-${manual.replace(/^/gm, '  ')}
-- name: Record sign-off
-  type: script
-  run: 'echo "#{Action[${STEP}].Output.Manual.Notes}"'
-`,
-    { id: `hello-service:production:1.4.2:${name}` },
-  );
+  return deploymentInput(traderProcess({ deploy: 'echo "#{Greeting} #{Project} #{Release} to #{Environment}"', manual }), { id: `hello-service:production:1.4.2:${name}` });
 }
 
 type Path = (handle: WorkflowHandle, env: TestWorkflowEnvironment) => Promise<void>;
@@ -245,12 +241,8 @@ async function recordRelease(env: TestWorkflowEnvironment, wanted: string[]): Pr
   const release = { ...releaseInput(SEED), id: 'helloservice:0.1.1:history', keptnContext: '00000000-0000-4000-8000-000000000001' };
   const handle = await env.client.workflow.start('release', { args: [release], taskQueue, workflowId: release.id });
   const sequence = async (stage: string) => {
-    for (let i = 0; i < 600; i++) {
-      const found = (await handle.query(releaseStateQuery)).stages.find((s) => s.name === stage)!.sequences[0]!.deploymentId;
-      if (found) return env.client.workflow.getHandle(found);
-      await sleep(50);
-    }
-    throw new Error(`${stage} never started`);
+    const deploymentId = () => handle.query(releaseStateQuery).then((view) => view.stages.find((s) => s.name === stage)!.sequences[0]!.deploymentId);
+    return env.client.workflow.getHandle((await poll(deploymentId, Boolean, `${stage} to start`, { everyMs: 50 }))!);
   };
   const production = await sequence('production');
   await until(production, (view) => view.status === 'Waiting');
@@ -278,13 +270,8 @@ tasks:
 `);
   const release = { ...releaseInput(config), id: 'helloservice:0.1.2:history', keptnContext: '00000000-0000-4000-8000-000000000002' };
   const handle = await env.client.workflow.start('release', { args: [release], taskQueue, workflowId: release.id });
-  let qaId: string | null = null;
-  for (let i = 0; i < 600 && !qaId; i++) {
-    qaId = (await handle.query(releaseStateQuery)).stages[0]!.sequences[0]!.deploymentId;
-    if (!qaId) await sleep(50);
-  }
-  if (!qaId) throw new Error('qa never started');
-  const qa = env.client.workflow.getHandle(qaId);
+  const qaId = await poll(() => handle.query(releaseStateQuery).then((view) => view.stages[0]!.sequences[0]!.deploymentId), Boolean, 'qa to start', { everyMs: 50 });
+  const qa = env.client.workflow.getHandle(qaId!);
   await until(qa, (view) => view.steps[1]!.status === 'Running' && view.steps[1]!.triggeredId !== undefined);
   const triggeredid = (await qa.query(stateQuery)).steps[1]!.triggeredId!;
   const user = actorOf(config.users.find((candidate) => candidate.username === 'je-bot')!);
@@ -300,14 +287,6 @@ tasks:
   writeFileSync(`${HISTORIES_DIR}release-external-qa.json`, historyToJson(history));
   console.log(`release-external-qa.json: ${history.events?.length ?? 0} events`);
   await handle.cancel();
-}
-
-async function until(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!ready(await handle.query(stateQuery))) {
-    if (Date.now() > deadline) throw new Error(`${handle.workflowId}: timed out waiting for the expected state`);
-    await sleep(50);
-  }
 }
 
 async function main(): Promise<void> {

@@ -1,35 +1,37 @@
 import { Client, Connection } from '@temporalio/client';
-import { describe, expect, it } from 'vitest';
 import { hc } from 'hono/client';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { type AppType, createApp } from '../../app.js';
-import { testConfig, uniqueRelease, waitFor, useStack } from '../support/stack.js';
+import { at, json, ok, problem, type Who } from '../support/api.js';
+import { until } from '../support/poll.js';
+import { helloService, project } from '../support/fixtures.js';
+import { type Trigger, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
-const config = testConfig(`
-- id: hello-service
-  name: Hello service
-  environments: [qa, production]
-  variables: { Greeting: { value: hello, prompted: true }, ExitCode: { value: "0", prompted: true, pattern: "[0-9]{1,3}" } }
-  process:
-    - { name: Deploy, type: script, run: 'echo "#{Greeting} #{Release} #{Environment}"; exit #{ExitCode}' }
-    - { name: Only in production, type: script, environments: [production], run: 'echo prod' }
-- id: other-service
-  name: Other service
-  environments: [qa]
-  process:
-    - { name: Deploy, type: script, run: 'echo other' }
-`);
+const config = testConfig(`${helloService(`
+- { name: Deploy, type: script, run: 'echo "#{Greeting} #{Release} #{Environment}"; exit #{ExitCode}' }
+- { name: Only in production, type: script, environments: [production], run: 'echo prod' }
+`, { variables: '{ Greeting: { value: hello, prompted: true }, ExitCode: { value: "0", prompted: true, pattern: "[0-9]{1,3}" } }' })}
+${project('other-service', 'Other service', "- { name: Deploy, type: script, run: 'echo other' }", { environments: '[qa]' })}`);
 
 const stack = useStack(config);
 
-const trigger = (body: unknown, as: 'ci' | 'vic' | 'jjones' = 'ci', headers: Record<string, string> = {}) =>
-  stack.call('POST', '/api/deployments', { as, body, headers });
+const trigger = (json: Trigger, as: Who = 'ci', idempotencyKey?: string) => stack.trigger(json, { as, ...(idempotencyKey ? { idempotencyKey } : {}) });
+const list = (query: Parameters<ReturnType<typeof stack.api>['api']['deployments']['$get']>[0]['query']) => ok(stack.api().api.deployments.$get({ query }));
+
+/** The parts of the OpenAPI document these tests read. */
+const OpenApiDocument = z.object({
+  openapi: z.string(),
+  paths: z.record(z.string(), z.record(z.string(), z.object({ responses: z.record(z.string(), z.unknown()) }))),
+  components: z.object({ securitySchemes: z.record(z.string(), z.unknown()), schemas: z.record(z.string(), z.unknown()) }),
+});
+const openApiDocument = () => json(stack.send('GET', '/openapi.json', { as: null }), OpenApiDocument);
 
 describe('probes and documents', () => {
   it('answers /healthz and /readyz', async () => {
-    expect((await stack.call('GET', '/healthz', { as: null })).status).toBe(200);
-    const ready = await stack.call('GET', '/readyz', { as: null });
-    expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ready' });
+    expect(await json(stack.send('GET', '/healthz', { as: null }), z.object({ status: z.string() }))).toEqual({ status: 'ok' });
+    const ready = await json(stack.send('GET', '/readyz', { as: null }), z.object({ status: z.string() }).loose());
+    expect(ready).toMatchObject({ status: 'ready' });
   });
 
   it('answers /readyz with 503 when Temporal does not', async () => {
@@ -37,16 +39,14 @@ describe('probes and documents', () => {
     const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 });
     const app = createApp({ temporal: { client: new Client({ connection }), taskQueue: 'x' }, config });
     const response = await app.request('/readyz');
-    expect(response.status).toBe(503);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    await problem(response, 503);
     expect(response.headers.get('retry-after')).toBe('5');
   });
 
   it('serves an OpenAPI 3.1 document of every route, and a docs page whose assets it serves itself', async () => {
-    const { status, body } = await stack.call('GET', '/openapi.json', { as: null });
-    expect(status).toBe(200);
-    expect(body.openapi).toBe('3.1.0');
-    expect(Object.keys(body.paths).sort()).toEqual([
+    const document = await openApiDocument();
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths).sort()).toEqual([
       '/api/deployments',
       '/api/deployments/{id}',
       '/api/deployments/{id}/cancel',
@@ -68,25 +68,25 @@ describe('probes and documents', () => {
       '/api/releases/{id}/wait',
       '/api/v1/event',
     ]);
-    expect(body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(document.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
 
-    const page = await stack.call('GET', '/docs', { as: null });
+    const page = await stack.send('GET', '/docs', { as: null });
     expect(page.status).toBe(200);
-    const assets = [...String(page.body).matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((m) => m[1]!);
+    const assets = [...(await page.text()).matchAll(/(?:src|href)="(\/docs\/[^"]+)"/g)].map((m) => m[1]!);
     expect(assets.length).toBeGreaterThanOrEqual(3);
-    for (const asset of assets) expect((await stack.call('GET', asset, { as: null })).status, asset).toBe(200);
+    for (const asset of assets) expect((await stack.send('GET', asset, { as: null })).status, asset).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   });
 
   it('documents what the routes really send: a nullable assignee, the event stream and its events, every 400', async () => {
-    const { body } = await stack.call('GET', '/openapi.json', { as: null });
+    const { paths, components } = await openApiDocument();
     // A generated client must accept `assignee: null` on a waiting deployment.
-    expect(body.components.schemas.Interruption.properties.assignee).toEqual({ anyOf: [{ $ref: '#/components/schemas/Person' }, { type: 'null' }] });
-    const stream = body.paths['/api/deployments/{id}/events'].get.responses['200'].content['text/event-stream'];
-    expect(stream.itemSchema).toEqual({ $ref: '#/components/schemas/DeploymentEvent' });
-    expect(body.components.schemas.DeploymentEvent.properties.data.contentSchema).toEqual({ $ref: '#/components/schemas/Deployment' });
+    expect(at(components.schemas, 'Interruption', 'properties', 'assignee')).toEqual({ anyOf: [{ $ref: '#/components/schemas/Person' }, { type: 'null' }] });
+    const stream = at(paths, '/api/deployments/{id}/events', 'get', 'responses', '200', 'content', 'text/event-stream');
+    expect(at(stream, 'itemSchema')).toEqual({ $ref: '#/components/schemas/DeploymentEvent' });
+    expect(at(components.schemas, 'DeploymentEvent', 'properties', 'data', 'contentSchema')).toEqual({ $ref: '#/components/schemas/Deployment' });
     for (const path of ['/api/deployments/{id}', '/api/deployments/{id}/events', '/api/deployments/{id}/wait']) {
-      expect(Object.keys(body.paths[path].get.responses), path).toContain('400');
+      expect(Object.keys(paths[path]?.get?.responses ?? {}), path).toContain('400');
     }
   });
 });
@@ -98,19 +98,16 @@ describe('methods a path does not answer', () => {
     ['POST', '/api/deployments/a:b:c:d', 'GET, HEAD'],
     ['PATCH', '/api/me', 'GET, HEAD'],
   ])('%s %s is 405 with Allow: %s', async (method, path, allow) => {
-    const response = await stack.app.request(path, { method, headers: { Authorization: 'Bearer admin-demo-token' } });
-    expect(response.status).toBe(405);
+    const response = await stack.send(method, path, { as: 'admin' });
+    await problem(response, 405);
     expect(response.headers.get('allow')).toBe(allow);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
   });
 });
 
 describe('unknown paths', () => {
   it('answers problem+json to programs and a page to browsers', async () => {
-    const api = await stack.app.request('/api/nothing-here', { headers: { Authorization: 'Bearer vic-demo-token' } });
-    expect(api.status).toBe(404);
-    expect(api.headers.get('content-type')).toBe('application/problem+json');
-    const browser = await stack.app.request('/nothing-here', { headers: { Accept: 'text/html,application/xhtml+xml' } });
+    await problem(stack.send('GET', '/api/nothing-here', { as: 'vic' }), 404);
+    const browser = await stack.send('GET', '/nothing-here', { as: null, headers: { Accept: 'text/html,application/xhtml+xml' } });
     expect(browser.status).toBe(404);
     expect(browser.headers.get('content-type')).toContain('text/html');
     expect(await browser.text()).toContain('Back to deployments');
@@ -119,19 +116,16 @@ describe('unknown paths', () => {
 
 describe('who you are', () => {
   it('refuses a missing or unknown token with 401 problem+json', async () => {
-    for (const headers of [{}, { Authorization: 'Bearer not-a-real-token' }, { Authorization: 'Basic abc' }] as Record<string, string>[]) {
-      const response = await stack.app.request('/api/me', { headers });
-      expect(response.status).toBe(401);
-      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const attempts: Record<string, string>[] = [{}, { Authorization: 'Bearer not-a-real-token' }, { Authorization: 'Basic abc' }];
+    for (const headers of attempts) {
+      const response = await stack.api(null, headers).api.me.$get();
+      expect((await problem(response, 401)).detail).toMatch(/token/i);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
-      expect((await response.json()).detail).toMatch(/token/i);
     }
   });
 
   it('tells the caller who they are, with teams and roles', async () => {
-    const { status, body } = await stack.call('GET', '/api/me', { as: 'jjones' });
-    expect(status).toBe(200);
-    expect(body).toEqual({
+    expect(await ok(stack.api('jjones').api.me.$get())).toEqual({
       id: 'users-237',
       username: 'jjones',
       displayName: 'Jamie Jones',
@@ -142,9 +136,8 @@ describe('who you are', () => {
   });
 
   it('lists projects with environments and steps', async () => {
-    const { status, body } = await stack.call('GET', '/api/projects', { as: 'vic' });
-    expect(status).toBe(200);
-    expect(body.projects[0]).toMatchObject({
+    const { projects } = await ok(stack.api('vic').api.projects.$get());
+    expect(projects[0]).toMatchObject({
       id: 'hello-service',
       environments: ['qa', 'production'],
       steps: [{ name: 'Deploy', type: 'script', environments: null }, { name: 'Only in production', environments: ['production'] }],
@@ -155,65 +148,58 @@ describe('who you are', () => {
 describe('triggering a deployment', () => {
   it('starts one (201, Location) that runs to Succeeded, with a readable workflow ID', async () => {
     const release = uniqueRelease();
-    const { status, body, headers } = await trigger({ project: 'hello-service', environment: 'qa', release, variables: { Greeting: 'hi' } });
-    expect(status).toBe(201);
+    const response = await trigger({ project: 'hello-service', environment: 'qa', release, variables: { Greeting: 'hi' } });
+    const body = await ok(response, 201);
     expect(body.id).toMatch(new RegExp(`^hello-service:qa:${release.replaceAll('.', '\\.')}:[0-9a-f]+$`));
-    expect(headers.get('location')).toBe(`/api/deployments/${body.id}`);
+    expect(response.headers.get('location')).toBe(`/api/deployments/${body.id}`);
     expect(body).toMatchObject({ status: 'Running', triggeredBy: { username: 'ci' }, finishedAt: null });
     expect(body.links.temporal).toBe(`http://temporal-web.test/namespaces/default/workflows/${encodeURIComponent(body.id)}`);
 
     const done = await waitFor(stack, body.id, (view) => view.finishedAt !== null);
     expect(done.status).toBe('Succeeded');
-    expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['Succeeded', 'Skipped']);
-    expect(done.steps[0].log).toBe(`hi ${release} qa\n`);
+    expect(done.steps.map((s) => s.status)).toEqual(['Succeeded', 'Skipped']);
+    expect(done.steps[0]!.log).toBe(`hi ${release} qa\n`);
 
     const description = await stack.client.workflow.getHandle(body.id).describe();
     expect(await description.staticSummary()).toBe(`Deploy Hello service ${release} to qa (triggered by ci)`);
   });
 
   it('shows a failing script as Failed with its exit code in the log', async () => {
-    const { body } = await trigger({ project: 'hello-service', environment: 'production', release: uniqueRelease(), variables: { ExitCode: '3' } });
-    const done = await waitFor(stack, body.id, (view) => view.finishedAt !== null);
+    const { id } = await ok(trigger({ project: 'hello-service', environment: 'production', release: uniqueRelease(), variables: { ExitCode: '3' } }), 201);
+    const done = await waitFor(stack, id, (view) => view.finishedAt !== null);
     expect(done.status).toBe('Failed');
     expect(done.steps[0]).toMatchObject({ status: 'Failed' });
-    expect(done.steps[0].log).toContain('exited with code 3');
-    expect(done.steps[1].status).toBe('Skipped');
+    expect(done.steps[0]!.log).toContain('exited with code 3');
+    expect(done.steps[1]!.status).toBe('Skipped');
   });
 
   it('names every invalid field in one 400, and starts nothing', async () => {
-    const { status, body, headers } = await trigger({ project: 'Hello Service!', release: '', variables: { 'a{b': 'x' }, extra: 1 });
-    expect(status).toBe(400);
-    expect(headers.get('content-type')).toBe('application/problem+json');
-    const names = body.errors.map((e: { name: string }) => e.name).sort();
+    // No client would send it: a raw request.
+    const body = await problem(stack.send('POST', '/api/deployments', { as: 'ci', body: { project: 'Hello Service!', release: '', variables: { 'a{b': 'x' }, extra: 1 } }), 400);
+    const names = (body.errors ?? []).map((e) => e.name).sort();
     expect(names).toEqual(expect.arrayContaining(['body.environment', 'body.project', 'body.release']));
     expect(JSON.stringify(body.errors)).toContain('extra');
     expect(JSON.stringify(body.errors)).toContain('a{b');
   });
 
   it('answers 400 for a body that is not JSON at all', async () => {
-    const { status, body } = await trigger('{"project": ');
-    expect(status).toBe(400);
-    expect(body.status).toBe(400);
+    await problem(stack.send('POST', '/api/deployments', { as: 'ci', body: '{"project": ' }), 400);
   });
 
   it('answers 400 for an environment the project lacks, naming the ones it has', async () => {
-    const { status, body } = await trigger({ project: 'other-service', environment: 'production', release: '1.0.0' });
-    expect(status).toBe(400);
+    const body = await problem(trigger({ project: 'other-service', environment: 'production', release: '1.0.0' }), 400);
     expect(body.errors).toEqual([{ name: 'body.environment', reason: expect.stringContaining('(qa)') }]);
   });
 
   it('answers 404 for an unknown project and 403 for a viewer', async () => {
-    const unknown = await trigger({ project: 'nope', environment: 'qa', release: '1.0.0' });
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.detail).toContain('nope');
-    const viewer = await trigger({ project: 'hello-service', environment: 'qa', release: '1.0.0' }, 'vic');
-    expect(viewer.status).toBe(403);
-    expect(viewer.body.detail).toContain('deployer');
+    const unknown = await problem(trigger({ project: 'nope', environment: 'qa', release: '1.0.0' }), 404);
+    expect(unknown.detail).toContain('nope');
+    const viewer = await problem(trigger({ project: 'hello-service', environment: 'qa', release: '1.0.0' }, 'vic'), 403);
+    expect(viewer.detail).toContain('deployer');
   });
 
   it('answers 404 for a deployment that does not exist', async () => {
-    const { status, body } = await stack.call('GET', '/api/deployments/hello-service:qa:0.0.0:nothing');
-    expect(status).toBe(404);
+    const body = await problem(stack.api().api.deployments[':id'].$get({ param: { id: 'hello-service:qa:0.0.0:nothing' } }), 404);
     expect(body.title).toBe('Not found');
   });
 });
@@ -222,40 +208,35 @@ describe('Idempotency-Key', () => {
   it('returns the same deployment with 200 for a repeat, and 409 for the same key with another body', async () => {
     const release = uniqueRelease();
     const key = `build-${release}`;
-    const first = await trigger({ project: 'hello-service', environment: 'qa', release }, 'ci', { 'Idempotency-Key': key });
-    expect(first.status).toBe(201);
-    const again = await trigger({ project: 'hello-service', environment: 'qa', release }, 'ci', { 'Idempotency-Key': key });
-    expect(again.status).toBe(200);
-    expect(again.body.id).toBe(first.body.id);
-    await waitFor(stack, first.body.id, (view) => view.finishedAt !== null);
-    const afterFinish = await trigger({ project: 'hello-service', environment: 'qa', release }, 'ci', { 'Idempotency-Key': key });
-    expect(afterFinish.status).toBe(200);
-    expect(afterFinish.body.status).toBe('Succeeded');
+    const first = await ok(trigger({ project: 'hello-service', environment: 'qa', release }, 'ci', key), 201);
+    const again = await ok(trigger({ project: 'hello-service', environment: 'qa', release }, 'ci', key), 200);
+    expect(again.id).toBe(first.id);
+    await waitFor(stack, first.id, (view) => view.finishedAt !== null);
+    const afterFinish = await ok(trigger({ project: 'hello-service', environment: 'qa', release }, 'ci', key), 200);
+    expect(afterFinish.status).toBe('Succeeded');
 
-    const other = await trigger({ project: 'hello-service', environment: 'qa', release: `${release}-b` }, 'ci', { 'Idempotency-Key': key });
-    expect(other.status).toBe(409);
-    expect(other.body.detail).toContain(key);
+    const other = await problem(trigger({ project: 'hello-service', environment: 'qa', release: `${release}-b` }, 'ci', key), 409);
+    expect(other.detail).toContain(key);
   });
 
   it('starts exactly one deployment when 20 requests with one key race', async () => {
     const RACERS = Number(process.env.RACERS ?? 20);
     const release = uniqueRelease();
     const body = { project: 'hello-service', environment: 'qa', release };
-    const responses = await Promise.all(
-      Array.from({ length: RACERS }, () => trigger(body, 'ci', { 'Idempotency-Key': `race-${release}` })),
-    );
-    const unexpected = responses.filter((r) => r.status !== 200 && r.status !== 201).map((r) => r.body);
+    const responses = await Promise.all(Array.from({ length: RACERS }, () => trigger(body, 'ci', `race-${release}`)));
+    const unexpected = await Promise.all(responses.filter((r) => ![200, 201].includes(r.status)).map((r) => r.text()));
     expect(unexpected).toEqual([]);
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(RACERS - 1);
-    expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
-    const listed = await stack.call('GET', `/api/deployments?release=${release}`);
-    expect(listed.body.deployments).toHaveLength(1);
+    const views = await Promise.all(responses.map((r) => ok(r, [200, 201])));
+    expect(new Set(views.map((view) => view.id)).size).toBe(1);
+    expect((await list({ release })).deployments).toHaveLength(1);
   });
 });
 
 describe('the typed client', () => {
   it('works with hc<AppType> as the README shows', async () => {
+    // The tests' own client is this one (tests/support/api.ts); here it is made as the README makes it.
     const api = hc<AppType>('http://localhost', {
       fetch: (input: RequestInfo | URL, init?: RequestInit) => stack.app.request(input, init),
       headers: { Authorization: 'Bearer jjones-demo-token' },
@@ -264,9 +245,12 @@ describe('the typed client', () => {
     expect(me.status).toBe(200);
     const body = await me.json();
     expect(body.username).toBe('jjones');
-    const response = await api.api.deployments.$get({ query: { status: 'Waiting' } });
-    const { deployments } = await response.json();
-    expect(Array.isArray(deployments)).toBe(true);
+    const release = uniqueRelease();
+    const started = await ok(trigger({ project: 'hello-service', environment: 'qa', release }), 201);
+    await waitFor(stack, started.id, (view) => view.finishedAt !== null);
+    const listed = () => api.api.deployments.$get({ query: { release } }).then((response) => response.json());
+    const { deployments } = await until(listed, (page) => page.deployments.length > 0, 'visibility to list the deployment');
+    expect(deployments.map((deployment) => deployment.id)).toEqual([started.id]);
   });
 });
 
@@ -275,45 +259,36 @@ describe('listing deployments', () => {
     const release = uniqueRelease();
     const ids: string[] = [];
     for (const environment of ['qa', 'production', 'qa']) {
-      const { body } = await trigger({ project: 'hello-service', environment, release });
-      ids.push(body.id);
+      ids.push((await ok(trigger({ project: 'hello-service', environment, release }), 201)).id);
     }
-    const failed = await trigger({ project: 'hello-service', environment: 'qa', release, variables: { ExitCode: '1' } });
-    ids.push(failed.body.id);
+    ids.push((await ok(trigger({ project: 'hello-service', environment: 'qa', release, variables: { ExitCode: '1' } }), 201)).id);
     for (const id of ids) await waitFor(stack, id, (view) => view.finishedAt !== null);
     // Visibility is eventually consistent: wait until it has caught up with the final statuses.
-    const listAll = async () => (await stack.call('GET', `/api/deployments?release=${release}&pageSize=100`)).body;
-    for (let i = 0; i < 50 && (await listAll()).deployments.filter((d: { finishedAt: string | null }) => d.finishedAt).length < 4; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-
-    const all = await listAll();
-    expect(all.deployments.map((d: { id: string }) => d.id)).toEqual([...ids].reverse());
+    const all = await until(() => list({ release, pageSize: 100 }), (page) => page.deployments.filter((d) => d.finishedAt).length >= 4, 'visibility to show the final statuses', { timeoutMs: 10_000, everyMs: 200 });
+    expect(all.deployments.map((d) => d.id)).toEqual([...ids].reverse());
     expect(all.deployments[0]).toMatchObject({ project: 'hello-service', environment: 'qa', release, status: 'Failed', triggeredBy: 'ci' });
 
-    const qa = await stack.call('GET', `/api/deployments?release=${release}&environment=qa&status=Succeeded`);
-    expect(qa.body.deployments.map((d: { id: string }) => d.id).sort()).toEqual([ids[0], ids[2]].sort());
-    const none = await stack.call('GET', `/api/deployments?release=${release}&project=other-service`);
-    expect(none.body.deployments).toEqual([]);
+    const qa = await list({ release, environment: 'qa', status: 'Succeeded' });
+    expect(qa.deployments.map((d) => d.id).sort()).toEqual([ids[0], ids[2]].sort());
+    const none = await list({ release, project: 'other-service' });
+    expect(none.deployments).toEqual([]);
 
     const seen: string[] = [];
     let token: string | null = null;
     do {
-      const page: { status: number; body: any } = await stack.call('GET', `/api/deployments?release=${release}&pageSize=3${token ? `&pageToken=${token}` : ''}`);
-      expect(page.status).toBe(200);
-      expect(page.body.deployments.length).toBeLessThanOrEqual(3);
-      seen.push(...page.body.deployments.map((d: { id: string }) => d.id));
-      token = page.body.nextPageToken;
+      const page = await list({ release, pageSize: 3, ...(token ? { pageToken: token } : {}) });
+      expect(page.deployments.length).toBeLessThanOrEqual(3);
+      seen.push(...page.deployments.map((d) => d.id));
+      token = page.nextPageToken;
     } while (token);
     expect(seen.sort()).toEqual([...ids].sort());
   });
 
   it('answers 400 naming each bad filter', async () => {
-    const { status, body } = await stack.call('GET', "/api/deployments?status=Sleeping&pageSize=1000&project=x'%20OR%201=1");
-    expect(status).toBe(400);
-    expect(body.errors.map((e: { name: string }) => e.name).sort()).toEqual(['query.pageSize', 'query.project', 'query.status']);
-    const forged = await stack.call('GET', '/api/deployments?pageToken=eyJTdGFydFRpbWUiOiJ4In0.abc');
-    expect(forged.status).toBe(400);
-    expect(forged.body.errors[0].name).toBe('query.pageToken');
+    // A status no client would send: a raw request.
+    const body = await problem(stack.send('GET', "/api/deployments?status=Sleeping&pageSize=1000&project=x'%20OR%201=1"), 400);
+    expect((body.errors ?? []).map((e) => e.name).sort()).toEqual(['query.pageSize', 'query.project', 'query.status']);
+    const forged = await problem(stack.api().api.deployments.$get({ query: { pageToken: 'eyJTdGFydFRpbWUiOiJ4In0.abc' } }), 400);
+    expect(forged.errors?.[0]?.name).toBe('query.pageToken');
   });
 });

@@ -1,23 +1,19 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack, testConfig, tokens, uniqueRelease, waitFor } from '../support/stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ProblemSchema } from '../../api/schemas.js';
+import { bearer, ok, type tokens } from '../support/api.js';
+import { type Session, signInForForms } from '../support/dashboard.js';
+import { helloService } from '../support/fixtures.js';
+import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
-const config = testConfig(`
-- id: hello-service
-  name: Hello service
-  environments: [qa, production]
-  process:
-    - { name: Deploy, type: script, run: 'echo ok' }
-    - { name: Approve, type: manual, responsibleTeams: [release-managers] }
-`);
+// Random and hostile input to every route, sent raw (no client would send it): never a 5xx, and
+// every refusal explained.
+const config = testConfig(helloService(`
+- { name: Deploy, type: script, run: 'echo ok' }
+- { name: Approve, type: manual, responsibleTeams: [release-managers] }
+`));
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config, { actionTimeoutMs: 3_000 });
-});
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = useStack(config, { actionTimeoutMs: 3_000 });
 
 const ROUTES: [method: string, path: (id: string, iid: string) => string][] = [
   ['GET', () => '/api/me'],
@@ -91,19 +87,12 @@ it('never answers 5xx and always explains a 4xx as problem+json, whatever is sen
         const payload = method === 'POST' ? generated : undefined;
         const search = new URLSearchParams(params).toString();
         const described = `${method} ${path(id, iid)}?${search} as ${as} with ${payload}`;
-        const response = await answerWithin(10_000, described, stack.app.request(`${path(id, iid)}${search ? `?${search.replace(/timeout=[^&]*/, 'timeout=0')}` : ''}`, {
-          method,
-          headers: {
-            ...(as ? { Authorization: `Bearer ${tokens[as]}` } : {}),
-            ...(payload === undefined ? {} : { 'Content-Type': 'application/json' }),
-          },
-          ...(payload === undefined ? {} : { body: payload }),
-        }));
+        const response = await answerWithin(10_000, described, stack.send(method, `${path(id, iid)}${search ? `?${search.replace(/timeout=[^&]*/, 'timeout=0')}` : ''}`, { as, body: payload }));
         const text = await answerWithin(10_000, described, response.text());
         expect(response.status, `${method} ${path(id, iid)} → ${text.slice(0, 300)}`).toBeLessThan(500);
         if (response.status >= 400) {
           expect(response.headers.get('content-type')).toBe('application/problem+json');
-          const problem = JSON.parse(text);
+          const problem = ProblemSchema.parse(JSON.parse(text));
           expect(problem.status).toBe(response.status);
           expect(problem.detail.length).toBeGreaterThan(0);
         }
@@ -160,27 +149,20 @@ const ID_ROUTES: IdRoute[] = [
 ];
 
 describe('ids and names', () => {
-  let session: { cookie: string; csrf: string };
+  let session: Session;
   let waiting: { id: string; iid: string };
   beforeAll(async () => {
-    const signIn = await stack.app.request('/sign-in', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: 'http://localhost', Host: 'localhost' },
-      body: `token=${tokens.admin}&next=%2F`,
-    });
-    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
-    const page = await (await stack.app.request('/projects', { headers: { Cookie: cookie, Accept: 'text/html' } })).text();
-    session = { cookie, csrf: /name="_csrf" value="([^"]+)"/.exec(page)![1]! };
+    session = await signInForForms(stack.app, 'admin');
     // A real deployment waiting at its manual step: names are fed as its interruption's id too.
-    const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'qa', release: uniqueRelease() } });
-    const view = await waitFor(stack, body.id, (v) => v.status === 'Waiting');
-    waiting = { id: view.id, iid: view.interruptions[0].id };
+    const { id } = await ok(stack.trigger({ project: 'hello-service', environment: 'qa', release: uniqueRelease() }), 201);
+    const view = await waitFor(stack, id, (v) => v.status === 'Waiting');
+    waiting = { id: view.id, iid: view.interruptions[0]!.id };
   });
 
   /** One request as a person would send it (the dashboard's with the admin's session and form token); its status, after its answer is read. */
   async function send(route: IdRoute, id: string, iid: string) {
     const path = route.path(id, iid);
-    const headers: Record<string, string> = route.target === 'api' ? { Authorization: `Bearer ${tokens.admin}` } : { Accept: 'text/html' };
+    const headers: Record<string, string> = route.target === 'api' ? bearer('admin') : { Accept: 'text/html' };
     if (route.target === 'dashboard') Object.assign(headers, { Cookie: session.cookie, Origin: 'http://localhost', Host: 'localhost' });
     const form = route.form && new URLSearchParams({ _csrf: session.csrf, ...route.form }).toString();
     if (form) headers['Content-Type'] = 'application/x-www-form-urlencoded';
@@ -213,9 +195,9 @@ describe('ids and names', () => {
       }
     }));
     // Nothing was decided or cancelled by any of it.
-    const after = await stack.call('GET', `/api/deployments/${waiting.id}`, { as: 'vic' });
-    expect(after.body.status).toBe('Waiting');
-    expect(after.body.interruptions[0]).toMatchObject({ id: waiting.iid, state: 'Pending', assignee: null });
+    const after = await ok(stack.api('vic').api.deployments[':id'].$get({ param: { id: waiting.id } }));
+    expect(after.status).toBe('Waiting');
+    expect(after.interruptions[0]).toMatchObject({ id: waiting.iid, state: 'Pending', assignee: null });
   });
 
   it('every route answers random strings where an id, a name or a file goes with a refusal', { timeout: 180_000 }, async () => {

@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testConfig, useStack, waitFor } from '../support/stack.js';
+import { ok, problem } from '../support/api.js';
+import { until } from '../support/poll.js';
+import { testConfig, type Trigger, useStack, waitFor } from '../support/stack.js';
 
 // docs/configuration.md, tried as an attacker would: every payload goes into prompted variables, the release
 // and a manual step's notes, through the API, into real bash on a real worker. Nothing may run, and
@@ -96,6 +98,8 @@ const stack = useStack(config);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+/** Triggers as ci; the new deployment's id. */
+const trigger = async (json: Trigger) => (await ok(stack.trigger(json), 201)).id;
 
 describe('values are data, never code (docs/configuration.md)', () => {
   it(`${corpus.length} payloads in prompted variables and the release run nothing and arrive byte for byte`, async () => {
@@ -106,13 +110,11 @@ describe('values are data, never code (docs/configuration.md)', () => {
     const ids = await Promise.all(batches.map(async (batch, b) => {
       const variables: Record<string, string> = { Dir: dir };
       batch.forEach((payload, i) => (variables[`V${i}`] = payload));
-      const { status, body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'injection', environment: 'production', release: releases[b], variables } });
-      expect(status, JSON.stringify(body)).toBe(201);
-      return body.id as string;
+      return trigger({ project: 'injection', environment: 'production', release: releases[b]!, variables });
     }));
     for (const id of ids) {
       const done = await waitFor(stack, id, (view) => view.finishedAt !== null, 60_000);
-      expect(done.status, done.steps[0].log).toBe('Succeeded');
+      expect(done.status, done.steps[0]!.log).toBe('Succeeded');
     }
     batches.forEach((batch, b) => {
       expect(read(`${releases[b]}-release`)).toBe(releases[b]);
@@ -126,21 +128,13 @@ describe('values are data, never code (docs/configuration.md)', () => {
   }, 180_000);
 
   it('a release that is not a version is refused before anything starts', async () => {
-    const { status, body } = await stack.call('POST', '/api/deployments', {
-      as: 'ci',
-      body: { project: 'injection', environment: 'production', release: '$(id -un; echo INJECTED)', variables: { Dir: dir } },
-    });
-    expect(status).toBe(400);
-    expect(body.errors.map((e: { name: string }) => e.name)).toEqual(['body.release']);
+    const body = await problem(stack.trigger({ project: 'injection', environment: 'production', release: '$(id -un; echo INJECTED)', variables: { Dir: dir } }), 400);
+    expect((body.errors ?? []).map((e) => e.name)).toEqual(['body.release']);
   });
 
   it('a trigger may not override a built-in, set a variable that is not prompted, or skip a required one', async () => {
-    const { status, body } = await stack.call('POST', '/api/deployments', {
-      as: 'ci',
-      body: { project: 'injection', environment: 'production', release: '1.0.0', variables: { Release: '$(id)', Environment: 'x', Nope: 'x' } },
-    });
-    expect(status).toBe(400);
-    expect(body.errors.map((e: { name: string }) => e.name).sort()).toEqual([
+    const body = await problem(stack.trigger({ project: 'injection', environment: 'production', release: '1.0.0', variables: { Release: '$(id)', Environment: 'x', Nope: 'x' } }), 400);
+    expect((body.errors ?? []).map((e) => e.name).sort()).toEqual([
       'body.variables.Dir',
       'body.variables.Environment',
       'body.variables.Nope',
@@ -152,13 +146,13 @@ describe('values are data, never code (docs/configuration.md)', () => {
     const payloads = corpus.filter((payload) => payload.length <= 4000).slice(0, 8);
     await Promise.all(payloads.map(async (notes, n) => {
       const release = `2.0.${n}`;
-      const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'notes', environment: 'production', release, variables: { Dir: dir } } });
-      const waiting = await waitFor(stack, body.id, (view) => view.status === 'Waiting');
-      const path = `/api/deployments/${body.id}/interruptions/${waiting.interruptions[0].id}`;
-      expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
-      expect((await stack.call('POST', `${path}/proceed`, { as: 'mlee', body: { notes } })).status).toBe(200);
-      const done = await waitFor(stack, body.id, (view) => view.finishedAt !== null, 60_000);
-      expect(done.status, done.steps[1].log).toBe('Succeeded');
+      const id = await trigger({ project: 'notes', environment: 'production', release, variables: { Dir: dir } });
+      const waiting = await waitFor(stack, id, (view) => view.status === 'Waiting');
+      const at = { id, iid: waiting.interruptions[0]!.id };
+      await ok(stack.act('mlee', 'take-responsibility', at));
+      await ok(stack.act('mlee', 'proceed', at, { notes }));
+      const done = await waitFor(stack, id, (view) => view.finishedAt !== null, 60_000);
+      expect(done.status, done.steps[1]!.log).toBe('Succeeded');
       expect(read(`${release}-notes-double`)).toBe(notes);
       expect(read(`${release}-notes-unquoted`)).toBe(notes);
     }));
@@ -171,8 +165,8 @@ describe('a script runs with a clean environment, and takes its children with it
     const planted = { TEMPORAL_API_KEY: 'tk-should-not-leak', INTERLOCK_SESSION_SECRET: 'ss-should-not-leak-0123456789abcdef', AWS_SECRET_ACCESS_KEY: 'aws-should-not-leak' };
     Object.assign(process.env, planted);
     try {
-      const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'env', environment: 'production', release: '3.0.0', variables: { Dir: dir } } });
-      const done = await waitFor(stack, body.id, (view) => view.finishedAt !== null, 60_000);
+      const id = await trigger({ project: 'env', environment: 'production', release: '3.0.0', variables: { Dir: dir } });
+      const done = await waitFor(stack, id, (view) => view.finishedAt !== null, 60_000);
       expect(done.status).toBe('Succeeded');
     } finally {
       for (const name of Object.keys(planted)) delete process.env[name];
@@ -184,21 +178,20 @@ describe('a script runs with a clean environment, and takes its children with it
   });
 
   it('a child the script left running is killed with it on timeout', async () => {
-    const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'background', environment: 'production', release: '4.0.0', variables: { Dir: dir } } });
-    const done = await waitFor(stack, body.id, (view) => view.finishedAt !== null, 60_000);
+    const id = await trigger({ project: 'background', environment: 'production', release: '4.0.0', variables: { Dir: dir } });
+    const done = await waitFor(stack, id, (view) => view.finishedAt !== null, 60_000);
     expect(done.status).toBe('Failed');
-    expect(done.steps[0].log).toContain('started');
-    expect(done.steps[0].log).toContain('Timed out after 2 s');
+    expect(done.steps[0]!.log).toContain('started');
+    expect(done.steps[0]!.log).toContain('Timed out after 2 s');
     const child = Number(read('4.0.0-child'));
-    let alive = true;
-    for (let i = 0; i < 100 && alive; i++) {
+    const alive = () => {
       try {
         process.kill(child, 0);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        return true;
       } catch {
-        alive = false;
+        return false;
       }
-    }
-    expect(alive, `the script's child ${child} outlived it`).toBe(false);
+    };
+    expect(await until(alive, (running) => !running, 'the child to die', { timeoutMs: 10_000 }).catch(() => alive()), `the script's child ${child} outlived it`).toBe(false);
   });
 });

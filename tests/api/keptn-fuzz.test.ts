@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { beforeAll, expect, it } from 'vitest';
+import { type Answer, ok, problem, type tokens } from '../support/api.js';
 import { lifecycleConfig, seedShipyard } from '../support/fixtures.js';
-import { type tokens, uniqueRelease, useStack } from '../support/stack.js';
+import { until } from '../support/poll.js';
+import { uniqueRelease, useStack, waitFor, waitForRelease } from '../support/stack.js';
 
 // Keptn's event API and the release routes against ids an attacker picks: Object's own property
 // names, random strings, and real ids used where they do not belong. Every answer is a refusal
@@ -23,34 +25,21 @@ const INHERITED = [
 /** Real ids, to be used where they do not belong: a running release at je-test, and a finished one. */
 const real = { running: '', finished: '', jeTest: '', jeDeployment: '', finishedJeTest: '', releases: [] as string[] };
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; ; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    if (i > 300) throw new Error(`not there in time: ${JSON.stringify(value).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 async function atJeTest() {
-  const triggered = await stack.call('POST', '/api/v1/event', {
-    as: 'ci',
-    body: { type: 'sh.keptn.event.qa.delivery.triggered', data: { project: 'helloservice', labels: { release: uniqueRelease() } } },
-  });
-  const { keptnContext } = triggered.body;
-  const release = await until(() => stack.call('GET', `/api/releases/${keptnContext}`), (r) => r.status === 200 && r.body.stages[0].sequences[0].deploymentId !== null);
-  const qa = await until(() => stack.call('GET', `/api/deployments/${release.body.stages[0].sequences[0].deploymentId}`), (r) => r.body.steps?.[1]?.status === 'Running');
-  return { keptnContext: keptnContext as string, id: release.body.id as string, jeDeployment: qa.body.steps[0].triggeredId as string, jeTest: qa.body.steps[1].triggeredId as string };
+  const { keptnContext } = await ok(stack.api('ci').api.v1.event.$post({
+    json: { type: 'sh.keptn.event.qa.delivery.triggered', data: { project: 'helloservice', labels: { release: uniqueRelease() } } },
+  }), 202);
+  const release = await waitForRelease(stack, keptnContext, (r) => r.stages[0]?.sequences[0]?.deploymentId !== null);
+  const qa = await waitFor(stack, release.stages[0]!.sequences[0]!.deploymentId!, (view) => view.steps[1]?.status === 'Running');
+  return { keptnContext, id: release.id, jeDeployment: qa.steps[0]!.triggeredId!, jeTest: qa.steps[1]!.triggeredId! };
 }
 
 beforeAll(async () => {
   const finished = await atJeTest();
-  const answer = await stack.call('POST', '/api/v1/event', {
-    as: 'je-bot',
-    body: { type: 'sh.keptn.event.je-test.finished', shkeptncontext: finished.keptnContext, triggeredid: finished.jeTest, data: { result: 'fail' } },
-  });
-  expect(answer.status).toBe(202);
-  await until(() => stack.client.workflow.getHandle(finished.id).describe(), (d) => d.status.name !== 'RUNNING');
+  await ok(stack.api('je-bot').api.v1.event.$post({
+    json: { type: 'sh.keptn.event.je-test.finished', shkeptncontext: finished.keptnContext, triggeredid: finished.jeTest, data: { result: 'fail' } },
+  }), 202);
+  await until(() => stack.client.workflow.getHandle(finished.id).describe(), (d) => d.status.name !== 'RUNNING', 'the finished release to close');
   const running = await atJeTest();
   Object.assign(real, {
     running: running.keptnContext,
@@ -86,10 +75,11 @@ const data = fc.oneof(
 );
 const sender = fc.constantFrom<keyof typeof tokens>('ci', 'jjones', 'vic', 'je-bot', 'admin');
 
-function expectRefusal(what: string, response: { status: number; body: any; headers: Headers }) {
-  expect([400, 403, 404, 409], `${what} → ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`).toContain(response.status);
-  expect(response.headers.get('content-type')).toBe('application/problem+json');
-  expect(response.body.detail.length).toBeGreaterThan(0);
+/** A refusal with a name: 400, 403, 404 or 409, a problem that says why. */
+async function expectRefusal(what: string, response: Answer | Promise<Answer>) {
+  const answer = await response;
+  expect([400, 403, 404, 409], `${what} → ${answer.status}`).toContain(answer.status);
+  expect((await problem(answer, answer.status)).detail.length).toBeGreaterThan(0);
 }
 
 it('POST /api/v1/event: task events and approvals naming inherited, random or misplaced ids are refused by name, never a 500 or a match', async () => {
@@ -97,27 +87,28 @@ it('POST /api/v1/event: task events and approvals naming inherited, random or mi
     fc.asyncProperty(type, context, triggeredId, data, sender, async (eventType, shkeptncontext, triggeredid, eventData, as) => {
       // The one combination that is a real answer: the executor's, for the running task.
       fc.pre(!(['je-bot', 'admin'].includes(as) && shkeptncontext === real.running && triggeredid === real.jeTest && eventType.startsWith('sh.keptn.event.je-test.')));
-      const body = { type: eventType, source: 'fuzz', shkeptncontext, triggeredid, data: eventData };
-      expectRefusal(`${as}: ${JSON.stringify(body)}`, await stack.call('POST', '/api/v1/event', { as, body }));
+      const json = { type: eventType, source: 'fuzz', shkeptncontext, triggeredid, data: eventData };
+      await expectRefusal(`${as}: ${JSON.stringify(json)}`, stack.api(as).api.v1.event.$post({ json }));
     }),
     { numRuns: 300 },
   );
   // Nothing the fuzzing sent reached the running task.
-  const running = await stack.call('GET', `/api/releases/${real.running}`);
-  const qa = await stack.call('GET', `/api/deployments/${running.body.stages[0].sequences[0].deploymentId}`);
-  expect(qa.body.steps[1].status).toBe('Running');
+  const running = await ok(stack.api().api.releases[':id'].$get({ param: { id: real.running } }));
+  const qa = await ok(stack.api().api.deployments[':id'].$get({ param: { id: running.stages[0]!.sequences[0]!.deploymentId! } }));
+  expect(qa.steps[1]!.status).toBe('Running');
 });
 
 it('GET /api/v1/event and GET /api/releases/{id} with inherited or random ids: 400 or 404, never a 500', async () => {
   const id = fc.oneof(inherited, anyString, inherited.map((name) => `helloservice:${name}:x`), fc.constantFrom(...INHERITED.map((name) => `${real.releases[0]}${name}`)));
   await fc.assert(
     fc.asyncProperty(id, fc.constantFrom<keyof typeof tokens>('vic', 'ci'), async (value, as) => {
+      // Ids no client would pick: raw requests.
       const encoded = encodeURIComponent(value);
-      expectRefusal(`GET events ${value}`, await stack.call('GET', `/api/v1/event?keptnContext=${encoded}`, { as }));
-      expectRefusal(`GET release ${value}`, await stack.call('GET', `/api/releases/${encoded}`, { as }));
+      await expectRefusal(`GET events ${value}`, stack.send('GET', `/api/v1/event?keptnContext=${encoded}`, { as }));
+      await expectRefusal(`GET release ${value}`, stack.send('GET', `/api/releases/${encoded}`, { as }));
     }),
     { numRuns: 200 },
   );
   // The real ones still answer.
-  for (const context of [real.running, real.finished]) expect((await stack.call('GET', `/api/v1/event?keptnContext=${context}`)).status).toBe(200);
+  for (const keptnContext of [real.running, real.finished]) await ok(stack.api().api.v1.event.$get({ query: { keptnContext } }));
 });

@@ -2,16 +2,15 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { expect, it } from 'vitest';
 import { createApp } from '../../app.js';
-import { testConfig, uniqueRelease, waitFor, useStack } from '../support/stack.js';
+import { ok, problem } from '../support/api.js';
+import { until } from '../support/poll.js';
+import { helloService } from '../support/fixtures.js';
+import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
-const config = testConfig(`
-- id: hello-service
-  name: Hello service
-  environments: [qa, production]
-  process:
-    - { name: Deploy, type: script, run: 'echo ok' }
-    - { name: Approve, type: manual, environments: [production], responsibleTeams: [release-managers] }
-`);
+const config = testConfig(helloService(`
+- { name: Deploy, type: script, run: 'echo ok' }
+- { name: Approve, type: manual, environments: [production], responsibleTeams: [release-managers] }
+`));
 
 const stack = useStack(config);
 
@@ -22,21 +21,20 @@ const sample = (text: string, name: string, labels: Record<string, string>) => {
 };
 
 it('exposes request counts and latencies by route and status, deployments by status, and open interruptions', async () => {
-  const done = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'qa', release: uniqueRelease() } });
-  const waiting = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'production', release: uniqueRelease() } });
-  await stack.call('POST', '/api/deployments', { as: 'vic', body: { project: 'hello-service', environment: 'qa', release: '1.0.0' } });
-  await waitFor(stack, done.body.id, (view) => view.status === 'Succeeded');
-  await waitFor(stack, waiting.body.id, (view) => view.status === 'Waiting');
+  const done = await ok(stack.trigger({ project: 'hello-service', environment: 'qa', release: uniqueRelease() }), 201);
+  const waiting = await ok(stack.trigger({ project: 'hello-service', environment: 'production', release: uniqueRelease() }), 201);
+  await problem(stack.trigger({ project: 'hello-service', environment: 'qa', release: '1.0.0' }, { as: 'vic' }), 403);
+  await waitFor(stack, done.id, (view) => view.status === 'Succeeded');
+  await waitFor(stack, waiting.id, (view) => view.status === 'Waiting');
 
   // Visibility catches up with the search attributes within a moment.
-  let text = '';
-  for (let i = 0; i < 50; i++) {
+  const metrics = async () => {
     const response = await stack.app.request('/metrics');
     expect(response.status).toBe(200);
-    text = await response.text();
-    if (sample(text, 'interlock_deployments', { status: 'Succeeded' }) === 1 && sample(text, 'interlock_open_interruptions', {}) === 1) break;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+    return response.text();
+  };
+  const caughtUp = (text: string) => sample(text, 'interlock_deployments', { status: 'Succeeded' }) === 1 && sample(text, 'interlock_open_interruptions', {}) === 1;
+  const text = await until(metrics, caughtUp, 'the metrics to count the two deployments', { timeoutMs: 10_000, everyMs: 200 }).catch(() => metrics());
   expect(sample(text, 'interlock_deployments', { status: 'Succeeded' })).toBe(1);
   expect(sample(text, 'interlock_deployments', { status: 'Waiting' })).toBe(1);
   expect(sample(text, 'interlock_deployments', { status: 'Failed' })).toBe(0);

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, type Deployment, deploymentIn, ok, problem, type Who } from '../support/api.js';
 import { readEvents } from '../support/events.js';
-import { type Stack, startStack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+import { eventually, sleep, until } from '../support/poll.js';
+import { serveOverHttp, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const scratch = mkdtempSync(join(tmpdir(), 'interlock-progress-'));
@@ -36,19 +36,11 @@ const config = testConfig(`
     - { name: Tell the desk, type: script, runCondition: failure, run: 'while [ ! -e "#{Go}" ]; do sleep 0.1; done; echo told the desk' }
 `);
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack(config);
-});
-afterAll(async () => {
-  await stack?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const stack = useStack(config);
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function trigger(project = 'hello-service', variables: Record<string, string> = {}) {
-  const { status, body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project, environment: 'production', release: uniqueRelease(), variables } });
-  expect(status).toBe(201);
-  return body.id as string;
+  return (await ok(stack.trigger({ project, environment: 'production', release: uniqueRelease(), variables }), 201)).id;
 }
 
 /** Alive and not a zombie (an orphan killed here may wait a while for init to reap it). */
@@ -62,41 +54,36 @@ function isRunning(pid: number): boolean {
   return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
-const interruptionUrl = (view: any) => `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}`;
+/** The deployment's first interruption, where its actions go. */
+const interruptionOf = (view: Deployment) => ({ id: view.id, iid: view.interruptions[0]!.id });
+const wait = (id: string, timeout: number) => stack.api().api.deployments[':id'].wait.$get({ param: { id }, query: { timeout } });
+const cancel = (id: string, who: Who) => stack.api(who).api.deployments[':id'].cancel.$post({ param: { id } });
 
 const openEvents = (id: string, lastEventId?: string) =>
-  stack.app.request(`/api/deployments/${id}/events`, {
-    headers: { Authorization: 'Bearer vic-demo-token', ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) },
-  });
+  stack.api('vic', lastEventId ? { 'Last-Event-ID': lastEventId } : {}).api.deployments[':id'].events.$get({ param: { id } });
 
 describe('GET /api/deployments/{id}/wait', () => {
   it('answers 202 with the current view when the time passes, 200 once finished', async () => {
     const id = await trigger();
     await waitFor(stack, id, (view) => view.status === 'Waiting');
     const started = Date.now();
-    const pending = await stack.call('GET', `/api/deployments/${id}/wait?timeout=1`);
-    expect(pending.status).toBe(202);
-    expect(pending.body.status).toBe('Waiting');
+    const view = deploymentIn(await ok(wait(id, 1), 202));
+    expect(view.status).toBe('Waiting');
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
 
-    const waiter = stack.call('GET', `/api/deployments/${id}/wait?timeout=60`);
-    const view = pending.body;
-    await stack.call('POST', `${interruptionUrl(view)}/take-responsibility`, { as: 'jjones' });
-    await stack.call('POST', `${interruptionUrl(view)}/proceed`, { as: 'jjones', body: { notes: 'ok' } });
-    const done = await waiter;
-    expect(done.status).toBe(200);
-    expect(done.body.status).toBe('Succeeded');
+    const waiter = ok(wait(id, 60), 200);
+    await ok(stack.act('jjones', 'take-responsibility', interruptionOf(view)));
+    await ok(stack.act('jjones', 'proceed', interruptionOf(view), { notes: 'ok' }));
+    expect((await waiter).status).toBe('Succeeded');
 
-    const again = await stack.call('GET', `/api/deployments/${id}/wait?timeout=5`);
-    expect(again.status).toBe(200);
+    await ok(wait(id, 5), 200);
   });
 
   it('refuses a timeout over 300 s and unknown deployments', async () => {
-    const tooLong = await stack.call('GET', '/api/deployments/x:y:z:w/wait?timeout=301');
-    expect(tooLong.status).toBe(400);
-    expect(tooLong.body.errors[0].name).toBe('query.timeout');
-    expect((await stack.call('GET', '/api/deployments/x:y:z:w/wait?timeout=1')).status).toBe(404);
-    expect((await stack.call('GET', '/api/deployments/x:y:z:w/events')).status).toBe(404);
+    const tooLong = await problem(wait('x:y:z:w', 301), 400);
+    expect(tooLong.errors?.[0]?.name).toBe('query.timeout');
+    await problem(wait('x:y:z:w', 1), 404);
+    await problem(stack.api().api.deployments[':id'].events.$get({ param: { id: 'x:y:z:w' } }), 404);
   });
 });
 
@@ -108,15 +95,15 @@ describe('GET /api/deployments/{id}/events', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
 
     const seen: string[] = [];
-    const describe = (view: any) => (view.interruptions[0]?.state === 'Assigned' && view.status === 'Waiting' ? 'Assigned' : view.status);
+    const describe = (view: Deployment) => (view.interruptions[0]?.state === 'Assigned' && view.status === 'Waiting' ? 'Assigned' : view.status);
     const reading = readEvents(response, (events) => {
       const last = events.at(-1)!;
       if (seen.at(-1) !== describe(last.data)) seen.push(describe(last.data));
-      if (last.data.status === 'Waiting' && last.data.interruptions[0].state === 'Pending') {
-        void stack.call('POST', `${interruptionUrl(last.data)}/take-responsibility`, { as: 'jjones' });
+      if (last.data.status === 'Waiting' && last.data.interruptions[0]?.state === 'Pending') {
+        void stack.act('jjones', 'take-responsibility', interruptionOf(last.data));
       }
       if (describe(last.data) === 'Assigned') {
-        void stack.call('POST', `${interruptionUrl(last.data)}/proceed`, { as: 'jjones' });
+        void stack.act('jjones', 'proceed', interruptionOf(last.data));
       }
       return false;
     });
@@ -135,16 +122,16 @@ describe('GET /api/deployments/{id}/events', () => {
     expect(first.events[0]!.data.status).toBe('Waiting');
 
     // Reconnecting with the id of the current view sends nothing until the view changes...
-    const resumed = Promise.resolve(openEvents(id, lastId)).then((response) => readEvents(response, (events) => events.length === 1));
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    await stack.call('POST', `${interruptionUrl(waiting)}/take-responsibility`, { as: 'mlee' });
+    const resumed = openEvents(id, lastId).then((response) => readEvents(response, (events) => events.length === 1));
+    await sleep(700);
+    await ok(stack.act('mlee', 'take-responsibility', interruptionOf(waiting)));
     const next = await resumed;
-    expect(next.events[0]!.data.interruptions[0].assignee.username).toBe('mlee');
+    expect(next.events[0]!.data.interruptions[0]?.assignee?.username).toBe('mlee');
 
     // ...and with an older id, the change made while disconnected comes at once.
     const caughtUp = await readEvents(await openEvents(id, lastId), (events) => events.length === 1);
     expect(caughtUp.events[0]!.id).not.toBe(lastId);
-    expect(caughtUp.events[0]!.data.interruptions[0].state).toBe('Assigned');
+    expect(caughtUp.events[0]!.data.interruptions[0]?.state).toBe('Assigned');
   });
 });
 
@@ -153,30 +140,29 @@ describe('after an abort, wait and the event stream agree: Running until the las
     const go = join(scratch, `go-${uniqueRelease()}`);
     const id = await trigger('notify-on-abort', { Go: go });
     const waiting = await waitFor(stack, id, (view) => view.status === 'Waiting');
-    await stack.call('POST', `${interruptionUrl(waiting)}/take-responsibility`, { as: 'jjones' });
-    expect((await stack.call('POST', `${interruptionUrl(waiting)}/abort`, { as: 'jjones', body: { notes: 'not today' } })).status).toBe(200);
+    await ok(stack.act('jjones', 'take-responsibility', interruptionOf(waiting)));
+    await ok(stack.act('jjones', 'abort', interruptionOf(waiting), { notes: 'not today' }));
 
-    const meanwhile = await waitFor(stack, id, (view) => view.steps[2].status === 'Running');
+    const meanwhile = await waitFor(stack, id, (view) => view.steps[2]?.status === 'Running');
     expect(meanwhile).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
-    const held = await stack.call('GET', `/api/deployments/${id}/wait?timeout=1`);
-    expect(held.status).toBe(202);
-    expect(held.body).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
+    expect(await ok(wait(id, 1), 202)).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
     const streamed = await readEvents(await openEvents(id), (events) => events.length === 1);
     expect(streamed.events[0]!.data).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
-    const listed = await stack.call('GET', `/api/deployments?project=notify-on-abort&status=Aborted`);
-    expect(listed.body.deployments.map((d: { id: string }) => d.id)).not.toContain(id);
+    const listed = await ok(stack.api().api.deployments.$get({ query: { project: 'notify-on-abort', status: 'Aborted' } }));
+    expect(listed.deployments.map((d) => d.id)).not.toContain(id);
 
-    const waiter = stack.call('GET', `/api/deployments/${id}/wait?timeout=60`);
+    const waiter = ok(wait(id, 60), 200);
     const stream = readEvents(await openEvents(id), (events) => events.at(-1)!.data.finishedAt !== null);
     writeFileSync(go, '');
-    const [done, { events }] = await Promise.all([waiter, stream]);
-    expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ status: 'Aborted', outcome: 'Aborted' });
-    expect(done.body.steps.map((s: { status: string }) => s.status)).toEqual(['Aborted', 'Skipped', 'Succeeded']);
-    expect(done.body.finishedAt >= done.body.steps[2].finishedAt).toBe(true);
+    const [ended, { events }] = await Promise.all([waiter, stream]);
+    const done = deploymentIn(ended);
+    expect(done).toMatchObject({ status: 'Aborted', outcome: 'Aborted' });
+    expect(done.steps.map((s) => s.status)).toEqual(['Aborted', 'Skipped', 'Succeeded']);
+    expect(done.finishedAt! >= done.steps[2]!.finishedAt!).toBe(true);
     // Every view the stream sent before the last one was still Running; the last is the end.
+    expect(events.length).toBeGreaterThan(0);
     expect(events.slice(0, -1).every((event) => event.data.status === 'Running')).toBe(true);
-    expect(events.at(-1)!.data).toMatchObject({ status: 'Aborted', finishedAt: done.body.finishedAt });
+    expect(events.at(-1)!.data).toMatchObject({ status: 'Aborted', finishedAt: done.finishedAt });
   });
 });
 
@@ -184,117 +170,104 @@ describe('POST /api/deployments/{id}/cancel', () => {
   it('stops a running script, process group and all, and ends Cancelled', async () => {
     const pidFile = join(scratch, 'pid');
     const id = await trigger('slow-service', { PidFile: pidFile });
-    await waitFor(stack, id, (view) => view.steps[0].status === 'Running');
-    let pid = 0;
-    for (let i = 0; i < 100 && !pid; i++) {
-      pid = Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' }).trim()) || 0;
-      if (!pid) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(stack, id, (view) => view.steps[0]?.status === 'Running');
+    const pid = await eventually(() => Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' }).trim()) || undefined, 'the script to write its child\'s pid', { timeoutMs: 10_000 });
     expect(isRunning(pid)).toBe(true);
 
-    expect((await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'vic' })).status).toBe(403);
-    const cancelled = await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'ci' });
-    expect([200, 202]).toContain(cancelled.status);
+    await problem(cancel(id, 'vic'), 403);
+    await ok(cancel(id, 'ci'), [200, 202]);
     const done = await waitFor(stack, id, (view) => view.finishedAt !== null);
     expect(done.status).toBe('Cancelled');
-    expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['Cancelled', 'Skipped']);
+    expect(done.steps.map((s) => s.status)).toEqual(['Cancelled', 'Skipped']);
     expect(done.timeline.at(-1)).toMatchObject({ user: 'ci', action: 'cancel', result: 'accepted' });
     // The script's own child is gone too: its process group was killed.
     expect(isRunning(pid)).toBe(false);
 
-    const again = await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'ci' });
-    expect(again.status).toBe(409);
-    expect(again.body.detail).toContain('Cancelled');
-    expect((await stack.call('POST', '/api/deployments/x:y:z:w/cancel', { as: 'ci' })).status).toBe(404);
+    const again = await problem(cancel(id, 'ci'), 409);
+    expect(again.detail).toContain('Cancelled');
+    await problem(cancel('x:y:z:w', 'ci'), 404);
   });
 
   it('cancels a deployment that waits at a manual step', async () => {
     const id = await trigger();
     await waitFor(stack, id, (view) => view.status === 'Waiting');
-    const cancelled = await stack.call('POST', `/api/deployments/${id}/cancel`, { as: 'jjones' });
-    expect(cancelled.status).toBe(200);
-    expect(cancelled.body.status).toBe('Cancelled');
-    expect(cancelled.body.steps.map((s: { status: string }) => s.status)).toEqual(['Succeeded', 'Cancelled', 'Skipped']);
+    const cancelled = await ok(cancel(id, 'jjones'), 200);
+    expect(cancelled.status).toBe('Cancelled');
+    expect(cancelled.steps.map((s) => s.status)).toEqual(['Succeeded', 'Cancelled', 'Skipped']);
     // Visibility is eventually consistent (on a PostgreSQL cluster under load, a moment behind): wait until it has caught up.
-    const listed = async () => (await stack.call('GET', '/api/interruptions', { as: 'jjones' })).body.interruptions.map((i: { deployment: { id: string } }) => i.deployment.id);
-    for (let i = 0; i < 50 && (await listed()).includes(id); i++) await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(await listed()).not.toContain(id);
+    const listed = async () => (await ok(stack.api('jjones').api.interruptions.$get({ query: {} }))).interruptions.map((i) => i.deployment.id);
+    expect(await until(listed, (ids) => !ids.includes(id), 'the list to drop the cancelled deployment', { timeoutMs: 10_000, everyMs: 200 })).not.toContain(id);
   });
 });
 
 describe('what one person may hold at once, tried with a burst over real HTTP', () => {
-  let server: ServerType;
-  let base = '';
+  let server: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
   beforeAll(async () => {
-    server = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' });
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveOverHttp(stack);
   });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(() => server?.close());
 
-  const as = (who: 'vic' | 'jjones') => ({ Authorization: `Bearer ${who}-demo-token` });
-  /** Sends a request that stays open; its controller ends it as a client that goes away does. */
-  const held = (path: string, who: 'vic' | 'jjones' = 'vic') => {
+  const api = (who: Who) => apiClient(server!.url, who).api;
+  /** Sends a request that stays open (an event stream, a wait); its controller ends it as a client that goes away does. */
+  const held = <R>(send: (init: RequestInit) => Promise<R>) => {
     const controller = new AbortController();
-    const answer = fetch(`${base}${path}`, { headers: as(who), signal: controller.signal });
-    return { answer, close: () => controller.abort() };
+    return { answer: send({ signal: controller.signal }), close: () => controller.abort() };
   };
+  const openStream = (id: string, who: Who = 'vic') => held((init) => api(who).deployments[':id'].events.$get({ param: { id } }, { init }));
+  const openWait = (id: string, timeout: number, who: Who = 'vic') => held((init) => api(who).deployments[':id'].wait.$get({ param: { id }, query: { timeout } }, { init }));
   /** Opens again and again until the server has given the slots back (it learns of a closed socket a moment later). */
-  async function opensAgain(path: string): Promise<Response & { close(): void }> {
-    for (let i = 0; ; i++) {
-      const { answer, close } = held(path);
+  async function opensAgain<R extends { status: number }>(open: () => { answer: Promise<R>; close(): void }): Promise<{ response: R; close(): void }> {
+    const opened = async () => {
+      const { answer, close } = open();
       const response = await answer;
-      if (response.status !== 429 || i === 50) return Object.assign(response, { close });
-      close();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      if (response.status === 429) close();
+      return { response, close };
+    };
+    return until(opened, ({ response }) => response.status !== 429, 'a slot to be given back', { timeoutMs: 5_000 });
   }
 
   it('60 event streams at once: 20 open, 40 get 429 with Retry-After; once closed, new ones open', async () => {
     const id = await trigger();
     await waitFor(stack, id, (view) => view.status === 'Waiting');
-    const burst = Array.from({ length: 60 }, () => held(`/api/deployments/${id}/events`));
+    const burst = Array.from({ length: 60 }, () => openStream(id));
     const answers = await Promise.all(burst.map(({ answer }) => answer));
     expect(answers.filter((response) => response.status === 200)).toHaveLength(20);
     const refused = answers.filter((response) => response.status !== 200);
     expect(refused).toHaveLength(40);
     for (const response of refused) {
-      expect(response.status).toBe(429);
+      expect((await problem(response, 429)).code).toBe('RATE_LIMITED');
       expect(response.headers.get('retry-after')).toBe('5');
-      expect(await response.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
     }
     // The cap is the person's, whatever they watch; another person is not held back by it.
-    expect((await fetch(`${base}/api/releases/x:y:z/events`, { headers: as('vic') })).status).toBe(429);
-    const other = held(`/api/deployments/${id}/events`, 'jjones');
+    await problem(api('vic').releases[':id'].events.$get({ param: { id: 'x:y:z' } }), 429);
+    const other = openStream(id, 'jjones');
     expect((await other.answer).status).toBe(200);
     other.close();
 
     for (const { close } of burst) close();
-    const again = await opensAgain(`/api/deployments/${id}/events`);
-    expect(again.status).toBe(200);
+    const again = await opensAgain(() => openStream(id));
+    expect(again.response.status).toBe(200);
     again.close();
   });
 
   it('60 waits at once: 50 are held, 10 get 429 with Retry-After at once; a wait whose caller went away makes room', async () => {
     const id = await trigger();
     await waitFor(stack, id, (view) => view.status === 'Waiting');
-    const burst = Array.from({ length: 60 }, () => held(`/api/deployments/${id}/wait?timeout=120`));
-    const answered: Response[] = [];
+    const burst = Array.from({ length: 60 }, () => openWait(id, 120));
+    const answered: Awaited<(typeof burst)[number]['answer']>[] = [];
     for (const { answer } of burst) void answer.then((response) => answered.push(response), () => undefined);
-    for (let i = 0; i < 100 && answered.length < 10; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => answered.length, (count) => count >= 10, 'ten waits to be refused at once', { timeoutMs: 10_000 });
     // Nothing else answers: the other 50 are held until the deployment ends or 120 s pass.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000);
     expect(answered).toHaveLength(10);
     for (const response of answered) {
-      expect(response.status).toBe(429);
+      expect((await problem(response, 429)).code).toBe('RATE_LIMITED');
       expect(response.headers.get('retry-after')).toBe('5');
-      expect(await response.json()).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
     }
-    expect((await fetch(`${base}/api/deployments/${id}/wait?timeout=0`, { headers: as('jjones') })).status).toBe(202);
+    await ok(openWait(id, 0, 'jjones').answer, 202);
 
     for (const { close } of burst) close();
-    const again = await opensAgain(`/api/deployments/${id}/wait?timeout=0`);
-    expect(again.status).toBe(202);
-    expect((await again.json()).status).toBe('Waiting');
+    const again = await opensAgain(() => openWait(id, 0));
+    expect((await ok(again.response, 202)).status).toBe('Waiting');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { testConfig, useStack, uniqueRelease } from '../support/stack.js';
+import { ok, type OpenInterruption } from '../support/api.js';
+import { eventually } from '../support/poll.js';
+import { testConfig, uniqueRelease, useStack } from '../support/stack.js';
 
 // The scale scenario of `npm run bench:scale`, small: many deployments wait at once, the list of
 // interruptions pages through all of them from visibility, every one is approved, none is lost.
@@ -33,43 +35,43 @@ async function pool<T, R>(items: T[], limit: number, work: (item: T) => Promise<
 
 /** Every page of `GET /api/interruptions`, as a client following nextPageToken would read them. */
 async function allInterruptions(as: 'mlee' | 'admin', pageSize: number) {
-  const items: { id: string; deployment: { id: string }; actions: string[] }[] = [];
+  const items: OpenInterruption[] = [];
   let token: string | null = null;
   let pages = 0;
   do {
-    const query: string = `actionable=true&pageSize=${pageSize}${token ? `&pageToken=${token}` : ''}`;
-    const { status, body } = await stack.call('GET', `/api/interruptions?${query}`, { as });
-    expect(status).toBe(200);
-    items.push(...body.interruptions);
-    token = body.nextPageToken;
+    const page: { interruptions: OpenInterruption[]; nextPageToken: string | null } = await ok(stack.api(as).api.interruptions.$get({ query: { actionable: 'true', pageSize, ...(token ? { pageToken: token } : {}) } }));
+    items.push(...page.interruptions);
+    token = page.nextPageToken;
     pages++;
   } while (token);
   return { items, pages };
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await check();
-    if (result !== undefined) return result;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+/** Every page of `GET /api/deployments` of the scale project with this status: how many there are. */
+async function countDeployments(status: 'Succeeded') {
+  let count = 0;
+  let token: string | null = null;
+  do {
+    const page: { deployments: unknown[]; nextPageToken: string | null } = await ok(stack.api().api.deployments.$get({ query: { project: 'scale', status, pageSize: 100, ...(token ? { pageToken: token } : {}) } }));
+    count += page.deployments.length;
+    token = page.nextPageToken;
+  } while (token);
+  return count;
 }
+
+const minutes = { timeoutMs: 120_000, everyMs: 250 };
 
 describe(`${N} deployments waiting at once`, () => {
   it('are all listed, page by page, from visibility alone; all approved; none lost', async () => {
     const ids = await pool(Array.from({ length: N }, () => uniqueRelease()), CONCURRENCY, async (release) => {
-      const { status, body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'scale', environment: 'production', release } });
-      expect(status).toBe(201);
-      return body.id as string;
+      return (await ok(stack.trigger({ project: 'scale', environment: 'production', release }), 201)).id;
     });
 
     // Every one appears, each once, across pages of 100, with the interruption from the memo.
-    const listed = await until('all to be listed', async () => {
+    const listed = await eventually(async () => {
       const { items, pages } = await allInterruptions('mlee', 100);
       return items.length >= N ? { items, pages } : undefined;
-    });
+    }, 'all to be listed', minutes);
     expect(listed.pages).toBeGreaterThanOrEqual(Math.ceil(N / 100));
     expect(new Set(listed.items.map((item) => item.deployment.id))).toEqual(new Set(ids));
     expect(listed.items.every((item) => item.actions.join() === 'takeResponsibility')).toBe(true);
@@ -84,22 +86,15 @@ describe(`${N} deployments waiting at once`, () => {
     }
 
     await pool(listed.items, CONCURRENCY, async (item) => {
-      const path = `/api/deployments/${item.deployment.id}/interruptions/${(item as unknown as { id: string }).id}`;
-      expect((await stack.call('POST', `${path}/take-responsibility`, { as: 'mlee' })).status).toBe(200);
-      expect((await stack.call('POST', `${path}/proceed`, { as: 'mlee' })).status).toBe(200);
+      const at = { id: item.deployment.id, iid: item.id };
+      await ok(stack.act('mlee', 'take-responsibility', at));
+      await ok(stack.act('mlee', 'proceed', at));
     });
 
-    const succeeded = await until('all to succeed', async () => {
-      const { body } = await stack.call('GET', '/api/deployments?project=scale&status=Succeeded&pageSize=100');
-      let count = body.deployments.length;
-      let token = body.nextPageToken;
-      while (token) {
-        const next = await stack.call('GET', `/api/deployments?project=scale&status=Succeeded&pageSize=100&pageToken=${token}`);
-        count += next.body.deployments.length;
-        token = next.body.nextPageToken;
-      }
+    const succeeded = await eventually(async () => {
+      const count = await countDeployments('Succeeded');
       return count >= N ? count : undefined;
-    });
+    }, 'all to succeed', minutes);
     expect(succeeded).toBe(N);
     expect((await allInterruptions('admin', 100)).items).toEqual([]);
   }, 300_000);

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG_PATH } from '../../config/load.js';
 import { freePort } from '../../temporal/dev-server.js';
 import { clusterScratch, freeClusterPorts } from '../support/cluster.js';
-import { readEvents } from '../support/events.js';
+import { type Deployment, deploymentIn, ok, overHttp, tokens, type Who } from '../support/api.js';
+import { readEvents, type DeploymentEvent } from '../support/events.js';
+import { eventually, until } from '../support/poll.js';
 import { allProcesses, descendantsOf, killAll, npmRun, type TestProcess } from '../support/processes.js';
-import { readResponse, tokens, uniqueRelease, type Who } from '../support/stack.js';
+import { uniqueRelease, waitFor } from '../support/stack.js';
 
 // docs/operations.md as a user runs it: `npm run cluster` in one terminal, two `npm run worker`
 // and two `npm run api` in others, all with one codec key (and the APIs one session secret), and
@@ -17,7 +19,8 @@ const dir = clusterScratch('interlock-multi-');
 const codecKey = randomBytes(32).toString('base64');
 const sessionSecret = randomBytes(32).toString('base64url');
 
-interface Api {
+/** An `npm run api` process and where it answers. */
+interface ApiProcess {
   url: string;
   process: TestProcess;
 }
@@ -25,7 +28,7 @@ let clusterEnv: Record<string, string>;
 let common: Record<string, string>;
 let cluster: TestProcess;
 const workers: TestProcess[] = [];
-const apis: Api[] = [];
+const apis: ApiProcess[] = [];
 
 async function startCluster(): Promise<TestProcess> {
   const started = npmRun('cluster', clusterEnv);
@@ -40,13 +43,11 @@ async function startWorker(): Promise<TestProcess> {
   return worker;
 }
 
-async function startApi(): Promise<Api> {
+async function startApi(): Promise<ApiProcess> {
   const port = await freePort();
   const api = { url: `http://localhost:${port}`, process: npmRun('api', { ...common, PORT: String(port), LOG_LEVEL: 'warn' }) };
-  for (let i = 0; (await fetch(`${api.url}/readyz`).then((r) => r.status, () => 0)) !== 200; i++) {
-    if (i > 600) throw new Error(`npm run api did not get ready:\n${api.process.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const ready = () => fetch(`${api.url}/readyz`).then((r) => r.status, () => 0);
+  await until(ready, (status) => status === 200, `npm run api to get ready (its output: ${api.process.output()})`, { timeoutMs: 120_000, everyMs: 200 });
   return api;
 }
 
@@ -80,75 +81,47 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Response = { status: number; body: any; headers: Headers };
-
-async function call(api: Api, method: string, path: string, { as = 'jjones', body, cookie }: { as?: Who | null; body?: unknown; cookie?: string } = {}): Promise<Response> {
-  const response = await fetch(`${api.url}${path}`, {
-    method,
-    headers: {
-      ...(as ? { Authorization: `Bearer ${tokens[as]}` } : {}),
-      ...(cookie ? { Cookie: cookie } : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return readResponse(response);
-}
+/** The typed client of one API process, over real HTTP, as `who` (jjones unless given). */
+const on = (api: ApiProcess) => overHttp(api.url);
 
 /** The call as a person makes it: told 503 (no worker answered, nothing done, Retry-After), they try again. */
-async function persist(attempt: () => Promise<Response>, timeoutMs = 90_000): Promise<Response> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const response = await attempt();
-    if (response.status !== 503 || Date.now() > deadline) return response;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+function persist<R extends { status: number }>(attempt: () => Promise<R>, timeoutMs = 90_000): Promise<R> {
+  return until(attempt, (response) => response.status !== 503, 'a worker to answer (an answer other than 503)', { timeoutMs, everyMs: 1_000 });
 }
 
-async function trigger(api: Api, variables: Record<string, string> = { DeploySeconds: '0' }): Promise<string> {
-  const created = await call(api, 'POST', '/api/deployments', { as: 'ci', body: { project: 'hello-service', environment: 'production', release: uniqueRelease(), variables } });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body.id;
+async function trigger(api: ApiProcess, variables: Record<string, string> = { DeploySeconds: '0' }): Promise<string> {
+  const created = await ok(on(api).api('ci').api.deployments.$post({ json: { project: 'hello-service', environment: 'production', release: uniqueRelease(), variables }, header: {} }), 201);
+  return created.id;
 }
 
-async function until(api: Api, id: string, done: (view: any) => boolean, timeoutMs = 90_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status, body } = await call(api, 'GET', `/api/deployments/${id}`);
-    if (status === 200 && done(body)) return body;
-    if (Date.now() > deadline) throw new Error(`${id} did not get there on ${api.url}; last: ${status} ${JSON.stringify(body).slice(0, 400)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** Reads the deployment on one API process until `done` holds. */
+const reached = (api: ApiProcess, id: string, done: (view: Deployment) => boolean, timeoutMs = 90_000) => waitFor(on(api), id, done, timeoutMs);
 
-const act = (api: Api, as: Who, view: any, action: 'take-responsibility' | 'proceed', body?: unknown) =>
-  persist(() => call(api, 'POST', `/api/deployments/${view.id}/interruptions/${view.interruptions[0].id}/${action}`, { as, body }));
+const act = (api: ApiProcess, as: Who, view: Deployment, action: 'take-responsibility' | 'proceed', json: { notes?: string } = {}) =>
+  persist(() => on(api).api(as).api.deployments[':id'].interruptions[':iid'][action].$post({ param: { id: view.id, iid: view.interruptions[0]!.id }, json }));
 
-const statusesIn = (events: { data: any }[]) => events.map((event) => event.data.status).filter((status, i, all) => status !== all[i - 1]);
+const statusesIn = (events: DeploymentEvent[]) => events.map((event) => event.data.status).filter((status, i, all) => status !== all[i - 1]);
 
 describe('two workers and two API processes on npm run cluster', () => {
   it('approves on one API a deployment triggered on the other, while both stream its changes', async () => {
-    const [a, b] = apis as [Api, Api];
+    const [a, b] = apis as [ApiProcess, ApiProcess];
     const id = await trigger(a);
-    const stream = (api: Api) =>
-      fetch(`${api.url}/api/deployments/${id}/events`, { headers: { Authorization: 'Bearer vic-demo-token' } }).then((response) =>
+    const stream = (api: ApiProcess) =>
+      on(api).api('vic').api.deployments[':id'].events.$get({ param: { id } }).then((response) =>
         readEvents(response, (events) => events.at(-1)?.data.status === 'Succeeded'),
       );
     const [onA, onB] = [stream(a), stream(b)];
 
-    const waiting = await until(b, id, (view) => view.status === 'Waiting');
+    const waiting = await reached(b, id, (view) => view.status === 'Waiting');
     expect(waiting.interruptions[0]).toMatchObject({ step: STEP, state: 'Pending' });
-    const taken = await act(b, 'jjones', waiting, 'take-responsibility');
-    expect(taken.status, JSON.stringify(taken.body)).toBe(200);
-    expect(taken.body).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
+    const taken = await ok(act(b, 'jjones', waiting, 'take-responsibility'));
+    expect(taken).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
     const notes = 'Desk told on the other API';
-    const proceeded = await act(a, 'jjones', waiting, 'proceed', { notes });
-    expect(proceeded.status, JSON.stringify(proceeded.body)).toBe(200);
+    await ok(act(a, 'jjones', waiting, 'proceed', { notes }));
 
-    const done = await call(b, 'GET', `/api/deployments/${id}/wait?timeout=60`);
-    expect(done.status).toBe(200);
-    expect(done.body.status).toBe('Succeeded');
-    expect(done.body.steps.at(-1).log).toContain(`Signed off by Jamie Jones: ${notes}`);
+    const done = deploymentIn(await ok(on(b).api().api.deployments[':id'].wait.$get({ param: { id }, query: { timeout: 60 } })));
+    expect(done.status).toBe('Succeeded');
+    expect(done.steps.at(-1)?.log).toContain(`Signed off by Jamie Jones: ${notes}`);
     for (const { events } of await Promise.all([onA, onB])) {
       expect(statusesIn(events)).toEqual(expect.arrayContaining(['Waiting', 'Succeeded']));
       expect(events.some((event) => event.data.interruptions[0]?.assignee?.username === 'jjones')).toBe(true);
@@ -156,7 +129,7 @@ describe('two workers and two API processes on npm run cluster', () => {
   });
 
   it('keeps a dashboard session signed in on one API good on the other, live updates included', async () => {
-    const [a, b] = apis as [Api, Api];
+    const [a, b] = apis as [ApiProcess, ApiProcess];
     const signIn = await fetch(`${a.url}/sign-in`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: a.url },
@@ -166,93 +139,88 @@ describe('two workers and two API processes on npm run cluster', () => {
     expect(signIn.status).toBe(303);
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
 
-    const me = await call(b, 'GET', '/api/me', { as: null, cookie });
-    expect(me.status).toBe(200);
-    expect(me.body).toMatchObject({ username: 'mlee' });
-    const page = await call(b, 'GET', '/', { as: null, cookie });
+    expect(await ok(on(b).api(null, { Cookie: cookie }).api.me.$get())).toMatchObject({ username: 'mlee' });
+    const page = await fetch(`${b.url}/`, { headers: { Cookie: cookie } });
     expect(page.status).toBe(200);
-    expect(page.body).toContain('Signed in as');
+    expect(await page.text()).toContain('Signed in as');
 
     const id = await trigger(a);
-    const events = await fetch(`${b.url}/api/deployments/${id}/events`, { headers: { Cookie: cookie } });
+    const events = await on(b).api(null, { Cookie: cookie }).api.deployments[':id'].events.$get({ param: { id } });
     expect(events.status).toBe(200);
     const { events: seen } = await readEvents(events, (all) => all.some((event) => event.data.status === 'Waiting'));
     expect(seen.at(-1)!.data).toMatchObject({ id, status: 'Waiting' });
   });
 
   it('carries on when a worker is killed with kill -9 mid-deployment: the other finishes what waits and reports the lost step', async () => {
-    const [a, b] = apis as [Api, Api];
+    const [a, b] = apis as [ApiProcess, ApiProcess];
     // One deployment whose script runs for minutes, on one of the two workers: that one will die.
     const long = await trigger(b, { DeploySeconds: '300' });
     const runner = await findWorkerRunning('sleep 300');
     const script = descendantsOf(runner.pid).find((process) => process.args === 'sleep 300')!;
     const node = descendantsOf(runner.pid).find((process) => /node .*worker\.ts/.test(process.args))!;
     // And deployments waiting at the manual step, at least one of them last run by that worker.
-    const waiting: any[] = [];
+    const waiting: Deployment[] = [];
     while (!(await Promise.all(waiting.map((view) => workerPidsOf(view.id)))).some((pids) => pids.includes(node.pid))) {
       if (waiting.length >= 12) throw new Error('no waiting deployment ever ran on the worker to be killed');
-      waiting.push(...(await Promise.all([1, 2].map(async () => until(a, await trigger(a), (view) => view.status === 'Waiting')))));
+      waiting.push(...(await Promise.all([1, 2].map(async () => reached(a, await trigger(a), (view) => view.status === 'Waiting')))));
     }
-    for (const view of waiting.slice(0, 2)) expect((await act(a, 'jjones', view, 'take-responsibility')).status).toBe(200);
+    for (const view of waiting.slice(0, 2)) await ok(act(a, 'jjones', view, 'take-responsibility'));
 
     process.kill(node.pid, 'SIGKILL');
     await runner.exited;
     workers.splice(workers.indexOf(runner), 1);
-    for (let i = 0; i < 50 && isAlive(script.pid); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(isAlive(script.pid), 'the script outlived its worker').toBe(false);
+    await until(() => isAlive(script.pid), (alive) => !alive, 'the script to die with its worker', { timeoutMs: 5_000 });
 
     // The surviving worker decides every waiting deployment, whichever cache held it.
     for (const [i, view] of waiting.entries()) {
       const api = i % 2 === 0 ? b : a;
-      if (i >= 2) expect((await act(api, 'mlee', view, 'take-responsibility')).status).toBe(200);
+      if (i >= 2) await ok(act(api, 'mlee', view, 'take-responsibility'));
       const who: Who = i >= 2 ? 'mlee' : 'jjones';
-      const proceeded = await act(api, who, view, 'proceed', { notes: `after the crash ${i}` });
-      expect(proceeded.status, JSON.stringify(proceeded.body)).toBe(200);
+      await ok(act(api, who, view, 'proceed', { notes: `after the crash ${i}` }));
     }
-    for (const view of waiting) expect((await until(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+    for (const view of waiting) expect((await reached(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
     const survivor = descendantsOf(workers[0]!.pid).find((process) => /node .*worker\.ts/.test(process.args))!.pid;
     const moved = await Promise.all(waiting.map((view) => workerPidsOf(view.id)));
     expect(moved.some((pids) => pids.includes(node.pid) && pids.at(-1) === survivor), 'a deployment the dead worker ran, finished by the other').toBe(true);
     // The lost step is reported by the other worker, in words, and never run twice.
-    const lost = await until(a, long, (view) => view.finishedAt !== null, 150_000);
+    const lost = await reached(a, long, (view) => view.finishedAt !== null, 150_000);
     expect(lost.status).toBe('Failed');
-    expect(lost.steps[0].log).toContain('The worker running this step was lost mid-step');
+    expect(lost.steps[0]!.log).toContain('The worker running this step was lost mid-step');
 
     workers.push(await startWorker());
   }, 400_000);
 
   it('loses nothing when the whole cluster restarts (Ctrl-C, then npm run cluster again) while deployments wait', async () => {
-    const [a, b] = apis as [Api, Api];
-    const waiting = await Promise.all([1, 2, 3].map(async () => until(a, await trigger(a), (view) => view.status === 'Waiting')));
-    expect((await act(b, 'jjones', waiting[0], 'take-responsibility')).status).toBe(200);
+    const [a, b] = apis as [ApiProcess, ApiProcess];
+    const waiting = await Promise.all([1, 2, 3].map(async () => reached(a, await trigger(a), (view) => view.status === 'Waiting')));
+    await ok(act(b, 'jjones', waiting[0]!, 'take-responsibility'));
 
     cluster.interrupt();
     await cluster.closed;
     expect(cluster.output()).toContain('Stopping the Temporal cluster');
     expect(processesOf(dir), 'processes of the cluster left running after Ctrl-C').toEqual([]);
-    expect((await call(a, 'GET', '/readyz', { as: null })).status).toBe(503);
+    expect((await fetch(`${a.url}/readyz`)).status).toBe(503);
 
     cluster = await startCluster();
     for (const api of [a, b]) {
-      const listed = await persist(() => call(api, 'GET', '/api/deployments?status=Waiting&pageSize=100'));
-      expect(listed.status).toBe(200);
-      expect(listed.body.deployments.map((view: any) => view.id)).toEqual(expect.arrayContaining(waiting.map((view) => view.id)));
+      const listed = await ok(persist(() => on(api).api().api.deployments.$get({ query: { status: 'Waiting', pageSize: 100 } })));
+      expect(listed.deployments.map((view) => view.id)).toEqual(expect.arrayContaining(waiting.map((view) => view.id)));
     }
-    const held = await persist(() => call(b, 'GET', `/api/deployments/${waiting[0].id}`));
-    expect(held.body.interruptions[0]).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
+    const held = await ok(persist(() => on(b).api().api.deployments[':id'].$get({ param: { id: waiting[0]!.id } })));
+    expect(held.interruptions[0]).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
 
     for (const [i, view] of waiting.entries()) {
-      if (i > 0) expect((await act(b, 'mlee', view, 'take-responsibility')).status).toBe(200);
-      expect((await act(a, i > 0 ? 'mlee' : 'jjones', view, 'proceed', { notes: 'after the restart' })).status).toBe(200);
+      if (i > 0) await ok(act(b, 'mlee', view, 'take-responsibility'));
+      await ok(act(a, i > 0 ? 'mlee' : 'jjones', view, 'proceed', { notes: 'after the restart' }));
     }
-    for (const view of waiting) expect((await until(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+    for (const view of waiting) expect((await reached(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
   }, 400_000);
 });
 
 describe('the Temporal server itself crashing', () => {
   it('is reported by npm run cluster, which stops the rest; started again, the waiting deployments go on', async () => {
-    const [a, b] = apis as [Api, Api];
-    const waiting = await Promise.all([1, 2].map(async () => until(a, await trigger(a), (view) => view.status === 'Waiting')));
+    const [a, b] = apis as [ApiProcess, ApiProcess];
+    const waiting = await Promise.all([1, 2].map(async () => reached(a, await trigger(a), (view) => view.status === 'Waiting')));
 
     const server = descendantsOf(cluster.pid).find((process) => !process.args.startsWith('sh -c') && process.args.includes('--config-file'))!;
     process.kill(server.pid, 'SIGKILL');
@@ -262,9 +230,9 @@ describe('the Temporal server itself crashing', () => {
 
     cluster = await startCluster();
     for (const view of waiting) {
-      expect((await act(b, 'jjones', view, 'take-responsibility')).status).toBe(200);
-      expect((await act(a, 'jjones', view, 'proceed', { notes: 'after the crash' })).status).toBe(200);
-      expect((await until(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+      await ok(act(b, 'jjones', view, 'take-responsibility'));
+      await ok(act(a, 'jjones', view, 'proceed', { notes: 'after the crash' }));
+      expect((await reached(b, view.id, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
     }
   }, 300_000);
 });
@@ -280,8 +248,8 @@ describe('npm run cluster killed with kill -9', () => {
       const first = npmRun('cluster', env);
       await first.waitFor('The Temporal cluster is running.', 600_000);
       process.kill(nodeOf(first).pid, 'SIGKILL');
-      for (let i = 0; i < 200 && processesOf(own).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(processesOf(own), 'servers that outlived npm run cluster').toEqual([]);
+      const left = await until(() => processesOf(own), (processes) => processes.length === 0, 'the servers to stop with npm run cluster', { timeoutMs: 20_000 }).catch(() => processesOf(own));
+      expect(left, 'servers that outlived npm run cluster').toEqual([]);
 
       // Harder: the supervisors die too (a machine that lost the process tree), so the servers live on.
       const second = npmRun('cluster', env);
@@ -325,13 +293,8 @@ async function workerPidsOf(id: string): Promise<number[]> {
 }
 
 /** The worker one of whose descendants runs `args` (a script's command). */
-async function findWorkerRunning(args: string): Promise<TestProcess> {
-  for (let i = 0; i < 600; i++) {
-    const runner = workers.find((worker) => descendantsOf(worker.pid).some((process) => process.args === args));
-    if (runner) return runner;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`no worker ran ${args}`);
+function findWorkerRunning(args: string): Promise<TestProcess> {
+  return eventually(() => workers.find((worker) => descendantsOf(worker.pid).some((process) => process.args === args)), `a worker to run ${args}`, { timeoutMs: 60_000 });
 }
 
 /** Every process whose command line names the folder: PostgreSQL, Temporal, Temporal Web and their supervisors. */

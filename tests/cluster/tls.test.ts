@@ -7,6 +7,7 @@ import { type Cluster, startCluster } from '../../temporal/cluster.js';
 import { dataConverterWith, codecKey } from '../../temporal/payload-codec.js';
 import { connectClient, connectionOptions, connectWorker } from '../../temporal/connection.js';
 import { freePort } from '../../temporal/dev-server.js';
+import { deploymentIn, ok } from '../support/api.js';
 import { makeCertificates, type TestCertificates } from '../support/certs.js';
 import { clusterScratch, freeClusterPorts } from '../support/cluster.js';
 import { killAll, startProcess } from '../support/processes.js';
@@ -63,12 +64,10 @@ describe('a cluster whose frontend wants TLS', () => {
     );
     try {
       const release = uniqueRelease();
-      const created = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'over-tls', environment: 'production', release } });
-      expect(created.status, JSON.stringify(created.body)).toBe(201);
-      const done = await stack.call('GET', `/api/deployments/${created.body.id}/wait?timeout=60`);
-      expect(done.status).toBe(200);
-      expect(done.body.status).toBe('Succeeded');
-      expect(done.body.steps[0].log).toContain(`deployed ${release} over mTLS`);
+      const { id } = await ok(stack.trigger({ project: 'over-tls', environment: 'production', release }), 201);
+      const done = deploymentIn(await ok(stack.api().api.deployments[':id'].wait.$get({ param: { id }, query: { timeout: 60 } }), 200));
+      expect(done.status).toBe('Succeeded');
+      expect(done.steps[0]!.log).toContain(`deployed ${release} over mTLS`);
     } finally {
       await stack.stop();
     }

@@ -1,47 +1,34 @@
 import type { ChildProcess } from 'node:child_process';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ok } from '../support/api.js';
 import { cliAgainst } from '../support/cli.js';
-import { startStack, type Stack, testConfig, uniqueRelease, waitFor } from '../support/stack.js';
+import { flakyService } from '../support/fixtures.js';
+import { serveOverHttp, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 /**
  * The CLI's guided-failure decisions (docs/manual-steps.md) as a person at a terminal uses them: real
  * bin/interlock.mjs processes against the API served over real HTTP.
  */
-const config = testConfig(`
-- id: flaky
-  name: Flaky service
-  environments: [production]
-  guidedFailure: true
-  variables: { Marker: { prompted: true } }
-  process:
-    - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }
-    - { name: Smoke test, type: script, run: 'echo smoke' }
-`);
+const config = testConfig(flakyService(`
+- { name: Smoke test, type: script, run: 'echo smoke' }
+`));
 const children = new Set<ChildProcess>();
-let stack: Stack;
-let server: ServerType;
-let url = '';
+const stack = useStack(config);
+let server: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
 beforeAll(async () => {
-  stack = await startStack(config);
-  server = await new Promise<ServerType>((resolve) => {
-    const started = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
-  });
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveOverHttp(stack);
 });
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
-  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await stack?.stop();
+  await server?.close();
 });
-const { interlock } = cliAgainst(() => url, children);
+const { interlock } = cliAgainst(() => server?.url ?? '', children);
 
 async function failedDeployment() {
   const marker = `/tmp/interlock-cli-${uniqueRelease()}`;
-  const { body } = await stack.call('POST', '/api/deployments', { as: 'ci', body: { project: 'flaky', environment: 'production', release: uniqueRelease(), variables: { Marker: marker } } });
-  await waitFor(stack, body.id, (view) => view.interruptions.some((i: { kind: string }) => i.kind === 'GuidedFailure'));
-  return body.id as string;
+  const { id } = await ok(stack.trigger({ project: 'flaky', environment: 'production', release: uniqueRelease(), variables: { Marker: marker } }), 201);
+  await waitFor(stack, id, (view) => view.interruptions.some((i) => i.kind === 'GuidedFailure'));
+  return id;
 }
 
 describe('guided failure from a terminal', () => {

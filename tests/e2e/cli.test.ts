@@ -24,10 +24,8 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   try {
-    // A clean stop first (it must leave nothing behind), but never wait on it forever.
-    if (stack) await Promise.race([stack.stop(), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    await stack?.shutdown(30_000);
   } finally {
-    stack?.kill();
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -6,7 +6,9 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLinkSigner } from '../../auth/one-click-links.js';
 import { loadCodecKeys } from '../../temporal/payload-codec.js';
-import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
+import { ok, overHttp, type Who } from '../support/api.js';
+import { accessibilityProblems, closeBrowser, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
+import { followUntil } from '../support/events.js';
 import { npmStart, type Running } from '../support/npm-start.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
@@ -32,10 +34,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
-  await browser?.close().catch(() => undefined);
-  if (stack) await Promise.race([stack.stop(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
-  stack?.kill();
+  await closeBrowser(browser, contexts);
+  await stack?.shutdown();
   rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -44,46 +44,17 @@ const url = () => stack!.url;
 let minor = 6;
 const newRelease = () => `2.${minor++}.0`;
 
-async function api(method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${url()}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+/** The typed client of the npm start under test, as `who`. */
+const api = (who: Who) => overHttp(url()).api(who).api;
 
 /** CI triggers a deployment through the API, as a pipeline does. */
 async function trigger(environment: string, release: string, variables?: Record<string, string>): Promise<string> {
-  const created = await api('POST', '/api/deployments', 'ci-demo-token', { project: 'hello-service', environment, release, ...(variables ? { variables } : {}) });
-  expect(created.status).toBe(201);
-  return created.body.id as string;
+  const created = await ok(api('ci').deployments.$post({ json: { project: 'hello-service', environment, release, ...(variables ? { variables } : {}) }, header: {} }), 201);
+  return created.id;
 }
 
 /** Follows the deployment's event stream until a view satisfies `done`. */
-async function until(id: string, done: (view: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  const response = await fetch(`${url()}/api/deployments/${encodeURIComponent(id)}/events`, {
-    headers: { Authorization: 'Bearer vic-demo-token' },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { value, done: ended } = await reader.read();
-      if (ended) break;
-      buffer += value;
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        const data = buffer.slice(0, end).split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
-        buffer = buffer.slice(end + 2);
-        if (data && done(JSON.parse(data))) return JSON.parse(data);
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  throw new Error(`deployment ${id} ended its stream without getting there`);
-}
+const until = (id: string, done: Parameters<typeof followUntil>[2], timeoutMs = 60_000) => followUntil(overHttp(url()), id, done, timeoutMs);
 
 const pathOf = (id: string) => `/deployments/${encodeURIComponent(id).replaceAll('%3A', ':')}`;
 
@@ -246,12 +217,12 @@ describe('the dashboard, in a real browser against npm start', () => {
     const release = newRelease();
     const id = await trigger('production', release);
     const waiting = await until(id, (view) => view.status === 'Waiting');
-    const iid = waiting.interruptions[0].id as string;
+    const iid = waiting.interruptions[0]!.id;
     // Jamie's browser has no JavaScript, so her page stays as it was loaded.
     const [jamie, morgan] = await Promise.all([person('jjones-demo-token', { javaScript: false }), person('mlee-demo-token')]);
     await Promise.all([jamie.goto(pathOf(id)), morgan.goto(pathOf(id))]);
     await mark(morgan);
-    expect((await api('POST', `/api/deployments/${encodeURIComponent(id)}/interruptions/${iid}/take-responsibility`, 'mlee-demo-token')).status).toBe(200);
+    await ok(api('mlee').deployments[':id'].interruptions[':iid']['take-responsibility'].$post({ param: { id, iid }, json: {} }));
     await morgan.locator('#assignee', { hasText: 'Assigned to you (Morgan Lee).' }).waitFor();
 
     // The refusal, in words, next to the button that caused it; the page now shows the real state.
@@ -281,7 +252,7 @@ describe('the dashboard, in a real browser against npm start', () => {
     expect(await buttonsIn(jamie.locator('main'))).toEqual([]);
     // The dashboard's cancel says who asked, as the API's does: never "system".
     const cancelled = await until(id, (view) => view.status === 'Cancelled');
-    expect(cancelled.timeline.filter((entry: { action: string }) => entry.action === 'cancel')).toEqual([
+    expect(cancelled.timeline.filter((entry) => entry.action === 'cancel')).toEqual([
       expect.objectContaining({ user: 'jjones', result: 'accepted' }),
     ]);
   }, 120_000);
@@ -303,8 +274,8 @@ describe('the dashboard, in a real browser against npm start', () => {
     expect(await vic.getByRole('button', { name: 'Deploy' }).count()).toBe(0);
 
     // The buttons are missing, and the server checks anyway: a hand-made post with a valid token is refused.
-    const view = await api('GET', `/api/deployments/${encodeURIComponent(id)}`, 'vic-demo-token');
-    const take = `${pathOf(id)}/interruptions/${view.body.interruptions[0].id}/take-responsibility`;
+    const view = await ok(api('vic').deployments[':id'].$get({ param: { id } }));
+    const take = `${pathOf(id)}/interruptions/${view.interruptions[0]!.id}/take-responsibility`;
     const refused = await vic.evaluate(async (action) => {
       const csrf = (document.querySelector('input[name=_csrf]') as HTMLInputElement).value;
       const response = await fetch(action, { method: 'POST', body: new URLSearchParams({ _csrf: csrf }) });
@@ -319,8 +290,8 @@ describe('the dashboard, in a real browser against npm start', () => {
     const noToken = await vic.request.post(`${url()}${take}`, { form: {}, headers: { Origin: url() }, maxRedirects: 0 });
     expect(noToken.status()).toBe(403);
     expect(await noToken.text()).toContain('did not come from this dashboard');
-    const after = await api('GET', `/api/deployments/${encodeURIComponent(id)}`, 'vic-demo-token');
-    expect(after.body.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null });
+    const after = await ok(api('vic').deployments[':id'].$get({ param: { id } }));
+    expect(after.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null });
   }, 120_000);
 
   it('a keyboard alone signs in, finds the waiting deployment, reads it, assigns it and proceeds', async () => {
@@ -403,7 +374,7 @@ describe('the dashboard, in a real browser against npm start', () => {
     // The link an email to Morgan carries, signed as the worker signs it (with the codec's keys in the data directory).
     const token = createLinkSigner(loadCodecKeys(undefined, dataDir)).sign({
       deploymentId: id,
-      interruptionId: waiting.interruptions[0].id,
+      interruptionId: waiting.interruptions[0]!.id,
       userId: 'users-238',
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
@@ -414,9 +385,9 @@ describe('the dashboard, in a real browser against npm start', () => {
     await mark(morgan);
 
     // Jamie decides from the API while Morgan's page is open.
-    const path = `/api/deployments/${id}/interruptions/${waiting.interruptions[0].id}`;
-    expect((await api('POST', `${path}/take-responsibility`, 'jjones-demo-token')).status).toBe(200);
-    expect((await api('POST', `${path}/proceed`, 'jjones-demo-token', { notes: 'done' })).status).toBe(200);
+    const at = { param: { id, iid: waiting.interruptions[0]!.id } };
+    await ok(api('jjones').deployments[':id'].interruptions[':iid']['take-responsibility'].$post({ ...at, json: {} }));
+    await ok(api('jjones').deployments[':id'].interruptions[':iid'].proceed.$post({ ...at, json: { notes: 'done' } }));
     await morgan.locator('#one-click', { hasText: 'This link no longer works' }).waitFor();
     expect(await morgan.locator('#one-click').innerText()).toContain('has been decided by Jamie Jones (jjones) (Proceeded). There is nothing left to decide here.');
     expect(await morgan.locator('#banner').isHidden()).toBe(true);

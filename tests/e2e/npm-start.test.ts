@@ -3,7 +3,9 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type Deployment, ok, overHttp, type Who, waitFor } from '../support/api.js';
 import { keptPort, npmStart, npmStartFails, portIsFree, type Running } from '../support/npm-start.js';
+import { until as poll } from '../support/poll.js';
 
 const STEP = 'Ensure traders are aware of the deployment';
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
@@ -15,23 +17,10 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function api(running: Running, method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${running.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+/** The typed client of a running npm start, as `who`. */
+const api = (running: Running, who: Who) => overHttp(running.url).api(who).api;
 
-async function until(running: Running, id: string, done: (view: any) => boolean) {
-  for (let i = 0; i < 300; i++) {
-    const { body } = await api(running, 'GET', `/api/deployments/${id}`, 'vic-demo-token');
-    if (done(body)) return body;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`deployment ${id} never got there`);
-}
+const until = (running: Running, id: string, done: (view: Deployment) => boolean) => waitFor(overHttp(running.url), id, done, 60_000);
 
 describe('npm start after kill -9', () => {
   it('leaves no dev server behind, and starts again cleanly with the waiting deployment still there', async () => {
@@ -39,23 +28,22 @@ describe('npm start after kill -9', () => {
     try {
       let running = await npmStart({ INTERLOCK_DATA_DIR: dir });
       started.push(running);
-      const created = await api(running, 'POST', '/api/deployments', 'ci-demo-token', { project: 'hello-service', environment: 'production', release: '9.9.9' });
-      const id = created.body.id as string;
+      const { id } = await ok(api(running, 'ci').deployments.$post({ json: { project: 'hello-service', environment: 'production', release: '9.9.9' }, header: {} }), 201);
       await until(running, id, (view) => view.status === 'Waiting');
 
       const node = running.processes().find((p) => p.args.includes('start.ts'));
       expect(node, JSON.stringify(running.processes())).toBeDefined();
       expect(running.processes().some((p) => p.args.includes('start-dev'))).toBe(true);
       process.kill(node!.pid, 'SIGKILL');
-      for (let i = 0; i < 100 && running.processes().some((p) => p.args.includes('start-dev')); i++) await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(running.processes().filter((p) => p.args.includes('start-dev'))).toEqual([]);
+      const devServers = () => running.processes().filter((p) => p.args.includes('start-dev'));
+      expect(await poll(devServers, (left) => left.length === 0, 'the dev server to stop with npm start', { timeoutMs: 10_000 }).catch(() => devServers())).toEqual([]);
 
       // The same ports and data: nothing holds them.
       for (const [name, port] of Object.entries(running.env)) expect(await portIsFree(Number(port)), `${name} ${port}`).toBe(true);
       running = await npmStart({ INTERLOCK_DATA_DIR: dir, ...running.env });
       started.push(running);
       const after = await until(running, id, (view) => view.status === 'Waiting');
-      expect(after.interruptions[0].state).toBe('Pending');
+      expect(after.interruptions[0]?.state).toBe('Pending');
       expect(await running.stop()).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -84,14 +72,11 @@ describe('npm start, as a user meets it', () => {
 
     // CI triggers the example project to production; it waits for a release manager.
     const release = `2.${Date.now() % 1000}.0`;
-    const created = await api(running, 'POST', '/api/deployments', 'ci-demo-token', { project: 'hello-service', environment: 'production', release });
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
+    const { id } = await ok(api(running, 'ci').deployments.$post({ json: { project: 'hello-service', environment: 'production', release }, header: {} }), 201);
     const waiting = await until(running, id, (view) => view.status === 'Waiting');
-    const interruption = waiting.interruptions[0];
+    const at = { param: { id, iid: waiting.interruptions[0]!.id } };
     expect(waiting.links.temporal).toBe(`${running.uiUrl}/namespaces/default/workflows/${encodeURIComponent(id)}`);
-    const take = await api(running, 'POST', `/api/deployments/${id}/interruptions/${interruption.id}/take-responsibility`, 'jjones-demo-token');
-    expect(take.status).toBe(200);
+    await ok(api(running, 'jjones').deployments[':id'].interruptions[':iid']['take-responsibility'].$post({ ...at, json: {} }));
 
     // The whole stack stops on SIGTERM, leaving nothing behind, and comes back with the deployment still waiting.
     expect(await running.stop()).toBe(0);
@@ -101,22 +86,21 @@ describe('npm start, as a user meets it', () => {
     const after = await until(running, id, (view) => view.status === 'Waiting');
     expect(after.interruptions[0]).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
 
-    const proceed = await api(running, 'POST', `/api/deployments/${id}/interruptions/${interruption.id}/proceed`, 'jjones-demo-token', { notes: NOTES });
-    expect(proceed.status).toBe(200);
+    await ok(api(running, 'jjones').deployments[':id'].interruptions[':iid'].proceed.$post({ ...at, json: { notes: NOTES } }));
     const done = await until(running, id, (view) => view.finishedAt !== null);
     expect(done.status, JSON.stringify(done.steps, null, 2)).toBe('Succeeded');
-    expect(done.steps.map((s: { status: string }) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
-    expect(done.steps[2].log).toContain('200');
-    expect(done.steps[3].log).toBe(`Signed off by Jamie Jones: ${NOTES}\n`);
+    expect(done.steps.map((s) => s.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded']);
+    expect(done.steps[2]!.log).toContain('200');
+    expect(done.steps[3]!.log).toBe(`Signed off by Jamie Jones: ${NOTES}\n`);
     expect(done.variables[`Action[${STEP}].Output.Manual.Result`]).toBe('Proceed');
 
     // A failing script fails its deployment with the code in the log.
-    const failing = await api(running, 'POST', '/api/deployments', 'ci-demo-token', {
-      project: 'hello-service', environment: 'qa', release, variables: { ExitCode: '3', DeploySeconds: '0' },
-    });
-    const failed = await until(running, failing.body.id, (view) => view.finishedAt !== null);
+    const failing = await ok(api(running, 'ci').deployments.$post({
+      json: { project: 'hello-service', environment: 'qa', release, variables: { ExitCode: '3', DeploySeconds: '0' } }, header: {},
+    }), 201);
+    const failed = await until(running, failing.id, (view) => view.finishedAt !== null);
     expect(failed.status).toBe('Failed');
-    expect(failed.steps[0].log).toContain('exited with code 3');
+    expect(failed.steps[0]!.log).toContain('exited with code 3');
 
     expect(await running.stop()).toBe(0);
     expect(running.alive()).toBe(false);

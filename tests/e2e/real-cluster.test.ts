@@ -1,42 +1,26 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../temporal/dev-server.js';
+import { deploymentIn, ok, overHttp } from '../support/api.js';
 import { npmStart, type Running } from '../support/npm-start.js';
+import { until } from '../support/poll.js';
+import { killAll, npmRun } from '../support/processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const children: ChildProcess[] = [];
 const stacks: Running[] = [];
 
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+afterEach(async () => {
+  await killAll();
   for (const stack of stacks.splice(0)) stack.kill();
 });
 
-/** `npm run <script>` with the environment a real deployment would give it. */
-function npmRun(script: string, env: Record<string, string>) {
-  const child = spawn('npm', ['run', script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
 async function deployAndFinish(url: string) {
-  const created = await fetch(`${url}/api/deployments`, {
-    method: 'POST',
-    headers: { Authorization: 'Bearer ci-demo-token', 'Content-Type': 'application/json' },
-    body: JSON.stringify({ project: 'hello-service', environment: 'qa', release: `9.${Date.now() % 1000}.0`, variables: { DeploySeconds: '0' } }),
-  });
-  expect(created.status).toBe(201);
-  const { id } = (await created.json()) as { id: string };
-  const done = await fetch(`${url}/api/deployments/${id}/wait?timeout=60`, { headers: { Authorization: 'Bearer ci-demo-token' } });
-  expect(done.status).toBe(200);
-  return (await done.json()) as { status: string; steps: { log: string }[] };
+  const ci = overHttp(url).api('ci').api;
+  const { id } = await ok(ci.deployments.$post({ json: { project: 'hello-service', environment: 'qa', release: `9.${Date.now() % 1000}.0`, variables: { DeploySeconds: '0' } }, header: {} }), 201);
+  return deploymentIn(await ok(ci.deployments[':id'].wait.$get({ param: { id }, query: { timeout: 60 } }), 200));
 }
 
 describe('against a Temporal cluster that is already running', () => {
@@ -51,18 +35,15 @@ describe('against a Temporal cluster that is already running', () => {
     const worker = npmRun('worker', env);
     const api = npmRun('api', env);
     const url = `http://localhost:${port}`;
-    for (let i = 0; i < 300; i++) {
-      const ready = await fetch(`${url}/readyz`).then((r) => r.status).catch(() => 0);
-      if (ready === 200 && worker.output().includes('Worker polling')) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const ready = async () => (await fetch(`${url}/readyz`).then((r) => r.status).catch(() => 0)) === 200 && worker.output().includes('Worker polling');
+    await until(ready, Boolean, 'npm run api to be ready and the worker to poll', { timeoutMs: 60_000, everyMs: 200 }).catch(() => undefined);
     expect(worker.output()).toContain(`task queue "${env.TEMPORAL_TASK_QUEUE}"`);
     const done = await deployAndFinish(url);
     expect(done.status).toBe('Succeeded');
     expect(done.steps[0]!.log).toContain('Deploying hello-service');
 
-    worker.child.kill('SIGTERM');
-    api.child.kill('SIGTERM');
+    worker.signal('SIGTERM');
+    api.signal('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(await api.exited).toBe(0);
   });

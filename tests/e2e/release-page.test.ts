@@ -5,9 +5,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_CONFIG_PATH } from '../../config/load.js';
 import { freePort } from '../../temporal/dev-server.js';
-import { accessibilityProblems, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
+import type { CloudEvent } from '../../core/cloud-events.js';
+import { ok, overHttp, waitForRelease, type Who } from '../support/api.js';
+import { accessibilityProblems, closeBrowser, launchBrowser, newPerson, scriptErrors, signIn } from '../support/browser.js';
+import { flakyService } from '../support/fixtures.js';
 import { npmStart, type Running } from '../support/npm-start.js';
-import { eventually, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
+import { eventually } from '../support/poll.js';
+import { startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
 
 /**
  * The dashboard of lifecycle releases and of notifications, as people meet them in a real browser
@@ -26,20 +30,13 @@ beforeAll(async () => {
   smtp = await startSmtpServer();
   // Keptn's job executor, as a small CloudEvents receiver: it answers each task's .triggered event
   // with .started and .finished, posted to the Keptn event API of the npm start under test.
-  executor = await startWebhookReceiver((delivery) => {
-    const event = delivery.json;
-    if (typeof event?.type === 'string' && event.type.endsWith('.triggered')) setTimeout(() => void answer(event), 50);
+  executor = await startWebhookReceiver(({ event }) => {
+    if (event?.type.endsWith('.triggered')) setTimeout(() => void answer(event), 50);
     return 200;
   });
   const example = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8').replace('shipyardFile: shipyard.yaml', `shipyardFile: ${join(EXAMPLE_CONFIG_PATH, '..', 'shipyard.yaml')}`);
   writeFileSync(configPath, `${example}
-  - id: flaky
-    name: Flaky service
-    environments: [production]
-    guidedFailure: true
-    variables: { Marker: { prompted: true } }
-    process:
-      - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }
+${flakyService().replace(/^/gm, '  ')}
 
   - id: helloservice
     name: Hello service
@@ -76,10 +73,8 @@ notifications:
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
-  await browser?.close().catch(() => undefined);
-  if (stack) await Promise.race([stack.stop(), new Promise((resolve) => setTimeout(resolve, 20_000))]);
-  stack?.kill();
+  await closeBrowser(browser, contexts);
+  await stack?.shutdown();
   await smtp?.close();
   await executor?.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -88,14 +83,10 @@ afterAll(async () => {
 let minor = 1;
 const newRelease = () => `0.${minor++}.0`;
 
-async function api(method: string, path: string, token: string, body?: unknown) {
-  const response = await fetch(`${stack!.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+/** The typed client of the npm start under test, as `who`, or with `x-token` as Keptn's API takes it. */
+const api = (who: Who | null, headers: Record<string, string> = {}) => overHttp(stack!.url).api(who, headers).api;
+/** The release (by id or keptnContext) once `done` holds of it. */
+const releaseWhen = (id: string, done: Parameters<typeof waitForRelease>[2]) => waitForRelease(overHttp(stack!.url), id, done, 60_000);
 
 async function person(token: string | undefined, next = '/') {
   const { context, page } = await newPerson(browser!, stack!.url);
@@ -106,18 +97,13 @@ async function person(token: string | undefined, next = '/') {
 
 async function releaseWaitingForApproval(): Promise<{ id: string; release: string }> {
   const release = newRelease();
-  const created = await api('POST', '/api/releases', 'ci-demo-token', { project: 'podtatohead', release });
-  expect(created.status).toBe(201);
-  for (let i = 0; i < 300; i++) {
-    const { body } = await api('GET', `/api/releases/${created.body.id}`, 'vic-demo-token');
-    if (body.status === 'Waiting') return { id: created.body.id, release };
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the release never waited for approval');
+  const created = await ok(api('ci').releases.$post({ json: { project: 'podtatohead', release } }), 201);
+  await releaseWhen(created.id, (view) => view.status === 'Waiting');
+  return { id: created.id, release };
 }
 
-/** The executor's answer to a task's `.triggered` event, with its own token: `.started`, then `.finished` with a pass. */
-async function answer(event: { type: string; id: string; shkeptncontext: string; data: Record<string, unknown> }) {
+/** The executor's answer to a task's `.triggered` event, with its own token: `.started`, then `.finished` with a pass (as CloudEvents, raw). */
+async function answer(event: CloudEvent) {
   const post = (kind: string, data: Record<string, unknown>) =>
     fetch(`${stack!.url}/api/v1/event`, {
       method: 'POST',
@@ -167,7 +153,7 @@ describe('a release\'s page', () => {
     await page.goto(releasePath(id));
     await page.getByRole('heading', { name: 'Waiting for approval: approval' }).waitFor();
     expect(await page.locator('#banner').getByRole('button').count()).toBe(0);
-    await api('POST', `/api/releases/${id}/cancel`, 'ci-demo-token');
+    await ok(api('ci').releases[':id'].cancel.$post({ param: { id } }), [200, 202]);
   });
 });
 
@@ -188,9 +174,9 @@ describe('a one-click link from an email', () => {
     await page.getByRole('heading', { name: `approval: Podtato head ${release} → production` }).waitFor();
     expect(new URL(page.url()).pathname).toBe(new URL(link).pathname);
     expect(await page.getByText('Nothing has been done yet').isVisible()).toBe(true);
-    const { body: view } = await api('GET', `/api/releases/${id}`, 'vic-demo-token');
-    const production = await api('GET', `/api/deployments/${view.stages[1].sequences[0].deploymentId}`, 'vic-demo-token');
-    expect(production.body.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null });
+    const view = await ok(api('vic').releases[':id'].$get({ param: { id } }));
+    const production = await ok(api('vic').deployments[':id'].$get({ param: { id: view.stages[1]!.sequences[0]!.deploymentId! } }));
+    expect(production.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null });
 
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await page.getByLabel('Notes').fill('not before the freeze ends');
@@ -207,8 +193,8 @@ describe('a one-click link from an email', () => {
 
 describe('guided failure in the dashboard', () => {
   it('offers Retry, Ignore and Fail to whoever takes the failed step; Retry runs it again', async () => {
-    const created = await api('POST', '/api/deployments', 'ci-demo-token', { project: 'flaky', environment: 'production', release: newRelease(), variables: { Marker: join(dataDir, `marker-${minor}`) } });
-    const path = `/deployments/${encodeURIComponent(created.body.id).replaceAll('%3A', ':')}`;
+    const created = await ok(api('ci').deployments.$post({ json: { project: 'flaky', environment: 'production', release: newRelease(), variables: { Marker: join(dataDir, `marker-${minor}`) } }, header: {} }), 201);
+    const path = `/deployments/${encodeURIComponent(created.id).replaceAll('%3A', ':')}`;
     const page: Page = await person('mlee-demo-token', path);
     await page.goto(path);
     await page.getByRole('heading', { name: 'A step failed: Deploy' }).waitFor({ timeout: 30_000 });
@@ -226,40 +212,26 @@ describe('guided failure in the dashboard', () => {
 
 describe('the seed shipyard with external tasks, end to end', () => {
   it('a Keptn delivery event starts it, the job executor answers qa\'s tasks, production waits for approval, approval.finished lets je-deployment run there', async () => {
-    const triggered = await fetch(`${stack!.url}/api/v1/event`, {
-      method: 'POST',
-      headers: { 'x-token': 'ci-demo-token', 'Content-Type': 'application/json' },
-      body: JSON.stringify({
+    const { keptnContext } = await ok(api(null, { 'x-token': 'ci-demo-token' }).v1.event.$post({
+      json: {
         type: 'sh.keptn.event.qa.delivery.triggered',
         specversion: '1.0',
         source: 'https://github.com/keptn/keptn/cli#configuration-change',
         data: { project: 'helloservice', stage: 'qa', service: 'helloservice', configurationChange: { values: { image: 'ghcr.io/podtato-head/helloservice:0.9.1' } } },
-      }),
-    });
-    expect(triggered.status).toBe(202);
-    const { keptnContext } = (await triggered.json()) as { keptnContext: string };
-    let release: any;
-    for (let i = 0; i < 300 && release?.status !== 'Waiting'; i++) {
-      release = (await api('GET', `/api/releases/${keptnContext}`, 'vic-demo-token')).body;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(release).toMatchObject({ release: '0.9.1', status: 'Waiting' });
-    expect(executor.deliveries.map((d) => d.json.type)).toEqual(['sh.keptn.event.je-deployment.triggered', 'sh.keptn.event.je-test.triggered']);
+      },
+    }), 202);
+    const waiting = await releaseWhen(keptnContext, (view) => view.status === 'Waiting');
+    expect(waiting).toMatchObject({ release: '0.9.1', status: 'Waiting' });
+    expect(executor.deliveries.map((d) => d.event?.type)).toEqual(['sh.keptn.event.je-deployment.triggered', 'sh.keptn.event.je-test.triggered']);
 
-    const { body: events } = await api('GET', `/api/v1/event?keptnContext=${keptnContext}&type=sh.keptn.event.approval.triggered`, 'vic-demo-token');
-    const approval = events.events[0];
-    const approved = await fetch(`${stack!.url}/api/v1/event`, {
-      method: 'POST',
-      headers: { 'x-token': 'mlee-demo-token', 'Content-Type': 'application/json' },
-      body: JSON.stringify({ type: 'sh.keptn.event.approval.finished', shkeptncontext: keptnContext, triggeredid: approval.id, data: { result: 'pass', status: 'succeeded' } }),
-    });
-    expect(approved.status).toBe(202);
-    for (let i = 0; i < 300 && !release.finishedAt; i++) {
-      release = (await api('GET', `/api/releases/${keptnContext}`, 'vic-demo-token')).body;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const { events } = await ok(api('vic').v1.event.$get({ query: { keptnContext, type: 'sh.keptn.event.approval.triggered' } }));
+    const approval = events[0]!;
+    await ok(api(null, { 'x-token': 'mlee-demo-token' }).v1.event.$post({
+      json: { type: 'sh.keptn.event.approval.finished', shkeptncontext: keptnContext, triggeredid: approval.id, data: { result: 'pass', status: 'succeeded' } },
+    }), 202);
+    const release = await releaseWhen(keptnContext, (view) => view.finishedAt !== null);
     expect(release.status).toBe('Succeeded');
-    const production = executor.deliveries.filter((d) => d.json.data.stage === 'production').map((d) => d.json.type);
+    const production = executor.deliveries.filter((d) => d.event?.data.stage === 'production').map((d) => d.event?.type);
     expect(production).toEqual(['sh.keptn.event.je-deployment.triggered']);
   });
 });

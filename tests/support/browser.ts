@@ -31,6 +31,12 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
+/** Closes every person's context and the browser, whatever state a failed test left them in. */
+export async function closeBrowser(browser: Browser | undefined, contexts: BrowserContext[]): Promise<void> {
+  await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
+  await browser?.close().catch(() => undefined);
+}
+
 export interface PersonOptions {
   viewport?: { width: number; height: number } | undefined;
   /** false: a browser with JavaScript off, to check that the pages work without it. */

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { eventually } from './poll.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -42,15 +43,8 @@ export function cliAgainst(url: () => string, children: Set<ChildProcess>) {
 
   const interlock = (who: string, ...args: string[]) => terminal(who, args).done;
 
-  async function until<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await get();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
+  /** Waits for what a terminal shows (or a command answers), as `eventually` does, with the name first. */
+  const until = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000) => eventually(get, what, { timeoutMs, everyMs: 200 });
 
   return { terminal, interlock, until };
 }

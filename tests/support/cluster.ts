@@ -1,16 +1,9 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClusterPorts, MAX_PORT, standardPorts } from '../../temporal/cluster.js';
 import { freePort } from '../../temporal/dev-server.js';
-
-const canListen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
+import { portIsFree } from './npm-start.js';
 
 /**
  * A frontend port whose whole standard layout (temporal/cluster.ts `standardPorts`) is free now, as
@@ -21,7 +14,7 @@ export async function freeClusterPorts(): Promise<{ ports: ClusterPorts; postgre
     // Below MAX_PORT (Temporal keeps ports as smallints) and above most fixed services' ports.
     const frontend = 20_000 + Math.floor(Math.random() * (MAX_PORT - 20_000 - 10));
     const ports = standardPorts(frontend);
-    const free = await Promise.all(Object.values(ports).map(canListen));
+    const free = await Promise.all(Object.values(ports).map(portIsFree));
     if (free.every(Boolean)) return { ports, postgresPort: await freePort() };
   }
   throw new Error('found no free ports for a cluster');

@@ -15,6 +15,7 @@ import type { Step } from '../../config/schema.js';
 import { defaultValues } from '../../config/project-variables.js';
 import { searchAttributeTypes } from '../../temporal/search-attributes.js';
 import type { Actor, DeploymentInput, DeploymentView, ReleaseInput } from '../../workflows/messages.js';
+import { until } from './poll.js';
 
 /** A time-skipping Temporal test server (the real binary at `path`) with our search attributes. */
 export async function createTimeSkippingEnv(path: string): Promise<TestWorkflowEnvironment> {
@@ -38,17 +39,56 @@ export async function finalView(handle: WorkflowHandle): Promise<DeploymentView>
   }
 }
 
+/**
+ * A project as the config file writes it, an item of `projects:`: in `environments`, with
+ * `variables` (a YAML flow mapping) when given, and `steps` (YAML list items) as its process.
+ */
+export const project = (id: string, name: string, steps: string, { environments = '[qa, production]', variables }: { environments?: string; variables?: string } = {}) => `
+- id: ${id}
+  name: ${name}
+  environments: ${environments}${variables ? `\n  variables: ${variables}` : ''}
+  process:
+${steps.trim().replace(/^/gm, '    ')}
+`;
+
+/** hello-service, the example's project, with `steps` as its process. */
+export const helloService = (steps: string, options: { environments?: string; variables?: string } = {}) => project('hello-service', 'Hello service', steps, options);
+
+/** The manual step of docs/configuration.md's example process. */
+export const TRADERS_STEP = 'Ensure traders are aware of the deployment';
+
+/**
+ * docs/configuration.md's example process (without its http-check, which would need a live site),
+ * as the config file writes it: Deploy, the traders' manual step (with `manual`'s lines added to
+ * it), the steps of `after`, then Record sign-off.
+ */
+export function traderProcess({
+  deploy = 'echo "deploying #{Project} #{Release} to #{Environment}"',
+  manual = '',
+  after = '',
+  signOff = `echo "#{Action[${TRADERS_STEP}].Output.Manual.Notes}"`,
+}: { deploy?: string; manual?: string; after?: string; signOff?: string } = {}): string {
+  const lines = (text: string, indent: string) => (text.trim() ? `${text.trim().replace(/^/gm, indent)}\n` : '');
+  return `
+- { name: Deploy, type: script, run: '${deploy}' }
+- name: ${TRADERS_STEP}
+  type: manual
+  environments: [production]
+  instructions: |
+    Tell the trading desk that #{Release} goes live.
+  responsibleTeams: [release-managers]
+${lines(manual, '  ')}${lines(after, '')}- name: Record sign-off
+  type: script
+  run: '${signOff}'
+`;
+}
+
 /** A deployment input whose process is written as the config file would write it. */
 export function deploymentInput(processYaml: string, overrides: Partial<DeploymentInput> = {}): DeploymentInput {
   const config = parseConfig(`
 teams: [{ id: release-managers, name: Release managers }, { id: dba, name: DBAs }]
 projects:
-  - id: hello-service
-    name: Hello service
-    environments: [qa, production]
-    variables: { Greeting: hello }
-    process:
-${processYaml.replace(/^/gm, '      ')}
+${helloService(processYaml, { variables: '{ Greeting: hello }' }).trim().replace(/^/gm, '  ')}
 notifications:
   channels:
     - { id: ops-hook, webhook: { url: 'https://hooks.example.com/ops' } }
@@ -120,16 +160,35 @@ export function releaseInput(
 }
 
 /** Queries the deployment's `state` until `ready` holds, as a dashboard polling it would; fails naming what did not come. */
-export async function untilView(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what = 'the expected state', timeoutMs = 20_000): Promise<DeploymentView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const view = await handle.query<DeploymentView>('state');
-    if (ready(view)) return view;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; the view is ${JSON.stringify(view, null, 2).slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export function untilView(handle: WorkflowHandle, ready: (view: DeploymentView) => boolean, what = 'the expected state', timeoutMs = 20_000): Promise<DeploymentView> {
+  return until(() => handle.query<DeploymentView>('state'), ready, `${handle.workflowId}: ${what}`, { timeoutMs, everyMs: 50 });
 }
+
+/** A project's shipyard of one stage, production, whose delivery sequence runs `tasks` (YAML list items), as the config file writes it. */
+export const productionShipyard = (tasks: string) => `shipyard:
+  apiVersion: spec.keptn.sh/0.2.2
+  kind: Shipyard
+  spec:
+    stages:
+      - name: production
+        sequences:
+          - name: delivery
+            tasks:
+${tasks.trim().replace(/^/gm, '              ')}`;
 
 /** The seed's shipyard (docs/keptn.md), examples/shipyard.yaml as written, indented to sit under a project's `shipyard:`. */
 export const seedShipyard = (indent = '  ') =>
   readFileSync(new URL('../../examples/shipyard.yaml', import.meta.url), 'utf8').trimEnd().replace(/^/gm, indent);
+
+/**
+ * A project whose Deploy fails the first time it runs for its marker file ("disk full") and asks a
+ * person (guided failure), as the config file writes it; `steps` (YAML list items) run after Deploy.
+ */
+export const flakyService = (steps = '') => `- id: flaky
+  name: Flaky service
+  environments: [production]
+  guidedFailure: true
+  variables: { Marker: { prompted: true } }
+  process:
+    - { name: Deploy, type: script, run: 'test -e "#{Marker}" || { touch "#{Marker}"; echo "disk full"; exit 1; }; echo deployed' }${steps ? `\n${steps.trim().replace(/^/gm, '    ')}` : ''}
+`;

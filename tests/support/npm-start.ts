@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { until } from './poll.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -14,6 +15,8 @@ export interface Running {
   output(): string;
   /** SIGTERM to `npm start` alone, as a service manager sends it; resolves with its exit code. */
   stop(): Promise<number | null>;
+  /** Cleanup after a test file: a clean stop first (it must leave nothing behind), but never waiting on it past `timeoutMs`; then SIGKILL whatever is left. */
+  shutdown(timeoutMs?: number): Promise<void>;
   /** Whether any process of its tree is still alive. */
   alive(): boolean;
   /** Last resort for cleanup: SIGKILL the whole process group. */
@@ -100,26 +103,29 @@ export async function npmStart(env: Record<string, string | undefined>, timeoutM
         return []; // ps exits 1 when the group is empty
       }
     },
+    async shutdown(timeoutMs = 20_000) {
+      try {
+        await Promise.race([running.stop(), new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+      } finally {
+        running.kill();
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
-      // The tree gets a moment to finish its own shutdown after npm itself is gone.
-      for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      // The tree gets a moment to finish its own shutdown after npm itself is gone (whoever asks checks `alive()`).
+      await until(alive, (still) => !still, 'the tree to end', { timeoutMs: 10_000 }).catch(() => undefined);
       return code;
     },
   };
 
-  const deadline = Date.now() + timeoutMs;
   let early: number | null | undefined;
   void exited.then((code) => (early = code));
-  while (!output.includes('Interlock is running.')) {
-    if (early !== undefined) throw new Error(`npm start exited (${early}) before it was ready:\n${output}`);
-    if (Date.now() > deadline) {
-      running.kill();
-      throw new Error(`npm start was not ready within ${timeoutMs / 1000} s:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const ready = () => output.includes('Interlock is running.');
+  await until(ready, Boolean, 'npm start to be ready', { timeoutMs, everyMs: 200, failIf: () => (early === undefined ? undefined : `it exited (${early})`) }).catch((error: Error) => {
+    running.kill();
+    throw new Error(`${error.message}; its output:\n${output}`);
+  });
   return running;
 }
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from './poll.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -50,13 +51,11 @@ export function startProcess(command: string, args: string[], env: Record<string
     closed,
     output: () => output,
     async waitFor(text, timeoutMs = 120_000) {
-      const deadline = Date.now() + timeoutMs;
       const seen = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
-      while (!seen()) {
-        if (done) throw new Error(`${command} ${args.join(' ')} exited (${child.exitCode ?? child.signalCode}) before printing ${text}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${command} ${args.join(' ')} did not print ${text} within ${timeoutMs / 1000} s:\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const exited = () => (done ? `it exited (${child.exitCode ?? child.signalCode})` : undefined);
+      await until(seen, Boolean, `${command} ${args.join(' ')} to print ${text}`, { timeoutMs, failIf: exited }).catch((error: Error) => {
+        throw new Error(`${error.message}; its output:\n${output}`);
+      });
     },
     signal(signal) {
       if (!done) child.kill(signal);

@@ -1,10 +1,11 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../temporal/dev-server.js';
+import { until } from './poll.js';
 
 /** Where Debian's `prometheus` is, installed by scripts/install-prometheus.sh when missing; or why there is none. */
 export function findPrometheus(): { path: string } | { missing: string } {
@@ -35,16 +36,6 @@ export interface TestPrometheus {
   waitFor(query: string, value: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
-
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A real Prometheus on a free local port, scraping every second a target served here whose gauges
@@ -112,12 +103,10 @@ scrape_configs:
     }
   };
   const waitFor = async (query: string, value: number, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while ((await firstValue(query)) !== value) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited with code ${child.exitCode}:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`${query} did not give ${value} within ${timeoutMs} ms; prometheus said:\n${output}`);
-      await sleep(200);
-    }
+    const exited = () => (child.exitCode === null ? undefined : `prometheus exited with code ${child.exitCode}`);
+    await until(() => firstValue(query), (found) => found === value, `${query} to give ${value}`, { timeoutMs, everyMs: 200, failIf: exited }).catch((error: Error) => {
+      throw new Error(`${error.message}; prometheus said:\n${output}`);
+    });
   };
 
   try {

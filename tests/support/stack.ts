@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -9,6 +11,9 @@ import { createLinkSigner } from '../../auth/one-click-links.js';
 import type { LimitSettings } from '../../service/rate-limit.js';
 import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/payload-codec.js';
 import { createWorker } from '../../worker.js';
+import { type Api, apiClient, bearer, type Who } from './api.js';
+
+export { tokens, type Who, untilAnswered, waitFor, waitForRelease } from './api.js';
 
 /** The example config's demo users (their tokens are in the README) with projects made for tests. */
 export function testConfig(projectsYaml: string): Config {
@@ -21,15 +26,10 @@ ${projectsYaml.replace(/^/gm, '  ')}
   return { ...example, projects };
 }
 
-export const tokens = {
-  jjones: 'jjones-demo-token',
-  mlee: 'mlee-demo-token',
-  ci: 'ci-demo-token',
-  'je-bot': 'je-bot-demo-token',
-  vic: 'vic-demo-token',
-  admin: 'admin-demo-token',
-} as const;
-export type Who = keyof typeof tokens;
+/** What POST /api/deployments takes. */
+export type Trigger = Parameters<Api['api']['deployments']['$post']>[0]['json'];
+/** What a person may do to an interruption, as its route names it. */
+export type Action = 'take-responsibility' | 'proceed' | 'abort' | 'retry' | 'ignore' | 'fail';
 
 export interface Stack {
   app: ReturnType<typeof createApp>;
@@ -37,8 +37,17 @@ export interface Stack {
   taskQueue: string;
   /** The payload codec's key (base64): a worker in another process needs it as INTERLOCK_CODEC_KEY. */
   codecKey: string;
-  /** A real HTTP-shaped call through the app; the body is JSON. */
-  call(method: string, path: string, options?: { as?: Who | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  /** The typed client as `who` (jjones unless given; `null`: no token), through `app.request`. */
+  api(who?: Who | null, headers?: Record<string, string>): Api;
+  /**
+   * A request no route types, or one the typed client would not send (a malformed body, a forged
+   * id): `body` is sent as JSON (a string as it is), as `as` (jjones unless given; `null`: no token).
+   */
+  send(method: string, path: string, options?: { as?: Who | null; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /** POST /api/deployments as `as` (ci unless given), with an Idempotency-Key when given. */
+  trigger(json: Trigger, options?: { as?: Who | null; idempotencyKey?: string }): ReturnType<Api['api']['deployments']['$post']>;
+  /** One of an interruption's actions (POST …/interruptions/{iid}/<action>) as `who`. */
+  act(who: Who | null, action: Action, at: { id: string; iid: string }, json?: { notes?: string } | { takeOver?: boolean }): ReturnType<Api['api']['deployments'][':id']['interruptions'][':iid'][Action]['$post']>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -91,17 +100,16 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     client,
     taskQueue,
     codecKey: key,
-    async call(method, path, { as = 'jjones', body, headers = {} } = {}) {
-      const response = await app.request(path, {
+    api: (who = 'jjones', headers = {}) => apiClient('http://localhost', who, { fetch: (input, init) => app.request(input, init), headers }),
+    trigger: (json, { as = 'ci', idempotencyKey } = {}) =>
+      stack.api(as).api.deployments.$post({ json, header: idempotencyKey ? { 'idempotency-key': idempotencyKey } : {} }),
+    act: (who, action, { id, iid }, json = {}) => stack.api(who).api.deployments[':id'].interruptions[':iid'][action].$post({ param: { id, iid }, json }),
+    async send(method, path, { as = 'jjones', body, headers = {} } = {}) {
+      return app.request(path, {
         method,
-        headers: {
-          ...(as ? { Authorization: `Bearer ${tokens[as]}` } : {}),
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          ...headers,
-        },
+        headers: { ...bearer(as), ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
-      return readResponse(response);
     },
     async startWorker() {
       worker = await createWorker({
@@ -134,13 +142,15 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
 }
 
 /**
- * One stack for a test file: started before its tests, stopped after them (also when they fail).
- * What it returns stands for that stack: use it in tests and hooks, once `beforeAll` has run.
+ * One stack for a test file (or a describe block): started before its tests, stopped after them
+ * (also when they fail). What it returns stands for that stack: use it in tests and hooks, once
+ * `beforeAll` has run. A config that names something known only then (a server's port) is given
+ * as a function, called in `beforeAll`.
  */
-export function useStack(config: Config, options: StackOptions = {}): Stack {
+export function useStack(config: Config | (() => Config), options: StackOptions = {}): Stack {
   let stack: Stack | undefined;
   beforeAll(async () => {
-    stack = await startStack(config, options);
+    stack = await startStack(typeof config === 'function' ? config() : config, options);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -153,27 +163,14 @@ export function useStack(config: Config, options: StackOptions = {}): Stack {
   });
 }
 
-/** A response as tests look at it: its status, its body parsed when it is JSON (else the text), its headers. */
-export async function readResponse(response: Response): Promise<{ status: number; body: any; headers: Headers }> {
-  const text = await response.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON (a page); the text is the body.
-  }
-  return { status: response.status, body: parsed, headers: response.headers };
-}
-
-/** Polls the deployment view until `done` holds (a worker runs it meanwhile). */
-export async function waitFor(stack: Stack, id: string, done: (view: any) => boolean, timeoutMs = 30_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { status, body } = await stack.call('GET', `/api/deployments/${id}`);
-    if (status === 200 && done(body)) return body;
-    if (Date.now() > deadline) throw new Error(`deployment ${id} did not get there in time; last: ${JSON.stringify(body).slice(0, 500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** The stack's app served over real HTTP on a free port of 127.0.0.1, for a test that needs real sockets: its URL, and how to stop it. */
+export async function serveOverHttp(stack: Pick<Stack, 'app'>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
 }
 
 export const uniqueRelease = () => `1.0.${Date.now() % 100000}-${randomUUID().slice(0, 6)}`;

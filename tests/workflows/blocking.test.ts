@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { gateWorkflowId } from '../../core/ids.js';
 import { type DeploymentInput, gateStateQuery, proceedUpdate, stateQuery, takeResponsibilityUpdate } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
 import { untilView } from '../support/fixtures.js';
+import { until } from '../support/poll.js';
 
 const taskQueue = 'blocking-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
@@ -25,10 +25,17 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-const until = untilView;
+const waiting = (handle: WorkflowHandle) => untilView(handle, (view) => view.status === 'Waiting', `${handle.workflowId} to wait at its blocking step`);
+const queued = (handle: WorkflowHandle) => untilView(handle, (view) => view.status === 'Queued', `${handle.workflowId} to be queued`);
 
-const waiting = (handle: WorkflowHandle) => until(handle, (view) => view.status === 'Waiting', `${handle.workflowId} to wait at its blocking step`);
-const queued = (handle: WorkflowHandle) => until(handle, (view) => view.status === 'Queued', `${handle.workflowId} to be queued`);
+/** Two deployments of `project`: the first waiting at its blocking step, the second queued behind it. */
+async function holderAndQueued(project: string, [firstRelease, secondRelease]: [string, string]) {
+  const first = await start(blocked(firstRelease, project));
+  await waiting(first);
+  const second = await start(blocked(secondRelease, project));
+  const secondQueued = await queued(second);
+  return { first, second, secondQueued };
+}
 
 async function approve(handle: WorkflowHandle) {
   const { interruptions } = await handle.query(stateQuery);
@@ -58,7 +65,7 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
     const secondWaits = await waiting(second);
     expect(secondWaits.queuedBehind).toBeNull();
     expect(secondWaits.timeline.some((entry) => entry.action === 'queue' && entry.reason?.startsWith('released'))).toBe(true);
-    const thirdStillQueued = await until(third, (view) => view.queuedBehind === second.workflowId, 'the third to wait for the second');
+    const thirdStillQueued = await untilView(third, (view) => view.queuedBehind === second.workflowId, 'the third to wait for the second');
     expect(thirdStillQueued.status).toBe('Queued');
     expect(thirdStillQueued.steps.map((s) => s.status)).toEqual(['Pending', 'Pending', 'Pending']);
     expect(await gate.query(gateStateQuery)).toEqual({ holders: [second.workflowId], queue: [third.workflowId], running: [second.workflowId], passing: second.workflowId });
@@ -94,12 +101,12 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
 
     await third.cancel();
     expect((await finalView(third)).status).toBe('Cancelled');
-    for (let i = 0; i < 200 && (await gate.query(gateStateQuery)).queue.length > 2; i++) await sleep(50);
-    expect((await gate.query(gateStateQuery)).queue).toEqual([second.workflowId, fourth.workflowId]);
+    const left = await until(() => gate.query(gateStateQuery), (state) => state.queue.length <= 2, 'the cancelled one to leave the queue', { timeoutMs: 10_000, everyMs: 50 });
+    expect(left.queue).toEqual([second.workflowId, fourth.workflowId]);
 
     await approve(first);
     await waiting(second);
-    const fourthQueued = await until(fourth, (view) => view.queuedBehind === second.workflowId, 'the fourth to wait for the second');
+    const fourthQueued = await untilView(fourth, (view) => view.queuedBehind === second.workflowId, 'the fourth to wait for the second');
     expect(fourthQueued.status).toBe('Queued');
     await approve(second);
     await waiting(fourth);
@@ -129,11 +136,8 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
   });
 
   it('releases the queue however the blocking deployment ends: cancelled', async () => {
-    const project = 'gated-cancel';
-    const first = await start(blocked('2.0.0', project));
-    await waiting(first);
-    const second = await start(blocked('2.0.1', project));
-    expect((await queued(second)).queuedBehind).toBe(first.workflowId);
+    const { first, second, secondQueued } = await holderAndQueued('gated-cancel', ['2.0.0', '2.0.1']);
+    expect(secondQueued.queuedBehind).toBe(first.workflowId);
     await first.cancel();
     const firstView = await finalView(first);
     expect(firstView.status).toBe('Cancelled');
@@ -145,29 +149,26 @@ describe('blockConcurrentDeployments (docs/manual-steps.md)', () => {
 
   it('a queued deployment that is cancelled leaves the queue', async () => {
     const project = 'gated-leave';
-    const first = await start(blocked('3.0.0', project));
-    await waiting(first);
-    const second = await start(blocked('3.0.1', project));
-    await queued(second);
+    const { first, second } = await holderAndQueued(project, ['3.0.0', '3.0.1']);
     await second.cancel();
     expect((await finalView(second)).status).toBe('Cancelled');
     const gate = environment().client.workflow.getHandle(gateWorkflowId(project, 'production'));
-    const deadline = Date.now() + 10_000;
-    while ((await gate.query(gateStateQuery)).queue.length > 0 && Date.now() < deadline) await sleep(50);
-    expect(await gate.query(gateStateQuery)).toEqual({ holders: [first.workflowId], queue: [], running: [first.workflowId], passing: null });
+    const left = await until(() => gate.query(gateStateQuery), (state) => state.queue.length === 0, 'the cancelled one to leave the queue', { timeoutMs: 10_000, everyMs: 50 });
+    expect(left).toEqual({ holders: [first.workflowId], queue: [], running: [first.workflowId], passing: null });
   });
 
   it('a blocking deployment terminated by an operator stops blocking within minutes', async () => {
     const project = 'gated-terminate';
-    const first = await start(blocked('4.0.0', project));
-    await waiting(first);
-    const second = await start(blocked('4.0.1', project));
-    await queued(second);
+    const { first, second } = await holderAndQueued(project, ['4.0.0', '4.0.1']);
     await first.terminate('an operator ended it');
     // The gate checks every few minutes that what it holds for still runs.
     expect((await second.query(stateQuery)).status).toBe('Queued');
     await environment().sleep('6m');
-    await waiting(second);
+    const secondWaits = await waiting(second);
+    expect(secondWaits).toMatchObject({ status: 'Waiting', queuedBehind: null });
+    expect(secondWaits.timeline.map((entry) => entry.reason)).toContain(`released: ${first.workflowId} no longer blocks`);
+    const gate = environment().client.workflow.getHandle(gateWorkflowId(project, 'production'));
+    expect(await gate.query(gateStateQuery)).toMatchObject({ holders: [second.workflowId], queue: [] });
   });
 
   it('does not queue a deployment of another environment or project', async () => {

@@ -41,6 +41,12 @@ async function deploy(input: DeploymentInput): Promise<DeploymentView> {
   return finalView(await env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id }));
 }
 
+/** The deployment ended `status`, its first step's log saying each of `parts`. */
+function expectEnded(view: DeploymentView, status: DeploymentView['status'], ...parts: string[]) {
+  expect(view.status).toBe(status);
+  for (const part of parts) expect(view.steps[0]!.log).toContain(part);
+}
+
 describe('the deployment workflow', () => {
   it('runs the steps in order with variables substituted, and succeeds', async () => {
     const view = await deploy(deploymentInput(`
@@ -60,10 +66,8 @@ describe('the deployment workflow', () => {
 - { name: Deploy, type: script, run: 'echo starting; exit 3' }
 - { name: Never, type: script, run: 'echo never' }
 `));
-    expect(view.status).toBe('Failed');
+    expectEnded(view, 'Failed', 'starting', 'exited with code 3');
     expect(view.steps.map((s) => s.status)).toEqual(['Failed', 'Skipped']);
-    expect(view.steps[0]!.log).toContain('starting');
-    expect(view.steps[0]!.log).toContain('exited with code 3');
   });
 
   it('skips a step limited to other environments', async () => {
@@ -71,17 +75,12 @@ describe('the deployment workflow', () => {
 - { name: Only in prod, type: script, run: 'echo prod', environments: [production] }
 - { name: Everywhere, type: script, run: 'echo all' }
 `, { environment: 'qa' }));
-    expect(view.status).toBe('Succeeded');
+    expectEnded(view, 'Succeeded', 'runs only in production');
     expect(view.steps.map((s) => s.status)).toEqual(['Skipped', 'Succeeded']);
-    expect(view.steps[0]!.log).toContain('runs only in production');
   });
 
   it('fails a step that names an unknown variable, with the name in its log', async () => {
-    const view = await deploy(deploymentInput(`
-- { name: Deploy, type: script, run: 'echo #{Nope}' }
-`));
-    expect(view.status).toBe('Failed');
-    expect(view.steps[0]!.log).toContain('#{Nope}');
+    expectEnded(await deploy(deploymentInput(`- { name: Deploy, type: script, run: 'echo #{Nope}' }`)), 'Failed', '#{Nope}');
   });
 
   it('uses variables given at trigger time over the project variables', async () => {
@@ -92,13 +91,14 @@ describe('the deployment workflow', () => {
   });
 
   it('kills a script that runs past its timeout', async () => {
-    const view = await deploy(deploymentInput(`- { name: Slow, type: script, run: 'sleep 30', timeout: 1s }`));
-    expect(view.status).toBe('Failed');
-    expect(view.steps[0]!.log).toContain('Timed out after 1 s');
+    expectEnded(await deploy(deploymentInput(`- { name: Slow, type: script, run: 'sleep 30', timeout: 1s }`)), 'Failed', 'Timed out after 1 s');
   });
 
+  /** A deployment of one http-check step, with `fields` (url, retries…), against the site above. */
+  const httpCheck = (fields: string) => deploy(deploymentInput(`- { name: Check, type: http-check, ${fields} }`, { variables: { Site: siteUrl } }));
+
   it('passes an http-check that gets the expected status, with the status, type and size in the log but never the body', async () => {
-    const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/ok' }`, { variables: { Site: siteUrl } }));
+    const view = await httpCheck(`url: '#{Site}/ok'`);
     expect(view.status).toBe('Succeeded');
     // Every viewer reads step logs, and a trigger may choose the path: what answered stays out (docs/configuration.md).
     expect(view.steps[0]!.log).toMatch(new RegExp(`^GET ${siteUrl}/ok → 200 \\([\\w/.+-]+, \\d+ bytes\\) in \\d+ ms \\(attempt 1\\)\n$`));
@@ -106,31 +106,20 @@ describe('the deployment workflow', () => {
   });
 
   it('retries an http-check with backoff, and passes once the site recovers', async () => {
-    const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/flaky', retries: 3 }`, { variables: { Site: siteUrl } }));
-    expect(view.status).toBe('Succeeded');
-    expect(view.steps[0]!.log).toContain('→ 200');
-    expect(view.steps[0]!.log).toContain('(attempt 3)');
+    expectEnded(await httpCheck(`url: '#{Site}/flaky', retries: 3`), 'Succeeded', '→ 200', '(attempt 3)');
   });
 
   it('fails an http-check after its retries, with the last status and body in the log', async () => {
     hits.delete('/down');
-    const view = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/down', retries: 2, expectStatus: 200 }`, { variables: { Site: siteUrl } }));
-    expect(view.status).toBe('Failed');
+    const view = await httpCheck(`url: '#{Site}/down', retries: 2, expectStatus: 200`);
+    expectEnded(view, 'Failed', '→ 503', 'expected 200', '(attempt 3)');
     expect(hits.get('/down')).toBe(3);
-    expect(view.steps[0]!.log).toContain('→ 503');
-    expect(view.steps[0]!.log).toContain('expected 200');
-    expect(view.steps[0]!.log).toContain('(attempt 3)');
     expect(view.steps[0]!.log).not.toContain('maintenance');
   });
 
   it('does not follow a redirect unless the step says so', async () => {
-    const stays = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/moved', retries: 0 }`, { variables: { Site: siteUrl } }));
-    expect(stays.status).toBe('Failed');
-    expect(stays.steps[0]!.log).toContain('→ 302');
-    expect(stays.steps[0]!.log).toContain('a redirect, not followed');
-    const follows = await deploy(deploymentInput(`- { name: Check, type: http-check, url: '#{Site}/moved', followRedirects: true }`, { variables: { Site: siteUrl } }));
-    expect(follows.status).toBe('Succeeded');
-    expect(follows.steps[0]!.log).toContain('→ 200');
+    expectEnded(await httpCheck(`url: '#{Site}/moved', retries: 0`), 'Failed', '→ 302', 'a redirect, not followed');
+    expectEnded(await httpCheck(`url: '#{Site}/moved', followRedirects: true`), 'Succeeded', '→ 200');
   });
 
   it('a prompted value cannot choose the host of an http-check, and is encoded in its path', async () => {

@@ -25,11 +25,9 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-const until = untilView;
-
 const openGuidance = (view: DeploymentView) => view.interruptions.find((i) => i.kind === 'GuidedFailure' && (i.state === 'Pending' || i.state === 'Assigned'));
 const asked = (handle: WorkflowHandle, count = 1) =>
-  until(handle, (view) => view.status === 'Waiting' && view.interruptions.filter((i) => i.kind === 'GuidedFailure').length === count && openGuidance(view) !== undefined, 'a person to be asked');
+  untilView(handle, (view) => view.status === 'Waiting' && view.interruptions.filter((i) => i.kind === 'GuidedFailure').length === count && openGuidance(view) !== undefined, 'a person to be asked');
 
 /** A deploy script that fails until it has run `times` times, counting its runs in a file. */
 function flaky(times: number): { yaml: string; runs: () => number } {

@@ -18,33 +18,14 @@ import {
   type TimelineEntry,
 } from '../../workflows/messages.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
-import { untilView } from '../support/fixtures.js';
+import { TRADERS_STEP, traderProcess, untilView } from '../support/fixtures.js';
 
 const taskQueue = 'manual-step-workflow-test';
 const environment = useTimeSkippingWorker(taskQueue);
 
-const STEP = 'Ensure traders are aware of the deployment';
+const STEP = TRADERS_STEP;
 const OUTPUT = `Action[${STEP}].Output.Manual`;
 const NOTES = 'Checked with Rick, got the all-clear; Michelle is out at a meeting.';
-
-/** docs/configuration.md's example process (without the http-check, which would need a live site). */
-function traderProcess(
-  manual: { timeout?: string; onTimeout?: 'abort' | 'proceed'; after?: string; signOff?: string } = {},
-): string {
-  return `
-- { name: Deploy, type: script, run: 'echo "deploying #{Project} #{Release} to #{Environment}"' }
-- name: ${STEP}
-  type: manual
-  environments: [production]
-  instructions: |
-    Tell the trading desk that #{Release} goes live.
-  responsibleTeams: [release-managers]
-${manual.timeout ? `  timeout: ${manual.timeout}\n` : ''}${manual.onTimeout ? `  onTimeout: ${manual.onTimeout}\n` : ''}${manual.after ?? ''}
-- name: Record sign-off
-  type: script
-  run: '${manual.signOff ?? `echo "#{${OUTPUT}.Notes}"`}'
-`;
-}
 
 type Handle = WorkflowHandle;
 
@@ -52,13 +33,11 @@ async function start(input: DeploymentInput): Promise<Handle> {
   return environment().client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-const until = untilView;
-
 const waitingAtManualStep = (handle: Handle) =>
-  until(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
+  untilView(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
 
-/** The `ApplicationFailure` an update was refused with. */
-async function refusal(attempt: Promise<unknown>): Promise<ApplicationFailure> {
+/** The `ApplicationFailure` an update was refused with; of `type`, its message saying `says`, when given. */
+async function refusal(attempt: Promise<unknown>, type?: string, says?: string): Promise<ApplicationFailure> {
   const error = await attempt.then(
     (result) => { throw new Error(`expected a refusal, got ${JSON.stringify(result)}`); },
     (error: unknown) => error,
@@ -66,7 +45,10 @@ async function refusal(attempt: Promise<unknown>): Promise<ApplicationFailure> {
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
   const cause = (error as WorkflowUpdateFailedError).cause;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
+  const failure = cause as ApplicationFailure;
+  if (type !== undefined) expect(failure.type, failure.message).toBe(type);
+  if (says !== undefined) expect(failure.message).toContain(says);
+  return failure;
 }
 
 async function describeSearchAttributes(handle: Handle) {
@@ -214,7 +196,7 @@ describe('proceed and abort through updates', () => {
     await take(handle, people.jjones);
     await handle.executeUpdate(abortUpdate, { args: [{ user: people.jjones, notes: 'not today' }] });
 
-    const meanwhile = await until(handle, (view) => view.steps[3]!.status === 'Running', 'the failure step to run');
+    const meanwhile = await untilView(handle, (view) => view.steps[3]!.status === 'Running', 'the failure step to run');
     expect(meanwhile).toMatchObject({ status: 'Running', outcome: 'Aborted', finishedAt: null });
     expect(meanwhile.steps.map((s) => s.status)).toEqual(['Succeeded', 'Aborted', 'Skipped', 'Running', 'Pending']);
     expect(await describeSearchAttributes(handle)).toMatchObject({ status: 'Running' });
@@ -266,13 +248,8 @@ describe('refusals through updates', () => {
     const { interruptions: [opened] } = await waitingAtManualStep(handle);
     const id = opened!.id;
 
-    const notInTeam = await refusal(take(handle, people.outsider));
-    expect(notInTeam.type).toBe('NOT_IN_TEAM');
-    expect(notInTeam.message).toContain('release-managers');
-
-    const notTaken = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] }));
-    expect(notTaken.type).toBe('NOT_TAKEN');
-    expect(notTaken.message).toContain('take responsibility first');
+    await refusal(take(handle, people.outsider), 'NOT_IN_TEAM', 'release-managers');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] }), 'NOT_TAKEN', 'take responsibility first');
 
     let view = await handle.query(stateQuery);
     expect(view.interruptions[0]).toMatchObject({ state: 'Pending', assignee: null, notes: null });
@@ -281,23 +258,11 @@ describe('refusals through updates', () => {
     const again = await take(handle, people.jjones);
     expect(again).toMatchObject({ state: 'Assigned', assignee: { username: 'jjones' } });
 
-    const heldByOther = await refusal(take(handle, people.mlee));
-    expect(heldByOther.type).toBe('HELD_BY_OTHER');
-    expect(heldByOther.message).toContain('Jamie Jones (jjones)');
-
-    const notAssignee = await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: people.mlee, interruptionId: id }] }));
-    expect(notAssignee.type).toBe('NOT_ASSIGNEE');
-    expect(notAssignee.message).toContain('Jamie Jones (jjones)');
-
-    const outsiderDecides = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.outsider }] }));
-    expect(outsiderDecides.type).toBe('NOT_IN_TEAM');
-
-    const notFound = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: 'no-such-id' }] }));
-    expect(notFound.type).toBe('INTERRUPTION_NOT_FOUND');
-    expect(notFound.message).toContain('no-such-id');
-
-    const tooLong = await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: 'x'.repeat(4001) }] }));
-    expect(tooLong.type).toBe('BAD_REQUEST');
+    await refusal(take(handle, people.mlee), 'HELD_BY_OTHER', 'Jamie Jones (jjones)');
+    await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: people.mlee, interruptionId: id }] }), 'NOT_ASSIGNEE', 'Jamie Jones (jjones)');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.outsider }] }), 'NOT_IN_TEAM');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: 'no-such-id' }] }), 'INTERRUPTION_NOT_FOUND', 'no-such-id');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: 'x'.repeat(4001) }] }), 'BAD_REQUEST');
 
     view = await handle.query(stateQuery);
     expect(view.status).toBe('Waiting');
@@ -347,7 +312,7 @@ describe('refusals through updates', () => {
     const { interruptions: [first] } = await waitingAtManualStep(handle);
     await take(handle, people.jjones);
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] });
-    await until(handle, (view) => view.interruptions.length === 2, 'the second interruption');
+    await untilView(handle, (view) => view.interruptions.length === 2, 'the second interruption');
 
     const decided = await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: people.jjones, interruptionId: first!.id }] }));
     expect(decided.type).toBe('ALREADY_DECIDED');
@@ -415,7 +380,7 @@ describe('signals (operators in Temporal Web)', () => {
     await waitingAtManualStep(handle);
 
     await handle.signal(takeResponsibilitySignal, { user: people.jjones });
-    await until(handle, (view) => view.interruptions[0]!.state === 'Assigned', 'the signal to assign jjones');
+    await untilView(handle, (view) => view.interruptions[0]!.state === 'Assigned', 'the signal to assign jjones');
     await handle.signal(proceedSignal, { user: people.jjones, notes: NOTES });
 
     const view = await finalView(handle);
@@ -443,7 +408,7 @@ describe('signals (operators in Temporal Web)', () => {
     const before = await waitingAtManualStep(handle);
 
     await handle.signal(takeResponsibilitySignal, { user: people.outsider });
-    let view = await until(handle, (v) => v.timeline.length === 1, 'the refused signal in the timeline');
+    let view = await untilView(handle, (v) => v.timeline.length === 1, 'the refused signal in the timeline');
     expect(view.timeline[0]).toMatchObject({ user: 'otto', action: 'takeResponsibility', result: 'refused', via: 'signal' });
     expect(view.timeline[0]!.reason).toMatch(/^NOT_IN_TEAM: /);
     expect(view.interruptions).toEqual(before.interruptions);
@@ -451,7 +416,7 @@ describe('signals (operators in Temporal Web)', () => {
 
     await handle.signal(takeResponsibilitySignal, {} as never);
     await handle.signal(proceedSignal, { user: { username: 'jjones' } } as never);
-    view = await until(handle, (v) => v.timeline.length === 3, 'the malformed signals in the timeline');
+    view = await untilView(handle, (v) => v.timeline.length === 3, 'the malformed signals in the timeline');
     expect(view.timeline.slice(1)).toEqual([
       expect.objectContaining({ user: 'unknown', action: 'takeResponsibility', result: 'refused', via: 'signal' }),
       expect.objectContaining({ user: 'jjones', action: 'proceed', result: 'refused', via: 'signal' }),
@@ -467,7 +432,7 @@ describe('signals (operators in Temporal Web)', () => {
 
 describe('the timeout', () => {
   it('aborts the deployment after 72 hours with nobody deciding', async () => {
-    const handle = await start(deploymentInput(traderProcess({ timeout: '72h' })));
+    const handle = await start(deploymentInput(traderProcess({ manual: 'timeout: 72h' })));
     const waiting = await waitingAtManualStep(handle);
     const { createdAt, timeoutAt } = waiting.interruptions[0]!;
     expect(Date.parse(timeoutAt!) - Date.parse(createdAt)).toBe(72 * 3_600_000);
@@ -488,7 +453,7 @@ describe('the timeout', () => {
   });
 
   it('proceeds after 72 hours with onTimeout: proceed, keeping whoever had taken it', async () => {
-    const handle = await start(deploymentInput(traderProcess({ timeout: '72h', onTimeout: 'proceed' })));
+    const handle = await start(deploymentInput(traderProcess({ manual: 'timeout: 72h\nonTimeout: proceed' })));
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
 
@@ -510,7 +475,7 @@ describe('the timeout', () => {
   });
 
   it('does not fire once someone has decided', async () => {
-    const handle = await start(deploymentInput(traderProcess({ timeout: '72h' })));
+    const handle = await start(deploymentInput(traderProcess({ manual: 'timeout: 72h' })));
     await waitingAtManualStep(handle);
     await take(handle, people.jjones);
     await handle.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, notes: NOTES }] });

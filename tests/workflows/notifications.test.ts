@@ -40,8 +40,6 @@ async function start(input: DeploymentInput): Promise<WorkflowHandle> {
   return env.client.workflow.start('deployment', { args: [input], taskQueue, workflowId: input.id });
 }
 
-const until = untilView;
-
 const sentFor = (id: string) => delivered.filter((d) => d.event.data.deployment?.id === id);
 const routes = (events: string[], channels = ['ops-hook']) => [{ events, channels }];
 
@@ -55,7 +53,7 @@ describe('notifications from a deployment (docs/notifications.md)', () => {
   remind: { every: 4h, escalateAfter: 24h, escalateTo: [dba] }
 `, { notifications: routes(['interruption.*', 'deployment.finished']), variables: { 'Interlock.Url': 'http://interlock.test' } });
     const handle = await start(input);
-    await until(handle, (view) => view.status === 'Waiting', 'the step to wait');
+    await untilView(handle, (view) => view.status === 'Waiting', 'the step to wait');
     const created = sentFor(input.id);
     expect(created.map((d) => d.event.type)).toEqual(['dev.interlock.interruption.created']);
     expect(created[0]!.event).toMatchObject({ specversion: '1.0', source: `http://interlock.test/deployments/${encodeURIComponent(input.id)}`, datacontenttype: 'application/json' });
@@ -66,7 +64,7 @@ describe('notifications from a deployment (docs/notifications.md)', () => {
     expect(outsider).toMatchObject({ cause: { type: 'NOT_IN_TEAM' } });
 
     await env.sleep('25h');
-    const view = await until(handle, (v) => v.interruptions[0]!.escalated === true, 'the escalation');
+    const view = await untilView(handle, (v) => v.interruptions[0]!.escalated === true, 'the escalation');
     const types = sentFor(input.id).map((d) => d.event.type);
     expect(types.filter((type) => type === 'dev.interlock.interruption.reminder')).toHaveLength(6);
     expect(types.filter((type) => type === 'dev.interlock.interruption.escalated')).toHaveLength(1);
@@ -107,7 +105,7 @@ describe('notifications from a deployment (docs/notifications.md)', () => {
   template: '#{Release} was stopped by #{Action[Approve].Output.Manual.ResponsibleUser.Username}: #{Action[Approve].Output.Manual.Notes} (#{DbPassword})'
 `, { variables: { DbPassword: 's3cret' }, sensitive: ['DbPassword'], notifications: routes(['deployment.finished']) });
     const handle = await start(input);
-    const waiting = await until(handle, (view) => view.status === 'Waiting', 'the manual step');
+    const waiting = await untilView(handle, (view) => view.status === 'Waiting', 'the manual step');
     const id = waiting.interruptions[0]!.id;
     await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: people.jjones, interruptionId: id }] });
     await handle.executeUpdate(abortUpdate, { args: [{ user: people.jjones, interruptionId: id, notes: 'desk said wait' }] });

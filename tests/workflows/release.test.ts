@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +16,8 @@ import {
   takeResponsibilityUpdate,
   taskEventUpdate,
 } from '../../workflows/messages.js';
-import { finalView, lifecycleConfig, people, releaseInput, seedShipyard } from '../support/fixtures.js';
+import { finalView, lifecycleConfig, people, productionShipyard, releaseInput, seedShipyard } from '../support/fixtures.js';
+import { until as poll } from '../support/poll.js';
 import { useTimeSkippingWorker } from '../support/workflows.js';
 
 const taskQueue = 'release-workflow-test';
@@ -38,15 +38,14 @@ async function start(config: Config) {
   return { handle, input };
 }
 
-/** Queries until `ready` holds, as a dashboard polling would. */
-async function until<T>(read: () => Promise<T>, ready: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await read().catch(() => undefined);
-    if (value !== undefined && ready(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value, null, 2)?.slice(0, 2000)}`);
-    await sleep(50);
-  }
+/** Queries until `ready` holds, as a dashboard polling would; a query the workflow cannot answer yet (just started) is asked again. */
+const until = <T>(read: () => Promise<T>, ready: (value: T) => boolean, what: string): Promise<T> =>
+  poll(() => read().catch(() => undefined), (value): value is T => value !== undefined && ready(value), what, { timeoutMs: 20_000, everyMs: 50 });
+
+/** A person takes the approval and decides it: proceed approves, abort declines. */
+async function decide(child: WorkflowHandle, approvalId: string, decision: typeof proceedUpdate | typeof abortUpdate, user: Actor = people.jjones, notes?: string) {
+  await child.executeUpdate(takeResponsibilityUpdate, { args: [{ user, interruptionId: approvalId }] });
+  await child.executeUpdate(decision, { args: [{ user, interruptionId: approvalId, ...(notes === undefined ? {} : { notes }) }] });
 }
 
 const sequence = (view: ReleaseView, stage: string, name = 'delivery') => view.stages.find((s) => s.name === stage)!.sequences.find((s) => s.name === name)!;
@@ -82,8 +81,7 @@ describe('a lifecycle release (the seed shipyard)', () => {
     expect(approval.id).toBe(view.steps[0]!.triggeredId);
     expect(view.steps[0]!.log).toBe("Judged the result of qa.delivery: pass.\nApproval strategy for result 'pass': manual.\nWaiting for a person to approve or decline.\n");
 
-    await child.executeUpdate(takeResponsibilityUpdate, { args: [{ user: people.jjones, interruptionId: approval.id }] });
-    await child.executeUpdate(proceedUpdate, { args: [{ user: people.jjones, interruptionId: approval.id, notes: 'go' }] });
+    await decide(child, approval.id, proceedUpdate, people.jjones, 'go');
     const final = await releaseEnd(handle);
     expect(final.status).toBe('Succeeded');
     expect(sequence(final, 'production')).toMatchObject({ status: 'Succeeded', result: 'pass' });
@@ -97,8 +95,7 @@ describe('a lifecycle release (the seed shipyard)', () => {
     const { handle } = await start(lifecycleConfig(SEED));
     const { child, view } = await waitingChild(handle, 'production');
     const approval = view.interruptions[0]!;
-    await child.executeUpdate(takeResponsibilityUpdate, { args: [{ user: people.mlee, interruptionId: approval.id }] });
-    await child.executeUpdate(proceedUpdate, { args: [{ user: people.mlee, interruptionId: approval.id }] });
+    await decide(child, approval.id, proceedUpdate, people.mlee);
     await releaseEnd(handle);
     const { events, deployments } = await handle.query(releaseEventsQuery);
     const types = events.map((e) => e.type).reverse();
@@ -133,8 +130,7 @@ describe('a lifecycle release (the seed shipyard)', () => {
     const { handle } = await start(lifecycleConfig(SEED));
     const { child, view } = await waitingChild(handle, 'production');
     const approval = view.interruptions[0]!;
-    await child.executeUpdate(takeResponsibilityUpdate, { args: [{ user: people.jjones, interruptionId: approval.id }] });
-    await child.executeUpdate(abortUpdate, { args: [{ user: people.jjones, interruptionId: approval.id, notes: 'not today' }] });
+    await decide(child, approval.id, abortUpdate, people.jjones, 'not today');
     const final = await releaseEnd(handle);
     expect(final.status).toBe('Aborted');
     expect(sequence(final, 'production')).toMatchObject({ status: 'Aborted', result: 'fail' });
@@ -226,19 +222,12 @@ slo:
   total_score: { pass: "90%", warning: "50%" }
 sli:
   response_time: { script: 'echo "#{ResponseTime}"' }
-shipyard:
-  apiVersion: spec.keptn.sh/0.2.2
-  kind: Shipyard
-  spec:
-    stages:
-      - name: production
-        sequences:
-          - name: delivery
-            tasks:
-              - name: evaluation
-              - name: approval
-                properties: { pass: ${pass}, warning: ${warning} }
-              - name: deploy
+${productionShipyard(`
+- name: evaluation
+- name: approval
+  properties: { pass: ${pass}, warning: ${warning} }
+- name: deploy
+`)}
 tasks:
   deploy: { type: script, run: 'echo deployed' }
 `;

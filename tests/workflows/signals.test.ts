@@ -37,8 +37,7 @@ ${timeout ? `  timeout: ${timeout}\n` : ''}- { name: After, type: script, run: '
 const start = (deployment: DeploymentInput) =>
   environment().client.workflow.start('deployment', { args: [deployment], taskQueue, workflowId: deployment.id });
 
-const until = untilView;
-const waiting = (handle: WorkflowHandle) => until(handle, (v) => v.status === 'Waiting' && v.interruptions.length > 0, 'the manual step');
+const waiting = (handle: WorkflowHandle) => untilView(handle, (v) => v.status === 'Waiting' && v.interruptions.length > 0, 'the manual step');
 
 describe('who a signal names', () => {
   it('takes teams and roles from the roster, not from the payload', async () => {
@@ -46,14 +45,14 @@ describe('who a signal names', () => {
     await waiting(handle);
     // Vic is a viewer in no team; the payload claims admin.
     await handle.signal(takeResponsibilitySignal, { user: { ...people.viewer, roles: ['admin'], teams: ['release-managers'] } });
-    let view = await until(handle, (v) => v.timeline.length === 1, 'the refusal');
+    let view = await untilView(handle, (v) => v.timeline.length === 1, 'the refusal');
     expect(view.timeline[0]).toMatchObject({ user: 'vic', action: 'takeResponsibility', result: 'refused', via: 'signal' });
     expect(view.timeline[0]!.reason).toMatch(/^NOT_IN_TEAM: /);
     expect(view.interruptions[0]!.state).toBe('Pending');
 
     // Jamie's payload leaves out her teams: the roster's count.
     await handle.signal(takeResponsibilitySignal, { user: { ...people.jjones, teams: [], roles: ['viewer'] } });
-    view = await until(handle, (v) => v.interruptions[0]!.state === 'Assigned', 'jjones to hold it');
+    view = await untilView(handle, (v) => v.interruptions[0]!.state === 'Assigned', 'jjones to hold it');
     expect(view.interruptions[0]!.assignee?.username).toBe('jjones');
     await handle.signal(proceedSignal, { user: people.jjones, notes: 'by signal' });
     const done = await finalView(handle);
@@ -66,7 +65,7 @@ describe('who a signal names', () => {
     const handle = await start(input());
     const before = await waiting(handle);
     await handle.signal(takeResponsibilitySignal, { user: { id: 'users-999', username: 'mallory', displayName: 'Mallory', teams: ['release-managers'], roles: ['admin'] } });
-    const view = await until(handle, (v) => v.timeline.length === 1, 'the refusal');
+    const view = await untilView(handle, (v) => v.timeline.length === 1, 'the refusal');
     expect(view.timeline[0]).toMatchObject({ user: 'mallory', result: 'refused', via: 'signal' });
     expect(view.timeline[0]!.reason).toMatch(/^UNKNOWN_USER: /);
     expect(view.interruptions).toEqual(before.interruptions);
@@ -90,7 +89,7 @@ describe('malformed signals never wedge a deployment', () => {
     await handle.signal(cancelRequestSignal, undefined as never);
     await handle.signal(cancelRequestSignal, { user: { username: 42 } } as never);
     await handle.signal(cancelRequestSignal, { user: { id: 'users-999', username: 'mallory', displayName: 'M' } });
-    const view = await until(handle, (v) => v.timeline.length === 3, 'three refusals');
+    const view = await untilView(handle, (v) => v.timeline.length === 3, 'three refusals');
     expect(view.timeline.map((e) => [e.action, e.result, e.reason?.split(':')[0]])).toEqual([
       ['cancel', 'refused', 'BAD_REQUEST'],
       ['cancel', 'refused', 'BAD_REQUEST'],
@@ -114,7 +113,7 @@ describe('a month of waiting under load', () => {
       await Promise.all(Array.from({ length: 10 }, () => handle.signal(takeResponsibilitySignal, { user: people.outsider })));
       await environment().sleep('1 day');
     }
-    const view = await until(handle, (v) => v.timeline.some((e) => (e.count ?? 1) >= 300), 'all 300 refusals');
+    const view = await untilView(handle, (v) => v.timeline.some((e) => (e.count ?? 1) >= 300), 'all 300 refusals');
     expect(view.timeline).toHaveLength(1);
     expect(view.timeline[0]).toMatchObject({ user: 'otto', result: 'refused', count: 300 });
     expect((await handle.describe()).runId).not.toBe(firstRun);

@@ -1,25 +1,17 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchSli } from '../../activities/sli.js';
-import type { FetchSliInput, SliOutput } from '../../workflows/activity-contract.js';
+import type { FetchSliInput } from '../../workflows/activity-contract.js';
 import { substitutePromql } from '../../core/promql-quoting.js';
-import { findPrometheus, freePort, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { freePort } from '../../temporal/dev-server.js';
+import { failureOf, runActivity } from '../support/activities.js';
+import { findPrometheus, startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 
 // The evaluation task's SLI sources (docs/keptn.md): the fetchSli activity against a real Prometheus
 // (Debian's, scraping a target this file serves) and real scripts. An activity needs no Temporal
 // server: MockActivityEnvironment gives it its context.
-const run = (input: FetchSliInput) => new MockActivityEnvironment({ attempt: 1 }).run<[FetchSliInput], SliOutput, typeof fetchSli>(fetchSli, input);
-
-/** The failure the activity threw; fails the test if it succeeded. */
-async function failureOf(input: FetchSliInput): Promise<ApplicationFailure> {
-  const error: unknown = await run(input).then(
-    (output) => new Error(`fetchSli succeeded with ${output.value}`),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
+const run = (input: FetchSliInput) => runActivity(fetchSli, [input]);
+/** The failure fetchSli ends with; fails the test if it succeeded. */
+const failing = (input: FetchSliInput) => failureOf(run(input));
 
 const prometheus = findPrometheus();
 if ('missing' in prometheus) console.warn(`Skipping the Prometheus SLI tests: ${prometheus.missing}`);
@@ -63,27 +55,27 @@ describe.skipIf('missing' in prometheus)(`a Prometheus SLI${'missing' in prometh
   });
 
   it('fails for good when the query has no data, naming the SLI and the query', async () => {
-    const failure = await failureOf({ name: 'error_rate', source: source('interlock_test_errors_total{job="nobody"}') });
+    const failure = await failing({ name: 'error_rate', source: source('interlock_test_errors_total{job="nobody"}') });
     expect(failure.message).toBe('SLI "error_rate": no data for interlock_test_errors_total{job="nobody"}');
     expect(failure.type).toBe('SliFailed');
     expect(failure.nonRetryable).toBe(true);
   });
 
   it('fails for good on a query Prometheus refuses, with its one-line reason', async () => {
-    const failure = await failureOf({ name: 'error_rate', source: source('sum(rate(interlock_test_requests[1m])') });
+    const failure = await failing({ name: 'error_rate', source: source('sum(rate(interlock_test_requests[1m])') });
     expect(failure.message).toMatch(/^SLI "error_rate": Prometheus answered 400 \(bad_data\): .*parse error.*; query: sum\(rate\(interlock_test_requests\[1m\]\)$/);
     expect(failure.message).not.toContain('\n');
     expect(failure.nonRetryable).toBe(true);
   });
 
   it('refuses a range vector: an SLI is one number', async () => {
-    const failure = await failureOf({ name: 'latency', source: source('interlock_test_latency_ms[5s]') });
+    const failure = await failing({ name: 'latency', source: source('interlock_test_latency_ms[5s]') });
     expect(failure.message).toContain('gives a range vector: an SLI needs an instant vector or a scalar');
     expect(failure.nonRetryable).toBe(true);
   });
 
   it('refuses NaN as a value', async () => {
-    const failure = await failureOf({ name: 'ratio', source: source('interlock_test_latency_ms - interlock_test_latency_ms + NaN') });
+    const failure = await failing({ name: 'ratio', source: source('interlock_test_latency_ms - interlock_test_latency_ms + NaN') });
     expect(failure.message).toBe('SLI "ratio": Prometheus answered NaN for interlock_test_latency_ms - interlock_test_latency_ms + NaN, not a finite number');
   });
 
@@ -115,7 +107,7 @@ describe.skipIf('missing' in prometheus)(`a Prometheus SLI${'missing' in prometh
     });
 
     it("an apostrophe in double quotes: `\\'` is no PromQL escape, and Prometheus refuses it", async () => {
-      const failure = await failureOf({ name: 'who', source: source(`max(interlock_test_who{who="o\\'brien"})`) });
+      const failure = await failing({ name: 'who', source: source(`max(interlock_test_who{who="o\\'brien"})`) });
       expect(failure.message).toMatch(/Prometheus answered 400 \(bad_data\): .*unknown escape sequence/);
     });
   });
@@ -130,7 +122,7 @@ describe.skipIf('missing' in prometheus)(`a Prometheus SLI${'missing' in prometh
 describe('a Prometheus that does not answer', () => {
   it('is a retryable failure naming the SLI and the address', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const failure = await failureOf({ name: 'response_time', source: { prometheus: { url, query: 'up' } } });
+    const failure = await failing({ name: 'response_time', source: { prometheus: { url, query: 'up' } } });
     expect(failure.message).toBe(`SLI "response_time": GET ${url}/api/v1/query?query=up (attempt 1) failed: connect ECONNREFUSED ${url.slice('http://'.length)}`);
     expect(failure.type).toBe('SliUnavailable');
     expect(failure.nonRetryable).toBe(false);
@@ -155,19 +147,19 @@ describe('a script SLI', () => {
   });
 
   it('fails for good when the script prints no number, quoting its last line', async () => {
-    const failure = await failureOf({ name: 'queue_depth', source: { script: 'echo "queue depth: lots"', timeoutMs: 10_000 } });
+    const failure = await failing({ name: 'queue_depth', source: { script: 'echo "queue depth: lots"', timeoutMs: 10_000 } });
     expect(failure.message).toBe('SLI "queue_depth": the script printed no number on its standard output (its last line was "queue depth: lots")');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.details).toEqual(['queue depth: lots\n']);
   });
 
   it('fails when the script prints nothing, or a number on stderr only', async () => {
-    const failure = await failureOf({ name: 'queue_depth', source: { script: 'echo 5 >&2', timeoutMs: 10_000 } });
+    const failure = await failing({ name: 'queue_depth', source: { script: 'echo 5 >&2', timeoutMs: 10_000 } });
     expect(failure.message).toBe('SLI "queue_depth": the script printed no number on its standard output (it printed nothing)');
   });
 
   it('fails with the exit code when the script fails, even after printing a number', async () => {
-    const failure = await failureOf({ name: 'queue_depth', source: { script: 'echo 3; exit 4', timeoutMs: 10_000 } });
+    const failure = await failing({ name: 'queue_depth', source: { script: 'echo 3; exit 4', timeoutMs: 10_000 } });
     expect(failure.message).toBe('SLI "queue_depth": the script exited with code 4');
     expect(failure.details?.[0]).toContain('3\n');
   });
@@ -178,7 +170,7 @@ describe('a script SLI', () => {
   });
 
   it('masks sensitive values in its log and messages', async () => {
-    const failure = await failureOf({ name: 'token_check', source: { script: 'echo "token=$TOKEN"', env: { TOKEN: 'hunter2' }, timeoutMs: 10_000 }, mask: ['hunter2'] });
+    const failure = await failing({ name: 'token_check', source: { script: 'echo "token=$TOKEN"', env: { TOKEN: 'hunter2' }, timeoutMs: 10_000 }, mask: ['hunter2'] });
     expect(failure.message).toBe('SLI "token_check": the script printed no number on its standard output (its last line was "token=********")');
     expect(failure.details).toEqual(['token=********\n']);
   });

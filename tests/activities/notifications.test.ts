@@ -1,17 +1,13 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger } from '@temporalio/worker';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CancelledFailure } from '@temporalio/common';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { type Notifications, NotificationsSchema } from '../../config/notifications.js';
 import { createNotificationActivities, type NotifierDeps } from '../../activities/deliver-notification.js';
-import type { DeliverNotificationInput, StepOutput } from '../../workflows/activity-contract.js';
+import type { DeliverNotificationInput } from '../../workflows/activity-contract.js';
 import type { CloudEvent, EventData } from '../../core/cloud-events.js';
 import type { Interruption } from '../../core/interruptions.js';
+import { freePort } from '../../temporal/dev-server.js';
+import { activityEnvironment, failureOf, runActivity } from '../support/activities.js';
+import { signatureIsValid, startSmtpServer, startWebhookReceiver } from '../support/receivers.js';
 
 // docs/notifications.md, as receivers meet it: deliverNotification in an activity context, against a real HTTP
 // receiver that checks signatures as GitHub's users do, and a real SMTP server.
@@ -31,87 +27,24 @@ const users: NotifierDeps['config']['users'] = [
   { id: 'users-400', username: 'vic', displayName: 'Vic Viewer', email: 'vic@example.com', teams: [], roles: ['viewer'] },
 ];
 
-/** A receiver on 127.0.0.1 that answers each request with the next status of `answers` (200 when none is left). */
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  url: string;
-}
-const received: Received[] = [];
+/** Statuses the receiver answers with, in turn (200 when none is left; 0: no answer at all, the sender's timeout must end it). */
 let answers: number[] = [];
-let receiver: Server;
-let receiverUrl: string;
+const receiver = await startWebhookReceiver(() => {
+  const status = answers.shift() ?? 200;
+  return status === 429 ? { status, headers: { 'retry-after': '7' } } : status;
+});
+const received = receiver.deliveries;
+const receiverUrl = receiver.origin;
 
-/** The receiver's side of GitHub's scheme: the HMAC of the raw body, compared in constant time. */
-function signatureIsValid(secret: string, { headers, body }: Received): boolean {
-  const header = headers['x-interlock-signature'];
-  if (typeof header !== 'string' || !header.startsWith('sha256=')) return false;
-  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** Mail as the SMTP server received it: envelope and the parsed message. */
-interface Mail {
-  from: string;
-  to: string[];
-  user: string | undefined;
-  parsed: ParsedMail;
-}
-const mails: Mail[] = [];
 /** Recipients the SMTP server answers with this reply code instead of accepting them. */
 const rejectRecipients = new Map<string, number>();
-let smtp: SMTPServer;
-let smtpPort: number;
-
-beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks), url: request.url ?? '' });
-      const status = answers.shift() ?? 200;
-      if (status === 0) return; // never answers: the sender's timeout must end it
-      response.writeHead(status, { 'content-type': 'text/plain', ...(status === 429 ? { 'retry-after': '7' } : {}) }).end(`answered ${status}`);
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-
-  smtp = new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === 'interlock' && auth.password === SMTP_PASSWORD) return callback(null, { user: auth.username });
-      callback(Object.assign(new Error('Authentication failed'), { responseCode: 535 }));
-    },
-    onRcptTo(address, _session, callback) {
-      const code = rejectRecipients.get(address.address);
-      if (code) return callback(Object.assign(new Error(code >= 500 ? 'No such mailbox' : 'Mailbox busy, try later'), { responseCode: code }));
-      callback();
-    },
-    onData(stream, session, callback) {
-      simpleParser(stream)
-        .then((parsed) => {
-          mails.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-            user: session.user as string | undefined,
-            parsed,
-          });
-          callback();
-        })
-        .catch(callback);
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-  smtpPort = (smtp.server.address() as AddressInfo).port;
-});
+const smtp = await startSmtpServer({ login: { user: 'interlock', password: SMTP_PASSWORD }, refuse: (address) => rejectRecipients.get(address) });
+const mails = smtp.mails;
+const smtpPort = smtp.port;
 
 afterAll(async () => {
-  await new Promise((resolve) => receiver?.close(resolve));
-  await new Promise((resolve) => smtp?.close(() => resolve(undefined)));
+  await receiver.close();
+  await smtp.close();
 });
 
 afterEach(() => {
@@ -122,13 +55,7 @@ afterEach(() => {
 });
 
 /** A port nothing listens on: bound, then let go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const closedPort = freePort;
 
 const notifications = (channels: string): Notifications =>
   NotificationsSchema.parse({ channels: JSON.parse(channels) as unknown, subscriptions: [] });
@@ -177,21 +104,9 @@ const event = (name: string, data: Partial<EventData> = {}): CloudEvent => ({
 });
 const created = (overrides: Partial<Interruption> = {}) => event('interruption.created', { step: 'Ensure traders are aware of the deployment', interruption: interruption(overrides) });
 
-/** Runs the activity as attempt `attempt` (with the heartbeat an earlier attempt left); its failure, if any, is returned. */
-async function deliver(acts: ReturnType<typeof activities>, input: DeliverNotificationInput, info: { attempt?: number; heartbeatDetails?: unknown } = {}) {
-  // Failures are what these tests expect: keep the SDK's warnings about them out of the output.
-  const env = new MockActivityEnvironment({ attempt: info.attempt ?? 1, heartbeatDetails: info.heartbeatDetails }, { logger: new DefaultLogger('ERROR') });
-  return env.run<[DeliverNotificationInput], StepOutput, typeof acts.deliverNotification>(acts.deliverNotification, input);
-}
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('the delivery succeeded');
-}
+/** Runs the activity as attempt `attempt` (with the heartbeat an earlier attempt left). */
+const deliver = (acts: ReturnType<typeof activities>, input: DeliverNotificationInput, info: { attempt?: number; heartbeatDetails?: unknown } = {}) =>
+  runActivity(acts.deliverNotification, [input], info);
 
 describe('webhooks', () => {
   it('POSTs the CloudEvent, signed over its exact bytes, with decision links for each person who may act', async () => {
@@ -310,8 +225,8 @@ describe('webhooks', () => {
   it('a cancelled delivery ends as cancelled, not as a failed one', async () => {
     const acts = activities(notifications(JSON.stringify([{ id: 'slow', webhook: { url: `${receiverUrl}/slow`, timeout: '1m' } }])));
     answers = [0];
-    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
-    const delivery = env.run<[DeliverNotificationInput], StepOutput, typeof acts.deliverNotification>(acts.deliverNotification, { channel: 'slow', event: created() });
+    const env = activityEnvironment();
+    const delivery = env.run(acts.deliverNotification, { channel: 'slow', event: created() });
     await vi.waitFor(() => expect(received).toHaveLength(1));
     env.cancel();
     await expect(delivery).rejects.toBeInstanceOf(CancelledFailure);
