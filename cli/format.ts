@@ -1,7 +1,7 @@
 import { formatDuration, parseDuration as parseConfigDuration } from '../core/durations.js';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { isOpen, teamsOf } from '../core/interruptions.js';
-import { progressLines } from '../core/approval-rules.js';
+import { progressLines, stillNeeded } from '../core/approval-rules.js';
 import type { ApproverInput } from '../core/approver-inputs.js';
 import type { Interruption } from '../core/interruptions.js';
 import type { DeploymentStatus } from '../core/names.js';
@@ -52,6 +52,10 @@ function rulesAndInputs(interruption: Interruption): string[] {
   }
   return lines;
 }
+
+/** After an approval that leaves rules unmet: what it still needs, and where to see who may give it. */
+export const stillWaiting = (interruption: Interruption, id: string): string =>
+  `Your approval counts; it still needs ${interruption.rules ? stillNeeded(interruption) : 'more approvals'}, from someone else: interlock status ${id}`;
 
 /** Who may act on an interruption, and the exact command for the next move. */
 export function interruptionLines(interruption: Interruption, id: string): string[] {

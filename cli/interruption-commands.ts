@@ -1,7 +1,8 @@
 import { CliError, EXIT } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
 import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption } from './command.js';
-import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
+import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, stillWaiting, type View } from './format.js';
+import { isOpen } from '../core/interruptions.js';
 
 /** A refusal, with the command that gets past it where there is one. */
 function withHint(error: unknown, id: string): unknown {
@@ -45,7 +46,8 @@ function decision(verb: Decision): Command['run'] {
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
       ctx.out(interruptionLines(done.body, id!).join('\n'));
-      ctx.out(AFTER[verb](id!));
+      // An approval that leaves rules unmet: the step waits for the next person.
+      ctx.out(verb === 'proceed' && isOpen(done.body) ? stillWaiting(done.body, id!) : AFTER[verb](id!));
     }
     return EXIT.ok;
   };
