@@ -133,6 +133,26 @@ ${extra}
   return parsed;
 }
 
+/**
+ * The example config's people in teams for approval rules (docs/manual-steps.md#approval-rules):
+ * mlee in security and release-managers, vic a deployer in security, jjones in release-managers,
+ * ci in none; with `projectsYaml` (items of `projects:`).
+ */
+export function securityTeamsConfig(projectsYaml: string): Config {
+  const teams: Partial<Record<string, { teams: string[]; roles?: string[] }>> = {
+    jjones: { teams: ['release-managers'] },
+    mlee: { teams: ['security', 'release-managers'] },
+    vic: { teams: ['security'], roles: ['deployer'] },
+  };
+  const users = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH).users.map((user) => ({ ...user, ...teams[user.username] }));
+  return parseConfig(`
+teams: [{ id: security, name: Security }, { id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+users: ${JSON.stringify(users)}
+projects:
+${projectsYaml.trim().replace(/^/gm, '  ')}
+`);
+}
+
 /** A release of the config's first project as the service would start it (docs/keptn.md). */
 export function releaseInput(
   config: Config,
