@@ -2,7 +2,7 @@ import { formatDuration, parseDuration as parseConfigDuration } from '../core/du
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { isOpen, teamsOf } from '../core/interruptions.js';
 import { progressLines, stillNeeded } from '../core/approval-rules.js';
-import type { ApproverInput } from '../core/approver-inputs.js';
+import { describeDeclared } from '../core/approver-inputs.js';
 import type { Interruption } from '../core/interruptions.js';
 import type { DeploymentStatus } from '../core/names.js';
 import type { StepView } from '../core/views.js';
@@ -28,16 +28,6 @@ export const decisionCommands = (interruption: Pick<Interruption, 'kind'>, id: s
     : interruption.kind === 'Approval'
       ? [`interlock approve ${id} --notes "…"`, `interlock decline ${id} --notes "…"`]
       : [`interlock proceed ${id} --notes "…"`, `interlock abort ${id} --notes "…"`];
-
-/** What a step asks for, in a line: `risk (low|medium|high, required), ticket (text matching CHG-[0-9]+), backup (true|false)`. */
-export function describeDeclared(declared: readonly ApproverInput[]): string {
-  return declared
-    .map((input) => {
-      const what = input.type === 'choice' ? (input.options ?? []).join('|') : input.type === 'boolean' ? 'true|false' : input.pattern ? `text matching ${input.pattern}` : 'text';
-      return `${input.name} (${what}${input.required ? ', required' : ''})`;
-    })
-    .join(', ');
-}
 
 /** An open interruption's approval rules and what it asks whoever proceeds, as lines under it. */
 function rulesAndInputs(interruption: Interruption): string[] {

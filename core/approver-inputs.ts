@@ -132,6 +132,16 @@ export function describeInputs(values: InputValues | undefined): string {
   return Object.entries(values ?? {}).map(([name, value]) => `${name}=${typeof value === 'boolean' ? String(value) : JSON.stringify(value)}`).join(', ');
 }
 
+/** What a step asks for, in a line: `risk (low|medium|high, required), ticket (text matching CHG-[0-9]+), backup (true|false)`. */
+export function describeDeclared(declared: readonly ApproverInput[]): string {
+  return declared
+    .map((input) => {
+      const what = input.type === 'choice' ? (input.options ?? []).join('|') : input.type === 'boolean' ? 'true|false' : input.pattern ? `text matching ${input.pattern}` : 'text';
+      return `${input.name} (${what}${input.required ? ', required' : ''})`;
+    })
+    .join(', ');
+}
+
 /** What is wrong with a step's declared inputs, for the config's errors (paths relative to `inputs`). */
 export function declarationProblems(declared: readonly ApproverInput[]): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
