@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ok } from '../support/api.js';
 import { useCliAgainst } from '../support/cli.js';
-import { securityTeamsConfig } from '../support/fixtures.js';
+import { GO_LIVE_PROJECT, securityTeamsConfig } from '../support/fixtures.js';
 import { uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 /**
@@ -9,19 +9,7 @@ import { uniqueRelease, useStack, waitFor } from '../support/stack.js';
  * processes against the API served over real HTTP. status shows each rule's progress and who may
  * approve; proceed and approve take `--input NAME=VALUE`, refused before anything is sent when bad.
  */
-const config = securityTeamsConfig(`
-- id: guarded
-  name: Guarded service
-  environments: [production]
-  process:
-    - name: Go-live
-      type: manual
-      rules: [{ teams: [security], count: 2 }, { teams: [release-managers], count: 1 }]
-      inputs:
-        - { name: risk, type: choice, options: [low, high], required: true }
-        - { name: backupTaken, type: boolean }
-    - { name: Report, type: script, run: 'echo "risk=#{Action[Go-live].Output.Manual.Input.risk} backup=#{Action[Go-live].Output.Manual.Input.backupTaken}"' }
-`);
+const config = securityTeamsConfig(GO_LIVE_PROJECT);
 const stack = useStack(config);
 const { interlock } = useCliAgainst(stack);
 
@@ -33,12 +21,12 @@ describe('approval rules and inputs from a terminal', () => {
     const status = await interlock('vic', 'status', id);
     expect(status.stdout).toContain('Approval rules: 2 from security: 0 of 2; 1 from release-managers: 0 of 1');
     expect(status.stdout).toContain('May approve now: jjones, mlee, vic (or an admin)');
-    expect(status.stdout).toContain('Proceed with --input risk=… --input backupTaken=…: risk (low|high, required), backupTaken (true|false)');
+    expect(status.stdout).toContain('Proceed with --input risk=… --input ticket=… --input backupTaken=…: risk (low|high, required), ticket (text matching CHG-[0-9]+), backupTaken (true|false)');
 
     await interlock('mlee', 'take', id);
     const bad = await interlock('mlee', 'proceed', id, '--input', 'risk=extreme', '--input', 'colour=red');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--input colour: "colour" is not an input of this step (it asks for risk, backupTaken)');
+    expect(bad.stderr).toContain('--input colour: "colour" is not an input of this step (it asks for risk, ticket, backupTaken)');
     expect(bad.stderr).toContain('--input risk: expected one of low, high, not "extreme"');
     expect((await interlock('mlee', 'proceed', id, '--input', 'risk')).stderr).toContain('--input "risk" is not NAME=VALUE.');
 
@@ -57,6 +45,6 @@ describe('approval rules and inputs from a terminal', () => {
     expect(last.stdout).toContain('Inputs: risk=high, backupTaken=true');
     expect(last.stdout).toContain('It goes on.');
     const done = await waitFor(stack, id, (view) => view.finishedAt !== null);
-    expect(done.steps[1]?.log).toBe('risk=high backup=True\n');
+    expect(done.steps[1]?.log).toBe('risk=high ticket= backup=True\n');
   });
 });

@@ -153,6 +153,26 @@ ${projectsYaml.trim().replace(/^/gm, '  ')}
 `);
 }
 
+/**
+ * A project (an item of `projects:`) whose "Go-live" needs "2 from security and 1 from
+ * release-managers" and asks three approver inputs, then a Report step that echoes them
+ * (docs/manual-steps.md#approval-rules, #approver-inputs).
+ */
+export const GO_LIVE_PROJECT = `
+- id: guarded
+  name: Guarded service
+  environments: [production]
+  process:
+    - name: Go-live
+      type: manual
+      rules: [{ teams: [security], count: 2 }, { teams: [release-managers], count: 1 }]
+      inputs:
+        - { name: risk, type: choice, options: [low, high], required: true }
+        - { name: ticket, type: text, pattern: 'CHG-[0-9]+', description: The change ticket }
+        - { name: backupTaken, type: boolean }
+    - { name: Report, type: script, run: 'echo "risk=#{Action[Go-live].Output.Manual.Input.risk} ticket=#{Action[Go-live].Output.Manual.Input.ticket} backup=#{Action[Go-live].Output.Manual.Input.backupTaken}"' }
+`;
+
 /** A release of the config's first project as the service would start it (docs/keptn.md). */
 export function releaseInput(
   config: Config,
