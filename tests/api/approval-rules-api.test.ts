@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Deployment, ok, problem, type Who } from '../support/api.js';
 import { openPage, postForm, signInForForms } from '../support/dashboard.js';
 import { productionShipyard, securityTeamsConfig } from '../support/fixtures.js';
+import { until } from '../support/poll.js';
 import { uniqueRelease, useStack, waitFor, waitForRelease } from '../support/stack.js';
 
 // docs/manual-steps.md#approval-rules and #approver-inputs as people meet them through the API, the
@@ -124,6 +125,15 @@ describe('"2 from security AND 1 from release-managers" with inputs', () => {
     expect(progress.rules?.map((rule) => [rule.approvals.map((approval) => approval.user.username), rule.met])).toEqual([[['mlee'], false], [['mlee'], true]]);
     expect(progress.remaining).toEqual({ rules: [{ rule: 0, teams: ['security'], needed: 1 }], mayApprove: ['vic'] });
     expect((await problem(take(id, iid, 'mlee'), 409)).code).toBe('ALREADY_APPROVED');
+    // What waits for whom (from visibility, so eventually): vic's list has it with its progress; mlee's and ci's do not.
+    const actionable = async (who: Who) => (await ok(stack.api(who).api.interruptions.$get({ query: { actionable: 'true' } }))).interruptions.filter((i) => i.id === iid);
+    const lists = await until(
+      async () => ({ vic: await actionable('vic'), mlee: await actionable('mlee'), ci: await actionable('ci') }),
+      (found) => found.vic[0]?.rules?.[1]?.met === true && found.mlee.length === 0,
+      'the lists of what waits to show mlee\'s approval',
+    );
+    expect(lists.vic[0]).toMatchObject({ actions: ['takeResponsibility'], remaining: { mayApprove: ['vic'] } });
+    expect(lists.ci).toEqual([]);
 
     // vic meets the last rule; the inputs of the approval that completed it are the step's.
     const last = await approve(id, iid, 'vic', { inputs: { risk: 'medium', ticket: 'CHG-42', backupTaken: true } });
