@@ -196,6 +196,7 @@ export function renderInterruptions(interruptions: OpenInterruption[]): string {
       return [
         `${d.id}  ${quote(item.step)}  ${item.state}${item.assignee ? ` by ${person(item.assignee)}` : ''}`,
         `  ${d.project} ${d.release} to ${d.environment}; responsible: ${teamsOf(item).join(', ') || 'any deployer'}${item.kind === 'Manual' ? '' : ` (${item.kind})`}`,
+        ...(item.rules && !item.requiredApprovals ? [`  Approval rules${item.ordered ? ', in order' : ''}: ${progressLines(item).join('; ')}`] : []),
         ...next.map((command) => `    ${command}`),
       ].join('\n');
     })

@@ -37,6 +37,9 @@ describe('approval rules and inputs from a terminal', () => {
     const between = await interlock('vic', 'status', id);
     expect(between.stdout).toContain('Approval rules: 2 from security: 1 of 2 (Morgan Lee); 1 from release-managers: met (Morgan Lee)');
     expect(between.stdout).toContain('May approve now: vic (or an admin)');
+    const waiting = await interlock('vic', 'interruptions');
+    expect(waiting.stdout).toContain('  Approval rules: 2 from security: 1 of 2 (Morgan Lee); 1 from release-managers: met (Morgan Lee)');
+    expect(waiting.stdout).toContain(`    interlock take ${id}`);
 
     // approve takes and proceeds in one go; a yes/no is written yes or true.
     const last = await interlock('vic', 'approve', id, '--input', 'risk=high', '--input', 'backupTaken=yes');
