@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
-import { INPUT_TYPES, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
+import { INPUT_TYPES, INPUT_VALUE_SHAPE, inputLengthProblem, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -331,7 +331,10 @@ export const DecisionSchema = z
   .strictObject({
     notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional(),
     inputs: z
-      .record(z.string().max(100), z.union([z.string().max(MAX_INPUT_LENGTH), z.boolean()]))
+      .record(
+        z.string().max(100),
+        z.union([z.string().max(MAX_INPUT_LENGTH, { error: (issue) => inputLengthProblem(String(issue.input)) }), z.boolean()], { error: INPUT_VALUE_SHAPE }),
+      )
       .refine((inputs) => Object.keys(inputs).length <= MAX_INPUTS, `at most ${MAX_INPUTS} inputs`)
       .optional()
       .openapi({

@@ -88,13 +88,21 @@ function valueProblem(input: ApproverInput, value: unknown): string | undefined 
       return undefined;
     case 'text': {
       if (typeof value !== 'string') return 'expected a text';
-      if (value.length > MAX_INPUT_LENGTH) return `at most ${MAX_INPUT_LENGTH} characters; this is ${value.length}`;
+      const tooLong = inputLengthProblem(value);
+      if (tooLong) return tooLong;
       const pattern = input.pattern === undefined ? undefined : wholePattern(input.pattern);
       if (pattern && !pattern.test(value)) return `"${value.slice(0, 100)}" does not match ${input.pattern}`;
       return undefined;
     }
   }
 }
+
+/** A text input's value over the limit, in the words every front end uses (the API's schema too); undefined within it. */
+export const inputLengthProblem = (value: string): string | undefined =>
+  value.length > MAX_INPUT_LENGTH ? `at most ${MAX_INPUT_LENGTH} characters; this is ${value.length}` : undefined;
+
+/** What any input's value must be before what its step declares is known: a text, or true or false. */
+export const INPUT_VALUE_SHAPE = 'expected a text, or true or false';
 
 /**
  * A value as a form or a command line writes it, typed for its input: a boolean from `true`/`false`

@@ -113,7 +113,10 @@ describe('"2 from security AND 1 from release-managers" with inputs', () => {
     const missing = await problem(proceed(id, iid, 'mlee', { notes: 'forgot the risk' }), 400);
     expect(missing.errors).toEqual([{ name: 'body.inputs.risk', reason: 'required' }]);
     const notBoolean = await problem(stack.send('POST', `/api/deployments/${encodeURIComponent(id)}/interruptions/${iid}/proceed`, { as: 'mlee', body: { inputs: { risk: 'low', backupTaken: 1 } } }), 400);
-    expect((notBoolean.errors ?? []).map((error) => error.name)).toEqual(['body.inputs.backupTaken']);
+    expect(notBoolean.errors).toEqual([{ name: 'body.inputs.backupTaken', reason: 'expected a text, or true or false' }]);
+    // Too long: the same words as the dashboard's form and the CLI.
+    const tooLong = await problem(proceed(id, iid, 'mlee', { inputs: { risk: 'low', ticket: 'C'.repeat(1001) } }), 400);
+    expect(tooLong.errors).toEqual([{ name: 'body.inputs.ticket', reason: 'at most 1000 characters; this is 1001' }]);
     const abortWithInputs = await problem(interruption(id, iid, 'mlee').abort.$post({ param: { id, iid }, json: { inputs: { risk: 'low' } } }), 400);
     expect(abortWithInputs.errors?.[0]?.name).toBe('body.inputs');
     expect(signOffOf(await ok(stack.api().api.deployments[':id'].$get({ param: { id } })))).toMatchObject({ state: 'Assigned', assignee: { username: 'mlee' } });
