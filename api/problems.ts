@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { toServiceError, type InvalidField, type ServiceError } from '../service/errors.js';
+import { toServiceError, type InvalidField, type MissingPermission, type ServiceError } from '../service/errors.js';
 
 export type { InvalidField };
 
@@ -14,7 +14,7 @@ export class Problem extends Error {
     readonly status: ContentfulStatusCode,
     readonly title: string,
     readonly detail: string,
-    readonly extra: { errors?: InvalidField[]; type?: string; retryAfter?: number } = {},
+    readonly extra: { errors?: InvalidField[]; type?: string; retryAfter?: number; missing?: MissingPermission } = {},
   ) {
     super(detail);
     this.name = 'Problem';
@@ -44,6 +44,7 @@ export function problemOf(error: ServiceError): Problem {
   return new Problem(error.status, TITLES[error.status] ?? 'Error', error.message, {
     ...(type ? { type } : {}),
     ...(error.extra.fields ? { errors: error.extra.fields } : {}),
+    ...(error.extra.missing ? { missing: error.extra.missing } : {}),
     ...(error.extra.retryAfter === undefined ? {} : { retryAfter: error.extra.retryAfter }),
   });
 }
@@ -59,6 +60,7 @@ export function renderProblem(c: Context, problem: Problem): Response {
     detail,
     ...(extra.type ? { code: extra.type } : {}),
     ...(extra.errors ? { errors: extra.errors } : {}),
+    ...(extra.missing ? { missing: extra.missing } : {}),
     instance: c.req.path,
   };
   return c.body(JSON.stringify(body), status, { 'Content-Type': 'application/problem+json' });

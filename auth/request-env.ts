@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { User } from '../config/schema.js';
+import type { Principal } from '../core/principals.js';
 
 /** The variables a request carries through the API's and the dashboard's middleware. */
 export type AppEnv = {
   Variables: {
-    user: User;
+    /** Whoever is asking: the principal a bearer token, a session (or, later, a provider or a CI job) names. */
+    user: Principal;
     logger: Logger;
     requestId: string;
   };

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { EXAMPLE_CONFIG_PATH, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { sequenceBases, triggerVariables } from '../../service/inputs.js';
+import { principalOfUser } from '../../service/permissions.js';
 import { releaseWorkflowId } from '../../core/ids.js';
 import type { Step } from '../../config/schema.js';
 import { defaultValues } from '../../config/project-variables.js';
@@ -151,7 +152,7 @@ export function releaseInput(
     release,
     service: project.id,
     shipyard: project.shipyard!,
-    sequences: sequenceBases(config, project, release, resolved, user, { 'Interlock.Url': 'http://interlock.test' }),
+    sequences: sequenceBases(config, project, release, resolved, principalOfUser(config, user), { 'Interlock.Url': 'http://interlock.test' }),
     start: { stage: overrides.stage ?? firstStage.name, sequence: overrides.sequence ?? firstStage.sequences[0]!.name },
     triggeredBy: { id: user.id, username: user.username, displayName: user.displayName },
     createdAt: new Date().toISOString(),

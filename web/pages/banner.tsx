@@ -40,7 +40,7 @@ const Back = ({ back }: { back: string | undefined }) => (back ? <input type="hi
 
 /** The controls this person may use, and only those; the workflow checks the same rules again. */
 function Actions({ session, config, view, interruption, error, notes, back }: DeploymentProps & { interruption: Interruption }) {
-  const actions = actionsOf(interruption, session.user);
+  const actions = actionsOf(interruption, session.user, view);
   const path = interruptionPage(view.id, interruption.id);
   if (actions.includes('takeResponsibility')) {
     return (
@@ -102,12 +102,12 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
       </form>
     );
   }
-  const who = teamNames(config, teamsOf(interruption)) || 'deployers';
+  const who = teamNames(config, teamsOf(interruption)) || `deployers of ${view.project} in ${view.environment}`;
   const yours = isExcluded(interruption, session.user);
   return (
     <div class="actions">
       <p class="muted">
-        {yours ? `You triggered this deployment, so someone else must ${interruption.kind === 'GuidedFailure' ? 'decide what happens after this failure' : 'approve this step'}.` : `Only ${who} (or an admin) can act on this step.`}
+        {session.user.readOnly ? 'You signed in with a read-only token: you may look, not act.' : yours ? `You triggered this deployment, so someone else must ${interruption.kind === 'GuidedFailure' ? 'decide what happens after this failure' : 'approve this step'}.` : `Only ${who} (or an admin) can act on this step.`}
       </p>
       {/* A refused post from someone with no controls (a stale page, a hand-made form) says why here. */}
       <ErrorMessage id="take-error" message={error?.message} />
