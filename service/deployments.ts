@@ -120,7 +120,7 @@ export class Deployments {
     if (!project.environments.includes(request.environment)) {
       throw invalid([{ name: 'body.environment', reason: `"${request.environment}" is not an environment of ${project.id} (${project.environments.join(', ')})` }]);
     }
-    requirePermission(user, 'trigger', { project: project.id, environment: request.environment }, `to ${request.environment}`, unknown);
+    requirePermission(user, 'trigger', { project: project.id, environment: request.environment }, `${project.id} to ${request.environment}`, { hidden: unknown, seenAt: { project: project.id } });
     const resolved = triggerVariables(project, request.variables);
     const variables = request.variables ?? {};
     const triggeredBy = personOf(user);
@@ -196,7 +196,7 @@ export class Deployments {
   async act(user: Principal, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<Interruption> {
     this.limits.action(user.id);
     const place = this.visiblePlace(user, id);
-    requirePermission(user, 'act', place, 'this deployment', missing(id));
+    requirePermission(user, 'act', place, 'this deployment', { hidden: missing(id) });
     const actor = actorOf(user, place);
     await this.authorize(actor, id, interruptionId, action);
     const base = { user: actor, interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
@@ -269,7 +269,7 @@ export class Deployments {
    */
   async postTaskEvent(user: Principal, id: string, event: CloudEvent): Promise<TaskEventAnswer> {
     const place = this.visiblePlace(user, id);
-    requirePermission(user, 'postEvent', place, 'this deployment', missing(id));
+    requirePermission(user, 'postEvent', place, 'this deployment', { hidden: missing(id) });
     const actor = actorOf(user, place);
     await this.authorizeTaskEvent(actor, id, event);
     const handle = this.client.workflow.getHandle(id);
@@ -288,7 +288,7 @@ export class Deployments {
    */
   async cancel(user: Principal, id: string): Promise<{ view: DeploymentWithLinks; finished: boolean }> {
     this.limits.action(user.id);
-    requirePermission(user, 'cancel', this.visiblePlace(user, id), 'this deployment', missing(id));
+    requirePermission(user, 'cancel', this.visiblePlace(user, id), 'this deployment', { hidden: missing(id) });
     return this.temporal.cancel(id, personOf(user), this.watcher);
   }
 

@@ -61,13 +61,21 @@ export function can(principal: Principal, what: Permission, where: Place = {}): 
 }
 
 /**
- * Refuses what the principal may not do at the place: NOT_FOUND when it may not even see it (with
- * `hidden`, the very words an unknown one gets, so nothing tells the two apart), else NOT_PERMITTED
+ * Refuses what the principal may not do at the place: NOT_FOUND when it may not even see it (in the
+ * words `hidden`, those an unknown one gets, so nothing tells the two apart), else NOT_PERMITTED
  * naming the role, project and environment missing. `noun` names the thing in that refusal.
+ * `seenAt`: where seeing is what counts, when it is not the place itself (a trigger: its project,
+ * so a project one sees is 403 in an environment one does not).
  */
-export function requirePermission(principal: Principal, what: Permission, where: Place, noun: string, hidden = `No ${noun}.`): void {
+export function requirePermission(
+  principal: Principal,
+  what: Permission,
+  where: Place,
+  noun: string,
+  { hidden = `No ${noun}.`, seenAt = where }: { hidden?: string; seenAt?: Place } = {},
+): void {
   const need = NEEDS[what];
-  if (!need.everywhere && !can(principal, 'see', where)) throw notFound(hidden);
+  if (!need.everywhere && !can(principal, 'see', seenAt)) throw notFound(hidden);
   if (can(principal, what, where)) return;
   throw notPermitted(principal, what, where, noun);
 }

@@ -98,7 +98,7 @@ export class Releases {
       throw invalid([{ name: 'body.project', reason: `${project.id} is not a lifecycle project (it has a process, no shipyard): POST /api/deployments deploys it` }]);
     }
     const start = startOf(project, request.stage, request.sequence);
-    requirePermission(user, 'trigger', { project: project.id, environment: start.stage }, `a release starting in ${start.stage}`, unknown);
+    requirePermission(user, 'trigger', { project: project.id, environment: start.stage }, `a release of ${project.id} from ${start.stage}`, { hidden: unknown, seenAt: { project: project.id } });
     const resolved = triggerVariables(project, request.variables);
     if (request.keptnContext !== undefined && !KEPTN_CONTEXT.test(request.keptnContext)) {
       throw invalid([{ name: 'body.shkeptncontext', reason: 'a Keptn context (letters, digits, ".", "_", "-"; at most 100)' }]);
@@ -305,7 +305,7 @@ export class Releases {
   async cancel(user: Principal, idOrContext: string): Promise<{ view: ReleaseWithLinks; finished: boolean }> {
     this.limits.action(user.id);
     const id = await this.visibleId(user, idOrContext);
-    requirePermission(user, 'cancel', { project: projectOfReleaseId(id) }, 'this release', missing(idOrContext));
+    requirePermission(user, 'cancel', { project: projectOfReleaseId(id) }, 'this release', { hidden: missing(idOrContext) });
     return this.temporal.cancel(id, personOf(user), this.watcher);
   }
 
