@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import pino, { type Logger } from 'pino';
@@ -18,6 +19,7 @@ import type { LinkSigner } from './auth/one-click-links.js';
 import { type LimitSettings, Limits } from './service/rate-limit.js';
 import { Releases } from './service/releases.js';
 import { createSigner } from './service/signing.js';
+import { temporalWebProxy } from './api/temporal-web-proxy.js';
 import { dashboardRoutes, notFoundPage } from './web/dashboard.js';
 
 /** What `createApp` needs from outside: a Temporal client and the config. */
@@ -27,6 +29,8 @@ export interface AppDeps {
     taskQueue: string;
     /** Base URL of Temporal Web for links in views; none when unknown. */
     uiUrl?: string | undefined;
+    /** Where the Temporal Web this app serves at `/temporal/` listens (loopback, under the same path); none: no `/temporal/`. */
+    webUpstream?: string | undefined;
   };
   config: Config;
   /** How long an action or query waits for a worker before 503 (ms). Default 10 s. */
@@ -87,6 +91,14 @@ export function createApp(deps: AppDeps) {
       'request',
     );
   });
+  /** 404: a page for a browser, problem+json for the rest. */
+  const notFound = (c: Context<AppEnv>) => {
+    const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
+    if (isPage) return notFoundPage(c, sessions);
+    return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));
+  };
+  // Temporal Web sends its own headers (its pages need scripts of their own): before ours.
+  if (deps.temporal.webUpstream) app.route('/temporal', temporalWebProxy(deps.temporal.webUpstream, sessions, notFound));
   app.use(secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -128,9 +140,7 @@ export function createApp(deps: AppDeps) {
       c.header('Allow', allow.join(', '));
       return renderProblem(c, new Problem(405, 'Method not allowed', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}.`));
     }
-    const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
-    if (isPage) return notFoundPage(c, sessions);
-    return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));
+    return notFound(c);
   });
   app.onError(renderError);
   return api;

@@ -42,6 +42,8 @@ export async function startApi(options: {
   configPath: string;
   client: Client;
   uiUrl?: string;
+  /** The Temporal Web to serve at `/temporal/` (`npm start`'s, on loopback under that path). */
+  temporalWebUpstream?: string;
   logger: Logger;
   /** The payload codec's keys: for the codec endpoint Temporal Web uses, and to check one-click links (signed with a key made from them). */
   codecKeys?: CodecKey[];
@@ -50,7 +52,7 @@ export async function startApi(options: {
   const hostname = listenHost(env.HOST, options.configPath);
   const publicUrl = env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const app = createApp({
-    temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, uiUrl: env.TEMPORAL_UI_URL ?? uiUrl },
+    temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, uiUrl: env.TEMPORAL_UI_URL ?? uiUrl, webUpstream: options.temporalWebUpstream },
     config,
     actionTimeoutMs: env.INTERLOCK_ACTION_TIMEOUT * 1000,
     logger,
