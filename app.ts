@@ -18,6 +18,7 @@ import { KeptnEvents } from './service/keptn-events.js';
 import type { LinkSigner } from './auth/one-click-links.js';
 import { type LimitSettings, Limits } from './service/rate-limit.js';
 import { Releases } from './service/releases.js';
+import { AuditTrail } from './service/audit.js';
 import { createSigner } from './service/signing.js';
 import { temporalWebProxy } from './api/temporal-web-proxy.js';
 import { dashboardRoutes, notFoundPage } from './web/dashboard.js';
@@ -77,6 +78,14 @@ export function createApp(deps: AppDeps) {
   const deployments = new Deployments(serviceDeps);
   const releases = new Releases(serviceDeps);
   const keptn = new KeptnEvents(releases, deployments);
+  const audit = new AuditTrail({
+    logger,
+    config: deps.config,
+    client: deps.temporal.client,
+    taskQueue: deps.temporal.taskQueue,
+    source: deps.systemVariables?.['Interlock.Url'] ?? 'interlock',
+    perMinute: limits.settings.auditEventsPerMinute,
+  });
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -85,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('logger', logger.child({ requestId: c.get('requestId') }));
+    c.set('audit', audit);
     await next();
     c.get('logger').info(
       { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },

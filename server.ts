@@ -64,6 +64,7 @@ export async function startApi(options: {
       streamsAtOnce: env.INTERLOCK_STREAMS_PER_PERSON,
       waitsAtOnce: env.INTERLOCK_WAITS_PER_PERSON,
       linksPerMinute: env.INTERLOCK_LINK_RATE,
+      auditEventsPerMinute: env.INTERLOCK_AUDIT_RATE,
     },
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
     ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys), linkSigner: createLinkSigner(options.codecKeys) } : {}),

@@ -2,11 +2,11 @@ import { createHash, createHmac } from 'node:crypto';
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { Channel, Notifications } from '../config/notifications.js';
-import type { CloudEvent } from '../core/cloud-events.js';
+import { type AuditEvent, type CloudEvent, isAuditEvent } from '../core/cloud-events.js';
 import { type Actor, type Interruption, isActionableBy, isOpen, responsibleOf } from '../core/interruptions.js';
 import { actorOf, hasRoleAt, type ListedPerson, type ListedTeam, type Place, principalOfPerson } from '../core/principals.js';
 import { maskText } from '../core/masking.js';
-import { type DecideLink, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
+import { type DecideLink, renderAuditSlack, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
 import type { DeliverNotificationInput, StepOutput } from '../workflows/activity-contract.js';
 
 /** What the worker gives the notification activities; nothing secret ever travels in a workflow's input. */
@@ -94,15 +94,22 @@ export function createNotificationActivities(deps: NotifierDeps) {
 
   const decideLinks = (event: CloudEvent): DecideLink[] => actorsFor(event, { acting: true }).flatMap((actor) => decideLink(event, actor) ?? []);
 
-  async function deliverWebhook(channel: WebhookChannel, event: CloudEvent, foreignId: boolean): Promise<StepOutput> {
+  /** What a webhook is sent: an audit record as it is (or in words, for Slack); a posted event as its poster's; else ours, with links. */
+  const webhookBody = (event: CloudEvent | AuditEvent, format: WebhookChannel['webhook']['format']): unknown => {
+    if (isAuditEvent(event)) return format === 'slack' ? renderAuditSlack(event) : event;
+    // A posted event is relayed as its poster's: no links of ours, nothing read from its data.
+    if (isPosted(event)) return asPosted(event);
+    const links = { deployment: deploymentUrl(event), decide: decideLinks(event) };
+    return format === 'slack' ? renderSlack(event, { links }) : withLinks(event, links);
+  };
+
+  async function deliverWebhook(channel: WebhookChannel, event: CloudEvent | AuditEvent, foreignId: boolean): Promise<StepOutput> {
     const { url, format, timeout } = channel.webhook;
     const secret = secretOf(channel, deps.env);
     const hide = (text: string) => (secret ? maskText(text, [secret]) : text);
     const { info, cancellationSignal } = Context.current();
-    // A posted event is relayed as its poster's: no links of ours, nothing read from its data.
-    const posted = isPosted(event);
-    const links = () => ({ deployment: deploymentUrl(event), decide: decideLinks(event) });
-    const body = JSON.stringify(posted ? asPosted(event) : format === 'slack' ? renderSlack(event, { links: links() }) : withLinks(event, links()));
+    const posted = !isAuditEvent(event) && isPosted(event);
+    const body = JSON.stringify(webhookBody(event, format));
     const headers: Record<string, string> = {
       'Content-Type': format === 'slack' ? 'application/json; charset=utf-8' : 'application/cloudevents+json; charset=utf-8',
       'User-Agent': 'Interlock',
@@ -257,6 +264,11 @@ export function createNotificationActivities(deps: NotifierDeps) {
       if (!channel) {
         const known = deps.config.notifications?.channels.map((candidate) => candidate.id).join(', ') || 'none';
         throw fail(`There is no notification channel "${id}" in the worker's config (channels: ${known})`, 'NotificationMisconfigured');
+      }
+      if (isAuditEvent(event)) {
+        // The config refuses an email channel for audit events; a worker on an older config says so.
+        if (!('webhook' in channel)) throw fail(`${id}: audit events go to webhook channels only, not email`, 'NotificationMisconfigured');
+        return deliverWebhook(channel, event, false);
       }
       // Nothing a caller posted reaches a person as Interlock's words: a posted event goes to CloudEvents webhooks only.
       if (isPosted(event) && !('webhook' in channel && channel.webhook.format !== 'slack')) {
