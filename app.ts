@@ -12,6 +12,7 @@ import { createMetrics } from './api/metrics.js';
 import { Problem, renderError, renderProblem } from './api/problems.js';
 import type { AppEnv } from './auth/request-env.js';
 import { createSessions } from './auth/sessions.js';
+import { ConfigStore } from './config/config-store.js';
 import type { Config } from './config/schema.js';
 import { Deployments } from './service/deployments.js';
 import { KeptnEvents } from './service/keptn-events.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
     webUpstream?: string | undefined;
   };
   config: Config;
+  /** Where `config` came from and how it reloads (`GET /api/admin/config`, the audit of reloads); a fixed one without it. */
+  configStore?: ConfigStore | undefined;
   /** How long an action or query waits for a worker before 503 (ms). Default 10 s. */
   actionTimeoutMs?: number;
   logger?: Logger;
@@ -86,6 +89,12 @@ export function createApp(deps: AppDeps) {
     source: deps.systemVariables?.['Interlock.Url'] ?? 'interlock',
     perMinute: limits.settings.auditEventsPerMinute,
   });
+  const configStore = deps.configStore ?? ConfigStore.fixed(deps.config);
+  configStore.onReload((result) => {
+    const { source, sha256 } = result.status;
+    if (!result.loaded) audit.record({ action: 'config-refused', config: { source, sha256: result.status.lastRefusal?.sha256 ?? sha256, problems: result.problems } });
+    else if (result.changed) audit.record({ action: 'config-reloaded', config: { source, sha256 } });
+  });
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -135,6 +144,7 @@ export function createApp(deps: AppDeps) {
     limits,
     sessions,
     config: deps.config,
+    configStore,
     metrics,
     client: deps.temporal.client,
     metricsOpen: deps.metricsOpen,

@@ -6,7 +6,8 @@
 import type { Worker } from '@temporalio/worker';
 import { type ApiServer, createLogger, listenHost, startApi } from './server.js';
 import { readEnv } from './config/env.js';
-import { loadConfig, resolveConfigPath, shownPath } from './config/load.js';
+import { ConfigStore, describeReload } from './config/config-store.js';
+import { resolveConfigPath, shownPath } from './config/load.js';
 import { isAddressInUse, listenersOf, portTaken, takenPorts } from './config/ports.js';
 import { loadCodecKeys } from './temporal/payload-codec.js';
 import { type DevServer, startDevServer } from './temporal/dev-server.js';
@@ -21,9 +22,12 @@ async function main(): Promise<void> {
   // Every payload Interlock hands Temporal is encrypted; Temporal Web reads them through /codec.
   const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
   const configPath = resolveConfigPath();
-  const config = loadConfig(configPath);
+  // One config for the API and the worker, reloaded on SIGHUP and when the file changes.
+  const configStore = ConfigStore.load(configPath);
+  const { config } = configStore;
   // A person at a terminal wants the URLs, not a JSON line per request: quieter unless asked.
   const logger = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' });
+  configStore.onReload((result) => console.error(describeReload(result)));
   // A port something else holds (another npm start, say) is one line naming it and its variable,
   // before anything starts. The dev server's own ports are checked when it fails to start, so a
   // dev server an earlier run left behind is stopped first (startDevServer does that).
@@ -37,7 +41,11 @@ async function main(): Promise<void> {
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let api: ApiServer | undefined;
+  // At a terminal, SIGHUP means the terminal went away, and it stops everything as before; run as a
+  // service (no terminal), it reloads the config, as it does for npm run api and npm run worker.
+  const stopWatching = configStore.watch({ hangUp: !process.stdin.isTTY });
   const { stop } = stopInOrder('Interlock', async () => {
+    stopWatching();
     await api?.close().catch(() => undefined);
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await workerRun?.catch(() => undefined);
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
     const upstream = devServer?.uiUrl ?? undefined;
     const uiUrl = env.TEMPORAL_UI_URL ?? (upstream ? `${publicUrl}${TEMPORAL_WEB_PATH}` : undefined);
     api = await startApi({
-      env, config, configPath, client, logger, codecKeys,
+      env, config, configStore, configPath, client, logger, codecKeys,
       ...(uiUrl ? { uiUrl } : {}),
       ...(upstream ? { temporalWebUpstream: upstream } : {}),
     }).catch((error: unknown) => {

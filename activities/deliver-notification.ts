@@ -4,7 +4,7 @@ import nodemailer from 'nodemailer';
 import type { Channel, Notifications } from '../config/notifications.js';
 import { type AuditEvent, type CloudEvent, isAuditEvent } from '../core/cloud-events.js';
 import { type Actor, type Interruption, isActionableBy, isOpen, responsibleOf } from '../core/interruptions.js';
-import { actorOf, hasRoleAt, type ListedPerson, type ListedTeam, type Place, principalOfPerson } from '../core/principals.js';
+import { actorOf, hasRoleAt, type ListedPerson, type ListedTeam, type Place, type Principal, principalOfPerson } from '../core/principals.js';
 import { maskText } from '../core/masking.js';
 import { type DecideLink, renderAuditSlack, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
 import type { DeliverNotificationInput, StepOutput } from '../workflows/activity-contract.js';
@@ -57,7 +57,12 @@ const fail = (message: string, type: Exclude<NotificationFailure, 'NotificationF
  */
 export function createNotificationActivities(deps: NotifierDeps) {
   const publicUrl = deps.publicUrl.replace(/\/+$/, '');
-  const people = deps.config.users.map((user) => principalOfPerson(user, deps.config.teams, 'token'));
+  // The config's people as principals, made again when a reload gives the config new ones.
+  let known: { users: readonly ListedPerson[]; people: Principal[] } | undefined;
+  const peopleNow = (): Principal[] => {
+    if (known?.users !== deps.config.users) known = { users: deps.config.users, people: deps.config.users.map((user) => principalOfPerson(user, deps.config.teams, 'token')) };
+    return known.people;
+  };
   /**
    * The people who may see what the event is about (its project, in its environment or stage), each
    * as an actor with the roles they hold there: nobody hears of, or gets a link to, what they may not see.
@@ -65,7 +70,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
    */
   const actorsFor = (event: CloudEvent, { acting = false } = {}): Actor[] => {
     const place: Place = { project: event.data.project, environment: event.data.environment ?? event.data.stage };
-    return people.filter((person) => (!acting || !person.readOnly) && hasRoleAt(person, 'viewer', place)).map((person) => actorOf(person, place));
+    return peopleNow().filter((person) => (!acting || !person.readOnly) && hasRoleAt(person, 'viewer', place)).map((person) => actorOf(person, place));
   };
 
   const deploymentUrl = (event: CloudEvent): string | undefined => {
@@ -85,7 +90,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
   const decideLink = (event: CloudEvent, actor: Actor): DecideLink | undefined => {
     const open = openInterruption(event);
     // A read-only person may look, never decide: no link.
-    if (!open || !isActionableBy(open.interruption, actor) || people.some((person) => person.id === actor.id && person.readOnly)) return undefined;
+    if (!open || !isActionableBy(open.interruption, actor) || peopleNow().some((person) => person.id === actor.id && person.readOnly)) return undefined;
     // Its timeout ends the interruption, and the link with it; without one, the bound above.
     const expiresAt = open.interruption.timeoutAt ?? new Date(Date.now() + LINK_LIFETIME_MS).toISOString();
     const token = deps.signLink({ deploymentId: open.deploymentId, interruptionId: open.interruption.id, userId: actor.id, expiresAt });
@@ -227,7 +232,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
     const recipients = new Map<string, { address: string; user?: Actor }>();
     const skipped = new Set<string>();
     const actors = actorsFor(event);
-    const hidden = (username: string) => !actors.some((actor) => actor.username === username) && people.some((person) => person.username === username);
+    const hidden = (username: string) => !actors.some((actor) => actor.username === username) && peopleNow().some((person) => person.username === username);
     const addUser = (actor: Actor) => {
       if (!actor.email) skipped.add(`${actor.username} (no email address)`);
       else if (!recipients.has(actor.email.toLowerCase())) recipients.set(actor.email.toLowerCase(), { address: actor.email, user: actor });
@@ -243,7 +248,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
       } else {
         // An address that is a user's gets that user's own link.
         const actor = actors.find((candidate) => candidate.email?.toLowerCase() === entry.toLowerCase());
-        const person = people.find((candidate) => candidate.email?.toLowerCase() === entry.toLowerCase());
+        const person = peopleNow().find((candidate) => candidate.email?.toLowerCase() === entry.toLowerCase());
         if (actor) addUser(actor);
         else if (person) skipped.add(`${person.username} (may not see ${event.data.project})`);
         else if (!recipients.has(entry.toLowerCase())) recipients.set(entry.toLowerCase(), { address: entry });
