@@ -3,7 +3,7 @@
  * `sh.keptn.event.*` events (docs/keptn.md): one description of the event, rendered as plain text, HTML
  * (every value escaped) and a Slack message. Pure: no I/O, so the wording is unit-tested.
  */
-import { type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
+import { type AuditAction, type AuditEvent, type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
 import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf } from '../core/interruptions.js';
 import { progressLines } from '../core/approval-rules.js';
 import { describeDeclared, describeInputs } from '../core/approver-inputs.js';
@@ -370,4 +370,27 @@ export function renderSlack(event: CloudEvent, { links, personal = false }: Rend
   }
   const text = links.deployment ? `${headline} ${links.deployment}` : headline;
   return { text: mrkdwn(text), blocks };
+}
+
+const AUDIT_WORDS: Record<AuditAction, string> = {
+  'signed-in': 'signed in',
+  'signed-out': 'signed out',
+  'sign-in-refused': 'sign-in refused',
+  refused: 'refused',
+  'config-reloaded': 'config reloaded',
+  'config-refused': 'config change refused',
+};
+
+/** An audit record in one line: who, what, why, where. */
+export function auditLine({ data }: AuditEvent): string {
+  const who = data.actor ? `${data.actor.username}${data.actor.via ? ` (${data.actor.via})` : ''}` : 'someone unknown';
+  const what = data.action.startsWith('config') ? AUDIT_WORDS[data.action] : `${who}: ${AUDIT_WORDS[data.action]}`;
+  const why = data.reason ? ` — ${data.reason}${data.code ? ` (${data.code})` : ''}` : '';
+  const where = data.request ? ` [${data.request.method} ${data.request.path}]` : data.config ? ` [${data.config.source}]` : '';
+  return `${what}${why}${where}`;
+}
+
+/** An audit record for Slack: one line, escaped like every other message. */
+export function renderAuditSlack(event: AuditEvent): SlackMessage {
+  return { text: clip(`Interlock audit: ${auditLine(event)}`, SLACK_TEXT_LIMIT), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*Interlock audit*\n${mrkdwn(auditLine(event))}`, SLACK_TEXT_LIMIT) } }] };
 }

@@ -3,8 +3,8 @@ import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import { userForToken } from '../auth/tokens.js';
-import { hasRole } from '../service/permissions.js';
+import { principalForToken, refusalInWords } from '../auth/tokens.js';
+import { can, notPermitted } from '../service/permissions.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { AppEnv } from '../auth/request-env.js';
 import { badRequest, Problem, renderProblem } from './problems.js';
@@ -28,9 +28,9 @@ const fromPayload = ({ metadata, data }: Payload) => ({
 
 /**
  * The codec endpoint (docs/security.md): Temporal Web posts encrypted payloads to `/codec/decode` (and
- * plain ones to `/codec/encode`) and shows what comes back. Admins only, by bearer token or by the
- * dashboard's session (Temporal Web sends it when "include credentials" is on); CORS only for
- * Temporal Web's own origin.
+ * plain ones to `/codec/encode`) and shows what comes back. Admins and operators only (`can(…, 'decode')`:
+ * an unscoped admin or operator grant), by bearer token or by the dashboard's session (Temporal Web
+ * sends it when "include credentials" is on); CORS only for Temporal Web's own origin.
  */
 export function codecRoutes(codec: PayloadCodec, config: Config, sessions: Sessions, temporalWeb: string | undefined) {
   const origin = temporalWeb ? new URL(temporalWeb).origin : undefined;
@@ -50,9 +50,11 @@ export function codecRoutes(codec: PayloadCodec, config: Config, sessions: Sessi
     const token = c.req.header('Authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
     // A session counts only from Temporal Web itself, so no other site's page can use it.
     const fromTemporalWeb = origin !== undefined && c.req.header('Origin') === origin;
-    const user = token ? userForToken(config, token) : fromTemporalWeb ? sessions.read(c)?.user : undefined;
-    if (!user) throw new Problem(401, 'Unauthorized', 'Send an admin\'s token as "Authorization: Bearer <token>", or sign in to the dashboard as an admin.');
-    if (!hasRole(user, 'admin')) throw new Problem(403, 'Forbidden', `${user.displayName} (${user.username}) may not decode payloads: that needs the admin role.`);
+    const answer = token ? principalForToken(config, token) : undefined;
+    if (answer && !('principal' in answer)) throw new Problem(401, 'Unauthorized', refusalInWords(answer));
+    const principal = answer?.principal ?? (fromTemporalWeb ? sessions.read(c)?.user : undefined);
+    if (!principal) throw new Problem(401, 'Unauthorized', 'Send an admin\'s or operator\'s token as "Authorization: Bearer <token>", or sign in to the dashboard as one.');
+    if (!can(principal, 'decode')) throw new Problem(403, 'Forbidden', notPermitted(principal, 'decode', {}, 'here').message);
   };
 
   for (const action of ['encode', 'decode'] as const) {

@@ -34,6 +34,10 @@ export const ProblemSchema = z
     status: z.number().int(),
     detail: z.string(),
     code: z.string().optional().openapi({ description: 'The named refusal, e.g. HELD_BY_OTHER' }),
+    missing: z
+      .object({ role: z.string(), project: z.string().optional(), environment: z.string().optional() })
+      .optional()
+      .openapi({ description: 'NOT_PERMITTED: the role that was missing, and the project and environment it is needed on' }),
     errors: z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
     instance: z.string().optional(),
   })
@@ -74,9 +78,20 @@ export const PersonSchema = z
 /** A person or nobody: `anyOf` in the document (a nullable `$ref` would read as "always a Person"). */
 const NullablePerson = z.union([PersonSchema, z.null()]);
 
+export const GrantSchema = z
+  .object({
+    role: z.enum(ROLES),
+    projects: z.array(z.string()).optional().openapi({ description: 'Only these projects; every project when absent' }),
+    environments: z.array(z.string()).optional().openapi({ description: 'Only these environments (stages); every one when absent' }),
+  })
+  .openapi('Grant');
+
 export const MeSchema = PersonSchema.extend({
   teams: z.array(z.object({ id: z.string(), name: z.string() })),
-  roles: z.array(z.enum(ROLES)),
+  roles: z.array(z.enum(ROLES)).openapi({ description: 'The roles your grants give, wherever they apply (see `grants` for where); a read-only token\'s are a viewer\'s' }),
+  grants: z.array(GrantSchema).openapi({ description: 'What you may do where: your own grants, your roles (unscoped), your teams\' grants' }),
+  via: z.enum(['token', 'session', 'oidc', 'jwt']).openapi({ description: 'How you signed in' }),
+  readOnly: z.literal(true).optional().openapi({ description: 'Your token may only look, whatever its grants' }),
 }).openapi('Me');
 
 export const StepSummarySchema = z.object({
@@ -103,6 +118,9 @@ export const ProjectSchema = z
       }))
       .optional()
       .openapi({ description: 'A lifecycle project\'s shipyard (docs/keptn.md): its stages, each sequence and what starts it, each task and what runs it' }),
+    access: z
+      .array(z.object({ environment: z.string(), roles: z.array(z.enum(ROLES)) }))
+      .openapi({ description: 'Your roles in each environment (stage) of it you may see, in promotion order: `deployer` where you may deploy' }),
   })
   .openapi('Project');
 

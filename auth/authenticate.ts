@@ -1,11 +1,11 @@
 import { createMiddleware } from 'hono/factory';
 import type { Config } from '../config/schema.js';
-import { userForToken } from './tokens.js';
+import { principalForToken, refusalInWords } from './tokens.js';
 import type { Sessions } from './sessions.js';
 import type { AppEnv } from './request-env.js';
 import { ServiceError } from '../service/errors.js';
 
-/** `Authorization: Bearer <token>` (or, for GET, the dashboard's session) → the user, or 401. */
+/** `Authorization: Bearer <token>` (or, for GET, the dashboard's session) → the principal (`c.get('user')`), or 401: no token, nobody's, expired. */
 export const bearerAuth = (config: Config, sessions: Sessions) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization');
@@ -21,8 +21,8 @@ export const bearerAuth = (config: Config, sessions: Sessions) =>
     // Keptn's clients send their token as `x-token`; the Keptn event API takes it as a bearer token.
     const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? (header ? undefined : c.req.header('x-token')?.trim() || undefined);
     if (!token) throw new ServiceError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer <token>" (or, as Keptn\'s clients do, "x-token: <token>").');
-    const user = userForToken(config, token);
-    if (!user) throw new ServiceError('UNAUTHENTICATED', 'That token belongs to nobody; check it, or ask an admin for a new one.');
-    c.set('user', user);
+    const answer = principalForToken(config, token);
+    if (!('principal' in answer)) throw new ServiceError('UNAUTHENTICATED', refusalInWords(answer));
+    c.set('user', answer.principal);
     await next();
   });

@@ -2,14 +2,18 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config, User } from '../config/schema.js';
+import type { Principal } from '../core/principals.js';
+import { principalOfUser } from '../service/permissions.js';
 import type { Signer } from '../service/signing.js';
-import { userForToken } from './tokens.js';
+import { hasExpired, principalForToken, type TokenAnswer } from './tokens.js';
 
 /**
  * The dashboard's sessions: a stateless cookie `<payload>.<signature>`, where the payload holds the
  * user's id, an expiry and a CSRF nonce, and the signature is an HMAC-SHA256 of the payload and the
  * user's `tokenSha256` under the session secret. So a session ends when it expires, when the user's
- * token is rotated in the config, or when the secret changes.
+ * token is rotated in the config or passes its `expires`, when the user leaves the config, or when
+ * the secret changes. The session's principal is read from the config on every request: a change
+ * of teams or grants applies at once.
  *
  * The secret is the signer's (`INTERLOCK_SESSION_SECRET`, or else random per process: a restart
  * then signs everyone out, and several API processes behind one address need the variable).
@@ -18,7 +22,8 @@ export const SESSION_COOKIE = 'interlock_session';
 export const SESSION_HOURS = 12;
 
 export interface Session {
-  user: User;
+  /** Who is signed in, as a principal (`via: 'session'`). */
+  user: Principal;
   /** Sent back in a hidden field by every dashboard form; checked against this. */
   csrf: string;
   expiresAt: number;
@@ -34,15 +39,15 @@ interface Payload {
 export interface Sessions {
   /** The signed-in user and their CSRF nonce, or undefined for no, a forged, or an expired session. */
   read(c: Context): Session | undefined;
-  /** Signs the user in: HttpOnly, SameSite=Strict, Secure when the request came over https. */
+  /** Signs the person in: HttpOnly, SameSite=Strict, Secure when the request came over https. */
   start(c: Context, user: User): void;
-  /** Signs in whoever holds this token (the dashboard's sign-in form); undefined for a token nobody holds. */
-  signInWithToken(c: Context, token: string): User | undefined;
+  /** Signs in whoever holds this token (the dashboard's sign-in form), or says why not (nobody's, expired). */
+  signInWithToken(c: Context, token: string): TokenAnswer;
   end(c: Context): void;
 }
 
 export function createSessions(config: Config, signer: Signer): Sessions {
-  const sign = (payload: string, user: User) => signer.mac('session', `${payload}\n${user.tokenSha256}`);
+  const sign = (payload: string, user: User) => signer.mac('session', `${payload}\n${user.tokenSha256 ?? ''}`);
   return {
     read(c) {
       const cookie = getCookie(c, SESSION_COOKIE);
@@ -58,11 +63,11 @@ export function createSessions(config: Config, signer: Signer): Sessions {
       if (typeof parsed?.u !== 'string' || typeof parsed.e !== 'number' || typeof parsed.n !== 'string') return undefined;
       if (parsed.e <= Date.now()) return undefined;
       const user = config.users.find((candidate) => candidate.id === parsed.u);
-      if (!user) return undefined;
+      if (!user || hasExpired(user)) return undefined;
       const expected = Buffer.from(sign(payload, user));
       const presented = Buffer.from(signature);
       if (expected.length !== presented.length || !timingSafeEqual(expected, presented)) return undefined;
-      return { user, csrf: parsed.n, expiresAt: parsed.e };
+      return { user: principalOfUser(config, user, 'session'), csrf: parsed.n, expiresAt: parsed.e };
     },
     start(c, user) {
       const payload: Payload = { u: user.id, e: Date.now() + SESSION_HOURS * 3600_000, n: randomBytes(18).toString('base64url') };
@@ -76,9 +81,9 @@ export function createSessions(config: Config, signer: Signer): Sessions {
       });
     },
     signInWithToken(c, token) {
-      const user = userForToken(config, token);
-      if (user) this.start(c, user);
-      return user;
+      const answer = principalForToken(config, token);
+      if ('principal' in answer) this.start(c, answer.user);
+      return answer;
     },
     end(c) {
       deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
-import { actorOf } from '../service/permissions.js';
+import { actorOfUser } from '../service/permissions.js';
 import {
   type DeploymentView,
   proceedUpdate,
@@ -140,7 +140,7 @@ for (const operation of OPERATIONS) {
   results.api.set(operation, []);
   results.raw.set(operation, []);
 }
-const jjones = actorOf(example.users.find((user) => user.username === 'jjones')!);
+const jjones = actorOfUser(example, example.users.find((user) => user.username === 'jjones')!, { project: 'hello-service', environment: 'production' });
 let rssOfInterlock = 0;
 const floor: number[] = [];
 const fetchFloor: number[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { defaultValues } from '../config/project-variables.js';
-import { actorOf } from '../service/permissions.js';
+import { rosterAt } from '../service/permissions.js';
 import { deploymentWorkflowId } from '../core/ids.js';
 import { sha256Hex } from '../service/signing.js';
 import { type DeploymentInput, searchAttributes } from '../workflows/messages.js';
@@ -18,7 +18,7 @@ export function rawInput(config: Config, projectId: string, release: string): De
     variables: defaultValues(project.variables),
     triggeredBy: { id: 'ci', username: 'ci', displayName: 'CI' },
     createdAt: new Date().toISOString(),
-    roster: config.users.map(actorOf),
+    roster: rosterAt(config, { project: project.id, environment: 'production' }),
   };
 }
 

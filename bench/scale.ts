@@ -26,7 +26,7 @@ import pino from 'pino';
 import { startApi } from '../server.js';
 import { readEnv } from '../config/env.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../config/load.js';
-import { actorOf } from '../service/permissions.js';
+import { actorOfUser } from '../service/permissions.js';
 import { waitingQuery } from '../service/visibility.js';
 import { freePort, startDevServer } from '../temporal/dev-server.js';
 import { proceedUpdate, searchAttributes, stateQuery, takeResponsibilityUpdate, WORKFLOW_TYPE } from '../workflows/messages.js';
@@ -54,7 +54,7 @@ projects:
       - { name: Approve, type: manual, responsibleTeams: [release-managers] }
 `).projects,
 };
-const mlee = actorOf(example.users.find((user) => user.username === 'mlee')!);
+const mlee = actorOfUser(example, example.users.find((user) => user.username === 'mlee')!, { project: 'scale', environment: 'production' });
 
 function progress(label: string, done: number, total: number) {
   if (!process.stderr.isTTY && done !== total && done % Math.max(1, Math.floor(total / 10)) !== 0) return;

@@ -1,5 +1,6 @@
 import { EXIT, type ExitCode, usageError } from './client.js';
 import { deploymentPath as path } from '../service/paths.js';
+import { type Grant, grantInWords } from '../core/principals.js';
 import { type Command, type Context, str } from './command.js';
 import { follow } from './follow.js';
 import { type DeploymentStatus, type DeploymentSummary, renderSummaries, renderView, type View } from './format.js';
@@ -99,13 +100,15 @@ export const cancel = idCommand('cancel', 'cancel a deployment that has not fini
 export const whoami: Command = {
   name: 'whoami',
   args: [],
-  summary: 'who your token belongs to, with teams and roles',
+  summary: 'who your token belongs to, with teams, roles and where they apply',
   options: {},
   async run(ctx) {
-    const { body } = await ctx.client.get<{ displayName: string; username: string; roles: string[]; teams: { name: string }[] }>('/api/me');
+    const { body } = await ctx.client.get<{ displayName: string; username: string; roles: string[]; grants?: Grant[]; readOnly?: boolean; teams: { name: string }[] }>('/api/me');
+    // Each grant where it applies (`deployer on hello-service in qa`); an older API says only the roles.
+    const roles = body.grants ? body.grants.map(grantInWords).join(', ') || 'none' : body.roles.join(', ');
     ctx.out(ctx.json
       ? JSON.stringify(body, null, 2)
-      : `${body.displayName} (${body.username}); roles: ${body.roles.join(', ')}; teams: ${body.teams.map((t) => t.name).join(', ') || 'none'}`);
+      : `${body.displayName} (${body.username}); roles: ${roles}${body.readOnly ? ' (read-only token)' : ''}; teams: ${body.teams.map((t) => t.name).join(', ') || 'none'}`);
     return EXIT.ok;
   },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '../core/names.js';
 import { Id, StepSchema, TaskStepSchema } from './step-schema.js';
 import { NotificationsSchema, notificationProblems } from './notifications.js';
 import { BUILT_IN_VARIABLES, isOutputVariable } from './project-variables.js';
@@ -7,10 +8,38 @@ import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo-schem
 import { BUILT_IN_TASKS, sequenceSteps } from './sequences.js';
 import { declarationProblems } from '../core/approver-inputs.js';
 
-export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
+export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
 
-export const TeamSchema = z.strictObject({ id: Id, name: z.string().min(1) });
+/**
+ * A role on some projects and environments (docs/security.md); a grant that names none applies to
+ * every one. That the projects and environments exist is checked with the whole config.
+ */
+export const GrantSchema = z
+  .strictObject({
+    role: RoleSchema,
+    projects: z.array(Id).min(1).optional(),
+    environments: z.array(Id).min(1).optional(),
+  })
+  .refine(
+    (grant) => grant.role !== 'operator' || (grant.projects === undefined && grant.environments === undefined),
+    'an operator grant opens Temporal Web, which shows every project: it cannot be limited to projects or environments',
+  );
+export type Grant = z.infer<typeof GrantSchema>;
+
+export const TeamSchema = z.strictObject({
+  id: Id,
+  name: z.string().min(1),
+  /** What every member may do, on top of their own grants. */
+  grants: z.array(GrantSchema).optional(),
+  /** The identity provider's groups whose members belong to this team when they sign in with it. */
+  groups: z.array(z.string().min(1).max(256)).optional(),
+});
+
+/** `2027-01-01T00:00:00Z` (an offset or Z), or a date (`2027-01-01`: from its start, UTC); kept as an ISO timestamp. */
+const Expiry = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date(), z.date()])
+  .transform((value) => (value instanceof Date ? value : new Date(value.length === 10 ? `${value}T00:00:00Z` : value)).toISOString());
 
 export const UserSchema = z.strictObject({
   id: z.string().min(1),
@@ -18,10 +47,18 @@ export const UserSchema = z.strictObject({
   displayName: z.string().min(1),
   email: z.email().optional(),
   teams: z.array(Id).default([]),
+  /** Each an unscoped grant: `roles: [deployer]` is `grants: [{role: deployer}]`. */
   roles: z.array(RoleSchema).default([]),
+  grants: z.array(GrantSchema).optional(),
+  /** Absent for a person who signs in only with the identity provider. */
   tokenSha256: z
     .string()
-    .regex(/^[0-9a-f]{64}$/, 'the sha256 hex of the token (npm run token -- <username>), never the token'),
+    .regex(/^[0-9a-f]{64}$/, 'the sha256 hex of the token (npm run token -- <username>), never the token')
+    .optional(),
+  /** From then on the token is refused (401, "expired"), and the person's dashboard sessions end. */
+  expires: Expiry.optional(),
+  /** The token only looks: it acts as a viewer wherever the person's grants reach. */
+  readOnly: z.boolean().optional(),
 });
 export type User = z.infer<typeof UserSchema>;
 
@@ -136,6 +173,24 @@ export const ConfigSchema = z
         if (!teams.has(team)) issue(['users', u, 'teams', t], `unknown team "${team}"`);
       }),
     );
+    // Grants name projects of this config, and environments of those projects (of any, when they name none).
+    const environmentsOf = new Map(entries(config.projects).map(([project]) => [project.id, list(project.environments)]));
+    const checkGrants = (grants: unknown, path: (string | number)[]) =>
+      entries(grants as Grant[] | undefined).forEach(([grant, g]) => {
+        const named = list(grant.projects);
+        named.forEach((project, p) => {
+          if (!environmentsOf.has(project)) issue([...path, g, 'projects', p], `unknown project "${project}"`);
+        });
+        const reachable = new Set((named.length > 0 ? named : [...environmentsOf.keys()]).flatMap((project) => environmentsOf.get(project) ?? []));
+        list(grant.environments).forEach((environment, e) => {
+          if (!reachable.has(environment)) {
+            const where = named.length > 0 ? `of ${named.join(', ')}` : 'of any project';
+            issue([...path, g, 'environments', e], `environment "${environment}" is not one ${where} (${[...reachable].join(', ') || 'none'})`);
+          }
+        });
+      });
+    entries(config.users).forEach(([user, u]) => checkGrants(user.grants, ['users', u, 'grants']));
+    entries(config.teams).forEach(([team, t]) => checkGrants(team.grants, ['teams', t, 'grants']));
     entries(config.projects).forEach(([project, p]) => {
       const environments = list(project.environments);
       unique(environments.map((e, i): [string, number] => [e, i]), (e) => e, (e) => ['projects', p, 'environments', e], 'environment');

@@ -17,3 +17,18 @@ export const releaseWorkflowId = (project: string, release: string, suffix: stri
 
 /** What holds a Keptn context for its one release (a context has no colon, so this names no release). */
 export const keptnContextClaimId = (keptnContext: string) => `keptn-context:${keptnContext}`;
+
+/**
+ * The project and environment a deployment's ID names (`hello-service:production:1.4.2:k3x9a`), read
+ * without asking Temporal; undefined for an ID no deployment of Interlock's can have.
+ */
+export function placeOfDeploymentId(id: string): { project: string; environment: string } | undefined {
+  const [project, environment, release, suffix, ...rest] = id.split(':');
+  return project && environment && release && suffix && rest.length === 0 ? { project, environment } : undefined;
+}
+
+/** The project a release's ID names (`helloservice:0.1.1:k3x9a0b1c2`); undefined for an ID no release can have. */
+export function projectOfReleaseId(id: string): string | undefined {
+  const [project, release, suffix, ...rest] = id.split(':');
+  return project && release && suffix && rest.length === 0 ? project : undefined;
+}

@@ -37,9 +37,20 @@ export type RunCondition = (typeof RUN_CONDITIONS)[number];
 export const RELEASE_STATUSES = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const satisfies readonly DeploymentStatus[];
 export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
-/** Cumulative, in this order: an admin is a deployer, and everyone signed in is a viewer. */
-export const ROLES = ['viewer', 'deployer', 'admin'] as const;
+/**
+ * What a grant gives, on the projects and environments it names (docs/security.md): a `viewer` sees;
+ * a `deployer` also triggers, cancels and posts Keptn events; an `operator` also uses Temporal Web
+ * with decoded payloads; an `admin` does everything. Each includes the viewer; an admin includes all.
+ */
+export const ROLES = ['viewer', 'deployer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
+
+/**
+ * The roles a workflow knows someone by (the `roles` of the actor in its signals, updates and roster):
+ * the operator is not one of them, since it opens Temporal Web and decides nothing in a workflow.
+ */
+export const ACTOR_ROLES = ['viewer', 'deployer', 'admin'] as const satisfies readonly Role[];
+export type ActorRole = (typeof ACTOR_ROLES)[number];
 
 /** `Manual`: a manual step; `Approval`: Keptn's approval task when a person must decide; `GuidedFailure`: a failed step a person retries, ignores or fails. */
 export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure'] as const;

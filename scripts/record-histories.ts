@@ -36,7 +36,7 @@ import {
   untilView,
 } from '../tests/support/fixtures.js';
 import { until as poll } from '../tests/support/poll.js';
-import { actorOf } from '../service/permissions.js';
+import { actorOfUser } from '../service/permissions.js';
 import { gateWorkflowId } from '../core/ids.js';
 import {
   abortUpdate,
@@ -317,7 +317,7 @@ tasks:
   const qa = env.client.workflow.getHandle(qaId!);
   await until(qa, (view) => view.steps[1]!.status === 'Running' && view.steps[1]!.triggeredId !== undefined);
   const triggeredid = (await qa.query(stateQuery)).steps[1]!.triggeredId!;
-  const user = actorOf(config.users.find((candidate) => candidate.username === 'je-bot')!);
+  const user = actorOfUser(config, config.users.find((candidate) => candidate.username === 'je-bot')!, { project: 'helloservice', environment: 'qa' });
   for (const kind of ['started', 'finished']) {
     const event = {
       specversion: '1.0' as const, id: `je-test-${kind}`, source: 'job-executor', type: `sh.keptn.event.je-test.${kind}`, time: new Date().toISOString(),

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
-import type { Config, User } from '../config/schema.js';
-import { deploymentWorkflowId } from '../core/ids.js';
+import type { Config } from '../config/schema.js';
+import { deploymentWorkflowId, placeOfDeploymentId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
 import { decide, type DecisionType, type InputValues, isActionableBy, isOpen, mayAct, type RefusalType, type Responsibility } from '../core/interruptions.js';
 import { type ApproverInput, inputProblems } from '../core/approver-inputs.js';
@@ -23,7 +23,7 @@ import type { InterruptionActionName } from '../core/names.js';
 import { executorsInWords, mayAnswerTask } from '../core/executors.js';
 import { maskView } from '../core/masking.js';
 import { initialView } from '../workflows/deployment/deployment-view.js';
-import { actionsOf, actorOf, hasRole, personOf, requireRole } from './permissions.js';
+import { actionsOf, actorOf, can, NOTHING, personOf, type Place, placesClause, type Principal, requirePermission, seesEverything, visibilityClause } from './permissions.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { deploymentLinks, type Links } from './paths.js';
 import { Limits } from './rate-limit.js';
@@ -112,7 +112,8 @@ export class Deployments {
     this.timeoutMs = deps.actionTimeoutMs ?? 10_000;
     this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, WORKFLOW_TYPE, 'deployment', this.timeoutMs);
     this.limits = deps.limits ?? new Limits();
-    this.watcher = new Watcher(this);
+    // The watcher reads for everyone who may see the deployment; each reader was checked before it subscribed.
+    this.watcher = new Watcher({ get: (id) => this.view(id), longPollForEnd: (id, signal) => this.longPollForEnd(id, signal) });
   }
 
   get config(): Config {
@@ -124,17 +125,19 @@ export class Deployments {
    * it, so Temporal itself makes a repeat (or a racing twin) find the first one instead of starting another.
    * Each attempt counts against the person's trigger rate (RATE_LIMITED beyond it, before anything else).
    */
-  async trigger(user: User, request: TriggerRequest, idempotencyKey?: string): Promise<{ view: DeploymentWithLinks; created: boolean }> {
+  async trigger(user: Principal, request: TriggerRequest, idempotencyKey?: string): Promise<{ view: DeploymentWithLinks; created: boolean }> {
     this.limits.trigger(user.id);
+    const unknown = `No project "${request.project}". GET /api/projects lists them.`;
     const project = this.deps.config.projects.find((p) => p.id === request.project);
-    if (!project) throw notFound(`No project "${request.project}". GET /api/projects lists them.`);
-    requireRole(user, 'deployer', `deploy ${project.name}`);
+    // A project the caller may not see is as unknown as one that does not exist.
+    if (!project || !can(user, 'see', { project: project.id })) throw notFound(unknown);
     if (!project.process) {
       throw invalid([{ name: 'body.project', reason: `${project.id} is a lifecycle project: its stages run as a release (POST /api/releases, or a Keptn sh.keptn.event.<stage>.<sequence>.triggered event)` }]);
     }
     if (!project.environments.includes(request.environment)) {
       throw invalid([{ name: 'body.environment', reason: `"${request.environment}" is not an environment of ${project.id} (${project.environments.join(', ')})` }]);
     }
+    requirePermission(user, 'trigger', { project: project.id, environment: request.environment }, `${project.id} to ${request.environment}`, { hidden: unknown, seenAt: { project: project.id } });
     const resolved = triggerVariables(project, request.variables);
     const variables = request.variables ?? {};
     const triggeredBy = personOf(user);
@@ -181,7 +184,7 @@ export class Deployments {
       const memo = (await handle.describe()).memo ?? {};
       if (memo.requestHash !== requestHash) throw keyReused(idempotencyKey, `a different request (${input.id})`);
       if (memo.requestId === requestId) return { view: started, created: true };
-      return { view: await this.get(input.id), created: false };
+      return { view: await this.view(input.id), created: false };
     });
   }
 
@@ -207,9 +210,11 @@ export class Deployments {
    * history (docs/manual-steps.md). NOT_FOUND for no such deployment, NOT_WAITING once it has finished
    * (however the request races its end), UNAVAILABLE without a worker.
    */
-  async act(user: User, id: string, interruptionId: string, action: InterruptionActionRequest, options: ActOptions = {}): Promise<Interruption> {
+  async act(user: Principal, id: string, interruptionId: string, action: InterruptionActionRequest, options: ActOptions = {}): Promise<Interruption> {
     this.limits.action(user.id);
-    const actor = actorOf(user);
+    const place = this.visiblePlace(user, id);
+    requirePermission(user, 'act', place, 'this deployment', { hidden: missing(id) });
+    const actor = actorOf(user, place);
     const known = await this.authorize(actor, id, interruptionId, action);
     const decision = action.type === 'takeResponsibility' ? options.then : action;
     if (decision) checkInputs(known.inputs, decision, options.inputsField ?? 'body.inputs');
@@ -242,13 +247,13 @@ export class Deployments {
   private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest) {
     let known = this.teams.get(`${id}\n${interruptionId}`);
     if (!known) {
-      const found = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+      const found = (await this.view(id)).interruptions.find((i) => i.id === interruptionId);
       if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
       known = found;
     }
     const asked = action.type === 'takeResponsibility' ? action : { type: action.type };
     if (known.rules) {
-      const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+      const current = (await this.view(id)).interruptions.find((i) => i.id === interruptionId);
       const decision = current && decide(current, actor, asked, new Date().toISOString());
       if (decision && !decision.accepted && WHO_REFUSALS.includes(decision.refusal)) throw new ServiceError(decision.refusal, decision.detail);
       return known;
@@ -256,7 +261,7 @@ export class Deployments {
     if (actor.roles.includes('admin')) return known;
     // An escalation adds teams at a known time: past it, they are let through to the workflow, which decides.
     if (mayAct(known, actor, new Date().toISOString())) return known;
-    const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+    const current = (await this.view(id)).interruptions.find((i) => i.id === interruptionId);
     if (!current || mayAct(current, actor, new Date().toISOString())) return known;
     // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
     // ALREADY_DECIDED once it is over), so a refusal never reaches it.
@@ -275,7 +280,7 @@ export class Deployments {
     const key = `${id}\n${triggeredId}`;
     let task = this.externalTasks.get(key);
     if (!task) {
-      const step = (await this.get(id)).steps.find((candidate) => candidate.triggeredId === triggeredId);
+      const step = (await this.view(id)).steps.find((candidate) => candidate.triggeredId === triggeredId);
       if (step?.type === 'external') this.externalTasks.set(key, (task = { name: step.name, executors: step.executors ?? [] }));
     }
     if (!task || !event.type.startsWith(`sh.keptn.event.${task.name}.`)) {
@@ -292,8 +297,10 @@ export class Deployments {
    * NOT_EXECUTOR against the executors it started with) and the caller gets a definite answer.
    * Whoever is none of the task's executors is refused here first, before any update.
    */
-  async postTaskEvent(user: User, id: string, event: CloudEvent): Promise<TaskEventAnswer> {
-    const actor = actorOf(user);
+  async postTaskEvent(user: Principal, id: string, event: CloudEvent): Promise<TaskEventAnswer> {
+    const place = this.visiblePlace(user, id);
+    requirePermission(user, 'postEvent', place, 'this deployment', { hidden: missing(id) });
+    const actor = actorOf(user, place);
     await this.authorizeTaskEvent(actor, id, event);
     const handle = this.client.workflow.getHandle(id);
     try {
@@ -309,10 +316,36 @@ export class Deployments {
    * Cancels a deployment that has not finished, naming who asked, and waits a moment for it to stop
    * (`WorkflowAccess.cancel`, as for a release). It counts as an action against the person's action rate.
    */
-  async cancel(user: User, id: string): Promise<{ view: DeploymentWithLinks; finished: boolean }> {
+  async cancel(user: Principal, id: string): Promise<{ view: DeploymentWithLinks; finished: boolean }> {
     this.limits.action(user.id);
-    requireRole(user, 'deployer', 'cancel deployments');
+    requirePermission(user, 'cancel', this.visiblePlace(user, id), 'this deployment', { hidden: missing(id) });
     return this.temporal.cancel(id, personOf(user), this.watcher);
+  }
+
+  /**
+   * Where a deployment is, read from its id (no call to Temporal), refused as unknown (NOT_FOUND, in
+   * the very words of a deployment that does not exist) unless the principal may see it there.
+   */
+  private visiblePlace(user: Principal, id: string): Place {
+    const place = placeOfDeploymentId(id);
+    if (!place) {
+      // No deployment has such an id: those who see everything hear it from Temporal, as before.
+      if (seesEverything(user)) return {};
+      throw notFound(missing(id));
+    }
+    if (!can(user, 'see', place)) throw notFound(missing(id));
+    return place;
+  }
+
+  /**
+   * The deployment's view, for a principal who may see it: NOT_FOUND otherwise, in the same words as
+   * for one that does not exist, so its existence is not disclosed (docs/security.md).
+   */
+  async get(user: Principal, id: string): Promise<DeploymentWithLinks> {
+    this.visiblePlace(user, id);
+    const view = await this.view(id);
+    if (!can(user, 'see', { project: view.project, environment: view.environment })) throw notFound(missing(id));
+    return view;
   }
 
   /**
@@ -321,7 +354,7 @@ export class Deployments {
    * one queued behind it for those who came after it started, so a burst of 100 readers costs two
    * queries, and nobody gets a view older than their own request.
    */
-  get(id: string): Promise<DeploymentWithLinks> {
+  view(id: string): Promise<DeploymentWithLinks> {
     let slot = this.reads.get(id);
     if (!slot) this.reads.set(id, (slot = {}));
     if (slot.next) return slot.next;
@@ -374,9 +407,12 @@ export class Deployments {
     return this.watcher.waitForEnd(id, timeoutMs, seen, signal);
   }
 
-  /** Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. */
-  list(filters: ListFilters) {
-    return this.call(() => listDeployments(this.client, this.deps.signer, this.scope(), filters, (id) => this.links(id)));
+  /**
+   * Newest first, filtered by search attributes in Temporal visibility; no workflow is opened. Only
+   * what `user` may see: the scope is in the query, so every page is full and nothing else is counted.
+   */
+  list(user: Principal, filters: ListFilters) {
+    return this.call(() => listDeployments(this.client, this.deps.signer, this.scope(user), filters, (id) => this.links(id)));
   }
 
   /**
@@ -386,33 +422,51 @@ export class Deployments {
    * is in the memo (deployments that began waiting before that are read one by one).
    */
   async openInterruptions(
-    user: User,
+    user: Principal,
     { actionable, pageSize = 100, pageToken }: { actionable: boolean; pageSize?: number; pageToken?: string | undefined },
   ): Promise<{ interruptions: OpenInterruption[]; nextPageToken: string | null }> {
-    const actor = actorOf(user);
-    const who = !actionable || hasRole(user, 'admin')
-      ? 'all'
-      : { teams: [...user.teams, ...(hasRole(user, 'deployer') ? ['deployers'] : [])], username: user.username };
-    const page = await this.call(() => listWaiting(this.client, this.deps.signer, this.scope(), who, { pageSize, pageToken }));
+    // A read-only token acts on nothing; a principal with no grant sees nothing: neither asks Temporal.
+    if ((actionable && user.readOnly) || user.grants.length === 0) return { interruptions: [], nextPageToken: null };
+    const who = actionable ? this.mayActClause(user) : 'all';
+    const page = await this.call(() => listWaiting(this.client, this.deps.signer, this.scope(user), who, { pageSize, pageToken }));
     const found = await Promise.all(page.rows.map(async (row) => {
       if (row.interruption) return [{ row, interruption: row.interruption }];
-      const view = await this.get(row.id).catch(() => undefined);
+      const view = await this.view(row.id).catch(() => undefined);
       return (view?.interruptions ?? []).filter(isOpen).map((interruption) => ({ row, interruption }));
     }));
     const projectName = (id: string) => this.deps.config.projects.find((project) => project.id === id)?.name ?? id;
     const interruptions = found
       .flat()
-      .filter(({ interruption }) => isOpen(interruption) && (!actionable || isActionableBy(interruption, actor)))
+      .filter(({ row, interruption }) => isOpen(interruption) && (!actionable || (can(user, 'act', row) && isActionableBy(interruption, actorOf(user, row)))))
       .map(({ row, interruption }) => ({
         ...interruption,
         deployment: { id: row.id, project: row.project, projectName: projectName(row.project), environment: row.environment, release: row.release },
-        actions: actionsOf(interruption, user),
+        actions: actionsOf(interruption, user, row),
       }));
     return { interruptions, nextPageToken: page.nextPageToken };
   }
 
-  private scope(): string[] {
-    return this.temporal.scope();
+  /** This Interlock's deployments that `user` may see (all of them without one: for its own look-ups). */
+  private scope(user?: Principal): string[] {
+    const visible = user ? visibilityClause(user) : null;
+    return [...this.temporal.scope(), ...(visible ? [visible] : [])];
+  }
+
+  /**
+   * Which waiting deployments `user` may act on, as visibility knows them (within what they see):
+   * those waiting for one of their teams, or held by them; those that name no team where they are
+   * a deployer; any where they are an admin.
+   */
+  private mayActClause(user: Principal): { teams: string[]; username: string; also: string[] } | 'all' {
+    const admin = placesClause(user, 'admin');
+    if (admin === null) return 'all';
+    const deployer = placesClause(user, 'deployer');
+    const deployers = `${searchAttributes.waitingFor.name} = 'deployers'`;
+    return {
+      teams: user.teams,
+      username: user.username,
+      also: [...(deployer === NOTHING ? [] : [deployer === null ? deployers : `(${deployers} AND ${deployer})`]), ...(admin === NOTHING ? [] : [admin])],
+    };
   }
 
   private withDeadline<T>(call: () => Promise<T>): Promise<T> {
@@ -456,6 +510,9 @@ function checkInputs(declared: ApproverInput[] | undefined, action: Extract<Inte
   const problems = inputProblems(declared ?? [], action.inputs);
   if (problems.length > 0) throw invalid(problems.map(({ name, reason }) => ({ name: name ? `${field}.${name}` : field, reason })));
 }
+
+/** How an unknown deployment is answered, and so one the caller may not see. */
+const missing = (id: string) => `No deployment "${id}".`;
 
 const keyReused = (key: string, what: string) =>
   new ServiceError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was already used for ${what}; use a new key for a new request.`);

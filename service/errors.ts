@@ -12,12 +12,20 @@ export interface InvalidField {
   reason: string;
 }
 
+/** What a NOT_PERMITTED refusal found missing: the role, and where it would be needed. */
+export interface MissingPermission {
+  role: string;
+  project?: string;
+  environment?: string;
+}
+
 /** The service's named errors: the workflow's refusals and what the service itself refuses. */
 export type ServiceErrorCode =
   | DeploymentErrorType
   | 'INVALID'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
+  | 'NOT_PERMITTED'
   | 'NOT_FOUND'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'RELEASE_EXISTS'
@@ -38,6 +46,7 @@ export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 401 | 403 | 404 | 409 |
   NOTES_TOO_LONG: 400,
   INVALID_INPUTS: 400,
   FORBIDDEN: 403,
+  NOT_PERMITTED: 403,
   NOT_IN_TEAM: 403,
   SELF_APPROVAL: 403,
   NOT_ASSIGNEE: 403,
@@ -70,7 +79,7 @@ export class ServiceError extends Error {
   constructor(
     readonly code: ServiceErrorCode,
     message: string,
-    readonly extra: { fields?: InvalidField[]; retryAfter?: number } = {},
+    readonly extra: { fields?: InvalidField[]; retryAfter?: number; missing?: MissingPermission } = {},
   ) {
     super(message);
   }
@@ -83,7 +92,6 @@ export class ServiceError extends Error {
 export const invalid = (fields: InvalidField[]) =>
   new ServiceError('INVALID', fields.map((e) => `${e.name}: ${e.reason}`).join('; '), { fields });
 export const notFound = (detail: string) => new ServiceError('NOT_FOUND', detail);
-export const forbidden = (detail: string) => new ServiceError('FORBIDDEN', detail);
 export const unavailable = (detail: string, retryAfter = 5) => new ServiceError('UNAVAILABLE', detail, { retryAfter });
 
 /** The workflow's named refusals, as the update's failure carries them (own names only: never `constructor`). */

@@ -1,9 +1,9 @@
-import type { Config, Project, ProcessStep, User } from '../config/schema.js';
+import type { Config, Project, ProcessStep } from '../config/schema.js';
 import { sequenceSteps, taskProperties } from '../config/sequences.js';
 import { resolveTriggerVariables } from '../config/project-variables.js';
 import { gateWorkflowId } from '../core/ids.js';
 import type { DeploymentInput, NotificationRoute, SliSourceInput } from '../workflows/messages.js';
-import { actorOf, personOf } from './permissions.js';
+import { personOf, type Principal, rosterAt } from './permissions.js';
 import { invalid } from './errors.js';
 
 /**
@@ -27,7 +27,7 @@ export function deploymentBase(
   release: string,
   steps: ProcessStep[],
   resolved: ReturnType<typeof triggerVariables>,
-  user: User,
+  user: Principal,
   systemVariables: Record<string, string> | undefined,
 ): DeploymentBase {
   const process = withProjectDefaults(project, steps);
@@ -43,7 +43,8 @@ export function deploymentBase(
     prompted: resolved.prompted,
     ...(resolved.sensitive.length > 0 ? { sensitive: resolved.sensitive } : {}),
     triggeredBy: personOf(user),
-    roster: config.users.map(actorOf),
+    // Who may act by signal: those who may see it, with the roles they hold here as it starts.
+    roster: rosterAt(config, { project: project.id, environment }),
     ...(notifications ? { notifications } : {}),
     ...(gate ? { gate: gateWorkflowId(project.id, environment) } : {}),
     ...(project.guidedFailureTeams ? { guidedFailureTeams: project.guidedFailureTeams } : {}),
@@ -57,7 +58,7 @@ export function sequenceBases(
   project: Project,
   release: string,
   resolved: ReturnType<typeof triggerVariables>,
-  user: User,
+  user: Principal,
   systemVariables: Record<string, string> | undefined,
 ) {
   const sequences: Record<string, DeploymentBase & { taskProperties: Record<string, Record<string, unknown>> }> = {};

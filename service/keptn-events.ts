@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { User } from '../config/schema.js';
+import type { Principal } from '../core/principals.js';
 import { RELEASE_PATTERN } from '../core/ids.js';
 import { type InputValues, notesProblem } from '../core/interruptions.js';
 import type { CloudEvent } from '../workflows/messages.js';
@@ -38,7 +38,7 @@ export class KeptnEvents {
     private readonly deployments: Deployments,
   ) {}
 
-  async receive(user: User, posted: PostedEvent): Promise<{ keptnContext: string }> {
+  async receive(user: Principal, posted: PostedEvent): Promise<{ keptnContext: string }> {
     // Every event is kept in its release's list and history: a small one says all a task needs.
     const size = Buffer.byteLength(JSON.stringify(posted));
     if (size > MAX_EVENT_BYTES) throw invalid([{ name: 'body', reason: `an event may be at most ${MAX_EVENT_BYTES / 1024} KiB; this one is ${Math.ceil(size / 1024)} KiB` }]);
@@ -54,7 +54,7 @@ export class KeptnEvents {
   }
 
   /** `keptn trigger delivery`: a release of `data.project` starting at the stage and sequence the type names. */
-  private async triggerSequence(user: User, event: CloudEvent, stage: string, sequence: string): Promise<{ keptnContext: string }> {
+  private async triggerSequence(user: Principal, event: CloudEvent, stage: string, sequence: string): Promise<{ keptnContext: string }> {
     const data = event.data as { project?: unknown; stage?: unknown; service?: unknown; labels?: unknown; configurationChange?: unknown };
     if (typeof data.project !== 'string' || data.project === '') throw invalid([{ name: 'body.data.project', reason: 'the project to release' }]);
     if (data.stage !== undefined && data.stage !== stage) {
@@ -77,7 +77,7 @@ export class KeptnEvents {
   }
 
   /** Keptn's way to approve (`result: pass`) or decline (`fail`): take responsibility, then proceed or abort, as the token's user. */
-  private async approvalFinished(user: User, event: CloudEvent): Promise<{ keptnContext: string }> {
+  private async approvalFinished(user: Principal, event: CloudEvent): Promise<{ keptnContext: string }> {
     const { context, triggeredId } = keys(event);
     const data = event.data as { result?: unknown; message?: unknown; inputs?: unknown };
     if (data.result !== 'pass' && data.result !== 'fail') throw invalid([{ name: 'body.data.result', reason: 'pass (approve) or fail (decline)' }]);
@@ -89,7 +89,7 @@ export class KeptnEvents {
     if (data.inputs !== undefined && !isRecord(data.inputs)) throw invalid([{ name: 'body.data.inputs', reason: 'an object of input names and values' }]);
     const inputs = data.inputs as InputValues | undefined;
     const decision = { type: data.result === 'pass' ? 'proceed' as const : 'abort' as const, notes, ...(inputs ? { inputs } : {}) };
-    const deploymentId = await this.deploymentOf(context, triggeredId);
+    const deploymentId = await this.deploymentOf(user, context, triggeredId);
     const options = { inputsField: 'body.data.inputs' };
     await this.deployments.act(user, deploymentId, triggeredId, { type: 'takeResponsibility' }, { ...options, then: decision });
     await this.deployments.act(user, deploymentId, triggeredId, decision, options);
@@ -97,16 +97,19 @@ export class KeptnEvents {
   }
 
   /** An executor's `.started` or `.finished` for an external task. */
-  private async taskEvent(user: User, event: CloudEvent): Promise<{ keptnContext: string }> {
+  private async taskEvent(user: Principal, event: CloudEvent): Promise<{ keptnContext: string }> {
     const { context, triggeredId } = keys(event);
-    const deploymentId = await this.deploymentOf(context, triggeredId);
+    const deploymentId = await this.deploymentOf(user, context, triggeredId);
     await this.deployments.postTaskEvent(user, deploymentId, event);
     return { keptnContext: context };
   }
 
-  /** The deployment whose task sent the `.triggered` event `triggeredId`, from the release's event list. */
-  private async deploymentOf(context: string, triggeredId: string): Promise<string> {
-    const { deployments } = await this.releases.eventsOf(context);
+  /**
+   * The deployment whose task sent the `.triggered` event `triggeredId`, from the release's event list:
+   * only in a release the poster may see (NOT_FOUND otherwise, as for an unknown context).
+   */
+  private async deploymentOf(user: Principal, context: string, triggeredId: string): Promise<string> {
+    const { deployments } = await this.releases.eventsOf(await this.releases.visibleId(user, context));
     // Own keys only: a triggeredid of `constructor` or `__proto__` names no task.
     const id = Object.hasOwn(deployments, triggeredId) ? deployments[triggeredId] : undefined;
     if (typeof id !== 'string') throw new ServiceError('TASK_NOT_FOUND', `Release ${context} has no task triggered by event ${triggeredId}; GET /api/v1/event?keptnContext=${context} lists its events.`);

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import type { Project, User } from '../config/schema.js';
-import { keptnContextClaimId, releaseWorkflowId } from '../core/ids.js';
+import type { Project } from '../config/schema.js';
+import { keptnContextClaimId, projectOfReleaseId, releaseWorkflowId } from '../core/ids.js';
 import { initialReleaseView } from '../workflows/release/release-view.js';
 import {
   CONTEXT_CLAIM_WORKFLOW_TYPE,
@@ -15,7 +15,7 @@ import {
   searchAttributes,
 } from '../workflows/messages.js';
 import type { ReleaseStatus } from '../core/names.js';
-import { personOf, requireRole } from './permissions.js';
+import { can, personOf, type Principal, requirePermission, seesEverything, visibilityClause } from './permissions.js';
 import type { ServiceDeps } from './deployments.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js';
@@ -83,18 +83,22 @@ export class Releases {
   constructor(private readonly deps: ServiceDeps) {
     this.temporal = new WorkflowAccess(deps.client, deps.taskQueue, RELEASE_WORKFLOW_TYPE, 'release', deps.actionTimeoutMs ?? 10_000);
     this.limits = deps.limits ?? new Limits();
-    this.watcher = new Watcher<ReleaseWithLinks>({ get: (id) => this.get(id), longPollForEnd: (id, signal) => this.longPollForEnd(id, signal) });
+    this.watcher = new Watcher<ReleaseWithLinks>({ get: (id) => this.view(id), longPollForEnd: (id, signal) => this.longPollForEnd(id, signal) });
   }
 
-  /** Starts a release at a stage's sequence (the first stage's `delivery`, or its first sequence, unless told). */
-  async trigger(user: User, request: ReleaseRequest): Promise<{ view: ReleaseWithLinks; created: boolean }> {
+  /**
+   * Starts a release at a stage's sequence (the first stage's `delivery`, or its first sequence, unless
+   * told), for a deployer of the project at that stage; later stages follow by the shipyard's rules.
+   */
+  async trigger(user: Principal, request: ReleaseRequest): Promise<{ view: ReleaseWithLinks; created: boolean }> {
+    const unknown = `No project "${request.project}". GET /api/projects lists them.`;
     const project = this.deps.config.projects.find((p) => p.id === request.project);
-    if (!project) throw notFound(`No project "${request.project}". GET /api/projects lists them.`);
-    requireRole(user, 'deployer', `release ${project.name}`);
+    if (!project || !can(user, 'see', { project: project.id })) throw notFound(unknown);
     if (!project.shipyard) {
       throw invalid([{ name: 'body.project', reason: `${project.id} is not a lifecycle project (it has a process, no shipyard): POST /api/deployments deploys it` }]);
     }
     const start = startOf(project, request.stage, request.sequence);
+    requirePermission(user, 'trigger', { project: project.id, environment: start.stage }, `a release of ${project.id} from ${start.stage}`, { hidden: unknown, seenAt: { project: project.id } });
     const resolved = triggerVariables(project, request.variables);
     if (request.keptnContext !== undefined && !KEPTN_CONTEXT.test(request.keptnContext)) {
       throw invalid([{ name: 'body.shkeptncontext', reason: 'a Keptn context (letters, digits, ".", "_", "-"; at most 100)' }]);
@@ -122,7 +126,7 @@ export class Releases {
     };
     // A context belongs to one release for good: claimed before anything starts, so that it also
     // resolves at once, in any API process. One Interlock made up is new: no release can have it yet.
-    await this.claim({ keptnContext, releaseId: input.id, project: project.id, release: request.release }, { fresh: !request.keptnContext });
+    await this.claim({ keptnContext, releaseId: input.id, project: project.id, release: request.release }, { fresh: !request.keptnContext, user });
     const created = await this.temporal.call(async () => {
       try {
         await this.deps.client.workflow.start(RELEASE_WORKFLOW_TYPE, {
@@ -150,7 +154,7 @@ export class Releases {
     });
     this.contexts.set(keptnContext, input.id);
     this.temporal.started(input.id);
-    if (!created) return { view: await this.get(input.id), created: false };
+    if (!created) return { view: await this.view(input.id), created: false };
     return { view: this.withLinks(initialReleaseView(input)), created: true };
   }
 
@@ -162,14 +166,16 @@ export class Releases {
    * the release's own search attribute (long visible by then) is asked first, unless the context is
    * `fresh` (made up just now).
    */
-  private async claim(claim: KeptnContextClaim, { fresh }: { fresh: boolean }): Promise<void> {
+  private async claim(claim: KeptnContextClaim, { fresh, user }: { fresh: boolean; user: Principal }): Promise<void> {
     const earlier = fresh ? undefined : await this.earliestWithContext(claim.keptnContext);
     const owner = earlier ?? (await this.startClaim(claim));
     if (owner && owner.releaseId !== claim.releaseId) {
-      const whose = owner.project ? ` (${owner.project} ${owner.release})` : '';
+      // Whose it is, only to someone who may see that release.
+      const shown = owner.project !== undefined && owner.project !== '' && can(user, 'see', { project: owner.project });
+      const whose = shown ? `release ${owner.releaseId} (${owner.project} ${owner.release})` : 'another release';
       throw new ServiceError(
         'CONTEXT_IN_USE',
-        `keptnContext ${claim.keptnContext} belongs to release ${owner.releaseId}${whose}; nothing was started. A context names one release for good: send a new one for a new release.`,
+        `keptnContext ${claim.keptnContext} belongs to ${whose}; nothing was started. A context names one release for good: send a new one for a new release.`,
       );
     }
   }
@@ -229,10 +235,30 @@ export class Releases {
     return { keptnContext, releaseId: id, project: read(searchAttributes.project.name), release: read(searchAttributes.release.name) };
   }
 
-  /** A release by its id or its Keptn context. */
-  async get(idOrContext: string): Promise<ReleaseWithLinks> {
-    const id = await this.resolve(idOrContext);
+  /**
+   * A release by its id or its Keptn context, for a principal who may see its project (in any
+   * environment); NOT_FOUND otherwise, in the words an unknown one gets.
+   */
+  async get(user: Principal, idOrContext: string): Promise<ReleaseWithLinks> {
+    const view = await this.view(await this.visibleId(user, idOrContext));
+    if (!can(user, 'see', { project: view.project })) throw notFound(missing(idOrContext));
+    return view;
+  }
+
+  /** A release's view, whoever asks (the watcher; its readers were checked when they came). */
+  async view(id: string): Promise<ReleaseWithLinks> {
     return this.withLinks(await this.temporal.readView(id, releaseStateQuery));
+  }
+
+  /**
+   * The workflow id of a release the principal may see, by its id or Keptn context: its project is
+   * read from the id, and one the principal may not see is NOT_FOUND in the words of an unknown one.
+   */
+  async visibleId(user: Principal, idOrContext: string): Promise<string> {
+    const id = await this.resolve(idOrContext);
+    const project = projectOfReleaseId(id);
+    if (project === undefined ? !seesEverything(user) : !can(user, 'see', { project })) throw notFound(missing(idOrContext));
+    return id;
   }
 
   /**
@@ -251,10 +277,13 @@ export class Releases {
   }
 
   /** Newest first within a page, filtered by project and status, from visibility; no workflow is opened. */
-  async list(filters: { project?: string | undefined; status?: ReleaseStatus | undefined; pageSize: number; pageToken?: string | undefined }) {
+  async list(user: Principal, filters: { project?: string | undefined; status?: ReleaseStatus | undefined; pageSize: number; pageToken?: string | undefined }) {
     const equal = { [searchAttributes.project.name]: filters.project, [searchAttributes.status.name]: filters.status };
+    // Only the releases of projects the caller sees, in the query itself: every page is full.
+    const visible = visibilityClause(user, { environments: false });
+    const scope = [...this.temporal.scope(), ...(visible ? [visible] : [])];
     const { rows, nextPageToken } = await this.temporal.call(() =>
-      listRuns(this.deps.client, this.deps.signer, this.temporal.scope(), equal, filters, (run: VisibleRun<ReleaseStatus>): ReleaseSummary => ({
+      listRuns(this.deps.client, this.deps.signer, scope, equal, filters, (run: VisibleRun<ReleaseStatus>): ReleaseSummary => ({
         id: run.id,
         keptnContext: run.read<string>(searchAttributes.keptnContext.name) ?? '',
         project: run.project,
@@ -273,15 +302,16 @@ export class Releases {
    * Cancels a release that has not finished, naming who asked; its running sequence is cancelled with
    * it (`WorkflowAccess.cancel`, as for a deployment). It counts as an action against the person's action rate.
    */
-  async cancel(user: User, idOrContext: string): Promise<{ view: ReleaseWithLinks; finished: boolean }> {
+  async cancel(user: Principal, idOrContext: string): Promise<{ view: ReleaseWithLinks; finished: boolean }> {
     this.limits.action(user.id);
-    requireRole(user, 'deployer', 'cancel releases');
-    return this.temporal.cancel(await this.resolve(idOrContext), personOf(user), this.watcher);
+    const id = await this.visibleId(user, idOrContext);
+    requirePermission(user, 'cancel', { project: projectOfReleaseId(id) }, 'this release', { hidden: missing(idOrContext) });
+    return this.temporal.cancel(id, personOf(user), this.watcher);
   }
 
   /** The release's Keptn events, newest first, optionally of one type, a page at a time (an offset, sealed). */
-  async events(idOrContext: string, { type, pageSize, pageToken }: { type?: string | undefined; pageSize: number; pageToken?: string | undefined }) {
-    const { events } = await this.eventsOf(idOrContext);
+  async events(user: Principal, idOrContext: string, { type, pageSize, pageToken }: { type?: string | undefined; pageSize: number; pageToken?: string | undefined }) {
+    const { events } = await this.eventsOf(await this.visibleId(user, idOrContext));
     const matching = type ? events.filter((event) => event.type === type) : events;
     let offset = 0;
     if (pageToken) {
@@ -333,6 +363,10 @@ export class Releases {
     return releaseLinks(id, this.deps.uiUrl, this.deps.client.options.namespace);
   }
 }
+
+/** How an unknown release is answered (by id, or by Keptn context), and so one the caller may not see. */
+const missing = (idOrContext: string) =>
+  idOrContext.includes(':') ? `No release "${idOrContext}".` : `No release with id or keptnContext "${idOrContext}".`;
 
 /** Where a release starts: the stage asked for (else the first), its sequence asked for (else `delivery`, else its first). */
 function startOf(project: Project, stageName: string | undefined, sequenceName: string | undefined) {

@@ -140,13 +140,16 @@ export interface WaitingRow {
   interruption?: Interruption;
 }
 
-/** The visibility query for deployments waiting for `who` (any of their teams, or held by them). */
-export function waitingQuery(scope: string[], who: { teams: string[]; username: string } | 'all'): string {
+/** Whose waiting deployments: any of these teams', held by this user, or matching any clause of `also` (built by the service from grants). */
+export type WaitingFor = { teams: string[]; username: string; also?: string[] } | 'all';
+
+/** The visibility query for deployments waiting for `who` (any of their teams, or held by them, or `also`). */
+export function waitingQuery(scope: string[], who: WaitingFor): string {
   const clauses = [...scope, `${searchAttributes.status.name} = 'Waiting'`, `ExecutionStatus = 'Running'`];
   if (who !== 'all') {
     // Values are config ids and usernames (strict patterns), so quoting them is safe.
     const teams = who.teams.length > 0 ? [`${searchAttributes.waitingFor.name} IN (${who.teams.map((team) => `'${team}'`).join(', ')})`] : [];
-    clauses.push(`(${[...teams, `${searchAttributes.assignee.name} = '${who.username}'`].join(' OR ')})`);
+    clauses.push(`(${[...teams, `${searchAttributes.assignee.name} = '${who.username}'`, ...(who.also ?? [])].join(' OR ')})`);
   }
   return clauses.join(' AND ');
 }
@@ -159,7 +162,7 @@ export async function listWaiting(
   client: Client,
   signer: Signer,
   scope: string[],
-  who: { teams: string[]; username: string } | 'all',
+  who: WaitingFor,
   page: { pageSize: number; pageToken?: string | undefined },
 ): Promise<{ rows: WaitingRow[]; nextPageToken: string | null }> {
   const response = await client.workflowService.listWorkflowExecutions({

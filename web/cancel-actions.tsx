@@ -1,9 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Sessions } from '../auth/sessions.js';
-import type { User } from '../config/schema.js';
 import { type DeploymentStatus, isFinished } from '../core/names.js';
-import { requireRole } from '../service/permissions.js';
+import { type Place, type Principal, requirePermission } from '../service/permissions.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
 import { page } from './layout.js';
 import { refusalOf } from './page-errors.js';
@@ -15,9 +14,12 @@ export interface CancelKind<V extends { id: string; status: DeploymentStatus }> 
   noun: 'deployment' | 'release';
   /** Its page, where a cancel comes back to. */
   pageOf: (id: string) => string;
-  get(id: string): Promise<V>;
-  /** The service's cancel: the same rules (deployer role, the action rate) as the API's. */
-  cancel(user: User, id: string): Promise<unknown>;
+  /** Its view, for someone who may see it (NOT_FOUND otherwise). */
+  get(user: Principal, id: string): Promise<V>;
+  /** Where it is, for the permission to cancel it. */
+  place(view: V): Place;
+  /** The service's cancel: the same rules (deployer role there, the action rate) as the API's. */
+  cancel(user: Principal, id: string): Promise<unknown>;
   /** How the confirmation names it: `Hello service 1.4.2 → production`. */
   name(view: V): string;
   /** What cancelling it does, in words. */
@@ -37,8 +39,8 @@ export function cancelActions<V extends { id: string; status: DeploymentStatus }
   return new Hono<DashboardEnv>()
     .get(path, signedIn, async (c) => {
       const session = c.get('session');
-      requireRole(session.user, 'deployer', `cancel ${kind.noun}s`);
-      const view = await kind.get(c.req.param('id'));
+      const view = await kind.get(session.user, c.req.param('id'));
+      requirePermission(session.user, 'cancel', kind.place(view), `this ${kind.noun}`);
       if (isFinished(view.status)) return c.redirect(kind.pageOf(view.id), 303);
       return page(
         c,

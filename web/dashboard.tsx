@@ -3,6 +3,10 @@ import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ListDeploymentsQuerySchema } from '../service/request-schemas.js';
+import { placeOfDeploymentId } from '../core/ids.js';
+import { notFound } from '../service/errors.js';
+import { can } from '../service/permissions.js';
+import { auditActor } from '../service/audit.js';
 import type { Deployments } from '../service/deployments.js';
 import { type LinkSigner, linkEnded } from '../auth/one-click-links.js';
 import type { Releases } from '../service/releases.js';
@@ -79,15 +83,26 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     const body = await c.req.parseBody();
     const next = safeNext(body.next);
     const token = typeof body.token === 'string' ? body.token.trim() : '';
-    const user = token ? sessions.signInWithToken(c, token) : undefined;
-    if (!user) {
-      const error = token ? 'That token belongs to nobody. Check it, or ask an admin for a new one.' : 'Enter your token.';
+    const answer = token ? sessions.signInWithToken(c, token) : undefined;
+    const request = { method: c.req.method, path: c.req.path };
+    if (!answer || !('principal' in answer)) {
+      if (answer) {
+        const reason = answer.refused === 'expired' ? `a token of ${answer.user.username} that expired at ${answer.user.expires}` : 'a token that is nobody\'s';
+        c.var.audit.record({ action: 'sign-in-refused', reason, request }, c.var.logger);
+      }
+      const error = !answer
+        ? 'Enter your token.'
+        : answer.refused === 'expired'
+          ? `That token expired at ${answer.user.expires}. Ask an admin for a new one.`
+          : 'That token belongs to nobody. Check it, or ask an admin for a new one.';
       return page(c, { title: 'Sign in', session: undefined, status: 401 }, <SignInPage next={next} error={error} />);
     }
+    c.var.audit.record({ action: 'signed-in', actor: auditActor(answer.principal), request }, c.var.logger);
     return c.redirect(next, 303);
   });
 
   app.post('/sign-out', sameOrigin, signedIn, formToken, (c) => {
+    c.var.audit.record({ action: 'signed-out', actor: auditActor(sessions.read(c)?.user), request: { method: c.req.method, path: c.req.path } }, c.var.logger);
     sessions.end(c);
     return c.redirect('/sign-in?signed-out', 303);
   });
@@ -106,7 +121,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     const waitingToken = /^[A-Za-z0-9_.-]{1,2000}$/.test(c.req.query('waiting') ?? '') ? c.req.query('waiting') : undefined;
     const [waiting, list] = await Promise.all([
       deployments.openInterruptions(session.user, { actionable: true, pageSize: 50, pageToken: waitingToken }),
-      parsed.success ? deployments.list({ ...parsed.data, pageSize: 25 }) : Promise.resolve({ deployments: [], nextPageToken: null }),
+      parsed.success ? deployments.list(session.user, { ...parsed.data, pageSize: 25 }) : Promise.resolve({ deployments: [], nextPageToken: null }),
     ]);
     return page(
       c,
@@ -126,7 +141,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
 
   app.get('/deployments/:id', signedIn, async (c) => {
     const session = c.get('session');
-    const view = await deployments.get(c.req.param('id'));
+    const view = await deployments.get(session.user, c.req.param('id'));
     return page(
       c,
       { title: `${view.release} → ${view.environment} (${view.status})`, session, section: 'deployments', live: deploymentLive(view) },
@@ -161,11 +176,14 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
       const intended = config.users.find((user) => user.id === claims.userId);
       return refuse(403, 'This link is for someone else', `It was sent to ${intended ? `${intended.displayName} (${intended.username})` : 'another person'}; you are signed in as ${session.user.displayName} (${session.user.username}). Sign out and sign in as them, or open the deployment from the dashboard.`);
     }
+    // A link to what its person may no longer see is as unknown as any (before anything else is said of it).
+    const place = placeOfDeploymentId(claims.deploymentId);
+    if (!place || !can(session.user, 'see', place)) throw notFound(`No deployment "${claims.deploymentId}".`);
     // A link works while its interruption is open, and never past the expiry it was signed with.
     const ended = (why: string) =>
       page(c, { title: 'This link no longer works', session, section: 'deployments', status: 410 }, <OneClickEndedPage deploymentId={claims.deploymentId} why={why} />);
     if (!(Date.parse(claims.expiresAt) > Date.now())) return ended('It expired with what it asked you to decide.');
-    const view = await deployments.get(claims.deploymentId);
+    const view = await deployments.get(session.user, claims.deploymentId);
     const interruption = view.interruptions.find((candidate) => candidate.id === claims.interruptionId);
     const why = linkEnded(view, interruption, new Date());
     if (why || !interruption) return ended(why ?? '');

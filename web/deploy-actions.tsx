@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CreateDeploymentSchema } from '../service/request-schemas.js';
 import type { Deployments } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
+import { can } from '../service/permissions.js';
 import { deploymentPage } from './data.js';
 import { pageErrorOf } from './page-errors.js';
 import { type DashboardEnv, guards, sameOrigin } from './guard.js';
@@ -23,7 +24,8 @@ export function deployActions(deployments: Deployments, sessions: Sessions) {
     .get('/projects', signedIn, (c) => render(c))
     .post('/projects/:project/deployments', sameOrigin, signedIn, formToken, async (c) => {
       const project = config.projects.find((candidate) => candidate.id === c.req.param('project'));
-      if (!project) throw notFound(`No project "${c.req.param('project')}".`);
+      // One the person may not see is as unknown as one that does not exist.
+      if (!project || !can(c.get('session').user, 'see', { project: project.id })) throw notFound(`No project "${c.req.param('project')}".`);
       const form = c.get('form');
       const key = /^[A-Za-z0-9-]{1,100}$/.test(form.idempotencyKey ?? '') ? form.idempotencyKey : undefined;
       return submitStartForm(c, config, project, {

@@ -28,7 +28,7 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
 
   const rerender = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode, error: ActionError, notes?: string, inputs?: Record<string, string>) => {
     const session = c.get('session');
-    const view = await deployments.get(id);
+    const view = await deployments.get(session.user, id);
     return page(
       c,
       { title: `${view.release} → ${view.environment} (${view.status})`, session, section: 'deployments', live: deploymentLive(view), status },
@@ -40,7 +40,7 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
    * checkbox left unticked is false), and the one rule's problems, each by input name.
    */
   const inputsOf = async (id: string, iid: string, typed: Record<string, string>) => {
-    const declared = (await deployments.get(id)).interruptions.find((candidate) => candidate.id === iid)?.inputs;
+    const declared = (await deployments.view(id)).interruptions.find((candidate) => candidate.id === iid)?.inputs;
     if (!declared) return Object.keys(typed).length > 0 ? { values: typed as InputValues, problems: inputProblems([], typed) } : undefined;
     const values: InputValues = {};
     for (const input of declared) {
@@ -57,13 +57,13 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
     .get('/deployments/:id/interruptions/:iid/take-over', signedIn, async (c) => {
       const { id, iid } = c.req.param();
       const session = c.get('session');
-      const view = await deployments.get(id);
+      const view = await deployments.get(session.user, id);
       const interruption = view.interruptions.find((candidate) => candidate.id === iid);
       if (!interruption) throw notFound(`No interruption "${iid}" in this deployment.`);
       const holder = interruption.assignee;
       // Nothing to confirm any more: the page itself shows what changed.
       if (!isOpen(interruption) || !holder || holder.id === session.user.id) return c.redirect(deploymentPage(id), 303);
-      const allowed = actionsOf(interruption, session.user).includes('takeOver');
+      const allowed = actionsOf(interruption, session.user, view).includes('takeOver');
       return page(
         c,
         { title: 'Take over?', session, section: 'deployments', status: allowed ? 200 : 403 },
@@ -116,7 +116,8 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
     .route('/', cancelActions(sessions, {
       noun: 'deployment',
       pageOf: deploymentPage,
-      get: (id) => deployments.get(id),
+      get: (user, id) => deployments.get(user, id),
+      place: (view) => ({ project: view.project, environment: view.environment }),
       cancel: (user, id) => deployments.cancel(user, id),
       name: (view) => `${view.projectName} ${view.release} → ${view.environment}`,
       explanation: 'A running script is stopped, no later step runs, and the deployment ends as Cancelled. This cannot be undone.',

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { hasRole } from '../service/permissions.js';
+import { accessInWords } from '../service/permissions.js';
 import type { Session } from '../auth/sessions.js';
 import { assetUrl } from './assets.js';
 import { CsrfField } from './components.js';
@@ -17,10 +17,8 @@ export interface PageOptions {
   status?: ContentfulStatusCode;
 }
 
-function roleOf(session: Session): string {
-  if (hasRole(session.user, 'admin')) return 'admin';
-  return hasRole(session.user, 'deployer') ? 'deployer' : 'viewer';
-}
+/** What the person may do, as the header says it: `deployer`, or `deployer on hello-service in qa`. */
+const roleOf = (session: Session): string => accessInWords(session.user);
 
 function Header({ session, section }: { session: Session | undefined; section: Section }) {
   const link = (href: string, name: Section, label: string) => (

@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { CreateReleaseSchema, ListReleasesQuerySchema } from '../service/request-schemas.js';
 import type { DeploymentWithLinks, Deployments } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
+import { can } from '../service/permissions.js';
 import type { Releases, ReleaseWithLinks } from '../service/releases.js';
 import { snapshotOf } from '../service/watch.js';
 import { isFinished } from '../core/names.js';
@@ -31,9 +32,10 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
 
   const render = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode = 200, error?: ActionError) => {
     const session = c.get('session');
-    const view = await releases.get(id);
+    const view = await releases.get(session.user, id);
     const ids = view.stages.flatMap((stage) => stage.sequences.flatMap((sequence) => (sequence.deploymentId ? [sequence.deploymentId] : [])));
-    const views = await Promise.all(ids.map((child) => deployments.get(child).catch(() => undefined)));
+    // Each stage's deployment as the person may see it: a stage outside their grants shows its status only.
+    const views = await Promise.all(ids.map((child) => deployments.get(session.user, child).catch(() => undefined)));
     const sequences = Object.fromEntries(views.flatMap((child): [string, DeploymentWithLinks][] => (child ? [[child.id, child]] : [])));
     return page(
       c,
@@ -46,18 +48,19 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
     .get('/releases', signedIn, async (c) => {
       const raw = Object.fromEntries(['project', 'status', 'pageToken'].map((key) => [key, c.req.query(key) || undefined]).filter(([, value]) => value));
       const parsed = ListReleasesQuerySchema.safeParse(raw);
-      const list = parsed.success ? await releases.list({ ...parsed.data, pageSize: 25 }) : { releases: [], nextPageToken: null };
+      const list = parsed.success ? await releases.list(c.get('session').user, { ...parsed.data, pageSize: 25 }) : { releases: [], nextPageToken: null };
       return page(
         c,
         { title: 'Releases', session: c.get('session'), section: 'releases', live: { refresh: c.req.path + (new URL(c.req.url).search || ''), poll: '5' }, status: parsed.success ? 200 : 400 },
-        <ReleasesPage config={config} releases={list.releases} nextPageToken={list.nextPageToken} filters={{ project: raw.project, status: raw.status }} />,
+        <ReleasesPage session={c.get('session')} config={config} releases={list.releases} nextPageToken={list.nextPageToken} filters={{ project: raw.project, status: raw.status }} />,
       );
     })
     .get('/releases/:id', signedIn, (c) => render(c, c.req.param('id')))
     .route('/', cancelActions(sessions, {
       noun: 'release',
       pageOf: releasePage,
-      get: (id) => releases.get(id),
+      get: (user, id) => releases.get(user, id),
+      place: (view) => ({ project: view.project }),
       cancel: (user, id) => releases.cancel(user, id),
       name: (view) => `${view.projectName} ${view.release}`,
       explanation: 'The sequence that runs now is cancelled (a running script is stopped), nothing is promoted, and the release ends as Cancelled.',
@@ -65,7 +68,8 @@ export function releaseRoutes(releases: Releases, deployments: Deployments, sess
     }))
     .post('/projects/:project/releases', sameOrigin, signedIn, formToken, async (c) => {
       const project = config.projects.find((candidate) => candidate.id === c.req.param('project') && candidate.shipyard);
-      if (!project) throw notFound(`No lifecycle project "${c.req.param('project')}".`);
+      // One the person may not see is as unknown as one that does not exist.
+      if (!project || !can(c.get('session').user, 'see', { project: project.id })) throw notFound(`No lifecycle project "${c.req.param('project')}".`);
       return submitStartForm(c, config, project, {
         verb: 'release',
         schema: CreateReleaseSchema,

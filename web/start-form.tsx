@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from '@hono/zod-openapi';
 import type { Config, Project } from '../config/schema.js';
-import { hasRole } from '../service/permissions.js';
+import { can, notPermitted } from '../service/permissions.js';
 import type { DashboardEnv } from './guard.js';
 import { page } from './layout.js';
 import { refusalOf } from './page-errors.js';
@@ -57,8 +57,9 @@ export async function submitStartForm<R>(c: Context<DashboardEnv>, config: Confi
   };
   const render = (status: ContentfulStatusCode) =>
     page(c, { title: 'Projects', session, section: 'projects', status }, <ProjectsPage session={session} config={config} form={state} />);
-  if (!hasRole(user, 'deployer')) {
-    state.errors.form = `${user.displayName} (${user.username}) may not ${form.verb} ${project.name}: that needs the deployer role.`;
+  // Nowhere to deploy this project: refused before anything else (the service decides for the environment chosen).
+  if (!project.environments.some((environment) => can(user, 'trigger', { project: project.id, environment }))) {
+    state.errors.form = notPermitted(user, 'trigger', { project: project.id }, project.name).message;
     return render(403);
   }
   const { variables, error } = parseVariables(state.values.variables);

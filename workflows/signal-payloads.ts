@@ -1,7 +1,7 @@
 import { type InputValues, MAX_NOTES } from '../core/interruptions.js';
 import { MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
 import type { CancelRequest, DecisionRequest, TakeResponsibilityRequest } from './messages.js';
-import { type Role, ROLES } from '../core/names.js';
+import { ACTOR_ROLES, type ActorRole } from '../core/names.js';
 
 // Signals come from anyone with access to the namespace (Temporal Web, `temporal workflow signal`),
 // so their payloads are checked like any other input before the workflow reads them.
@@ -43,8 +43,8 @@ const list = <T>(item: Check<T>): Check<T[]> => (value, path, issues) => {
   return issues.length === before ? (items as T[]) : undefined;
 };
 
-const role: Check<Role> = (value, path, issues) =>
-  (ROLES as readonly unknown[]).includes(value) ? (value as Role) : void issues.push({ path, message: `expected one of ${ROLES.join(', ')}` });
+const role: Check<ActorRole> = (value, path, issues) =>
+  (ACTOR_ROLES as readonly unknown[]).includes(value) ? (value as ActorRole) : void issues.push({ path, message: `expected one of ${ACTOR_ROLES.join(', ')}` });
 
 type Shape = Record<string, { check: Check<unknown>; optional?: boolean; default?: () => unknown }>;
 

@@ -47,8 +47,8 @@ export function deploymentRoutes(deployments: Deployments, started: Counter<'pro
       c.header('Location', view.links.self);
       return created ? c.json(view, 201) : c.json(view, 200);
     })
-    .openapi(list, async (c) => c.json(await deployments.list(c.req.valid('query')), 200))
-    .openapi(get, async (c) => c.json(await deployments.get(c.req.valid('param').id), 200))
+    .openapi(list, async (c) => c.json(await deployments.list(c.get('user'), c.req.valid('query')), 200))
+    .openapi(get, async (c) => c.json(await deployments.get(c.get('user'), c.req.valid('param').id), 200))
     .openapi(cancel, async (c) => {
       const { view, finished } = await deployments.cancel(c.get('user'), c.req.valid('param').id);
       return finished ? c.json(view, 200) : c.json(view, 202);

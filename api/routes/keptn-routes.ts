@@ -23,8 +23,8 @@ const post = createRoute({
     202: jsonResponse(z.object({ keptnContext: z.string() }).openapi('EventContext'), 'Accepted: the release it belongs to (for a trigger naming a context already used by the same project and release: that release, and nothing else starts)'),
     ...problemResponses(400, 401, 403, 404, 409, 413, 429, 503),
     ...described({
-      403: 'Not allowed: `NOT_IN_TEAM`, `SELF_APPROVAL` (approval.finished), `NOT_EXECUTOR` (a task\'s .started/.finished from someone who is none of its executors), `FORBIDDEN` (a trigger without the deployer role)',
-      404: 'No such project, release (`NOT_FOUND`) or task (`TASK_NOT_FOUND`: no task of the release was triggered by `triggeredid`)',
+      403: 'Not allowed: `NOT_IN_TEAM`, `SELF_APPROVAL` (approval.finished), `NOT_EXECUTOR` (a task\'s .started/.finished from someone who is none of its executors), `NOT_PERMITTED` (a trigger without the deployer role on the project at that stage, or a read-only token)',
+      404: 'No such project, release (`NOT_FOUND`; also one you may not see) or task (`TASK_NOT_FOUND`: no task of the release was triggered by `triggeredid`)',
       409: '`CONTEXT_IN_USE`: a trigger naming a `shkeptncontext` that belongs to another release; `ALREADY_DECIDED`, `NOT_WAITING`, `TASK_FINISHED`: already over',
     }),
   },
@@ -61,6 +61,6 @@ export function keptnRoutes(events: KeptnEvents, releases: Releases) {
     })
     .openapi(list, async (c) => {
       const { keptnContext, ...page } = c.req.valid('query');
-      return c.json(await releases.events(keptnContext, page), 200);
+      return c.json(await releases.events(c.get('user'), keptnContext, page), 200);
     });
 }

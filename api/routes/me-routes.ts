@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Config } from '../../config/schema.js';
-import { rolesOf } from '../../service/permissions.js';
+import { grantedRoles } from '../../service/permissions.js';
 import { bearerSecurity, jsonResponse, MeSchema, problemResponses } from '../schemas.js';
 import { createRouter } from './router.js';
 
@@ -8,16 +8,18 @@ const me = createRoute({
   method: 'get',
   path: '/me',
   tags: ['people'],
-  summary: 'The caller, with teams and roles',
+  summary: 'The caller, with teams, roles and grants',
   security: bearerSecurity,
   responses: { 200: jsonResponse(MeSchema, 'You'), ...problemResponses(401) },
 });
 
+/** `GET /api/me`: the principal the request comes from, however it signed in (docs/security.md). */
 export function meRoutes(config: Config) {
-  const teamName = new Map(config.teams.map((team) => [team.id, team.name]));
   return createRouter().openapi(me, (c) => {
-    const user = c.get('user');
-    const { id, username, displayName, email, teams } = user;
+    // The config as it is now: a reload may have renamed a team.
+    const teamName = new Map(config.teams.map((team) => [team.id, team.name]));
+    const principal = c.get('user');
+    const { id, username, displayName, email, teams, grants, via, readOnly } = principal;
     return c.json(
       {
         id,
@@ -25,7 +27,10 @@ export function meRoutes(config: Config) {
         displayName,
         ...(email ? { email } : {}),
         teams: teams.map((team) => ({ id: team, name: teamName.get(team) ?? team })),
-        roles: user.roles.length > 0 ? user.roles : rolesOf(user),
+        roles: grantedRoles(principal),
+        grants: grants.map(({ role, projects, environments }) => ({ role, ...(projects ? { projects } : {}), ...(environments ? { environments } : {}) })),
+        via,
+        ...(readOnly ? { readOnly: true } : {}),
       },
       200,
     );

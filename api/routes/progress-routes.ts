@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
+import type { Principal } from '../../service/permissions.js';
 import type { Limits } from '../../service/rate-limit.js';
 import type { ReleaseWithLinks } from '../../service/releases.js';
 import { snapshotOf, type Watched, type Watcher } from '../../service/watch.js';
@@ -17,9 +18,9 @@ import { createRouter } from './router.js';
 
 const KEEP_ALIVE_MS = 15_000;
 
-/** What can be waited for and watched: deployments and releases alike. */
+/** What can be waited for and watched: deployments and releases alike; `get` refuses (404) what the principal may not see. */
 export interface Watchable<V extends Watched = DeploymentWithLinks | ReleaseWithLinks> {
-  get(id: string): Promise<V>;
+  get(user: Principal, id: string): Promise<V>;
   readonly watcher: Watcher<V>;
 }
 
@@ -77,7 +78,7 @@ export function progressRoutes(runs: Watchable, kind: 'deployments' | 'releases'
       const { id } = c.req.valid('param');
       const release = limits.wait(c.get('user').id);
       try {
-        const snapshot = snapshotOf(await runs.get(id));
+        const snapshot = snapshotOf(await runs.get(c.get('user'), id));
         if (snapshot.finished) return c.json(snapshot.view, 200);
         const latest = await runs.watcher.waitForEnd(id, c.req.valid('query').timeout * 1000, snapshot, c.req.raw.signal);
         return latest.finished ? c.json(latest.view, 200) : c.json(latest.view, 202);
@@ -91,7 +92,7 @@ export function progressRoutes(runs: Watchable, kind: 'deployments' | 'releases'
       let first;
       try {
         // Unknown ids get their 404 before the stream starts.
-        first = snapshotOf(await runs.get(id));
+        first = snapshotOf(await runs.get(c.get('user'), id));
       } catch (error) {
         release();
         throw error;

@@ -1,6 +1,7 @@
 import { stagesOf } from '../../config/sequences.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Config } from '../../config/schema.js';
+import { can, rolesAt } from '../../service/permissions.js';
 import { defaultValues, definitionOf } from '../../config/project-variables.js';
 import {
   bearerSecurity,
@@ -15,20 +16,21 @@ const projects = createRoute({
   method: 'get',
   path: '/projects',
   tags: ['projects'],
-  summary: 'Projects with their environments and steps',
+  summary: 'The projects you may see, with their environments, steps and your roles in each environment',
   security: bearerSecurity,
   responses: {
-    200: jsonResponse(z.object({ projects: z.array(ProjectSchema) }), 'Every project'),
+    200: jsonResponse(z.object({ projects: z.array(ProjectSchema) }), 'Every project you have a role on'),
     ...problemResponses(401),
   },
 });
 
 export function projectRoutes(config: Config) {
   return createRouter()
-    .openapi(projects, (c) =>
-      c.json(
+    .openapi(projects, (c) => {
+      const principal = c.get('user');
+      return c.json(
         {
-          projects: config.projects.map((project) => ({
+          projects: config.projects.filter((project) => can(principal, 'see', { project: project.id })).map((project) => ({
             id: project.id,
             name: project.name,
             environments: project.environments,
@@ -50,9 +52,12 @@ export function projectRoutes(config: Config) {
               ...('responsibleTeams' in step ? { responsibleTeams: step.responsibleTeams } : {}),
             })),
             ...(project.shipyard ? { stages: stagesOf(project) } : {}),
+            access: project.environments
+              .map((environment) => ({ environment, roles: rolesAt(principal, { project: project.id, environment }) }))
+              .filter(({ roles }) => roles.length > 0),
           })),
         },
         200,
-      ),
-    );
+      );
+    });
 }

@@ -39,8 +39,8 @@ export function releaseRoutes(releases: Releases, limits: Limits) {
       c.header('Location', view.links.self);
       return c.json(view, 201);
     })
-    .openapi(list, async (c) => c.json(await releases.list(c.req.valid('query')), 200))
-    .openapi(get, async (c) => c.json(await releases.get(c.req.valid('param').id), 200))
+    .openapi(list, async (c) => c.json(await releases.list(c.get('user'), c.req.valid('query')), 200))
+    .openapi(get, async (c) => c.json(await releases.get(c.get('user'), c.req.valid('param').id), 200))
     .openapi(cancel, async (c) => {
       const { view, finished } = await releases.cancel(c.get('user'), c.req.valid('param').id);
       return finished ? c.json(view, 200) : c.json(view, 202);

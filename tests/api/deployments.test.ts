@@ -124,7 +124,7 @@ describe('who you are', () => {
     }
   });
 
-  it('tells the caller who they are, with teams and roles', async () => {
+  it('tells the caller who they are, with teams, roles and grants', async () => {
     expect(await ok(stack.api('jjones').api.me.$get())).toEqual({
       id: 'users-237',
       username: 'jjones',
@@ -132,6 +132,8 @@ describe('who you are', () => {
       email: 'jamie.jones@example.com',
       teams: [{ id: 'release-managers', name: 'Release managers' }],
       roles: ['deployer'],
+      grants: [{ role: 'deployer' }],
+      via: 'token',
     });
   });
 

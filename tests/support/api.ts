@@ -13,6 +13,7 @@ export const tokens = {
   'je-bot': 'je-bot-demo-token',
   vic: 'vic-demo-token',
   admin: 'admin-demo-token',
+  dana: 'dana-demo-token',
 } as const;
 export type Who = keyof typeof tokens;
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { EXAMPLE_CONFIG_PATH, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { sequenceBases, triggerVariables } from '../../service/inputs.js';
+import { principalOfUser } from '../../service/permissions.js';
 import { releaseWorkflowId } from '../../core/ids.js';
 import type { Step } from '../../config/schema.js';
 import { defaultValues } from '../../config/project-variables.js';
@@ -118,12 +119,12 @@ export const people = {
   viewer: { id: 'users-400', username: 'vic', displayName: 'Vic Viewer', teams: [], roles: ['viewer'] },
 } satisfies Record<string, Actor>;
 
-/** The example config's people with one lifecycle project written as the config file would write it. */
+/** The example config's people (without their scoped grants: those name the example's projects) with one lifecycle project written as the config file would write it. */
 export function lifecycleConfig(projectYaml: string, extra = '') {
   const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
   const parsed = parseConfig(`
 teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
-users: ${JSON.stringify(example.users)}
+users: ${JSON.stringify(example.users.map(({ grants: _scoped, ...user }) => user))}
 projects:
   - id: helloservice
     name: Hello service
@@ -191,7 +192,7 @@ export function releaseInput(
     release,
     service: project.id,
     shipyard: project.shipyard!,
-    sequences: sequenceBases(config, project, release, resolved, user, { 'Interlock.Url': 'http://interlock.test' }),
+    sequences: sequenceBases(config, project, release, resolved, principalOfUser(config, user), { 'Interlock.Url': 'http://interlock.test' }),
     start: { stage: overrides.stage ?? firstStage.name, sequence: overrides.sequence ?? firstStage.sequences[0]!.name },
     triggeredBy: { id: user.id, username: user.username, displayName: user.displayName },
     createdAt: new Date().toISOString(),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DecisionSchema } from '../../api/schemas.js';
 import { CliError } from '../../cli/client.js';
 import { notesOf } from '../../cli/command.js';
-import type { User } from '../../config/schema.js';
+import type { Principal } from '../../core/principals.js';
 import { MAX_NOTES, notesProblem } from '../../core/interruptions.js';
 import type { Deployments } from '../../service/deployments.js';
 import { ServiceError } from '../../service/errors.js';
@@ -33,11 +33,11 @@ describe('the notes rule, as each front end asks it', () => {
   });
 
   describe('the Keptn event API: approval.finished\'s data.message', () => {
-    const user = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones', teams: [], roles: ['deployer'] } as unknown as User;
+    const user: Principal = { id: 'users-237', username: 'jjones', displayName: 'Jamie Jones', teams: [], grants: [{ role: 'deployer' }], via: 'token' };
     /** The services behind it, recording what the event asked of them. */
     function keptn() {
       const acted: unknown[] = [];
-      const releases = { eventsOf: async () => ({ id: 'r', events: [], deployments: { 'trig-1': 'hello:production:1.0.0:abc' } }) } as unknown as Releases;
+      const releases = { visibleId: async (_: Principal, id: string) => id, eventsOf: async () => ({ id: 'r', events: [], deployments: { 'trig-1': 'hello:production:1.0.0:abc' } }) } as unknown as Releases;
       const deployments = { act: async (...args: unknown[]) => void acted.push(args[3]) } as unknown as Deployments;
       return { acted, events: new KeptnEvents(releases, deployments) };
     }

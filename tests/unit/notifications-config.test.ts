@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatPath } from '../../config/load.js';
-import { channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
+import { auditChannelsFor, channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
 import { renderHtml, renderSlack, renderText, subjectOf } from '../../activities/notification-text.js';
 import { type CloudEvent, type EventData, INTERLOCK_EVENTS } from '../../core/cloud-events.js';
 import type { Interruption } from '../../core/interruptions.js';
@@ -168,10 +168,33 @@ subscriptions:
       'channels[0].email.to[1]: unknown team "qa-team"',
       'channels[0].email.to[3]: unknown user "nobody"',
       'channels[1].id: duplicate channel id "mail"',
-      `subscriptions[0].events[1]: "dev.interlock.deployment.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`,
-      `subscriptions[0].events[5]: "nothing.*" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`,
+      `subscriptions[0].events[1]: "dev.interlock.deployment.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`,
+      `subscriptions[0].events[5]: "nothing.*" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`,
       'subscriptions[0].projects[1]: unknown project "payroll"',
     ]);
+  });
+
+  it('sends audit events only to webhooks whose subscriptions name them, and refuses an email channel for them', () => {
+    const notifications = `
+channels:
+  - { id: siem, webhook: { url: https://siem.example.com/in } }
+  - { id: all, webhook: { url: https://hooks.example.com/all } }
+  - { id: mail, email: { to: [security@example.com] } }
+subscriptions:
+  - { events: ['audit.*'], channels: [siem] }
+  - { events: ['*', 'dev.interlock.*'], channels: [all] }
+  - { events: [audit.refused, dev.interlock.audit.signed-in, audit.signed-out], channels: [mail] }
+  - { events: [audit.exploded], channels: [siem] }
+`;
+    expect(problemsOf(notifications)).toEqual([
+      'subscriptions[2].channels[0]: "mail" is an email channel, and audit events go to webhooks only (CloudEvents or Slack)',
+      `subscriptions[3].events[0]: "audit.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`,
+    ]);
+    const parsed = valid(notifications);
+    expect(auditChannelsFor(parsed, 'dev.interlock.audit.refused')).toEqual(['siem', 'mail']);
+    expect(auditChannelsFor(parsed, 'dev.interlock.audit.config-reloaded')).toEqual(['siem']);
+    // A subscription to every event is about deployments: it gets no audit events.
+    expect(channelsFor(parsed, 'hello-service', 'dev.interlock.deployment.finished')).toEqual(['all']);
   });
 
   it('does not trip over a partly invalid config (the config refinement runs on those too)', () => {

@@ -3,7 +3,7 @@ import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../config/schema.js';
-import { actorOf } from '../../service/permissions.js';
+import { actorOfUser } from '../../service/permissions.js';
 import {
   abortUpdate,
   type Actor,
@@ -179,7 +179,7 @@ describe('an external task answered straight through Temporal (no API in front)'
     const view = await until(() => child.query(stateQuery), (v) => v.steps[1]?.status === 'Running' && v.steps[1].triggeredId !== undefined, 'je-test to wait');
     const [deploy, test] = view.steps;
     expect(test).toMatchObject({ name: 'je-test', type: 'external', executors: ['je-bot'] });
-    const person = (username: string) => actorOf(config.users.find((user) => user.username === username)!);
+    const person = (username: string) => actorOfUser(config, config.users.find((user) => user.username === username)!, { project: 'helloservice', environment: 'qa' });
     const finished = (user: Actor, triggeredid = test!.triggeredId!) => ({
       user,
       event: {

@@ -114,7 +114,7 @@ function Rules({ config, interruption }: Pick<DeploymentProps, 'config'> & { int
 
 /** The controls this person may use, and only those; the workflow checks the same rules again. */
 function Actions({ session, config, view, interruption, error, notes, inputs, back }: DeploymentProps & { interruption: Interruption }) {
-  const actions = actionsOf(interruption, session.user);
+  const actions = actionsOf(interruption, session.user, view);
   const path = interruptionPage(view.id, interruption.id);
   if (actions.includes('takeResponsibility')) {
     return (
@@ -180,14 +180,16 @@ function Actions({ session, config, view, interruption, error, notes, inputs, ba
       </form>
     );
   }
-  const who = teamNames(config, teamsOf(interruption)) || 'deployers';
+  const who = teamNames(config, teamsOf(interruption)) || `deployers of ${view.project} in ${view.environment}`;
   const yours = isExcluded(interruption, session.user);
   // With rules, why not in the rules' own words: already approved, not yet your rule's turn, your rules met.
-  const byRules = yours ? undefined : rulesRefusal(interruption, actorOf(session.user));
+  const byRules = yours ? undefined : rulesRefusal(interruption, actorOf(session.user, view));
   return (
     <div class="actions">
       <p class="muted" id="why-not">
-        {yours
+        {session.user.readOnly
+          ? 'You signed in with a read-only token: you may look, not act.'
+          : yours
           ? `You triggered this deployment, so someone else must ${interruption.kind === 'GuidedFailure' ? 'decide what happens after this failure' : 'approve this step'}.`
           : byRules && byRules.refusal !== 'NOT_IN_TEAM'
             ? byRules.detail

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { StepView } from '../../workflows/messages.js';
 import { isFinished } from '../../core/names.js';
-import { hasRole } from '../../service/permissions.js';
+import { can } from '../../service/permissions.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
 import { CancelButton, elapsed, Notice, RunFacts, StatusBadge } from '../components.js';
 import { deploymentPage, displayNameOf, releasePage } from '../data.js';
@@ -55,7 +55,7 @@ function Summary({ config, view }: DeploymentProps) {
 
 function Facts({ session, view, error }: DeploymentProps) {
   const finished = isFinished(view.status);
-  const mayCancel = !finished && hasRole(session.user, 'deployer');
+  const mayCancel = !finished && can(session.user, 'cancel', view);
   return (
     <section id="facts" aria-label="About this deployment" data-live>
       <dl class="meta">

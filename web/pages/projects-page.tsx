@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { stagesOf } from '../../config/sequences.js';
 import type { Config, Project } from '../../config/schema.js';
-import { hasRole } from '../../service/permissions.js';
+import { can } from '../../service/permissions.js';
 import type { Session } from '../../auth/sessions.js';
 import { CsrfField, ErrorMessage } from '../components.js';
 import { teamNames } from '../data.js';
@@ -17,6 +17,10 @@ export interface ProjectsProps {
   config: Config;
   form?: DeployFormState | undefined;
 }
+
+/** The environments (stages) of the project where the person may start a deployment (a release), in promotion order. */
+export const deployableEnvironments = (session: Session, project: Project) =>
+  project.environments.filter((environment) => can(session.user, 'trigger', { project: project.id, environment }));
 
 function DeployForm({ session, project, state }: { session: Session; project: Project; state: DeployFormState | undefined }) {
   const id = (field: string) => `${project.id}-${field}`;
@@ -53,7 +57,7 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
       <div class="field">
         <label for={id('environment')}>{lifecycle ? 'Start at stage' : 'Environment'}</label>
         <select id={id('environment')} name="environment" aria-describedby={described('environment')} aria-invalid={errors.environment ? 'true' : undefined}>
-          {project.environments.map((environment) => (
+          {deployableEnvironments(session, project).map((environment) => (
             <option value={environment} selected={state?.values.environment === environment}>
               {environment}
             </option>
@@ -86,12 +90,15 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
 }
 
 export function ProjectsPage({ session, config, form }: ProjectsProps) {
-  const deployer = hasRole(session.user, 'deployer');
+  // Only the projects the person has a role on; a deploy form where they may deploy somewhere.
+  const visible = config.projects.filter((project) => can(session.user, 'see', { project: project.id }));
+  const deployer = visible.some((project) => deployableEnvironments(session, project).length > 0);
   return (
     <>
       <h1>Projects</h1>
-      {!deployer && <p class="muted">You can look; deploying a release needs the deployer role.</p>}
-      {config.projects.map((project) => (
+      {visible.length === 0 && <p class="muted">You have no role on any project yet; ask an admin for a grant.</p>}
+      {visible.length > 0 && !deployer && <p class="muted">You can look; deploying a release needs the deployer role.</p>}
+      {visible.map((project) => (
         <section class="card project" aria-labelledby={`${project.id}-heading`} id={project.id}>
           <h2 id={`${project.id}-heading`}>
             {project.name} <span class="muted">({project.id})</span>
@@ -100,7 +107,7 @@ export function ProjectsPage({ session, config, form }: ProjectsProps) {
             <div>
               <h3>Environments, in promotion order</h3>
               <ol class="environments">
-                {project.environments.map((environment) => (
+                {deployableEnvironments(session, project).map((environment) => (
                   <li>
                     <a href={`/?project=${encodeURIComponent(project.id)}&environment=${encodeURIComponent(environment)}`}>{environment}</a>
                   </li>
@@ -143,7 +150,7 @@ export function ProjectsPage({ session, config, form }: ProjectsProps) {
                 ))}
               </ol>
             </div>
-            {deployer && <DeployForm session={session} project={project} state={form?.project === project.id ? form : undefined} />}
+            {deployableEnvironments(session, project).length > 0 && <DeployForm session={session} project={project} state={form?.project === project.id ? form : undefined} />}
           </div>
         </section>
       ))}

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import { hasRole } from '../../service/permissions.js';
+import { can } from '../../service/permissions.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
 import type { ReleaseSummary, ReleaseWithLinks } from '../../service/releases.js';
 import { isOpen } from '../../core/interruptions.js';
@@ -94,7 +94,7 @@ export function ReleasePage({ session, config, view, sequences, error }: Release
   const evaluations = children.flatMap((child) =>
     child.steps.flatMap((step) => (step.evaluation ? [{ caption: `${child.stage ?? child.environment}: ${step.name}`, evaluation: step.evaluation }] : [])),
   );
-  const mayCancel = !isFinished(view.status) && hasRole(session.user, 'deployer');
+  const mayCancel = !isFinished(view.status) && can(session.user, 'cancel', { project: view.project });
   return (
     <>
       <section id="summary" class="summary" aria-labelledby="release-heading" data-live>
@@ -168,8 +168,9 @@ function outcome(view: ReleaseWithLinks, waiting: DeploymentWithLinks | undefine
 }
 
 /** The releases list: newest first, filtered by project and status. */
-export function ReleasesPage({ config, releases, nextPageToken, filters }: { config: Config; releases: ReleaseSummary[]; nextPageToken: string | null; filters: { project?: string | undefined; status?: string | undefined } }) {
-  const lifecycle = config.projects.filter((project) => project.shipyard);
+export function ReleasesPage({ session, config, releases, nextPageToken, filters }: { session: Session; config: Config; releases: ReleaseSummary[]; nextPageToken: string | null; filters: { project?: string | undefined; status?: string | undefined } }) {
+  // The lifecycle projects the person may see: the filter offers nothing else.
+  const lifecycle = config.projects.filter((project) => project.shipyard && can(session.user, 'see', { project: project.id }));
   const choices: FilterChoice[] = [
     { name: 'project', label: 'Project', value: filters.project, options: lifecycle.map((project) => [project.id, project.name]) },
     { name: 'status', label: 'Status', value: filters.status, options: RELEASE_STATUSES.map((status) => [status, status]) },
