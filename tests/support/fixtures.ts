@@ -145,7 +145,8 @@ export function securityTeamsConfig(projectsYaml: string): Config {
     mlee: { teams: ['security', 'release-managers'] },
     vic: { teams: ['security'], roles: ['deployer'] },
   };
-  const users = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH).users.map((user) => ({ ...user, ...teams[user.username] }));
+  // Without their scoped grants: those name the example's projects.
+  const users = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH).users.map(({ grants: _scoped, ...user }) => ({ ...user, ...teams[user.username] }));
   return parseConfig(`
 teams: [{ id: security, name: Security }, { id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
 users: ${JSON.stringify(users)}
