@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Activities } from '../workflows/activity-contract.js';
+import { checkOnce } from './external-check.js';
 import { checkHttp } from './http.js';
 import { createNotificationActivities, type NotifierDeps } from './deliver-notification.js';
 import { runScript } from './script.js';
@@ -14,5 +15,5 @@ export interface ActivityDeps extends NotifierDeps {
 
 /** Every activity a worker registers: the workflows' contract (`Activities`), implemented. */
 export function createActivities(deps: ActivityDeps): Activities {
-  return { runScript, checkHttp, fetchSli, ...createTemporalActivities(deps.client), ...createNotificationActivities(deps) } satisfies Activities;
+  return { runScript, checkHttp, checkOnce, fetchSli, ...createTemporalActivities(deps.client), ...createNotificationActivities(deps) } satisfies Activities;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ON_TIMEOUT, RUN_CONDITIONS, type RunCondition } from '../core/names.js';
 import { parseDuration } from '../core/durations.js';
 import { INPUT_NAME, INPUT_TYPES, MAX_INPUTS, MAX_OPTIONS } from '../core/approver-inputs.js';
+import { isJsonPathFilter } from './json-path.js';
 
 /** The steps of a process (docs/configuration.md), as the config writes them; the workflow receives them parsed (durations in ms). */
 
@@ -48,6 +49,68 @@ export const HttpCheckStepSchema = z.strictObject({
   timeout: Duration.default(10_000),
   retries: z.number().int().min(0).max(20).default(3),
 });
+
+/**
+ * A condition on a check's JSON answer: an RFC 9535 JSONPath filter expression with the answer as
+ * `@` (`@.status == 'ok'`, `@.checks[?@.healthy == false]`, `length(@.errors) == 0`). Parsed by a
+ * JSONPath library and evaluated on the answer: data, never code.
+ */
+const CheckCondition = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine(isJsonPathFilter, "a JSONPath filter expression (RFC 9535) on the answer as @, like @.status == 'ok'");
+
+/** Prometheus's label names, as Alertmanager matches them. */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+
+/** At most this many answers are asked for in one check (its history stays short). */
+export const MAX_CHECK_POLLS = 1000;
+
+/**
+ * An external check that fails closed (docs/manual-steps.md#external-checks): asks `http` (its JSON
+ * answer, until `pass` holds or `fail` does) or `alertmanager` (until no alert matching `matchers`
+ * fires) every `every`, for at most `timeout`. An error, an answer that is not JSON, or one that
+ * neither condition decides never passes: the step fails at its timeout (or opens a `GuidedFailure`
+ * interruption, with guided failure).
+ */
+const CheckStepObject = z.strictObject({
+  ...StepBase,
+  ...GuidedFailure,
+  type: z.literal('check'),
+  http: z
+    .strictObject({
+      url: z.string().min(1).max(2000),
+      pass: CheckCondition,
+      fail: CheckCondition.optional(),
+    })
+    .optional(),
+  alertmanager: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }),
+      matchers: z
+        .record(z.string(), z.string().min(1).max(1000))
+        .refine((matchers) => Object.keys(matchers).length > 0, 'name at least one label')
+        .superRefine((matchers, ctx) => {
+          for (const name of Object.keys(matchers)) {
+            if (!LABEL_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'a label name: letters, digits and _, not starting with a digit' });
+          }
+        }),
+    })
+    .optional(),
+  every: Duration.default(30_000),
+  timeout: Duration.default(10 * 60_000),
+  /** How long one answer may take. */
+  requestTimeout: Duration.default(10_000),
+});
+
+/** One source, and not too many answers asked for. */
+const checkRules = <T extends z.ZodType<{ http?: unknown; alertmanager?: unknown; timeout: number; every: number }>>(schema: T) =>
+  schema
+    .refine((step) => (step.http === undefined) !== (step.alertmanager === undefined), { error: 'give http or alertmanager (one of them)', path: ['type'] })
+    .refine((step) => step.timeout / step.every <= MAX_CHECK_POLLS, { error: `timeout / every may be at most ${MAX_CHECK_POLLS}: ask less often, or for less long`, path: ['every'] });
+
+export const CheckStepSchema = checkRules(CheckStepObject);
 
 /** While an interruption is open: a reminder every `every`; after `escalateAfter`, the `escalateTo` teams may act too (docs/manual-steps.md). */
 export const RemindSchema = z
@@ -142,6 +205,7 @@ export const NotifyStepSchema = z.strictObject({
 export const StepSchema = z.discriminatedUnion('type', [
   ScriptStepSchema,
   HttpCheckStepSchema,
+  CheckStepSchema,
   ManualStepSchema,
   NotifyStepSchema,
   ApprovalStepSchema,
@@ -150,6 +214,7 @@ export const StepSchema = z.discriminatedUnion('type', [
 export type Step = z.infer<typeof StepSchema>;
 export type ScriptStep = z.infer<typeof ScriptStepSchema>;
 export type HttpCheckStep = z.infer<typeof HttpCheckStepSchema>;
+export type CheckStep = z.infer<typeof CheckStepSchema>;
 export type ManualStep = z.infer<typeof ManualStepSchema>;
 export type ApprovalStep = z.infer<typeof ApprovalStepSchema>;
 export type EvaluationStep = z.infer<typeof EvaluationStepSchema>;
@@ -210,6 +275,7 @@ export type ProcessStep = (Step | ExternalStep) & {
 export const TaskStepSchema = z.discriminatedUnion('type', [
   ScriptStepSchema.omit({ name: true }),
   HttpCheckStepSchema.omit({ name: true }),
+  checkRules(CheckStepObject.omit({ name: true })),
   ManualStepSchema.omit({ name: true }),
   NotifyStepSchema.omit({ name: true }),
   ExternalTaskSchema,

@@ -18,7 +18,7 @@ export const STEP_STATUSES = ['Pending', 'Running', 'Waiting', 'Succeeded', 'Fai
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** What a config's process (or a lifecycle project's `tasks:`) may name. */
-export const CONFIG_STEP_TYPES = ['script', 'http-check', 'manual', 'notify', 'approval', 'evaluation'] as const;
+export const CONFIG_STEP_TYPES = ['script', 'http-check', 'check', 'manual', 'notify', 'approval', 'evaluation'] as const;
 /** Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done over CloudEvents (docs/keptn.md). */
 export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external'] as const;
 export type StepType = (typeof STEP_TYPES)[number];

@@ -94,10 +94,10 @@ const runsIn = (step: ProcessStep, environment: string) => !step.environments ||
  */
 function withProjectDefaults(project: Project, steps: ProcessStep[]): ProcessStep[] {
   return steps.map((step) => {
-    if (step.type !== 'manual' && step.type !== 'approval' && step.type !== 'script' && step.type !== 'http-check') return step;
+    if (step.type !== 'manual' && step.type !== 'approval' && step.type !== 'script' && step.type !== 'http-check' && step.type !== 'check') return step;
     const defaults = {
       ...(step.preventSelfApproval === undefined && project.preventSelfApproval ? { preventSelfApproval: true } : {}),
-      ...((step.type === 'script' || step.type === 'http-check') && step.guidedFailure === undefined && project.guidedFailure ? { guidedFailure: true } : {}),
+      ...((step.type === 'script' || step.type === 'http-check' || step.type === 'check') && step.guidedFailure === undefined && project.guidedFailure ? { guidedFailure: true } : {}),
     };
     return Object.keys(defaults).length > 0 ? { ...step, ...defaults } : step;
   });

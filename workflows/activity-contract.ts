@@ -30,6 +30,27 @@ export interface CheckHttpInput {
   followRedirects?: boolean;
 }
 
+/** One answer of an external check's source, with the deployment's variables already substituted. */
+export type CheckSource =
+  | { http: { url: string; pass: string; fail?: string | undefined } }
+  | { alertmanager: { url: string; matchers: Record<string, string> } };
+
+export interface CheckOnceInput {
+  source: CheckSource;
+  timeoutMs: number;
+}
+
+/**
+ * What one answer says: `pass` and `fail` decide; `pending` (neither condition holds yet, alerts
+ * still firing) and `inconclusive` (an error, not JSON, not reachable) never pass.
+ */
+export type CheckVerdict = 'pass' | 'fail' | 'pending' | 'inconclusive';
+export interface CheckOnceOutput {
+  verdict: CheckVerdict;
+  /** One line: what was asked, what answered, what it means. */
+  log: string;
+}
+
 /** Where an SLI's value comes from, with the deployment's variables already substituted. */
 export type SliFetchSource =
   /** As runScript's input: `#{Name}` already turned into references to `env`. */
@@ -79,6 +100,8 @@ export interface Activities {
   runScript(input: RunScriptInput): Promise<StepOutput>;
   /** One GET of an `http-check` step's URL, retried by the workflow's policy. */
   checkHttp(input: CheckHttpInput): Promise<StepOutput>;
+  /** Asks an external check's source once; never throws for what the source answers (or does not). */
+  checkOnce(input: CheckOnceInput): Promise<CheckOnceOutput>;
   /** One SLI's value, from a script or a Prometheus instant query. */
   fetchSli(input: FetchSliInput): Promise<SliOutput>;
   /** Sends one event through one channel: a webhook POST or one email per recipient. */

@@ -416,3 +416,34 @@ describe('where the API listens (docs/http-api.md)', () => {
     expect(listenHost('10.0.0.5', '/etc/interlock/interlock.yaml')).toBe('10.0.0.5');
   });
 });
+
+describe('parseConfig: check steps', () => {
+  const check = (fields: string) => withProcess(`      - { name: Healthy, type: check, ${fields} }\n`);
+
+  it('reads an HTTP and an Alertmanager check, with their defaults', () => {
+    const config = parseConfig(withProcess(`      - { name: Healthy, type: check, http: { url: "https://status.example.com/#{Release}", pass: "@.status == 'ok'" } }
+      - { name: Quiet, type: check, alertmanager: { url: "http://alertmanager:9093", matchers: { service: "#{Project}" } }, every: 1m, timeout: 1h }
+`));
+    expect(config.projects[0]?.process?.slice(0, 2)).toEqual([
+      { name: 'Healthy', type: 'check', http: { url: 'https://status.example.com/#{Release}', pass: "@.status == 'ok'" }, every: 30_000, timeout: 600_000, requestTimeout: 10_000 },
+      { name: 'Quiet', type: 'check', alertmanager: { url: 'http://alertmanager:9093', matchers: { service: '#{Project}' } }, every: 60_000, timeout: 3_600_000, requestTimeout: 10_000 },
+    ]);
+  });
+
+  it('refuses what could not be checked, by path', () => {
+    expect(problemsOf(check(`http: { url: x, pass: "@.status = 'ok'" }`))).toEqual([
+      "projects[0].process[0].http.pass: a JSONPath filter expression (RFC 9535) on the answer as @, like @.status == 'ok'",
+    ]);
+    expect(problemsOf(check('every: 1s'))).toEqual(['projects[0].process[0].type: give http or alertmanager (one of them)']);
+    expect(problemsOf(check(`http: { url: x, pass: "@.ok" }, alertmanager: { url: "http://a", matchers: { s: x } }`))).toEqual([
+      'projects[0].process[0].type: give http or alertmanager (one of them)',
+    ]);
+    expect(problemsOf(check('alertmanager: { url: "ftp://a", matchers: { "bad-label": x } }'))).toEqual([
+      'projects[0].process[0].alertmanager.url: Invalid URL',
+      'projects[0].process[0].alertmanager.matchers.bad-label: a label name: letters, digits and _, not starting with a digit',
+    ]);
+    expect(problemsOf(check('http: { url: x, pass: "@.ok" }, every: 1s, timeout: 2h'))).toEqual([
+      'projects[0].process[0].every: timeout / every may be at most 1000: ask less often, or for less long',
+    ]);
+  });
+});

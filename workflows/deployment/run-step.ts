@@ -9,7 +9,8 @@ import {
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activity-contract.js';
-import type { HttpCheckStep, ScriptStep } from '../../config/schema.js';
+import type { CheckStep, HttpCheckStep, ScriptStep } from '../../config/schema.js';
+import { runCheck } from './check-step.js';
 import { runApproval } from './approval-task.js';
 import { runEvaluation } from './evaluation-task.js';
 import { runExternalTask } from './external-task.js';
@@ -35,6 +36,7 @@ export async function runStep(deployment: DeploymentState, step: ProcessStep, vi
   switch (step.type) {
     case 'script':
     case 'http-check':
+    case 'check':
       return runWithGuidedFailure(deployment, step, view);
     case 'manual':
       return waitForManualStep(deployment, step, view);
@@ -58,7 +60,7 @@ const ATTEMPT_LOGS_KEPT = 5;
  * (the step runs again, the earlier run kept in `attempts`), ignores (`Failed`, `ignored`, and the
  * deployment goes on) or fails it.
  */
-async function runWithGuidedFailure(deployment: DeploymentState, step: ScriptStep | HttpCheckStep, view: StepView): Promise<StepOutcome> {
+async function runWithGuidedFailure(deployment: DeploymentState, step: ScriptStep | HttpCheckStep | CheckStep, view: StepView): Promise<StepOutcome> {
   // A run that continued as new while a person decided picks up at the decision, not at the script.
   let outcome: StepOutcome = deployment.resuming && waitingForGuidance(deployment, step.name) ? 'Failed' : await runOnce(deployment, step, view);
   while (outcome === 'Failed' && step.guidedFailure) {
@@ -110,7 +112,8 @@ function keepAttempt(view: StepView, note: string): void {
   view.attempts = attempts;
 }
 
-async function runOnce(deployment: DeploymentState, step: ScriptStep | HttpCheckStep, view: StepView): Promise<StepOutcome> {
+async function runOnce(deployment: DeploymentState, step: ScriptStep | HttpCheckStep | CheckStep, view: StepView): Promise<StepOutcome> {
+  if (step.type === 'check') return runCheck(deployment, step, view);
   const cannotStart = (why: string) => {
     finishStep(view, 'Failed', `Cannot start: ${why}.`);
     return 'Failed' as const;

@@ -1,0 +1,78 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../../temporal/dev-server.js';
+import { until } from './poll.js';
+
+/** Debian's `prometheus-alertmanager`, installed by scripts/install-alertmanager.sh when missing; a test that needs it fails without it. */
+function findAlertmanager(): string {
+  const which = () => {
+    try {
+      return execFileSync('sh', ['-c', 'command -v prometheus-alertmanager'], { encoding: 'utf8' }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const found = which();
+  if (found) return found;
+  execFileSync(fileURLToPath(new URL('../../scripts/install-alertmanager.sh', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit'] });
+  const installed = which();
+  if (!installed) throw new Error('scripts/install-alertmanager.sh ran, but there is still no prometheus-alertmanager on PATH');
+  return installed;
+}
+
+export interface TestAlertmanager {
+  /** Its base URL, as a check's `alertmanager.url` names it. */
+  url: string;
+  /** Fires an alert with these labels (as Prometheus would send it), or resolves it with `resolved`. */
+  alert(labels: Record<string, string>, options?: { resolved?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real Alertmanager on a free local port, alone (no cluster), with a receiver that sends nothing. */
+export async function startAlertmanager(): Promise<TestAlertmanager> {
+  const binary = findAlertmanager();
+  const dir = mkdtempSync(join(tmpdir(), 'interlock-alertmanager-'));
+  const config = join(dir, 'alertmanager.yml');
+  writeFileSync(config, 'route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let output = '';
+  const child: ChildProcess = spawn(
+    binary,
+    [`--config.file=${config}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    output = (output + chunk).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const ready = async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200;
+  try {
+    await until(ready, Boolean, 'Alertmanager to be ready', { timeoutMs: 30_000, everyMs: 200, failIf: () => (child.exitCode === null ? undefined : `it exited: ${output}`) });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    url,
+    async alert(labels, { resolved = false } = {}) {
+      const now = Date.now();
+      const body = [{ labels, startsAt: new Date(now - 60_000).toISOString(), ...(resolved ? { endsAt: new Date(now - 1000).toISOString() } : {}) }];
+      const response = await fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      if (response.status !== 200) throw new Error(`Alertmanager refused the alert: ${response.status} ${await response.text()}`);
+    },
+    stop,
+  };
+}
