@@ -55,6 +55,7 @@ export async function startApi(options: {
     actionTimeoutMs: env.INTERLOCK_ACTION_TIMEOUT * 1000,
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
+    publicUrl,
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
     limits: {
       triggersPerMinute: env.INTERLOCK_TRIGGER_RATE,

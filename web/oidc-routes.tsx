@@ -1,0 +1,63 @@
+import { type Context, Hono } from 'hono';
+import { type OidcSignIn, ProviderUnavailable } from '../auth/oidc-sign-in.js';
+import type { Sessions } from '../auth/sessions.js';
+import { ErrorMessage } from './components.js';
+import { type DashboardEnv, safeNext } from './guard.js';
+import { page } from './layout.js';
+import { SignInPage } from './pages/sign-in-page.js';
+
+/**
+ * Sign-in with the identity provider (docs/security.md): `GET /auth/oidc/login?next=<path>` sends
+ * the browser to the provider; the provider sends it back to `GET /auth/oidc/callback`, which checks
+ * the answer (auth/oidc-sign-in.ts), starts the session and goes on to `next`. Without `auth.oidc`
+ * both are 404.
+ */
+export function oidcRoutes(oidc: OidcSignIn, sessions: Sessions) {
+  const app = new Hono<DashboardEnv>();
+
+  const unavailable = (c: Context, message: string, status: 400 | 401 | 404 | 503) =>
+    page(c, { title: 'Sign in', session: undefined, status }, (
+      <section class="card narrow" aria-labelledby="error-heading">
+        <h1 id="error-heading">{status === 404 ? 'Not found' : 'Not signed in'}</h1>
+        <ErrorMessage id="page-error" message={message} />
+        <p>
+          <a href="/sign-in">Back to sign-in</a>
+        </p>
+      </section>
+    ));
+
+  app.get('/auth/oidc/login', async (c) => {
+    const next = safeNext(c.req.query('next'));
+    if (!oidc.settings()) return unavailable(c, 'This Interlock has no identity provider to sign in with; sign in with your token.', 404);
+    try {
+      return c.redirect((await oidc.loginUrl(c, next)).href, 303);
+    } catch (error) {
+      if (!(error instanceof ProviderUnavailable)) throw error;
+      c.get('logger')?.warn({ audit: true, action: 'sign-in', outcome: 'unavailable', reason: error.message }, 'identity provider unavailable');
+      return unavailable(c, `${error.message} Sign in with your token, or try again later.`, 503);
+    }
+  });
+
+  app.get('/auth/oidc/callback', async (c) => {
+    const settings = oidc.settings();
+    if (!settings) return unavailable(c, 'This Interlock has no identity provider to sign in with; sign in with your token.', 404);
+    const answer = await oidc.callback(c);
+    if ('refused' in answer) {
+      c.get('logger')?.warn({ audit: true, action: 'sign-in', via: 'oidc', outcome: 'refused', reason: answer.refused }, 'sign-in refused');
+      return page(c, { title: 'Sign in', session: undefined, status: answer.status }, <SignInPage next="/" error={answer.refused} provider={settings.name} />);
+    }
+    sessions.startWithIdentity(c, answer.identity);
+    c.get('logger')?.info({ audit: true, action: 'sign-in', via: 'oidc', username: answer.identity.username, outcome: 'signed in' }, 'signed in');
+    // The provider's redirect is a navigation from another site, which carries no SameSite=Strict cookie all the way to
+    // `next`; this page, on Interlock's own origin, goes on there, so the session's cookie goes along.
+    const next = safeNext(answer.next);
+    return c.html(
+      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${escapeAttribute(next)}"><title>Signed in · Interlock</title></head>` +
+        `<body><p>Signed in. <a href="${escapeAttribute(next)}">Continue</a>.</p></body></html>`,
+    );
+  });
+
+  return app;
+}
+
+const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
