@@ -19,7 +19,7 @@ export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384
 export const LEEWAY_SECONDS = 60;
 
 /** Why a CI token is refused, as the 401's detail names it. */
-export type JwtRefusalReason = 'malformed' | 'algorithm' | 'issuer' | 'audience' | 'expired' | 'not yet valid' | 'signature' | 'no trust rule matches';
+export type JwtRefusalReason = 'malformed' | 'issuer' | 'audience' | 'expired' | 'not yet valid' | 'signature' | 'no trust rule matches';
 
 export type JwtAnswer =
   | { principal: Principal; rule: TrustRule }
@@ -88,7 +88,7 @@ export function createWorkloadIdentity(options: WorkloadIdentityOptions = {}): W
       }
       const alg = typeof header.alg === 'string' ? header.alg : 'none';
       if (!ASYMMETRIC_ALGORITHMS.includes(alg)) {
-        return refuse('algorithm', `it is signed with "${alg}"; only public-key algorithms count (${ASYMMETRIC_ALGORITHMS.join(', ')}), never "none" or an HMAC.`);
+        return refuse('signature', `it is signed with "${alg}"; only public-key algorithms count (${ASYMMETRIC_ALGORITHMS.join(', ')}), never "none" or an HMAC.`);
       }
       const issuer = typeof unverified.iss === 'string' ? unverified.iss : undefined;
       const ofIssuer = rules.filter((rule) => rule.issuer === issuer);
@@ -131,7 +131,7 @@ function refusalOf(error: unknown, refuse: (reason: JwtRefusalReason, why: strin
   }
   if (error instanceof errors.JWKSNoMatchingKey) return refuse('signature', 'no key of its issuer\'s JWKS matches its kid and algorithm, even after fetching the keys again.');
   if (error instanceof errors.JWSSignatureVerificationFailed) return refuse('signature', 'its signature does not verify against its issuer\'s keys.');
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return refuse('algorithm', 'its algorithm is not one its issuer\'s keys allow.');
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) return refuse('signature', 'its algorithm is not one its issuer\'s keys allow.');
   if (error instanceof errors.JWKSTimeout) return { unavailable: `The CI token cannot be checked now: its issuer's keys did not come within ${timeoutMs} ms. Try again shortly.` };
   if (error instanceof errors.JWKSInvalid || (error instanceof Error && !(error instanceof errors.JOSEError))) {
     return { unavailable: `The CI token cannot be checked now: its issuer's keys could not be fetched (${error.message}). Try again shortly.` };
