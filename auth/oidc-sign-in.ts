@@ -151,8 +151,9 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
           idTokenExpected: true,
         });
         claims = { ...tokens.claims() };
-        // Many providers (Okta's org server among them) put groups in userinfo only.
-        if (claims[oidc.claims.groups] === undefined && configuration.serverMetadata().userinfo_endpoint) {
+        // Many providers (Okta's org server among them) put groups, or every claim a scope asks for, in userinfo only.
+        const lacking = [oidc.claims.username, oidc.claims.groups].some((name) => claims[name] === undefined);
+        if (lacking && configuration.serverMetadata().userinfo_endpoint) {
           const info = await client.fetchUserInfo(configuration, tokens.access_token, String(claims.sub));
           claims = { ...info, ...claims };
         }

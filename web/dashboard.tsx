@@ -14,7 +14,7 @@ import { releaseRoutes } from './release-actions.js';
 import { refusalOf } from './page-errors.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { OidcSignIn } from '../auth/oidc-sign-in.js';
-import { oidcRoutes } from './oidc-routes.js';
+import { oidcRoutes, onwardPage } from './oidc-routes.js';
 import { interruptionActions } from './interruption-actions.js';
 import { deployActions } from './deploy-actions.js';
 import { assetRoutes } from './assets.js';
@@ -105,7 +105,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     // Signed in with the identity provider: its session ends too, where it offers that, and it sends the browser back here.
     const afterwards = `${(more.publicUrl ?? new URL(c.req.url).origin).replace(/\/$/, '')}/sign-in?signed-out`;
     const provider = signedInWithProvider ? await more.oidc?.endSessionUrl(c, afterwards) : undefined;
-    return c.redirect(provider?.href ?? '/sign-in?signed-out', 303);
+    return provider ? c.html(onwardPage(provider.href, 'Signed out of Interlock.')) : c.redirect('/sign-in?signed-out', 303);
   });
 
   app.get('/', signedIn, async (c) => {

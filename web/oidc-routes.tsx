@@ -50,14 +50,19 @@ export function oidcRoutes(oidc: OidcSignIn, sessions: Sessions) {
     c.get('logger')?.info({ audit: true, action: 'sign-in', via: 'oidc', username: answer.identity.username, outcome: 'signed in' }, 'signed in');
     // The provider's redirect is a navigation from another site, which carries no SameSite=Strict cookie all the way to
     // `next`; this page, on Interlock's own origin, goes on there, so the session's cookie goes along.
-    const next = safeNext(answer.next);
-    return c.html(
-      `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${escapeAttribute(next)}"><title>Signed in · Interlock</title></head>` +
-        `<body><p>Signed in. <a href="${escapeAttribute(next)}">Continue</a>.</p></body></html>`,
-    );
+    return c.html(onwardPage(safeNext(answer.next), 'Signed in.'));
   });
 
   return app;
 }
+
+/**
+ * A page that goes on to `href` by itself (and offers the link): from the provider's redirect to the
+ * dashboard, and from a sign-out form to the provider's end of session, which a redirect cannot do
+ * (the dashboard's forms may only post to, and be redirected within, its own origin).
+ */
+export const onwardPage = (href: string, words: string) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${escapeAttribute(href)}"><title>${words} · Interlock</title></head>` +
+  `<body><p>${words} <a href="${escapeAttribute(href)}">Continue</a>.</p></body></html>`;
 
 const escapeAttribute = (value: string) => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
