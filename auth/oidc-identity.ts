@@ -36,22 +36,25 @@ export function principalOfIdentity(config: Pick<Config, 'teams' | 'users'>, ide
   );
 }
 
+/** What a username from the provider may hold: a login (`jjones`) or an email address (`jamie.jones@acme.com`). */
+export const USERNAME = /^[a-z0-9][a-z0-9._@+-]{0,127}$/;
+
 /** The identity in the claims of an ID token and userinfo, under `auth.oidc.claims`; or what is missing. */
 export function identityOfClaims(
   claims: Record<string, unknown>,
   names: { username: string; displayName: string; email: string; groups: string },
 ): SignedInIdentity | { missing: string } {
   const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
-  const username = text(claims[names.username]);
-  // Names people read and ids the config matches: printable, and of a sensible length.
-  if (!username || username.length > 200 || /[\u0000-\u001f\u007f]/.test(username)) return { missing: names.username };
+  // Providers compare usernames without case (Okta, Entra ID); so does Interlock, as `users:` spells them.
+  const username = text(claims[names.username])?.toLowerCase();
+  // A username goes into views, timelines and visibility queries: only the characters of a login or an email address.
+  if (!username || !USERNAME.test(username)) return { missing: names.username };
   const rawGroups = claims[names.groups];
   const groups = (Array.isArray(rawGroups) ? rawGroups : rawGroups === undefined ? [] : [rawGroups])
     .filter((group): group is string => typeof group === 'string' && group.length > 0 && group.length <= 256);
   const email = text(claims[names.email]);
   return {
-    // Providers compare usernames without case (Okta, Entra ID); so does Interlock, as `users:` spells them.
-    username: username.toLowerCase(),
+    username,
     displayName: (text(claims[names.displayName]) ?? username).slice(0, 200),
     ...(email && email.length <= 254 ? { email } : {}),
     groups: [...new Set(groups)],

@@ -167,7 +167,7 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
       }
       const identity = identityOfClaims(claims, oidc.claims);
       if ('missing' in identity) {
-        return { refused: `${oidc.name} did not say who you are: its answer has no "${identity.missing}" claim (auth.oidc.claims.username). Ask an admin.`, status: 401 };
+        return { refused: `${oidc.name} did not say who you are: its answer has no usable "${identity.missing}" claim (auth.oidc.claims.username: a login or an email address). Ask an admin.`, status: 401 };
       }
       return { identity, next: flow.x };
     },

@@ -133,6 +133,9 @@ users:
     });
     expect(identityOfClaims({ name: 'Jamie', groups: [] }, names)).toEqual({ missing: 'preferred_username' });
     expect(identityOfClaims({ preferred_username: 'a\nb' }, names)).toEqual({ missing: 'preferred_username' });
+    // It goes into visibility queries and timelines: a login or an email address, nothing else.
+    expect(identityOfClaims({ preferred_username: "x' OR 1=1" }, names)).toEqual({ missing: 'preferred_username' });
+    expect(identityOfClaims({ preferred_username: 'Jamie.Jones@Acme.com' }, names)).toMatchObject({ username: 'jamie.jones@acme.com', displayName: 'jamie.jones@acme.com' });
   });
 });
 
