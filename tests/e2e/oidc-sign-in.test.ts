@@ -1,28 +1,33 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load.js';
 import { sha256Hex } from '../../service/signing.js';
-import { freePort } from '../../temporal/dev-server.js';
-import { ok, tokens, untilAnswered } from '../support/api.js';
+import { ok, overHttp, tokens, untilAnswered } from '../support/api.js';
 import { closeBrowser, launchBrowser, newPerson } from '../support/browser.js';
 import { helloService, project, TRADERS_STEP } from '../support/fixtures.js';
+import { keptPort, npmStart, type Running } from '../support/npm-start.js';
 import { startTestProvider, type TestProvider } from '../support/oidc-provider.js';
-import { serveOverHttp, type StackOptions, uniqueRelease, useStack } from '../support/stack.js';
+import { uniqueRelease } from '../support/stack.js';
 
 /**
- * Sign-in with OpenID Connect, in a real browser through a real provider (the npm `oidc-provider`,
- * on loopback, another site than Interlock's): a person who is in no `users:` entry signs in on the
- * provider's own page, lands on the dashboard with the team their provider group maps to, and
- * decides a manual step; another project stays out of sight (404); signing out ends the
- * provider's session too.
+ * Sign-in with OpenID Connect as a new user tries it: `npm start` with a config whose `auth.oidc`
+ * points at a real provider (the npm `oidc-provider`, on loopback, another site than Interlock's),
+ * in a real browser. A person who is in no `users:` entry signs in on the provider's own page,
+ * lands on the dashboard with the team their provider group maps to, and decides a manual step;
+ * another project stays out of sight (404); signing out ends the provider's session too.
  */
+const dataDir = mkdtempSync(join(tmpdir(), 'interlock-oidc-'));
 let provider: TestProvider | undefined;
+let running: Running | undefined;
 let interlockUrl = '';
-// Known only once the ports are chosen (beforeAll, before the stack's own).
-const options: StackOptions = {};
+let browser: Browser | undefined;
+const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  interlockUrl = `http://127.0.0.1:${await freePort()}`;
+  const port = await keptPort();
+  interlockUrl = `http://127.0.0.1:${port}`;
   provider = await startTestProvider({
     interlockUrl,
     people: {
@@ -30,16 +35,8 @@ beforeAll(async () => {
       pat: { name: 'Pat Doe', email: 'pat@example.com', groups: ['okta-everyone'] },
     },
   });
-  options.publicUrl = interlockUrl;
-  options.env = { OIDC_CLIENT_SECRET: provider.clientSecret };
-});
-afterAll(async () => {
-  await provider?.close();
-});
-
-const stack = useStack(
-  () =>
-    parseConfig(`
+  const configFile = join(dataDir, 'interlock.yaml');
+  writeFileSync(configFile, `
 teams:
   - { id: release-managers, name: Release managers, groups: [okta-release-managers], grants: [{ role: deployer, projects: [hello-service] }] }
 users:
@@ -53,30 +50,36 @@ ${project('billing', 'Billing', '- { name: Deploy, type: script, run: echo bille
 auth:
   oidc:
     name: Test IdP
-    issuer: ${provider!.issuer}
-    clientId: ${provider!.clientId}
+    issuer: ${provider.issuer}
+    clientId: ${provider.clientId}
     clientSecret: { env: OIDC_CLIENT_SECRET }
     scopes: [openid, profile, email, groups]
-`),
-  options,
-);
-
-let server: { url: string; close(): Promise<void> } | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-beforeAll(async () => {
-  server = await serveOverHttp(stack, Number(new URL(interlockUrl).port));
+`);
   browser = await launchBrowser();
-}, 60_000);
+  running = await npmStart({
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    INTERLOCK_PUBLIC_URL: interlockUrl,
+    INTERLOCK_CONFIG: configFile,
+    INTERLOCK_DATA_DIR: dataDir,
+    OIDC_CLIENT_SECRET: provider.clientSecret,
+  });
+}, 180_000);
+
 afterAll(async () => {
   await closeBrowser(browser, contexts);
-  await server?.close();
-}, 30_000);
+  await running?.shutdown();
+  await provider?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+/** The JSON API of the npm start under test, as the CI user. */
+const ci = () => overHttp(interlockUrl).api('ci').api;
 
 /** CI starts a deployment, as a pipeline does; its id once it is where `ready` says. */
 async function deploy(projectId: string, environment: string, ready: (status: string) => boolean): Promise<string> {
-  const created = await ok(stack.api('ci').api.deployments.$post({ json: { project: projectId, environment, release: uniqueRelease() }, header: {} }), 201);
-  await untilAnswered(() => stack.api('ci').api.deployments[':id'].$get({ param: { id: created.id } }), (view) => ready(view.status), `${created.id} to get there`);
+  const created = await ok(ci().deployments.$post({ json: { project: projectId, environment, release: uniqueRelease() }, header: {} }), 201);
+  await untilAnswered(() => ci().deployments[':id'].$get({ param: { id: created.id } }), (view) => ready(view.status), `${created.id} to get there`);
   return created.id;
 }
 
@@ -125,7 +128,7 @@ describe('sign-in with the identity provider', () => {
 
     // Another project is not there for them at all.
     expect((await page.goto(pathOf(elsewhere)))?.status()).toBe(404);
-    const view = await ok(stack.api('ci').api.deployments[':id'].$get({ param: { id: waiting } }));
+    const view = await ok(ci().deployments[':id'].$get({ param: { id: waiting } }));
     expect(view.interruptions[0]?.assignee).toMatchObject({ id: 'oidc:mlee', username: 'mlee' });
   });
 

@@ -169,9 +169,9 @@ export function useStack(config: Config | (() => Config), options: StackOptions 
   });
 }
 
-/** The stack's app served over real HTTP on a free port of 127.0.0.1 (or `port`, when its public URL must be known first), for a test that needs real sockets: its URL, and how to stop it. */
-export async function serveOverHttp(stack: Pick<Stack, 'app'>, port = 0): Promise<{ url: string; close(): Promise<void> }> {
-  const server = serve({ fetch: stack.app.fetch, port, hostname: '127.0.0.1' });
+/** The stack's app served over real HTTP on a free port of 127.0.0.1, for a test that needs real sockets: its URL, and how to stop it. */
+export async function serveOverHttp(stack: Pick<Stack, 'app'>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = serve({ fetch: stack.app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
