@@ -162,7 +162,7 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
         }
       } catch (error) {
         // oauth4webapi's words (state mismatch, nonce mismatch, invalid_grant…); never a token.
-        const reason = error instanceof Error ? error.message.split('\n')[0]!.slice(0, 200) : 'its answer did not check out';
+        const reason = reasonOf(error);
         return { refused: `${oidc.name}'s answer was refused: ${reason}. Start the sign-in again.`, status: 401 };
       }
       const identity = identityOfClaims(claims, oidc.claims);
@@ -190,4 +190,11 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
       });
     },
   };
+}
+
+/** An error's words and its causes' (openid-client says "invalid response encountered"; its cause says which check failed), on one line. */
+function reasonOf(error: unknown): string {
+  const words: string[] = [];
+  for (let at: unknown = error; at instanceof Error && words.length < 3; at = at.cause) words.push(at.message.split('\n')[0]!);
+  return words.length > 0 ? words.join(': ').slice(0, 300) : 'its answer did not check out';
 }

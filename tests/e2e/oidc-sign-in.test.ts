@@ -164,6 +164,19 @@ describe('sign-in with the identity provider', () => {
     expect(await page.locator('#token-error').innerText()).toContain('started in another browser');
     expect((await page.goto('/api/me'))?.status()).toBe(401);
 
+    // A callback whose state is not the one this browser's sign-in sent: refused before the code is used.
+    const login = await fetch(`${interlockUrl}/auth/oidc/login?next=/`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const authorize = new URL(login.headers.get('location')!);
+    expect(authorize.origin).toBe(provider!.issuer);
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${interlockUrl}/auth/oidc/callback`);
+    const flowCookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const answer = new URLSearchParams({ code: 'stolen', state: `not-${authorize.searchParams.get('state')}`, iss: provider!.issuer });
+    const mismatched = await fetch(`${interlockUrl}/auth/oidc/callback?${answer}`, { headers: { Cookie: flowCookie } });
+    expect(mismatched.status).toBe(401);
+    expect(await mismatched.text()).toContain('unexpected &quot;state&quot;');
+
     // A next that is not a path of this site brings the person to the dashboard's front page instead.
     await page.goto(`/auth/oidc/login?next=${encodeURIComponent('//evil.example/')}`);
     await page.locator('input[name="login"]').fill('pat');
