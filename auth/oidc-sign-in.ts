@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { timingSafeEqual } from 'node:crypto';
 import * as client from 'openid-client';
 import { isLoopback, type OidcSettings } from '../config/auth-schema.js';
 import type { Config } from '../config/schema.js';
@@ -91,7 +92,7 @@ export function createOidcSignIn(deps: OidcSignInDeps): OidcSignIn {
   };
   const openFlow = (cookie: string | undefined): Flow | undefined => {
     const [payload, signature] = cookie?.split('.') ?? [];
-    if (!payload || !signature || signature !== deps.signer.mac('oidc sign-in', payload)) return undefined;
+    if (!payload || !signature || !sameText(signature, deps.signer.mac('oidc sign-in', payload))) return undefined;
     try {
       const flow = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Flow;
       return typeof flow.s === 'string' && typeof flow.n === 'string' && typeof flow.v === 'string' && typeof flow.x === 'string' && flow.e > Date.now()
@@ -197,4 +198,10 @@ function reasonOf(error: unknown): string {
   const words: string[] = [];
   for (let at: unknown = error; at instanceof Error && words.length < 3; at = at.cause) words.push(at.message.split('\n')[0]!);
   return words.length > 0 ? words.join(': ').slice(0, 300) : 'its answer did not check out';
+}
+
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
 }

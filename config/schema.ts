@@ -200,6 +200,10 @@ export const ConfigSchema = z
     entries(config.users).forEach(([user, u]) => checkGrants(user.grants, ['users', u, 'grants']));
     entries(config.teams).forEach(([team, t]) => checkGrants(team.grants, ['teams', t, 'grants']));
     entries(config.auth?.trust).forEach(([rule, r]) => checkGrants(rule.grants, ['auth', 'trust', r, 'grants']));
+    // A CI job's principal is named `as` in views and timelines: never the name of a person too.
+    entries(config.auth?.trust).forEach(([rule, r]) => {
+      if (usernames.has(rule.as)) issue(['auth', 'trust', r, 'as'], `"${rule.as}" is the username of a person in users:; choose another name, so views tell the job from them`);
+    });
     entries(config.projects).forEach(([project, p]) => {
       const environments = list(project.environments);
       unique(environments.map((e, i): [string, number] => [e, i]), (e) => e, (e) => ['projects', p, 'environments', e], 'environment');

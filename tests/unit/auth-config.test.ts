@@ -62,6 +62,9 @@ auth:
     - { issuer: not a url, audience: interlock, claims: { repository: acme/hello }, as: ci }
     - { issuer: https://token.actions.githubusercontent.com, audience: interlock, claims: {}, as: CI Bot, grants: [{ role: deployer, projects: [nope] }] }
     - { issuer: https://gitlab.com, audience: '', claims: { project_path: acme/hello }, as: ci-gitlab, grants: [{ role: deployer, projects: [hello-service], environments: [staging] }] }
+    - { issuer: https://gitlab.com, audience: interlock, claims: { project_path: acme/hello }, as: jjones }
+users:
+  - { id: users-237, username: jjones, displayName: Jamie Jones }
 `);
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -77,6 +80,7 @@ auth:
         'auth.trust[1].grants[0].projects[0]: unknown project "nope"',
         expect.stringMatching(/^auth\.trust\[2\]\.audience: /),
         'auth.trust[2].grants[0].environments[0]: environment "staging" is not one of hello-service (qa, production)',
+        'auth.trust[3].as: "jjones" is the username of a person in users:; choose another name, so views tell the job from them',
       ]),
     );
     expect(problems.join('\n')).not.toContain('s3cr3t-value');
