@@ -44,7 +44,7 @@ export function oidcRoutes(oidc: OidcSignIn, sessions: Sessions) {
     const answer = await oidc.callback(c);
     if ('refused' in answer) {
       c.get('logger')?.warn({ audit: true, action: 'sign-in', via: 'oidc', outcome: 'refused', reason: answer.refused }, 'sign-in refused');
-      return page(c, { title: 'Sign in', session: undefined, status: answer.status }, <SignInPage next="/" error={answer.refused} provider={settings.name} />);
+      return page(c, { title: 'Sign in', session: undefined, status: answer.status }, <SignInPage next="/" providerError={answer.refused} provider={settings.name} />);
     }
     sessions.startWithIdentity(c, answer.identity);
     c.get('logger')?.info({ audit: true, action: 'sign-in', via: 'oidc', username: answer.identity.username, outcome: 'signed in' }, 'signed in');

@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../service/signing.js';
 import { ok, overHttp, tokens, untilAnswered } from '../support/api.js';
-import { closeBrowser, launchBrowser, newPerson } from '../support/browser.js';
+import { accessibilityProblems, closeBrowser, launchBrowser, newPerson } from '../support/browser.js';
 import { helloService, project, TRADERS_STEP } from '../support/fixtures.js';
 import { keptPort, npmStart, type Running } from '../support/npm-start.js';
 import { startTestProvider, type TestProvider } from '../support/oidc-provider.js';
@@ -90,6 +90,7 @@ async function signInWithProvider(login: string): Promise<Page> {
   const { context, page } = await newPerson(browser!, interlockUrl);
   contexts.push(context);
   await page.goto('/');
+  expect(await accessibilityProblems(page)).toEqual([]);
   await page.getByRole('link', { name: 'Sign in with Test IdP' }).click();
   // The provider's pages: its sign-in form, then its consent.
   await page.waitForURL((url) => url.origin === provider!.issuer);
@@ -161,7 +162,8 @@ describe('sign-in with the identity provider', () => {
     contexts.push(context);
     const forged = await page.goto('/auth/oidc/callback?code=stolen&state=guessed');
     expect(forged?.status()).toBe(400);
-    expect(await page.locator('#token-error').innerText()).toContain('started in another browser');
+    expect(await page.locator('#provider-error').innerText()).toContain('started in another browser');
+    expect(await accessibilityProblems(page)).toEqual([]);
     expect((await page.goto('/api/me'))?.status()).toBe(401);
 
     // A callback whose state is not the one this browser's sign-in sent: refused before the code is used.

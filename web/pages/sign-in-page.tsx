@@ -6,9 +6,11 @@ export interface SignInProps {
   notice?: string;
   /** `auth.oidc.name`, when people may sign in with the identity provider: its button comes first. */
   provider?: string | undefined;
+  /** Why the provider's sign-in did not work, under its button. */
+  providerError?: string | undefined;
 }
 
-export function SignInPage({ next, error, notice, provider }: SignInProps) {
+export function SignInPage({ next, error, notice, provider, providerError }: SignInProps) {
   return (
     <section class="card narrow" aria-labelledby="sign-in-heading">
       <h1 id="sign-in-heading">Sign in</h1>
@@ -20,6 +22,7 @@ export function SignInPage({ next, error, notice, provider }: SignInProps) {
           </a>
         </p>
       )}
+      {provider && <ErrorMessage id="provider-error" message={providerError} />}
       {provider && <p class="hint">Or, with a token an admin made for you:</p>}
       <form method="post" action="/sign-in" class="stack" data-sign-in>
         <input type="hidden" name="next" value={next} />
