@@ -5,7 +5,9 @@ import { helloService, project } from '../support/fixtures.js';
 import { githubActionsClaims, type JwksIssuer, newKey, startJwksIssuer } from '../support/jwks-issuer.js';
 import { deploymentIn, ok, problem } from '../support/api.js';
 import { sleep } from '../support/poll.js';
-import { uniqueRelease, useStack } from '../support/stack.js';
+import type { ChildProcess } from 'node:child_process';
+import { cliAgainst } from '../support/cli.js';
+import { serveOverHttp, uniqueRelease, useStack } from '../support/stack.js';
 
 /**
  * CI with no stored secret (docs/ci.md): a GitHub-Actions-shaped job token, signed by an issuer
@@ -49,6 +51,18 @@ auth:
   { workloadIdentity: { cooldownMs: COOLDOWN_MS } },
 );
 
+// The CLI, as a CI job runs it, needs real HTTP.
+let served: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
+const children = new Set<ChildProcess>();
+beforeAll(async () => {
+  served = await serveOverHttp(stack);
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await served?.close();
+});
+const { terminal } = cliAgainst(() => served?.url ?? '', children);
+
 /** The JSON API as whoever holds this bearer. */
 const as = (token: string) => stack.api(null, { Authorization: `Bearer ${token}` });
 const trigger = (token: string, environment = 'qa', projectId = 'hello-service') =>
@@ -75,6 +89,17 @@ describe('a CI job\'s token, trusted by auth.trust', () => {
     const done = deploymentIn(await ok(as(token).api.deployments[':id'].wait.$get({ param: { id: created.id }, query: { timeout: '60' } })));
     expect(done.status).toBe('Succeeded');
     expect(done.steps[0]?.log).toContain(`deployed ${created.release}`);
+  });
+
+  it('is what the CLI sends as INTERLOCK_TOKEN: interlock deploy --wait passes, a forged token fails with its reason', async () => {
+    const release = uniqueRelease();
+    const args = ['deploy', '--project', 'hello-service', '--environment', 'qa', '--release', release, '--wait', '--timeout', '60s'];
+    const deployed = await terminal('', args, { INTERLOCK_TOKEN: await issuer.sign(githubActionsClaims(AUDIENCE)) }).done;
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stdout + deployed.stderr).toContain('Succeeded');
+    const forged = await terminal('', args, { INTERLOCK_TOKEN: await issuer.sign(githubActionsClaims('someone-else')) }).done;
+    expect(forged.code).toBe(1);
+    expect(forged.stderr).toContain('The CI token is refused (audience)');
   });
 
   it('may do only what its rule grants: 404 on a project it may not see, 403 where it may only look', async () => {
