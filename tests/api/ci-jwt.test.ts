@@ -5,9 +5,7 @@ import { helloService, project } from '../support/fixtures.js';
 import { githubActionsClaims, type JwksIssuer, newKey, startJwksIssuer } from '../support/jwks-issuer.js';
 import { deploymentIn, ok, problem } from '../support/api.js';
 import { sleep } from '../support/poll.js';
-import type { ChildProcess } from 'node:child_process';
-import { cliAgainst } from '../support/cli.js';
-import { serveOverHttp, uniqueRelease, useStack } from '../support/stack.js';
+import { uniqueRelease, useCliOverHttp, useStack } from '../support/stack.js';
 
 /**
  * CI with no stored secret (docs/ci.md): a GitHub-Actions-shaped job token, signed by an issuer
@@ -51,17 +49,8 @@ auth:
   { workloadIdentity: { cooldownMs: COOLDOWN_MS } },
 );
 
-// The CLI, as a CI job runs it, needs real HTTP.
-let served: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
-const children = new Set<ChildProcess>();
-beforeAll(async () => {
-  served = await serveOverHttp(stack);
-});
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  await served?.close();
-});
-const { terminal } = cliAgainst(() => served?.url ?? '', children);
+// The CLI, as a CI job runs it, over real HTTP.
+const { terminal } = useCliOverHttp(stack);
 
 /** The JSON API as whoever holds this bearer. */
 const as = (token: string) => stack.api(null, { Authorization: `Bearer ${token}` });

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -13,6 +14,7 @@ import type { WorkloadIdentityOptions } from '../../auth/workload-identity.js';
 import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/payload-codec.js';
 import { createWorker } from '../../worker.js';
 import { type Api, apiClient, bearer, type Who } from './api.js';
+import { cliAgainst } from './cli.js';
 
 export { tokens, type Who, untilAnswered, waitFor, waitForRelease } from './api.js';
 
@@ -180,3 +182,21 @@ export async function serveOverHttp(stack: Pick<Stack, 'app'>): Promise<{ url: s
 }
 
 export const uniqueRelease = () => `1.0.${Date.now() % 100000}-${randomUUID().slice(0, 6)}`;
+
+/**
+ * The `interlock` CLI against a stack's app served over real HTTP, for a test file (or describe
+ * block): the server starts before its tests and stops after them, and every CLI child still
+ * running then is killed, also when a test failed midway.
+ */
+export function useCliOverHttp(stack: Pick<Stack, 'app'>): ReturnType<typeof cliAgainst> {
+  let server: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
+  const children = new Set<ChildProcess>();
+  beforeAll(async () => {
+    server = await serveOverHttp(stack);
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await server?.close();
+  });
+  return cliAgainst(() => server?.url ?? '', children);
+}
