@@ -101,7 +101,14 @@ export function createWorkloadIdentity(options: WorkloadIdentityOptions = {}): W
       const audiences = [...new Set(ofIssuer.map((rule) => rule.audience))];
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, keys, { issuer, audience: audiences, algorithms: ASYMMETRIC_ALGORITHMS, clockTolerance: LEEWAY_SECONDS }));
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer,
+          audience: audiences,
+          algorithms: ASYMMETRIC_ALGORITHMS,
+          clockTolerance: LEEWAY_SECONDS,
+          // A token without an expiry would be good forever.
+          requiredClaims: ['exp'],
+        }));
       } catch (error) {
         return refusalOf(error, refuse, audiences, timeoutMs);
       }
@@ -127,6 +134,7 @@ function refusalOf(error: unknown, refuse: (reason: JwtRefusalReason, why: strin
     if (error.claim === 'aud') return refuse('audience', `its audience is not one a trust rule of its issuer expects (${audiences.join(', ')}).`);
     if (error.claim === 'iss') return refuse('issuer', 'its issuer does not match.');
     if (error.claim === 'nbf') return refuse('not yet valid', `its nbf is more than ${LEEWAY_SECONDS} s ahead.`);
+    if (error.claim === 'exp') return refuse('expired', 'it has no exp: a token must say when it expires.');
     return refuse('malformed', `its claim ${error.claim} is not valid (${error.reason}).`);
   }
   if (error instanceof errors.JWKSNoMatchingKey) return refuse('signature', 'no key of its issuer\'s JWKS matches its kid and algorithm, even after fetching the keys again.');

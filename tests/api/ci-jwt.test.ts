@@ -100,12 +100,13 @@ describe('a CI job\'s token, trusted by auth.trust', () => {
     expect((await problem(trigger(release), 403)).code).toBe('NOT_PERMITTED');
   });
 
-  it('takes a token up to 60 s past its exp (clock skew), not later', async () => {
+  it('takes a token up to 60 s past its exp (clock skew), not later, and never one without exp', async () => {
     const now = Math.floor(Date.now() / 1000);
     await ok(as(await issuer.sign(githubActionsClaims(AUDIENCE, { iat: now - 400, exp: now - 30 }))).api.me.$get());
     const detail = await refused(await issuer.sign(githubActionsClaims(AUDIENCE, { iat: now - 400, exp: now - 120 })), 'expired');
     expect(detail).toContain('expired at');
     await refused(await issuer.sign(githubActionsClaims(AUDIENCE, { nbf: now + 600 })), 'not yet valid');
+    expect(await refused(await issuer.sign(githubActionsClaims(AUDIENCE, { exp: undefined })), 'expired')).toContain('no exp');
   });
 
   it('refuses alg none and an HMAC signed with the issuer\'s public key', async () => {
