@@ -104,8 +104,8 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     sessions.end(c);
     // Signed in with the identity provider: its session ends too, where it offers that, and it sends the browser back here.
     const afterwards = `${(more.publicUrl ?? new URL(c.req.url).origin).replace(/\/$/, '')}/sign-in?signed-out`;
-    const provider = signedInWithProvider ? await more.oidc?.endSessionUrl(c, afterwards) : undefined;
-    return provider ? c.html(onwardPage(provider.href, 'Signed out of Interlock.')) : c.redirect('/sign-in?signed-out', 303);
+    const providerSignOut = signedInWithProvider ? await more.oidc?.endSessionUrl(c, afterwards) : undefined;
+    return providerSignOut ? c.html(onwardPage(providerSignOut.href, 'Signed out of Interlock.')) : c.redirect('/sign-in?signed-out', 303);
   });
 
   app.get('/', signedIn, async (c) => {
