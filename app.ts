@@ -13,6 +13,8 @@ import { Problem, renderError, renderProblem } from './api/problems.js';
 import type { AppEnv } from './auth/request-env.js';
 import { createSessions } from './auth/sessions.js';
 import { ConfigStore } from './config/config-store.js';
+import { createOidcSignIn } from './auth/oidc-sign-in.js';
+import { createWorkloadIdentity, type WorkloadIdentityOptions } from './auth/workload-identity.js';
 import type { Config } from './config/schema.js';
 import { Deployments } from './service/deployments.js';
 import { KeptnEvents } from './service/keptn-events.js';
@@ -52,6 +54,12 @@ export interface AppDeps {
   sessionSecret?: string | undefined;
   /** Checks the one-click links of notifications (`/i/<token>`); made from the codec's keys. Without it, those links are refused. */
   linkSigner?: LinkSigner | undefined;
+  /** `INTERLOCK_PUBLIC_URL`: the identity provider sends people back to `<publicUrl>/auth/oidc/callback`. Default: `Interlock.Url`, else http://localhost:3000. */
+  publicUrl?: string | undefined;
+  /** Where secrets the config names by environment variable are read (`auth.oidc.clientSecret`); process.env by default. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** How CI tokens' issuer keys are fetched and kept (auth/workload-identity.ts); the defaults suit production. */
+  workloadIdentity?: WorkloadIdentityOptions | undefined;
 }
 
 /**
@@ -66,6 +74,9 @@ export function createApp(deps: AppDeps) {
   const logger = deps.logger ?? pino({ level: 'silent' });
   const signer = createSigner(deps.sessionSecret);
   const sessions = createSessions(deps.config, signer);
+  const publicUrl = deps.publicUrl ?? deps.systemVariables?.['Interlock.Url'] ?? 'http://localhost:3000';
+  const oidc = createOidcSignIn({ config: () => deps.config, signer, publicUrl, env: deps.env });
+  const workloads = createWorkloadIdentity(deps.workloadIdentity);
   // One budget per person, whichever way they come: the JSON API, the Keptn event API, the dashboard.
   const limits = new Limits(deps.limits);
   const serviceDeps = {
@@ -150,8 +161,9 @@ export function createApp(deps: AppDeps) {
     metricsOpen: deps.metricsOpen,
     codec: deps.codec,
     uiUrl: deps.temporal.uiUrl,
+    workloads,
   }));
-  app.route('/', dashboardRoutes(deployments, sessions, { releases, linkSigner: deps.linkSigner }));
+  app.route('/', dashboardRoutes(deployments, sessions, { releases, linkSigner: deps.linkSigner, oidc, publicUrl }));
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);

@@ -61,6 +61,7 @@ export async function startApi(options: {
     actionTimeoutMs: env.INTERLOCK_ACTION_TIMEOUT * 1000,
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
+    publicUrl,
     sessionSecret: env.INTERLOCK_SESSION_SECRET,
     limits: {
       triggersPerMinute: env.INTERLOCK_TRIGGER_RATE,
@@ -73,6 +74,11 @@ export async function startApi(options: {
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
     ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys), linkSigner: createLinkSigner(options.codecKeys) } : {}),
   });
+  // Said once at start, not only to whoever first presses "Sign in with …".
+  const secretName = config.auth?.oidc?.clientSecret?.env;
+  if (secretName && !process.env[secretName]) {
+    logger.warn({ variable: secretName }, `auth.oidc.clientSecret names the environment variable ${secretName}, which is not set: sign-in with ${config.auth?.oidc?.name} answers 503 until it is`);
+  }
   const server = await new Promise<ServerType>((resolve, reject) => {
     const started = serve({ fetch: app.fetch, port: env.PORT, hostname }, () => resolve(started));
     started.once('error', reject);

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Context } from 'hono';
 import { bearerAuth } from '../auth/authenticate.js';
+import type { WorkloadIdentity } from '../auth/workload-identity.js';
 import type { AppEnv } from '../auth/request-env.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { ConfigStore } from '../config/config-store.js';
@@ -33,6 +34,8 @@ export interface ApiServices {
   keptn: KeptnEvents;
   limits: Limits;
   sessions: Sessions;
+  /** Checks CI jobs' tokens against `auth.trust`; without it, only the config's tokens are bearers. */
+  workloads?: WorkloadIdentity | undefined;
   config: Config;
   /** The config's file and reloads, for `GET /api/admin/config`. */
   configStore: ConfigStore;
@@ -74,7 +77,7 @@ export function apiRoutes(s: ApiServices) {
     }
   });
 
-  app.use('/api/*', bearerAuth(s.config, s.sessions));
+  app.use('/api/*', bearerAuth(s.config, s.sessions, s.workloads));
   // A posted Keptn event may start a release or finish a task: it counts against the poster's trigger rate.
   app.use('/api/v1/event', async (c, next) => {
     if (c.req.method === 'POST') s.limits.trigger(c.get('user').id);

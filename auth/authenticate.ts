@@ -4,9 +4,13 @@ import { principalForToken, refusalInWords } from './tokens.js';
 import type { Sessions } from './sessions.js';
 import type { AppEnv } from './request-env.js';
 import { ServiceError } from '../service/errors.js';
+import { looksLikeJwt, type WorkloadIdentity } from './workload-identity.js';
 
-/** `Authorization: Bearer <token>` (or, for GET, the dashboard's session) → the principal (`c.get('user')`), or 401: no token, nobody's, expired. */
-export const bearerAuth = (config: Config, sessions: Sessions) =>
+/**
+ * `Authorization: Bearer <token>` (or, for GET, the dashboard's session) → the principal (`c.get('user')`), or 401: no token, nobody's, expired.
+ * A bearer that is no one's token but is shaped like a JWT is a CI job's workload identity, checked against `auth.trust` (auth/workload-identity.ts).
+ */
+export const bearerAuth = (config: Config, sessions: Sessions, workloads?: WorkloadIdentity) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization');
     // The dashboard's pages read the API (and its event streams) with their session cookie; only
@@ -22,6 +26,13 @@ export const bearerAuth = (config: Config, sessions: Sessions) =>
     const token = header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? (header ? undefined : c.req.header('x-token')?.trim() || undefined);
     if (!token) throw new ServiceError('UNAUTHENTICATED', 'Send your token as "Authorization: Bearer <token>" (or, as Keptn\'s clients do, "x-token: <token>").');
     const answer = principalForToken(config, token);
+    if (!('principal' in answer) && answer.refused === 'unknown' && workloads && looksLikeJwt(token)) {
+      const job = await workloads.verify(config.auth?.trust ?? [], token);
+      if ('unavailable' in job) throw new ServiceError('UNAVAILABLE', job.unavailable);
+      if ('refused' in job) throw new ServiceError('UNAUTHENTICATED', job.detail);
+      c.set('user', job.principal);
+      return next();
+    }
     if (!('principal' in answer)) throw new ServiceError('UNAUTHENTICATED', refusalInWords(answer));
     c.set('user', answer.principal);
     await next();

@@ -6,6 +6,7 @@ import type { Principal } from '../core/principals.js';
 import { principalOfUser } from '../service/permissions.js';
 import type { Signer } from '../service/signing.js';
 import { hasExpired, principalForToken, type TokenAnswer } from './tokens.js';
+import { principalOfIdentity, type SignedInIdentity } from './oidc-identity.js';
 
 /**
  * The dashboard's sessions: a stateless cookie `<payload>.<signature>`, where the payload holds the
@@ -14,6 +15,11 @@ import { hasExpired, principalForToken, type TokenAnswer } from './tokens.js';
  * token is rotated in the config or passes its `expires`, when the user leaves the config, or when
  * the secret changes. The session's principal is read from the config on every request: a change
  * of teams or grants applies at once.
+ *
+ * A person signed in with the identity provider (auth/oidc-sign-in.ts) need not be in the config:
+ * their cookie holds the identity the provider vouched for (username, name, email, groups) instead
+ * of a user id, and their principal is made from it and the current config on every request
+ * (auth/oidc-identity.ts). Such a session ends when it expires or the secret changes.
  *
  * The secret is the signer's (`INTERLOCK_SESSION_SECRET`, or else random per process: a restart
  * then signs everyone out, and several API processes behind one address need the variable).
@@ -27,6 +33,8 @@ export interface Session {
   /** Sent back in a hidden field by every dashboard form; checked against this. */
   csrf: string;
   expiresAt: number;
+  /** For a person signed in with the identity provider: who it says they are. */
+  identity?: SignedInIdentity | undefined;
 }
 
 interface Payload {
@@ -34,6 +42,16 @@ interface Payload {
   e: number;
   n: string;
 }
+
+/** The payload of a session signed in with the identity provider: `o` is the identity, in short keys. */
+interface IdentityPayload {
+  o: { u: string; d: string; m?: string | undefined; g: string[] };
+  e: number;
+  n: string;
+}
+
+/** A browser sends at most about 4 KB a cookie: an identity with more groups keeps only those the config maps to teams. */
+const MAX_COOKIE = 3800;
 
 /** The dashboard's sessions under one config and signer. */
 export interface Sessions {
@@ -43,15 +61,19 @@ export interface Sessions {
   start(c: Context, user: User): void;
   /** Signs in whoever holds this token (the dashboard's sign-in form), or says why not (nobody's, expired). */
   signInWithToken(c: Context, token: string): TokenAnswer;
+  /** Signs in a person the identity provider vouched for (who need not be in the config). */
+  startWithIdentity(c: Context, identity: SignedInIdentity): void;
   end(c: Context): void;
 }
 
 export function createSessions(config: Config, signer: Signer): Sessions {
   const sign = (payload: string, user: User) => signer.mac('session', `${payload}\n${user.tokenSha256 ?? ''}`);
+  // A purpose of its own: a token session's signature can never stand for an identity's.
+  const signIdentity = (payload: string) => signer.mac('identity session', payload);
   return {
     read(c) {
       const cookie = getCookie(c, SESSION_COOKIE);
-      if (!cookie || cookie.length > 1000) return undefined;
+      if (!cookie || cookie.length > MAX_COOKIE + 100) return undefined;
       const [payload, signature] = cookie.split('.');
       if (!payload || !signature) return undefined;
       let parsed: Payload;
@@ -60,6 +82,12 @@ export function createSessions(config: Config, signer: Signer): Sessions {
       } catch {
         return undefined;
       }
+      if (isIdentityPayload(parsed)) {
+        if (parsed.e <= Date.now() || !matches(signIdentity(payload), signature)) return undefined;
+        const identity: SignedInIdentity = { username: parsed.o.u, displayName: parsed.o.d, ...(parsed.o.m ? { email: parsed.o.m } : {}), groups: parsed.o.g };
+        return { user: principalOfIdentity(config, identity), csrf: parsed.n, expiresAt: parsed.e, identity };
+      }
+      if (cookie.length > 1000) return undefined;
       if (typeof parsed?.u !== 'string' || typeof parsed.e !== 'number' || typeof parsed.n !== 'string') return undefined;
       if (parsed.e <= Date.now()) return undefined;
       const user = config.users.find((candidate) => candidate.id === parsed.u);
@@ -80,6 +108,28 @@ export function createSessions(config: Config, signer: Signer): Sessions {
         maxAge: SESSION_HOURS * 3600,
       });
     },
+    startWithIdentity(c, identity) {
+      const payloadOf = (groups: string[]): string => {
+        const payload: IdentityPayload = {
+          o: { u: identity.username, d: identity.displayName, ...(identity.email ? { m: identity.email } : {}), g: groups },
+          e: Date.now() + SESSION_HOURS * 3600_000,
+          n: randomBytes(18).toString('base64url'),
+        };
+        return Buffer.from(JSON.stringify(payload)).toString('base64url');
+      };
+      let encoded = payloadOf(identity.groups);
+      if (encoded.length > MAX_COOKIE - 100) {
+        const mapped = new Set(config.teams.flatMap((team) => team.groups ?? []));
+        encoded = payloadOf(identity.groups.filter((group) => mapped.has(group)));
+      }
+      setCookie(c, SESSION_COOKIE, `${encoded}.${signIdentity(encoded)}`, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'Strict',
+        secure: isHttps(c),
+        maxAge: SESSION_HOURS * 3600,
+      });
+    },
     signInWithToken(c, token) {
       const answer = principalForToken(config, token);
       if ('principal' in answer) this.start(c, answer.user);
@@ -89,6 +139,19 @@ export function createSessions(config: Config, signer: Signer): Sessions {
       deleteCookie(c, SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
     },
   };
+}
+
+function isIdentityPayload(parsed: unknown): parsed is IdentityPayload {
+  const candidate = parsed as Partial<IdentityPayload> | null;
+  const o = candidate?.o;
+  return typeof o === 'object' && o !== null && typeof o.u === 'string' && typeof o.d === 'string' && (o.m === undefined || typeof o.m === 'string')
+    && Array.isArray(o.g) && o.g.every((group) => typeof group === 'string') && typeof candidate?.e === 'number' && typeof candidate.n === 'string';
+}
+
+function matches(expected: string, presented: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(presented);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Whether the browser reached us over https, directly or through a proxy that says so. */

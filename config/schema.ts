@@ -7,6 +7,7 @@ import { ShipyardSchema, shipyardProblems } from './shipyard.js';
 import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo-schema.js';
 import { BUILT_IN_TASKS, sequenceSteps } from './sequences.js';
 import { declarationProblems } from '../core/approver-inputs.js';
+import { authSchemas } from './auth-schema.js';
 
 export const RoleSchema = z.enum(ROLES);
 export type Role = z.infer<typeof RoleSchema>;
@@ -26,6 +27,12 @@ export const GrantSchema = z
     'an operator grant opens Temporal Web, which shows every project: it cannot be limited to projects or environments',
   );
 export type Grant = z.infer<typeof GrantSchema>;
+
+/** `auth:` — sign-in with the identity provider, and the CI jobs trusted by their workload identity (config/auth-schema.ts). */
+export const { AuthSchema, TrustRuleSchema } = authSchemas(GrantSchema);
+export type AuthSettings = z.infer<typeof AuthSchema>;
+export type TrustRule = z.infer<typeof TrustRuleSchema>;
+export type { OidcSettings } from './auth-schema.js';
 
 export const TeamSchema = z.strictObject({
   id: Id,
@@ -138,6 +145,8 @@ export const ConfigSchema = z
     projects: z.array(ProjectSchema).default([]),
     /** Channels (webhooks, Slack, email) and which events go to them (docs/notifications.md). */
     notifications: NotificationsSchema.optional(),
+    /** Sign-in with the identity provider and trusted CI jobs (docs/security.md). */
+    auth: AuthSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // This also runs on a partly invalid config (see `when`), so any list or entry may be malformed.
@@ -191,6 +200,11 @@ export const ConfigSchema = z
       });
     entries(config.users).forEach(([user, u]) => checkGrants(user.grants, ['users', u, 'grants']));
     entries(config.teams).forEach(([team, t]) => checkGrants(team.grants, ['teams', t, 'grants']));
+    entries(config.auth?.trust).forEach(([rule, r]) => checkGrants(rule.grants, ['auth', 'trust', r, 'grants']));
+    // A CI job's principal is named `as` in views and timelines: never the name of a person too.
+    entries(config.auth?.trust).forEach(([rule, r]) => {
+      if (usernames.has(rule.as)) issue(['auth', 'trust', r, 'as'], `"${rule.as}" is the username of a person in users:; choose another name, so views tell the job from them`);
+    });
     entries(config.projects).forEach(([project, p]) => {
       const environments = list(project.environments);
       unique(environments.map((e, i): [string, number] => [e, i]), (e) => e, (e) => ['projects', p, 'environments', e], 'environment');

@@ -14,6 +14,8 @@ import { OneClickEndedPage, OneClickPage } from './pages/one-click-page.js';
 import { releaseRoutes } from './release-actions.js';
 import { refusalOf } from './page-errors.js';
 import type { Sessions } from '../auth/sessions.js';
+import type { OidcSignIn } from '../auth/oidc-sign-in.js';
+import { oidcRoutes, onwardPage } from './oidc-routes.js';
 import { interruptionActions } from './interruption-actions.js';
 import { deployActions } from './deploy-actions.js';
 import { assetRoutes } from './assets.js';
@@ -43,7 +45,7 @@ export function notFoundPage(c: Context, sessions: Sessions): Promise<Response> 
  * made live by `/assets/app.js` (server-sent events on a deployment's page). Every action goes
  * through the same `Deployments` methods and authorization rules as the API.
  */
-export function dashboardRoutes(deployments: Deployments, sessions: Sessions, more: { releases: Releases; linkSigner?: LinkSigner | undefined }) {
+export function dashboardRoutes(deployments: Deployments, sessions: Sessions, more: { releases: Releases; linkSigner?: LinkSigner | undefined; oidc?: OidcSignIn | undefined; publicUrl?: string | undefined }) {
   const { config } = deployments;
   const app = new Hono<DashboardEnv>();
 
@@ -70,13 +72,16 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
   });
 
   app.route('/', assetRoutes());
+  if (more.oidc) app.route('/', oidcRoutes(more.oidc, sessions, config));
+  /** The identity provider's name for the sign-in page's button, when there is one. */
+  const provider = () => more.oidc?.settings()?.name;
 
   app.get('/sign-in', async (c) => {
     const session = sessions.read(c);
     const next = safeNext(c.req.query('next'));
     if (session) return c.redirect(next, 303);
     const notice = c.req.query('signed-out') !== undefined ? 'You are signed out.' : undefined;
-    return page(c, { title: 'Sign in', session: undefined, live: { 'sign-in': next } }, <SignInPage next={next} notice={notice} />);
+    return page(c, { title: 'Sign in', session: undefined, live: { 'sign-in': next } }, <SignInPage next={next} notice={notice} provider={provider()} />);
   });
 
   app.post('/sign-in', sameOrigin, async (c) => {
@@ -95,16 +100,20 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
         : answer.refused === 'expired'
           ? `That token expired at ${answer.user.expires}. Ask an admin for a new one.`
           : 'That token belongs to nobody. Check it, or ask an admin for a new one.';
-      return page(c, { title: 'Sign in', session: undefined, status: 401 }, <SignInPage next={next} error={error} />);
+      return page(c, { title: 'Sign in', session: undefined, status: 401 }, <SignInPage next={next} error={error} provider={provider()} />);
     }
     c.var.audit.record({ action: 'signed-in', actor: auditActor(answer.principal), request }, c.var.logger);
     return c.redirect(next, 303);
   });
 
-  app.post('/sign-out', sameOrigin, signedIn, formToken, (c) => {
-    c.var.audit.record({ action: 'signed-out', actor: auditActor(sessions.read(c)?.user), request: { method: c.req.method, path: c.req.path } }, c.var.logger);
+  app.post('/sign-out', sameOrigin, signedIn, formToken, async (c) => {
+    c.var.audit.record({ action: 'signed-out', actor: auditActor(c.get('session').user), request: { method: c.req.method, path: c.req.path } }, c.var.logger);
+    const signedInWithProvider = c.get('session').identity !== undefined;
     sessions.end(c);
-    return c.redirect('/sign-in?signed-out', 303);
+    // Signed in with the identity provider: its session ends too, where it offers that, and it sends the browser back here.
+    const afterwards = `${(more.publicUrl ?? new URL(c.req.url).origin).replace(/\/$/, '')}/sign-in?signed-out`;
+    const providerSignOut = signedInWithProvider ? await more.oidc?.endSessionUrl(c, afterwards) : undefined;
+    return providerSignOut ? c.html(onwardPage(providerSignOut.href, 'Signed out of Interlock.')) : c.redirect('/sign-in?signed-out', 303);
   });
 
   app.get('/', signedIn, async (c) => {

@@ -10,6 +10,7 @@ import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.
 import type { Config } from '../../config/schema.js';
 import { createLinkSigner } from '../../auth/one-click-links.js';
 import type { LimitSettings } from '../../service/rate-limit.js';
+import type { WorkloadIdentityOptions } from '../../auth/workload-identity.js';
 import { AesGcmCodec, codecKey, dataConverterWith } from '../../temporal/payload-codec.js';
 import { createWorker } from '../../worker.js';
 import { type Api, apiClient, bearer, type Who } from './api.js';
@@ -71,6 +72,8 @@ export interface StackOptions {
   logger?: Logger;
   /** Another Temporal than the run's shared server, e.g. one with TLS (both the client and the worker use it). */
   connection?: ConnectionOptions & NativeConnectionOptions & { address: string };
+  /** How CI tokens' issuer keys are fetched and kept: a test of key rotation shortens the cooldown. */
+  workloadIdentity?: WorkloadIdentityOptions;
 }
 
 export async function startStack(config: Config, options: StackOptions = {}): Promise<Stack> {
@@ -97,6 +100,9 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     systemVariables: { 'Interlock.Url': publicUrl },
     codec: new AesGcmCodec(codecKeys),
     ...(options.logger ? { logger: options.logger } : {}),
+    publicUrl,
+    env: options.env ?? {},
+    workloadIdentity: options.workloadIdentity,
   });
 
   const stack: Stack = {

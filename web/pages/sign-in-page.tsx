@@ -4,13 +4,26 @@ export interface SignInProps {
   next: string;
   error?: string;
   notice?: string;
+  /** `auth.oidc.name`, when people may sign in with the identity provider: its button comes first. */
+  provider?: string | undefined;
+  /** Why the provider's sign-in did not work, under its button. */
+  providerError?: string | undefined;
 }
 
-export function SignInPage({ next, error, notice }: SignInProps) {
+export function SignInPage({ next, error, notice, provider, providerError }: SignInProps) {
   return (
     <section class="card narrow" aria-labelledby="sign-in-heading">
       <h1 id="sign-in-heading">Sign in</h1>
       <Notice message={notice} />
+      {provider && (
+        <p>
+          <a class="button primary" id="sign-in-with-provider" href={`/auth/oidc/login?next=${encodeURIComponent(next)}`}>
+            Sign in with {provider}
+          </a>
+        </p>
+      )}
+      {provider && <ErrorMessage id="provider-error" message={providerError} />}
+      {provider && <p class="hint">Or, with a token an admin made for you:</p>}
       <form method="post" action="/sign-in" class="stack" data-sign-in>
         <input type="hidden" name="next" value={next} />
         <div class="field">
