@@ -7,8 +7,11 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createLinkSigner } from '../../auth/one-click-links.js';
 import { parseConfig } from '../../config/load.js';
+import { codecKey } from '../../temporal/payload-codec.js';
 import { json, ok, problem, type Problem } from '../support/api.js';
+import { openPage, postForm, type Session, signInForForms } from '../support/dashboard.js';
 import { eventually } from '../support/poll.js';
 import { uniqueRelease, useStack, waitFor, waitForRelease } from '../support/stack.js';
 
@@ -349,4 +352,123 @@ describe('the permission matrix (docs/security.md)', () => {
       it.each(cells)('$label', ({ run }) => run(), 90_000);
     });
   }
+});
+
+describe('the dashboard, for people with scoped grants', () => {
+  const sessions = new Map<Person, Promise<Session>>();
+  /** `who`'s browser, signed in once. */
+  const session = (who: Person) => {
+    if (!sessions.has(who)) sessions.set(who, signInForForms(stack.app, { token: PEOPLE[who] }));
+    return sessions.get(who)!;
+  };
+  const open = async (who: Person, path: string) => {
+    const response = await openPage(stack.app, path, (await session(who)).cookie);
+    return { status: response.status, html: await response.text() };
+  };
+  const post = async (who: Person, path: string, fields: Record<string, string> = {}) => {
+    const response = await postForm(stack.app, await session(who), path, fields);
+    return { status: response.status, html: await response.text() };
+  };
+  const page = (place: DeploymentPlace) => `/deployments/${shared(place).id}`;
+
+  it('lists only the projects one has a role on, and offers only them (and their environments) as filters', async () => {
+    const bea = await open('bea', '/projects');
+    expect(bea.status).toBe(200);
+    expect(bea.html).toContain('id="beta-heading"');
+    expect(bea.html).toContain('id="beta-flow-heading"');
+    // Each with the environments she sees there, each a link to its deployments.
+    expect(bea.html).toContain('href="/?project=beta&amp;environment=production"');
+    expect(bea.html).not.toMatch(/alpha/i);
+
+    const quinn = await open('quinn', '/projects');
+    expect(quinn.html).toContain('id="alpha-heading"');
+    expect(quinn.html).not.toMatch(/beta/i);
+    expect(quinn.html).toContain('href="/?project=alpha&amp;environment=qa"');
+    expect(quinn.html).not.toContain('environment=production');
+
+    const list = await open('bea', '/?status=Waiting');
+    expect(list.status).toBe(200);
+    expect(list.html).toContain('<option value="beta"');
+    expect(list.html).not.toMatch(/alpha/i);
+    expect(list.html).toContain(`/deployments/${shared(['beta', 'qa']).id}`);
+    // Quinn sees alpha in qa only: production is neither listed nor offered.
+    const qa = await open('quinn', '/?status=Waiting');
+    expect(qa.html).toContain(`/deployments/${shared(['alpha', 'qa']).id}`);
+    expect(qa.html).not.toContain(shared(['alpha', 'production']).id);
+    expect(qa.html).not.toContain('<option value="production"');
+
+    const releasesPage = await open('bea', '/releases');
+    expect(releasesPage.html).toContain(sharedRelease('beta-flow').id);
+    expect(releasesPage.html).not.toMatch(/alpha/i);
+  });
+
+  it("shows a deployment or release page inside one's scope, and 404 (saying nothing of it) outside", async () => {
+    expect((await open('bea', page(['beta', 'qa']))).status).toBe(200);
+    expect((await open('quinn', page(['alpha', 'qa']))).status).toBe(200);
+    for (const [who, place] of [['bea', ['alpha', 'qa']], ['quinn', ['alpha', 'production']], ['avery', ['beta', 'qa']]] as const) {
+      const hidden = await open(who, page(place));
+      expect(hidden.status, `${who} on ${key(place)}`).toBe(404);
+      expect(hidden.html).toContain(`No deployment &quot;${shared(place).id}&quot;.`);
+      // The same page as for a deployment that never existed.
+      const never = await open(who, `/deployments/${place[0]}:${place[1]}:0.0.0:nothing`);
+      expect(never.status).toBe(404);
+    }
+    expect((await open('bea', `/releases/${sharedRelease('alpha-flow').id}`)).status).toBe(404);
+    expect((await open('quinn', `/releases/${sharedRelease('alpha-flow').id}`)).status).toBe(200);
+  });
+
+  it('refuses forms outside one\'s scope with 404, and without the role with 403 naming it', async () => {
+    const alphaQa = shared(['alpha', 'qa']);
+    expect((await post('bea', '/projects/alpha/deployments', { environment: 'qa', release: uniqueRelease() })).status).toBe(404);
+    const production = await post('quinn', '/projects/alpha/deployments', { environment: 'production', release: uniqueRelease() });
+    expect(production.status).toBe(403);
+    expect(production.html).toContain('deployer role on alpha in production');
+    expect((await post('bea', `/deployments/${alphaQa.id}/interruptions/${alphaQa.iid}/take-responsibility`)).status).toBe(404);
+    expect((await post('bea', `/deployments/${alphaQa.id}/cancel`)).status).toBe(404);
+    expect((await open('bea', `/deployments/${alphaQa.id}/cancel`)).status).toBe(404);
+    expect((await open('vic', `/deployments/${alphaQa.id}/cancel`)).status).toBe(403);
+    expect((await open('quinn', `/deployments/${shared(['alpha', 'production']).id}/cancel`)).status).toBe(404);
+    expect((await post('bea', `/releases/${sharedRelease('alpha-flow').id}/cancel`)).status).toBe(404);
+    expect((await post('bea', '/projects/alpha-flow/releases', { release: uniqueRelease() })).status).toBe(404);
+  });
+
+  it('opens a one-click link only on what its person may see', async () => {
+    const links = createLinkSigner([codecKey(stack.codecKey)]);
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const link = (place: DeploymentPlace) => `/i/${encodeURIComponent(links.sign({ deploymentId: shared(place).id, interruptionId: shared(place).iid, userId: 'users-503', expiresAt }))}`;
+    expect((await open('bea', link(['beta', 'qa']))).status).toBe(200);
+    // A link to what she may not see (made before a grant was taken away, say) opens nothing.
+    const hidden = await open('bea', link(['alpha', 'qa']));
+    expect(hidden.status).toBe(404);
+    expect(hidden.html).not.toContain('Hold');
+  });
+});
+
+describe('Keptn decisions and the event stream, inside and outside a scope', () => {
+  /** A release at qa's approval, and the approval's deployment and interruption. */
+  const approvalOf = async (project: ReleaseProject) => {
+    const { id, keptnContext } = await waitingRelease(project, uniqueRelease());
+    const view = await ok(stack.api('admin').api.releases[':id'].$get({ param: { id } }));
+    const deploymentId = view.stages.find((stage) => stage.name === 'qa')!.sequences[0]!.deploymentId!;
+    const deployment = await ok(stack.api('admin').api.deployments[':id'].$get({ param: { id: deploymentId } }));
+    return { keptnContext, triggeredid: deployment.interruptions[0]!.id };
+  };
+  const approve = (who: Person, at: { keptnContext: string; triggeredid: string }) =>
+    send(who, 'POST', '/api/v1/event', { type: 'sh.keptn.event.approval.finished', shkeptncontext: at.keptnContext, triggeredid: at.triggeredid, data: { result: 'pass' } });
+
+  it('approval.finished is 404 outside what one sees, 403 for a viewer there, and accepted from a deployer of that stage', async () => {
+    const at = await approvalOf('alpha-flow');
+    await refused(await approve('bea', at), 404);
+    await refused(await approve('vic', at), 403, ['NOT_IN_TEAM']);
+    expect((await approve('quinn', at)).status).toBe(202);
+  });
+
+  it("a stream shows only the run it was opened on, and is refused (404) before it starts for one outside one's scope", async () => {
+    const alpha = shared(['alpha', 'qa']);
+    const refusedStream = await send('bea', 'GET', `/api/deployments/${alpha.id}/events`);
+    expect(refusedStream.headers.get('content-type')).toBe('application/problem+json');
+    await refused(refusedStream, 404);
+    const stream = await firstEvent(await send('bea', 'GET', `/api/deployments/${shared(['beta', 'qa']).id}/events`));
+    expect(stream).not.toMatch(/alpha/);
+  });
 });
