@@ -29,6 +29,8 @@ const PEOPLE = {
   bea: 'bea-matrix-token',
 } as const;
 type Person = keyof typeof PEOPLE;
+/** An operator (Temporal Web and the codec), outside the matrix: only the codec endpoint is about that role. */
+const OPERATOR = 'olga-matrix-token';
 const everyone = Object.keys(PEOPLE) as Person[];
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -58,6 +60,7 @@ users:
     tokenSha256: ${sha256(PEOPLE.quinn)}
   - { id: users-502, username: avery, displayName: Avery Alpha, grants: [{ role: deployer, projects: [alpha, alpha-flow] }], tokenSha256: ${sha256(PEOPLE.avery)} }
   - { id: users-503, username: bea, displayName: Bea Beta, teams: [beta-approvers], tokenSha256: ${sha256(PEOPLE.bea)} }
+  - { id: users-504, username: olga, displayName: Olga Operator, roles: [operator], tokenSha256: ${sha256(OPERATOR)} }
 projects:
   - id: alpha
     name: Alpha
@@ -470,5 +473,24 @@ describe('Keptn decisions and the event stream, inside and outside a scope', () 
     await refused(refusedStream, 404);
     const stream = await firstEvent(await send('bea', 'GET', `/api/deployments/${shared(['beta', 'qa']).id}/events`));
     expect(stream).not.toMatch(/alpha/);
+  });
+});
+
+describe('the codec endpoint (Temporal Web decodes through it)', () => {
+  const encoded = async () => {
+    const body = { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"secret"').toString('base64') }] };
+    return json(send('admin', 'POST', '/codec/encode', body), z.object({ payloads: z.array(z.unknown()) }));
+  };
+
+  it.each(everyone)('%s: decodes only as an admin or operator, else 403 NOT_PERMITTED naming the operator role', async (who) => {
+    const response = await send(who, 'POST', '/codec/decode', await encoded());
+    if (who === 'admin') expect(response.status).toBe(200);
+    else expect((await refused(response, 403)).missing).toEqual({ role: 'operator' });
+  });
+
+  it('decodes for an operator', async () => {
+    const response = await stack.send('POST', '/codec/decode', { as: null, headers: { Authorization: `Bearer ${OPERATOR}` }, body: await encoded() });
+    const { payloads } = await json(response, z.object({ payloads: z.array(z.object({ data: z.string() }).loose()) }));
+    expect(Buffer.from(payloads[0]!.data, 'base64').toString()).toBe('"secret"');
   });
 });
