@@ -119,11 +119,11 @@ export const people = {
   viewer: { id: 'users-400', username: 'vic', displayName: 'Vic Viewer', teams: [], roles: ['viewer'] },
 } satisfies Record<string, Actor>;
 
-/** The example config's people (without their scoped grants: those name the example's projects) with one lifecycle project written as the config file would write it. */
+/** The example config's people and teams (without their scoped grants: those name the example's projects) with one lifecycle project written as the config file would write it. */
 export function lifecycleConfig(projectYaml: string, extra = '') {
   const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
   const parsed = parseConfig(`
-teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+teams: ${JSON.stringify(example.teams.map(({ grants: _scoped, ...team }) => team))}
 users: ${JSON.stringify(example.users.map(({ grants: _scoped, ...user }) => user))}
 projects:
   - id: helloservice
