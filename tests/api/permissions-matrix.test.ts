@@ -31,6 +31,8 @@ const PEOPLE = {
 type Person = keyof typeof PEOPLE;
 /** An operator (Temporal Web and the codec), outside the matrix: only the codec endpoint is about that role. */
 const OPERATOR = 'olga-matrix-token';
+/** An admin's read-only token: it looks everywhere and acts nowhere. */
+const READ_ONLY = 'rory-matrix-token';
 const everyone = Object.keys(PEOPLE) as Person[];
 const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -61,6 +63,7 @@ users:
   - { id: users-502, username: avery, displayName: Avery Alpha, grants: [{ role: deployer, projects: [alpha, alpha-flow] }], tokenSha256: ${sha256(PEOPLE.avery)} }
   - { id: users-503, username: bea, displayName: Bea Beta, teams: [beta-approvers], tokenSha256: ${sha256(PEOPLE.bea)} }
   - { id: users-504, username: olga, displayName: Olga Operator, roles: [operator], tokenSha256: ${sha256(OPERATOR)} }
+  - { id: users-505, username: rory, displayName: Rory Readonly, roles: [admin], readOnly: true, tokenSha256: ${sha256(READ_ONLY)} }
 projects:
   - id: alpha
     name: Alpha
@@ -492,5 +495,26 @@ describe('the codec endpoint (Temporal Web decodes through it)', () => {
     const response = await stack.send('POST', '/codec/decode', { as: null, headers: { Authorization: `Bearer ${OPERATOR}` }, body: await encoded() });
     const { payloads } = await json(response, z.object({ payloads: z.array(z.object({ data: z.string() }).loose()) }));
     expect(Buffer.from(payloads[0]!.data, 'base64').toString()).toBe('"secret"');
+  });
+});
+
+describe('a read-only token', () => {
+  const rory = (method: string, path: string, body?: unknown) =>
+    stack.send(method, path, { as: null, headers: { Authorization: `Bearer ${READ_ONLY}` }, ...(body === undefined ? {} : { body }) });
+
+  it('sees everything its grants reach, and every action is 403 NOT_PERMITTED saying the token is read-only', async () => {
+    const at = shared(['alpha', 'production']);
+    expect((await rory('GET', `/api/deployments/${at.id}`)).status).toBe(200);
+    const attempts = [
+      rory('POST', '/api/deployments', { project: 'alpha', environment: 'qa', release: uniqueRelease() }),
+      rory('POST', `/api/deployments/${at.id}/cancel`),
+      rory('POST', `/api/deployments/${at.id}/interruptions/${at.iid}/take-responsibility`, {}),
+      rory('POST', '/api/releases', { project: 'alpha-flow', release: uniqueRelease() }),
+      rory('POST', `/api/releases/${sharedRelease('beta-flow').id}/cancel`),
+      rory('POST', '/codec/decode', { payloads: [] }),
+    ];
+    for (const response of await Promise.all(attempts)) expect((await refused(response, 403)).detail).toContain('read-only');
+    // Nothing waits for it to act on.
+    expect((await json(rory('GET', '/api/interruptions?actionable=true'), z.object({ interruptions: z.array(z.unknown()) }).loose())).interruptions).toEqual([]);
   });
 });
