@@ -275,11 +275,12 @@ const ROUTES: Record<string, Cell[]> = {
   'get /api/releases/{id}/wait': releaseRead(async (who, at) => {
     await ok(stack.api(null, as(who)).api.releases[':id'].wait.$get({ param: { id: at.keptnContext }, query: { timeout: '0' } }), 202);
   }, (at) => `/api/releases/${param(at.keptnContext)}/wait?timeout=0`),
+  // By its Keptn context, as `interlock wait-release <context>` follows it.
   'get /api/releases/{id}/events': releaseRead(async (who, at) => {
-    const response = await send(who, 'GET', `/api/releases/${param(at.id)}/events`);
+    const response = await send(who, 'GET', `/api/releases/${param(at.keptnContext)}/events`);
     expect(response.status).toBe(200);
     expect(await firstEvent(response)).toContain(`"id":"${at.id}"`);
-  }, (at) => `/api/releases/${param(at.id)}/events`),
+  }, (at) => `/api/releases/${param(at.keptnContext)}/events`),
   'get /api/v1/event': releaseRead(async (who, at) => {
     const { events } = await ok(stack.api(null, as(who)).api.v1.event.$get({ query: { keptnContext: at.keptnContext } }));
     expect(events.map((e) => e.type)).toContain('sh.keptn.event.qa.delivery.triggered');
