@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import pino, { type Logger } from 'pino';
@@ -11,13 +12,16 @@ import { createMetrics } from './api/metrics.js';
 import { Problem, renderError, renderProblem } from './api/problems.js';
 import type { AppEnv } from './auth/request-env.js';
 import { createSessions } from './auth/sessions.js';
+import { ConfigStore } from './config/config-store.js';
 import type { Config } from './config/schema.js';
 import { Deployments } from './service/deployments.js';
 import { KeptnEvents } from './service/keptn-events.js';
 import type { LinkSigner } from './auth/one-click-links.js';
 import { type LimitSettings, Limits } from './service/rate-limit.js';
 import { Releases } from './service/releases.js';
+import { AuditTrail } from './service/audit.js';
 import { createSigner } from './service/signing.js';
+import { temporalWebProxy } from './api/temporal-web-proxy.js';
 import { dashboardRoutes, notFoundPage } from './web/dashboard.js';
 
 /** What `createApp` needs from outside: a Temporal client and the config. */
@@ -27,8 +31,12 @@ export interface AppDeps {
     taskQueue: string;
     /** Base URL of Temporal Web for links in views; none when unknown. */
     uiUrl?: string | undefined;
+    /** Where the Temporal Web this app serves at `/temporal/` listens (loopback, under the same path); none: no `/temporal/`. */
+    webUpstream?: string | undefined;
   };
   config: Config;
+  /** Where `config` came from and how it reloads (`GET /api/admin/config`, the audit of reloads); a fixed one without it. */
+  configStore?: ConfigStore | undefined;
   /** How long an action or query waits for a worker before 503 (ms). Default 10 s. */
   actionTimeoutMs?: number;
   logger?: Logger;
@@ -73,6 +81,20 @@ export function createApp(deps: AppDeps) {
   const deployments = new Deployments(serviceDeps);
   const releases = new Releases(serviceDeps);
   const keptn = new KeptnEvents(releases, deployments);
+  const audit = new AuditTrail({
+    logger,
+    config: deps.config,
+    client: deps.temporal.client,
+    taskQueue: deps.temporal.taskQueue,
+    source: deps.systemVariables?.['Interlock.Url'] ?? 'interlock',
+    perMinute: limits.settings.auditEventsPerMinute,
+  });
+  const configStore = deps.configStore ?? ConfigStore.fixed(deps.config);
+  configStore.onReload((result) => {
+    const { source, sha256 } = result.status;
+    if (!result.loaded) audit.record({ action: 'config-refused', config: { source, sha256: result.status.lastRefusal?.sha256 ?? sha256, problems: result.problems } });
+    else if (result.changed) audit.record({ action: 'config-reloaded', config: { source, sha256 } });
+  });
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -81,12 +103,21 @@ export function createApp(deps: AppDeps) {
   app.use(async (c, next) => {
     const started = performance.now();
     c.set('logger', logger.child({ requestId: c.get('requestId') }));
+    c.set('audit', audit);
     await next();
     c.get('logger').info(
       { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) },
       'request',
     );
   });
+  /** 404: a page for a browser, problem+json for the rest. */
+  const notFound = (c: Context<AppEnv>) => {
+    const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
+    if (isPage) return notFoundPage(c, sessions);
+    return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));
+  };
+  // Temporal Web sends its own headers (its pages need scripts of their own): before ours.
+  if (deps.temporal.webUpstream) app.route('/temporal', temporalWebProxy(deps.temporal.webUpstream, sessions, notFound));
   app.use(secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -113,6 +144,7 @@ export function createApp(deps: AppDeps) {
     limits,
     sessions,
     config: deps.config,
+    configStore,
     metrics,
     client: deps.temporal.client,
     metricsOpen: deps.metricsOpen,
@@ -128,9 +160,7 @@ export function createApp(deps: AppDeps) {
       c.header('Allow', allow.join(', '));
       return renderProblem(c, new Problem(405, 'Method not allowed', `${c.req.path} answers ${allow.join(', ')}, not ${c.req.method}.`));
     }
-    const isPage = c.req.method === 'GET' && !c.req.path.startsWith('/api/') && c.req.header('Accept')?.includes('text/html');
-    if (isPage) return notFoundPage(c, sessions);
-    return renderProblem(c, new Problem(404, 'Not found', `Nothing at ${c.req.method} ${c.req.path}.`));
+    return notFound(c);
   });
   app.onError(renderError);
   return api;

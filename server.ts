@@ -5,7 +5,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Env } from './config/env.js';
 import { readEnv } from './config/env.js';
-import { EXAMPLE_CONFIG_PATH, loadConfig, resolveConfigPath } from './config/load.js';
+import { ConfigStore, describeReload } from './config/config-store.js';
+import { EXAMPLE_CONFIG_PATH, resolveConfigPath } from './config/load.js';
 import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
 import type { Config } from './config/schema.js';
 import { createLinkSigner } from './auth/one-click-links.js';
@@ -39,9 +40,13 @@ export const isLoopback = (host: string) => host === 'localhost' || host === '::
 export async function startApi(options: {
   env: Env;
   config: Config;
+  /** Where `config` came from and how it reloads: for `GET /api/admin/config` and the audit trail. */
+  configStore?: ConfigStore;
   configPath: string;
   client: Client;
   uiUrl?: string;
+  /** The Temporal Web to serve at `/temporal/` (`npm start`'s, on loopback under that path). */
+  temporalWebUpstream?: string;
   logger: Logger;
   /** The payload codec's keys: for the codec endpoint Temporal Web uses, and to check one-click links (signed with a key made from them). */
   codecKeys?: CodecKey[];
@@ -50,8 +55,9 @@ export async function startApi(options: {
   const hostname = listenHost(env.HOST, options.configPath);
   const publicUrl = env.INTERLOCK_PUBLIC_URL ?? `http://localhost:${env.PORT}`;
   const app = createApp({
-    temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, uiUrl: env.TEMPORAL_UI_URL ?? uiUrl },
+    temporal: { client, taskQueue: env.TEMPORAL_TASK_QUEUE, uiUrl: env.TEMPORAL_UI_URL ?? uiUrl, webUpstream: options.temporalWebUpstream },
     config,
+    ...(options.configStore ? { configStore: options.configStore } : {}),
     actionTimeoutMs: env.INTERLOCK_ACTION_TIMEOUT * 1000,
     logger,
     systemVariables: { 'Interlock.Url': publicUrl },
@@ -62,6 +68,7 @@ export async function startApi(options: {
       streamsAtOnce: env.INTERLOCK_STREAMS_PER_PERSON,
       waitsAtOnce: env.INTERLOCK_WAITS_PER_PERSON,
       linksPerMinute: env.INTERLOCK_LINK_RATE,
+      auditEventsPerMinute: env.INTERLOCK_AUDIT_RATE,
     },
     metricsOpen: !isLoopback(env.INTERLOCK_METRICS_HOST),
     ...(options.codecKeys ? { codec: new AesGcmCodec(options.codecKeys), linkSigner: createLinkSigner(options.codecKeys) } : {}),
@@ -86,15 +93,18 @@ export function createLogger(env: Pick<Env, 'LOG_LEVEL'>): Logger {
 async function main(): Promise<void> {
   const env = readEnv();
   const configPath = resolveConfigPath();
-  const config = loadConfig(configPath);
+  const configStore = ConfigStore.load(configPath);
   const logger = createLogger(env);
+  configStore.onReload((result) => (result.loaded ? logger.info : logger.error).call(logger, describeReload(result)));
+  const stopWatching = configStore.watch();
   const codecKeys = loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR);
   const client = await connectClient(env, undefined, dataConverterWith(codecKeys));
-  const api = await startApi({ env, config, configPath, client, logger, codecKeys }).catch((error: unknown) => {
+  const api = await startApi({ env, config: configStore.config, configStore, configPath, client, logger, codecKeys }).catch((error: unknown) => {
     throw isAddressInUse(error) ? new Error(portTaken(listenersOf(env, listenHost(env.HOST, configPath)).api)) : error;
   });
   logger.info({ url: api.url, temporal: env.TEMPORAL_ADDRESS ?? 'localhost:7233' }, 'Interlock API listening');
   const stop = async () => {
+    stopWatching();
     await api.close();
     await client.connection.close();
     process.exit(0);

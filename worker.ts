@@ -3,7 +3,8 @@ import type { DataConverter } from '@temporalio/common';
 import { type BundleOptions, bundleWorkflowCode, DefaultLogger, type NativeConnection, Runtime, type RuntimeOptions, Worker } from '@temporalio/worker';
 import { type ActivityDeps, createActivities } from './activities/create-activities.js';
 import { type Env, readEnv } from './config/env.js';
-import { loadConfig, resolveConfigPath } from './config/load.js';
+import { ConfigStore, describeReload } from './config/config-store.js';
+import { resolveConfigPath } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { isAddressInUse, listenersOf, portTaken } from './config/ports.js';
 import { createLinkSigner } from './auth/one-click-links.js';
@@ -124,10 +125,13 @@ export async function workerFromEnv(env: Env, config: Config, codecKeys: CodecKe
 
 async function main(): Promise<void> {
   const env = readEnv();
-  // The config's people and notification channels: a worker delivers notifications itself.
-  const config = loadConfig(resolveConfigPath());
+  // The config's people and notification channels: a worker delivers notifications itself, to
+  // whoever the config names now (it reloads on SIGHUP and when the file changes).
+  const store = ConfigStore.load(resolveConfigPath());
+  store.onReload((result) => console.error(describeReload(result)));
+  store.watch();
   installRuntime(env);
-  const { worker, connection } = await workerFromEnv(env, config, loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR));
+  const { worker, connection } = await workerFromEnv(env, store.config, loadCodecKeys(env.INTERLOCK_CODEC_KEY, env.INTERLOCK_DATA_DIR));
   console.error(`Worker polling task queue "${env.TEMPORAL_TASK_QUEUE}" in namespace "${env.TEMPORAL_NAMESPACE}" at ${env.TEMPORAL_ADDRESS ?? 'localhost:7233'}`);
   try {
     await worker.run();

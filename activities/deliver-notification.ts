@@ -2,11 +2,11 @@ import { createHash, createHmac } from 'node:crypto';
 import { ApplicationFailure, Context, type Info } from '@temporalio/activity';
 import nodemailer from 'nodemailer';
 import type { Channel, Notifications } from '../config/notifications.js';
-import type { CloudEvent } from '../core/cloud-events.js';
+import { type AuditEvent, type CloudEvent, isAuditEvent } from '../core/cloud-events.js';
 import { type Actor, type Interruption, isActionableBy, isOpen, responsibleOf } from '../core/interruptions.js';
-import { actorOf, hasRoleAt, type ListedPerson, type ListedTeam, type Place, principalOfPerson } from '../core/principals.js';
+import { actorOf, hasRoleAt, type ListedPerson, type ListedTeam, type Place, type Principal, principalOfPerson } from '../core/principals.js';
 import { maskText } from '../core/masking.js';
-import { type DecideLink, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
+import { type DecideLink, renderAuditSlack, renderHtml, renderSlack, renderText, subjectOf } from './notification-text.js';
 import type { DeliverNotificationInput, StepOutput } from '../workflows/activity-contract.js';
 
 /** What the worker gives the notification activities; nothing secret ever travels in a workflow's input. */
@@ -57,7 +57,12 @@ const fail = (message: string, type: Exclude<NotificationFailure, 'NotificationF
  */
 export function createNotificationActivities(deps: NotifierDeps) {
   const publicUrl = deps.publicUrl.replace(/\/+$/, '');
-  const people = deps.config.users.map((user) => principalOfPerson(user, deps.config.teams, 'token'));
+  // The config's people as principals, made again when a reload gives the config new ones.
+  let known: { users: readonly ListedPerson[]; people: Principal[] } | undefined;
+  const peopleNow = (): Principal[] => {
+    if (known?.users !== deps.config.users) known = { users: deps.config.users, people: deps.config.users.map((user) => principalOfPerson(user, deps.config.teams, 'token')) };
+    return known.people;
+  };
   /**
    * The people who may see what the event is about (its project, in its environment or stage), each
    * as an actor with the roles they hold there: nobody hears of, or gets a link to, what they may not see.
@@ -65,7 +70,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
    */
   const actorsFor = (event: CloudEvent, { acting = false } = {}): Actor[] => {
     const place: Place = { project: event.data.project, environment: event.data.environment ?? event.data.stage };
-    return people.filter((person) => (!acting || !person.readOnly) && hasRoleAt(person, 'viewer', place)).map((person) => actorOf(person, place));
+    return peopleNow().filter((person) => (!acting || !person.readOnly) && hasRoleAt(person, 'viewer', place)).map((person) => actorOf(person, place));
   };
 
   const deploymentUrl = (event: CloudEvent): string | undefined => {
@@ -85,7 +90,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
   const decideLink = (event: CloudEvent, actor: Actor): DecideLink | undefined => {
     const open = openInterruption(event);
     // A read-only person may look, never decide: no link.
-    if (!open || !isActionableBy(open.interruption, actor) || people.some((person) => person.id === actor.id && person.readOnly)) return undefined;
+    if (!open || !isActionableBy(open.interruption, actor) || peopleNow().some((person) => person.id === actor.id && person.readOnly)) return undefined;
     // Its timeout ends the interruption, and the link with it; without one, the bound above.
     const expiresAt = open.interruption.timeoutAt ?? new Date(Date.now() + LINK_LIFETIME_MS).toISOString();
     const token = deps.signLink({ deploymentId: open.deploymentId, interruptionId: open.interruption.id, userId: actor.id, expiresAt });
@@ -94,15 +99,22 @@ export function createNotificationActivities(deps: NotifierDeps) {
 
   const decideLinks = (event: CloudEvent): DecideLink[] => actorsFor(event, { acting: true }).flatMap((actor) => decideLink(event, actor) ?? []);
 
-  async function deliverWebhook(channel: WebhookChannel, event: CloudEvent, foreignId: boolean): Promise<StepOutput> {
+  /** What a webhook is sent: an audit record as it is (or in words, for Slack); a posted event as its poster's; else ours, with links. */
+  const webhookBody = (event: CloudEvent | AuditEvent, format: WebhookChannel['webhook']['format']): unknown => {
+    if (isAuditEvent(event)) return format === 'slack' ? renderAuditSlack(event) : event;
+    // A posted event is relayed as its poster's: no links of ours, nothing read from its data.
+    if (isPosted(event)) return asPosted(event);
+    const links = { deployment: deploymentUrl(event), decide: decideLinks(event) };
+    return format === 'slack' ? renderSlack(event, { links }) : withLinks(event, links);
+  };
+
+  async function deliverWebhook(channel: WebhookChannel, event: CloudEvent | AuditEvent, foreignId: boolean): Promise<StepOutput> {
     const { url, format, timeout } = channel.webhook;
     const secret = secretOf(channel, deps.env);
     const hide = (text: string) => (secret ? maskText(text, [secret]) : text);
     const { info, cancellationSignal } = Context.current();
-    // A posted event is relayed as its poster's: no links of ours, nothing read from its data.
-    const posted = isPosted(event);
-    const links = () => ({ deployment: deploymentUrl(event), decide: decideLinks(event) });
-    const body = JSON.stringify(posted ? asPosted(event) : format === 'slack' ? renderSlack(event, { links: links() }) : withLinks(event, links()));
+    const posted = !isAuditEvent(event) && isPosted(event);
+    const body = JSON.stringify(webhookBody(event, format));
     const headers: Record<string, string> = {
       'Content-Type': format === 'slack' ? 'application/json; charset=utf-8' : 'application/cloudevents+json; charset=utf-8',
       'User-Agent': 'Interlock',
@@ -220,7 +232,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
     const recipients = new Map<string, { address: string; user?: Actor }>();
     const skipped = new Set<string>();
     const actors = actorsFor(event);
-    const hidden = (username: string) => !actors.some((actor) => actor.username === username) && people.some((person) => person.username === username);
+    const hidden = (username: string) => !actors.some((actor) => actor.username === username) && peopleNow().some((person) => person.username === username);
     const addUser = (actor: Actor) => {
       if (!actor.email) skipped.add(`${actor.username} (no email address)`);
       else if (!recipients.has(actor.email.toLowerCase())) recipients.set(actor.email.toLowerCase(), { address: actor.email, user: actor });
@@ -236,7 +248,7 @@ export function createNotificationActivities(deps: NotifierDeps) {
       } else {
         // An address that is a user's gets that user's own link.
         const actor = actors.find((candidate) => candidate.email?.toLowerCase() === entry.toLowerCase());
-        const person = people.find((candidate) => candidate.email?.toLowerCase() === entry.toLowerCase());
+        const person = peopleNow().find((candidate) => candidate.email?.toLowerCase() === entry.toLowerCase());
         if (actor) addUser(actor);
         else if (person) skipped.add(`${person.username} (may not see ${event.data.project})`);
         else if (!recipients.has(entry.toLowerCase())) recipients.set(entry.toLowerCase(), { address: entry });
@@ -257,6 +269,11 @@ export function createNotificationActivities(deps: NotifierDeps) {
       if (!channel) {
         const known = deps.config.notifications?.channels.map((candidate) => candidate.id).join(', ') || 'none';
         throw fail(`There is no notification channel "${id}" in the worker's config (channels: ${known})`, 'NotificationMisconfigured');
+      }
+      if (isAuditEvent(event)) {
+        // The config refuses an email channel for audit events; a worker on an older config says so.
+        if (!('webhook' in channel)) throw fail(`${id}: audit events go to webhook channels only, not email`, 'NotificationMisconfigured');
+        return deliverWebhook(channel, event, false);
       }
       // Nothing a caller posted reaches a person as Interlock's words: a posted event goes to CloudEvents webhooks only.
       if (isPosted(event) && !('webhook' in channel && channel.webhook.format !== 'slack')) {

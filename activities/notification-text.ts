@@ -3,8 +3,10 @@
  * `sh.keptn.event.*` events (docs/keptn.md): one description of the event, rendered as plain text, HTML
  * (every value escaped) and a Slack message. Pure: no I/O, so the wording is unit-tested.
  */
-import { type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
-import { escalatedTeamsOf, type Interruption, type Person, teamsOf } from '../core/interruptions.js';
+import { type AuditAction, type AuditEvent, type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
+import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf } from '../core/interruptions.js';
+import { progressLines } from '../core/approval-rules.js';
+import { describeDeclared, describeInputs } from '../core/approver-inputs.js';
 
 /** A signed `/i/<token>` link to the decision page of one person. */
 export interface DecideLink {
@@ -92,6 +94,12 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
   if ((interruption.requiredApprovals ?? 1) > 1) {
     facts.push(['Approvals', `${interruption.approvals?.length ?? 0} of ${interruption.requiredApprovals}`]);
   }
+  // Approval rules (docs/manual-steps.md#approval-rules): each rule's progress, and who may still approve.
+  if (interruption.rules && !interruption.requiredApprovals) {
+    facts.push([`Approval rules${interruption.ordered ? ', in order' : ''}`, progressLines(interruption).join('; ')]);
+    if (interruption.remaining) facts.push(['May still approve', interruption.remaining.mayApprove.join(', ') || 'nobody the open rules name (an admin may)']);
+  }
+  if (interruption.inputs?.length && isOpen(interruption)) facts.push(['Asks whoever proceeds', describeDeclared(interruption.inputs)]);
   const sections: Description['sections'] = [];
   if (interruption.instructions.trim()) sections.push({ heading: 'Instructions', text: interruption.instructions.trimEnd() });
 
@@ -131,6 +139,8 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
       const decided: [string, string][] = [['Deployment', what], ['Step', step], ['Outcome', outcome.short]];
       if (by) decided.push(['By', by]);
       if (interruption.decidedAt) decided.push(['At', formatTime(interruption.decidedAt)]);
+      if (interruption.approvals && interruption.approvals.length > 1) decided.push(['Approved by', interruption.approvals.map((approval) => who(approval.user)!).join(', ')]);
+      if (interruption.inputValues) decided.push(['Inputs', describeInputs(interruption.inputValues)]);
       if (event.data.deployment?.id) decided.push(['Deployment id', event.data.deployment.id]);
       const notes = interruption.notes?.trim() ? [{ heading: by ? `Notes from ${by}` : 'Notes', text: interruption.notes.trimEnd() }] : [];
       return { headline: `"${step}" in ${what}: ${outcome.long}.`, subject: `${outcome.short}: ${step} — ${what}`, facts: decided, sections: notes };
@@ -360,4 +370,27 @@ export function renderSlack(event: CloudEvent, { links, personal = false }: Rend
   }
   const text = links.deployment ? `${headline} ${links.deployment}` : headline;
   return { text: mrkdwn(text), blocks };
+}
+
+const AUDIT_WORDS: Record<AuditAction, string> = {
+  'signed-in': 'signed in',
+  'signed-out': 'signed out',
+  'sign-in-refused': 'sign-in refused',
+  refused: 'refused',
+  'config-reloaded': 'config reloaded',
+  'config-refused': 'config change refused',
+};
+
+/** An audit record in one line: who, what, why, where. */
+export function auditLine({ data }: AuditEvent): string {
+  const who = data.actor ? `${data.actor.username}${data.actor.via ? ` (${data.actor.via})` : ''}` : 'someone unknown';
+  const what = data.action.startsWith('config') ? AUDIT_WORDS[data.action] : `${who}: ${AUDIT_WORDS[data.action]}`;
+  const why = data.reason ? ` — ${data.reason}${data.code ? ` (${data.code})` : ''}` : '';
+  const where = data.request ? ` [${data.request.method} ${data.request.path}]` : data.config ? ` [${data.config.source}]` : '';
+  return `${what}${why}${where}`;
+}
+
+/** An audit record for Slack: one line, escaped like every other message. */
+export function renderAuditSlack(event: AuditEvent): SlackMessage {
+  return { text: clip(`Interlock audit: ${auditLine(event)}`, SLACK_TEXT_LIMIT), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*Interlock audit*\n${mrkdwn(auditLine(event))}`, SLACK_TEXT_LIMIT) } }] };
 }

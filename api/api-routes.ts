@@ -6,12 +6,14 @@ import type { Context } from 'hono';
 import { bearerAuth } from '../auth/authenticate.js';
 import type { AppEnv } from '../auth/request-env.js';
 import type { Sessions } from '../auth/sessions.js';
+import type { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/schema.js';
 import type { Deployments } from '../service/deployments.js';
 import type { KeptnEvents } from '../service/keptn-events.js';
 import type { Limits } from '../service/rate-limit.js';
 import type { Releases } from '../service/releases.js';
 import { codecRoutes } from './codec-routes.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { docsRoutes } from './docs-routes.js';
 import type { Metrics } from './metrics.js';
 import { Problem, renderProblem } from './problems.js';
@@ -32,6 +34,8 @@ export interface ApiServices {
   limits: Limits;
   sessions: Sessions;
   config: Config;
+  /** The config's file and reloads, for `GET /api/admin/config`. */
+  configStore: ConfigStore;
   metrics: Metrics;
   client: Client;
   /** Whether `/metrics` answers callers beyond loopback. */
@@ -84,7 +88,8 @@ export function apiRoutes(s: ApiServices) {
     .route('/api', interruptionRoutes(s.deployments))
     .route('/api/releases', releaseRoutes(s.releases, s.limits))
     .route('/api/releases', progressRoutes(s.releases, 'releases', s.limits))
-    .route('/api/v1', keptnRoutes(s.keptn, s.releases));
+    .route('/api/v1', keptnRoutes(s.keptn, s.releases))
+    .route('/api', adminRoutes(s.configStore));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

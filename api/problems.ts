@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../auth/request-env.js';
+import { auditActor } from '../service/audit.js';
 import { toServiceError, type InvalidField, type MissingPermission, type ServiceError } from '../service/errors.js';
 
 export type { InvalidField };
@@ -49,8 +51,21 @@ export function problemOf(error: ServiceError): Problem {
   });
 }
 
-export function renderProblem(c: Context, problem: Problem): Response {
+export function renderProblem(c: Context<AppEnv>, problem: Problem): Response {
   const { status, title, detail, extra } = problem;
+  // A refused sign-in or action goes to the audit trail, with whoever it was when known.
+  if (status === 401 || status === 403) {
+    c.var.audit?.record(
+      {
+        action: status === 401 ? 'sign-in-refused' : 'refused',
+        ...(c.var.user ? { actor: auditActor(c.var.user) } : {}),
+        reason: detail,
+        ...(extra.type ? { code: extra.type } : {}),
+        request: { method: c.req.method, path: c.req.path },
+      },
+      c.var.logger,
+    );
+  }
   if (extra.retryAfter !== undefined) c.header('Retry-After', String(extra.retryAfter));
   if (status === 401) c.header('WWW-Authenticate', 'Bearer');
   const body = {
@@ -67,7 +82,7 @@ export function renderProblem(c: Context, problem: Problem): Response {
 }
 
 /** The one error handler: problems as they are, service (and Temporal) errors mapped, anything else a logged 500. */
-export function renderError(error: Error, c: Context): Response {
+export function renderError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof Problem) return renderProblem(c, error);
   const known = toServiceError(error);
   if (known) return renderProblem(c, problemOf(known));

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../core/principals.js';
+import type { AuditTrail } from '../service/audit.js';
 
 /** The variables a request carries through the API's and the dashboard's middleware. */
 export type AppEnv = {
@@ -8,5 +9,7 @@ export type AppEnv = {
     user: Principal;
     logger: Logger;
     requestId: string;
+    /** Where sign-ins, refusals and reloads are recorded (docs/security.md). */
+    audit: AuditTrail;
   };
 };

@@ -1,7 +1,8 @@
 import { CliError, EXIT } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
-import { type Command, type Context, notesOf, notesOption } from './command.js';
-import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
+import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption } from './command.js';
+import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, stillWaiting, type View } from './format.js';
+import { isOpen } from '../core/interruptions.js';
 
 /** A refusal, with the command that gets past it where there is one. */
 function withHint(error: unknown, id: string): unknown {
@@ -37,13 +38,16 @@ function decision(verb: Decision): Command['run'] {
   return async (ctx, values, [id]) => {
     const notes = notesOf(values);
     const { interruption } = await openOf(ctx, id!, verb);
+    // Only proceed carries inputs, checked against what the step asks before anything is sent.
+    const inputs = verb === 'proceed' ? inputsOf(values, interruption.inputs) : undefined;
     const done = await ctx.client
-      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, notes === undefined ? {} : { notes })
+      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, { ...(notes === undefined ? {} : { notes }), ...(inputs ? { inputs } : {}) })
       .catch((error: unknown) => { throw withHint(error, id!); });
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
       ctx.out(interruptionLines(done.body, id!).join('\n'));
-      ctx.out(AFTER[verb](id!));
+      // An approval that leaves rules unmet: the step waits for the next person.
+      ctx.out(verb === 'proceed' && isOpen(done.body) ? stillWaiting(done.body, id!) : AFTER[verb](id!));
     }
     return EXIT.ok;
   };
@@ -85,7 +89,7 @@ export const proceed: Command = {
   name: 'proceed',
   args: ['ID'],
   summary: 'proceed with the manual step you are responsible for',
-  options: notesOption('what you checked'),
+  options: { ...notesOption('what you checked'), ...inputOption },
   run: decision('proceed'),
 };
 

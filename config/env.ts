@@ -54,6 +54,8 @@ export const EnvSchema = z.object({
   INTERLOCK_WAITS_PER_PERSON: z.coerce.number().int().positive().optional(),
   /** One-click links opened per minute, per person (per client address before sign-in). */
   INTERLOCK_LINK_RATE: z.coerce.number().int().positive().optional(),
+  /** Audit records the API sends to the channels per minute (the log has them all). */
+  INTERLOCK_AUDIT_RATE: z.coerce.number().int().positive().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((env, ctx) => {
   if (Boolean(env.TEMPORAL_TLS_CERT) !== Boolean(env.TEMPORAL_TLS_KEY)) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { INTERLOCK_EVENT_PREFIX, INTERLOCK_EVENTS, KEPTN_EVENT_PREFIX, matchesEvent } from '../core/cloud-events.js';
+import { AUDIT_ACTIONS, AUDIT_EVENT_PREFIX, INTERLOCK_EVENT_PREFIX, INTERLOCK_EVENTS, KEPTN_EVENT_PREFIX, matchesAuditEvent, matchesEvent } from '../core/cloud-events.js';
 import { parseDuration } from '../core/durations.js';
 
 // The same grammar as config/schema.ts's ids and durations, which that file does not export.
@@ -84,6 +84,7 @@ const isEventPattern = (pattern: string): boolean =>
   (INTERLOCK_EVENTS as readonly string[]).includes(pattern) ||
   pattern.startsWith(INTERLOCK_EVENT_PREFIX) ||
   pattern.startsWith(KEPTN_EVENT_PREFIX) ||
+  pattern.startsWith('audit.') ||
   pattern.endsWith('*');
 
 export const SubscriptionSchema = z.strictObject({
@@ -91,7 +92,7 @@ export const SubscriptionSchema = z.strictObject({
   events: z
     .array(
       z.string().min(1).refine(isEventPattern, {
-        error: `one of ${INTERLOCK_EVENTS.join(', ')}; a full type (${INTERLOCK_EVENT_PREFIX}…, ${KEPTN_EVENT_PREFIX}…); or a prefix ending in *`,
+        error: `one of ${INTERLOCK_EVENTS.join(', ')}; audit.<action> (${AUDIT_ACTIONS.join(', ')}); a full type (${INTERLOCK_EVENT_PREFIX}…, ${KEPTN_EVENT_PREFIX}…); or a prefix ending in *`,
       }),
     )
     .min(1),
@@ -139,12 +140,14 @@ export function notificationProblems(
   if (!root) return problems;
 
   const channelIds = new Set<string>();
+  const emailChannels = new Set<string>();
   list(root.channels).forEach((entry, c) => {
     const channel = record(entry);
     if (!channel) return;
     if (typeof channel.id === 'string') {
       if (channelIds.has(channel.id)) problem(['channels', c, 'id'], `duplicate channel id "${channel.id}"`);
       channelIds.add(channel.id);
+      if (channel.email !== undefined) emailChannels.add(channel.id);
     }
     strings(record(channel.email)?.to).forEach(([recipient, r]) => {
       const path = ['channels', c, 'email', 'to', r];
@@ -157,15 +160,18 @@ export function notificationProblems(
     const subscription = record(entry);
     if (!subscription) return;
     strings(subscription.events).forEach(([pattern, e]) => {
-      if (namesNoInterlockEvent(pattern)) problem(['subscriptions', s, 'events', e], `"${pattern}" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`);
+      if (namesNoInterlockEvent(pattern)) problem(['subscriptions', s, 'events', e], `"${pattern}" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`);
     });
     strings(subscription.projects).forEach(([project, p]) => {
       if (!known.projects.includes(project)) problem(['subscriptions', s, 'projects', p], `unknown project "${project}"`);
     });
+    const audit = strings(subscription.events).some(([pattern]) => AUDIT_ACTIONS.some((action) => matchesAuditEvent(pattern, `${AUDIT_EVENT_PREFIX}${action}`)));
     strings(subscription.channels).forEach(([channel, c]) => {
       if (!channelIds.has(channel)) {
         const defined = [...channelIds].join(', ') || 'none is defined';
         problem(['subscriptions', s, 'channels', c], `unknown channel "${channel}" (channels: ${defined})`);
+      } else if (audit && emailChannels.has(channel)) {
+        problem(['subscriptions', s, 'channels', c], `"${channel}" is an email channel, and audit events go to webhooks only (CloudEvents or Slack)`);
       }
     });
   });
@@ -179,7 +185,21 @@ export function notificationProblems(
  */
 function namesNoInterlockEvent(pattern: string): boolean {
   if (pattern.startsWith(KEPTN_EVENT_PREFIX) || !isEventPattern(pattern)) return false;
-  return !INTERLOCK_EVENTS.some((name) => matchesEvent(pattern, `${INTERLOCK_EVENT_PREFIX}${name}`));
+  return (
+    !INTERLOCK_EVENTS.some((name) => matchesEvent(pattern, `${INTERLOCK_EVENT_PREFIX}${name}`)) &&
+    !AUDIT_ACTIONS.some((action) => matchesAuditEvent(pattern, `${AUDIT_EVENT_PREFIX}${action}`))
+  );
+}
+
+/** The channels an audit event of this type goes to: those of the subscriptions that name audit events, whatever their projects. */
+export function auditChannelsFor(notifications: Notifications | undefined, eventType: string): string[] {
+  if (!notifications) return [];
+  const wanted = new Set(
+    notifications.subscriptions
+      .filter((subscription) => subscription.events.some((pattern) => matchesAuditEvent(pattern, eventType)))
+      .flatMap((subscription) => subscription.channels),
+  );
+  return notifications.channels.map((channel) => channel.id).filter((id) => wanted.has(id));
 }
 
 /**

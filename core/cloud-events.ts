@@ -19,6 +19,39 @@ export const INTERLOCK_EVENTS = [
 export type InterlockEventName = (typeof INTERLOCK_EVENTS)[number];
 
 export const INTERLOCK_EVENT_PREFIX = 'dev.interlock.';
+
+/**
+ * What the audit trail records (docs/security.md), sent as `dev.interlock.audit.<action>` to the
+ * subscriptions that name audit events themselves (`audit.*`, `audit.refused`…); a subscription to
+ * every event (`*`) does not get them.
+ */
+export const AUDIT_ACTIONS = ['signed-in', 'signed-out', 'sign-in-refused', 'refused', 'config-reloaded', 'config-refused'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export const AUDIT_EVENT_PREFIX = `${INTERLOCK_EVENT_PREFIX}audit.`;
+
+/** One audit record: who did what, how, and why it was refused. Never a token, a secret or a session. */
+export interface AuditData {
+  action: AuditAction;
+  /** Whoever it was, when known: their id, username and how they came (token, session, provider, CI job). */
+  actor?: { id: string; username: string; via?: string };
+  /** Why it was refused, in words, and the refusal's code (`NOT_PERMITTED`, `SELF_APPROVAL`…). */
+  reason?: string;
+  code?: string;
+  /** The request it answered. */
+  request?: { method: string; path: string; address?: string };
+  /** A config reload: the file, the hash of what is loaded now, and the problems of a refused one. */
+  config?: { source: string; sha256: string; problems?: string[] };
+}
+
+export type AuditEvent = CloudEvent<AuditData>;
+
+export const isAuditEvent = (event: CloudEvent<unknown>): event is AuditEvent => event.type.startsWith(AUDIT_EVENT_PREFIX);
+
+/** Whether a subscription's pattern asks for this audit event: only patterns that name audit events themselves. */
+export function matchesAuditEvent(pattern: string, type: string): boolean {
+  const full = pattern.startsWith(INTERLOCK_EVENT_PREFIX) ? pattern : `${INTERLOCK_EVENT_PREFIX}${pattern}`;
+  return full.startsWith(AUDIT_EVENT_PREFIX) && matchesEvent(pattern, type);
+}
 export const KEPTN_EVENT_PREFIX = 'sh.keptn.event.';
 
 /** A CloudEvent as Interlock sends and keeps it (structured JSON mode). */

@@ -66,6 +66,8 @@ export interface LimitSettings {
   waitsAtOnce: number;
   /** One-click links opened per minute, per person or, before sign-in, per client address (`INTERLOCK_LINK_RATE`). */
   linksPerMinute: number;
+  /** Audit records sent to the channels per minute, by this API process as a whole (`INTERLOCK_AUDIT_RATE`); the log has them all. */
+  auditEventsPerMinute: number;
 }
 
 /**
@@ -79,6 +81,7 @@ export const DEFAULT_LIMITS: LimitSettings = {
   streamsAtOnce: 20,
   waitsAtOnce: 50,
   linksPerMinute: 60,
+  auditEventsPerMinute: 600,
 };
 
 const limited = (detail: string, retryAfter: number) => new ServiceError('RATE_LIMITED', detail, { retryAfter });

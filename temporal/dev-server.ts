@@ -18,6 +18,8 @@ export interface DevServerOptions {
   ip?: string;
   /** Where Temporal Web decodes payloads (Interlock's `/codec`), so an admin sees values the history holds encrypted. */
   codecEndpoint?: string;
+  /** The path Temporal Web serves under (`/temporal`, when Interlock's API proxies it); `/` without it. */
+  uiPublicPath?: string;
 }
 
 export interface DevServer {
@@ -48,6 +50,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   else {
     args.push('--ui-port', String(uiPort), '--ui-ip', ip, '--ui-disable-news-fetch');
     if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
+    if (options.uiPublicPath) args.push('--ui-public-path', options.uiPublicPath);
   }
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -81,7 +84,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (options.dataDir && error instanceof Error) error.message = `${error.message.replace(/; see its log$/, '')}${server.firstError()}`;
     throw error;
   }
-  return { address, uiUrl: uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}`, process: server.process, stop };
+  const uiUrl = uiPort === null ? null : `http://${ip === '0.0.0.0' ? 'localhost' : ip}:${uiPort}${options.uiPublicPath ?? ''}`;
+  return { address, uiUrl, process: server.process, stop };
 }
 
 /**

@@ -6,6 +6,7 @@ import { ListDeploymentsQuerySchema } from '../service/request-schemas.js';
 import { placeOfDeploymentId } from '../core/ids.js';
 import { notFound } from '../service/errors.js';
 import { can } from '../service/permissions.js';
+import { auditActor } from '../service/audit.js';
 import type { Deployments } from '../service/deployments.js';
 import { type LinkSigner, linkEnded } from '../auth/one-click-links.js';
 import type { Releases } from '../service/releases.js';
@@ -83,7 +84,12 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
     const next = safeNext(body.next);
     const token = typeof body.token === 'string' ? body.token.trim() : '';
     const answer = token ? sessions.signInWithToken(c, token) : undefined;
+    const request = { method: c.req.method, path: c.req.path };
     if (!answer || !('principal' in answer)) {
+      if (answer) {
+        const reason = answer.refused === 'expired' ? `a token of ${answer.user.username} that expired at ${answer.user.expires}` : 'a token that is nobody\'s';
+        c.var.audit.record({ action: 'sign-in-refused', reason, request }, c.var.logger);
+      }
       const error = !answer
         ? 'Enter your token.'
         : answer.refused === 'expired'
@@ -91,10 +97,12 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
           : 'That token belongs to nobody. Check it, or ask an admin for a new one.';
       return page(c, { title: 'Sign in', session: undefined, status: 401 }, <SignInPage next={next} error={error} />);
     }
+    c.var.audit.record({ action: 'signed-in', actor: auditActor(answer.principal), request }, c.var.logger);
     return c.redirect(next, 303);
   });
 
   app.post('/sign-out', sameOrigin, signedIn, formToken, (c) => {
+    c.var.audit.record({ action: 'signed-out', actor: auditActor(sessions.read(c)?.user), request: { method: c.req.method, path: c.req.path } }, c.var.logger);
     sessions.end(c);
     return c.redirect('/sign-in?signed-out', 303);
   });

@@ -1,5 +1,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../auth/request-env.js';
+import { auditActor } from '../service/audit.js';
 import { type ServiceErrorCode, toServiceError } from '../service/errors.js';
 
 /** A refusal as a page shows it: the status the API would answer with, and its words. */
@@ -16,8 +18,14 @@ export function pageErrorOf(error: unknown): PageError | undefined {
 }
 
 /** `pageErrorOf` for the page about to answer: a refusal that says when to try again (429, 503) sets `Retry-After`, as the API's does. */
-export function refusalOf(c: Context, error: unknown): PageError | undefined {
+export function refusalOf<E extends AppEnv>(c: Context<E>, error: unknown): PageError | undefined {
   const known = toServiceError(error);
   if (known?.extra.retryAfter !== undefined) c.header('Retry-After', String(known.extra.retryAfter));
+  if (known && (known.status === 401 || known.status === 403)) {
+    c.var.audit.record(
+      { action: 'refused', actor: auditActor(c.var.user), reason: known.message, code: known.code, request: { method: c.req.method, path: c.req.path } },
+      c.var.logger,
+    );
+  }
   return pageErrorOf(known ?? error);
 }

@@ -4,7 +4,7 @@
  * implements it (`createActivities(deps) satisfies Activities`). So workflow code never imports an
  * activity, and the activities depend on the workflows' contract, not the other way round.
  */
-import type { CloudEvent } from '../core/cloud-events.js';
+import type { AuditEvent, CloudEvent } from '../core/cloud-events.js';
 import type { PreviousEvaluation } from '../core/slo-scoring.js';
 
 /** What a step's activity leaves in its log. */
@@ -51,7 +51,7 @@ export interface SliOutput {
 export interface DeliverNotificationInput {
   /** A channel id of the worker's `notifications.channels`. */
   channel: string;
-  event: CloudEvent;
+  event: CloudEvent | AuditEvent;
   /** The event's id was chosen outside Interlock (a posted trigger's): the Idempotency-Key is made here instead. */
   foreignId?: boolean;
 }

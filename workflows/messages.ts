@@ -8,8 +8,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
-import type { CloudEvent } from '../core/cloud-events.js';
-import type { Actor, Interruption, Person, RefusalType } from '../core/interruptions.js';
+import type { AuditEvent, CloudEvent } from '../core/cloud-events.js';
+import type { Actor, InputValues, Interruption, Person, RefusalType } from '../core/interruptions.js';
 import type { DecisionType, DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
 import type { SloShape } from '../core/slo-scoring.js';
 import type { Variables } from '../core/substitution.js';
@@ -101,6 +101,8 @@ export interface TakeResponsibilityRequest extends InterruptionRequest {
 }
 export interface DecisionRequest extends InterruptionRequest {
   notes?: string;
+  /** With proceed, what the step asks whoever proceeds (docs/manual-steps.md#approver-inputs): `{name: value}`. */
+  inputs?: InputValues;
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */
@@ -268,3 +270,19 @@ export const CONTEXT_CLAIM_WORKFLOW_TYPE = 'keptnContextClaim';
 
 /** The memo key under which a waiting deployment keeps its open interruption (docs/http-api.md: lists from visibility). */
 export const OPEN_INTERRUPTION_MEMO = 'openInterruption';
+
+// The audit trail's deliveries (docs/security.md).
+
+/** Audit events some channel subscribes to, each with those channels. */
+export interface AuditDelivery {
+  event: AuditEvent;
+  channels: string[];
+}
+export interface AuditTrailInput {
+  /** Carried across continue-as-new: what was received and not yet sent. */
+  pending?: AuditDelivery[];
+}
+/** The audit trail's workflow, one per task queue (so two Interlocks sharing a namespace keep theirs apart). */
+export const auditTrailWorkflowId = (taskQueue: string) => `interlock-audit-trail:${taskQueue}`;
+/** Records the API hands over, a batch at a time. */
+export const auditEventsSignal = defineSignal<[AuditDelivery[]]>('auditEvents');

@@ -1,6 +1,6 @@
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { Activities } from './activity-contract.js';
-import { type CloudEvent, type EventData, INTERLOCK_EVENT_PREFIX, type InterlockEventName, KEPTN_EVENT_PREFIX, matchesEvent } from '../core/cloud-events.js';
+import { type AuditEvent, type CloudEvent, type EventData, INTERLOCK_EVENT_PREFIX, type InterlockEventName, KEPTN_EVENT_PREFIX, matchesEvent } from '../core/cloud-events.js';
 import type { Interruption } from '../core/interruptions.js';
 import { maskInterruption, maskText, secretsOf } from '../core/masking.js';
 import { releaseEventSignal, type NotificationRoute, type TimelineEntry } from './messages.js';
@@ -144,7 +144,7 @@ function track(outbox: Pick<Outbox, 'deliveries'>, promise: Promise<unknown>): v
 }
 
 /** Delivers one event through one channel, waiting for it (retried as every notification is). */
-export const deliver = (channel: string, event: CloudEvent, foreignId = false) => deliverNotification({ channel, event, ...(foreignId ? { foreignId } : {}) });
+export const deliver = (channel: string, event: CloudEvent | AuditEvent, foreignId = false) => deliverNotification({ channel, event, ...(foreignId ? { foreignId } : {}) });
 
 /** Why a delivery failed, in a line. */
 export function failureMessage(error: unknown): string {

@@ -15,8 +15,9 @@ const me = createRoute({
 
 /** `GET /api/me`: the principal the request comes from, however it signed in (docs/security.md). */
 export function meRoutes(config: Config) {
-  const teamName = new Map(config.teams.map((team) => [team.id, team.name]));
   return createRouter().openapi(me, (c) => {
+    // The config as it is now: a reload may have renamed a team.
+    const teamName = new Map(config.teams.map((team) => [team.id, team.name]));
     const principal = c.get('user');
     const { id, username, displayName, email, teams, grants, via, readOnly } = principal;
     return c.json(

@@ -382,6 +382,18 @@ describe('email', () => {
     expect(mails[0]!.parsed.text).not.toContain(tokenFor(users[1]!.id)!);
   });
 
+  it('reaches the team as the config says now: a reload that takes someone out of it is heeded by the next delivery', async () => {
+    const config: NotifierDeps['config'] = { teams: [{ id: 'release-managers', name: 'Release managers' }], users, notifications: mailChannel({ to: ['team:release-managers'] }) };
+    const acts = createNotificationActivities({ config, env: { SMTP_URL: smtpUrl() }, publicUrl: PUBLIC_URL, signLink: () => 'tok' });
+    await deliver(acts, { channel: 'mail', event: created() });
+    expect(mails.flatMap((mail) => mail.to)).toEqual(['jamie.jones@example.com', 'morgan.lee@example.com']);
+    mails.length = 0;
+    // What a config reload does to the object the worker holds: its users replaced, Morgan out of the team.
+    config.users = users.map((user) => (user.username === 'mlee' ? { ...user, teams: [] } : user));
+    await deliver(acts, { channel: 'mail', event: created() });
+    expect(mails.flatMap((mail) => mail.to)).toEqual(['jamie.jones@example.com']);
+  });
+
   it('responsible (the default) means the interruption\'s teams, escalated teams when the event says so, never the excluded', async () => {
     const acts = activities(mailChannel(), { SMTP_URL: smtpUrl() });
     await deliver(acts, { channel: 'mail', event: event('interruption.escalated', { interruption: interruption({ excludedUserIds: ['users-237'], escalateTo: ['dba'], escalated: true }), escalatedTeams: ['dba'] }) });

@@ -218,6 +218,11 @@ const ROUTES: Record<string, Cell[]> = {
     expect(me.username).toBe(who);
     expect(me.grants.length).toBeGreaterThan(0);
   }),
+  'get /api/admin/config': row(ONCE, nowhere, async (who) => {
+    const response = await send(who, 'GET', '/api/admin/config');
+    if (who === 'admin') expect(response.status).toBe(200);
+    else expect((await refused(response, 403)).missing).toEqual({ role: 'admin' });
+  }),
   'get /api/projects': row(ONCE, nowhere, async (who) => {
     const { projects } = await ok(stack.api(null, as(who)).api.projects.$get());
     const all = ['alpha', 'beta', 'alpha-flow', 'beta-flow'];

@@ -243,7 +243,7 @@ describe('npm run cluster killed with kill -9', () => {
     try {
       const { ports, postgresPort } = await freeClusterPorts();
       const env = { INTERLOCK_DATA_DIR: own, TEMPORAL_CLUSTER_PORT: String(ports.frontend), INTERLOCK_POSTGRES_PORT: String(postgresPort), TEMPORAL_UI_PORT: String(await freePort()) };
-      const nodeOf = (started: TestProcess) => descendantsOf(started.pid).find((process) => /node .*scripts\/cluster\.ts/.test(process.args))!;
+      const nodeOf = (started: TestProcess) => descendantsOf(started.pid).find((process) => /node .*scripts\/run-cluster\.ts/.test(process.args))!;
 
       const first = npmRun('cluster', env);
       await first.waitFor('The Temporal cluster is running.', 600_000);

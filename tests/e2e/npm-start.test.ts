@@ -57,7 +57,8 @@ describe('npm start, as a user meets it', () => {
     started.push(running);
     expect(running.output()).toContain(`API and dashboard  ${running.url}`);
     expect(running.output()).toContain(`Temporal Web       ${running.uiUrl}`);
-    expect((await fetch(running.uiUrl)).status).toBe(200);
+    // Behind the dashboard's sign-in: nobody signed in is told it is there.
+    expect((await fetch(`${running.uiUrl}/`)).status).toBe(404);
     // The worker's own Temporal metrics, on a port of their own.
     const workerMetrics = await (await fetch(`http://localhost:${running.env.INTERLOCK_WORKER_METRICS_PORT}/metrics`)).text();
     expect(workerMetrics).toContain('temporal_');

@@ -77,7 +77,8 @@ export async function npmStart(env: Record<string, string | undefined>, timeoutM
   };
   const running: Running = {
     url: `http://localhost:${childEnv.PORT}`,
-    uiUrl: `http://localhost:${childEnv.TEMPORAL_UI_PORT}`,
+    // Temporal Web, served through the API's origin to admins and operators.
+    uiUrl: `http://localhost:${childEnv.PORT}/temporal`,
     env: {
       PORT: childEnv.PORT!,
       TEMPORAL_DEV_PORT: childEnv.TEMPORAL_DEV_PORT!,

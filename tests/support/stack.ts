@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions, type Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
+import type { Logger } from 'pino';
 import { createApp } from '../../app.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
@@ -66,6 +67,8 @@ export interface StackOptions {
   env?: NodeJS.ProcessEnv;
   /** Where people reach this Interlock: the one-click links in notifications point here. */
   publicUrl?: string;
+  /** Where the API logs (the audit trail's records among them); silent without it. */
+  logger?: Logger;
   /** Another Temporal than the run's shared server, e.g. one with TLS (both the client and the worker use it). */
   connection?: ConnectionOptions & NativeConnectionOptions & { address: string };
 }
@@ -93,6 +96,7 @@ export async function startStack(config: Config, options: StackOptions = {}): Pr
     limits: { actionsPerMinute: options.actionRatePerMinute ?? 100_000, triggersPerMinute: 100_000, linksPerMinute: 100_000, ...options.limits },
     systemVariables: { 'Interlock.Url': publicUrl },
     codec: new AesGcmCodec(codecKeys),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
 
   const stack: Stack = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { formatPath } from '../../config/load.js';
-import { channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
+import { auditChannelsFor, channelsFor, type Notifications, NotificationsSchema, notificationProblems } from '../../config/notifications.js';
 import { renderHtml, renderSlack, renderText, subjectOf } from '../../activities/notification-text.js';
 import { type CloudEvent, type EventData, INTERLOCK_EVENTS } from '../../core/cloud-events.js';
 import type { Interruption } from '../../core/interruptions.js';
@@ -168,10 +168,33 @@ subscriptions:
       'channels[0].email.to[1]: unknown team "qa-team"',
       'channels[0].email.to[3]: unknown user "nobody"',
       'channels[1].id: duplicate channel id "mail"',
-      `subscriptions[0].events[1]: "dev.interlock.deployment.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`,
-      `subscriptions[0].events[5]: "nothing.*" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')})`,
+      `subscriptions[0].events[1]: "dev.interlock.deployment.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`,
+      `subscriptions[0].events[5]: "nothing.*" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`,
       'subscriptions[0].projects[1]: unknown project "payroll"',
     ]);
+  });
+
+  it('sends audit events only to webhooks whose subscriptions name them, and refuses an email channel for them', () => {
+    const notifications = `
+channels:
+  - { id: siem, webhook: { url: https://siem.example.com/in } }
+  - { id: all, webhook: { url: https://hooks.example.com/all } }
+  - { id: mail, email: { to: [security@example.com] } }
+subscriptions:
+  - { events: ['audit.*'], channels: [siem] }
+  - { events: ['*', 'dev.interlock.*'], channels: [all] }
+  - { events: [audit.refused, dev.interlock.audit.signed-in, audit.signed-out], channels: [mail] }
+  - { events: [audit.exploded], channels: [siem] }
+`;
+    expect(problemsOf(notifications)).toEqual([
+      'subscriptions[2].channels[0]: "mail" is an email channel, and audit events go to webhooks only (CloudEvents or Slack)',
+      `subscriptions[3].events[0]: "audit.exploded" matches no Interlock event (${INTERLOCK_EVENTS.join(', ')}, audit.*)`,
+    ]);
+    const parsed = valid(notifications);
+    expect(auditChannelsFor(parsed, 'dev.interlock.audit.refused')).toEqual(['siem', 'mail']);
+    expect(auditChannelsFor(parsed, 'dev.interlock.audit.config-reloaded')).toEqual(['siem']);
+    // A subscription to every event is about deployments: it gets no audit events.
+    expect(channelsFor(parsed, 'hello-service', 'dev.interlock.deployment.finished')).toEqual(['all']);
   });
 
   it('does not trip over a partly invalid config (the config refinement runs on those too)', () => {
@@ -306,6 +329,31 @@ describe('the notification renderers', () => {
     expect(subjectOf(decided)).toBe('[Interlock] Proceeded: Ensure traders are aware of the deployment — hello-service 1.4.2 to production');
     expect(renderText(decided, { links: {} })).toContain('Notes from Jamie Jones (jjones):\nAll clear.');
     expect(subjectOf(event('deployment.finished', { deployment: { id: 'd', status: 'Failed' } }))).toBe('[Interlock] Failed: hello-service 1.4.2 to production');
+  });
+
+  it('approval rules: each rule\'s progress, who may still approve, the inputs asked and, once decided, given', () => {
+    const mlee = { id: 'users-238', username: 'mlee', displayName: 'Morgan Lee' };
+    const vic = { id: 'users-300', username: 'vic', displayName: 'Vic Viewer' };
+    const approval = (user: typeof mlee) => ({ user, at: '2025-01-01T09:30:00.000Z', notes: null });
+    const rules = [
+      { teams: ['security'], count: 2, approvals: [approval(mlee)], met: false },
+      { teams: ['release-managers'], count: 1, approvals: [approval(mlee)], met: true },
+    ];
+    const inputs = [{ name: 'risk', type: 'choice' as const, options: ['low', 'high'], required: true }, { name: 'backupTaken', type: 'boolean' as const }];
+    const waiting = renderText(event('interruption.created', { interruption: interruption({
+      responsibleTeams: ['security', 'release-managers'], rules, ordered: true, inputs,
+      remaining: { rules: [{ rule: 0, teams: ['security'], needed: 1 }], mayApprove: ['vic'] },
+    }) }), { links: {} });
+    expect(waiting).toMatch(/Approval rules, in order: +2 from security: 1 of 2 \(Morgan Lee\); 1 from release-managers: met \(Morgan Lee\)/);
+    expect(waiting).toMatch(/May still approve: +vic/);
+    expect(waiting).toMatch(/Asks whoever proceeds: +risk \(low\|high, required\), backupTaken \(true\|false\)/);
+    const decided = renderText(event('interruption.decided', { interruption: interruption({
+      state: 'Proceeded', assignee: vic, decidedAt: '2025-01-01T10:00:00.000Z', rules, inputs,
+      approvals: [approval(mlee), approval(vic)], inputValues: { risk: 'low', backupTaken: true },
+    }) }), { links: {} });
+    expect(decided).toMatch(/Approved by: +Morgan Lee \(mlee\), Vic Viewer \(vic\)/);
+    expect(decided).toMatch(/Inputs: +risk="low", backupTaken=true/);
+    expect(decided).not.toContain('Asks whoever proceeds');
   });
 
   it('every Interlock event reads as words, with nothing undefined', () => {
