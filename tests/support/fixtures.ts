@@ -145,9 +145,11 @@ export function securityTeamsConfig(projectsYaml: string): Config {
     mlee: { teams: ['security', 'release-managers'] },
     vic: { teams: ['security'], roles: ['deployer'] },
   };
-  const users = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH).users.map((user) => ({ ...user, ...teams[user.username] }));
+  const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
+  // Without the example's scoped grants: they name the example's projects.
+  const users = example.users.map(({ grants: _scoped, ...user }) => ({ ...user, ...teams[user.username] }));
   return parseConfig(`
-teams: [{ id: security, name: Security }, { id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+teams: ${JSON.stringify([{ id: 'security', name: 'Security' }, ...example.teams.map(({ grants: _scoped, ...team }) => team)])}
 users: ${JSON.stringify(users)}
 projects:
 ${projectsYaml.trim().replace(/^/gm, '  ')}
