@@ -4,7 +4,7 @@ import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
 import { principalForToken, refusalInWords } from '../auth/tokens.js';
-import { can, notPermitted } from '../service/permissions.js';
+import { requirePermission } from '../service/permissions.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { AppEnv } from '../auth/request-env.js';
 import { badRequest, Problem, renderProblem } from './problems.js';
@@ -28,7 +28,7 @@ const fromPayload = ({ metadata, data }: Payload) => ({
 
 /**
  * The codec endpoint (docs/security.md): Temporal Web posts encrypted payloads to `/codec/decode` (and
- * plain ones to `/codec/encode`) and shows what comes back. Admins and operators only (`can(…, 'decode')`:
+ * plain ones to `/codec/encode`) and shows what comes back. Admins and operators only (`requirePermission(…, 'decode')`:
  * an unscoped admin or operator grant), by bearer token or by the dashboard's session (Temporal Web
  * sends it when "include credentials" is on); CORS only for Temporal Web's own origin.
  */
@@ -54,7 +54,8 @@ export function codecRoutes(codec: PayloadCodec, config: Config, sessions: Sessi
     if (answer && !('principal' in answer)) throw new Problem(401, 'Unauthorized', refusalInWords(answer));
     const principal = answer?.principal ?? (fromTemporalWeb ? sessions.read(c)?.user : undefined);
     if (!principal) throw new Problem(401, 'Unauthorized', 'Send an admin\'s or operator\'s token as "Authorization: Bearer <token>", or sign in to the dashboard as one.');
-    if (!can(principal, 'decode')) throw new Problem(403, 'Forbidden', notPermitted(principal, 'decode', {}, 'here').message);
+    // 403 NOT_PERMITTED naming the role: the codec is about no one project, so there is nothing to hide.
+    requirePermission(principal, 'decode', {}, 'here');
   };
 
   for (const action of ['encode', 'decode'] as const) {

@@ -245,9 +245,9 @@ export class Releases {
     return view;
   }
 
-  /** A release's view, whoever asks (the watcher; its readers were checked when they came). */
-  async view(id: string): Promise<ReleaseWithLinks> {
-    return this.withLinks(await this.temporal.readView(id, releaseStateQuery));
+  /** A release's view by its id or Keptn context, whoever asks (the watcher; its readers were checked when they came). */
+  async view(idOrContext: string): Promise<ReleaseWithLinks> {
+    return this.withLinks(await this.temporal.readView(await this.resolve(idOrContext), releaseStateQuery));
   }
 
   /**

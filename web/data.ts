@@ -21,7 +21,7 @@ export function displayNameOf(config: Config, username: string): string {
 }
 
 /** Every environment any project has, in the order projects list them. */
-export const allEnvironments = (config: Config) => [...new Set(config.projects.flatMap((project) => project.environments))];
+export const allEnvironments = (config: Pick<Config, 'projects'>) => [...new Set(config.projects.flatMap((project) => project.environments))];
 
 /** The output variables steps set (`Action[Step].Output.…`), not the inputs everyone already knows. */
 export const outputVariables = (variables: Record<string, string>) =>

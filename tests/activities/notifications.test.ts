@@ -419,6 +419,38 @@ describe('email', () => {
     expect(jamie!.from?.value).toEqual([{ name: 'Deployments', address: 'deploy@example.com' }]);
   });
 
+  it('goes only to people who may see the deployment there (their grants), each deciding with their own link', async () => {
+    const scoped = createNotificationActivities({
+      config: {
+        teams: [
+          { id: 'release-managers', name: 'Release managers' },
+          { id: 'production-approvers', name: 'Production approvers', grants: [{ role: 'viewer', projects: ['hello-service'], environments: ['production'] }] },
+        ],
+        users: [
+          users[0]!,
+          { id: 'users-240', username: 'dana', displayName: 'Dana Developer', email: 'dana@example.com', teams: ['release-managers'], roles: [], grants: [{ role: 'deployer', projects: ['hello-service'], environments: ['qa'] }] },
+          { id: 'users-241', username: 'pat', displayName: 'Pat Approver', email: 'pat@example.com', teams: ['production-approvers'], roles: [] },
+        ],
+        notifications: mailChannel({ to: ['team:release-managers', 'team:production-approvers', 'user:dana'] }),
+      },
+      env: { SMTP_URL: smtpUrl() },
+      publicUrl: PUBLIC_URL,
+      signLink: (claims) => `tok-scoped.${claims.userId}`,
+    });
+    const production = created({ responsibleTeams: ['release-managers', 'production-approvers'] });
+    const { log } = await deliver(scoped, { channel: 'mail', event: production });
+    // Dana deploys to qa only: she hears nothing of production, whatever her team.
+    expect(mails.map((mail) => mail.to[0])).toEqual(['jamie.jones@example.com', 'pat@example.com']);
+    expect(log).toContain('skipped: user:dana (may not see hello-service)');
+    expect(mails[1]!.parsed.text).toContain('/i/tok-scoped.users-241');
+
+    mails.length = 0;
+    await deliver(scoped, { channel: 'mail', event: event('interruption.created', { environment: 'qa', step: 'Ensure traders are aware of the deployment', interruption: interruption() }) });
+    // In qa: dana (with her link, a release manager who may see it) and jamie; pat sees production only.
+    expect(mails.map((mail) => mail.to[0]).sort()).toEqual(['dana@example.com', 'jamie.jones@example.com']);
+    expect(mails.find((mail) => mail.to[0] === 'dana@example.com')!.parsed.text).toContain('/i/tok-scoped.users-240');
+  });
+
   it('a retried delivery skips whoever an earlier attempt reached, and keeps each Message-ID', async () => {
     const acts = activities(mailChannel({ to: ['team:release-managers'] }), { SMTP_URL: smtpUrl() });
     const sent = created();

@@ -26,7 +26,7 @@ beforeAll(async () => {
   [siem, chat, everything] = await Promise.all([startWebhookReceiver(), startWebhookReceiver(), startWebhookReceiver()]);
   const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
   const config = parseConfig(`
-teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+teams: ${JSON.stringify(example.teams.map(({ grants: _scoped, ...team }) => team))}
 users: ${JSON.stringify(example.users.map(({ grants: _scoped, ...user }) => user))}
 projects:
 ${helloService('- { name: Deploy, type: script, run: "echo deploying" }').replace(/^/gm, '  ')}

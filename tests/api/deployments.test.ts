@@ -47,6 +47,7 @@ describe('probes and documents', () => {
     const document = await openApiDocument();
     expect(document.openapi).toBe('3.1.0');
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/api/admin/config',
       '/api/deployments',
       '/api/deployments/{id}',
       '/api/deployments/{id}/cancel',

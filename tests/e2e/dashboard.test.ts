@@ -268,7 +268,7 @@ describe('the dashboard, in a real browser against npm start', () => {
     await vic.goto(pathOf(id));
     await vic.getByRole('heading', { name: `Waiting: ${STEP}` }).waitFor();
     expect(await buttonsIn(vic.locator('main'))).toEqual([]);
-    expect(await vic.locator('#banner').innerText()).toContain('Only Release managers (or an admin) can act on this step.');
+    expect(await vic.locator('#banner').innerText()).toContain('Only Release managers or Production approvers (or an admin) can act on this step.');
     await vic.goto('/projects');
     await vic.getByRole('heading', { name: 'Hello service (hello-service)' }).waitFor();
     expect(await vic.getByRole('button', { name: 'Deploy' }).count()).toBe(0);

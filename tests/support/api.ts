@@ -14,6 +14,7 @@ export const tokens = {
   vic: 'vic-demo-token',
   admin: 'admin-demo-token',
   dana: 'dana-demo-token',
+  pat: 'pat-demo-token',
 } as const;
 export type Who = keyof typeof tokens;
 

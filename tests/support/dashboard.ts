@@ -14,24 +14,25 @@ export interface Session {
 /** What a browser on the dashboard's own origin sends with a form. */
 const SAME_ORIGIN = { Origin: 'http://localhost', Host: 'localhost' };
 
-/** Signs in through the sign-in form with `who`'s demo token, as a browser does; the session cookie. */
-export async function signIn(app: InProcess, who: Who): Promise<string> {
+/** Signs in through the sign-in form with `who`'s demo token (or a token of a test's own config), as a browser does; the session cookie. */
+export async function signIn(app: InProcess, who: Who | { token: string }): Promise<string> {
+  const token = typeof who === 'string' ? tokens[who] : who.token;
   const response = await app.request('/sign-in', {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...SAME_ORIGIN },
-    body: `token=${tokens[who]}&next=%2F`,
+    body: new URLSearchParams({ token, next: '/' }).toString(),
   });
   const cookie = response.headers.get('set-cookie')?.split(';')[0];
-  if (response.status !== 303 || !cookie) throw new Error(`${who} could not sign in: ${response.status} ${await response.text()}`);
+  if (response.status !== 303 || !cookie) throw new Error(`${typeof who === 'string' ? who : 'a token'} could not sign in: ${response.status} ${await response.text()}`);
   return cookie;
 }
 
 /** Signed in, with the form token a page of the dashboard carries (read from /projects). */
-export async function signInForForms(app: InProcess, who: Who): Promise<Session> {
+export async function signInForForms(app: InProcess, who: Who | { token: string }): Promise<Session> {
   const cookie = await signIn(app, who);
   const page = await (await openPage(app, '/projects', cookie)).text();
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
-  if (!csrf) throw new Error(`no form token on /projects for ${who}`);
+  if (!csrf) throw new Error(`no form token on /projects for ${typeof who === 'string' ? who : 'a token'}`);
   return { cookie, csrf };
 }
 

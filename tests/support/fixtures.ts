@@ -119,11 +119,11 @@ export const people = {
   viewer: { id: 'users-400', username: 'vic', displayName: 'Vic Viewer', teams: [], roles: ['viewer'] },
 } satisfies Record<string, Actor>;
 
-/** The example config's people (without their scoped grants: those name the example's projects) with one lifecycle project written as the config file would write it. */
+/** The example config's people and teams (without their scoped grants: those name the example's projects) with one lifecycle project written as the config file would write it. */
 export function lifecycleConfig(projectYaml: string, extra = '') {
   const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
   const parsed = parseConfig(`
-teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+teams: ${JSON.stringify(example.teams.map(({ grants: _scoped, ...team }) => team))}
 users: ${JSON.stringify(example.users.map(({ grants: _scoped, ...user }) => user))}
 projects:
   - id: helloservice
@@ -145,10 +145,11 @@ export function securityTeamsConfig(projectsYaml: string): Config {
     mlee: { teams: ['security', 'release-managers'] },
     vic: { teams: ['security'], roles: ['deployer'] },
   };
-  // Without their scoped grants: those name the example's projects.
-  const users = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH).users.map(({ grants: _scoped, ...user }) => ({ ...user, ...teams[user.username] }));
+  const example = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH);
+  // Without the example's scoped grants: they name the example's projects.
+  const users = example.users.map(({ grants: _scoped, ...user }) => ({ ...user, ...teams[user.username] }));
   return parseConfig(`
-teams: [{ id: security, name: Security }, { id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+teams: ${JSON.stringify([{ id: 'security', name: 'Security' }, ...example.teams.map(({ grants: _scoped, ...team }) => team)])}
 users: ${JSON.stringify(users)}
 projects:
 ${projectsYaml.trim().replace(/^/gm, '  ')}

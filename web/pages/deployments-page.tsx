@@ -6,6 +6,7 @@ import { teamsOf } from '../../core/interruptions.js';
 import { type Column, ErrorMessage, elapsed, FilterForm, type FilterChoice, ListTable, OlderLink, StatusBadge, Time } from '../components.js';
 import type { OpenInterruption } from '../../service/deployments.js';
 import { allEnvironments, deploymentPage, teamNames } from '../data.js';
+import { can } from '../../service/permissions.js';
 
 const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
 
@@ -99,10 +100,13 @@ export function DeploymentsTable({ deployments, config }: { deployments: Deploym
 }
 
 export function DeploymentsPage(props: DeploymentsProps) {
-  const { config, filters, filterError, deployments, nextPageToken } = props;
+  const { config, filters, filterError, deployments, nextPageToken, session } = props;
+  // The filter offers only what the person may see: naming another project would disclose it.
+  const visible = config.projects.filter((project) => project.environments.some((environment) => can(session.user, 'see', { project: project.id, environment })));
+  const environments = allEnvironments({ projects: visible }).filter((environment) => visible.some((project) => can(session.user, 'see', { project: project.id, environment })));
   const choices: FilterChoice[] = [
-    { name: 'project', label: 'Project', value: filters.project, options: config.projects.map((p) => [p.id, p.name]) },
-    { name: 'environment', label: 'Environment', value: filters.environment, options: allEnvironments(config).map((e) => [e, e]) },
+    { name: 'project', label: 'Project', value: filters.project, options: visible.map((p) => [p.id, p.name]) },
+    { name: 'environment', label: 'Environment', value: filters.environment, options: environments.map((e) => [e, e]) },
     { name: 'status', label: 'Status', value: filters.status, options: STATUSES.map((s) => [s, s]) },
   ];
   return (

@@ -107,7 +107,7 @@ export function ProjectsPage({ session, config, form }: ProjectsProps) {
             <div>
               <h3>Environments, in promotion order</h3>
               <ol class="environments">
-                {deployableEnvironments(session, project).map((environment) => (
+                {project.environments.filter((environment) => can(session.user, 'see', { project: project.id, environment })).map((environment) => (
                   <li>
                     <a href={`/?project=${encodeURIComponent(project.id)}&environment=${encodeURIComponent(environment)}`}>{environment}</a>
                   </li>
