@@ -60,13 +60,14 @@ export interface ChaosReport {
 
 const PEOPLE = { ci: 'ci-demo-token', mlee: 'mlee-demo-token' } as const;
 
-/** The scenario's config: the example's people and one project whose every script counts its runs. */
+/** The scenario's config: the example's teams and people (without their grants, which name the example's projects) and one project whose every script counts its runs. */
 function chaosConfig(runs: string): string {
-  const example = readFileSync(join(ROOT, 'examples/interlock.yaml'), 'utf8');
-  const users = example.slice(example.indexOf('users:'), example.indexOf('projects:'));
+  const example = loadConfig(join(ROOT, 'examples/interlock.yaml'));
+  const users = example.users.map(({ grants: _scoped, ...user }) => user);
   const count = (step: string) => `echo run >> "${runs}/#{Release}.${step}"`;
-  return `teams: [{ id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
-${users}
+  const teams = example.teams.map(({ grants: _scoped, ...team }) => team);
+  return `teams: ${JSON.stringify(teams)}
+users: ${JSON.stringify(users)}
 projects:
   - id: chaos
     name: Chaos
