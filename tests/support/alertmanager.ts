@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../temporal/dev-server.js';
 import { until } from './poll.js';
+import { startProcess } from './processes.js';
 
 /** Debian's `prometheus-alertmanager`, installed by scripts/install-alertmanager.sh when missing; a test that needs it fails without it. */
 function findAlertmanager(): string {
@@ -39,28 +40,14 @@ export async function startAlertmanager(): Promise<TestAlertmanager> {
   writeFileSync(config, 'route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  let output = '';
-  const child: ChildProcess = spawn(
-    binary,
-    [`--config.file=${config}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    output = (output + chunk).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const started = startProcess(binary, [`--config.file=${config}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn']);
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
+    await started.kill();
     rmSync(dir, { recursive: true, force: true });
   };
   const ready = async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200;
   try {
-    await until(ready, Boolean, 'Alertmanager to be ready', { timeoutMs: 30_000, everyMs: 200, failIf: () => (child.exitCode === null ? undefined : `it exited: ${output}`) });
+    await until(ready, Boolean, 'Alertmanager to be ready', { timeoutMs: 30_000, everyMs: 200, failIf: () => (started.child.exitCode === null ? undefined : `it exited: ${started.output()}`) });
   } catch (error) {
     await stop();
     throw error;
