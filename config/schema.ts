@@ -5,6 +5,7 @@ import { BUILT_IN_VARIABLES, isOutputVariable } from './project-variables.js';
 import { ShipyardSchema, shipyardProblems } from './shipyard.js';
 import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo-schema.js';
 import { BUILT_IN_TASKS, sequenceSteps } from './sequences.js';
+import { PolicySchema, policyProblems } from './policy-schema.js';
 
 export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -100,6 +101,8 @@ export const ConfigSchema = z
     projects: z.array(ProjectSchema).default([]),
     /** Channels (webhooks, Slack, email) and which events go to them (docs/notifications.md). */
     notifications: NotificationsSchema.optional(),
+    /** Environment policies, enforced on every deployment to their environments (docs/change-control.md). */
+    policies: z.array(PolicySchema).default([]),
   })
   .superRefine((config, ctx) => {
     // This also runs on a partly invalid config (see `when`), so any list or entry may be malformed.
@@ -130,6 +133,13 @@ export const ConfigSchema = z
       const known = { teams: [...teams], usernames: entries(config.users).map(([user]) => user.username), projects: entries(config.projects).map(([project]) => project.id) };
       for (const problem of notificationProblems(config.notifications, known)) issue(['notifications', ...problem.path], problem.message);
     }
+    const known = {
+      projects: entries(config.projects).map(([project]) => ({ id: project.id, environments: list(project.environments) })),
+      teams,
+    };
+    entries(config.policies).forEach(([policy, i]) => {
+      for (const problem of policyProblems(policy, known)) issue(['policies', i, ...problem.path], problem.message);
+    });
     entries(config.users).forEach(([user, u]) =>
       list(user.teams).forEach((team, t) => {
         if (!teams.has(team)) issue(['users', u, 'teams', t], `unknown team "${team}"`);
@@ -213,3 +223,4 @@ export const ConfigSchema = z
 export type Config = z.infer<typeof ConfigSchema>;
 
 export * from './step-schema.js';
+export type { Policy, PolicyStep } from './policy-schema.js';

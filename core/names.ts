@@ -73,3 +73,21 @@ export type GuidedFailureAction = (typeof GUIDED_FAILURE_ACTIONS)[number];
 export const DECISION_TYPES = ['proceed', 'abort', ...GUIDED_FAILURE_ACTIONS] as const;
 export type DecisionType = (typeof DECISION_TYPES)[number];
 export const isDecisionType = (name: string): name is DecisionType => (DECISION_TYPES as readonly string[]).includes(name);
+
+// Change control (docs/change-control.md): environment policies, their windows, and break-glass.
+
+/** The days of a deployment window, as the config writes them. */
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** What a policy gate does outside its window or inside a freeze: wait until it opens (the default), or fail the deployment. */
+export const ON_CLOSED = ['wait', 'fail'] as const;
+export type OnClosed = (typeof ON_CLOSED)[number];
+
+/** Where each part of a policy gate (its checks, its window and freezes, its approvals) stands, as the step's view shows it. */
+export const POLICY_PART_STATES = ['NotRequired', 'Pending', 'Waiting', 'Passed', 'Overridden', 'Failed'] as const;
+export type PolicyPartState = (typeof POLICY_PART_STATES)[number];
+
+/** The parts of a policy gate that break-glass may pass. */
+export const OVERRIDE_PARTS = ['window', 'approvals'] as const;
+export type OverridePart = (typeof OVERRIDE_PARTS)[number];
