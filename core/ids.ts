@@ -17,3 +17,6 @@ export const releaseWorkflowId = (project: string, release: string, suffix: stri
 
 /** What holds a Keptn context for its one release (a context has no colon, so this names no release). */
 export const keptnContextClaimId = (keptnContext: string) => `keptn-context:${keptnContext}`;
+
+/** The list of break-glass overrides to review (docs/change-control.md): one per Interlock, named by its task queue. */
+export const overridesWorkflowId = (taskQueue: string) => `overrides:${taskQueue}`;

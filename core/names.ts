@@ -19,8 +19,12 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** What a config's process (or a lifecycle project's `tasks:`) may name. */
 export const CONFIG_STEP_TYPES = ['script', 'http-check', 'manual', 'notify', 'approval', 'evaluation'] as const;
-/** Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done over CloudEvents (docs/keptn.md). */
-export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external'] as const;
+/**
+ * Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done
+ * over CloudEvents (docs/keptn.md); a `policy` step is an environment policy's gate, which the server
+ * puts before the first step of every deployment it applies to (docs/change-control.md). No process names either.
+ */
+export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external', 'policy'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 /** A Keptn task's (and a lifecycle step's) result, and its status (docs/keptn.md). */
@@ -41,11 +45,16 @@ export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 export const ROLES = ['viewer', 'deployer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** `Manual`: a manual step; `Approval`: Keptn's approval task when a person must decide; `GuidedFailure`: a failed step a person retries, ignores or fails. */
-export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure'] as const;
+/**
+ * `Manual`: a manual step; `Approval`: Keptn's approval task, or a policy's approvals, when a person must decide;
+ * `GuidedFailure`: a failed step a person retries, ignores or fails; `Window`: a policy gate outside its
+ * deployment window or inside a freeze, which opens by itself at `opensAt` (docs/change-control.md).
+ */
+export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure', 'Window'] as const;
 export type InterruptionKind = (typeof INTERRUPTION_KINDS)[number];
 
-export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed'] as const;
+/** `WindowOpened`: a `Window` interruption whose window opened (its timer fired); `Overridden`: passed by break-glass (docs/change-control.md). */
+export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed', 'WindowOpened', 'Overridden'] as const;
 export type InterruptionState = (typeof INTERRUPTION_STATES)[number];
 /** The states in which someone may still act. */
 export const OPEN_INTERRUPTION_STATES = ['Pending', 'Assigned'] as const satisfies readonly InterruptionState[];
@@ -55,11 +64,13 @@ export const TIMELINE_ACTIONS = [
   'takeResponsibility', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'timeout', 'cancel',
   /** A reminder sent, an interruption escalated, a deployment queued or released, a notification that could not be delivered. */
   'remind', 'escalate', 'queue', 'notify',
+  /** Break-glass: a member of a policy's override teams let the deployment past a window, a freeze or its approvals (docs/change-control.md). */
+  'Overridden',
 ] as const;
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number];
 
 /** The actions a person can take on an open interruption, as `GET /api/interruptions` offers them. */
-export const INTERRUPTION_ACTIONS = ['takeResponsibility', 'takeOver', 'proceed', 'abort', 'retry', 'ignore', 'fail'] as const;
+export const INTERRUPTION_ACTIONS = ['takeResponsibility', 'takeOver', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'override'] as const;
 export type InterruptionActionName = (typeof INTERRUPTION_ACTIONS)[number];
 
 export const ON_TIMEOUT = ['abort', 'proceed'] as const;

@@ -321,9 +321,11 @@ export class Deployments {
 
   /** Keeps what never changes about a deployment's interruptions, then adds the links. */
   private remember(view: DeploymentView): DeploymentWithLinks {
-    for (const { id, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated } of view.interruptions) {
+    for (const { id, kind, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated, overrideTeams } of view.interruptions) {
       this.teams.set(`${view.id}\n${id}`, {
+        kind,
         responsibleTeams,
+        ...(overrideTeams ? { overrideTeams } : {}),
         ...(excludedUserIds ? { excludedUserIds } : {}),
         ...(escalateTo && escalateAt ? { escalateTo, escalateAt } : {}),
         ...(escalated ? { escalated } : {}),

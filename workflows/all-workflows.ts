@@ -3,3 +3,4 @@ export { keptnContextClaim } from './release/context-claim.js';
 export { deployment } from './deployment/deployment-workflow.js';
 export { deploymentGate } from './gate/gate-workflow.js';
 export { release } from './release/release-workflow.js';
+export { overrideRegistry } from './overrides/override-registry.js';

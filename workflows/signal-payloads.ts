@@ -1,5 +1,6 @@
+import { OVERRIDE_REASON_MAX } from '../core/break-glass.js';
 import { MAX_NOTES } from '../core/interruptions.js';
-import type { CancelRequest, DecisionRequest, TakeResponsibilityRequest } from './messages.js';
+import type { CancelRequest, DecisionRequest, OverrideRequest, TakeResponsibilityRequest } from './messages.js';
 import { type Role, ROLES } from '../core/names.js';
 
 // Signals come from anyone with access to the namespace (Temporal Web, `temporal workflow signal`),
@@ -104,4 +105,9 @@ export const DecisionRequestSchema = schema<DecisionRequest>(object({ ...base, n
 /** Who asked for the cancellation that follows; anyone with access to the namespace can send it, so it is checked too. */
 export const CancelRequestSchema = schema<CancelRequest>(
   object({ user: { check: object({ id: { check: string({ min: 1 }) }, username: { check: string({ min: 1 }) }, displayName: { check: string({ min: 1 }) } }) } }),
+);
+
+/** Break-glass: which interruption, and why (the reason's own rule is applied by the handler, in its words). */
+export const OverrideRequestSchema = schema<OverrideRequest>(
+  object({ ...base, interruptionId: { check: string({ min: 1 }) }, reason: { check: string({ max: OVERRIDE_REASON_MAX * 2 }) } }),
 );

@@ -4,7 +4,7 @@ import type { Session } from '../../auth/sessions.js';
 
 /** Where a refused action's message goes: next to the control that caused it. */
 export interface ActionError {
-  where: 'take' | 'decide' | 'cancel';
+  where: 'take' | 'decide' | 'cancel' | 'override';
   message: string;
 }
 
@@ -15,6 +15,8 @@ export interface DeploymentProps {
   view: DeploymentWithLinks;
   error?: ActionError | undefined;
   notes?: string | undefined;
+  /** What was typed as an override's reason, kept when the override is refused. */
+  reason?: string | undefined;
   notice?: string | undefined;
   /** Where the controls' forms come back to when done (a release's page, a one-click link's page); the deployment's page when absent. */
   back?: string | undefined;

@@ -1,6 +1,7 @@
 import { condition, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Remind } from '../../config/schema.js';
 import { blockGate, unblockGate } from './gate-client.js';
+import { describeOpening } from '../../core/deployment-windows.js';
 import { type Interruption, isOpen, type Person, teamsOf, timeOut } from '../../core/interruptions.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
@@ -26,6 +27,8 @@ export interface WaitSpec {
   instructions: string;
   /** The interruption's id: an approval's is its `approval.triggered` event's, so `approval.finished` finds it. */
   id?: string | undefined;
+  /** A policy gate's approvals: the teams whose members may break glass on it (docs/change-control.md). */
+  overrideTeams?: string[] | undefined;
 }
 
 export type WaitOutcome = { type: 'decided'; interruption: Interruption; timedOut: boolean } | { type: 'ContinueAsNew' };
@@ -98,6 +101,7 @@ function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
     ...(step.preventSelfApproval ? { excludedUserIds: [triggeredBy.id] } : {}),
     ...(step.requiredApprovals && step.requiredApprovals > 1 ? { requiredApprovals: step.requiredApprovals, approvals: [] } : {}),
     ...(step.remind?.escalateAfter !== undefined && step.remind.escalateTo ? { escalateTo: step.remind.escalateTo, escalateAt: after(step.remind.escalateAfter) } : {}),
+    ...(spec.overrideTeams ? { overrideTeams: spec.overrideTeams } : {}),
     id: spec.id ?? uuid4(),
     kind: spec.kind,
     step: step.name,
@@ -159,7 +163,7 @@ function remind(deployment: DeploymentState, index: number): void {
  * grown past the input's limit. Signals and updates grow a history that may wait for months; the
  * new run carries the whole state on.
  */
-function shouldContinueAsNew(deployment: DeploymentState): boolean {
+export function shouldContinueAsNew(deployment: DeploymentState): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength > (deployment.input.historyLimit ?? HISTORY_LIMIT);
 }
@@ -173,8 +177,10 @@ const INTERRUPTION_MEMO = 'interruption-memo';
 export function publish(deployment: DeploymentState, interruption: Interruption): void {
   if (!isOpen(interruption)) return;
   const teams = teamsOf(interruption);
+  // A window waits for its time: only its override teams can do anything about it.
+  const waitingFor = interruption.kind === 'Window' ? (interruption.overrideTeams?.length ? interruption.overrideTeams : null) : teams.length > 0 ? teams : ['deployers'];
   upsertSearchAttributes([
-    { key: searchAttributes.waitingFor, value: teams.length > 0 ? teams : ['deployers'] },
+    { key: searchAttributes.waitingFor, value: waitingFor },
     { key: searchAttributes.assignee, value: interruption.assignee?.username ?? null },
   ]);
   // The open interruption itself rides in the memo, so lists of interruptions need open no workflow.
@@ -183,6 +189,10 @@ export function publish(deployment: DeploymentState, interruption: Interruption)
 }
 
 function waitingDetails(interruption: Interruption): string {
+  if (interruption.kind === 'Window') {
+    const opens = interruption.opensAt ? describeOpening(interruption.opensAt, interruption.timezone, Date.now()) : 'later';
+    return `Waiting: ${interruption.step} — opens ${opens}${interruption.reason ? ` (${interruption.reason})` : ''}`;
+  }
   if (interruption.assignee) return `Waiting: ${interruption.step} — assigned to ${interruption.assignee.username}`;
   const teams = teamsOf(interruption);
   const who = teams.length > 0 ? teams.join(', ') : 'any deployer';
