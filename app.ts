@@ -14,6 +14,7 @@ import { createSessions } from './auth/sessions.js';
 import type { Config } from './config/schema.js';
 import { Deployments } from './service/deployments.js';
 import { KeptnEvents } from './service/keptn-events.js';
+import { PolicyOverrides } from './service/policy-overrides.js';
 import type { LinkSigner } from './auth/one-click-links.js';
 import { type LimitSettings, Limits } from './service/rate-limit.js';
 import { Releases } from './service/releases.js';
@@ -73,6 +74,7 @@ export function createApp(deps: AppDeps) {
   const deployments = new Deployments(serviceDeps);
   const releases = new Releases(serviceDeps);
   const keptn = new KeptnEvents(releases, deployments);
+  const overrides = new PolicyOverrides(deployments, { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue });
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -110,6 +112,7 @@ export function createApp(deps: AppDeps) {
     deployments,
     releases,
     keptn,
+    overrides,
     limits,
     sessions,
     config: deps.config,
@@ -119,7 +122,7 @@ export function createApp(deps: AppDeps) {
     codec: deps.codec,
     uiUrl: deps.temporal.uiUrl,
   }));
-  app.route('/', dashboardRoutes(deployments, sessions, { releases, linkSigner: deps.linkSigner }));
+  app.route('/', dashboardRoutes(deployments, sessions, { releases, overrides, linkSigner: deps.linkSigner }));
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);

@@ -6,7 +6,7 @@ import type { Session } from '../auth/sessions.js';
 import { assetUrl } from './assets.js';
 import { CsrfField } from './components.js';
 
-export type Section = 'deployments' | 'releases' | 'projects' | 'none';
+export type Section = 'deployments' | 'releases' | 'projects' | 'overrides' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -42,6 +42,7 @@ function Header({ session, section }: { session: Session | undefined; section: S
             {link('/', 'deployments', 'Deployments')}
             {link('/releases', 'releases', 'Releases')}
             {link('/projects', 'projects', 'Projects')}
+            {hasRole(session.user, 'admin') && link('/overrides', 'overrides', 'Overrides')}
             <li>
               <a href="/docs">API</a>
             </li>
