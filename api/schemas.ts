@@ -3,6 +3,7 @@ import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '.
 import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
 import { OVERRIDE_REASON_MAX, type OverrideRecord, overrideReasonProblem } from '../core/break-glass.js';
 import type { PolicyView } from '../core/views.js';
+import { INPUT_TYPES, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -133,6 +134,46 @@ const PolicyViewSchema = z
     overrideTeams: z.array(z.string()),
   })
   .openapi('PolicyGate') satisfies z.ZodType<PolicyView>;
+const InputValuesSchema = z.record(z.string(), z.union([z.string(), z.boolean()]));
+
+const ApprovalSchema = z.object({
+  user: PersonSchema,
+  at: z.string(),
+  notes: z.string().nullable(),
+  inputValues: InputValuesSchema.optional().openapi({ description: 'The inputs this approver gave, when the step asks for some' }),
+});
+
+/** An approval rule with its progress (docs/manual-steps.md#approval-rules). */
+export const ApprovalRuleProgressSchema = z
+  .object({
+    teams: z.array(z.string()).openapi({ description: 'Members of any of these teams (and admins) count toward it; empty: any deployer' }),
+    count: z.number().int().openapi({ description: 'How many approvals it needs' }),
+    approvals: z.array(ApprovalSchema).openapi({ description: 'The approvals counted toward it, oldest first' }),
+    met: z.boolean(),
+  })
+  .openapi('ApprovalRule');
+
+/** What the rules still need, and who may approve now. */
+export const RemainingApprovalsSchema = z
+  .object({
+    rules: z
+      .array(z.object({ rule: z.number().int().openapi({ description: 'Its index in rules' }), teams: z.array(z.string()), needed: z.number().int().openapi({ description: 'How many more approvals it needs' }) }))
+      .openapi({ description: 'The rules still to meet' }),
+    mayApprove: z.array(z.string()).openapi({ description: 'Usernames of the people the open rules address now (their teams; not whoever already approved or triggered it with preventSelfApproval); admins may approve too' }),
+  })
+  .openapi('RemainingApprovals');
+
+/** One input a step asks of whoever proceeds (docs/manual-steps.md#approver-inputs). */
+export const ApproverInputSchema = z
+  .object({
+    name: z.string(),
+    type: z.enum(INPUT_TYPES),
+    options: z.array(z.string()).optional().openapi({ description: 'A choice\'s options' }),
+    pattern: z.string().optional().openapi({ description: 'A text\'s pattern: the whole value must match it' }),
+    required: z.boolean().optional().openapi({ description: 'Must be given to proceed; a required boolean must be true' }),
+    description: z.string().optional(),
+  })
+  .openapi('ApproverInput');
 
 export const InterruptionSchema = z
   .object({
@@ -152,7 +193,7 @@ export const InterruptionSchema = z
     excludedUserIds: z.array(z.string()).optional().openapi({ description: 'Who may not take it: whoever triggered the deployment, with preventSelfApproval' }),
     requiredApprovals: z.number().int().optional().openapi({ description: 'How many distinct people must each take and proceed' }),
     approvals: z
-      .array(z.object({ user: PersonSchema, at: z.string(), notes: z.string().nullable() }))
+      .array(ApprovalSchema)
       .optional()
       .openapi({ description: 'The approvals so far, oldest first' }),
     escalateTo: z.array(z.string()).optional().openapi({ description: 'With remind.escalateAfter: the teams that may act too from escalateAt on' }),
@@ -164,6 +205,12 @@ export const InterruptionSchema = z
     timezone: z.string().optional().openapi({ description: 'A Window interruption: the window\'s IANA time zone, to read opensAt in' }),
     overrideTeams: z.array(z.string()).optional().openapi({ description: 'A policy gate\'s window or approvals: the teams whose members may override it (break-glass)' }),
     override: OverrideSchema.optional().openapi({ description: 'Set once someone overrode it (state Overridden)' }),
+    rules: z.array(ApprovalRuleProgressSchema).optional().openapi({ description: 'Approval rules, all to be met, each with its progress (a step\'s rules, or requiredApprovals as one rule)' }),
+    ordered: z.boolean().optional().openapi({ description: 'Each rule only once the ones before it are met' }),
+    distinctPeople: z.boolean().optional().openapi({ description: 'One person\'s approval counts toward one rule only' }),
+    remaining: RemainingApprovalsSchema.optional().openapi({ description: 'With rules, while open: what is still needed and who may approve now' }),
+    inputs: z.array(ApproverInputSchema).optional().openapi({ description: 'What the step asks whoever proceeds; proceed sends them as inputs' }),
+    inputValues: InputValuesSchema.optional().openapi({ description: 'The inputs of the proceed that completed it' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
 
@@ -306,9 +353,22 @@ export const TakeResponsibilitySchema = z
   .strictObject({ takeOver: z.boolean().optional().openapi({ description: 'Take it from whoever holds it now' }) })
   .openapi('TakeResponsibility');
 
-/** Any decision's body: its notes follow the one rule of `notesProblem` (optional, at most MAX_NOTES), in its words. */
+/**
+ * Any decision's body: its notes follow the one rule of `notesProblem` (optional, at most MAX_NOTES),
+ * in its words; a proceed's inputs are checked against what the step asks by the service.
+ */
 export const DecisionSchema = z
-  .strictObject({ notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional() })
+  .strictObject({
+    notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional(),
+    inputs: z
+      .record(z.string().max(100), z.union([z.string().max(MAX_INPUT_LENGTH), z.boolean()]))
+      .refine((inputs) => Object.keys(inputs).length <= MAX_INPUTS, `at most ${MAX_INPUTS} inputs`)
+      .optional()
+      .openapi({
+        description: 'With proceed: what the step asks (the interruption\'s inputs), {name: value}; a boolean is true or false. Each bad one is a 400 naming body.inputs.<name>',
+        example: { risk: 'low', ticket: 'CHG-1234', backupTaken: true },
+      }),
+  })
   .openapi('Decision');
 
 export const InterruptionListItemSchema = InterruptionSchema.extend({

@@ -1,7 +1,8 @@
 /** What a CLI command is, and the pieces several commands share. */
-import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
+import { type InputValues, MAX_NOTES, notesProblem } from '../core/interruptions.js';
+import { type ApproverInput, inputProblems, parseInputValue } from '../core/approver-inputs.js';
 import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
-import { parseDuration } from './format.js';
+import { describeDeclared, parseDuration } from './format.js';
 
 export interface Option {
   type: 'string' | 'boolean';
@@ -66,6 +67,34 @@ export function notesOf(values: Values): string | undefined {
   const refused = notesProblem(notes);
   if (refused !== undefined) throw new CliError(refused, EXIT.usage);
   return notes;
+}
+
+/** `--input NAME=VALUE` (repeated): what a step asks whoever proceeds (docs/manual-steps.md#approver-inputs). */
+export const inputOption: Record<'input', Option> = {
+  input: { type: 'string', value: 'NAME=VALUE', multiple: true, help: 'an input the step asks for (interlock status shows them);\nrepeat for more; a yes/no is true or false' },
+};
+
+/**
+ * `--input NAME=VALUE` typed for what the step declares, refused before anything is sent when the one
+ * inputs rule refuses them (exit 2, naming each `--input`). Undefined when neither asks for any.
+ */
+export function inputsOf(values: Values, declared: readonly ApproverInput[] | undefined): InputValues | undefined {
+  const pairs = (values.input as string[] | undefined) ?? [];
+  if (pairs.length === 0 && !declared?.length) return undefined;
+  const given: InputValues = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at < 1) throw usageError(`--input "${pair}" is not NAME=VALUE.`);
+    const name = pair.slice(0, at);
+    const value = parseInputValue(declared?.find((input) => input.name === name), pair.slice(at + 1));
+    if (value !== undefined) given[name] = value;
+  }
+  const problems = inputProblems(declared ?? [], given);
+  if (problems.length > 0) {
+    const asks = declared?.length ? ` It asks for: ${describeDeclared(declared)}.` : ' It asks for none.';
+    throw new CliError(`${problems.map(({ name, reason }) => `--input ${name}: ${reason}`).join('; ')}.${asks}`, EXIT.usage);
+  }
+  return given;
 }
 
 /** `--var K=V` (repeated) as the variables of a request. */

@@ -2,6 +2,8 @@ import { formatDuration, parseDuration as parseConfigDuration } from '../core/du
 import { describeOpening } from '../core/deployment-windows.js';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { isOpen, teamsOf } from '../core/interruptions.js';
+import { progressLines } from '../core/approval-rules.js';
+import type { ApproverInput } from '../core/approver-inputs.js';
 import type { Interruption } from '../core/interruptions.js';
 import type { DeploymentStatus } from '../core/names.js';
 import type { StepView } from '../core/views.js';
@@ -30,6 +32,30 @@ export const decisionCommands = (interruption: Pick<Interruption, 'kind'>, id: s
       ? [`interlock approve ${id} --notes "…"`, `interlock decline ${id} --notes "…"`]
       : [`interlock proceed ${id} --notes "…"`, `interlock abort ${id} --notes "…"`];
 
+/** What a step asks for, in a line: `risk (low|medium|high, required), ticket (text matching CHG-[0-9]+), backup (true|false)`. */
+export function describeDeclared(declared: readonly ApproverInput[]): string {
+  return declared
+    .map((input) => {
+      const what = input.type === 'choice' ? (input.options ?? []).join('|') : input.type === 'boolean' ? 'true|false' : input.pattern ? `text matching ${input.pattern}` : 'text';
+      return `${input.name} (${what}${input.required ? ', required' : ''})`;
+    })
+    .join(', ');
+}
+
+/** An open interruption's approval rules and what it asks whoever proceeds, as lines under it. */
+function rulesAndInputs(interruption: Interruption): string[] {
+  const lines: string[] = [];
+  if (interruption.rules && !interruption.requiredApprovals) {
+    lines.push(`  Approval rules${interruption.ordered ? ', in order' : ''}: ${progressLines(interruption).join('; ')}`);
+    const may = interruption.remaining?.mayApprove ?? [];
+    lines.push(`  May approve now: ${may.length > 0 ? may.join(', ') : 'nobody the open rules name'} (or an admin)`);
+  }
+  if (interruption.inputs?.length) {
+    lines.push(`  Proceed with ${interruption.inputs.map((input) => `--input ${input.name}=…`).join(' ')}: ${describeDeclared(interruption.inputs)}`);
+  }
+  return lines;
+}
+
 /** Who may act on an interruption, and the exact command for the next move. */
 export function interruptionLines(interruption: Interruption, id: string): string[] {
   if (interruption.kind === 'Window' && isOpen(interruption)) return windowLines(interruption, id);
@@ -48,24 +74,28 @@ export function interruptionLines(interruption: Interruption, id: string): strin
         ? [
             `Waiting for approval at ${quote(interruption.step)} by ${who} (or an admin)${approvals}:`,
             `    ${decisionCommands(interruption, id).join('    or    ')}`,
+            ...rulesAndInputs(interruption),
             ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
           ]
         : [
             `${interruption.kind === 'GuidedFailure' ? `${quote(interruption.step)} failed; waiting` : `Waiting at ${quote(interruption.step)}`} for ${who} (or an admin) to take responsibility${approvals}:`,
             `    interlock take ${id}`,
+            ...rulesAndInputs(interruption),
             ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
           ];
     case 'Assigned':
       return [
         `${quote(interruption.step)} is assigned to ${person(interruption.assignee!)}, who decides with:`,
         `    ${decisionCommands(interruption, id).join('    or    ')}`,
+        ...rulesAndInputs(interruption),
       ];
     case 'TimedOut':
       return [`${quote(interruption.step)} timed out before anyone decided (on timeout: ${interruption.onTimeout})`];
     default: {
       const by = interruption.assignee ? ` by ${person(interruption.assignee)}` : '';
       const approvers = interruption.approvals && interruption.approvals.length > 1 ? ` (approved by ${interruption.approvals.map((a) => a.user.username).join(', ')})` : '';
-      return [`${quote(interruption.step)} ${interruption.state.toLowerCase()}${by}${approvers}${interruption.notes ? `: ${interruption.notes}` : ''}`];
+      const inputs = interruption.inputValues ? [`  Inputs: ${Object.entries(interruption.inputValues).map(([name, value]) => `${name}=${String(value)}`).join(', ')}`] : [];
+      return [`${quote(interruption.step)} ${interruption.state.toLowerCase()}${by}${approvers}${interruption.notes ? `: ${interruption.notes}` : ''}`, ...inputs];
     }
   }
 }

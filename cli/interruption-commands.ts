@@ -1,7 +1,7 @@
 import { overrideReasonProblem } from '../core/break-glass.js';
 import { CliError, EXIT, usageError } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
-import { type Command, type Context, notesOf, notesOption, str } from './command.js';
+import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
 import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
 
 /** A refusal, with the command that gets past it where there is one. */
@@ -38,8 +38,10 @@ function decision(verb: Decision): Command['run'] {
   return async (ctx, values, [id]) => {
     const notes = notesOf(values);
     const { interruption } = await openOf(ctx, id!, verb);
+    // Only proceed carries inputs, checked against what the step asks before anything is sent.
+    const inputs = verb === 'proceed' ? inputsOf(values, interruption.inputs) : undefined;
     const done = await ctx.client
-      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, notes === undefined ? {} : { notes })
+      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, { ...(notes === undefined ? {} : { notes }), ...(inputs ? { inputs } : {}) })
       .catch((error: unknown) => { throw withHint(error, id!); });
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
@@ -86,7 +88,7 @@ export const proceed: Command = {
   name: 'proceed',
   args: ['ID'],
   summary: 'proceed with the manual step you are responsible for',
-  options: notesOption('what you checked'),
+  options: { ...notesOption('what you checked'), ...inputOption },
   run: decision('proceed'),
 };
 

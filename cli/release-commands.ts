@@ -2,7 +2,7 @@ import type { ReleaseWithLinks } from '../service/releases.js';
 import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
 import { isOpen } from '../core/interruptions.js';
 import { CliError, type Client, EXIT, type ExitCode } from './client.js';
-import { type Command, type Context, notesOf, notesOption, str } from './command.js';
+import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
 import { runCommands } from './run-commands.js';
 import { formatDuration, type Interruption, interruptionLines, isFinished, type View } from './format.js';
 
@@ -103,8 +103,11 @@ function approval(verb: 'approve' | 'decline'): Command['run'] {
     const me = (await ctx.client.get<{ id: string }>('/api/me')).body;
     const target = await waitingTarget(ctx.client, id!);
     const path = interruptionPath(target.view.id, target.interruption.id);
+    // Checked before it is taken, so a bad input changes nothing.
+    const inputs = verb === 'approve' ? inputsOf(values, target.interruption.inputs) : undefined;
     if (target.interruption.assignee?.id !== me.id) await ctx.client.post(`${path}/take-responsibility`, {});
-    const done = await ctx.client.post<Interruption>(`${path}/${verb === 'approve' ? 'proceed' : 'abort'}`, notes === undefined ? {} : { notes });
+    const body = { ...(notes === undefined ? {} : { notes }), ...(inputs ? { inputs } : {}) };
+    const done = await ctx.client.post<Interruption>(`${path}/${verb === 'approve' ? 'proceed' : 'abort'}`, body);
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
       ctx.out(`${target.view.projectName} ${target.view.release} in ${target.view.stage ?? target.view.environment} (${target.view.id})`);
@@ -134,7 +137,7 @@ export const approve: Command = {
   name: 'approve',
   args: ['ID'],
   summary: 'approve what a release (id or keptnContext) or a deployment waits for: take it and proceed',
-  options: notesOption('what you checked'),
+  options: { ...notesOption('what you checked'), ...inputOption },
   run: approval('approve'),
 };
 

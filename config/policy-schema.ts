@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isTimeZone, minutesOf } from '../core/deployment-windows.js';
 import { ON_CLOSED, type RunCondition, WEEKDAYS } from '../core/names.js';
-import { Id } from './step-schema.js';
+import { ApprovalRuleSchema, Id } from './step-schema.js';
 
 /**
  * Environment policies (docs/change-control.md): `policies:` in the config, enforced by the server
@@ -71,11 +71,8 @@ export const FreezeSchema = z
     else if (freeze.every === 'year' && to - from >= YEAR_MS) ctx.addIssue({ code: 'custom', path: ['every'], message: 'a freeze that recurs every year must last less than a year' });
   }, { when: () => true });
 
-/** One approval rule: `count` people of any of `teams`. */
-export const PolicyRuleSchema = z.strictObject({
-  teams: z.array(Id).min(1),
-  count: z.number().int().min(1).max(10).default(1),
-});
+/** One approval rule, as a manual step's: `count` people of any of `teams` (here `count` defaults to 1). */
+export const PolicyRuleSchema = ApprovalRuleSchema.extend({ count: ApprovalRuleSchema.shape.count.default(1) });
 
 export const PolicyApprovalsSchema = z.strictObject({
   rules: z.array(PolicyRuleSchema).min(1).max(10),

@@ -18,7 +18,7 @@ export const definitionOf = (variable: ProjectVariable): VariableDefinition =>
 export const BUILT_IN_VARIABLES = ['Project', 'Project.Name', 'Release', 'Environment', 'Deployment.Id', 'Interlock.Url', 'Stage', 'Sequence', 'Release.Id'] as const;
 
 /** Output variables (`Action[Step].Output.…`) are set by steps, never by a trigger. */
-export const isOutputVariable = (name: string) => /^Action\[.*\]\./.test(name);
+export const isOutputVariable = (name: string) => /^(?:Octopus\.)?Action\[.*\]\./.test(name);
 
 export const MAX_VARIABLE_LENGTH = 10_000;
 export const MAX_VARIABLES = 100;

@@ -6,6 +6,7 @@ import { ShipyardSchema, shipyardProblems } from './shipyard.js';
 import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo-schema.js';
 import { BUILT_IN_TASKS, sequenceSteps } from './sequences.js';
 import { PolicySchema, policyProblems } from './policy-schema.js';
+import { declarationProblems } from '../core/approver-inputs.js';
 
 export const RoleSchema = z.enum(['viewer', 'deployer', 'admin']);
 export type Role = z.infer<typeof RoleSchema>;
@@ -166,6 +167,7 @@ export const ConfigSchema = z
       const checkStep = (step: Record<string, any>, path: (string | number)[]) => {
         list(step.responsibleTeams).forEach((team, t) => knowsTeam(team, [...path, 'responsibleTeams', t]));
         list(step.remind?.escalateTo).forEach((team, t) => knowsTeam(team, [...path, 'remind', 'escalateTo', t]));
+        checkApprovalOptions(step, path, issue, knowsTeam);
         if (step.type === 'notify' && typeof step.channel === 'string' && !channels.has(step.channel)) {
           issue([...path, 'channel'], `no notification channel "${step.channel}" (notifications.channels lists ${[...channels].join(', ') || 'none'})`);
         }
@@ -221,6 +223,39 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * A waiting step's approval rules and inputs beyond their shapes (docs/manual-steps.md): rules name
+ * known teams and stand instead of `responsibleTeams` and `requiredApprovals`; `ordered` and
+ * `distinctPeople` go with rules; inputs have unique names, options for a choice only, patterns
+ * that are regular expressions for a text only. The step may be malformed (see `when` above).
+ */
+function checkApprovalOptions(
+  step: Record<string, unknown>,
+  path: (string | number)[],
+  addIssue: (path: (string | number)[], message: string) => void,
+  knowsTeam: (team: unknown, path: (string | number)[]) => void,
+): void {
+  const issue = (at: (string | number)[], message: string) => addIssue([...path, ...at], message);
+  const rules = Array.isArray(step.rules) ? step.rules : undefined;
+  rules?.forEach((rule: unknown, r) => {
+    const teams = typeof rule === 'object' && rule !== null ? (rule as { teams?: unknown }).teams : undefined;
+    if (Array.isArray(teams)) teams.forEach((team, t) => knowsTeam(team, [...path, 'rules', r, 'teams', t]));
+  });
+  if (rules && step.requiredApprovals !== undefined) {
+    issue(['requiredApprovals'], 'give rules or requiredApprovals, not both (requiredApprovals: N is the rule {teams: <responsibleTeams>, count: N})');
+  }
+  if (rules && Array.isArray(step.responsibleTeams) && step.responsibleTeams.length > 0) {
+    issue(['responsibleTeams'], 'with rules, each rule names its teams; leave responsibleTeams out');
+  }
+  for (const flag of ['ordered', 'distinctPeople'] as const) {
+    if (step[flag] !== undefined && !rules) issue([flag], `${flag} goes with rules`);
+  }
+  const inputs = Array.isArray(step.inputs) ? step.inputs : [];
+  const wellFormed = inputs.every((input) => typeof input === 'object' && input !== null && typeof input.name === 'string' && (input.options === undefined || Array.isArray(input.options)));
+  if (wellFormed) for (const problem of declarationProblems(inputs)) issue(['inputs', ...problem.path], problem.message);
+}
+
 
 export * from './step-schema.js';
 export type { Policy, PolicyStep } from './policy-schema.js';

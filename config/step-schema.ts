@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ON_TIMEOUT, RUN_CONDITIONS, type RunCondition } from '../core/names.js';
 import { parseDuration } from '../core/durations.js';
 import type { PolicyStep } from './policy-schema.js';
+import { INPUT_NAME, INPUT_TYPES, MAX_INPUTS, MAX_OPTIONS } from '../core/approver-inputs.js';
 
 /** The steps of a process (docs/configuration.md), as the config writes them; the workflow receives them parsed (durations in ms). */
 
@@ -56,6 +57,26 @@ export const RemindSchema = z
   .refine((remind) => (remind.escalateAfter === undefined) === (remind.escalateTo === undefined), 'escalateAfter and escalateTo go together');
 export type Remind = z.infer<typeof RemindSchema>;
 
+/** One approval rule (docs/manual-steps.md#approval-rules): `count` approvals from members of any of `teams`. */
+export const ApprovalRuleSchema = z.strictObject({
+  teams: z.array(Id).min(1).max(20),
+  count: z.number().int().min(1).max(10),
+});
+
+/**
+ * One input whoever proceeds is asked for (docs/manual-steps.md#approver-inputs). What goes with
+ * which type, unique names and valid patterns are checked with the rest of the config
+ * (`declarationProblems`), so every problem is named at once.
+ */
+export const ApproverInputSchema = z.strictObject({
+  name: z.string().regex(INPUT_NAME, 'a letter, then letters, digits, "_" or "-" (at most 63): it becomes part of a variable name'),
+  type: z.enum(INPUT_TYPES),
+  options: z.array(z.string().min(1).max(200)).min(1).max(MAX_OPTIONS).optional(),
+  pattern: z.string().min(1).max(500).optional(),
+  required: z.boolean().optional(),
+  description: z.string().max(500).optional(),
+});
+
 /** What every step that waits for people shares: who, what they read, how long, and the options of docs/manual-steps.md. */
 const InterruptionOptions = {
   instructions: z.string().default(''),
@@ -64,8 +85,16 @@ const InterruptionOptions = {
   onTimeout: z.enum(ON_TIMEOUT).default('abort'),
   /** Whoever triggered the deployment may not take it (docs/manual-steps.md); the project's setting when absent. */
   preventSelfApproval: z.boolean().optional(),
-  /** How many distinct people must each take and proceed (docs/manual-steps.md). */
+  /** How many distinct people must each take and proceed (docs/manual-steps.md): the one rule `{teams: responsibleTeams, count}`. */
   requiredApprovals: z.number().int().min(1).max(10).optional(),
+  /** Approval rules, all to be met (docs/manual-steps.md#approval-rules); instead of `responsibleTeams` and `requiredApprovals`. */
+  rules: z.array(ApprovalRuleSchema).min(1).max(10).optional(),
+  /** Each rule only once the ones before it are met. */
+  ordered: z.boolean().optional(),
+  /** One person's approval counts toward one rule only. */
+  distinctPeople: z.boolean().optional(),
+  /** What whoever proceeds is asked (docs/manual-steps.md#approver-inputs). */
+  inputs: z.array(ApproverInputSchema).max(MAX_INPUTS).optional(),
   /** While it waits, later deployments of the same project and environment stay `Queued` (docs/manual-steps.md). */
   blockConcurrentDeployments: z.boolean().optional(),
   remind: RemindSchema.optional(),

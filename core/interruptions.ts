@@ -13,8 +13,22 @@ import {
   OPEN_INTERRUPTION_STATES,
   type Role,
 } from './names.js';
+import {
+  addresses,
+  allMet,
+  countsToward,
+  openTeams,
+  describeRule,
+  recordApproval,
+  type RemainingApprovals,
+  type RuleProgress,
+  ruleRefusal,
+  type RuleRefusal,
+} from './approval-rules.js';
+import { type ApproverInput, describeInputs, inputProblems, type InputValues } from './approver-inputs.js';
 
 export type { DecisionType, InterruptionKind, InterruptionState, Role };
+export type { ApproverInput, InputValues, RemainingApprovals, RuleProgress };
 
 export interface Person {
   id: string;
@@ -66,17 +80,34 @@ export interface Interruption {
   overrideTeams?: string[];
   /** Set once someone broke glass on it (state `Overridden`): who, why and when. */
   override?: Override;
+  /**
+   * Approval rules (docs/manual-steps.md#approval-rules), each with its approvals so far: all must be
+   * met. A step's `rules`, or its `requiredApprovals` as one rule (which keeps `requiredApprovals`).
+   */
+  rules?: RuleProgress[];
+  /** Each rule only once the ones before it are met. */
+  ordered?: boolean;
+  /** One person's approval counts toward one rule only. */
+  distinctPeople?: boolean;
+  /** With rules, while open: the rules still to meet and who (of the deployment's roster) may approve now. */
+  remaining?: RemainingApprovals;
+  /** What whoever proceeds is asked (docs/manual-steps.md#approver-inputs). */
+  inputs?: ApproverInput[];
+  /** The inputs of the proceed that completed it: the step's outputs. */
+  inputValues?: InputValues;
 }
 
 export interface Approval {
   user: Person;
   at: string;
   notes: string | null;
+  /** The inputs this approver gave, when the step asks for some. */
+  inputValues?: InputValues;
 }
 
 export type InterruptionAction =
   | { type: 'takeResponsibility'; takeOver?: boolean }
-  | { type: DecisionType; notes?: string };
+  | { type: DecisionType; notes?: string | undefined; inputs?: InputValues | undefined };
 
 export type RefusalType =
   | 'NOT_IN_TEAM'
@@ -87,7 +118,10 @@ export type RefusalType =
   | 'NOT_ASSIGNEE'
   | 'ALREADY_DECIDED'
   | 'NOTES_TOO_LONG'
-  | 'NOT_AN_OPTION';
+  | 'NOT_AN_OPTION'
+  | 'NOT_YOUR_TURN'
+  | 'RULE_ALREADY_MET'
+  | 'INVALID_INPUTS';
 
 /** The decisions each kind of interruption offers, and the state each one leaves it in. */
 export const DECISIONS: Record<InterruptionKind, Partial<Record<DecisionType, InterruptionState>>> = {
@@ -123,9 +157,13 @@ export const isOpen = (interruption: Interruption): boolean =>
 
 export const describePerson = (person: Person): string => `${person.displayName} (${person.username})`;
 
-/** What never changes about who may take an interruption (the API caches it to refuse before any update). */
+/**
+ * Who may take an interruption: its teams, who it excludes, its escalation, and its rules with their
+ * progress (the API keeps what it last read, and reads again before refusing anyone); a policy
+ * gate's kind and override teams (break-glass, docs/change-control.md).
+ */
 export type Responsibility = Pick<Interruption, 'responsibleTeams' | 'excludedUserIds' | 'escalateTo' | 'escalateAt' | 'escalated'> &
-  Partial<Pick<Interruption, 'kind' | 'overrideTeams'>>;
+  Partial<Pick<Interruption, 'rules' | 'ordered' | 'distinctPeople' | 'requiredApprovals' | 'kind' | 'overrideTeams'>>;
 
 // Who may act: the one rule the workflow (`decide`), the service (its check before any update), the
 // dashboard, the CLI and the notifications (whom an email is for, who gets a one-click link) all ask.
@@ -139,10 +177,20 @@ export function escalatedTeamsOf(interruption: Responsibility, now?: string): st
   return escalated && interruption.escalateTo ? interruption.escalateTo : [];
 }
 
-/** The teams that may take it now: its responsible teams, and once escalated the `escalateTo` teams too. */
+/**
+ * The teams that may take it now: its responsible teams, and once escalated the `escalateTo` teams
+ * too; with approval rules, the teams of the rules open now (core/approval-rules.ts).
+ */
 export function teamsOf(interruption: Responsibility, now?: string): string[] {
   const escalated = escalatedTeamsOf(interruption, now);
+  if (interruption.rules) return openTeams(interruption, escalated);
   return escalated.length > 0 ? [...new Set([...interruption.responsibleTeams, ...escalated])] : interruption.responsibleTeams;
+}
+
+/** Why the actor may not approve now by its rules (already approved, not in a rule's teams, not their turn, their rules met); undefined when they may or it has no rules. */
+export function rulesRefusal(interruption: Responsibility & { step?: string }, actor: Actor, now?: string): RuleRefusal | undefined {
+  if (!interruption.rules) return undefined;
+  return ruleRefusal(interruption, interruption.step ?? 'this step', actor, escalatedTeamsOf(interruption, now));
 }
 
 /** Whoever may not take it whatever their teams and roles: whoever triggered it, with `preventSelfApproval`. */
@@ -155,6 +203,8 @@ export function mayTakeResponsibility(interruption: Responsibility, actor: Actor
   if (interruption.kind === 'Window') return false;
   // Separation of duties holds for admins too: nobody approves what they triggered.
   if (isExcluded(interruption, actor)) return false;
+  // With rules: only someone whose approval would count toward a rule open now.
+  if (interruption.rules) return rulesRefusal(interruption, actor, now) === undefined;
   if (actor.roles.includes('admin')) return true;
   const teams = teamsOf(interruption, now);
   if (teams.length === 0) return actor.roles.includes('deployer');
@@ -183,6 +233,11 @@ export function isActionableBy(interruption: Interruption, actor: Actor): boolea
 export function responsibleOf<P extends Actor>(interruption: Responsibility, people: readonly P[]): P[] {
   // A window waits for its time; the only people who can act on it are its override teams.
   if (interruption.kind === 'Window') return people.filter((person) => person.teams.some((team) => interruption.overrideTeams?.includes(team)));
+  // With rules: the people of the rules open now who have not approved yet (core/approval-rules.ts).
+  if (interruption.rules) {
+    const escalated = escalatedTeamsOf(interruption);
+    return people.filter((person) => !isExcluded(interruption, person) && addresses(interruption, person, escalated));
+  }
   const teams = teamsOf(interruption);
   const named = teams.length === 0
     ? (person: Actor) => person.roles.includes('deployer') || person.roles.includes('admin')
@@ -226,6 +281,9 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   }
 
   if (action.type === 'takeResponsibility') {
+    // With rules: already approved, not in a rule's teams, not their turn, or their rules met.
+    const byRules = rulesRefusal(interruption, actor);
+    if (byRules) return refuse(byRules.refusal, byRules.detail);
     if (!mayTakeResponsibility(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
     if (interruption.approvals?.some((approval) => approval.user.id === actor.id)) {
       const { approvals = [], requiredApprovals = 1 } = interruption;
@@ -244,7 +302,10 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   }
 
   // Whoever may neither take it nor holds it hears only that, whatever they asked for.
-  if (!mayAct(interruption, actor)) return refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+  if (!mayAct(interruption, actor)) {
+    const byRules = rulesRefusal(interruption, actor);
+    return byRules ? refuse(byRules.refusal, byRules.detail) : refuse('NOT_IN_TEAM', notInTeam(interruption, actor));
+  }
   const closesAs = DECISIONS[interruption.kind][action.type];
   if (closesAs === undefined) {
     return refuse('NOT_AN_OPTION', `"${interruption.step}" asks for ${decisionsOf(interruption).join(' or ')}, not ${action.type}.`);
@@ -260,6 +321,10 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       `Only ${describePerson(assignee)}, who is responsible for this step, may ${action.type}; take it over first if you must.`,
     );
   }
+  const inputsRefused = decisionInputsProblem(interruption, action);
+  if (inputsRefused !== undefined) return refuse('INVALID_INPUTS', inputsRefused);
+  const inputValues = action.type === 'proceed' && interruption.inputs && action.inputs ? action.inputs : undefined;
+  if (action.type === 'proceed' && interruption.rules) return approveByRules(interruption, actor, assignee, closesAs, action.notes, inputValues, now);
   const approvals = [...(interruption.approvals ?? [])];
   if (action.type === 'proceed' && (interruption.requiredApprovals ?? 1) > 1) {
     approvals.push({ user: assignee, at: now, notes: action.notes ?? null });
@@ -278,8 +343,63 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       notes: action.notes ?? null,
       decidedAt: now,
       ...(approvals.length > 0 ? { approvals } : {}),
+      ...(inputValues ? { inputValues } : {}),
     },
   };
+}
+
+/** Why a decision's inputs are refused (docs/manual-steps.md#approver-inputs): they go with proceed only, and must be what the step asks. */
+export function decisionInputsProblem(interruption: Pick<Interruption, 'inputs'>, action: Extract<InterruptionAction, { notes?: unknown }>): string | undefined {
+  if (action.type !== 'proceed') {
+    return action.inputs && Object.keys(action.inputs).length > 0 ? `Inputs go with proceed only, not ${action.type}.` : undefined;
+  }
+  if (!interruption.inputs && action.inputs === undefined) return undefined;
+  const problems = inputProblems(interruption.inputs ?? [], action.inputs);
+  return problems.length > 0 ? `Invalid inputs: ${problems.map(({ name, reason }) => (name ? `${name}: ${reason}` : reason)).join('; ')}.` : undefined;
+}
+
+/**
+ * The assignee's approval under rules: it counts toward the rules `countsToward` names; until every
+ * rule is met the interruption returns to Pending for the next person, and the approval that meets
+ * the last rule closes it.
+ */
+function approveByRules(
+  interruption: Interruption,
+  actor: Actor,
+  assignee: Person,
+  closesAs: InterruptionState,
+  notes: string | undefined,
+  inputValues: InputValues | undefined,
+  now: string,
+): Decision {
+  const extra = escalatedTeamsOf(interruption);
+  if (countsToward(interruption, actor, extra).length === 0) {
+    const refused = rulesRefusal(interruption, actor) ?? { refusal: 'NOT_IN_TEAM' as const, detail: notInTeam(interruption, actor) };
+    return { accepted: false, refusal: refused.refusal, detail: refused.detail };
+  }
+  const approval: Approval = { user: assignee, at: now, notes: notes ?? null, ...(inputValues ? { inputValues } : {}) };
+  const rules = recordApproval(interruption, actor, approval, extra);
+  const approvals = [...(interruption.approvals ?? []), approval];
+  if (!allMet(rules)) {
+    return { accepted: true, changed: true, tookOverFrom: null, interruption: { ...interruption, state: 'Pending', assignee: null, rules, approvals } };
+  }
+  return {
+    accepted: true,
+    changed: true,
+    tookOverFrom: null,
+    interruption: { ...interruption, state: closesAs, notes: notes ?? null, decidedAt: now, rules, approvals, ...(inputValues ? { inputValues } : {}) },
+  };
+}
+
+/** `approval 1 of 2` (one rule, as `requiredApprovals` always said), or what it counted toward and what is left; with the inputs given. */
+export function describeApproval(before: Interruption, after: Interruption): string | undefined {
+  if (!after.rules) return undefined;
+  const given = after.approvals?.at(-1);
+  const inputs = given?.inputValues ? `; inputs: ${describeInputs(given.inputValues)}` : '';
+  if (after.rules.length === 1) return `approval ${after.rules[0]!.approvals.length} of ${after.rules[0]!.count}${inputs}`;
+  const counted = after.rules.flatMap((rule, i) => (rule.approvals.length > (before.rules?.[i]?.approvals.length ?? 0) ? [`${describeRule(rule)}${rule.met ? ' (now met)' : ''}`] : []));
+  const left = after.rules.filter((rule) => !rule.met).map(describeRule);
+  return `approval ${after.approvals?.length ?? 0}: counts toward ${counted.join(' and ')}; ${left.length > 0 ? `still to meet: ${left.join(' and ')}` : 'every rule is met'}${inputs}`;
 }
 
 /** The durable timer fired before anyone decided. */

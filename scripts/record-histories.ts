@@ -1,7 +1,8 @@
 /**
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
  * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure,
- * reminders and escalation, a blocking step and its gate, three deployments queued behind one, a
+ * reminders and escalation, a blocking step and its gate, three deployments queued behind one,
+ * approval rules met in order, approver inputs, a
  * lifecycle release with its stage deployments, and a lifecycle deployment whose task its executor
  * answers from outside, run against a time-skipping Temporal test server.
  *
@@ -222,6 +223,48 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
         await current.executeUpdate(proceedUpdate, { args: [{ user, notes: 'Go' }] });
         await finalView(current);
       }
+    },
+  },
+  'deployment-approval-rules': {
+    // Two rules, in order (patch approval-rules): the dba rule refused before its turn, by update and
+    // signal; a release manager meets the first, a second one is refused (met), the dba member the last.
+    input: deploymentInput(`
+- { name: Deploy, type: script, run: 'echo "deploying #{Release}"' }
+- name: ${STEP}
+  type: manual
+  rules: [{ teams: [release-managers], count: 1 }, { teams: [dba], count: 1 }]
+  ordered: true
+- { name: Record sign-off, type: script, run: 'echo "#{Action[${STEP}].Output.Manual.Approvers}"' }
+`, { id: 'hello-service:production:1.4.2:history-approval-rules', roster }),
+    async drive(handle) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: otto }] }).catch(() => undefined); // NOT_YOUR_TURN
+      await handle.signal(takeResponsibilitySignal, { user: otto }); // refused: not its turn
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'desk told' }] });
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee }] }).catch(() => undefined); // RULE_ALREADY_MET
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: otto }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: otto, notes: 'no migrations pending' }] });
+    },
+  },
+  'deployment-approver-inputs': {
+    // A manual step that asks for inputs (patch approval-rules): a bad signal recorded as refused, a bad
+    // update refused by the validator, then the proceed whose inputs become outputs.
+    input: deploymentInput(`
+- name: ${STEP}
+  type: manual
+  responsibleTeams: [release-managers]
+  inputs:
+    - { name: risk, type: choice, options: [low, high], required: true }
+    - { name: ticket, type: text, pattern: 'CHG-[0-9]+' }
+    - { name: backupTaken, type: boolean }
+- { name: Record sign-off, type: script, run: 'echo "#{Action[${STEP}].Output.Manual.Input.risk} #{Octopus.Action[${STEP}].Output.Manual.Input.ticket}"' }
+`, { id: 'hello-service:production:1.4.2:history-approver-inputs', roster }),
+    async drive(handle) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.signal(proceedSignal, { user: jjones, inputs: { risk: 'none' } }); // refused: not an option
+      await until(handle, (view) => view.timeline.some((entry) => entry.result === 'refused'));
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, inputs: { ticket: 'JIRA-1' } }] }).catch(() => undefined); // the validator refuses it
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'Go', inputs: { risk: 'low', ticket: 'CHG-42', backupTaken: true } }] });
     },
   },
 };

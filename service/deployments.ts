@@ -3,7 +3,8 @@ import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle 
 import type { Config, User } from '../config/schema.js';
 import { deploymentWorkflowId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
-import { decide, type DecisionType, isActionableBy, isOpen, mayAct, type Responsibility } from '../core/interruptions.js';
+import { decide, type DecisionType, type InputValues, isActionableBy, isOpen, mayAct, type RefusalType, type Responsibility } from '../core/interruptions.js';
+import { type ApproverInput, inputProblems } from '../core/approver-inputs.js';
 import {
   type CloudEvent,
   DECISION_MESSAGES,
@@ -63,7 +64,15 @@ export interface TriggerRequest {
 /** What a person asks of an interruption: the same actions from the API, the dashboard and the CLI. */
 export type InterruptionActionRequest =
   | { type: 'takeResponsibility'; takeOver?: boolean | undefined }
-  | { type: DecisionType; notes?: string | undefined };
+  | { type: DecisionType; notes?: string | undefined; inputs?: InputValues | undefined };
+
+/** Where a request carried its inputs, to name each bad one: `body.inputs` for the API, `body.data.inputs` for Keptn's event. */
+export interface ActOptions {
+  inputsField?: string;
+}
+
+/** The refusals about who is asking: with approval rules, the service gives them before any update (they change with every approval). */
+const WHO_REFUSALS: readonly RefusalType[] = ['NOT_IN_TEAM', 'SELF_APPROVAL', 'ALREADY_APPROVED', 'NOT_YOUR_TURN', 'RULE_ALREADY_MET', 'ALREADY_DECIDED'];
 
 
 /** An open interruption with its deployment and what the reader may do with it. */
@@ -83,8 +92,11 @@ export class Deployments {
   /** Temporal, for this Interlock's deployments only. */
   readonly temporal: WorkflowAccess;
   private readonly reads = new Map<string, { current?: Promise<DeploymentWithLinks>; next?: Promise<DeploymentWithLinks> }>();
-  /** What never changes about an interruption (its teams, who is excluded): who may act is decided before any update. */
-  private readonly teams = new BoundedMap<string, Responsibility>(50_000);
+  /**
+   * What never changes about an interruption (its teams, who is excluded, its inputs), and its rules
+   * as last read: who may act is decided before any update.
+   */
+  private readonly teams = new BoundedMap<string, Responsibility & { inputs?: ApproverInput[] }>(50_000);
   /** The same for an external task, by deployment and `.triggered` event id: its name and executors. */
   private readonly externalTasks = new BoundedMap<string, { name: string; executors: string[] }>(50_000);
   readonly limits: Limits;
@@ -190,10 +202,11 @@ export class Deployments {
    * history (docs/manual-steps.md). NOT_FOUND for no such deployment, NOT_WAITING once it has finished
    * (however the request races its end), UNAVAILABLE without a worker.
    */
-  async act(user: User, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<Interruption> {
+  async act(user: User, id: string, interruptionId: string, action: InterruptionActionRequest, options: ActOptions = {}): Promise<Interruption> {
     this.limits.action(user.id);
     const actor = actorOf(user);
-    await this.authorize(actor, id, interruptionId, action);
+    const known = await this.authorize(actor, id, interruptionId, action);
+    if (action.type !== 'takeResponsibility') checkInputs(known.inputs, action, options.inputsField ?? 'body.inputs');
     const base = { user: actor, interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
     const handle = this.client.workflow.getHandle(id);
     try {
@@ -203,7 +216,7 @@ export class Deployments {
             return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
           default:
             return handle.executeUpdate(DECISION_MESSAGES[action.type].update, {
-              args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }) }],
+              args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }), ...(action.inputs === undefined ? {} : { inputs: action.inputs }) }],
             });
         }
       });
@@ -213,26 +226,52 @@ export class Deployments {
   }
 
   /**
+   * Checks a decision's inputs against what its step asks, before anything is sent (400 naming each
+   * bad one under `inputsField`): for a caller that takes responsibility first and decides after, as
+   * Keptn's `approval.finished` does, so a bad input changes nothing at all.
+   */
+  async checkDecisionInputs(id: string, interruptionId: string, action: Extract<InterruptionActionRequest, { notes?: unknown }>, options: ActOptions = {}): Promise<void> {
+    let known = this.teams.get(`${id}\n${interruptionId}`);
+    if (!known) {
+      const found = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+      if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
+      known = found;
+    }
+    checkInputs(known.inputs, action, options.inputsField ?? 'body.inputs');
+  }
+
+  /**
    * Refuses, without touching the workflow, whoever may not act on the interruption (core's `mayAct`:
    * may not take it, and does not hold it). The teams come from an earlier read (they never change);
    * whether the caller holds it is checked on a fresh read, and only for a caller the teams already refuse.
+   * With approval rules, who may approve changes with each approval (core/approval-rules.ts): the
+   * fresh view decides for everyone, admins too (already approved, not their rule's turn, their rules met).
+   * Returns what it knows of the interruption (its inputs, for the caller to check).
    */
-  private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest): Promise<void> {
-    if (actor.roles.includes('admin')) return;
-    let who = this.teams.get(`${id}\n${interruptionId}`);
-    if (!who) {
+  private async authorize(actor: Actor, id: string, interruptionId: string, action: InterruptionActionRequest) {
+    let known = this.teams.get(`${id}\n${interruptionId}`);
+    if (!known) {
       const found = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
       if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
-      who = found;
+      known = found;
     }
+    const asked = action.type === 'takeResponsibility' ? action : { type: action.type };
+    if (known.rules) {
+      const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
+      const decision = current && decide(current, actor, asked, new Date().toISOString());
+      if (decision && !decision.accepted && WHO_REFUSALS.includes(decision.refusal)) throw new ServiceError(decision.refusal, decision.detail);
+      return known;
+    }
+    if (actor.roles.includes('admin')) return known;
     // An escalation adds teams at a known time: past it, they are let through to the workflow, which decides.
-    if (mayAct(who, actor, new Date().toISOString())) return;
+    if (mayAct(known, actor, new Date().toISOString())) return known;
     const current = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
-    if (!current || mayAct(current, actor, new Date().toISOString())) return;
+    if (!current || mayAct(current, actor, new Date().toISOString())) return known;
     // Not theirs to take, nor to decide: the fresh view answers for the workflow (NOT_IN_TEAM, or
     // ALREADY_DECIDED once it is over), so a refusal never reaches it.
-    const decision = decide(current, actor, action.type === 'takeResponsibility' ? action : { type: action.type }, new Date().toISOString());
+    const decision = decide(current, actor, asked, new Date().toISOString());
     if (!decision.accepted) throw new ServiceError(decision.refusal, decision.detail);
+    return known;
   }
 
   /**
@@ -321,7 +360,7 @@ export class Deployments {
 
   /** Keeps what never changes about a deployment's interruptions, then adds the links. */
   private remember(view: DeploymentView): DeploymentWithLinks {
-    for (const { id, kind, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated, overrideTeams } of view.interruptions) {
+    for (const { id, kind, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated, rules, ordered, distinctPeople, inputs, overrideTeams } of view.interruptions) {
       this.teams.set(`${view.id}\n${id}`, {
         kind,
         responsibleTeams,
@@ -329,6 +368,8 @@ export class Deployments {
         ...(excludedUserIds ? { excludedUserIds } : {}),
         ...(escalateTo && escalateAt ? { escalateTo, escalateAt } : {}),
         ...(escalated ? { escalated } : {}),
+        ...(rules ? { rules, ...(ordered ? { ordered } : {}), ...(distinctPeople ? { distinctPeople } : {}) } : {}),
+        ...(inputs ? { inputs } : {}),
       });
     }
     return this.withLinks(view);
@@ -411,6 +452,20 @@ export class Deployments {
   private links(id: string): Links {
     return deploymentLinks(id, this.deps.uiUrl, this.client.options.namespace);
   }
+}
+
+/**
+ * A decision's inputs against what the step asks (core/approver-inputs.ts), before any update: 400
+ * naming each bad one under `field` (`body.inputs.risk`). Inputs go with proceed only.
+ */
+function checkInputs(declared: ApproverInput[] | undefined, action: Extract<InterruptionActionRequest, { notes?: unknown }>, field: string): void {
+  if (action.type !== 'proceed') {
+    if (action.inputs && Object.keys(action.inputs).length > 0) throw invalid([{ name: field, reason: `inputs go with proceed (approve) only, not ${action.type}` }]);
+    return;
+  }
+  if (!declared && action.inputs === undefined) return;
+  const problems = inputProblems(declared ?? [], action.inputs);
+  if (problems.length > 0) throw invalid(problems.map(({ name, reason }) => ({ name: name ? `${field}.${name}` : field, reason })));
 }
 
 const keyReused = (key: string, what: string) =>

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { User } from '../config/schema.js';
 import { RELEASE_PATTERN } from '../core/ids.js';
-import { notesProblem } from '../core/interruptions.js';
+import { type InputValues, notesProblem } from '../core/interruptions.js';
 import type { CloudEvent } from '../workflows/messages.js';
 import type { Deployments } from './deployments.js';
 import { invalid, ServiceError } from './errors.js';
@@ -79,15 +79,21 @@ export class KeptnEvents {
   /** Keptn's way to approve (`result: pass`) or decline (`fail`): take responsibility, then proceed or abort, as the token's user. */
   private async approvalFinished(user: User, event: CloudEvent): Promise<{ keptnContext: string }> {
     const { context, triggeredId } = keys(event);
-    const data = event.data as { result?: unknown; message?: unknown };
+    const data = event.data as { result?: unknown; message?: unknown; inputs?: unknown };
     if (data.result !== 'pass' && data.result !== 'fail') throw invalid([{ name: 'body.data.result', reason: 'pass (approve) or fail (decline)' }]);
     // `data.message` is the decision's notes, under the one notes rule: a longer one is refused, never cut.
     const notes = typeof data.message === 'string' && data.message ? data.message : undefined;
     const notesRefused = notesProblem(notes);
     if (notesRefused !== undefined) throw invalid([{ name: 'body.data.message', reason: notesRefused }]);
+    // `data.inputs` are the approver's inputs (docs/manual-steps.md#approver-inputs), checked before anything is taken.
+    if (data.inputs !== undefined && !isRecord(data.inputs)) throw invalid([{ name: 'body.data.inputs', reason: 'an object of input names and values' }]);
+    const inputs = data.inputs as InputValues | undefined;
+    const decision = { type: data.result === 'pass' ? 'proceed' as const : 'abort' as const, notes, ...(inputs ? { inputs } : {}) };
     const deploymentId = await this.deploymentOf(context, triggeredId);
+    const options = { inputsField: 'body.data.inputs' };
+    await this.deployments.checkDecisionInputs(deploymentId, triggeredId, decision, options);
     await this.deployments.act(user, deploymentId, triggeredId, { type: 'takeResponsibility' });
-    await this.deployments.act(user, deploymentId, triggeredId, { type: data.result === 'pass' ? 'proceed' : 'abort', notes });
+    await this.deployments.act(user, deploymentId, triggeredId, decision, options);
     return { keptnContext: context };
   }
 

@@ -3,7 +3,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { actionsOf } from '../service/permissions.js';
 import type { Deployments, InterruptionActionRequest } from '../service/deployments.js';
 import { notFound } from '../service/errors.js';
-import { describePerson, isOpen, notesProblem } from '../core/interruptions.js';
+import { describePerson, type InputValues, isOpen, notesProblem } from '../core/interruptions.js';
+import { inputProblems, parseInputValue } from '../core/approver-inputs.js';
 import { isDecisionType } from '../core/names.js';
 import { deploymentPage, interruptionPage } from './data.js';
 import { refusalOf } from './page-errors.js';
@@ -25,14 +26,29 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
   const { config } = deployments;
   const { signedIn, formToken } = guards(sessions);
 
-  const rerender = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode, error: ActionError, notes?: string) => {
+  const rerender = async (c: Context<DashboardEnv>, id: string, status: ContentfulStatusCode, error: ActionError, notes?: string, inputs?: Record<string, string>) => {
     const session = c.get('session');
     const view = await deployments.get(id);
     return page(
       c,
       { title: `${view.release} → ${view.environment} (${view.status})`, session, section: 'deployments', live: deploymentLive(view), status },
-      <DeploymentPage session={session} config={config} view={view} error={error} notes={notes} back={backOf(c)} />,
+      <DeploymentPage session={session} config={config} view={view} error={error} notes={notes} inputs={inputs} back={backOf(c)} />,
     );
+  };
+  /**
+   * A proceed's inputs as the step declares them (core/approver-inputs.ts): each field typed (a
+   * checkbox left unticked is false), and the one rule's problems, each by input name.
+   */
+  const inputsOf = async (id: string, iid: string, typed: Record<string, string>) => {
+    const declared = (await deployments.get(id)).interruptions.find((candidate) => candidate.id === iid)?.inputs;
+    if (!declared) return Object.keys(typed).length > 0 ? { values: typed as InputValues, problems: inputProblems([], typed) } : undefined;
+    const values: InputValues = {};
+    for (const input of declared) {
+      const value = input.type === 'boolean' ? parseInputValue(input, typed[input.name] ?? 'false') : parseInputValue(input, typed[input.name]);
+      if (value !== undefined) values[input.name] = value;
+    }
+    for (const name of Object.keys(typed)) if (!declared.some((input) => input.name === name)) values[name] = typed[name]!;
+    return { values, problems: inputProblems(declared, values) };
   };
   /** Where a form asked to come back to (a release's page, a one-click page), if it is a page of ours. */
   const backOf = (c: Context<DashboardEnv>) => (c.get('form')?.back ? safeNext(c.get('form').back) : undefined);
@@ -73,9 +89,17 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       const form = c.get('form');
       const notes = form.notes?.trim() ? form.notes.trim() : undefined;
       const notesRefused = notesProblem(notes);
-      if (notesRefused !== undefined) return rerender(c, id, 400, { where: 'decide', message: notesRefused }, notes);
+      // The approver inputs (`input.<name>`), typed as the step declares them; only proceed carries them.
+      const typed = Object.fromEntries(Object.entries(form).filter(([name]) => name.startsWith('input.')).map(([name, value]) => [name.slice(6), value]));
+      if (notesRefused !== undefined) return rerender(c, id, 400, { where: 'decide', message: notesRefused }, notes, typed);
+      const inputs = action === 'proceed' ? await inputsOf(id, iid, typed) : undefined;
+      if (inputs?.problems.length) {
+        const fields = Object.fromEntries(inputs.problems.map(({ name, reason }) => [name, reason]));
+        const message = `Check the inputs: ${inputs.problems.map(({ name, reason }) => (name ? `${name}: ${reason}` : reason)).join('; ')}.`;
+        return rerender(c, id, 400, { where: 'decide', message, fields }, notes, typed);
+      }
       const request: InterruptionActionRequest = isDecisionType(action)
-        ? { type: action, notes }
+        ? { type: action, notes, ...(inputs?.values ? { inputs: inputs.values } : {}) }
         : { type: 'takeResponsibility', takeOver: form.takeOver === 'true' };
       try {
         await deployments.act(c.get('session').user, id, iid, request);
@@ -83,7 +107,7 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
         const problem = refusalOf(c, error);
         if (!problem) throw error;
         const where = request.type === 'takeResponsibility' ? 'take' : 'decide';
-        return rerender(c, id, problem.status, { where, message: problem.message }, notes);
+        return rerender(c, id, problem.status, { where, message: problem.message }, notes, typed);
       }
       // From a one-click link's page, a decision comes back to the link, which now says it is decided and by whom.
       const back = backOf(c) ?? deploymentPage(id);

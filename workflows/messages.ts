@@ -10,7 +10,7 @@ import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
 import type { OverrideRecord } from '../core/break-glass.js';
 import type { CloudEvent } from '../core/cloud-events.js';
-import type { Actor, Interruption, Person, RefusalType } from '../core/interruptions.js';
+import type { Actor, InputValues, Interruption, Person, RefusalType } from '../core/interruptions.js';
 import type { DecisionType, DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
 import type { SloShape } from '../core/slo-scoring.js';
 import type { Variables } from '../core/substitution.js';
@@ -102,6 +102,8 @@ export interface TakeResponsibilityRequest extends InterruptionRequest {
 }
 export interface DecisionRequest extends InterruptionRequest {
   notes?: string;
+  /** With proceed, what the step asks whoever proceeds (docs/manual-steps.md#approver-inputs): `{name: value}`. */
+  inputs?: InputValues;
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */

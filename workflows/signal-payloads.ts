@@ -1,5 +1,6 @@
 import { OVERRIDE_REASON_MAX } from '../core/break-glass.js';
-import { MAX_NOTES } from '../core/interruptions.js';
+import { type InputValues, MAX_NOTES } from '../core/interruptions.js';
+import { MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
 import type { CancelRequest, DecisionRequest, OverrideRequest, TakeResponsibilityRequest } from './messages.js';
 import { type Role, ROLES } from '../core/names.js';
 
@@ -100,7 +101,22 @@ const base: Shape = {
 
 export const TakeResponsibilityRequestSchema = schema<TakeResponsibilityRequest>(object({ ...base, takeOver: { check: boolean, optional: true } }));
 
-export const DecisionRequestSchema = schema<DecisionRequest>(object({ ...base, notes: { check: string({ max: MAX_NOTES }), optional: true } }));
+/** Approver inputs: names and values, a value a text or a boolean; what each input asks is the state machine's to check (core/approver-inputs.ts). */
+const inputValues: Check<InputValues> = (value, path, issues) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return void issues.push({ path, message: 'expected an object of input names and values' });
+  const entries = Object.entries(value);
+  if (entries.length > MAX_INPUTS) return void issues.push({ path, message: `expected at most ${MAX_INPUTS} inputs` });
+  const before = issues.length;
+  for (const [name, entry] of entries) {
+    if (typeof entry === 'boolean') continue;
+    string({ max: MAX_INPUT_LENGTH })(entry, [...path, name], issues);
+  }
+  return issues.length === before ? Object.fromEntries(entries) as InputValues : undefined;
+};
+
+export const DecisionRequestSchema = schema<DecisionRequest>(
+  object({ ...base, notes: { check: string({ max: MAX_NOTES }), optional: true }, inputs: { check: inputValues, optional: true } }),
+);
 
 /** Who asked for the cancellation that follows; anyone with access to the namespace can send it, so it is checked too. */
 export const CancelRequestSchema = schema<CancelRequest>(

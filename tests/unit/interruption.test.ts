@@ -140,6 +140,12 @@ function expectedDetail(refusal: RefusalType, caller: Caller, scenario: Scenario
       return [`${caller.who.displayName} (${caller.who.username})`, 'triggered', STEP, 'someone else'];
     case 'ALREADY_APPROVED':
       return [`${caller.who.displayName} (${caller.who.username})`, 'already approved', STEP];
+    // Refusals of approval rules and inputs, which the steps of this matrix do not have (tests/unit/approval-rules.test.ts).
+    case 'NOT_YOUR_TURN':
+    case 'RULE_ALREADY_MET':
+      return [STEP];
+    case 'INVALID_INPUTS':
+      return ['Invalid inputs'];
   }
 }
 

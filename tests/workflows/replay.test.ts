@@ -44,6 +44,10 @@ describe('recorded deployment histories', () => {
     ]));
   });
 
+  it('include a manual step with two rules met in order, and one that asks for inputs (patch approval-rules)', () => {
+    expect(files).toEqual(expect.arrayContaining(['deployment-approval-rules.json', 'deployment-approver-inputs.json']));
+  });
+
   it.each(files)('%s replays without a determinism error', (file) => {
     const result = results.get(file);
     expect(result, `no replay result for ${file}`).toBeDefined();

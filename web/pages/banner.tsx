@@ -1,10 +1,12 @@
 import { OVERRIDE_REASON_MAX, OVERRIDE_REASON_MIN, overridePartOf } from '../../core/break-glass.js';
 import { describeOpening } from '../../core/deployment-windows.js';
-import { MAX_NOTES, isExcluded, isOpen, teamsOf } from '../../core/interruptions.js';
+import { MAX_NOTES, isExcluded, isOpen, rulesRefusal, teamsOf } from '../../core/interruptions.js';
+import { type ApproverInput, MAX_INPUT_LENGTH } from '../../core/approver-inputs.js';
+import { openRules } from '../../core/approval-rules.js';
 import type { Interruption } from '../../workflows/messages.js';
-import { actionsOf } from '../../service/permissions.js';
+import { actionsOf, actorOf } from '../../service/permissions.js';
 import { CsrfField, ErrorMessage, Time } from '../components.js';
-import { interruptionPage, teamNames } from '../data.js';
+import { displayNameOf, interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';
 import type { DeploymentProps } from './deployment-props.js';
 
@@ -49,8 +51,80 @@ const HEADINGS: Record<Interruption['kind'], string> = {
 /** A hidden field telling the form's handler where to come back to. */
 const Back = ({ back }: { back: string | undefined }) => (back ? <input type="hidden" name="back" value={back} /> : null);
 
+/** The form field of an approver input: `input.<name>`, a select, a text or a checkbox, with its error next to it. */
+function InputField({ input, value, error }: { input: ApproverInput; value: string | undefined; error: string | undefined }) {
+  const id = `input-${input.name}`;
+  const hint = input.description ? `${id}-hint` : undefined;
+  const described = [hint, error ? `${id}-error` : undefined].filter(Boolean).join(' ') || undefined;
+  const common = { id, name: `input.${input.name}`, 'aria-describedby': described, 'aria-invalid': error ? ('true' as const) : undefined };
+  const label = `${input.name}${input.required ? '' : ' (optional)'}`;
+  if (input.type === 'boolean') {
+    return (
+      <div class="field input-field">
+        <label for={id}>
+          <input type="checkbox" value="true" checked={value === 'true'} required={input.required === true} {...common} /> {input.name}
+          {input.required ? ' (must be ticked to proceed)' : ''}
+        </label>
+        {hint && <p id={hint} class="hint">{input.description}</p>}
+        <ErrorMessage id={`${id}-error`} message={error} />
+      </div>
+    );
+  }
+  return (
+    <div class="field input-field">
+      <label for={id}>{label}</label>
+      {input.type === 'choice' ? (
+        <select required={input.required === true} {...common}>
+          <option value="">Choose…</option>
+          {(input.options ?? []).map((option) => (
+            <option value={option} selected={value === option}>
+              {option}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input type="text" value={value ?? ''} maxlength={MAX_INPUT_LENGTH} required={input.required === true} {...common} />
+      )}
+      {hint && <p id={hint} class="hint">{input.description}</p>}
+      {input.pattern && <p class="hint">It must match <code>{input.pattern}</code>.</p>}
+      <ErrorMessage id={`${id}-error`} message={error} />
+    </div>
+  );
+}
+
+/** Each rule's progress and who may still approve (docs/manual-steps.md#approval-rules); `requiredApprovals` keeps its one line. */
+function Rules({ config, interruption }: Pick<DeploymentProps, 'config'> & { interruption: Interruption }) {
+  const rules = interruption.rules ?? [];
+  const open = openRules(interruption);
+  const mayApprove = interruption.remaining?.mayApprove ?? [];
+  return (
+    <div id="rules">
+      <p>
+        Approval rules{interruption.ordered ? ', in order' : ''}{interruption.distinctPeople ? ', a different person for each' : ''}: all must be met.
+      </p>
+      <ul class="rules">
+        {rules.map((rule, i) => (
+          <li data-met={rule.met ? 'true' : 'false'}>
+            <strong>
+              {rule.count} from {teamNames(config, rule.teams) || 'any deployer'}
+            </strong>
+            : {rule.met ? 'met' : `${rule.approvals.length} of ${rule.count}`}
+            {rule.approvals.length > 0 && ` (${rule.approvals.map((approval) => approval.user.displayName).join(', ')})`}
+            {!rule.met && interruption.ordered && (open.includes(i) ? ' — its turn now' : ' — after the rules before it')}
+          </li>
+        ))}
+      </ul>
+      <p id="may-approve">
+        {mayApprove.length > 0
+          ? `May approve now: ${mayApprove.map((username) => displayNameOf(config, username)).join(', ')} (or an admin).`
+          : 'Nobody named by the open rules may approve now; an admin may.'}
+      </p>
+    </div>
+  );
+}
+
 /** The controls this person may use, and only those; the workflow checks the same rules again. */
-function Actions({ session, config, view, interruption, error, notes, back }: DeploymentProps & { interruption: Interruption }) {
+function Actions({ session, config, view, interruption, error, notes, inputs, back }: DeploymentProps & { interruption: Interruption }) {
   const actions = actionsOf(interruption, session.user);
   const path = interruptionPage(view.id, interruption.id);
   if (interruption.kind === 'Window') return null;
@@ -83,6 +157,9 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
       <form method="post" action={`${path}/${first!.action}`} class="actions decide stack" data-decide>
         <CsrfField token={session.csrf} />
         <Back back={back} />
+        {(interruption.inputs ?? []).map((input) => (
+          <InputField input={input} value={inputs?.[input.name]} error={error?.where === 'decide' ? error.fields?.[input.name] : undefined} />
+        ))}
         <div class="field">
           <label for="notes">Notes</label>
           <textarea
@@ -106,7 +183,8 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
             {first!.label}
           </button>
           {others.map((button) => (
-            <button type="submit" class={button.style} formaction={`${path}/${button.action}`}>
+            // Only proceed carries inputs: the others go without the browser asking for them.
+            <button type="submit" class={button.style} formaction={`${path}/${button.action}`} formnovalidate>
               {button.label}
             </button>
           ))}
@@ -116,10 +194,16 @@ function Actions({ session, config, view, interruption, error, notes, back }: De
   }
   const who = teamNames(config, teamsOf(interruption)) || 'deployers';
   const yours = isExcluded(interruption, session.user);
+  // With rules, why not in the rules' own words: already approved, not yet your rule's turn, your rules met.
+  const byRules = yours ? undefined : rulesRefusal(interruption, actorOf(session.user));
   return (
     <div class="actions">
-      <p class="muted">
-        {yours ? `You triggered this deployment, so someone else must ${interruption.kind === 'GuidedFailure' ? 'decide what happens after this failure' : 'approve this step'}.` : `Only ${who} (or an admin) can act on this step.`}
+      <p class="muted" id="why-not">
+        {yours
+          ? `You triggered this deployment, so someone else must ${interruption.kind === 'GuidedFailure' ? 'decide what happens after this failure' : 'approve this step'}.`
+          : byRules && byRules.refusal !== 'NOT_IN_TEAM'
+            ? byRules.detail
+            : `Only ${who} (or an admin) can act on this step.`}
       </p>
       {/* A refused post from someone with no controls (a stale page, a hand-made form) says why here. */}
       <ErrorMessage id="take-error" message={error?.message} />
@@ -227,6 +311,7 @@ export function Banner(props: DeploymentProps) {
               : `Assigned to ${assignee.displayName} (${assignee.username}).`}
         </span>
       </p>
+      {interruption.rules && !interruption.requiredApprovals && <Rules config={config} interruption={interruption} />}
       {(interruption.requiredApprovals ?? 1) > 1 && (
         <p id="approvals">
           Approvals: {interruption.approvals?.length ?? 0} of {interruption.requiredApprovals}

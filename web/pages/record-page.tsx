@@ -37,6 +37,16 @@ export function Decisions({ config, view }: DeploymentProps) {
           ) : (
             <p class="muted">No notes.</p>
           )}
+          {interruption.inputValues && (
+            <dl class="variables inputs">
+              {Object.entries(interruption.inputValues).map(([name, value]) => (
+                <div>
+                  <dt>{name}</dt>
+                  <dd>{typeof value === 'boolean' ? (value ? 'yes' : 'no') : value || '(empty)'}</dd>
+                </div>
+              ))}
+            </dl>
+          )}
         </div>
       ))}
       {outputs.length > 0 && (

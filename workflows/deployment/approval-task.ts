@@ -1,5 +1,6 @@
 import type { ApprovalStep } from '../../config/schema.js';
 import { manualOutputs } from './manual-step.js';
+import { describeInputs } from '../../core/approver-inputs.js';
 import type { StepView } from '../messages.js';
 import type { TaskResult } from '../../core/names.js';
 import { emit } from '../outbox.js';
@@ -28,7 +29,7 @@ export async function runApproval(deployment: DeploymentState, step: ApprovalSte
   const finish = (taskResult: TaskResult, status: 'Succeeded' | 'Failed' | 'Aborted', log: string, outputs: Parameters<typeof manualOutputs>[1] & { via?: string }) => {
     view.result = taskResult;
     const approved = taskResult === 'pass';
-    Object.assign(deployment.variables, manualOutputs(step.name, outputs, approved ? 'Proceed' : 'Abort', approved));
+    Object.assign(deployment.variables, manualOutputs(step.name, outputs, approved ? 'Proceed' : 'Abort', approved, step.inputs));
     finishStep(view, status, `${judged}\n${message}.\n${log}`);
     if (status === 'Succeeded') deployment.setStatus('Running', `Running: ${step.name} — ${log.split('\n')[0]}`);
     return status;
@@ -51,7 +52,7 @@ export async function runApproval(deployment: DeploymentState, step: ApprovalSte
   if (outcome.type === 'ContinueAsNew') return 'ContinueAsNew';
   const final = outcome.interruption;
   const by = final.assignee ? ` by ${final.assignee.displayName} (${final.assignee.username})` : '';
-  const notes = final.notes ? `\nNotes: ${final.notes}` : '';
+  const notes = `${final.notes ? `\nNotes: ${final.notes}` : ''}${final.inputValues ? `\nInputs: ${describeInputs(final.inputValues)}` : ''}`;
   if (final.state === 'Proceeded') return finish('pass', 'Succeeded', `Approved${by}.${notes}`, final);
   if (final.state === 'Aborted') return finish('fail', 'Aborted', `Declined${by}.${notes}`, final);
   // Timed out: the step's onTimeout decides, as for a manual step.

@@ -65,7 +65,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
       const skip = (why: string) => {
         finishStep(current!, 'Skipped', `Skipped: ${why}.`);
         // A later step may read a skipped manual step's outputs in every environment (docs/configuration.md).
-        if (step.type === 'manual') Object.assign(deployment.variables, skippedManualOutputs(step.name));
+        if (step.type === 'manual') Object.assign(deployment.variables, skippedManualOutputs(step.name, step.inputs));
       };
       if (step.environments && !step.environments.includes(input.environment)) {
         skip(`runs only in ${step.environments.join(', ')}`);

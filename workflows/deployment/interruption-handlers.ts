@@ -1,6 +1,16 @@
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
 import type { DeploymentState } from './deployment-state.js';
-import { type Actor, decide, type DecisionType, type Interruption, type InterruptionAction, isOpen } from '../../core/interruptions.js';
+import {
+  type Actor,
+  decide,
+  decisionInputsProblem,
+  type DecisionType,
+  describeApproval,
+  type Interruption,
+  type InterruptionAction,
+  isOpen,
+} from '../../core/interruptions.js';
+import { describeInputs } from '../../core/approver-inputs.js';
 import { DECISION_TYPES } from '../../core/names.js';
 import {
   DECISION_MESSAGES,
@@ -15,7 +25,7 @@ import {
 import { DecisionRequestSchema, TakeResponsibilityRequestSchema } from '../signal-payloads.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
 import { record } from '../../core/timeline.js';
-import { publish } from './wait-for-decision.js';
+import { publish, withRemaining } from './wait-for-decision.js';
 
 /**
  * Registers `takeResponsibility` and every decision (`proceed`, `abort`, `retry`, `ignore`, `fail`) as updates (the API's way: every caller gets
@@ -26,7 +36,7 @@ export function registerInterruptionHandlers(deployment: DeploymentState): void 
   const take = (via: Via) => (request: TakeResponsibilityRequest) =>
     act(deployment, request, { type: 'takeResponsibility', takeOver: request.takeOver }, via);
   const decision = (type: DecisionType, via: Via) => (request: DecisionRequest) =>
-    act(deployment, request, { type, notes: request.notes }, via);
+    act(deployment, request, { type, notes: request.notes, inputs: request.inputs }, via);
   const validate = (schema: typeof TakeResponsibilityRequestSchema | typeof DecisionRequestSchema) =>
     (request: unknown) => {
       const result = schema.safeParse(request);
@@ -48,9 +58,18 @@ export function registerInterruptionHandlers(deployment: DeploymentState): void 
   });
   setHandler(takeResponsibilitySignal, signal(deployment, 'takeResponsibility', TakeResponsibilityRequestSchema, take('signal')));
   // The same decisions for every kind; the state machine refuses those a kind does not offer (NOT_AN_OPTION).
+  // A decision's inputs are checked against what its step asks before the update is accepted, so a
+  // bad one leaves no trace in the history (signals: recorded as refused, by `decide`).
+  const validateDecision = (type: DecisionType) => (request: unknown) => {
+    validate(DecisionRequestSchema)(request);
+    const { interruptionId, inputs, notes } = DecisionRequestSchema.parse(request);
+    const target = interruptionId === undefined ? deployment.view.interruptions.find(isOpen) : deployment.view.interruptions.find((i) => i.id === interruptionId);
+    const problem = target && decisionInputsProblem(target, { type, notes, inputs });
+    if (problem) throw ApplicationFailure.create({ type: 'INVALID_INPUTS' satisfies DeploymentErrorType, message: problem, nonRetryable: true });
+  };
   for (const type of DECISION_TYPES) {
     const { update, signal: signalDefinition } = DECISION_MESSAGES[type];
-    setHandler(update, parsed(DecisionRequestSchema, decision(type, 'update')), { validator: validate(DecisionRequestSchema) });
+    setHandler(update, parsed(DecisionRequestSchema, decision(type, 'update')), { validator: validateDecision(type) });
     setHandler(signalDefinition, signal(deployment, type, DecisionRequestSchema, decision(type, 'signal')));
   }
 }
@@ -135,21 +154,27 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
 
   const decision = decide(target, request.user, action, at);
   if (!decision.accepted) return refuse(decision.refusal, decision.detail, target.id);
+  const decided = decision.changed ? withRemaining(deployment, decision.interruption) : decision.interruption;
   if (decision.changed) {
-    if (!isOpen(decision.interruption)) decision.interruption.decidedVia = via;
-    view.interruptions[index] = decision.interruption;
-    publish(deployment, decision.interruption);
+    if (!isOpen(decided)) decided.decidedVia = via;
+    view.interruptions[index] = decided;
+    publish(deployment, decided);
   }
-  const { approvals, requiredApprovals } = decision.interruption;
+  const { approvals, requiredApprovals } = decided;
+  const given = action.type === 'proceed' && action.inputs && target.inputs ? `inputs: ${describeInputs(action.inputs)}` : undefined;
   const reason = decision.tookOverFrom
     ? `took over from ${decision.tookOverFrom.username}`
     : !decision.changed
       ? 'already responsible; nothing changed'
-      : action.type === 'proceed' && requiredApprovals && approvals?.length
-        ? `approval ${approvals.length} of ${requiredApprovals}`
-        : undefined;
+      : action.type !== 'proceed'
+        ? undefined
+        : decided.rules
+          ? describeApproval(target, decided)
+          : requiredApprovals && approvals?.length
+            ? `approval ${approvals.length} of ${requiredApprovals}`
+            : given;
   record(view.timeline, entry('accepted', reason, target.id));
-  return maskInterruption(decision.interruption, secretsOf(deployment.variables, deployment.input.sensitive));
+  return maskInterruption(decided, secretsOf(deployment.variables, deployment.input.sensitive));
 }
 
 const now = () => new Date().toISOString();

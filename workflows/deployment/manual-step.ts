@@ -1,5 +1,6 @@
 import type { ManualStep } from '../../config/schema.js';
 import { describePerson, type Interruption } from '../../core/interruptions.js';
+import { type ApproverInput, describeInputs, inputOutputs } from '../../core/approver-inputs.js';
 import type { StepView } from '../messages.js';
 import { finishStep, type DeploymentState } from './deployment-state.js';
 import { describeUnknown, substitute } from '../../core/substitution.js';
@@ -20,7 +21,7 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
   const final = outcome.interruption;
   const result = final.state === 'Proceeded' ? 'Proceed' : final.state === 'Aborted' ? 'Abort' : 'TimedOut';
   const approved = final.state === 'Proceeded' || (final.state === 'TimedOut' && step.onTimeout === 'proceed');
-  Object.assign(deployment.variables, manualOutputs(step.name, final, result, approved));
+  Object.assign(deployment.variables, manualOutputs(step.name, final, result, approved, step.inputs));
   const log = decisionLog(final, step.onTimeout);
   if (!approved) {
     finishStep(view, 'Aborted', log);
@@ -36,22 +37,28 @@ export async function waitForManualStep(deployment: DeploymentState, step: Manua
 export function decisionLog(final: Interruption, onTimeout: string): string {
   const by = final.assignee ? ` by ${describePerson(final.assignee)}` : '';
   const notes = final.notes ? `\nNotes: ${final.notes}` : '';
+  const inputs = final.inputValues ? `\nInputs: ${describeInputs(final.inputValues)}` : '';
   if (final.state === 'TimedOut') return `Timed out: nobody decided in time; the deployment will ${onTimeout}.`;
   const did = { Proceeded: 'Proceeded', Aborted: 'Aborted', Retried: 'Retried', Ignored: 'Ignored', Failed: 'Failed' }[final.state as string] ?? final.state;
-  return `${did}${by}.${notes}`;
+  return `${did}${by}.${notes}${inputs}`;
 }
 
 /** The outputs of a manual step that did not run: `Result=Skipped`, `Approved=False`, the rest empty (docs/configuration.md). */
-export function skippedManualOutputs(stepName: string) {
-  return manualOutputs(stepName, { notes: null, assignee: null }, 'Skipped', false);
+export function skippedManualOutputs(stepName: string, inputs?: ApproverInput[]) {
+  return manualOutputs(stepName, { notes: null, assignee: null }, 'Skipped', false, inputs);
 }
 
-/** The output variables of a completed manual step, named as Octopus names them. */
+/**
+ * The output variables of a completed manual step, named as Octopus names them; with the step's
+ * `inputs`, one more for each (`…Output.Manual.Input.<name>`, also spelled with `Octopus.`), from
+ * the proceed that completed it.
+ */
 export function manualOutputs(
   stepName: string,
-  interruption: Pick<Interruption, 'notes' | 'assignee' | 'decidedVia' | 'requiredApprovals' | 'approvals'>,
+  interruption: Pick<Interruption, 'notes' | 'assignee' | 'decidedVia' | 'requiredApprovals' | 'approvals' | 'rules' | 'inputValues'>,
   result: string,
   approved: boolean,
+  inputs?: ApproverInput[],
 ) {
   const prefix = `Action[${stepName}].Output.Manual`;
   const user = interruption.assignee;
@@ -64,6 +71,7 @@ export function manualOutputs(
     [`${prefix}.Result`]: result,
     [`${prefix}.Approved`]: approved ? 'True' : 'False',
     [`${prefix}.Via`]: interruption.decidedVia ?? '',
-    ...(interruption.requiredApprovals ? { [`${prefix}.Approvers`]: (interruption.approvals ?? []).map((approval) => approval.user.username).join(',') } : {}),
+    ...(interruption.requiredApprovals || interruption.rules ? { [`${prefix}.Approvers`]: (interruption.approvals ?? []).map((approval) => approval.user.username).join(',') } : {}),
+    ...inputOutputs(stepName, inputs, interruption.inputValues, result === 'Proceed'),
   };
 }

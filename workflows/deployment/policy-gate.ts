@@ -141,9 +141,9 @@ function close(deployment: DeploymentState, index: number, interruption: Interru
 }
 
 /**
- * The approvals: an `Approval` interruption that the rules' teams decide. Its spec carries the
- * rules (`rules`, `ordered`, `distinctPeople`) for the approval rules engine; until then one
- * approval of any of their teams passes it.
+ * The approvals: an `Approval` interruption with the policy's approval rules (core/approval-rules.ts):
+ * each rule `{teams, count}`, all to be met (`ordered`, `distinctPeople`, `preventSelfApproval` as
+ * the policy says); the interruption shows each rule's progress and who may still approve.
  */
 async function passApprovals(deployment: DeploymentState, step: PolicyStep, view: StepView): Promise<'Passed' | 'Aborted' | 'ContinueAsNew'> {
   const approvals = step.policy.approvals!;
@@ -151,7 +151,7 @@ async function passApprovals(deployment: DeploymentState, step: PolicyStep, view
   const teams = [...new Set(approvals.rules.flatMap((rule) => rule.teams))];
   const rules = approvals.rules.map((rule) => `${rule.count} from ${rule.teams.join(' or ')}`).join(', ');
   if (view.policy!.approvals.state === 'Pending') log(view, `Approvals: ${rules}${approvals.ordered ? ', in this order' : ''}.`);
-  const approvalStep: WaitSpec['step'] & Pick<typeof approvals, 'rules' | 'ordered' | 'distinctPeople'> = {
+  const approvalStep: WaitSpec['step'] = {
     name: step.name,
     responsibleTeams: teams,
     onTimeout: 'abort',

@@ -2,7 +2,9 @@ import { condition, patched, upsertMemo, upsertSearchAttributes, uuid4, workflow
 import type { Remind } from '../../config/schema.js';
 import { blockGate, unblockGate } from './gate-client.js';
 import { describeOpening } from '../../core/deployment-windows.js';
-import { type Interruption, isOpen, type Person, teamsOf, timeOut } from '../../core/interruptions.js';
+import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf, timeOut } from '../../core/interruptions.js';
+import { type ApprovalRule, remainingOf, requiredApprovalsRule, startRules } from '../../core/approval-rules.js';
+import type { ApproverInput } from '../../core/approver-inputs.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
 import type { InterruptionKind, OnTimeout } from '../../core/names.js';
@@ -20,6 +22,12 @@ export interface WaitSpec {
     onTimeout: OnTimeout;
     preventSelfApproval?: boolean | undefined;
     requiredApprovals?: number | undefined;
+    /** Approval rules, all to be met (core/approval-rules.ts); with them, `responsibleTeams` may be empty. */
+    rules?: ApprovalRule[] | undefined;
+    ordered?: boolean | undefined;
+    distinctPeople?: boolean | undefined;
+    /** What whoever proceeds is asked (core/approver-inputs.ts). */
+    inputs?: ApproverInput[] | undefined;
     remind?: Remind | undefined;
     blockConcurrentDeployments?: boolean | undefined;
   };
@@ -44,7 +52,7 @@ export async function waitForDecision(deployment: DeploymentState, spec: WaitSpe
   const resumed = deployment.resuming
     ? deploymentView.interruptions.findLastIndex((i) => i.step === spec.step.name && i.kind === spec.kind && isOpen(i))
     : -1;
-  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(openInterruption(spec, deployment.input.triggeredBy)) - 1;
+  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(withRemaining(deployment, openInterruption(spec, deployment.input.triggeredBy))) - 1;
   const current = () => deploymentView.interruptions[index]!;
   const opened = current();
   view.status = 'Waiting';
@@ -73,7 +81,7 @@ export async function waitForDecision(deployment: DeploymentState, spec: WaitSpe
   }
   if (!timedOut && isOpen(current())) return { type: 'ContinueAsNew' };
   if (timedOut) {
-    deploymentView.interruptions[index] = timeOut(current(), now());
+    deploymentView.interruptions[index] = withRemaining(deployment, timeOut(current(), now()));
     record(deploymentView.timeline, {
       at: now(),
       user: 'system',
@@ -100,6 +108,7 @@ function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
   return {
     ...(step.preventSelfApproval ? { excludedUserIds: [triggeredBy.id] } : {}),
     ...(step.requiredApprovals && step.requiredApprovals > 1 ? { requiredApprovals: step.requiredApprovals, approvals: [] } : {}),
+    ...approvalOptions(spec),
     ...(step.remind?.escalateAfter !== undefined && step.remind.escalateTo ? { escalateTo: step.remind.escalateTo, escalateAt: after(step.remind.escalateAfter) } : {}),
     ...(spec.overrideTeams ? { overrideTeams: spec.overrideTeams } : {}),
     id: spec.id ?? uuid4(),
@@ -107,7 +116,7 @@ function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
     step: step.name,
     state: 'Pending',
     instructions: spec.instructions,
-    responsibleTeams: step.responsibleTeams,
+    responsibleTeams: step.rules && step.responsibleTeams.length === 0 ? [...new Set(step.rules.flatMap((rule) => rule.teams))] : step.responsibleTeams,
     assignee: null,
     notes: null,
     createdAt,
@@ -115,6 +124,37 @@ function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
     timeoutAt: step.timeout === undefined ? null : after(step.timeout),
     onTimeout: step.onTimeout,
   };
+}
+
+/** Deployments whose interruptions opened before this patch have neither approval rules nor inputs (`requiredApprovals` kept its own count). */
+const APPROVAL_RULES = 'approval-rules';
+
+/**
+ * A step's approval rules (its `rules`, or `requiredApprovals: N` as the one rule of its responsible
+ * teams) with nothing approved yet, and its inputs. Only steps that have any ask the patch, so other
+ * histories stay as they were.
+ */
+function approvalOptions(spec: WaitSpec): Partial<Interruption> {
+  const { step } = spec;
+  const rules = step.rules ?? (step.requiredApprovals && step.requiredApprovals > 1 ? [requiredApprovalsRule(step.responsibleTeams, step.requiredApprovals)] : undefined);
+  if ((!rules && !step.inputs?.length) || !patched(APPROVAL_RULES)) return {};
+  return {
+    ...(rules ? { rules: startRules(rules), approvals: [] } : {}),
+    ...(rules && step.ordered ? { ordered: true } : {}),
+    ...(rules && step.distinctPeople ? { distinctPeople: true } : {}),
+    ...(step.inputs?.length ? { inputs: step.inputs } : {}),
+  };
+}
+
+/**
+ * The interruption with what its rules still need and who of the deployment's roster may approve
+ * now (`remaining`), while it is open; without it once closed. Interruptions without rules are as they were.
+ */
+export function withRemaining(deployment: DeploymentState, interruption: Interruption): Interruption {
+  if (!interruption.rules) return interruption;
+  const { remaining: _stale, ...rest } = interruption;
+  if (!isOpen(interruption)) return rest;
+  return { ...rest, remaining: remainingOf(interruption, deployment.input.roster ?? [], interruption.excludedUserIds, escalatedTeamsOf(interruption)) };
 }
 
 /** The next thing a timer must do: time out, escalate, or remind, whichever comes first (ties: in that order). */
@@ -129,7 +169,7 @@ function nextDeadline(interruption: Interruption, remind: Remind | undefined): {
 }
 
 function escalate(deployment: DeploymentState, index: number): void {
-  const interruption = { ...deployment.view.interruptions[index]!, escalated: true };
+  const interruption = withRemaining(deployment, { ...deployment.view.interruptions[index]!, escalated: true });
   deployment.view.interruptions[index] = interruption;
   record(deployment.view.timeline, {
     at: now(),
