@@ -124,6 +124,11 @@ describe('policies: refusals, by path', () => {
     expect(problems).toHaveLength(2);
   });
 
+  it('refuses a process step of type policy: only the server puts policy gates in a deployment', () => {
+    const text = withPolicies(PRODUCTION).replace('- { name: Deploy, type: script, run: ./deploy.sh }', '- { name: Gate, type: policy }');
+    expect(problemsOf(text)).toEqual([expect.stringMatching(/^projects\[0\]\.process\[0\]/)]);
+  });
+
   it('refuses a policy that enforces nothing, an unknown onClosed and an unknown field', () => {
     expect(problemsOf(withPolicies('  - { environments: [production] }\n'))).toEqual([
       'policies[0]: this policy enforces nothing: give it approvals, a window, freezes or supersede',
