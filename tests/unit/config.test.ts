@@ -127,7 +127,7 @@ describe('parseConfig: the docs/configuration.md example', () => {
 
 describe('parseConfig: defaults', () => {
   it('an empty file is an empty config', () => {
-    expect(parseConfig('')).toEqual({ teams: [], users: [], projects: [] });
+    expect(parseConfig('')).toEqual({ teams: [], users: [], projects: [], policies: [] });
   });
 
   it('fills step, user and project defaults', () => {
