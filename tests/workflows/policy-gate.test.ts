@@ -12,6 +12,7 @@ import {
   overridesQuery,
   overrideUpdate,
   proceedUpdate,
+  takeResponsibilitySignal,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
 import { untilView } from '../support/fixtures.js';
@@ -147,6 +148,37 @@ describe('a policy gate with a window', () => {
     expect(done.steps.map((step) => step.status)).toEqual(['Failed', 'Skipped']);
     expect(done.steps[0]!.log).toContain('onClosed: fail');
     expect(done.steps[0]!.policy!.window).toMatchObject({ state: 'Failed', reason: expect.stringContaining('Outside the deployment window') });
+  });
+});
+
+describe('while a policy gate waits for its window', () => {
+  it('continues as new when its history grows, waiting on at the same Window, and still opens by itself', async () => {
+    const now = await environment().currentTimeMs();
+    const freeze = { from: new Date(now - HOUR).toISOString(), to: new Date(now + 3 * DAY).toISOString(), reason: 'Database migration' };
+    const handle = await start(gated({ freezes: [freeze] }, { historyLimit: 40 }));
+    const windowId = (await handle.query<DeploymentView>('state')).interruptions[0]!.id;
+    // Refused signals (nobody takes a window), a batch an hour, grow the history past its limit.
+    for (let hour = 0; hour < 4; hour++) {
+      await Promise.all(Array.from({ length: 6 }, () => handle.signal(takeResponsibilitySignal, { user: jjones })));
+      await environment().sleep(HOUR);
+    }
+    const refused = await untilView(handle, (view) => view.timeline.some((entry) => (entry.count ?? 1) >= 24), 'all 24 refusals');
+    expect(refused.timeline).toEqual([expect.objectContaining({ user: 'jjones', result: 'refused', count: 24, reason: expect.stringContaining('NOT_AN_OPTION') })]);
+    const described = await handle.describe();
+    expect(described.runId).not.toBe(handle.firstExecutionRunId);
+    const done = await finalView(handle);
+    expect(done.status).toBe('Succeeded');
+    expect(done.interruptions.map((interruption) => [interruption.id, interruption.state])).toEqual([[windowId, 'WindowOpened']]);
+    expect(Date.parse(done.steps[1]!.startedAt!)).toBeGreaterThanOrEqual(now + 3 * DAY);
+  }, 120_000);
+
+  it('can be cancelled', async () => {
+    const now = await environment().currentTimeMs();
+    const handle = await start(gated({ freezes: [{ from: new Date(now - HOUR).toISOString(), to: new Date(now + DAY).toISOString(), reason: 'Freeze' }] }));
+    await handle.cancel();
+    const done = await finalView(handle);
+    expect(done.status).toBe('Cancelled');
+    expect(done.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
   });
 });
 
