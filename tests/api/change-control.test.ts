@@ -25,6 +25,11 @@ const config = testConfig(`
     # A process that tries to be the gate: it cannot stand in for it.
     - { name: 'Policy: production', type: script, run: 'echo "no gate here"' }
     - { name: Deploy, type: script, run: 'echo deployed' }
+- id: queued
+  name: Queued service
+  environments: [production]
+  process:
+    - { name: Sign-off, type: manual, responsibleTeams: [release-managers], blockConcurrentDeployments: true }
 `);
 config.policies = [
   PolicySchema.parse({
@@ -41,7 +46,7 @@ config.notifications = {
 } as typeof config.notifications;
 const stack = useStack(config);
 
-const trigger = async (environment: string) => (await ok(stack.trigger({ project: 'gated', environment, release: uniqueRelease() }), 201)).id;
+const trigger = async (environment: string, project = 'gated') => (await ok(stack.trigger({ project, environment, release: uniqueRelease() }), 201)).id;
 const windowOf = (view: Deployment) => view.interruptions.find((interruption) => interruption.kind === 'Window');
 const override = (who: Who, id: string, iid: string, reason?: string) =>
   stack.send('POST', `/api/deployments/${encodeURIComponent(id)}/interruptions/${iid}/override`, { as: who, body: reason === undefined ? {} : { reason } });
@@ -109,6 +114,27 @@ describe('a production policy with a freeze and break-glass', () => {
     expect(open.overrides.map((item) => item.id)).not.toContain(record.id);
     const all = await ok(stack.api('admin').api.overrides.$get({ query: {} }));
     expect(all.overrides.find((item) => item.id === record.id)?.reviewed?.user.username).toBe('admin');
+  });
+
+  it('runs its gate before the queue of a blockConcurrentDeployments step: a deployment waiting for its window holds no queue and is queued behind none', async () => {
+    const reason = 'Release train is late; ship the fix now (INC-4713).';
+    const first = await trigger('production', 'queued');
+    const firstWindow = windowOf(await waitFor(stack, first, (v) => windowOf(v) !== undefined))!.id;
+    await ok(override('mlee', first, firstWindow, reason));
+    // Past its gate, the first holds the queue while it waits at its blocking sign-off.
+    const signOff = (await waitFor(stack, first, (v) => v.interruptions.some((i) => i.kind === 'Manual' && i.state === 'Pending'))).interruptions.find((i) => i.kind === 'Manual')!;
+
+    const second = await trigger('production', 'queued');
+    const waiting = await waitFor(stack, second, (v) => windowOf(v) !== undefined);
+    expect(waiting.status).toBe('Waiting');
+    expect(waiting.queuedBehind ?? null).toBeNull();
+    await ok(override('mlee', second, windowOf(waiting)!.id, reason));
+    expect((await waitFor(stack, second, (v) => v.status === 'Queued')).queuedBehind).toBe(first);
+
+    await ok(stack.act('jjones', 'take-responsibility', { id: first, iid: signOff.id }));
+    await ok(stack.act('jjones', 'proceed', { id: first, iid: signOff.id }));
+    await waitFor(stack, first, (v) => v.status === 'Succeeded');
+    await waitFor(stack, second, (v) => v.status === 'Waiting' && v.interruptions.some((i) => i.kind === 'Manual'));
   });
 
   it('the dashboard shows the Window banner: when it opens, and the override form to its override team only', async () => {
