@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../config/load.js';
+import { ConfigError, loadConfig, parseConfig } from '../../config/load.js';
 
 /** Three teams and two projects; `policies` is YAML indented by 2. */
 const withPolicies = (policies: string) => `teams:
@@ -52,6 +53,12 @@ describe('policies: in the config', () => {
       override: { teams: ['sre-leads'] },
     });
     expect(policy!.approvals!.rules).toEqual([{ teams: ['security'], count: 1 }, { teams: ['release-managers'], count: 1 }]);
+  });
+
+  it('examples/change-control.yaml is a valid config with one production policy', () => {
+    const config = loadConfig(fileURLToPath(new URL('../../examples/change-control.yaml', import.meta.url)));
+    expect(config.policies).toEqual([expect.objectContaining({ environments: ['production'], override: { teams: ['sre-leads'] } })]);
+    expect(config.users.find((user) => user.username === 'mlee')?.teams).toContain('sre-leads');
   });
 
   it('has no policies when the config names none', () => {
