@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../config/load.js';
+import { loadConfig, parseConfig } from '../../config/load.js';
+import { problemsOf } from '../support/config-problems.js';
 
 /** Three teams and two projects; `policies` is YAML indented by 2. */
 const withPolicies = (policies: string) => `teams:
@@ -20,16 +21,6 @@ projects:
       - { name: Deploy, type: script, run: ./deploy.sh }
 policies:
 ${policies}`;
-
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'interlock.yaml');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('the config was accepted');
-}
 
 const PRODUCTION = `  - environments: [production]
     approvals:
