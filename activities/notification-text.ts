@@ -5,7 +5,9 @@
  */
 import { type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
 import { describeOpening } from '../core/deployment-windows.js';
-import { escalatedTeamsOf, type Interruption, type Person, teamsOf } from '../core/interruptions.js';
+import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf } from '../core/interruptions.js';
+import { progressLines } from '../core/approval-rules.js';
+import { describeDeclared, describeInputs } from '../core/approver-inputs.js';
 
 /** A signed `/i/<token>` link to the decision page of one person. */
 export interface DecideLink {
@@ -100,6 +102,12 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
   if ((interruption.requiredApprovals ?? 1) > 1) {
     facts.push(['Approvals', `${interruption.approvals?.length ?? 0} of ${interruption.requiredApprovals}`]);
   }
+  // Approval rules (docs/manual-steps.md#approval-rules): each rule's progress, and who may still approve.
+  if (interruption.rules && !interruption.requiredApprovals) {
+    facts.push([`Approval rules${interruption.ordered ? ', in order' : ''}`, progressLines(interruption).join('; ')]);
+    if (interruption.remaining) facts.push(['May still approve', interruption.remaining.mayApprove.join(', ') || 'nobody the open rules name (an admin may)']);
+  }
+  if (interruption.inputs?.length && isOpen(interruption)) facts.push(['Asks whoever proceeds', describeDeclared(interruption.inputs)]);
   const sections: Description['sections'] = [];
   if (interruption.instructions.trim()) sections.push({ heading: 'Instructions', text: interruption.instructions.trimEnd() });
 
@@ -140,6 +148,8 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
       const decided: [string, string][] = [['Deployment', what], ['Step', step], ['Outcome', outcome.short]];
       if (by) decided.push(['By', by]);
       if (interruption.decidedAt) decided.push(['At', formatTime(interruption.decidedAt)]);
+      if (interruption.approvals && interruption.approvals.length > 1) decided.push(['Approved by', interruption.approvals.map((approval) => who(approval.user)!).join(', ')]);
+      if (interruption.inputValues) decided.push(['Inputs', describeInputs(interruption.inputValues)]);
       if (event.data.deployment?.id) decided.push(['Deployment id', event.data.deployment.id]);
       const notes = interruption.notes?.trim() ? [{ heading: by ? `Notes from ${by}` : 'Notes', text: interruption.notes.trimEnd() }] : [];
       return { headline: `"${step}" in ${what}: ${outcome.long}.`, subject: `${outcome.short}: ${step} — ${what}`, facts: decided, sections: notes };

@@ -3,7 +3,7 @@ import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '.
 import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
 import { OVERRIDE_REASON_MAX, type OverrideRecord, overrideReasonProblem } from '../core/break-glass.js';
 import type { PolicyView } from '../core/views.js';
-import { INPUT_TYPES, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
+import { INPUT_TYPES, INPUT_VALUE_SHAPE, inputLengthProblem, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
   DEPLOYMENT_STATUSES,
@@ -361,7 +361,10 @@ export const DecisionSchema = z
   .strictObject({
     notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional(),
     inputs: z
-      .record(z.string().max(100), z.union([z.string().max(MAX_INPUT_LENGTH), z.boolean()]))
+      .record(
+        z.string().max(100),
+        z.union([z.string().max(MAX_INPUT_LENGTH, { error: (issue) => inputLengthProblem(String(issue.input)) }), z.boolean()], { error: INPUT_VALUE_SHAPE }),
+      )
       .refine((inputs) => Object.keys(inputs).length <= MAX_INPUTS, `at most ${MAX_INPUTS} inputs`)
       .optional()
       .openapi({

@@ -1,8 +1,8 @@
 /** What a CLI command is, and the pieces several commands share. */
 import { type InputValues, MAX_NOTES, notesProblem } from '../core/interruptions.js';
-import { type ApproverInput, inputProblems, parseInputValue } from '../core/approver-inputs.js';
+import { type ApproverInput, describeDeclared, inputProblems, parseInputValue } from '../core/approver-inputs.js';
 import { CliError, type Client, EXIT, type ExitCode, usageError } from './client.js';
-import { describeDeclared, parseDuration } from './format.js';
+import { parseDuration } from './format.js';
 
 export interface Option {
   type: 'string' | 'boolean';

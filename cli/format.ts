@@ -2,8 +2,8 @@ import { formatDuration, parseDuration as parseConfigDuration } from '../core/du
 import { describeOpening } from '../core/deployment-windows.js';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { isOpen, teamsOf } from '../core/interruptions.js';
-import { progressLines } from '../core/approval-rules.js';
-import type { ApproverInput } from '../core/approver-inputs.js';
+import { progressLines, stillNeeded } from '../core/approval-rules.js';
+import { describeDeclared } from '../core/approver-inputs.js';
 import type { Interruption } from '../core/interruptions.js';
 import type { DeploymentStatus } from '../core/names.js';
 import type { StepView } from '../core/views.js';
@@ -32,16 +32,6 @@ export const decisionCommands = (interruption: Pick<Interruption, 'kind'>, id: s
       ? [`interlock approve ${id} --notes "…"`, `interlock decline ${id} --notes "…"`]
       : [`interlock proceed ${id} --notes "…"`, `interlock abort ${id} --notes "…"`];
 
-/** What a step asks for, in a line: `risk (low|medium|high, required), ticket (text matching CHG-[0-9]+), backup (true|false)`. */
-export function describeDeclared(declared: readonly ApproverInput[]): string {
-  return declared
-    .map((input) => {
-      const what = input.type === 'choice' ? (input.options ?? []).join('|') : input.type === 'boolean' ? 'true|false' : input.pattern ? `text matching ${input.pattern}` : 'text';
-      return `${input.name} (${what}${input.required ? ', required' : ''})`;
-    })
-    .join(', ');
-}
-
 /** An open interruption's approval rules and what it asks whoever proceeds, as lines under it. */
 function rulesAndInputs(interruption: Interruption): string[] {
   const lines: string[] = [];
@@ -55,6 +45,10 @@ function rulesAndInputs(interruption: Interruption): string[] {
   }
   return lines;
 }
+
+/** After an approval that leaves rules unmet: what it still needs, and where to see who may give it. */
+export const stillWaiting = (interruption: Interruption, id: string): string =>
+  `Your approval counts; it still needs ${interruption.rules ? stillNeeded(interruption) : 'more approvals'}, from someone else: interlock status ${id}`;
 
 /** Who may act on an interruption, and the exact command for the next move. */
 export function interruptionLines(interruption: Interruption, id: string): string[] {
@@ -229,6 +223,7 @@ export function renderInterruptions(interruptions: OpenInterruption[]): string {
         item.kind === 'Window'
           ? `  ${d.project} ${d.release} to ${d.environment}; waits for its deployment window${item.opensAt ? `, opens ${describeOpening(item.opensAt, item.timezone, Date.now(), { short: true })}` : ''} (Window)`
           : `  ${d.project} ${d.release} to ${d.environment}; responsible: ${teamsOf(item).join(', ') || 'any deployer'}${item.kind === 'Manual' ? '' : ` (${item.kind})`}`,
+        ...(item.rules && !item.requiredApprovals ? [`  Approval rules${item.ordered ? ', in order' : ''}: ${progressLines(item).join('; ')}`] : []),
         ...next.map((command) => `    ${command}`),
       ].join('\n');
     })

@@ -2,7 +2,8 @@ import { overrideReasonProblem } from '../core/break-glass.js';
 import { CliError, EXIT, usageError } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
 import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
-import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, type View } from './format.js';
+import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, stillWaiting, type View } from './format.js';
+import { isOpen } from '../core/interruptions.js';
 
 /** A refusal, with the command that gets past it where there is one. */
 function withHint(error: unknown, id: string): unknown {
@@ -46,7 +47,8 @@ function decision(verb: Decision): Command['run'] {
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
       ctx.out(interruptionLines(done.body, id!).join('\n'));
-      ctx.out(AFTER[verb](id!));
+      // An approval that leaves rules unmet: the step waits for the next person.
+      ctx.out(verb === 'proceed' && isOpen(done.body) ? stillWaiting(done.body, id!) : AFTER[verb](id!));
     }
     return EXIT.ok;
   };

@@ -4,7 +4,7 @@ import { isOpen } from '../core/interruptions.js';
 import { CliError, type Client, EXIT, type ExitCode } from './client.js';
 import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
 import { runCommands } from './run-commands.js';
-import { formatDuration, type Interruption, interruptionLines, isFinished, type View } from './format.js';
+import { formatDuration, type Interruption, interruptionLines, isFinished, stillWaiting, type View } from './format.js';
 
 const SLICE_SECONDS = 5;
 
@@ -112,7 +112,7 @@ function approval(verb: 'approve' | 'decline'): Command['run'] {
     else {
       ctx.out(`${target.view.projectName} ${target.view.release} in ${target.view.stage ?? target.view.environment} (${target.view.id})`);
       ctx.out(interruptionLines(done.body, target.view.id).join('\n'));
-      ctx.out(verb === 'approve' ? 'It goes on.' : 'Declined: nothing after it runs.');
+      ctx.out(verb === 'decline' ? 'Declined: nothing after it runs.' : isOpen(done.body) ? stillWaiting(done.body, target.view.id) : 'It goes on.');
     }
     return EXIT.ok;
   };

@@ -88,13 +88,21 @@ function valueProblem(input: ApproverInput, value: unknown): string | undefined 
       return undefined;
     case 'text': {
       if (typeof value !== 'string') return 'expected a text';
-      if (value.length > MAX_INPUT_LENGTH) return `at most ${MAX_INPUT_LENGTH} characters; this is ${value.length}`;
+      const tooLong = inputLengthProblem(value);
+      if (tooLong) return tooLong;
       const pattern = input.pattern === undefined ? undefined : wholePattern(input.pattern);
       if (pattern && !pattern.test(value)) return `"${value.slice(0, 100)}" does not match ${input.pattern}`;
       return undefined;
     }
   }
 }
+
+/** A text input's value over the limit, in the words every front end uses (the API's schema too); undefined within it. */
+export const inputLengthProblem = (value: string): string | undefined =>
+  value.length > MAX_INPUT_LENGTH ? `at most ${MAX_INPUT_LENGTH} characters; this is ${value.length}` : undefined;
+
+/** What any input's value must be before what its step declares is known: a text, or true or false. */
+export const INPUT_VALUE_SHAPE = 'expected a text, or true or false';
 
 /**
  * A value as a form or a command line writes it, typed for its input: a boolean from `true`/`false`
@@ -130,6 +138,16 @@ export function inputOutputs(step: string, declared: readonly ApproverInput[] | 
 /** `risk="low", backup=true`: values for the timeline and logs. */
 export function describeInputs(values: InputValues | undefined): string {
   return Object.entries(values ?? {}).map(([name, value]) => `${name}=${typeof value === 'boolean' ? String(value) : JSON.stringify(value)}`).join(', ');
+}
+
+/** What a step asks for, in a line: `risk (low|medium|high, required), ticket (text matching CHG-[0-9]+), backup (true|false)`. */
+export function describeDeclared(declared: readonly ApproverInput[]): string {
+  return declared
+    .map((input) => {
+      const what = input.type === 'choice' ? (input.options ?? []).join('|') : input.type === 'boolean' ? 'true|false' : input.pattern ? `text matching ${input.pattern}` : 'text';
+      return `${input.name} (${what}${input.required ? ', required' : ''})`;
+    })
+    .join(', ');
 }
 
 /** What is wrong with a step's declared inputs, for the config's errors (paths relative to `inputs`). */

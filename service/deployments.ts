@@ -69,6 +69,11 @@ export type InterruptionActionRequest =
 /** Where a request carried its inputs, to name each bad one: `body.inputs` for the API, `body.data.inputs` for Keptn's event. */
 export interface ActOptions {
   inputsField?: string;
+  /**
+   * With takeResponsibility, the decision the caller makes right after (Keptn's `approval.finished`
+   * takes, then decides): its inputs are checked first, so a bad one changes nothing at all.
+   */
+  then?: Extract<InterruptionActionRequest, { notes?: unknown }>;
 }
 
 /** The refusals about who is asking: with approval rules, the service gives them before any update (they change with every approval). */
@@ -206,7 +211,8 @@ export class Deployments {
     this.limits.action(user.id);
     const actor = actorOf(user);
     const known = await this.authorize(actor, id, interruptionId, action);
-    if (action.type !== 'takeResponsibility') checkInputs(known.inputs, action, options.inputsField ?? 'body.inputs');
+    const decision = action.type === 'takeResponsibility' ? options.then : action;
+    if (decision) checkInputs(known.inputs, decision, options.inputsField ?? 'body.inputs');
     const base = { user: actor, interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
     const handle = this.client.workflow.getHandle(id);
     try {
@@ -223,21 +229,6 @@ export class Deployments {
     } catch (error) {
       throw await this.temporal.explainMissing(id, error);
     }
-  }
-
-  /**
-   * Checks a decision's inputs against what its step asks, before anything is sent (400 naming each
-   * bad one under `inputsField`): for a caller that takes responsibility first and decides after, as
-   * Keptn's `approval.finished` does, so a bad input changes nothing at all.
-   */
-  async checkDecisionInputs(id: string, interruptionId: string, action: Extract<InterruptionActionRequest, { notes?: unknown }>, options: ActOptions = {}): Promise<void> {
-    let known = this.teams.get(`${id}\n${interruptionId}`);
-    if (!known) {
-      const found = (await this.get(id)).interruptions.find((i) => i.id === interruptionId);
-      if (!found) throw new ServiceError('INTERRUPTION_NOT_FOUND', `This deployment has no interruption "${interruptionId}".`);
-      known = found;
-    }
-    checkInputs(known.inputs, action, options.inputsField ?? 'body.inputs');
   }
 
   /**

@@ -91,8 +91,7 @@ export class KeptnEvents {
     const decision = { type: data.result === 'pass' ? 'proceed' as const : 'abort' as const, notes, ...(inputs ? { inputs } : {}) };
     const deploymentId = await this.deploymentOf(context, triggeredId);
     const options = { inputsField: 'body.data.inputs' };
-    await this.deployments.checkDecisionInputs(deploymentId, triggeredId, decision, options);
-    await this.deployments.act(user, deploymentId, triggeredId, { type: 'takeResponsibility' });
+    await this.deployments.act(user, deploymentId, triggeredId, { type: 'takeResponsibility' }, { ...options, then: decision });
     await this.deployments.act(user, deploymentId, triggeredId, decision, options);
     return { keptnContext: context };
   }

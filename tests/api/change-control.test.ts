@@ -120,7 +120,7 @@ describe('a production policy with a freeze and break-glass', () => {
     const reason = 'Release train is late; ship the fix now (INC-4713).';
     const first = await trigger('production', 'queued');
     const firstWindow = windowOf(await waitFor(stack, first, (v) => windowOf(v) !== undefined))!.id;
-    await ok(override('mlee', first, firstWindow, reason));
+    await ok(stack.api('mlee').api.deployments[':id'].interruptions[':iid'].override.$post({ param: { id: first, iid: firstWindow }, json: { reason } }));
     // Past its gate, the first holds the queue while it waits at its blocking sign-off.
     const signOff = (await waitFor(stack, first, (v) => v.interruptions.some((i) => i.kind === 'Manual' && i.state === 'Pending'))).interruptions.find((i) => i.kind === 'Manual')!;
 
@@ -128,7 +128,7 @@ describe('a production policy with a freeze and break-glass', () => {
     const waiting = await waitFor(stack, second, (v) => windowOf(v) !== undefined);
     expect(waiting.status).toBe('Waiting');
     expect(waiting.queuedBehind ?? null).toBeNull();
-    await ok(override('mlee', second, windowOf(waiting)!.id, reason));
+    await ok(stack.api('mlee').api.deployments[':id'].interruptions[':iid'].override.$post({ param: { id: second, iid: windowOf(waiting)!.id }, json: { reason } }));
     expect((await waitFor(stack, second, (v) => v.status === 'Queued')).queuedBehind).toBe(first);
 
     await ok(stack.act('jjones', 'take-responsibility', { id: first, iid: signOff.id }));

@@ -1,9 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ok } from '../support/api.js';
-import { cliAgainst } from '../support/cli.js';
+import { useCliAgainst } from '../support/cli.js';
 import { flakyService } from '../support/fixtures.js';
-import { serveOverHttp, testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
+import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 /**
  * The CLI's guided-failure decisions (docs/manual-steps.md) as a person at a terminal uses them: real
@@ -12,17 +11,8 @@ import { serveOverHttp, testConfig, uniqueRelease, useStack, waitFor } from '../
 const config = testConfig(flakyService(`
 - { name: Smoke test, type: script, run: 'echo smoke' }
 `));
-const children = new Set<ChildProcess>();
 const stack = useStack(config);
-let server: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
-beforeAll(async () => {
-  server = await serveOverHttp(stack);
-});
-afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
-  await server?.close();
-});
-const { interlock } = cliAgainst(() => server?.url ?? '', children);
+const { interlock } = useCliAgainst(stack);
 
 async function failedDeployment() {
   const marker = `/tmp/interlock-cli-${uniqueRelease()}`;

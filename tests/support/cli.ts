@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { eventually } from './poll.js';
+import { serveOverHttp, type Stack } from './stack.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -47,4 +49,21 @@ export function cliAgainst(url: () => string, children: Set<ChildProcess>) {
   const until = <T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000) => eventually(get, what, { timeoutMs, everyMs: 200 });
 
   return { terminal, interlock, until };
+}
+
+/**
+ * `cliAgainst` the stack's app served over real HTTP for the test file: served in its beforeAll;
+ * in its afterAll every child still running is killed and the server closed.
+ */
+export function useCliAgainst(stack: Pick<Stack, 'app'>) {
+  const children = new Set<ChildProcess>();
+  let server: Awaited<ReturnType<typeof serveOverHttp>> | undefined;
+  beforeAll(async () => {
+    server = await serveOverHttp(stack);
+  });
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await server?.close();
+  });
+  return cliAgainst(() => server?.url ?? '', children);
 }

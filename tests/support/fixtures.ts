@@ -133,6 +133,46 @@ ${extra}
   return parsed;
 }
 
+/**
+ * The example config's people in teams for approval rules (docs/manual-steps.md#approval-rules):
+ * mlee in security and release-managers, vic a deployer in security, jjones in release-managers,
+ * ci in none; with `projectsYaml` (items of `projects:`).
+ */
+export function securityTeamsConfig(projectsYaml: string): Config {
+  const teams: Partial<Record<string, { teams: string[]; roles?: string[] }>> = {
+    jjones: { teams: ['release-managers'] },
+    mlee: { teams: ['security', 'release-managers'] },
+    vic: { teams: ['security'], roles: ['deployer'] },
+  };
+  const users = parseConfig(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), EXAMPLE_CONFIG_PATH).users.map((user) => ({ ...user, ...teams[user.username] }));
+  return parseConfig(`
+teams: [{ id: security, name: Security }, { id: release-managers, name: Release managers }, { id: sre, name: Site reliability }]
+users: ${JSON.stringify(users)}
+projects:
+${projectsYaml.trim().replace(/^/gm, '  ')}
+`);
+}
+
+/**
+ * A project (an item of `projects:`) whose "Go-live" needs "2 from security and 1 from
+ * release-managers" and asks three approver inputs, then a Report step that echoes them
+ * (docs/manual-steps.md#approval-rules, #approver-inputs).
+ */
+export const GO_LIVE_PROJECT = `
+- id: guarded
+  name: Guarded service
+  environments: [production]
+  process:
+    - name: Go-live
+      type: manual
+      rules: [{ teams: [security], count: 2 }, { teams: [release-managers], count: 1 }]
+      inputs:
+        - { name: risk, type: choice, options: [low, high], required: true }
+        - { name: ticket, type: text, pattern: 'CHG-[0-9]+', description: The change ticket }
+        - { name: backupTaken, type: boolean }
+    - { name: Report, type: script, run: 'echo "risk=#{Action[Go-live].Output.Manual.Input.risk} ticket=#{Action[Go-live].Output.Manual.Input.ticket} backup=#{Action[Go-live].Output.Manual.Input.backupTaken}"' }
+`;
+
 /** A release of the config's first project as the service would start it (docs/keptn.md). */
 export function releaseInput(
   config: Config,

@@ -328,6 +328,31 @@ describe('the notification renderers', () => {
     expect(opened).toContain('its deployment window opened; the deployment goes on');
   });
 
+  it('approval rules: each rule\'s progress, who may still approve, the inputs asked and, once decided, given', () => {
+    const mlee = { id: 'users-238', username: 'mlee', displayName: 'Morgan Lee' };
+    const vic = { id: 'users-300', username: 'vic', displayName: 'Vic Viewer' };
+    const approval = (user: typeof mlee) => ({ user, at: '2025-01-01T09:30:00.000Z', notes: null });
+    const rules = [
+      { teams: ['security'], count: 2, approvals: [approval(mlee)], met: false },
+      { teams: ['release-managers'], count: 1, approvals: [approval(mlee)], met: true },
+    ];
+    const inputs = [{ name: 'risk', type: 'choice' as const, options: ['low', 'high'], required: true }, { name: 'backupTaken', type: 'boolean' as const }];
+    const waiting = renderText(event('interruption.created', { interruption: interruption({
+      responsibleTeams: ['security', 'release-managers'], rules, ordered: true, inputs,
+      remaining: { rules: [{ rule: 0, teams: ['security'], needed: 1 }], mayApprove: ['vic'] },
+    }) }), { links: {} });
+    expect(waiting).toMatch(/Approval rules, in order: +2 from security: 1 of 2 \(Morgan Lee\); 1 from release-managers: met \(Morgan Lee\)/);
+    expect(waiting).toMatch(/May still approve: +vic/);
+    expect(waiting).toMatch(/Asks whoever proceeds: +risk \(low\|high, required\), backupTaken \(true\|false\)/);
+    const decided = renderText(event('interruption.decided', { interruption: interruption({
+      state: 'Proceeded', assignee: vic, decidedAt: '2025-01-01T10:00:00.000Z', rules, inputs,
+      approvals: [approval(mlee), approval(vic)], inputValues: { risk: 'low', backupTaken: true },
+    }) }), { links: {} });
+    expect(decided).toMatch(/Approved by: +Morgan Lee \(mlee\), Vic Viewer \(vic\)/);
+    expect(decided).toMatch(/Inputs: +risk="low", backupTaken=true/);
+    expect(decided).not.toContain('Asks whoever proceeds');
+  });
+
   it('every Interlock event reads as words, with nothing undefined', () => {
     const data: Record<string, Partial<EventData>> = {
       'interruption.created': { interruption: interruption() },

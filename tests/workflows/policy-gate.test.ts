@@ -157,6 +157,7 @@ describe('while a policy gate waits for its window', () => {
     const freeze = { from: new Date(now - HOUR).toISOString(), to: new Date(now + 3 * DAY).toISOString(), reason: 'Database migration' };
     const handle = await start(gated({ freezes: [freeze] }, { historyLimit: 40 }));
     const windowId = (await handle.query<DeploymentView>('state')).interruptions[0]!.id;
+    const firstRun = (await handle.describe()).runId;
     // Refused signals (nobody takes a window), a batch an hour, grow the history past its limit.
     for (let hour = 0; hour < 4; hour++) {
       await Promise.all(Array.from({ length: 6 }, () => handle.signal(takeResponsibilitySignal, { user: jjones })));
@@ -165,7 +166,7 @@ describe('while a policy gate waits for its window', () => {
     const refused = await untilView(handle, (view) => view.timeline.some((entry) => (entry.count ?? 1) >= 24), 'all 24 refusals');
     expect(refused.timeline).toEqual([expect.objectContaining({ user: 'jjones', result: 'refused', count: 24, reason: expect.stringContaining('NOT_AN_OPTION') })]);
     const described = await handle.describe();
-    expect(described.runId).not.toBe(handle.firstExecutionRunId);
+    expect(described.runId).not.toBe(firstRun);
     const done = await finalView(handle);
     expect(done.status).toBe('Succeeded');
     expect(done.interruptions.map((interruption) => [interruption.id, interruption.state])).toEqual([[windowId, 'WindowOpened']]);

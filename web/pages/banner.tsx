@@ -169,7 +169,7 @@ function Actions({ session, config, view, interruption, error, notes, inputs, ba
             maxlength={MAX_NOTES}
             placeholder={`${invite} (optional)`}
             aria-describedby={decideError ? 'notes-hint decide-error' : 'notes-hint'}
-            aria-invalid={decideError ? 'true' : undefined}
+            aria-invalid={decideError && !error?.fields ? 'true' : undefined}
           >
             {notes ?? ''}
           </textarea>
