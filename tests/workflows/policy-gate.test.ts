@@ -12,10 +12,12 @@ import {
   overridesQuery,
   overrideUpdate,
   proceedUpdate,
+  releaseStateQuery,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
-import { untilView } from '../support/fixtures.js';
+import { lifecycleConfig, releaseInput, seedShipyard, untilView } from '../support/fixtures.js';
+import { until } from '../support/poll.js';
 import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
 
 // docs/change-control.md, in the workflow on a time-skipping server: a policy gate before the first
@@ -249,3 +251,40 @@ describe('break-glass and approvals', () => {
     expect(view.interruptions[0]!.rules!.map((rule) => rule.approvals.map((approval) => approval.user.username))).toEqual([['jjones'], ['otto']]);
   });
 });
+
+describe('a lifecycle release', () => {
+  it('a stage deployment waits at its environment\'s policy gate before its first task, and the release goes on when it opens', async () => {
+    const now = await environment().currentTimeMs();
+    const config = lifecycleConfig(
+      `
+shipyard:
+${seedShipyard()}
+tasks:
+  je-deployment: { type: script, run: 'echo "deploying #{Release} to #{Stage}"' }
+  je-test: { type: script, run: 'echo "testing #{Release} in #{Stage}"' }
+`,
+      `policies:\n  - { environments: [qa], freezes: [{ from: ${new Date(now - HOUR).toISOString()}, to: ${new Date(now + DAY).toISOString()}, reason: QA environment rebuild }] }\n`,
+    );
+    const input = releaseInput(config);
+    const release = await environment().client.workflow.start('release', { args: [input], taskQueue, workflowId: input.id });
+    try {
+      const qaId = await until(() => release.query(releaseStateQuery).then((view) => view.stages[0]!.sequences[0]!.deploymentId).catch(() => null), Boolean, 'qa to start', { everyMs: 50 });
+      const qa = environment().client.workflow.getHandle(qaId!);
+      const waiting = await untilView(qa, (view) => view.status === 'Waiting', 'qa to wait at its gate');
+      expect(waiting.steps.map((step) => [step.name, step.type, step.status])).toEqual([
+        ['Policy: qa', 'policy', 'Waiting'],
+        ['je-deployment', 'script', 'Pending'],
+        ['je-test', 'script', 'Pending'],
+      ]);
+      expect(waiting.interruptions[0]).toMatchObject({ kind: 'Window', reason: 'QA environment rebuild' });
+      const done = await finalView(qa);
+      expect(done.status).toBe('Succeeded');
+      expect(done.result).toBe('pass');
+      const view = await until(() => release.query(releaseStateQuery), (v) => v.stages[0]!.sequences[0]!.status === 'Succeeded', 'the release to see qa succeed', { everyMs: 50 });
+      expect(view.stages[0]!.sequences[0]).toMatchObject({ status: 'Succeeded', result: 'pass' });
+    } finally {
+      await release.cancel();
+    }
+  });
+});
+
