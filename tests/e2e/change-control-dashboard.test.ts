@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,18 +25,20 @@ let stack: Running | undefined;
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
+// The stack and the browser start together, and stop together whatever happened.
 beforeAll(async () => {
-  browser = await launchBrowser();
-  stack = await npmStart({ INTERLOCK_DATA_DIR: dataDir, INTERLOCK_CONFIG: configPath }).catch((error: Error) => {
-    const log = join(dataDir, 'temporal.log');
-    throw new Error(`${error.message}\n--- temporal.log ---\n${existsSync(log) ? readFileSync(log, 'utf8').slice(-4000) : '(none)'}`);
-  });
+  const [launched, started] = await Promise.allSettled([launchBrowser(), npmStart({ INTERLOCK_DATA_DIR: dataDir, INTERLOCK_CONFIG: configPath })]);
+  if (launched.status === 'fulfilled') browser = launched.value;
+  if (started.status === 'fulfilled') stack = started.value;
+  for (const outcome of [launched, started]) if (outcome.status === 'rejected') throw outcome.reason;
 }, 180_000);
-
 afterAll(async () => {
-  await closeBrowser(browser, contexts);
-  await stack?.shutdown();
-  rmSync(dataDir, { recursive: true, force: true });
+  try {
+    await closeBrowser(browser, contexts);
+  } finally {
+    await stack?.shutdown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 const api = (who: Who) => overHttp(stack!.url).api(who).api;
