@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PolicySchema } from '../../config/policy-schema.js';
 import type { PolicyStep } from '../../config/schema.js';
 import { localParts, zonedInstant } from '../../core/deployment-windows.js';
-import { overridesWorkflowId } from '../../core/ids.js';
+import { gateWorkflowId, overridesWorkflowId } from '../../core/ids.js';
 import {
   type Actor,
   type DeploymentInput,
@@ -182,6 +182,25 @@ describe('while a policy gate waits for its window', () => {
     const done = await finalView(handle);
     expect(done.status).toBe('Cancelled');
     expect(done.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
+  });
+});
+
+describe('a policy gate and the blockConcurrentDeployments queue', () => {
+  it('a deployment that fails at its gate (onClosed: fail) joins no queue: it fails at once, even while another holds it', async () => {
+    const gate = gateWorkflowId(`queue-${Math.random().toString(36).slice(2, 8)}`, 'production');
+    const blocking = '- { name: Sign off, type: manual, responsibleTeams: [release-managers], blockConcurrentDeployments: true }\n';
+    const holder = await start({ ...deploymentInput(blocking), gate });
+    const now = await environment().currentTimeMs();
+    const freeze = { from: new Date(now - HOUR).toISOString(), to: new Date(now + DAY).toISOString(), reason: 'Freeze' };
+    const base = deploymentInput(blocking);
+    const gatePolicy: PolicyStep = { name: GATE, type: 'policy', policy: PolicySchema.parse({ environments: ['production'], freezes: [freeze], onClosed: 'fail' }) };
+    const failing = await environment().client.workflow.start('deployment', { args: [{ ...base, gate, process: [gatePolicy, ...base.process] }], taskQueue, workflowId: base.id });
+    const done = await finalView(failing);
+    expect(done.status).toBe('Failed');
+    expect(done.queuedBehind ?? null).toBeNull();
+    expect(done.timeline.filter((entry) => entry.action === 'queue')).toEqual([]);
+    expect(done.steps.map((step) => step.status)).toEqual(['Failed', 'Skipped']);
+    await holder.cancel();
   });
 });
 

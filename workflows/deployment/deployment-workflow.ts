@@ -44,11 +44,13 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   try {
     // The environment's policies first, before the queue of blockConcurrentDeployments: a deployment
     // waiting for its window or approvals holds no queue (docs/change-control.md).
-    if (input.process.some((step) => step.type === 'policy') && patched(POLICY_GATES)) {
+    const gated = input.process.some((step) => step.type === 'policy') && patched(POLICY_GATES);
+    if (gated) {
       const waitingAt = await runPolicyGates(deployment, resumeAt, (step) => (current = step));
       if (waitingAt !== undefined) return await continueWaiting(deployment, waitingAt);
     }
-    await passGate(deployment);
+    // One that failed or was declined at a policy gate runs only its failure/always steps: it joins no queue.
+    if (!gated || view.outcome == null) await passGate(deployment);
     for (const [index, step] of input.process.entries()) {
       if (index < resumeAt) continue;
       // Policy gates have run (above).
