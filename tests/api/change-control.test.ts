@@ -142,12 +142,16 @@ describe('a production policy with a freeze and break-glass', () => {
     const iid = windowOf(await waitFor(stack, id, (v) => windowOf(v) !== undefined && v.status === 'Waiting'))!.id;
     const path = `/deployments/${encodeURIComponent(id)}`;
 
-    const forJamie = await (await openPage(stack.app, path, await signIn(stack.app, 'jjones'))).text();
+    const jamieCookie = await signIn(stack.app, 'jjones');
+    const forJamie = await (await openPage(stack.app, path, jamieCookie)).text();
     expect(forJamie).toContain('Waiting for the deployment window: Policy: production (2)');
     expect(forJamie).toContain('id="window-opens"');
     expect(forJamie).toContain('Year-end freeze');
     expect(forJamie).toContain('Only Site reliability may override it');
     expect(forJamie).not.toContain('name="reason"');
+    // The Overrides page is for admins only; its link too.
+    expect(forJamie).not.toContain('href="/overrides"');
+    expect((await openPage(stack.app, '/overrides', jamieCookie)).status).toBe(403);
 
     const mlee = await signInForForms(stack.app, 'mlee');
     const forMlee = await (await openPage(stack.app, path, mlee.cookie)).text();
