@@ -87,6 +87,8 @@ export const PolicyApprovalsSchema = z.strictObject({
 export const PolicySchema = z
   .strictObject({
     environments: z.array(Id).min(1),
+    /** What its gate is called in a deployment (`Policy: <name>`); its environments when absent. */
+    name: z.string().trim().min(1).max(100).optional(),
     /** Only deployments of these projects; every project when absent. */
     projects: z.array(Id).min(1).optional(),
     approvals: PolicyApprovalsSchema.optional(),

@@ -7,6 +7,8 @@
 export interface PolicyScope {
   environments: readonly string[];
   projects?: readonly string[] | undefined;
+  /** What its gate is called after (`Policy: <name>`); its environments when absent. */
+  name?: string | undefined;
 }
 
 /** A policy applies to a deployment of `project` to `environment` when it names the environment and, if it names projects, the project. */
@@ -18,13 +20,13 @@ export const policiesFor = <P extends PolicyScope>(policies: readonly P[], proje
   policies.filter((policy) => policyApplies(policy, project, environment));
 
 /**
- * Each policy gate's step name, `Policy: <environments>`: unique among themselves and the
+ * Each policy gate's step name, `Policy: <name>` (its environments when it has no name): unique among themselves and the
  * process's own step names (`taken`), a repeat being numbered (`Policy: production (2)`).
  */
 export function policyStepNames(policies: readonly PolicyScope[], taken: readonly string[]): string[] {
   const used = new Set(taken);
   return policies.map((policy) => {
-    const base = `Policy: ${policy.environments.join(', ')}`;
+    const base = `Policy: ${policy.name ?? policy.environments.join(', ')}`;
     let name = base;
     for (let n = 2; used.has(name); n++) name = `${base} (${n})`;
     used.add(name);

@@ -29,5 +29,6 @@ describe('policy gate names', () => {
       'Policy: production, dr (2)',
     ]);
     expect(policyStepNames([{ environments: ['production'] }], ['Policy: production'])).toEqual(['Policy: production (2)']);
+    expect(policyStepNames([{ environments: ['production'], name: 'Change board' }], [])).toEqual(['Policy: Change board']);
   });
 });
