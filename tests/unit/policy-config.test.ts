@@ -122,6 +122,11 @@ describe('policies: refusals, by path', () => {
     expect(problems).toHaveLength(2);
   });
 
+  it('refuses checks, which this version does not run, rather than pass without them', () => {
+    const problems = problemsOf(withPolicies(`${PRODUCTION}    checks: [{name: No paging alerts, alertmanager: {url: 'http://am:9093', matchers: ['severity="page"']}}]\n`));
+    expect(problems).toEqual([expect.stringMatching(/^policies\[0\]\.checks: external checks are not available yet/)]);
+  });
+
   it('refuses a process step of type policy: only the server puts policy gates in a deployment', () => {
     const text = withPolicies(PRODUCTION).replace('- { name: Deploy, type: script, run: ./deploy.sh }', '- { name: Gate, type: policy }');
     expect(problemsOf(text)).toEqual([expect.stringMatching(/^projects\[0\]\.process\[0\]/)]);
