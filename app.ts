@@ -18,6 +18,7 @@ import { createWorkloadIdentity, type WorkloadIdentityOptions } from './auth/wor
 import type { Config } from './config/schema.js';
 import { Deployments } from './service/deployments.js';
 import { KeptnEvents } from './service/keptn-events.js';
+import { PolicyOverrides } from './service/policy-overrides.js';
 import type { LinkSigner } from './auth/one-click-links.js';
 import { type LimitSettings, Limits } from './service/rate-limit.js';
 import { Releases } from './service/releases.js';
@@ -106,6 +107,7 @@ export function createApp(deps: AppDeps) {
     if (!result.loaded) audit.record({ action: 'config-refused', config: { source, sha256: result.status.lastRefusal?.sha256 ?? sha256, problems: result.problems } });
     else if (result.changed) audit.record({ action: 'config-reloaded', config: { source, sha256 } });
   });
+  const overrides = new PolicyOverrides(deployments, { client: deps.temporal.client, taskQueue: deps.temporal.taskQueue });
   const app = new OpenAPIHono<AppEnv>();
 
   const metrics = createMetrics(deps);
@@ -152,6 +154,7 @@ export function createApp(deps: AppDeps) {
     deployments,
     releases,
     keptn,
+    overrides,
     limits,
     sessions,
     config: deps.config,
@@ -163,7 +166,7 @@ export function createApp(deps: AppDeps) {
     uiUrl: deps.temporal.uiUrl,
     workloads,
   }));
-  app.route('/', dashboardRoutes(deployments, sessions, { releases, linkSigner: deps.linkSigner, oidc, publicUrl }));
+  app.route('/', dashboardRoutes(deployments, sessions, { releases, overrides, linkSigner: deps.linkSigner, oidc, publicUrl }));
 
   app.notFound((c) => {
     const allow = allowedMethods(app.routes, c.req.path);

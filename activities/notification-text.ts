@@ -4,6 +4,7 @@
  * (every value escaped) and a Slack message. Pure: no I/O, so the wording is unit-tested.
  */
 import { type AuditAction, type AuditEvent, type CloudEvent, INTERLOCK_EVENT_PREFIX, KEPTN_EVENT_PREFIX } from '../core/cloud-events.js';
+import { describeOpening } from '../core/deployment-windows.js';
 import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf } from '../core/interruptions.js';
 import { progressLines } from '../core/approval-rules.js';
 import { describeDeclared, describeInputs } from '../core/approver-inputs.js';
@@ -85,7 +86,14 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
   const facts: [string, string][] = [['Deployment', what], ['Step', step]];
   if (event.data.deployment?.id) facts.push(['Deployment id', event.data.deployment.id]);
   const teams = teamsOf(interruption);
-  facts.push(['Who may act', teams.length > 0 ? `members of ${teams.join(', ')} (and admins)` : 'any deployer']);
+  const opens = interruption.opensAt ? `${describeOpening(interruption.opensAt, interruption.timezone, event.time)} (${formatTime(interruption.opensAt)})` : undefined;
+  if (kind === 'Window') {
+    // Nobody decides a window: it opens by itself; its override teams may break glass (docs/change-control.md).
+    if (opens && name !== 'interruption.decided') facts.push(['Opens', opens]);
+    if (interruption.reason) facts.push(['Why', interruption.reason]);
+    const overriders = interruption.overrideTeams ?? [];
+    facts.push(['Who may override', overriders.length > 0 ? `members of ${overriders.join(', ')}, with a reason` : 'nobody']);
+  } else facts.push(['Who may act', teams.length > 0 ? `members of ${teams.join(', ')} (and admins)` : 'any deployer']);
   if (interruption.assignee && (interruption.state === 'Pending' || interruption.state === 'Assigned')) facts.push(['Responsible', who(interruption.assignee)!]);
   facts.push(['Waiting since', formatTime(interruption.createdAt)]);
   if (interruption.timeoutAt && name !== 'interruption.decided') {
@@ -104,7 +112,8 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
   if (interruption.instructions.trim()) sections.push({ heading: 'Instructions', text: interruption.instructions.trimEnd() });
 
   const waitingFor =
-    kind === 'Approval' ? (personal ? 'your approval' : 'an approval')
+    kind === 'Window' ? `its deployment window, which opens ${opens ?? 'later'}`
+    : kind === 'Approval' ? (personal ? 'your approval' : 'an approval')
     : kind === 'GuidedFailure' ? (personal ? 'you to choose: retry, ignore or fail' : 'someone to choose: retry, ignore or fail')
     : personal ? 'you' : 'someone to take responsibility';
   const failed = kind === 'GuidedFailure' ? ' failed and' : '';
@@ -166,6 +175,12 @@ function decisionWords(interruption: Interruption, kind: string, by: string | un
       return { short: 'Ignored', long: `the failure is ignored and the deployment goes on, as chosen${byWhom}` };
     case 'Failed':
       return { short: 'Failed', long: `the deployment fails, as chosen${byWhom}` };
+    case 'WindowOpened':
+      return { short: 'Window opened', long: 'its deployment window opened; the deployment goes on' };
+    case 'Overridden': {
+      const override = interruption.override;
+      return { short: 'Overridden', long: override ? `overridden by ${who(override.user)} (break-glass): ${override.reason}` : 'overridden (break-glass)' };
+    }
     default:
       return { short: state, long: `${state}${byWhom}` };
   }
@@ -219,6 +234,20 @@ function describe(event: CloudEvent, personal: boolean): Description {
         subject: `Queued: ${what}`,
         facts,
         sections: [],
+      };
+    }
+    case 'policy.overridden': {
+      const override = data.override as { part?: string; user?: Person; reason?: string; at?: string } | undefined;
+      const by = who(override?.user) ?? 'someone';
+      const part = override?.part === 'window' ? 'the deployment window (or a freeze)' : 'the approvals';
+      if (data.step) facts.push(['Step', data.step]);
+      facts.push(['Overridden', part], ['By', by]);
+      if (override?.at) facts.push(['At', formatTime(override.at)]);
+      return {
+        headline: `${by} broke glass on "${data.step ?? 'a policy gate'}" in ${what}: ${part} passed without waiting.`,
+        subject: `Overridden: ${data.step ?? 'policy gate'} — ${what}`,
+        facts,
+        sections: override?.reason ? [{ heading: 'Reason', text: override.reason }] : [],
       };
     }
     case 'deployment.finished': {

@@ -2,11 +2,16 @@ import { Context } from '@temporalio/activity';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import type { Payload } from '@temporalio/common';
+import { overridesWorkflowId } from '../core/ids.js';
+import type { OverrideRecord } from '../core/break-glass.js';
 import {
   EVALUATION_MEMO,
   GATE_WORKFLOW_TYPE,
   gateEnterSignal,
   type GateInput,
+  OVERRIDES_WORKFLOW_TYPE,
+  type OverridesInput,
+  recordOverrideSignal,
   searchAttributes,
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
@@ -29,6 +34,23 @@ export function createTemporalActivities(client: Client) {
         // When it was triggered: the gate queues in that order, whichever request reaches it first.
         signalArgs: [{ deploymentId, ...(triggeredAt ? { triggeredAt } : {}) }],
         staticSummary: `Keeps deployments of ${project} to ${environment} behind one that waits at a blocking step`,
+      });
+    },
+
+    /**
+     * Puts a break-glass override on this Interlock's list of overrides to review (docs/change-control.md),
+     * starting the list if it is not running. Retried until it is there; a repeat changes nothing.
+     */
+    async recordOverride(record: OverrideRecord): Promise<void> {
+      const taskQueue = Context.current().info.taskQueue;
+      const workflowId = overridesWorkflowId(taskQueue);
+      await client.workflow.signalWithStart(OVERRIDES_WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue,
+        args: [{ taskQueue } satisfies OverridesInput],
+        signal: recordOverrideSignal,
+        signalArgs: [record],
+        staticSummary: 'Break-glass overrides of policy gates, kept for review',
       });
     },
 

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import type { Deployments } from '../service/deployments.js';
 import type { KeptnEvents } from '../service/keptn-events.js';
 import type { Limits } from '../service/rate-limit.js';
+import type { PolicyOverrides } from '../service/policy-overrides.js';
 import type { Releases } from '../service/releases.js';
 import { codecRoutes } from './codec-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -22,6 +23,7 @@ import { deploymentRoutes } from './routes/deployment-routes.js';
 import { interruptionRoutes } from './routes/interruption-routes.js';
 import { keptnRoutes } from './routes/keptn-routes.js';
 import { meRoutes } from './routes/me-routes.js';
+import { overrideRoutes } from './routes/override-routes.js';
 import { progressRoutes } from './routes/progress-routes.js';
 import { projectRoutes } from './routes/project-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
@@ -32,6 +34,8 @@ export interface ApiServices {
   deployments: Deployments;
   releases: Releases;
   keptn: KeptnEvents;
+  /** Break-glass on policy gates, and the overrides to review (docs/change-control.md). */
+  overrides: PolicyOverrides;
   limits: Limits;
   sessions: Sessions;
   /** Checks CI jobs' tokens against `auth.trust`; without it, only the config's tokens are bearers. */
@@ -89,6 +93,7 @@ export function apiRoutes(s: ApiServices) {
     .route('/api/deployments', deploymentRoutes(s.deployments, s.metrics.started))
     .route('/api/deployments', progressRoutes(s.deployments, 'deployments', s.limits))
     .route('/api', interruptionRoutes(s.deployments))
+    .route('/api', overrideRoutes(s.overrides))
     .route('/api/releases', releaseRoutes(s.releases, s.limits))
     .route('/api/releases', progressRoutes(s.releases, 'releases', s.limits))
     .route('/api/v1', keptnRoutes(s.keptn, s.releases))

@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
+import { OVERRIDE_REASON_MAX, type OverrideRecord, overrideReasonProblem } from '../core/break-glass.js';
+import type { PolicyView } from '../core/views.js';
 import { INPUT_TYPES, INPUT_VALUE_SHAPE, inputLengthProblem, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
 import type { Interruption, Person, StepView, TimelineEntry } from '../workflows/messages.js';
 import {
@@ -10,6 +12,8 @@ import {
   INTERRUPTION_KINDS,
   INTERRUPTION_STATES,
   ON_TIMEOUT,
+  OVERRIDE_PARTS,
+  POLICY_PART_STATES,
   ROLES,
   STEP_STATUSES,
   STEP_TYPES,
@@ -128,6 +132,26 @@ export const ProjectSchema = z
 
 export const DeploymentStatusSchema = z.enum(DEPLOYMENT_STATUSES);
 
+/** Who broke glass on an interruption, why and when (docs/change-control.md). */
+const OverrideSchema = z.object({ id: z.string(), user: PersonSchema, reason: z.string(), at: z.string() });
+
+const PolicyPartSchema = z.enum(POLICY_PART_STATES);
+
+/** A policy gate's parts (docs/change-control.md). */
+const PolicyViewSchema = z
+  .object({
+    checks: z.object({ state: PolicyPartSchema }),
+    window: z.object({
+      state: PolicyPartSchema,
+      window: z.string().optional().openapi({ description: 'The weekly window, e.g. Mon–Thu 09:00–16:00 Europe/London' }),
+      opensAt: z.string().optional(),
+      reason: z.string().optional(),
+      interruption: z.string().optional(),
+    }),
+    approvals: z.object({ state: PolicyPartSchema, interruption: z.string().optional() }),
+    overrideTeams: z.array(z.string()),
+  })
+  .openapi('PolicyGate') satisfies z.ZodType<PolicyView>;
 const InputValuesSchema = z.record(z.string(), z.union([z.string(), z.boolean()]));
 
 const ApprovalSchema = z.object({
@@ -194,6 +218,11 @@ export const InterruptionSchema = z
     escalateAt: z.string().optional(),
     escalated: z.boolean().optional().openapi({ description: 'The escalation has happened: escalateTo teams may act' }),
     reminders: z.number().int().optional().openapi({ description: 'Reminders sent so far' }),
+    opensAt: z.string().optional().openapi({ description: 'A Window interruption: when its window opens (its durable timer); it goes on by itself then' }),
+    reason: z.string().optional().openapi({ description: 'A Window interruption: why the gate is closed (outside the window, or a freeze\'s reason)' }),
+    timezone: z.string().optional().openapi({ description: 'A Window interruption: the window\'s IANA time zone, to read opensAt in' }),
+    overrideTeams: z.array(z.string()).optional().openapi({ description: 'A policy gate\'s window or approvals: the teams whose members may override it (break-glass)' }),
+    override: OverrideSchema.optional().openapi({ description: 'Set once someone overrode it (state Overridden)' }),
     rules: z.array(ApprovalRuleProgressSchema).optional().openapi({ description: 'Approval rules, all to be met, each with its progress (a step\'s rules, or requiredApprovals as one rule)' }),
     ordered: z.boolean().optional().openapi({ description: 'Each rule only once the ones before it are met' }),
     distinctPeople: z.boolean().optional().openapi({ description: 'One person\'s approval counts toward one rule only' }),
@@ -247,6 +276,7 @@ const StepViewSchema = z.object({
   evaluation: EvaluationSchema.optional(),
   triggeredId: z.string().optional().openapi({ description: 'The id of this task\'s sh.keptn.event.<task>.triggered event: the triggeredid its .started and .finished events answer' }),
   executors: z.array(z.string()).optional().openapi({ description: 'An external task\'s: who may post its .started and .finished events (usernames, team:<id>), besides admins; empty: admins only' }),
+  policy: PolicyViewSchema.optional().openapi({ description: 'A policy gate\'s (type policy): where its checks, window and approvals stand' }),
 }) satisfies z.ZodType<StepView>;
 
 const TimelineEntrySchema = z.object({
@@ -439,3 +469,42 @@ export const KeptnEventSchema = z
 export const KeptnEventListSchema = z
   .object({ events: z.array(z.looseObject({ type: z.string(), id: z.string() })), nextPageToken: z.string().nullable() })
   .openapi('KeptnEventList');
+
+// Break-glass and its review (docs/change-control.md).
+
+/** An override's body: a reason by the one rule of `overrideReasonProblem` (required, at least 10 characters), in its words. */
+export const OverrideBodySchema = z
+  .strictObject({
+    reason: z
+      .string({ error: () => overrideReasonProblem(undefined) })
+      .max(OVERRIDE_REASON_MAX, { error: (issue) => overrideReasonProblem(String(issue.input)) })
+      .superRefine((reason, ctx) => {
+        const problem = overrideReasonProblem(reason);
+        if (problem !== undefined && reason.length <= OVERRIDE_REASON_MAX) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .openapi({ description: 'Why this cannot wait: required, at least 10 characters', example: 'Payments are failing in production; this release is the fix (INC-4711).' }),
+  })
+  .openapi('Override');
+
+export const OverrideRecordSchema = z
+  .object({
+    id: z.string(),
+    deploymentId: z.string(),
+    interruptionId: z.string(),
+    part: z.enum(OVERRIDE_PARTS).openapi({ description: 'What was passed: the window (or a freeze), or the approvals' }),
+    user: PersonSchema,
+    reason: z.string(),
+    at: z.string(),
+    reviewed: z.union([z.object({ user: PersonSchema, at: z.string(), notes: z.string().nullable() }), z.null()]),
+    project: z.string().optional(),
+    environment: z.string().optional(),
+    release: z.string().optional(),
+    step: z.string().optional(),
+  })
+  .openapi('OverrideRecord') satisfies z.ZodType<OverrideRecord>;
+
+export const OverridesPageSchema = z.object({ overrides: z.array(OverrideRecordSchema), nextPageToken: z.string().nullable() }).openapi('OverridesPage');
+
+export const ReviewSchema = z
+  .strictObject({ notes: z.string().max(MAX_NOTES, { error: (issue) => notesProblem(String(issue.input)) }).optional().openapi({ description: 'What the review found (optional)' }) })
+  .openapi('OverrideReview');

@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration as parseConfigDuration } from '../core/durations.js';
+import { describeOpening } from '../core/deployment-windows.js';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
 import { isOpen, teamsOf } from '../core/interruptions.js';
 import { progressLines, stillNeeded } from '../core/approval-rules.js';
@@ -23,7 +24,9 @@ const indent = (text: string, by = '    ') => text.trimEnd().split('\n').map((li
 
 /** The commands that decide an interruption of this kind (docs/manual-steps.md). */
 export const decisionCommands = (interruption: Pick<Interruption, 'kind'>, id: string): string[] =>
-  interruption.kind === 'GuidedFailure'
+  interruption.kind === 'Window'
+    ? []
+    : interruption.kind === 'GuidedFailure'
     ? [`interlock retry ${id}`, `interlock ignore ${id} --notes "…"`, `interlock fail ${id} --notes "…"`]
     : interruption.kind === 'Approval'
       ? [`interlock approve ${id} --notes "…"`, `interlock decline ${id} --notes "…"`]
@@ -49,6 +52,12 @@ export const stillWaiting = (interruption: Interruption, id: string): string =>
 
 /** Who may act on an interruption, and the exact command for the next move. */
 export function interruptionLines(interruption: Interruption, id: string): string[] {
+  if (interruption.kind === 'Window' && isOpen(interruption)) return windowLines(interruption, id);
+  if (interruption.state === 'WindowOpened') return [`${quote(interruption.step)}: its deployment window opened; the deployment goes on`];
+  if (interruption.state === 'Overridden' && interruption.override) {
+    const { user, reason } = interruption.override;
+    return [`${quote(interruption.step)} overridden by ${person(user)} (break-glass): ${reason}`];
+  }
   const teams = teamsOf(interruption);
   const who = teams.length > 0 ? `a member of ${teams.join(' or ')}` : 'any deployer';
   const approvals = interruption.requiredApprovals ? ` (approval ${(interruption.approvals?.length ?? 0) + 1} of ${interruption.requiredApprovals})` : '';
@@ -85,6 +94,21 @@ export function interruptionLines(interruption: Interruption, id: string): strin
   }
 }
 
+/** A policy gate waiting for its window: when it opens (`opens Mon 09:00 Europe/London`), why, and who may break glass. */
+function windowLines(interruption: Interruption, id: string): string[] {
+  const opens = interruption.opensAt
+    ? `opens ${describeOpening(interruption.opensAt, interruption.timezone, Date.now(), { short: true })} (${interruption.opensAt})`
+    : 'opens later';
+  const teams = interruption.overrideTeams ?? [];
+  return [
+    `Waiting for the deployment window at ${quote(interruption.step)}: ${opens}; it goes on by itself then.`,
+    ...(interruption.reason ? [`  ${interruption.reason}.`] : []),
+    ...(teams.length > 0
+      ? [`  A member of ${teams.join(' or ')} may override it (break-glass):`, `    interlock override ${id} --reason "…"`]
+      : ['  Its policy lets nobody override it.']),
+  ];
+}
+
 /** The line that says how a deployment will end while the steps after an abort or a failure still run. */
 export function comingOutcome(view: View): string | undefined {
   if (!view.outcome || isFinished(view.status)) return undefined;
@@ -102,7 +126,7 @@ export function changes(before: View | undefined, after: View): string[] {
   after.steps.forEach((step, i) => {
     const interruptions = after.interruptions.filter((interruption) => interruption.step === step.name);
     // A step that waits for people is told by its interruptions: who may act, who took it, what they decided.
-    if (interruptions.length > 0 && (step.status === 'Waiting' || step.type === 'manual' || step.type === 'approval' || interruptions.some((i) => i.kind === 'GuidedFailure'))) {
+    if (interruptions.length > 0 && (step.status === 'Waiting' || step.type === 'manual' || step.type === 'approval' || step.type === 'policy' || interruptions.some((i) => i.kind === 'GuidedFailure'))) {
       for (const interruption of interruptions) {
         const was = before?.interruptions.find((i) => i.id === interruption.id);
         if (was && was.state === interruption.state && was.assignee?.id === interruption.assignee?.id) continue;
@@ -186,16 +210,19 @@ export function renderInterruptions(interruptions: OpenInterruption[]): string {
   return interruptions
     .map((item) => {
       const { deployment: d } = item;
-      const next = item.actions.includes('proceed') || item.actions.includes('retry')
+      const decide = item.actions.includes('proceed') || item.actions.includes('retry')
         ? decisionCommands(item, d.id)
         : item.actions.includes('takeResponsibility')
           ? [`interlock take ${d.id}`]
           : item.actions.includes('takeOver')
             ? [`interlock take ${d.id} --take-over`]
             : [];
+      const next = [...decide, ...(item.actions.includes('override') ? [`interlock override ${d.id} --reason "…"`] : [])];
       return [
         `${d.id}  ${quote(item.step)}  ${item.state}${item.assignee ? ` by ${person(item.assignee)}` : ''}`,
-        `  ${d.project} ${d.release} to ${d.environment}; responsible: ${teamsOf(item).join(', ') || 'any deployer'}${item.kind === 'Manual' ? '' : ` (${item.kind})`}`,
+        item.kind === 'Window'
+          ? `  ${d.project} ${d.release} to ${d.environment}; waits for its deployment window${item.opensAt ? `, opens ${describeOpening(item.opensAt, item.timezone, Date.now(), { short: true })}` : ''} (Window)`
+          : `  ${d.project} ${d.release} to ${d.environment}; responsible: ${teamsOf(item).join(', ') || 'any deployer'}${item.kind === 'Manual' ? '' : ` (${item.kind})`}`,
         ...(item.rules && !item.requiredApprovals ? [`  Approval rules${item.ordered ? ', in order' : ''}: ${progressLines(item).join('; ')}`] : []),
         ...next.map((command) => `    ${command}`),
       ].join('\n');

@@ -1,6 +1,7 @@
-import { CliError, EXIT } from './client.js';
+import { overrideReasonProblem } from '../core/break-glass.js';
+import { CliError, EXIT, usageError } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
-import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption } from './command.js';
+import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
 import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, stillWaiting, type View } from './format.js';
 import { isOpen } from '../core/interruptions.js';
 
@@ -125,4 +126,28 @@ export const fail: Command = {
   summary: 'fail the deployment at the failed step you are responsible for',
   options: notesOption('why you fail it'),
   run: decision('fail'),
+};
+
+/** Break-glass (docs/change-control.md): a member of the policy's override teams passes the gate a deployment waits at. */
+export const override: Command = {
+  name: 'override',
+  args: ['ID'],
+  summary: 'break glass: pass the policy gate a deployment waits at (its window, a freeze or its approvals)',
+  description:
+    'For members of the policy\'s override teams. The reason is recorded in the timeline and the audit\n' +
+    'log, sent to subscribers, and listed for an admin to review (GET /api/overrides).',
+  options: { reason: { type: 'string', value: 'TEXT', help: 'why this cannot wait (required; at least 10 characters)' } },
+  async run(ctx, values, [id]) {
+    const reason = str(values.reason);
+    const problem = overrideReasonProblem(reason);
+    if (problem !== undefined) throw reason === undefined ? usageError(`--reason is required: ${problem}`) : new CliError(problem, EXIT.usage);
+    const { interruption } = await openOf(ctx, id!, 'override');
+    const done = await ctx.client.post<Interruption>(`${interruptionPath(id!, interruption.id)}/override`, { reason });
+    if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
+    else {
+      ctx.out(interruptionLines(done.body, id!).join('\n'));
+      ctx.out(`The deployment goes on; follow it with: interlock wait ${id}`);
+    }
+    return EXIT.ok;
+  },
 };

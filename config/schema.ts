@@ -6,6 +6,7 @@ import { BUILT_IN_VARIABLES, isOutputVariable } from './project-variables.js';
 import { ShipyardSchema, shipyardProblems } from './shipyard.js';
 import { SliSchema, SloSchema, sliQueryProblems, sloProblems } from './slo-schema.js';
 import { BUILT_IN_TASKS, sequenceSteps } from './sequences.js';
+import { PolicySchema, policyProblems } from './policy-schema.js';
 import { declarationProblems } from '../core/approver-inputs.js';
 import { authSchemas } from './auth-schema.js';
 
@@ -147,6 +148,8 @@ export const ConfigSchema = z
     notifications: NotificationsSchema.optional(),
     /** Sign-in with the identity provider and trusted CI jobs (docs/security.md). */
     auth: AuthSchema.optional(),
+    /** Environment policies, enforced on every deployment to their environments (docs/change-control.md). */
+    policies: z.array(PolicySchema).default([]),
   })
   .superRefine((config, ctx) => {
     // This also runs on a partly invalid config (see `when`), so any list or entry may be malformed.
@@ -177,6 +180,13 @@ export const ConfigSchema = z
       const known = { teams: [...teams], usernames: entries(config.users).map(([user]) => user.username), projects: entries(config.projects).map(([project]) => project.id) };
       for (const problem of notificationProblems(config.notifications, known)) issue(['notifications', ...problem.path], problem.message);
     }
+    const known = {
+      projects: entries(config.projects).map(([project]) => ({ id: project.id, environments: list(project.environments) })),
+      teams,
+    };
+    entries(config.policies).forEach(([policy, i]) => {
+      for (const problem of policyProblems(policy, known)) issue(['policies', i, ...problem.path], problem.message);
+    });
     entries(config.users).forEach(([user, u]) =>
       list(user.teams).forEach((team, t) => {
         if (!teams.has(team)) issue(['users', u, 'teams', t], `unknown team "${team}"`);
@@ -317,3 +327,4 @@ function checkApprovalOptions(
 
 
 export * from './step-schema.js';
+export type { Policy, PolicyStep } from './policy-schema.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ON_TIMEOUT, RUN_CONDITIONS, type RunCondition } from '../core/names.js';
 import { parseDuration } from '../core/durations.js';
+import type { PolicyStep } from './policy-schema.js';
 import { INPUT_NAME, INPUT_TYPES, MAX_INPUTS, MAX_OPTIONS } from '../core/approver-inputs.js';
 import { isJsonPathFilter } from './json-path.js';
 
@@ -265,8 +266,8 @@ export interface ExternalStep {
   executors?: string[] | undefined;
 }
 
-/** What a deployment runs: the config's steps, and lifecycle tasks done by others. */
-export type ProcessStep = (Step | ExternalStep) & {
+/** What a deployment runs: the config's steps, lifecycle tasks done by others, and the gates of the environment's policies (docs/change-control.md). */
+export type ProcessStep = (Step | ExternalStep | PolicyStep) & {
   /** Keptn's `triggeredAfter`: wait this long (ms) before the step starts. */
   startAfter?: number | undefined;
 };

@@ -12,6 +12,8 @@ export const INTERLOCK_EVENTS = [
   'interruption.escalated',
   'interruption.decided',
   'deployment.queued',
+  /** Break-glass on a policy gate (docs/change-control.md). */
+  'policy.overridden',
   'deployment.finished',
   'release.finished',
   'notify',

@@ -32,3 +32,6 @@ export function projectOfReleaseId(id: string): string | undefined {
   const [project, release, suffix, ...rest] = id.split(':');
   return project && release && suffix && rest.length === 0 ? project : undefined;
 }
+
+/** The list of break-glass overrides to review (docs/change-control.md): one per Interlock, named by its task queue. */
+export const overridesWorkflowId = (taskQueue: string) => `overrides:${taskQueue}`;

@@ -3,6 +3,7 @@
  * what, and what each refusal is called. Pure: no Temporal, no I/O, so every case is unit-tested.
  */
 
+import { mayOverride, type Override } from './break-glass.js';
 import {
   type DecisionType,
   type InterruptionActionName,
@@ -71,6 +72,14 @@ export interface Interruption {
   escalated?: boolean;
   /** Reminders sent so far (`remind.every`). */
   reminders?: number;
+  /** A `Window` interruption (docs/change-control.md): when its window opens (its durable timer), why it is closed, and the time zone to read `opensAt` in. */
+  opensAt?: string;
+  reason?: string;
+  timezone?: string;
+  /** A policy gate's window or approvals: the teams whose members may break glass. */
+  overrideTeams?: string[];
+  /** Set once someone broke glass on it (state `Overridden`): who, why and when. */
+  override?: Override;
   /**
    * Approval rules (docs/manual-steps.md#approval-rules), each with its approvals so far: all must be
    * met. A step's `rules`, or its `requiredApprovals` as one rule (which keeps `requiredApprovals`).
@@ -119,6 +128,8 @@ export const DECISIONS: Record<InterruptionKind, Partial<Record<DecisionType, In
   Manual: { proceed: 'Proceeded', abort: 'Aborted' },
   Approval: { proceed: 'Proceeded', abort: 'Aborted' },
   GuidedFailure: { retry: 'Retried', ignore: 'Ignored', fail: 'Failed' },
+  // Nobody decides a window: it opens by its timer, or is passed by an override (docs/change-control.md).
+  Window: {},
 };
 
 const decisionsOf = (interruption: Pick<Interruption, 'kind'>) => Object.keys(DECISIONS[interruption.kind]) as DecisionType[];
@@ -148,10 +159,11 @@ export const describePerson = (person: Person): string => `${person.displayName}
 
 /**
  * Who may take an interruption: its teams, who it excludes, its escalation, and its rules with their
- * progress (the API keeps what it last read, and reads again before refusing anyone).
+ * progress (the API keeps what it last read, and reads again before refusing anyone); a policy
+ * gate's kind and override teams (break-glass, docs/change-control.md).
  */
 export type Responsibility = Pick<Interruption, 'responsibleTeams' | 'excludedUserIds' | 'escalateTo' | 'escalateAt' | 'escalated'> &
-  Partial<Pick<Interruption, 'rules' | 'ordered' | 'distinctPeople' | 'requiredApprovals'>>;
+  Partial<Pick<Interruption, 'rules' | 'ordered' | 'distinctPeople' | 'requiredApprovals' | 'kind' | 'overrideTeams'>>;
 
 // Who may act: the one rule the workflow (`decide`), the service (its check before any update), the
 // dashboard, the CLI and the notifications (whom an email is for, who gets a one-click link) all ask.
@@ -187,6 +199,8 @@ export const isExcluded = (interruption: Pick<Interruption, 'excludedUserIds'>, 
 
 /** A member of a responsible team, an admin, or (when the step names no team) any deployer. */
 export function mayTakeResponsibility(interruption: Responsibility, actor: Actor, now?: string): boolean {
+  // A window is nobody's to take: it opens by itself, or is overridden.
+  if (interruption.kind === 'Window') return false;
   // Separation of duties holds for admins too: nobody approves what they triggered.
   if (isExcluded(interruption, actor)) return false;
   // With rules: only someone whose approval would count toward a rule open now.
@@ -208,7 +222,7 @@ export function mayAct(interruption: Responsibility & { assignee?: Person | null
 
 /** The actor may take it (or take it over) or submit it while it is open: the basis of `actionable=true` and of a one-click link. */
 export function isActionableBy(interruption: Interruption, actor: Actor): boolean {
-  return isOpen(interruption) && mayAct(interruption, actor);
+  return isOpen(interruption) && (mayAct(interruption, actor) || (interruption.kind === 'Window' && mayOverride(interruption, actor)));
 }
 
 /**
@@ -217,6 +231,8 @@ export function isActionableBy(interruption: Interruption, actor: Actor): boolea
  * whoever it excludes. An admin outside those teams may act on it, but it is not addressed to them.
  */
 export function responsibleOf<P extends Actor>(interruption: Responsibility, people: readonly P[]): P[] {
+  // A window waits for its time; the only people who can act on it are its override teams.
+  if (interruption.kind === 'Window') return people.filter((person) => person.teams.some((team) => interruption.overrideTeams?.includes(team)));
   // With rules: the people of the rules open now who have not approved yet (core/approval-rules.ts).
   if (interruption.rules) {
     const escalated = escalatedTeamsOf(interruption);
@@ -235,9 +251,11 @@ export function responsibleOf<P extends Actor>(interruption: Responsibility, peo
  */
 export function actionsFor(interruption: Interruption, actor: Actor): InterruptionActionName[] {
   if (!isOpen(interruption)) return [];
-  if (interruption.assignee?.id === actor.id) return decisionsOf(interruption);
-  if (!mayTakeResponsibility(interruption, actor)) return [];
-  return interruption.assignee ? ['takeOver'] : ['takeResponsibility'];
+  // Break-glass comes besides whatever else the actor may do (docs/change-control.md).
+  const override: InterruptionActionName[] = mayOverride(interruption, actor) ? ['override'] : [];
+  if (interruption.assignee?.id === actor.id) return [...decisionsOf(interruption), ...override];
+  if (!mayTakeResponsibility(interruption, actor)) return override;
+  return [interruption.assignee ? 'takeOver' : 'takeResponsibility', ...override];
 }
 
 export function decide(interruption: Interruption, actor: Actor, action: InterruptionAction, now: string): Decision {
@@ -248,6 +266,11 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   if (!isOpen(interruption)) {
     const by = interruption.assignee ? ` by ${describePerson(interruption.assignee)}` : '';
     return refuse('ALREADY_DECIDED', `"${interruption.step}" was already decided (${interruption.state}${by}); nothing is left to do.`);
+  }
+
+  if (interruption.kind === 'Window') {
+    const when = interruption.opensAt ? ` at ${interruption.opensAt}` : '';
+    return refuse('NOT_AN_OPTION', `"${interruption.step}" waits for its deployment window, which opens by itself${when}; nobody takes or decides it. A member of its override teams may override it with a reason.`);
   }
 
   // Whoever triggered it hears why, whatever they asked for. Retrying or ignoring a failure lets the

@@ -19,8 +19,12 @@ export type StepStatus = (typeof STEP_STATUSES)[number];
 
 /** What a config's process (or a lifecycle project's `tasks:`) may name. */
 export const CONFIG_STEP_TYPES = ['script', 'http-check', 'check', 'manual', 'notify', 'approval', 'evaluation'] as const;
-/** Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done over CloudEvents (docs/keptn.md). */
-export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external'] as const;
+/**
+ * Every step a view shows: a lifecycle task that nothing in `tasks:` runs is an `external` one, done
+ * over CloudEvents (docs/keptn.md); a `policy` step is an environment policy's gate, which the server
+ * puts before the first step of every deployment it applies to (docs/change-control.md). No process names either.
+ */
+export const STEP_TYPES = [...CONFIG_STEP_TYPES, 'external', 'policy'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 /** A Keptn task's (and a lifecycle step's) result, and its status (docs/keptn.md). */
@@ -52,11 +56,16 @@ export type Role = (typeof ROLES)[number];
 export const ACTOR_ROLES = ['viewer', 'deployer', 'admin'] as const satisfies readonly Role[];
 export type ActorRole = (typeof ACTOR_ROLES)[number];
 
-/** `Manual`: a manual step; `Approval`: Keptn's approval task when a person must decide; `GuidedFailure`: a failed step a person retries, ignores or fails. */
-export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure'] as const;
+/**
+ * `Manual`: a manual step; `Approval`: Keptn's approval task, or a policy's approvals, when a person must decide;
+ * `GuidedFailure`: a failed step a person retries, ignores or fails; `Window`: a policy gate outside its
+ * deployment window or inside a freeze, which opens by itself at `opensAt` (docs/change-control.md).
+ */
+export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure', 'Window'] as const;
 export type InterruptionKind = (typeof INTERRUPTION_KINDS)[number];
 
-export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed'] as const;
+/** `WindowOpened`: a `Window` interruption whose window opened (its timer fired); `Overridden`: passed by break-glass (docs/change-control.md). */
+export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed', 'WindowOpened', 'Overridden'] as const;
 export type InterruptionState = (typeof INTERRUPTION_STATES)[number];
 /** The states in which someone may still act. */
 export const OPEN_INTERRUPTION_STATES = ['Pending', 'Assigned'] as const satisfies readonly InterruptionState[];
@@ -66,11 +75,13 @@ export const TIMELINE_ACTIONS = [
   'takeResponsibility', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'timeout', 'cancel',
   /** A reminder sent, an interruption escalated, a deployment queued or released, a notification that could not be delivered. */
   'remind', 'escalate', 'queue', 'notify',
+  /** Break-glass: a member of a policy's override teams let the deployment past a window, a freeze or its approvals (docs/change-control.md). */
+  'Overridden',
 ] as const;
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number];
 
 /** The actions a person can take on an open interruption, as `GET /api/interruptions` offers them. */
-export const INTERRUPTION_ACTIONS = ['takeResponsibility', 'takeOver', 'proceed', 'abort', 'retry', 'ignore', 'fail'] as const;
+export const INTERRUPTION_ACTIONS = ['takeResponsibility', 'takeOver', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'override'] as const;
 export type InterruptionActionName = (typeof INTERRUPTION_ACTIONS)[number];
 
 export const ON_TIMEOUT = ['abort', 'proceed'] as const;
@@ -84,3 +95,21 @@ export type GuidedFailureAction = (typeof GUIDED_FAILURE_ACTIONS)[number];
 export const DECISION_TYPES = ['proceed', 'abort', ...GUIDED_FAILURE_ACTIONS] as const;
 export type DecisionType = (typeof DECISION_TYPES)[number];
 export const isDecisionType = (name: string): name is DecisionType => (DECISION_TYPES as readonly string[]).includes(name);
+
+// Change control (docs/change-control.md): environment policies, their windows, and break-glass.
+
+/** The days of a deployment window, as the config writes them. */
+export const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** What a policy gate does outside its window or inside a freeze: wait until it opens (the default), or fail the deployment. */
+export const ON_CLOSED = ['wait', 'fail'] as const;
+export type OnClosed = (typeof ON_CLOSED)[number];
+
+/** Where each part of a policy gate (its checks, its window and freezes, its approvals) stands, as the step's view shows it. */
+export const POLICY_PART_STATES = ['NotRequired', 'Pending', 'Waiting', 'Passed', 'Overridden', 'Failed'] as const;
+export type PolicyPartState = (typeof POLICY_PART_STATES)[number];
+
+/** The parts of a policy gate that break-glass may pass. */
+export const OVERRIDE_PARTS = ['window', 'approvals'] as const;
+export type OverridePart = (typeof OVERRIDE_PARTS)[number];

@@ -4,7 +4,7 @@
  * every layer.
  */
 import type { Interruption, Person } from './interruptions.js';
-import type { DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, StepType, TaskResult, TimelineAction } from './names.js';
+import type { DeploymentStatus, FinishedStatus, PolicyPartState, ReleaseStatus, StepStatus, StepType, TaskResult, TimelineAction } from './names.js';
 import type { Evaluation } from './slo-scoring.js';
 import type { Variables } from './substitution.js';
 
@@ -36,6 +36,26 @@ export interface StepView {
   triggeredId?: string;
   /** An external task's: who may post its `.started` and `.finished` (usernames, `team:<id>`), besides admins. */
   executors?: string[];
+  /** A policy gate's (type `policy`): where each of its parts stands, in the order they run (docs/change-control.md). */
+  policy?: PolicyView;
+}
+
+/** The parts of a policy gate: checks, then its window and freezes, then its approvals. */
+export interface PolicyView {
+  checks: { state: PolicyPartState };
+  window: {
+    state: PolicyPartState;
+    /** `Mon–Thu 09:00–16:00 Europe/London`, when the policy has a window. */
+    window?: string;
+    /** While closed (`Waiting`, or `Failed` with `onClosed: fail`): when it opens, and why it is closed. */
+    opensAt?: string;
+    reason?: string;
+    /** The `Window` interruption it waits at, or waited at. */
+    interruption?: string;
+  };
+  approvals: { state: PolicyPartState; interruption?: string };
+  /** Who may break glass on its window or approvals. */
+  overrideTeams: string[];
 }
 
 export interface TimelineEntry {

@@ -2,7 +2,8 @@
  * Records the histories that `tests/workflows/replay.test.ts` replays on every run: the manual step's
  * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure,
  * reminders and escalation, a blocking step and its gate, three deployments queued behind one,
- * approval rules met in order, approver inputs, a
+ * approval rules met in order, approver inputs, a policy gate that waits for its freeze to end and
+ * then for its approval rules, a policy gate passed by break-glass, a
  * lifecycle release with its stage deployments, and a lifecycle deployment whose task its executor
  * answers from outside, run against a time-skipping Temporal test server.
  *
@@ -38,8 +39,10 @@ import {
 import { until as poll } from '../tests/support/poll.js';
 import { actorOfUser } from '../service/permissions.js';
 import { gateWorkflowId } from '../core/ids.js';
+import { PolicySchema } from '../config/policy-schema.js';
 import {
   abortUpdate,
+  overrideUpdate,
   cancelRequestSignal,
   type DeploymentInput,
   proceedSignal,
@@ -89,6 +92,14 @@ const roster = [jjones, mlee, otto, people.viewer];
 const QUEUE_GATE = gateWorkflowId('hello-service', 'production');
 const QUEUE_SECOND = { ...input('history-queue-second', 'blockConcurrentDeployments: true'), gate: QUEUE_GATE };
 const QUEUE_THIRD = { ...input('history-queue-third', 'blockConcurrentDeployments: true'), gate: QUEUE_GATE };
+
+/** A deployment of one script step behind the gate of an environment policy (docs/change-control.md), as the server starts it. */
+function gated(name: string, policy: Record<string, unknown>): DeploymentInput {
+  const base = deploymentInput(`- { name: Deploy, type: script, run: 'echo "deploying #{Release}"' }\n`, { id: `hello-service:production:1.4.2:${name}`, roster });
+  return { ...base, process: [{ name: 'Policy: production', type: 'policy', policy: PolicySchema.parse({ environments: ['production'], ...policy }) }, ...base.process] };
+}
+const HOUR = 3_600_000;
+const sre = { id: 'users-500', username: 'sam', displayName: 'Sam SRE', teams: ['sre-leads'], roles: ['deployer' as const] };
 
 /** Each path exercises what running deployments do: updates, signals, refusals, the durable timer. */
 const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: boolean; also?: Record<string, (handle: WorkflowHandle) => string> }> = {
@@ -244,6 +255,36 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: mlee }] }).catch(() => undefined); // RULE_ALREADY_MET
       await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: otto }] });
       await handle.executeUpdate(proceedUpdate, { args: [{ user: otto, notes: 'no migrations pending' }] });
+    },
+  },
+  'deployment-policy-freeze-approvals': {
+    // A policy gate (patch environment-policies) inside a freeze: a Window on its durable timer, which
+    // opens by itself; then its two approval rules, met by two people.
+    input: gated('history-policy-freeze-approvals', {
+      freezes: [{ from: new Date(Date.now() - HOUR).toISOString(), to: new Date(Date.now() + 48 * HOUR).toISOString(), reason: 'Database migration' }],
+      approvals: { rules: [{ teams: ['release-managers'], count: 1 }, { teams: ['dba'], count: 1 }] },
+    }),
+    async drive(handle, env) {
+      await env.sleep(49 * HOUR);
+      await until(handle, (view) => view.interruptions.some((interruption) => interruption.kind === 'Approval'));
+      for (const user of [jjones, otto]) {
+        await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user }] });
+        await handle.executeUpdate(proceedUpdate, { args: [{ user, notes: 'Go' }] });
+      }
+    },
+  },
+  'deployment-policy-override': {
+    // A policy gate (patch environment-policies) inside a freeze, passed by break-glass: refused for
+    // someone outside its override teams, then accepted with a reason and listed for review.
+    input: gated('history-policy-override', {
+      // Long enough for whatever the test server's clock says when it runs.
+      freezes: [{ from: '2020-01-01T00:00:00Z', to: '2099-01-01T00:00:00Z', reason: 'Platform migration' }],
+      override: { teams: ['sre-leads'] },
+    }),
+    async drive(handle) {
+      const interruptionId = (await handle.query(stateQuery)).interruptions[0]!.id;
+      await handle.executeUpdate(overrideUpdate, { args: [{ user: jjones, interruptionId, reason: 'Not mine to override, but trying' }] }).catch(() => undefined); // NOT_OVERRIDER
+      await handle.executeUpdate(overrideUpdate, { args: [{ user: sre, interruptionId, reason: 'Payments are down; this release is the fix (INC-4711).' }] });
     },
   },
   'deployment-approver-inputs': {

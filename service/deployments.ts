@@ -326,7 +326,7 @@ export class Deployments {
    * Where a deployment is, read from its id (no call to Temporal), refused as unknown (NOT_FOUND, in
    * the very words of a deployment that does not exist) unless the principal may see it there.
    */
-  private visiblePlace(user: Principal, id: string): Place {
+  visiblePlace(user: Principal, id: string): Place {
     const place = placeOfDeploymentId(id);
     if (!place) {
       // No deployment has such an id: those who see everything hear it from Temporal, as before.
@@ -384,9 +384,11 @@ export class Deployments {
 
   /** Keeps what never changes about a deployment's interruptions, then adds the links. */
   private remember(view: DeploymentView): DeploymentWithLinks {
-    for (const { id, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated, rules, ordered, distinctPeople, inputs } of view.interruptions) {
+    for (const { id, kind, responsibleTeams, excludedUserIds, escalateTo, escalateAt, escalated, rules, ordered, distinctPeople, inputs, overrideTeams } of view.interruptions) {
       this.teams.set(`${view.id}\n${id}`, {
+        kind,
         responsibleTeams,
+        ...(overrideTeams ? { overrideTeams } : {}),
         ...(excludedUserIds ? { excludedUserIds } : {}),
         ...(escalateTo && escalateAt ? { escalateTo, escalateAt } : {}),
         ...(escalated ? { escalated } : {}),

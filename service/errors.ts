@@ -4,7 +4,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DeploymentErrorType } from '../workflows/messages.js';
+import type { DeploymentErrorType, OverrideRegistryErrorType } from '../workflows/messages.js';
 
 /** An invalid field of a request: its place (`body.release`, `query.pageSize`) and why. */
 export interface InvalidField {
@@ -22,6 +22,7 @@ export interface MissingPermission {
 /** The service's named errors: the workflow's refusals and what the service itself refuses. */
 export type ServiceErrorCode =
   | DeploymentErrorType
+  | OverrideRegistryErrorType
   | 'INVALID'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
@@ -53,9 +54,11 @@ export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 401 | 403 | 404 | 409 |
   NOT_YOUR_TURN: 403,
   RULE_ALREADY_MET: 403,
   NOT_EXECUTOR: 403,
+  NOT_OVERRIDER: 403,
   NOT_FOUND: 404,
   INTERRUPTION_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
+  OVERRIDE_NOT_FOUND: 404,
   HELD_BY_OTHER: 409,
   ALREADY_APPROVED: 409,
   NOT_TAKEN: 409,
@@ -63,6 +66,8 @@ export const HTTP_STATUS: Record<ServiceErrorCode, 400 | 401 | 403 | 404 | 409 |
   NOT_WAITING: 409,
   NOT_AN_OPTION: 409,
   TASK_FINISHED: 409,
+  NOT_OVERRIDABLE: 409,
+  ALREADY_REVIEWED: 409,
   RELEASE_EXISTS: 409,
   CONTEXT_IN_USE: 409,
   IDEMPOTENCY_KEY_REUSED: 409,
@@ -94,8 +99,8 @@ export const invalid = (fields: InvalidField[]) =>
 export const notFound = (detail: string) => new ServiceError('NOT_FOUND', detail);
 export const unavailable = (detail: string, retryAfter = 5) => new ServiceError('UNAVAILABLE', detail, { retryAfter });
 
-/** The workflow's named refusals, as the update's failure carries them (own names only: never `constructor`). */
-const isDeploymentErrorType = (type: string): type is DeploymentErrorType => Object.hasOwn(HTTP_STATUS, type);
+/** The workflows' named refusals, as the update's failure carries them (own names only: never `constructor`). */
+const isDeploymentErrorType = (type: string): type is DeploymentErrorType | OverrideRegistryErrorType => Object.hasOwn(HTTP_STATUS, type);
 
 /** The error as a service error: one already, or one of Temporal's, unwrapped here once (update refusals, missing workflows, an absent worker or server); undefined for a bug. */
 export function toServiceError(error: unknown): ServiceError | undefined {

@@ -1,7 +1,8 @@
-import type { Config, Project, ProcessStep } from '../config/schema.js';
+import type { Config, PolicyStep, Project, ProcessStep } from '../config/schema.js';
 import { sequenceSteps, taskProperties } from '../config/sequences.js';
 import { resolveTriggerVariables } from '../config/project-variables.js';
 import { gateWorkflowId } from '../core/ids.js';
+import { policiesFor, policyStepNames } from '../core/policy-matching.js';
 import type { DeploymentInput, NotificationRoute, SliSourceInput } from '../workflows/messages.js';
 import { personOf, type Principal, rosterAt } from './permissions.js';
 import { invalid } from './errors.js';
@@ -30,7 +31,7 @@ export function deploymentBase(
   user: Principal,
   systemVariables: Record<string, string> | undefined,
 ): DeploymentBase {
-  const process = withProjectDefaults(project, steps);
+  const process = [...policyGates(config, project.id, environment, steps), ...withProjectDefaults(project, steps)];
   const gate = process.some((step) => 'blockConcurrentDeployments' in step && step.blockConcurrentDeployments && runsIn(step, environment));
   const notifications = notificationRoutes(config, project.id);
   const quality = qualityOf(project);
@@ -83,6 +84,17 @@ function stepsOf(project: Project, sequence: Parameters<typeof sequenceSteps>[1]
   // The config was checked when it loaded: a sequence that does not build never gets here.
   if (!built.ok) throw new Error(`the config was loaded with a sequence that does not build: ${JSON.stringify(built.problems)}`);
   return built.steps;
+}
+
+/**
+ * The gates of the environment policies that apply to this project and environment, in the config's
+ * order, each with its whole policy copied in: they run before the first step whatever the process
+ * says, and a running deployment keeps the policies it started with (docs/change-control.md).
+ */
+export function policyGates(config: Config, project: string, environment: string, steps: ProcessStep[]): PolicyStep[] {
+  const policies = policiesFor(config.policies ?? [], project, environment);
+  const names = policyStepNames(policies, steps.map((step) => step.name));
+  return policies.map((policy, i) => ({ name: names[i]!, type: 'policy', policy }));
 }
 
 const runsIn = (step: ProcessStep, environment: string) => !step.environments || step.environments.includes(environment);

@@ -17,6 +17,8 @@ import type { Sessions } from '../auth/sessions.js';
 import type { OidcSignIn } from '../auth/oidc-sign-in.js';
 import { oidcRoutes, onwardPage } from './oidc-routes.js';
 import { interruptionActions } from './interruption-actions.js';
+import { overrideActions } from './override-actions.js';
+import type { PolicyOverrides } from '../service/policy-overrides.js';
 import { deployActions } from './deploy-actions.js';
 import { assetRoutes } from './assets.js';
 import { ErrorMessage } from './components.js';
@@ -45,7 +47,7 @@ export function notFoundPage(c: Context, sessions: Sessions): Promise<Response> 
  * made live by `/assets/app.js` (server-sent events on a deployment's page). Every action goes
  * through the same `Deployments` methods and authorization rules as the API.
  */
-export function dashboardRoutes(deployments: Deployments, sessions: Sessions, more: { releases: Releases; linkSigner?: LinkSigner | undefined; oidc?: OidcSignIn | undefined; publicUrl?: string | undefined }) {
+export function dashboardRoutes(deployments: Deployments, sessions: Sessions, more: { releases: Releases; overrides: PolicyOverrides; linkSigner?: LinkSigner | undefined; oidc?: OidcSignIn | undefined; publicUrl?: string | undefined }) {
   const { config } = deployments;
   const app = new Hono<DashboardEnv>();
 
@@ -204,6 +206,7 @@ export function dashboardRoutes(deployments: Deployments, sessions: Sessions, mo
   });
 
   app.route('/', interruptionActions(deployments, sessions));
+  app.route('/', overrideActions(deployments, more.overrides, sessions));
   app.route('/', deployActions(deployments, sessions));
   app.route('/', releaseRoutes(more.releases, deployments, sessions));
   return app;

@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { accessInWords } from '../service/permissions.js';
+import { accessInWords, can } from '../service/permissions.js';
 import type { Session } from '../auth/sessions.js';
 import { assetUrl } from './assets.js';
 import { CsrfField } from './components.js';
 
-export type Section = 'deployments' | 'releases' | 'projects' | 'none';
+export type Section = 'deployments' | 'releases' | 'projects' | 'overrides' | 'none';
 
 export interface PageOptions {
   title: string;
@@ -40,6 +40,7 @@ function Header({ session, section }: { session: Session | undefined; section: S
             {link('/', 'deployments', 'Deployments')}
             {link('/releases', 'releases', 'Releases')}
             {link('/projects', 'projects', 'Projects')}
+            {can(session.user, 'reviewOverrides') && link('/overrides', 'overrides', 'Overrides')}
             <li>
               <a href="/docs">API</a>
             </li>

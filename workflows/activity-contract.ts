@@ -4,6 +4,7 @@
  * implements it (`createActivities(deps) satisfies Activities`). So workflow code never imports an
  * activity, and the activities depend on the workflows' contract, not the other way round.
  */
+import type { OverrideRecord } from '../core/break-glass.js';
 import type { AuditEvent, CloudEvent } from '../core/cloud-events.js';
 import type { PreviousEvaluation } from '../core/slo-scoring.js';
 
@@ -112,4 +113,6 @@ export interface Activities {
   closedDeployments(input: { ids: string[] }): Promise<string[]>;
   /** The evaluations of earlier deployments of a project's stage, newest first. */
   previousEvaluations(input: PreviousEvaluationsInput): Promise<PreviousEvaluation[]>;
+  /** Puts a break-glass override on the list of overrides to review (`overrides:<taskQueue>`), starting the list if need be. */
+  recordOverride(input: OverrideRecord): Promise<void>;
 }

@@ -4,3 +4,4 @@ export { deployment } from './deployment/deployment-workflow.js';
 export { deploymentGate } from './gate/gate-workflow.js';
 export { release } from './release/release-workflow.js';
 export { auditTrail } from './audit/audit-trail-workflow.js';
+export { overrideRegistry } from './overrides/override-registry.js';

@@ -8,6 +8,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
+import type { OverrideRecord } from '../core/break-glass.js';
 import type { AuditEvent, CloudEvent } from '../core/cloud-events.js';
 import type { Actor, InputValues, Interruption, Person, RefusalType } from '../core/interruptions.js';
 import type { DecisionType, DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
@@ -106,7 +107,18 @@ export interface DecisionRequest extends InterruptionRequest {
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */
-export type DeploymentErrorType = RefusalType | 'NOT_WAITING' | 'INTERRUPTION_NOT_FOUND' | 'TASK_NOT_FOUND' | 'TASK_FINISHED' | 'NOT_EXECUTOR' | 'EXPIRED' | 'BAD_REQUEST';
+export type DeploymentErrorType =
+  | RefusalType
+  | 'NOT_WAITING'
+  | 'INTERRUPTION_NOT_FOUND'
+  | 'TASK_NOT_FOUND'
+  | 'TASK_FINISHED'
+  | 'NOT_EXECUTOR'
+  | 'EXPIRED'
+  | 'BAD_REQUEST'
+  /** Break-glass (docs/change-control.md): not in the policy's override teams; not a policy gate's window or approvals. */
+  | 'NOT_OVERRIDER'
+  | 'NOT_OVERRIDABLE';
 
 export const takeResponsibilityUpdate = defineUpdate<Interruption, [TakeResponsibilityRequest]>('takeResponsibility');
 export const takeResponsibilitySignal = defineSignal<[TakeResponsibilityRequest]>('takeResponsibility');
@@ -286,3 +298,51 @@ export interface AuditTrailInput {
 export const auditTrailWorkflowId = (taskQueue: string) => `interlock-audit-trail:${taskQueue}`;
 /** Records the API hands over, a batch at a time. */
 export const auditEventsSignal = defineSignal<[AuditDelivery[]]>('auditEvents');
+
+// Break-glass (docs/change-control.md): an override of a policy gate's window or approvals, and the
+// list of overrides to review, one workflow per Interlock (`overrides:<taskQueue>`).
+
+export type { OverrideRecord };
+
+/** A member of a policy's override teams passes its window or approvals, with a reason (an update: the API's only way). */
+export interface OverrideRequest {
+  user: Actor;
+  interruptionId: string;
+  reason: string;
+  expiresAt?: string;
+}
+export const overrideUpdate = defineUpdate<Interruption, [OverrideRequest]>('override');
+
+export const OVERRIDES_WORKFLOW_TYPE = 'overrideRegistry';
+
+export interface OverridesInput {
+  taskQueue: string;
+  /** Carried across continue-as-new. */
+  overrides?: OverrideRecord[];
+}
+
+/** A deployment's override, told once it is applied (by an activity, retried until the list has it; a repeat of an id changes nothing). */
+export const recordOverrideSignal = defineSignal<[OverrideRecord]>('recordOverride');
+
+/** An admin marks an override reviewed. */
+export interface ReviewOverrideRequest {
+  id: string;
+  user: Person;
+  notes?: string | null;
+}
+export const reviewOverrideUpdate = defineUpdate<OverrideRecord, [ReviewOverrideRequest]>('reviewOverride');
+
+/** A page of overrides, newest first: all, or only those (not) reviewed; `after` is the last id of the page before. */
+export interface OverridesPageRequest {
+  reviewed?: boolean;
+  after?: string;
+  pageSize: number;
+}
+export interface OverridesPage {
+  overrides: OverrideRecord[];
+  nextPageToken: string | null;
+}
+export const overridesQuery = defineQuery<OverridesPage, [OverridesPageRequest]>('overrides');
+
+/** The named failures of the list's update; the API maps each to one HTTP status. */
+export type OverrideRegistryErrorType = 'OVERRIDE_NOT_FOUND' | 'ALREADY_REVIEWED';

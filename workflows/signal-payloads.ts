@@ -1,6 +1,7 @@
+import { OVERRIDE_REASON_MAX } from '../core/break-glass.js';
 import { type InputValues, MAX_NOTES } from '../core/interruptions.js';
 import { MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
-import type { CancelRequest, DecisionRequest, TakeResponsibilityRequest } from './messages.js';
+import type { CancelRequest, DecisionRequest, OverrideRequest, TakeResponsibilityRequest } from './messages.js';
 import { ACTOR_ROLES, type ActorRole } from '../core/names.js';
 
 // Signals come from anyone with access to the namespace (Temporal Web, `temporal workflow signal`),
@@ -120,4 +121,9 @@ export const DecisionRequestSchema = schema<DecisionRequest>(
 /** Who asked for the cancellation that follows; anyone with access to the namespace can send it, so it is checked too. */
 export const CancelRequestSchema = schema<CancelRequest>(
   object({ user: { check: object({ id: { check: string({ min: 1 }) }, username: { check: string({ min: 1 }) }, displayName: { check: string({ min: 1 }) } }) } }),
+);
+
+/** Break-glass: which interruption, and why (the reason's own rule is applied by the handler, in its words). */
+export const OverrideRequestSchema = schema<OverrideRequest>(
+  object({ ...base, interruptionId: { check: string({ min: 1 }) }, reason: { check: string({ max: OVERRIDE_REASON_MAX * 2 }) } }),
 );

@@ -31,6 +31,9 @@ const ROUTES: [method: string, path: (id: string, iid: string) => string][] = [
   ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/retry`],
   ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/ignore`],
   ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/fail`],
+  ['POST', (id, iid) => `/api/deployments/${id}/interruptions/${iid}/override`],
+  ['GET', () => '/api/overrides'],
+  ['POST', (id) => `/api/overrides/${id}/review`],
   ['GET', (id) => `/api/releases/${id}`],
   ['POST', (id) => `/api/releases/${id}/cancel`],
 ];
@@ -41,7 +44,7 @@ const segment = fc.oneof(
 ).map((text) => encodeURIComponent(text));
 
 const query = fc.dictionary(
-  fc.constantFrom('project', 'environment', 'status', 'release', 'pageSize', 'pageToken', 'timeout', 'actionable', 'other'),
+  fc.constantFrom('project', 'environment', 'status', 'release', 'pageSize', 'pageToken', 'timeout', 'actionable', 'reviewed', 'other'),
   fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('qa', 'Waiting', '0', '-1', '301', '1e9', 'true', 'hello-service')),
 );
 
@@ -55,6 +58,7 @@ const body = fc.oneof(
       release: fc.oneof(fc.constant('1.0.0'), fc.string()),
       variables: fc.anything(),
       notes: fc.oneof(fc.string(), fc.integer()),
+      reason: fc.oneof(fc.string(), fc.integer(), fc.constant('A reason long enough to pass')),
       takeOver: fc.anything(),
     },
     { requiredKeys: [] },

@@ -163,7 +163,7 @@ describe.concurrent('the interlock CLI', () => {
     const help = await interlock('ci', '--help');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Exit codes:');
-    const commands = ['deploy', 'wait', 'status', 'list', 'interruptions', 'take', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'cancel', 'release', 'wait-release', 'approve', 'decline', 'whoami'];
+    const commands = ['deploy', 'wait', 'status', 'list', 'interruptions', 'take', 'proceed', 'abort', 'retry', 'ignore', 'fail', 'override', 'cancel', 'release', 'wait-release', 'approve', 'decline', 'whoami'];
     const helps = await Promise.all(commands.map((command) => interlock('ci', command, '--help')));
     helps.forEach(({ code, stdout }, i) => {
       expect(code).toBe(0);

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDuration } from '../../core/durations.js';
 import { ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig, resolveConfigPath } from '../../config/load.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const TOKEN_HASH = '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8';
 const OTHER_HASH = 'a'.repeat(64);
@@ -46,17 +47,6 @@ projects:
         type: script
         run: echo "#{Action[Ensure traders are aware of the deployment].Output.Manual.Notes}"
 `;
-
-/** The problems a config is refused for; fails the test if it is accepted. */
-function problemsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'interlock.yaml');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error('the config was accepted');
-}
 
 /** A minimal valid config with one project, whose process is the given YAML (indented by 6). */
 const withProcess = (process: string, environments = '[qa, production]') => `teams:
@@ -127,7 +117,7 @@ describe('parseConfig: the docs/configuration.md example', () => {
 
 describe('parseConfig: defaults', () => {
   it('an empty file is an empty config', () => {
-    expect(parseConfig('')).toEqual({ teams: [], users: [], projects: [] });
+    expect(parseConfig('')).toEqual({ teams: [], users: [], projects: [], policies: [] });
   });
 
   it('fills step, user and project defaults', () => {

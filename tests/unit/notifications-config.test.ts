@@ -331,6 +331,26 @@ describe('the notification renderers', () => {
     expect(subjectOf(event('deployment.finished', { deployment: { id: 'd', status: 'Failed' } }))).toBe('[Interlock] Failed: hello-service 1.4.2 to production');
   });
 
+  it('a Window says when it opens, why, and who may override it; nobody is asked to decide it', () => {
+    const window = interruption({
+      kind: 'Window',
+      step: 'Policy: production',
+      responsibleTeams: [],
+      timeoutAt: null,
+      opensAt: '2025-01-06T09:00:00.000Z',
+      reason: 'Outside the deployment window (Mon–Thu 09:00–16:00 Europe/London)',
+      timezone: 'Europe/London',
+      overrideTeams: ['sre-leads'],
+    });
+    const text = renderText(event('interruption.created', { step: 'Policy: production', interruption: window }), { links: { deployment: links.deployment } });
+    expect(text).toContain('its deployment window, which opens Monday 09:00 Europe/London');
+    expect(text).toContain('Outside the deployment window (Mon–Thu 09:00–16:00 Europe/London)');
+    expect(text).toContain('members of sre-leads, with a reason');
+    expect(text).not.toContain('Who may act');
+    const opened = renderText(event('interruption.decided', { step: 'Policy: production', interruption: { ...window, state: 'WindowOpened', decidedAt: '2025-01-06T09:00:00.000Z' } }), { links: {} });
+    expect(opened).toContain('its deployment window opened; the deployment goes on');
+  });
+
   it('approval rules: each rule\'s progress, who may still approve, the inputs asked and, once decided, given', () => {
     const mlee = { id: 'users-238', username: 'mlee', displayName: 'Morgan Lee' };
     const vic = { id: 'users-300', username: 'vic', displayName: 'Vic Viewer' };
@@ -364,6 +384,10 @@ describe('the notification renderers', () => {
       'interruption.escalated': { interruption: interruption({ escalateTo: ['dba'], escalateAt: '2025-01-02T09:00:00.000Z', escalated: true }), escalatedTeams: ['dba'] },
       'interruption.decided': { interruption: interruption({ state: 'TimedOut', decidedAt: '2025-01-04T09:00:00.000Z' }) },
       'deployment.queued': { queuedBehind: 'hello-service:production:1.4.1:xyz' },
+      'policy.overridden': {
+        step: 'Policy: production',
+        override: { id: 'o-1', part: 'window', user: { id: 'u', username: 'mlee', displayName: 'Morgan Lee' }, reason: 'Payments are down (INC-4711).', at: '2025-01-01T09:30:00.000Z' },
+      },
       'deployment.finished': { deployment: { id: 'd', status: 'Succeeded' } },
       'release.finished': { status: 'Succeeded', result: 'pass' },
       notify: { step: 'Tell the desk', message: 'Release 1.4.2 was aborted by Jamie Jones: "not today"' },
@@ -374,11 +398,13 @@ describe('the notification renderers', () => {
       'interruption.escalated': /^".*" has waited too long in hello-service 1\.4\.2 to production; dba may now act on it too\./,
       'interruption.decided': /^".*" in hello-service 1\.4\.2 to production: nobody decided in time; the deployment aborts\./,
       'deployment.queued': /^hello-service 1\.4\.2 to production is queued behind hello-service:production:1\.4\.1:xyz/,
+      'policy.overridden': /^Morgan Lee \(mlee\) broke glass on "Policy: production" in hello-service 1\.4\.2 to production: the deployment window \(or a freeze\) passed without waiting\.[\s\S]*Reason:\nPayments are down \(INC-4711\)\./,
       'deployment.finished': /^hello-service 1\.4\.2 to production succeeded\./,
       'release.finished': /^Release hello-service 1\.4\.2 succeeded \(result pass\)\./,
       notify: /^Release 1\.4\.2 was aborted by Jamie Jones: "not today"\n[\s\S]*Message:\nRelease 1\.4\.2 was aborted/,
     };
     for (const name of INTERLOCK_EVENTS) {
+      expect(expected[name], name).toBeDefined();
       const text = renderText(event(name, data[name]), { links });
       expect(text, name).toMatch(expected[name]!);
       expect(text, name).not.toMatch(/undefined|null|\[object/);

@@ -48,6 +48,10 @@ describe('recorded deployment histories', () => {
     expect(files).toEqual(expect.arrayContaining(['deployment-approval-rules.json', 'deployment-approver-inputs.json']));
   });
 
+  it('include a policy gate that waits out a freeze and then its approval rules, and one passed by break-glass (patch environment-policies)', () => {
+    expect(files).toEqual(expect.arrayContaining(['deployment-policy-freeze-approvals.json', 'deployment-policy-override.json']));
+  });
+
   it.each(files)('%s replays without a determinism error', (file) => {
     const result = results.get(file);
     expect(result, `no replay result for ${file}`).toBeDefined();

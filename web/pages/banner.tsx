@@ -1,3 +1,5 @@
+import { OVERRIDE_REASON_MAX, OVERRIDE_REASON_MIN, overridePartOf } from '../../core/break-glass.js';
+import { describeOpening } from '../../core/deployment-windows.js';
 import { MAX_NOTES, isExcluded, isOpen, rulesRefusal, teamsOf } from '../../core/interruptions.js';
 import { type ApproverInput, MAX_INPUT_LENGTH } from '../../core/approver-inputs.js';
 import { openRules } from '../../core/approval-rules.js';
@@ -35,6 +37,15 @@ const DECISION_BUTTONS: Record<Interruption['kind'], { invite: string; buttons: 
       { action: 'fail', label: 'Fail the deployment', style: 'danger' },
     ],
   },
+  // Nobody decides a window: it opens by itself, or an override team member breaks glass (below).
+  Window: { invite: '', buttons: [] },
+};
+
+const HEADINGS: Record<Interruption['kind'], string> = {
+  Manual: 'Waiting',
+  Approval: 'Waiting for approval',
+  GuidedFailure: 'A step failed',
+  Window: 'Waiting for the deployment window',
 };
 
 /** A hidden field telling the form's handler where to come back to. */
@@ -116,6 +127,7 @@ function Rules({ config, interruption }: Pick<DeploymentProps, 'config'> & { int
 function Actions({ session, config, view, interruption, error, notes, inputs, back }: DeploymentProps & { interruption: Interruption }) {
   const actions = actionsOf(interruption, session.user, view);
   const path = interruptionPage(view.id, interruption.id);
+  if (interruption.kind === 'Window') return null;
   if (actions.includes('takeResponsibility')) {
     return (
       <form method="post" action={`${path}/take-responsibility`} class="actions">
@@ -202,12 +214,81 @@ function Actions({ session, config, view, interruption, error, notes, inputs, ba
 }
 
 /**
+ * Break-glass (docs/change-control.md), for members of the policy's override teams only: a reason
+ * (required, at least 10 characters) and the button that passes this part of the gate.
+ */
+function OverrideForm({ session, config, view, interruption, error, reason, back }: DeploymentProps & { interruption: Interruption }) {
+  const path = interruptionPage(view.id, interruption.id);
+  const teams = interruption.overrideTeams ?? [];
+  if (!actionsOf(interruption, session.user, view).includes('override')) {
+    if (interruption.kind !== 'Window') return null;
+    return (
+      <p class="muted" id="override-who">
+        {teams.length > 0 ? `Only ${teamNames(config, teams)} may override it (break-glass, with a reason).` : 'Its policy lets nobody override it.'}
+      </p>
+    );
+  }
+  const part = overridePartOf(interruption) === 'window' ? 'the window' : 'the approvals';
+  const overrideError = error?.where === 'override' ? error.message : undefined;
+  return (
+    <form method="post" action={`${path}/override`} class="actions decide override stack">
+      <CsrfField token={session.csrf} />
+      <Back back={back} />
+      <div class="field">
+        <label for="override-reason">Reason for overriding {part}</label>
+        <textarea
+          id="override-reason"
+          name="reason"
+          rows={3}
+          required
+          minlength={OVERRIDE_REASON_MIN}
+          maxlength={OVERRIDE_REASON_MAX}
+          placeholder="Why this cannot wait (required)"
+          aria-describedby={overrideError ? 'override-hint override-error' : 'override-hint'}
+          aria-invalid={overrideError ? 'true' : undefined}
+        >
+          {reason ?? ''}
+        </textarea>
+        <p id="override-hint" class="hint">
+          Break-glass: required, at least {OVERRIDE_REASON_MIN} characters. It is recorded in the timeline and the audit log, and an admin reviews it.
+        </p>
+        <ErrorMessage id="override-error" message={overrideError} />
+      </div>
+      <div class="buttons">
+        <button type="submit" class="danger">
+          Override {part}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A `Window` interruption: when it opens, why it is closed; it goes on by itself. */
+function WindowFacts({ interruption }: { interruption: Interruption }) {
+  return (
+    <>
+      <p id="window-opens">
+        Opens <strong>{interruption.opensAt ? describeOpening(interruption.opensAt, interruption.timezone, Date.now()) : 'later'}</strong>
+        {interruption.opensAt && (
+          <>
+            {' ('}
+            <Time at={interruption.opensAt} />)
+          </>
+        )}
+        ; the deployment goes on by itself then.
+      </p>
+      {interruption.reason && <p id="window-reason">{interruption.reason}.</p>}
+    </>
+  );
+}
+
+/**
  * The interruption banner at the top of a waiting deployment: `Waiting: <step>`, who is
  * responsible, the instructions (markdown, rendered safely) behind "Show details", and the controls.
  */
 export function Banner(props: DeploymentProps) {
   const { session, config, view } = props;
-  const kindClass = (interruption: Interruption) => (interruption.kind === 'Approval' ? ' banner-approval' : interruption.kind === 'GuidedFailure' ? ' banner-failure' : '');
+  const kindClass = (interruption: Interruption) => (interruption.kind === 'Approval' ? ' banner-approval' : interruption.kind === 'GuidedFailure' ? ' banner-failure' : interruption.kind === 'Window' ? ' banner-window' : '');
   // A finished deployment waits for nobody, even if its last interruption was never decided.
   const interruption = view.status === 'Waiting' ? view.interruptions.find(isOpen) : undefined;
   if (!interruption) return <div id="banner" data-live hidden></div>;
@@ -218,9 +299,10 @@ export function Banner(props: DeploymentProps) {
         <svg class="icon" viewBox="0 0 16 16" width="20" height="20" aria-hidden="true" focusable="false" fill="currentColor">
           <path d="M3 2h4v12H3zM9 2h4v12H9z" />
         </svg>
-        {interruption.kind === 'Approval' ? 'Waiting for approval' : interruption.kind === 'GuidedFailure' ? 'A step failed' : 'Waiting'}: {interruption.step}
+        {HEADINGS[interruption.kind]}: {interruption.step}
       </h2>
-      <p>
+      {interruption.kind === 'Window' && <WindowFacts interruption={interruption} />}
+      <p hidden={interruption.kind === 'Window'}>
         Responsible: <strong>{teamNames(config, teamsOf(interruption)) || 'any deployer'}</strong>
         {interruption.escalated ? ' (escalated)' : ''}.{' '}
         <span id="assignee">
@@ -253,6 +335,7 @@ export function Banner(props: DeploymentProps) {
         <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(interruption.instructions || '_No instructions._') }} />
       </details>
       <Actions {...props} interruption={interruption} />
+      <OverrideForm {...props} interruption={interruption} />
     </section>
   );
 }

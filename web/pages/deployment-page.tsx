@@ -1,6 +1,8 @@
 import type { Config } from '../../config/schema.js';
 import type { StepView } from '../../workflows/messages.js';
-import { isFinished } from '../../core/names.js';
+import { isFinished, type PolicyPartState } from '../../core/names.js';
+import { describeOpening } from '../../core/deployment-windows.js';
+import { isOpen } from '../../core/interruptions.js';
 import { can } from '../../service/permissions.js';
 import type { DeploymentWithLinks } from '../../service/deployments.js';
 import { CancelButton, elapsed, Notice, RunFacts, StatusBadge } from '../components.js';
@@ -21,7 +23,12 @@ function outcome(view: DeploymentWithLinks, config: Config): string {
       return `Queued behind ${view.queuedBehind ?? 'another deployment'}: deployments of ${view.projectName} to ${view.environment} go through a step that blocks others one at a time, in the order they were triggered.`;
     case 'Running':
     case 'Waiting': {
-      const now = view.status === 'Running' ? (step('Running') ? `Running “${step('Running')}”.` : 'Running.') : `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
+      const window = view.status === 'Waiting' ? view.interruptions.find((i) => i.kind === 'Window' && isOpen(i)) : undefined;
+      const now = view.status === 'Running'
+        ? (step('Running') ? `Running “${step('Running')}”.` : 'Running.')
+        : window
+          ? `Waiting for its deployment window at “${window.step}”: it opens ${window.opensAt ? describeOpening(window.opensAt, window.timezone, Date.now()) : 'later'}.`
+          : `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
       // After an abort or a failure it runs on until its `failure`/`always` steps have ended.
       return view.outcome ? `${now} It will end ${view.outcome} once the steps that run after ${view.outcome === 'Failed' ? 'a failure' : 'an abort'} have ended.` : now;
     }
@@ -92,6 +99,7 @@ function Steps({ view }: { view: DeploymentWithLinks }) {
               {step.result && <span class={`result result-${step.result}`}>{step.result}</span>}
               <span class="step-duration">{elapsed(step.startedAt, step.finishedAt)}</span>
             </div>
+            {step.policy && <PolicyParts policy={step.policy} />}
             {step.evaluation && <EvaluationTable caption="Evaluation" evaluation={step.evaluation} />}
             {(step.attempts ?? []).map((attempt, n) => (
               <details id={`attempt-${index}-${n}`} class="log">
@@ -115,6 +123,34 @@ function Steps({ view }: { view: DeploymentWithLinks }) {
     </section>
   );
 }
+const PART_WORDS: Record<PolicyPartState, string> = {
+  NotRequired: 'not required',
+  Pending: 'pending',
+  Waiting: 'waiting',
+  Passed: 'passed',
+  Overridden: 'overridden',
+  Failed: 'failed',
+};
+
+/** A policy gate's parts, in the order they run (docs/change-control.md). */
+function PolicyParts({ policy }: { policy: NonNullable<StepView['policy']> }) {
+  const window = policy.window;
+  return (
+    <ul class="policy-parts" aria-label="Policy gate">
+      <li>Checks: {PART_WORDS[policy.checks.state]}</li>
+      <li>
+        Window{window.window ? ` (${window.window})` : ''}: {PART_WORDS[window.state]}
+        {window.state === 'Waiting' && window.opensAt ? `, opens ${describeOpening(window.opensAt, timezoneOf(window.window), Date.now())}` : ''}
+        {window.state === 'Failed' && window.reason ? `: ${window.reason}` : ''}
+      </li>
+      <li>Approvals: {PART_WORDS[policy.approvals.state]}</li>
+    </ul>
+  );
+}
+
+/** The time zone at the end of a window's description (`Mon–Thu 09:00–16:00 Europe/London`). */
+const timezoneOf = (window: string | undefined) => window?.split(' ').at(-1);
+
 export function DeploymentPage(props: DeploymentProps) {
   return (
     <>

@@ -4,7 +4,7 @@ import type { Session } from '../../auth/sessions.js';
 
 /** Where a refused action's message goes: next to the control that caused it. */
 export interface ActionError {
-  where: 'take' | 'decide' | 'cancel';
+  where: 'take' | 'decide' | 'cancel' | 'override';
   message: string;
   /** A proceed's invalid inputs: each input's name and why, shown next to its field. */
   fields?: Record<string, string> | undefined;
@@ -17,6 +17,8 @@ export interface DeploymentProps {
   view: DeploymentWithLinks;
   error?: ActionError | undefined;
   notes?: string | undefined;
+  /** What was typed as an override's reason, kept when the override is refused. */
+  reason?: string | undefined;
   /** What was typed into the decision form's inputs, to show again after a refusal. */
   inputs?: Record<string, string> | undefined;
   notice?: string | undefined;

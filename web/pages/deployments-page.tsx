@@ -3,6 +3,7 @@ import type { DeploymentStatus } from '../../workflows/messages.js';
 import type { DeploymentSummary } from '../../service/deployments.js';
 import type { Session } from '../../auth/sessions.js';
 import { teamsOf } from '../../core/interruptions.js';
+import { describeOpening } from '../../core/deployment-windows.js';
 import { type Column, ErrorMessage, elapsed, FilterForm, type FilterChoice, ListTable, OlderLink, StatusBadge, Time } from '../components.js';
 import type { OpenInterruption } from '../../service/deployments.js';
 import { allEnvironments, deploymentPage, teamNames } from '../data.js';
@@ -53,7 +54,9 @@ export function WaitingSection({ session, config, waiting, waitingNext }: Pick<D
                   </span>
                 </a>
                 <span class="waiting-who">
-                  {mine
+                  {interruption.kind === 'Window'
+                    ? `Waiting for its deployment window (opens ${interruption.opensAt ? describeOpening(interruption.opensAt, interruption.timezone, Date.now()) : 'later'}); you may override it.`
+                    : mine
                     ? 'Assigned to you: proceed or abort.'
                     : interruption.assignee
                       ? `Assigned to ${interruption.assignee.displayName}.`

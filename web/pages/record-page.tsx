@@ -75,10 +75,14 @@ const DECIDED: Partial<Record<InterruptionState, string>> = {
   Retried: 'retried',
   Ignored: 'ignored (the deployment went on)',
   Failed: 'failed for good',
+  WindowOpened: 'passed: its window opened',
+  Overridden: 'overridden (break-glass)',
 };
 
 /** Everyone who approved when several approvals were required; otherwise whoever decided. */
 function decidedBy(config: DeploymentProps['config'], interruption: Interruption): string {
+  if (interruption.override) return `${interruption.override.user.displayName}: “${interruption.override.reason}”`;
+  if (interruption.state === 'WindowOpened') return displayNameOf(config, 'system');
   if (interruption.state === 'Proceeded' && interruption.approvals?.length) {
     return interruption.approvals.map((approval) => approval.user.displayName).join(', ');
   }
@@ -98,6 +102,7 @@ const ACTIONS: Record<TimelineAction, string> = {
   escalate: 'Escalate',
   queue: 'Queue',
   notify: 'Notify',
+  Overridden: 'Override (break-glass)',
 };
 
 const RESULTS: Record<TimelineEntry['result'], string> = { accepted: 'Accepted', refused: 'Refused', failed: 'Failed' };

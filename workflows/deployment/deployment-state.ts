@@ -28,7 +28,8 @@ export function createState(input: DeploymentInput): DeploymentState {
     view,
     resuming: input.resume !== undefined,
     deliveries: new Set(),
-    gate: { admitted: input.gate === undefined || input.resume !== undefined, behind: null },
+    // A run that continued as new is past the gate, unless it continued while a policy gate waited: those run before it.
+    gate: { admitted: input.gate === undefined || (input.resume !== undefined && input.process[input.resume.step]?.type !== 'policy'), behind: null },
     taskEvents: new Map(),
     get variables() {
       return view.variables;

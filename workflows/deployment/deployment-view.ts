@@ -1,4 +1,5 @@
 import type { DeploymentInput, DeploymentView } from '../messages.js';
+import { initialPolicyView } from './policy-view.js';
 
 /** The view of a deployment that has just started: the API answers with it before the worker has run. */
 export function initialView(input: DeploymentInput): DeploymentView {
@@ -21,6 +22,7 @@ export function initialView(input: DeploymentInput): DeploymentView {
       startedAt: null,
       finishedAt: null,
       ...(step.type === 'external' ? { executors: step.executors ?? [] } : {}),
+      ...(step.type === 'policy' ? { policy: initialPolicyView(step.policy) } : {}),
     })),
     interruptions: [],
     variables: {

@@ -22,6 +22,7 @@ import { type DeploymentInput, type DeploymentView, type FinishedStatus, searchA
 import { emit, hasRoutes } from '../outbox.js';
 import { CancelRequestSchema } from '../signal-payloads.js';
 import { createState, type DeploymentState, finishStep } from './deployment-state.js';
+import { registerOverrideHandler } from './policy-override.js';
 import { runStep, type StepContext } from './run-step.js';
 import { registerTaskEventHandler } from './external-task.js';
 import { record } from '../../core/timeline.js';
@@ -41,9 +42,19 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   let current: StepView | undefined;
   const resumeAt = input.resume?.step ?? 0;
   try {
-    await passGate(deployment);
+    // The environment's policies first, before the queue of blockConcurrentDeployments: a deployment
+    // waiting for its window or approvals holds no queue (docs/change-control.md).
+    const gated = input.process.some((step) => step.type === 'policy') && patched(POLICY_GATES);
+    if (gated) {
+      const waitingAt = await runPolicyGates(deployment, resumeAt, (step) => (current = step));
+      if (waitingAt !== undefined) return await continueWaiting(deployment, waitingAt);
+    }
+    // One that failed or was declined at a policy gate runs only its failure/always steps: it joins no queue.
+    if (!gated || view.outcome == null) await passGate(deployment);
     for (const [index, step] of input.process.entries()) {
       if (index < resumeAt) continue;
+      // Policy gates have run (above).
+      if (step.type === 'policy') continue;
       current = view.steps[index]!;
       if (deployment.resuming) {
         // The step this run continued at: it is under way already.
@@ -116,6 +127,40 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
 /** Deployments that failed or aborted before it took that status at once, while their `failure`/`always` steps still ran. */
 const STATUS_AFTER_LAST_STEP = 'status-after-last-step';
 
+/** Deployments triggered with the gates of environment policies (docs/change-control.md); without any, nothing changes. */
+const POLICY_GATES = 'environment-policies';
+
+/**
+ * Each policy gate (steps of type `policy`, put first by the server), from the step the run resumed
+ * at: a gate that does not pass decides the outcome, and the gates after it are skipped; the process's
+ * own steps then run by their run conditions. Returns the gate it waits at when it must continue as new.
+ */
+async function runPolicyGates(deployment: DeploymentState, resumeAt: number, at: (step: StepView) => void): Promise<number | undefined> {
+  const { input, view } = deployment;
+  for (const [index, step] of input.process.entries()) {
+    if (step.type !== 'policy' || index < resumeAt) continue;
+    const current = view.steps[index]!;
+    at(current);
+    if (view.outcome != null) {
+      finishStep(current, 'Skipped', `Skipped: the deployment was ${view.outcome.toLowerCase()} at an earlier policy gate.`);
+      continue;
+    }
+    if (!deployment.resuming) {
+      deployment.setStatus('Running', `Running: ${step.name} (the ${input.environment} policy, before the first step)`);
+      current.status = 'Running';
+      current.startedAt = new Date().toISOString();
+    }
+    const outcome = await runStep(deployment, step, current, contextFor(deployment, index));
+    deployment.resuming = false;
+    if (outcome === 'ContinueAsNew') return index;
+    if (outcome === 'Failed' || outcome === 'Aborted') {
+      view.outcome = outcome;
+      deployment.setStatus('Running', `${outcome} at ${step.name}; running what runs after it, then it ends ${outcome}`);
+    }
+  }
+  return undefined;
+}
+
 /** After a step: its lifecycle result and `.finished` event, and the deployment's status. */
 function afterStep(deployment: DeploymentState, index: number, outcome: 'Succeeded' | 'Failed' | 'Aborted', failedSoFar: boolean): void {
   const { input, view } = deployment;
@@ -143,7 +188,8 @@ function afterStep(deployment: DeploymentState, index: number, outcome: 'Succeed
 function contextFor(deployment: DeploymentState, index: number): StepContext {
   const { input, view } = deployment;
   const before = beforeResult(deployment, index);
-  const previous = view.steps.slice(0, index).findLast((step) => resultOf(step) !== undefined);
+  // A policy gate is no task: an approval judges the result before the gates.
+  const previous = view.steps.slice(0, index).findLast((step) => step.type !== 'policy' && resultOf(step) !== undefined);
   if (previous && before) return { judged: { result: before.result, from: `"${previous.name}"` }, triggeredId: view.steps[index]!.triggeredId };
   const trigger = input.lifecycle?.triggeredBy;
   if (trigger) return { judged: { result: trigger.result, from: `${trigger.stage}.${trigger.sequence}` }, triggeredId: view.steps[index]!.triggeredId };
@@ -152,7 +198,7 @@ function contextFor(deployment: DeploymentState, index: number): StepContext {
 
 /** The result and status of the last step before `index` that ran, as Keptn hands them to the next task. */
 function beforeResult(deployment: DeploymentState, index: number) {
-  const previous = deployment.view.steps.slice(0, index).findLast((step) => resultOf(step) !== undefined);
+  const previous = deployment.view.steps.slice(0, index).findLast((step) => step.type !== 'policy' && resultOf(step) !== undefined);
   if (!previous) return undefined;
   return { result: resultOf(previous)!, status: previous.status === 'Aborted' ? 'aborted' : previous.status === 'Failed' && !previous.ignored && previous.type !== 'evaluation' ? 'errored' : 'succeeded' };
 }
@@ -228,6 +274,7 @@ function registerHandlers(deployment: DeploymentState): void {
     record(view.timeline, { at, user: known.username, action: 'cancel', result: 'accepted' });
   });
   registerInterruptionHandlers(deployment);
+  registerOverrideHandler(deployment);
   if (deployment.input.gate) registerGateHandlers(deployment);
   if (deployment.input.lifecycle) registerTaskEventHandler(deployment);
 }

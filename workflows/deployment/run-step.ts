@@ -18,6 +18,7 @@ import { decisionLog, waitForManualStep } from './manual-step.js';
 import { maskText, secretsOf } from '../../core/masking.js';
 import type { ProcessStep, StepAttempt, StepView } from '../messages.js';
 import { runNotify } from './notify-step.js';
+import { runPolicyGate } from './policy-gate.js';
 import { toShell } from '../../core/shell-quoting.js';
 import { finishStep, type DeploymentState } from './deployment-state.js';
 import { describeUnknown, substituteUrl } from '../../core/substitution.js';
@@ -48,6 +49,8 @@ export async function runStep(deployment: DeploymentState, step: ProcessStep, vi
       return runNotify(deployment, step, view);
     case 'external':
       return runExternalTask(deployment, step, view, context.triggeredId!);
+    case 'policy':
+      return runPolicyGate(deployment, step, view);
   }
 }
 

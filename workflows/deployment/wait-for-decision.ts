@@ -1,6 +1,7 @@
 import { condition, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Remind } from '../../config/schema.js';
 import { blockGate, unblockGate } from './gate-client.js';
+import { describeOpening } from '../../core/deployment-windows.js';
 import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf, timeOut } from '../../core/interruptions.js';
 import { type ApprovalRule, remainingOf, requiredApprovalsRule, startRules } from '../../core/approval-rules.js';
 import type { ApproverInput } from '../../core/approver-inputs.js';
@@ -34,6 +35,8 @@ export interface WaitSpec {
   instructions: string;
   /** The interruption's id: an approval's is its `approval.triggered` event's, so `approval.finished` finds it. */
   id?: string | undefined;
+  /** A policy gate's approvals: the teams whose members may break glass on it (docs/change-control.md). */
+  overrideTeams?: string[] | undefined;
 }
 
 export type WaitOutcome = { type: 'decided'; interruption: Interruption; timedOut: boolean } | { type: 'ContinueAsNew' };
@@ -107,6 +110,7 @@ function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
     ...(step.requiredApprovals && step.requiredApprovals > 1 ? { requiredApprovals: step.requiredApprovals, approvals: [] } : {}),
     ...approvalOptions(spec),
     ...(step.remind?.escalateAfter !== undefined && step.remind.escalateTo ? { escalateTo: step.remind.escalateTo, escalateAt: after(step.remind.escalateAfter) } : {}),
+    ...(spec.overrideTeams ? { overrideTeams: spec.overrideTeams } : {}),
     id: spec.id ?? uuid4(),
     kind: spec.kind,
     step: step.name,
@@ -199,7 +203,7 @@ function remind(deployment: DeploymentState, index: number): void {
  * grown past the input's limit. Signals and updates grow a history that may wait for months; the
  * new run carries the whole state on.
  */
-function shouldContinueAsNew(deployment: DeploymentState): boolean {
+export function shouldContinueAsNew(deployment: DeploymentState): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength > (deployment.input.historyLimit ?? HISTORY_LIMIT);
 }
@@ -213,8 +217,10 @@ const INTERRUPTION_MEMO = 'interruption-memo';
 export function publish(deployment: DeploymentState, interruption: Interruption): void {
   if (!isOpen(interruption)) return;
   const teams = teamsOf(interruption);
+  // A window waits for its time: only its override teams can do anything about it.
+  const waitingFor = interruption.kind === 'Window' ? (interruption.overrideTeams?.length ? interruption.overrideTeams : null) : teams.length > 0 ? teams : ['deployers'];
   upsertSearchAttributes([
-    { key: searchAttributes.waitingFor, value: teams.length > 0 ? teams : ['deployers'] },
+    { key: searchAttributes.waitingFor, value: waitingFor },
     { key: searchAttributes.assignee, value: interruption.assignee?.username ?? null },
   ]);
   // The open interruption itself rides in the memo, so lists of interruptions need open no workflow.
@@ -223,6 +229,10 @@ export function publish(deployment: DeploymentState, interruption: Interruption)
 }
 
 function waitingDetails(interruption: Interruption): string {
+  if (interruption.kind === 'Window') {
+    const opens = interruption.opensAt ? describeOpening(interruption.opensAt, interruption.timezone, Date.now()) : 'later';
+    return `Waiting: ${interruption.step} — opens ${opens}${interruption.reason ? ` (${interruption.reason})` : ''}`;
+  }
   if (interruption.assignee) return `Waiting: ${interruption.step} — assigned to ${interruption.assignee.username}`;
   const teams = teamsOf(interruption);
   const who = teams.length > 0 ? teams.join(', ') : 'any deployer';
