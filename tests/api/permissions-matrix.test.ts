@@ -291,6 +291,25 @@ const ROUTES: Record<string, Cell[]> = {
     expect(events.map((e) => e.type)).toContain('sh.keptn.event.qa.delivery.triggered');
   }, (at) => `/api/v1/event?keptnContext=${param(at.keptnContext)}`),
 
+  // The break-glass review list is the admins' (docs/change-control.md).
+  'get /api/overrides': row(ONCE, nowhere, async (who) => {
+    const response = await send(who, 'GET', '/api/overrides');
+    if (who === 'admin') expect(response.status).toBe(200);
+    else expect((await refused(response, 403)).missing).toEqual({ role: 'admin' });
+  }),
+  'post /api/overrides/{overrideId}/review': row(ONCE, nowhere, async (who) => {
+    const response = await send(who, 'POST', '/api/overrides/no-such-override/review', {});
+    if (who === 'admin') expect((await problem(response, 404)).code).toBe('OVERRIDE_NOT_FOUND');
+    else expect((await refused(response, 403)).missing).toEqual({ role: 'admin' });
+  }),
+  // Break-glass on Hold, which is no policy gate: unseen 404; seen, the step's own answer (nothing to override).
+  'post /api/deployments/{id}/interruptions/{iid}/override': row(DEPLOYMENT_PLACES, key, async (who, place) => {
+    const at = shared(place);
+    const response = await send(who, 'POST', `/api/deployments/${at.id}/interruptions/${at.iid}/override`, { reason: 'The window is wrong for this hotfix.' });
+    if (!sees(who, place[0], place[1])) await refused(response, 404);
+    else expect((await problem(response, 409)).code).toBe('NOT_OVERRIDABLE');
+  }),
+
   // Refused, or past the checks and then refused by the step itself: nothing changes.
   'post /api/deployments/{id}/interruptions/{iid}/proceed': decision('proceed', 'NOT_TAKEN'),
   'post /api/deployments/{id}/interruptions/{iid}/abort': decision('abort', 'NOT_TAKEN'),
