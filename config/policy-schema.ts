@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { isTimeZone, minutesOf } from '../core/deployment-windows.js';
 import { ON_CLOSED, type RunCondition, WEEKDAYS } from '../core/names.js';
-import { ApprovalRuleSchema, Id } from './step-schema.js';
+import { ApprovalRuleSchema, Id, PolicyCheckSchema } from './step-schema.js';
 
 /**
  * Environment policies (docs/change-control.md): `policies:` in the config, enforced by the server
  * on every deployment to their environments (optionally narrowed to projects), before its first
  * step, whatever the project's process says. Each becomes a step of type `policy` whose parts run
- * in order: checks (not yet available), the window and freezes, the approvals.
+ * in order: its checks, the window and freezes, the approvals.
  */
 
 const TimeOfDay = z.string().refine((time) => minutesOf(time) !== undefined, 'a time of day as HH:MM, from 00:00 to 24:00');
@@ -98,15 +98,15 @@ export const PolicySchema = z
     onClosed: z.enum(ON_CLOSED).default('wait'),
     /** Break-glass: members of these teams may let a deployment past the window, a freeze or the approvals, with a reason. */
     override: z.strictObject({ teams: z.array(Id).min(1) }).optional(),
-    /** A newer release to the same project and environment ends older ones still waiting at a decision (not enforced yet). */
-    supersede: z.boolean().optional(),
-    /** Enter the `blockConcurrentDeployments` queue before the gate, holding a place while it waits (not enforced yet). */
-    holdQueueWhileWaiting: z.boolean().optional(),
-    checks: z.never({ error: 'external checks are not available yet in this version of Interlock: remove checks (docs/change-control.md)' }).optional(),
+    /** External checks that must pass first, each failing closed (docs/manual-steps.md#external-checks). */
+    checks: z.array(PolicyCheckSchema).min(1).max(10).optional(),
+    // Not built yet: refused, so that no config believes it is enforced.
+    supersede: z.never({ error: 'supersede is not available yet in this version of Interlock: remove it (docs/change-control.md)' }).optional(),
+    holdQueueWhileWaiting: z.never({ error: 'holdQueueWhileWaiting is not available yet in this version of Interlock: remove it (docs/change-control.md)' }).optional(),
   })
   .superRefine((policy, ctx) => {
-    if (!policy.approvals && !policy.window && !(policy.freezes?.length) && policy.supersede === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'this policy enforces nothing: give it approvals, a window, freezes or supersede' });
+    if (!policy.approvals && !policy.window && !(policy.freezes?.length) && !(policy.checks?.length)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'this policy enforces nothing: give it checks, approvals, a window or freezes' });
     }
   });
 export type Policy = z.infer<typeof PolicySchema>;

@@ -105,13 +105,17 @@ const CheckStepObject = z.strictObject({
   requestTimeout: Duration.default(10_000),
 });
 
-/** One source, and not too many answers asked for. */
-const checkRules = <T extends z.ZodType<{ http?: unknown; alertmanager?: unknown; timeout: number; every: number }>>(schema: T) =>
+/** One source (its absence said at `sourcePath`), and not too many answers asked for. */
+const checkRules = <T extends z.ZodType<{ http?: unknown; alertmanager?: unknown; timeout: number; every: number }>>(schema: T, sourcePath: string[] = ['type']) =>
   schema
-    .refine((step) => (step.http === undefined) !== (step.alertmanager === undefined), { error: 'give http or alertmanager (one of them)', path: ['type'] })
+    .refine((step) => (step.http === undefined) !== (step.alertmanager === undefined), { error: 'give http or alertmanager (one of them)', path: sourcePath })
     .refine((step) => step.timeout / step.every <= MAX_CHECK_POLLS, { error: `timeout / every may be at most ${MAX_CHECK_POLLS}: ask less often, or for less long`, path: ['every'] });
 
 export const CheckStepSchema = checkRules(CheckStepObject);
+
+/** An environment policy's check (docs/change-control.md): a check step's source and timing, with a name; it fails closed, with no guided failure. */
+export const PolicyCheckSchema = checkRules(CheckStepObject.omit({ type: true, environments: true, runCondition: true, guidedFailure: true, preventSelfApproval: true }), ['name']);
+export type PolicyCheck = z.infer<typeof PolicyCheckSchema>;
 
 /** While an interruption is open: a reminder every `every`; after `escalateAfter`, the `escalateTo` teams may act too (docs/manual-steps.md). */
 export const RemindSchema = z

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.js';
 import { ok } from '../support/api.js';
 import { startAlertmanager } from '../support/alertmanager.js';
 import { helloService } from '../support/fixtures.js';
@@ -18,8 +19,7 @@ afterAll(async () => {
   await alertmanager.stop();
 });
 
-const stack = useStack(
-  testConfig(`
+const projects = `
 ${helloService(`
 - name: Healthy
   type: check
@@ -41,12 +41,44 @@ ${helloService(`
       every: 1s
       timeout: 3s
     - { name: Deploy, type: script, run: echo deployed }
-`),
-);
+`;
+// The example's people, these projects, and a policy for hello-service in production.
+const { policies } = parseConfig(`teams: [{ id: release-managers, name: Release managers }]\nprojects:\n${projects.replace(/^/gm, '  ')}\npolicies:
+  - name: Production is healthy
+    environments: [production]
+    projects: [hello-service]
+    checks:
+      - { name: Status page, http: { url: "${base}/health?policy=1", pass: "@.status == 'ok'", fail: "@.status == 'down'" }, every: 1s, timeout: 4s }
+`);
+const stack = useStack({ ...testConfig(projects), policies });
 
 let minor = 0;
 const trigger = async (project: string, environment: string) =>
   (await ok(stack.trigger({ project, environment, release: `1.${minor++}.0` }), 201)).id;
+
+describe('a policy\'s checks', () => {
+  it('run before the first step of every deployment to the environment: it goes on once they pass, and fails there when one fails', async () => {
+    health = { status: 200, body: { status: 'starting' } };
+    const id = await trigger('hello-service', 'production');
+    const asking = await waitFor(stack, id, (view) => view.steps[0]!.log.includes('pass does not hold yet'));
+    expect(asking.steps[0]).toMatchObject({ name: 'Policy: Production is healthy', type: 'policy', status: 'Running', policy: { checks: { state: 'Pending' } } });
+    health = { status: 200, body: { status: 'ok' } };
+    const passed = await waitFor(stack, id, (view) => view.status === 'Succeeded');
+    expect(passed.steps.map((step) => [step.name, step.status])).toEqual([
+      ['Policy: Production is healthy', 'Succeeded'],
+      ['Healthy', 'Succeeded'],
+      ['Deploy', 'Succeeded'],
+    ]);
+    expect(passed.steps[0]!.policy!.checks.state).toBe('Passed');
+    expect(passed.steps[0]!.log).toMatch(/^Check Status page passed:\n[\s\S]*pass holds/);
+
+    health = { status: 200, body: { status: 'down' } };
+    const failed = await waitFor(stack, await trigger('hello-service', 'production'), (view) => view.status === 'Failed');
+    expect(failed.steps.map((step) => step.status)).toEqual(['Failed', 'Skipped', 'Skipped']);
+    expect(failed.steps[0]!.policy!.checks.state).toBe('Failed');
+    expect(failed.steps[0]!.log).toContain('The check Status page did not pass: the deployment fails here.');
+  });
+});
 
 describe('a check step', () => {
   it('waits while its source says nothing decisive, then goes on once it passes', async () => {

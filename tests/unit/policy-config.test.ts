@@ -122,9 +122,19 @@ describe('policies: refusals, by path', () => {
     expect(problems).toHaveLength(2);
   });
 
-  it('refuses checks, which this version does not run, rather than pass without them', () => {
-    const problems = problemsOf(withPolicies(`${PRODUCTION}    checks: [{name: No paging alerts, alertmanager: {url: 'http://am:9093', matchers: ['severity="page"']}}]\n`));
-    expect(problems).toEqual([expect.stringMatching(/^policies\[0\]\.checks: external checks are not available yet/)]);
+  it('reads checks as a check step\'s sources, names a bad one by path, and refuses what is not built yet', () => {
+    const checked = parseConfig(withPolicies(`${PRODUCTION}    checks: [{name: No paging alerts, alertmanager: {url: 'http://am:9093', matchers: {severity: page}}, every: 1m}]\n`));
+    expect(checked.policies[0]!.checks).toEqual([
+      { name: 'No paging alerts', alertmanager: { url: 'http://am:9093', matchers: { severity: 'page' } }, every: 60_000, timeout: 600_000, requestTimeout: 10_000 },
+    ]);
+    expect(problemsOf(withPolicies(`${PRODUCTION}    checks: [{name: Status, http: {url: x, pass: "@.status = 'ok'"}}, {name: Nothing}]\n`))).toEqual([
+      "policies[0].checks[0].http.pass: a JSONPath filter expression (RFC 9535) on the answer as @, like @.status == 'ok'",
+      'policies[0].checks[1].name: give http or alertmanager (one of them)',
+    ]);
+    expect(problemsOf(withPolicies(`${PRODUCTION}    supersede: true\n    holdQueueWhileWaiting: true\n`))).toEqual([
+      'policies[0].supersede: supersede is not available yet in this version of Interlock: remove it (docs/change-control.md)',
+      'policies[0].holdQueueWhileWaiting: holdQueueWhileWaiting is not available yet in this version of Interlock: remove it (docs/change-control.md)',
+    ]);
   });
 
   it('refuses a process step of type policy: only the server puts policy gates in a deployment', () => {
@@ -134,7 +144,7 @@ describe('policies: refusals, by path', () => {
 
   it('refuses a policy that enforces nothing, an unknown onClosed and an unknown field', () => {
     expect(problemsOf(withPolicies('  - { environments: [production] }\n'))).toEqual([
-      'policies[0]: this policy enforces nothing: give it approvals, a window, freezes or supersede',
+      'policies[0]: this policy enforces nothing: give it checks, approvals, a window or freezes',
     ]);
     expect(problemsOf(withPolicies('  - { environments: [production], onClosed: skip, freezes: [] , approvals: {rules: [{teams: [security]}]} }\n'))).toEqual([
       expect.stringMatching(/^policies\[0\]\.onClosed: /),

@@ -1,5 +1,5 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
-import type { CheckStep } from '../../config/schema.js';
+import type { CheckStep, PolicyCheck } from '../../config/schema.js';
 import { maskText, secretsOf } from '../../core/masking.js';
 import { describeUnknown, substitute, substituteUrl } from '../../core/substitution.js';
 import type { Activities, CheckSource } from '../activity-contract.js';
@@ -17,50 +17,53 @@ const LOG_LINES_KEPT = 50;
  * restarts like every other.
  */
 export async function runCheck(deployment: DeploymentState, step: CheckStep, view: StepView): Promise<'Succeeded' | 'Failed'> {
-  const source = sourceOf(deployment, step);
+  view.log = '';
+  const verdict = await pollCheck(deployment, step, (log) => (view.log = log));
+  finishStep(view, verdict === 'pass' ? 'Succeeded' : 'Failed', view.log);
+  return verdict === 'pass' ? 'Succeeded' : 'Failed';
+}
+
+/**
+ * Asks a check's source until it passes or fails, or its timeout passes (which fails): the one loop
+ * of a check step and of a policy's checks. `write` is given the check's log (its last 50 answers)
+ * after each answer.
+ */
+export async function pollCheck(deployment: DeploymentState, check: CheckStep | PolicyCheck, write: (log: string) => void): Promise<'pass' | 'fail'> {
+  const source = sourceOf(deployment, check);
   if ('problem' in source) {
-    finishStep(view, 'Failed', `Cannot start: ${source.problem}.`);
-    return 'Failed';
+    write(`Cannot start: ${source.problem}.\n`);
+    return 'fail';
   }
   const mask = secretsOf(deployment.variables, deployment.input.sensitive);
   const { checkOnce } = proxyActivities<Activities>({
-    startToCloseTimeout: step.requestTimeout + 5_000,
+    startToCloseTimeout: check.requestTimeout + 5_000,
     // The activity says what any answer means; a retry is only for a worker lost mid-request.
     retry: { maximumAttempts: 3, initialInterval: '1s' },
-    summary: step.name,
+    summary: check.name,
   });
-  const deadline = Date.now() + step.timeout;
+  const deadline = Date.now() + check.timeout;
   const lines: string[] = [];
   let dropped = 0;
-  const log = (line: string) => {
+  const text = () => `${dropped > 0 ? `… ${dropped} earlier answers\n` : ''}${lines.join('\n')}\n`;
+  for (;;) {
+    const { verdict, log: line } = await checkOnce({ source: source.check, timeoutMs: check.requestTimeout });
     lines.push(`${new Date().toISOString()} ${maskText(line, mask)}`);
     if (lines.length > LOG_LINES_KEPT) {
       lines.shift();
       dropped++;
     }
-    view.log = `${dropped > 0 ? `… ${dropped} earlier answers\n` : ''}${lines.join('\n')}\n`;
-  };
-  for (;;) {
-    const { verdict, log: line } = await checkOnce({ source: source.check, timeoutMs: step.requestTimeout });
-    log(line);
-    if (verdict === 'pass') {
-      finishStep(view, 'Succeeded', view.log);
-      return 'Succeeded';
+    write(text());
+    if (verdict === 'pass' || verdict === 'fail') return verdict;
+    if (Date.now() + check.every > deadline) {
+      write(`${text()}Timed out after ${check.timeout / 1000} s without a passing answer: a check that cannot tell never passes.\n`);
+      return 'fail';
     }
-    if (verdict === 'fail') {
-      finishStep(view, 'Failed', view.log);
-      return 'Failed';
-    }
-    if (Date.now() + step.every > deadline) {
-      finishStep(view, 'Failed', `${view.log}Timed out after ${step.timeout / 1000} s without a passing answer: a check that cannot tell never passes.\n`);
-      return 'Failed';
-    }
-    await sleep(step.every);
+    await sleep(check.every);
   }
 }
 
 /** The source with the deployment's variables in it: a URL as an http-check substitutes it, label values as text. */
-function sourceOf(deployment: DeploymentState, step: CheckStep): { check: CheckSource } | { problem: string } {
+function sourceOf(deployment: DeploymentState, step: CheckStep | PolicyCheck): { check: CheckSource } | { problem: string } {
   const { variables } = deployment;
   if (step.http) {
     const url = substituteUrl(step.http.url, variables, deployment.input.prompted ?? []);

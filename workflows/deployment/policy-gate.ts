@@ -9,6 +9,7 @@ import { record } from '../../core/timeline.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
 import { emit, emitInterruption, failureMessage, hasRoutes } from '../outbox.js';
 import { type DeploymentState, finishStep } from './deployment-state.js';
+import { pollCheck } from './check-step.js';
 import { initialPolicyView } from './policy-view.js';
 import type { StepOutcome } from './run-step.js';
 import { publish, shouldContinueAsNew, waitForDecision, type WaitSpec } from './wait-for-decision.js';
@@ -23,7 +24,7 @@ const { recordOverride } = proxyActivities<Activities>({
 
 /**
  * A policy gate (docs/change-control.md): the environment's policy, enforced before the
- * deployment's first step whatever its process says. Its parts run in order — checks (none yet),
+ * deployment's first step whatever its process says. Its parts run in order — its checks,
  * then the window and freezes, then the approvals — and each part's state is in the step's view
  * (`policy`). Outside the window or inside a freeze it waits at a `Window` interruption on a durable
  * timer and goes on by itself when it opens (or fails, with `onClosed: fail`); its approvals are an
@@ -34,6 +35,10 @@ const { recordOverride } = proxyActivities<Activities>({
 export async function runPolicyGate(deployment: DeploymentState, step: PolicyStep, view: StepView): Promise<StepOutcome> {
   const parts = (view.policy ??= initialPolicyView(step.policy));
   const pending = (state: string) => state === 'Pending' || state === 'Waiting';
+  if (pending(parts.checks.state)) {
+    const checks = await passChecks(deployment, step, view);
+    if (checks !== 'Passed') return checks;
+  }
   if (pending(parts.window.state)) {
     const window = await passWindow(deployment, step, view);
     if (window !== 'Passed') return window;
@@ -51,6 +56,34 @@ export async function runPolicyGate(deployment: DeploymentState, step: PolicySte
 const log = (view: StepView, line: string) => {
   view.log = `${view.log}${line}\n`;
 };
+
+/**
+ * The policy's checks, one after the other, each failing closed (docs/manual-steps.md#external-checks):
+ * every one must pass; the first that fails, or cannot tell by its timeout, fails the deployment
+ * here. No one can override a check.
+ */
+async function passChecks(deployment: DeploymentState, step: PolicyStep, view: StepView): Promise<'Passed' | 'Failed'> {
+  const before = view.log;
+  let finished = '';
+  for (const check of step.policy.checks ?? []) {
+    deployment.setStatus('Running', `Running: ${step.name}, check ${check.name}`);
+    let answers = '';
+    const verdict = await pollCheck(deployment, check, (text) => {
+      answers = text;
+      view.log = `${before}${finished}Check ${check.name}:\n${answers}`;
+    });
+    finished += `Check ${check.name} ${verdict === 'pass' ? 'passed' : 'failed'}:\n${answers}`;
+    view.log = `${before}${finished}`;
+    if (verdict === 'fail') {
+      view.policy!.checks = { state: 'Failed' };
+      log(view, `The check ${check.name} did not pass: the deployment fails here.`);
+      finishStep(view, 'Failed', view.log);
+      return 'Failed';
+    }
+  }
+  view.policy!.checks = { state: 'Passed' };
+  return 'Passed';
+}
 
 /** The window and freezes: open now, or a `Window` interruption until they open (re-checked then: a freeze may follow), or a failure with `onClosed: fail`. */
 async function passWindow(deployment: DeploymentState, step: PolicyStep, view: StepView): Promise<'Passed' | 'Failed' | 'ContinueAsNew'> {
