@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../service/signing.js';
 import { ok, overHttp, tokens, untilAnswered } from '../support/api.js';
 import { accessibilityProblems, closeBrowser, launchBrowser, newPerson } from '../support/browser.js';
@@ -24,21 +24,24 @@ let running: Running | undefined;
 let interlockUrl = '';
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
+const configFile = join(dataDir, 'interlock.yaml');
+/** The config, with the provider group that makes one a release manager. */
+let config: (releaseManagersGroup: string) => string = () => '';
 
 beforeAll(async () => {
   const port = await keptPort();
   interlockUrl = `http://127.0.0.1:${port}`;
-  provider = await startTestProvider({
+  const started = await startTestProvider({
     interlockUrl,
     people: {
       mlee: { name: 'Morgan Lee', email: 'morgan.lee@example.com', groups: ['okta-release-managers', 'okta-everyone'] },
       pat: { name: 'Pat Doe', email: 'pat@example.com', groups: ['okta-everyone'] },
     },
   });
-  const configFile = join(dataDir, 'interlock.yaml');
-  writeFileSync(configFile, `
+  provider = started;
+  config = (releaseManagersGroup: string) => `
 teams:
-  - { id: release-managers, name: Release managers, groups: [okta-release-managers], grants: [{ role: deployer, projects: [hello-service] }] }
+  - { id: release-managers, name: Release managers, groups: [${releaseManagersGroup}], grants: [{ role: deployer, projects: [hello-service] }] }
 users:
   - { id: ci, username: ci, displayName: CI, roles: [deployer], tokenSha256: ${sha256Hex(tokens.ci)} }
 projects:
@@ -50,11 +53,12 @@ ${project('billing', 'Billing', '- { name: Deploy, type: script, run: echo bille
 auth:
   oidc:
     name: Test IdP
-    issuer: ${provider.issuer}
-    clientId: ${provider.clientId}
+    issuer: ${started.issuer}
+    clientId: ${started.clientId}
     clientSecret: { env: OIDC_CLIENT_SECRET }
     scopes: [openid, profile, email, groups]
-`);
+`;
+  writeFileSync(configFile, config('okta-release-managers'));
   browser = await launchBrowser();
   running = await npmStart({
     PORT: String(port),
@@ -131,6 +135,21 @@ describe('sign-in with the identity provider', () => {
     expect((await page.goto(pathOf(elsewhere)))?.status()).toBe(404);
     const view = await ok(ci().deployments[':id'].$get({ param: { id: waiting } }));
     expect(view.interruptions[0]?.assignee).toMatchObject({ id: 'oidc:mlee', username: 'mlee' });
+  });
+
+  it('a change of the group mapping applies to a signed-in person\'s next request, with no restart and no new sign-in', async () => {
+    const page = await signInWithProvider('mlee');
+    const waiting = await deploy('hello-service', 'production', (status) => status === 'Waiting');
+    expect((await page.goto(pathOf(waiting)))?.status()).toBe(200);
+    try {
+      // release-managers now maps another group: Morgan's session stays, her team and grant go.
+      writeFileSync(configFile, config('okta-release-managers-2027'));
+      await vi.waitFor(async () => expect(await me(page)).toMatchObject({ teams: [], grants: [] }), { timeout: 10_000, interval: 200 });
+      expect((await page.goto(pathOf(waiting)))?.status()).toBe(404);
+    } finally {
+      writeFileSync(configFile, config('okta-release-managers'));
+    }
+    await vi.waitFor(async () => expect(await me(page)).toMatchObject({ teams: [{ id: 'release-managers' }] }), { timeout: 10_000, interval: 200 });
   });
 
   it('a person whose groups map to no team signs in and sees nothing', async () => {
