@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, watch } from 'node:fs';
+import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { ConfigError, parseConfig, shownPath } from './load.js';
+import { ConfigError, parseConfig, readConfigFile, shownPath } from './load.js';
 import type { Config } from './schema.js';
 
 /** What `GET /api/admin/config` says of the config in use. */
@@ -49,7 +49,7 @@ export class ConfigStore {
 
   /** Reads and validates the file; throws a ConfigError naming every problem when it cannot be used. */
   static load(file: string): ConfigStore {
-    const text = readText(file);
+    const text = readConfigFile(file);
     return new ConfigStore(parseConfig(text, file), file, sha256Of(text));
   }
 
@@ -76,7 +76,7 @@ export class ConfigStore {
     } else {
       let text = '';
       try {
-        text = readText(this.state.source);
+        text = readConfigFile(this.state.source);
         const next = parseConfig(text, this.state.source);
         const sha256 = sha256Of(text);
         const changed = sha256 !== this.state.sha256;
@@ -116,19 +116,6 @@ export class ConfigStore {
       watcher.close();
       process.off('SIGHUP', onHangUp);
     };
-  }
-
-  /** The file as people name it, for log lines. */
-  get shownSource(): string {
-    return this.state.source === '(given)' ? this.state.source : shownPath(this.state.source);
-  }
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, [`cannot read the file: ${(error as Error).message}`]);
   }
 }
 

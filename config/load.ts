@@ -27,13 +27,16 @@ export function resolveConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 export function loadConfig(file: string = resolveConfigPath()): Config {
-  let text: string;
+  return parseConfig(readConfigFile(file), file);
+}
+
+/** The config file's text, or a ConfigError saying why it cannot be read. */
+export function readConfigFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(file, [`cannot read the file: ${(error as Error).message}`]);
   }
-  return parseConfig(text, file);
 }
 
 /** Parses and validates config text; every problem is reported at once, by path. */
