@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../auth/request-env.js';
-import { auditActor } from '../service/audit.js';
 import { toServiceError, type InvalidField, type MissingPermission, type ServiceError } from '../service/errors.js';
 
 export type { InvalidField };
@@ -54,18 +53,7 @@ export function problemOf(error: ServiceError): Problem {
 export function renderProblem(c: Context<AppEnv>, problem: Problem): Response {
   const { status, title, detail, extra } = problem;
   // A refused sign-in or action goes to the audit trail, with whoever it was when known.
-  if (status === 401 || status === 403) {
-    c.var.audit?.record(
-      {
-        action: status === 401 ? 'sign-in-refused' : 'refused',
-        ...(c.var.user ? { actor: auditActor(c.var.user) } : {}),
-        reason: detail,
-        ...(extra.type ? { code: extra.type } : {}),
-        request: { method: c.req.method, path: c.req.path },
-      },
-      c.var.logger,
-    );
-  }
+  c.var.audit?.recordRefusal(status, { reason: detail, code: extra.type }, { actor: c.var.user, request: { method: c.req.method, path: c.req.path } }, c.var.logger);
   if (extra.retryAfter !== undefined) c.header('Retry-After', String(extra.retryAfter));
   if (status === 401) c.header('WWW-Authenticate', 'Bearer');
   const body = {

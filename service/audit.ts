@@ -58,6 +58,29 @@ export class AuditTrail {
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS).unref();
   }
 
+  /**
+   * A refused request, whichever front end refused it: a 401 is a refused sign-in, a 403 a refused
+   * action, with its reason and code; any other status is no refusal of the audit's.
+   */
+  recordRefusal(
+    status: number,
+    refusal: { reason: string; code?: string | undefined },
+    who: { actor: Principal | undefined; request: { method: string; path: string } },
+    logger: Logger = this.deps.logger,
+  ): void {
+    if (status !== 401 && status !== 403) return;
+    this.record(
+      {
+        action: status === 401 ? 'sign-in-refused' : 'refused',
+        ...(who.actor ? { actor: auditActor(who.actor) } : {}),
+        reason: refusal.reason,
+        ...(refusal.code ? { code: refusal.code } : {}),
+        request: who.request,
+      },
+      logger,
+    );
+  }
+
   /** Hands what is pending to the workflow now (the timer does it within a second otherwise). */
   async flush(): Promise<void> {
     clearTimeout(this.timer);

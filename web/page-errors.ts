@@ -1,7 +1,6 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../auth/request-env.js';
-import { auditActor } from '../service/audit.js';
 import { type ServiceErrorCode, toServiceError } from '../service/errors.js';
 
 /** A refusal as a page shows it: the status the API would answer with, and its words. */
@@ -21,11 +20,6 @@ export function pageErrorOf(error: unknown): PageError | undefined {
 export function refusalOf<E extends AppEnv>(c: Context<E>, error: unknown): PageError | undefined {
   const known = toServiceError(error);
   if (known?.extra.retryAfter !== undefined) c.header('Retry-After', String(known.extra.retryAfter));
-  if (known && (known.status === 401 || known.status === 403)) {
-    c.var.audit.record(
-      { action: 'refused', actor: auditActor(c.var.user), reason: known.message, code: known.code, request: { method: c.req.method, path: c.req.path } },
-      c.var.logger,
-    );
-  }
+  if (known) c.var.audit.recordRefusal(known.status, { reason: known.message, code: known.code }, { actor: c.var.user, request: { method: c.req.method, path: c.req.path } }, c.var.logger);
   return pageErrorOf(known ?? error);
 }
