@@ -1,27 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../temporal/dev-server.js';
 import { until } from './poll.js';
-import { startProcess } from './processes.js';
+import { installedCommand, startProcess } from './processes.js';
 
 /** Debian's `prometheus-alertmanager`, installed by scripts/install-alertmanager.sh when missing; a test that needs it fails without it. */
 function findAlertmanager(): string {
-  const which = () => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v prometheus-alertmanager'], { encoding: 'utf8' }).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const found = which();
-  if (found) return found;
-  execFileSync(fileURLToPath(new URL('../../scripts/install-alertmanager.sh', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit'] });
-  const installed = which();
-  if (!installed) throw new Error('scripts/install-alertmanager.sh ran, but there is still no prometheus-alertmanager on PATH');
-  return installed;
+  const found = installedCommand('prometheus-alertmanager', 'install-alertmanager.sh');
+  if ('missing' in found) throw new Error(found.missing);
+  return found.path;
 }
 
 export interface TestAlertmanager {

@@ -82,6 +82,29 @@ export function startProcess(command: string, args: string[], env: Record<string
   return tracked;
 }
 
+/**
+ * Where `command` is on PATH, after `script` (one of scripts/install-*.sh, installing a Debian
+ * package when it is missing) ran if it was not; or why there is none.
+ */
+export function installedCommand(command: string, script: string): { path: string } | { missing: string } {
+  const which = () => {
+    try {
+      return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const found = which();
+  if (found) return { path: found };
+  try {
+    execFileSync(fileURLToPath(new URL(`../../scripts/${script}`, import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch {
+    return { missing: `no ${command} on PATH and scripts/${script} could not install Debian's package (needs root and apt-get)` };
+  }
+  const installed = which();
+  return installed ? { path: installed } : { missing: `scripts/${script} ran, but there is still no ${command} on PATH` };
+}
+
 /** `npm run <script>` as a user runs it. */
 export const npmRun = (script: string, env: Record<string, string | undefined> = {}) => startProcess('npm', ['run', script], env);
 

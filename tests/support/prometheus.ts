@@ -1,31 +1,14 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePort } from '../../temporal/dev-server.js';
 import { until } from './poll.js';
+import { installedCommand } from './processes.js';
 
 /** Where Debian's `prometheus` is, installed by scripts/install-prometheus.sh when missing; or why there is none. */
-export function findPrometheus(): { path: string } | { missing: string } {
-  const which = () => {
-    try {
-      return execFileSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).trim() || undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const found = which();
-  if (found) return { path: found };
-  try {
-    execFileSync(fileURLToPath(new URL('../../scripts/install-prometheus.sh', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit'] });
-  } catch {
-    return { missing: "no prometheus on PATH and scripts/install-prometheus.sh could not install Debian's package (needs root and apt-get)" };
-  }
-  const installed = which();
-  return installed ? { path: installed } : { missing: 'scripts/install-prometheus.sh ran, but there is still no prometheus on PATH' };
-}
+export const findPrometheus = (): { path: string } | { missing: string } => installedCommand('prometheus', 'install-prometheus.sh');
 
 export interface TestPrometheus {
   /** The server's base URL, as an SLI source names it (`http://127.0.0.1:port`). */
