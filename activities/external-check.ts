@@ -87,8 +87,8 @@ async function readAtMost(response: Response, limit: number): Promise<string | u
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** An alert's `alertname` label, as Alertmanager's API v2 gives it; bounded, since the log shows it. */
 const alertName = (alert: unknown): string => {
-  const labels = typeof alert === 'object' && alert !== null && 'labels' in alert ? (alert as { labels: unknown }).labels : undefined;
-  const name = typeof labels === 'object' && labels !== null && 'alertname' in labels ? (labels as { alertname: unknown }).alertname : undefined;
+  const name = (alert as { labels?: { alertname?: unknown } } | null)?.labels?.alertname;
   return typeof name === 'string' ? name.slice(0, 100) : 'an alert';
 };
