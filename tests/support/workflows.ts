@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { createActivities } from '../../activities/create-activities.js';
 import { EXAMPLE_CONFIG_PATH, loadConfig } from '../../config/load.js';
 import { createTimeSkippingEnv } from './fixtures.js';
@@ -43,4 +44,19 @@ export function useTimeSkippingWorker(taskQueue: string): () => TestWorkflowEnvi
     await env?.teardown();
   });
   return () => env!;
+}
+
+/** The `ApplicationFailure` an update was refused with; of `type`, its message saying `says`, when given. */
+export async function refusal(attempt: Promise<unknown>, type?: string, says?: string): Promise<ApplicationFailure> {
+  const error = await attempt.then(
+    (result) => { throw new Error(`expected a refusal, got ${JSON.stringify(result)}`); },
+    (error: unknown) => error,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (error as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  const failure = cause as ApplicationFailure;
+  if (type !== undefined) expect(failure.type, failure.message).toBe(type);
+  if (says !== undefined) expect(failure.message).toContain(says);
+  return failure;
 }

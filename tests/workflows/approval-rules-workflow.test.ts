@@ -1,5 +1,4 @@
-import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import {
   abortUpdate,
@@ -12,7 +11,7 @@ import {
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
-import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { deploymentInput, finalView, people, refusal, useTimeSkippingWorker } from '../support/workflows.js';
 import { untilView } from '../support/fixtures.js';
 
 // docs/manual-steps.md#approval-rules and #approver-inputs, in the workflow: rules met by people in
@@ -51,17 +50,6 @@ async function approve(handle: WorkflowHandle, user: Actor, extra: { notes?: str
   return proceed(handle, user, extra);
 }
 
-/** The named failure an update was refused with. */
-async function refusedWith(attempt: Promise<unknown>): Promise<{ type: string | undefined; message: string }> {
-  const error = await attempt.then(
-    (result) => { throw new Error(`expected a refusal, got ${JSON.stringify(result)}`); },
-    (error: unknown) => error,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return { type: (cause as ApplicationFailure).type ?? undefined, message: (cause as ApplicationFailure).message };
-}
 
 const waitingFor = async (handle: WorkflowHandle) => (await handle.describe()).typedSearchAttributes.get(searchAttributes.waitingFor);
 const interruptionOf = (view: DeploymentView) => view.interruptions[0]!;
@@ -82,8 +70,8 @@ describe('a manual step with two rules', () => {
     expect(first).toMatchObject({ state: 'Pending', assignee: null, remaining: { rules: [{ rule: 1, teams: ['dba'], needed: 1 }], mayApprove: ['otto'] } });
     expect(first.rules!.map((rule) => rule.met)).toEqual([true, false]);
     expect(await waitingFor(handle)).toEqual(['dba']);
-    expect((await refusedWith(take(handle, mlee))).type).toBe('RULE_ALREADY_MET');
-    expect((await refusedWith(take(handle, jjones))).type).toBe('ALREADY_APPROVED');
+    expect((await refusal(take(handle, mlee))).type).toBe('RULE_ALREADY_MET');
+    expect((await refusal(take(handle, jjones))).type).toBe('ALREADY_APPROVED');
 
     const last = await approve(handle, otto, { notes: 'no migrations pending' });
     expect(last).toMatchObject({ state: 'Proceeded', notes: 'no migrations pending' });
@@ -108,7 +96,7 @@ describe('a manual step with two rules', () => {
     const handle = await start(deploymentInput(process('ordered: true'), { roster }));
     expect(await waitingFor(handle)).toEqual(['release-managers']);
     expect(interruptionOf(await handle.query<DeploymentView>('state')).remaining?.mayApprove).toEqual(['jjones', 'mlee']);
-    const early = await refusedWith(take(handle, otto));
+    const early = await refusal(take(handle, otto));
     expect(early.type).toBe('NOT_YOUR_TURN');
     expect(early.message).toContain('takes its approvals in order: 1 from release-managers first');
     await handle.signal(takeResponsibilitySignal, { user: otto });
@@ -128,7 +116,7 @@ describe('a manual step with two rules', () => {
     const distinct = await start(deploymentInput(process('distinctPeople: true'), { roster }));
     const first = await approve(distinct, admin);
     expect(first.rules!.map((rule) => [rule.met, rule.approvals.map((a) => a.user.username)])).toEqual([[true, ['root']], [false, []]]);
-    expect((await refusedWith(take(distinct, admin))).type).toBe('ALREADY_APPROVED');
+    expect((await refusal(take(distinct, admin))).type).toBe('ALREADY_APPROVED');
     await approve(distinct, otto);
     expect((await finalView(distinct)).variables[`Action[${STEP}].Output.Manual.Approvers`]).toBe('root,otto');
   });
@@ -136,7 +124,7 @@ describe('a manual step with two rules', () => {
   it('with preventSelfApproval, whoever triggered approves no rule and is not among who may approve', async () => {
     const handle = await start(deploymentInput(process('preventSelfApproval: true'), { roster, triggeredBy: { id: jjones.id, username: jjones.username, displayName: jjones.displayName } }));
     expect(interruptionOf(await handle.query<DeploymentView>('state')).remaining?.mayApprove).toEqual(['mlee', 'otto']);
-    expect((await refusedWith(take(handle, jjones))).type).toBe('SELF_APPROVAL');
+    expect((await refusal(take(handle, jjones))).type).toBe('SELF_APPROVAL');
     await approve(handle, mlee);
     await approve(handle, otto);
     expect((await finalView(handle)).status).toBe('Succeeded');
@@ -179,13 +167,13 @@ ${options.trim().replace(/^/gm, '  ')}
     await take(handle, jjones);
     const accepted = async () => (await handle.fetchHistory()).events?.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes).length;
     const before = await accepted();
-    const bad = await refusedWith(proceed(handle, jjones, { inputs: { risk: 'none', ticket: 'JIRA-1' } }));
+    const bad = await refusal(proceed(handle, jjones, { inputs: { risk: 'none', ticket: 'JIRA-1' } }));
     expect(bad.type).toBe('INVALID_INPUTS');
     expect(bad.message).toBe('Invalid inputs: risk: expected one of low, medium, high, not "none"; ticket: "JIRA-1" does not match CHG-[0-9]+; backupTaken: required: it must be true to proceed.');
     // The validator refused it: never accepted, so no trace in the history or the timeline.
     expect(await accepted()).toBe(before);
     expect((await handle.query<DeploymentView>('state')).timeline.filter((entry) => entry.result === 'refused')).toEqual([]);
-    expect((await refusedWith(handle.executeUpdate(abortUpdate, { args: [{ user: jjones, inputs: { risk: 'low' } }] }))).type).toBe('INVALID_INPUTS');
+    expect((await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: jjones, inputs: { risk: 'low' } }] }))).type).toBe('INVALID_INPUTS');
 
     await handle.signal(proceedSignal, { user: jjones, inputs: { risk: 'low' } });
     await untilView(handle, (view) => view.timeline.some((entry) => entry.via === 'signal' && entry.reason?.startsWith('INVALID_INPUTS: Invalid inputs: backupTaken') === true));

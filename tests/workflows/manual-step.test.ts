@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import {
   abortSignal,
@@ -17,7 +17,7 @@ import {
   takeResponsibilityUpdate,
   type TimelineEntry,
 } from '../../workflows/messages.js';
-import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { deploymentInput, finalView, people, refusal, useTimeSkippingWorker } from '../support/workflows.js';
 import { TRADERS_STEP, traderProcess, untilView } from '../support/fixtures.js';
 
 const taskQueue = 'manual-step-workflow-test';
@@ -36,20 +36,6 @@ async function start(input: DeploymentInput): Promise<Handle> {
 const waitingAtManualStep = (handle: Handle) =>
   untilView(handle, (view) => view.status === 'Waiting' && view.interruptions.length > 0, 'the deployment to wait at the manual step');
 
-/** The `ApplicationFailure` an update was refused with; of `type`, its message saying `says`, when given. */
-async function refusal(attempt: Promise<unknown>, type?: string, says?: string): Promise<ApplicationFailure> {
-  const error = await attempt.then(
-    (result) => { throw new Error(`expected a refusal, got ${JSON.stringify(result)}`); },
-    (error: unknown) => error,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (error as WorkflowUpdateFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  const failure = cause as ApplicationFailure;
-  if (type !== undefined) expect(failure.type, failure.message).toBe(type);
-  if (says !== undefined) expect(failure.message).toContain(says);
-  return failure;
-}
 
 async function describeSearchAttributes(handle: Handle) {
   const description = await handle.describe();
