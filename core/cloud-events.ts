@@ -104,3 +104,26 @@ export function matchesEvent(pattern: string, type: string): boolean {
   if (full.endsWith('*')) return type.startsWith(full.slice(0, -1));
   return type === full;
 }
+
+/**
+ * A release's Keptn events, newest first, with every task's `.triggered` listed as older than the
+ * events that answer it (their `triggeredid` names it). A deployment signals its events to its
+ * release one by one, and two signals sent together may arrive in either order; an answer is never
+ * older than its question. Otherwise the order is the order they arrived in.
+ */
+export function questionsBeforeAnswers(newestFirst: readonly CloudEvent[]): CloudEvent[] {
+  const questions = new Map(newestFirst.filter((event) => event.type.endsWith('.triggered')).map((event) => [event.id, event]));
+  const placed = new Set<CloudEvent>();
+  const oldestFirst: CloudEvent[] = [];
+  for (const event of [...newestFirst].reverse()) {
+    if (placed.has(event)) continue;
+    const question = event.triggeredid === undefined ? undefined : questions.get(event.triggeredid);
+    if (question && !placed.has(question)) {
+      oldestFirst.push(question);
+      placed.add(question);
+    }
+    oldestFirst.push(event);
+    placed.add(event);
+  }
+  return oldestFirst.reverse();
+}

@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { Project } from '../config/schema.js';
 import { keptnContextClaimId, projectOfReleaseId, releaseWorkflowId } from '../core/ids.js';
+import { questionsBeforeAnswers } from '../core/cloud-events.js';
 import { initialReleaseView } from '../workflows/release/release-view.js';
 import {
   CONTEXT_CLAIM_WORKFLOW_TYPE,
@@ -337,7 +338,10 @@ export class Releases {
     if (kept) return kept;
     const handle = this.deps.client.workflow.getHandle(id);
     const description = await this.temporal.describe(handle);
-    const read = async () => ({ id, ...(await this.temporal.withDeadline(() => handle.query(releaseEventsQuery))) });
+    const read = async () => {
+      const { events, deployments } = await this.temporal.withDeadline(() => handle.query(releaseEventsQuery));
+      return { id, events: questionsBeforeAnswers(events), deployments };
+    };
     if (description.status.name === 'RUNNING') return read();
     return this.finalEvents.read(id, read);
   }

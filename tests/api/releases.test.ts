@@ -139,7 +139,13 @@ describe('the seed shipyard through Keptn\'s event API (docs/keptn.md)', () => {
 
   it('lists the release\'s events newest first, by type, a page at a time', async () => {
     const { keptnContext } = await waitingInProduction();
-    const { events } = await ok(keptnEvents({ keptnContext }));
+    // The release says Waiting once its deployment does; the approval's .started reaches the
+    // release's event list by a signal of its own, a moment later.
+    const { events } = await until(
+      async () => ok(keptnEvents({ keptnContext })),
+      (answer) => answer.events.some((event) => event.type === 'sh.keptn.event.approval.started'),
+      'the release to have heard the approval start',
+    );
     const types = events.map((event) => event.type);
     expect(types[0]).toBe('sh.keptn.event.approval.started');
     expect(types.at(-1)).toBe('sh.keptn.event.qa.delivery.triggered');

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ConfigError, EXAMPLE_CONFIG_PATH, loadConfig, parseConfig } from '../../config/load.js';
 import { sequenceSteps } from '../../config/sequences.js';
+import { type CloudEvent, questionsBeforeAnswers } from '../../core/cloud-events.js';
 import { executorsInWords, mayAnswerTask } from '../../core/executors.js';
 import { sequencesTriggeredBy } from '../../core/promotion.js';
 
@@ -182,5 +183,26 @@ spec:
 
   it('matches a selector on fail as Keptn does; the release itself never promotes a fail (docs/keptn.md)', () => {
     expect(sequencesTriggeredBy(shipyard, { stage: 'dev', sequence: 'delivery', result: 'fail' })).toEqual([{ stage: 'hardening', sequence: 'rollback' }]);
+  });
+});
+
+describe('a release\'s events, newest first', () => {
+  const event = (type: string, id: string, triggeredid?: string): CloudEvent =>
+    ({ specversion: '1.0', id, source: 'interlock', type, time: '2026-12-06T10:00:00.000Z', datacontenttype: 'application/json', ...(triggeredid ? { triggeredid } : {}), data: { project: 'p' } });
+  const delivery = event('sh.keptn.event.qa.delivery.triggered', 'd1');
+  const asked = event('sh.keptn.event.approval.triggered', 'a1');
+  const started = event('sh.keptn.event.approval.started', 's1', 'a1');
+  const finished = event('sh.keptn.event.approval.finished', 'f1', 'a1');
+
+  it('lists a task\'s .triggered as older than its answers, whatever order the two signals arrived in', () => {
+    // Arrived: delivery, started, asked (the release keeps them newest first).
+    expect(questionsBeforeAnswers([asked, started, delivery]).map((e) => e.id)).toEqual(['s1', 'a1', 'd1']);
+    expect(questionsBeforeAnswers([finished, asked, started, delivery]).map((e) => e.id)).toEqual(['f1', 's1', 'a1', 'd1']);
+  });
+
+  it('keeps the order they arrived in otherwise, and an answer to no event of the list where it is', () => {
+    expect(questionsBeforeAnswers([finished, started, asked, delivery])).toEqual([finished, started, asked, delivery]);
+    const orphan = event('sh.keptn.event.je-test.finished', 'o1', 'elsewhere');
+    expect(questionsBeforeAnswers([orphan, delivery])).toEqual([orphan, delivery]);
   });
 });
