@@ -16,7 +16,7 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import type { PreviousEvaluation } from '../core/slo-scoring.js';
-import type { EnterGateInput, PreviousEvaluationsInput } from '../workflows/activity-contract.js';
+import type { DeploymentFacts, EnterGateInput, PreviousEvaluationsInput } from '../workflows/activity-contract.js';
 
 /**
  * Activities that speak to Temporal itself: what a workflow cannot do from its own code
@@ -52,6 +52,24 @@ export function createTemporalActivities(client: Client) {
         signalArgs: [record],
         staticSummary: 'Break-glass overrides of policy gates, kept for review',
       });
+    },
+
+    /**
+     * A deployment of this Interlock's task queue, as Temporal knows it (its search attributes, not
+     * what anyone claims): how a deployment checks who says it supersedes it (docs/change-control.md).
+     */
+    async deploymentFacts({ id }: { id: string }): Promise<DeploymentFacts | null> {
+      try {
+        const description = await client.workflow.getHandle(id).describe();
+        const attributes = description.typedSearchAttributes;
+        const project = attributes.get(searchAttributes.project);
+        const environment = attributes.get(searchAttributes.environment);
+        if (description.type !== WORKFLOW_TYPE || description.taskQueue !== Context.current().info.taskQueue || !project || !environment) return null;
+        return { project, environment, startedAt: description.startTime.toISOString() };
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return null;
+        throw error;
+      }
     },
 
     /** Which of these deployments have ended (or never were): a gate lets them go. */

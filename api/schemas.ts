@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '../service/deployments.js';
-import { MAX_NOTES, notesProblem } from '../core/interruptions.js';
+import { MAX_NOTES, MAX_RUN_AT_DAYS, notesProblem } from '../core/interruptions.js';
 import { OVERRIDE_REASON_MAX, type OverrideRecord, overrideReasonProblem } from '../core/break-glass.js';
 import type { PolicyView } from '../core/views.js';
 import { INPUT_TYPES, INPUT_VALUE_SHAPE, inputLengthProblem, MAX_INPUT_LENGTH, MAX_INPUTS } from '../core/approver-inputs.js';
@@ -229,6 +229,7 @@ export const InterruptionSchema = z
     remaining: RemainingApprovalsSchema.optional().openapi({ description: 'With rules, while open: what is still needed and who may approve now' }),
     inputs: z.array(ApproverInputSchema).optional().openapi({ description: 'What the step asks whoever proceeds; proceed sends them as inputs' }),
     inputValues: InputValuesSchema.optional().openapi({ description: 'The inputs of the proceed that completed it' }),
+    runAt: z.string().optional().openapi({ description: 'Proceeded with runAt: when the deployment goes on' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
 
@@ -313,6 +314,9 @@ export const DeploymentSchema = z
     timeline: z.array(TimelineEntrySchema),
     links: LinksSchema,
     queuedBehind: z.string().nullable().optional().openapi({ description: 'While Queued: the deployment it waits for (blockConcurrentDeployments)' }),
+    scheduledFor: z.string().optional().openapi({ description: 'Proceeded with runAt: while it waits for that time (status Waiting), when it goes on' }),
+    notAfter: z.string().optional().openapi({ description: 'The trigger\'s start-by: not past its gates by then, it ends Expired' }),
+    supersededBy: z.string().optional().openapi({ description: 'Superseded: the newer deployment of the same project and environment that ended it' }),
     stage: z.string().optional().openapi({ description: 'Lifecycle deployments: the stage (its environment)' }),
     sequence: z.string().optional(),
     result: z.enum(TASK_RESULTS).nullable().optional().openapi({ description: 'Lifecycle deployments: the sequence\'s Keptn result' }),
@@ -389,6 +393,10 @@ export const DecisionSchema = z
         description: 'With proceed: what the step asks (the interruption\'s inputs), {name: value}; a boolean is true or false. Each bad one is a 400 naming body.inputs.<name>',
         example: { risk: 'low', ticket: 'CHG-1234', backupTaken: true },
       }),
+    runAt: z.iso.datetime({ offset: true }).optional().openapi({
+      description: `With proceed: approve now, go on at this time (RFC 3339, in the future, at most ${MAX_RUN_AT_DAYS} days ahead); the deployment shows scheduledFor and waits, and may be cancelled meanwhile`,
+      example: '2026-12-07T09:00:00Z',
+    }),
   })
   .openapi('Decision');
 

@@ -6,7 +6,7 @@ import { follow } from './follow.js';
 import { type DeploymentStatus, type DeploymentSummary, renderSummaries, renderView, type View } from './format.js';
 import { idCommand, runCommands } from './run-commands.js';
 
-const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
+const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled', 'Superseded', 'Expired'];
 
 /** Follows to the end; with --json the final view is the one document on stdout. */
 async function waitFor(ctx: Context, id: string, timeoutMs: number | undefined, initial?: View): Promise<ExitCode> {
@@ -31,12 +31,19 @@ export const { start: deploy, wait } = runCommands<View>({
     },
     after: {
       'idempotency-key': { type: 'string', value: 'K', help: 'a repeat with the same key (a retried CI job) starts nothing and follows the first' },
+      'not-after': { type: 'string', value: 'T', help: 'start-by (e.g. 2026-12-07T18:00:00Z): not past its gates by then, it ends Expired' },
     },
     required: ['project', 'environment', 'release'],
   },
   wait: { name: 'wait', summary: 'follow a deployment until it finishes; exit 0 only if it Succeeded' },
   path: '/api/deployments',
-  body: (values, variables) => ({ project: values.project, environment: values.environment, release: values.release, ...(variables ? { variables } : {}) }),
+  body: (values, variables) => ({
+    project: values.project,
+    environment: values.environment,
+    release: values.release,
+    ...(variables ? { variables } : {}),
+    ...(str(values['not-after']) ? { notAfter: str(values['not-after']) } : {}),
+  }),
   headers: (values) => {
     const key = str(values['idempotency-key']);
     return key ? { 'Idempotency-Key': key } : undefined;

@@ -3,7 +3,7 @@ import { CliError, EXIT, usageError } from './client.js';
 import { deploymentPath as path, interruptionPath } from '../service/paths.js';
 import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
 import { isFinished, type Interruption, interruptionLines, openInterruption, type OpenInterruption, renderInterruptions, stillWaiting, type View } from './format.js';
-import { isOpen } from '../core/interruptions.js';
+import { isOpen, MAX_RUN_AT_DAYS, runAtProblem } from '../core/interruptions.js';
 
 /** A refusal, with the command that gets past it where there is one. */
 function withHint(error: unknown, id: string): unknown {
@@ -15,6 +15,14 @@ function withHint(error: unknown, id: string): unknown {
   };
   const hint = hints[error.problem.code];
   return hint ? new CliError(`${error.message} ${hint}`, error.exitCode, error.problem) : error;
+}
+
+/** `--run-at`, by the one rule (core's `runAtProblem`), checked before anything is sent. */
+function runAtOf(values: Record<string, unknown>): string | undefined {
+  const runAt = str(values['run-at']);
+  const problem = runAtProblem('proceed', runAt, new Date().toISOString(), { future: true });
+  if (problem) throw usageError(`--run-at: ${problem}`);
+  return runAt;
 }
 
 /** The deployment's open interruption, or a refusal that says why there is none. */
@@ -39,16 +47,17 @@ function decision(verb: Decision): Command['run'] {
   return async (ctx, values, [id]) => {
     const notes = notesOf(values);
     const { interruption } = await openOf(ctx, id!, verb);
-    // Only proceed carries inputs, checked against what the step asks before anything is sent.
+    // Only proceed carries inputs, checked against what the step asks before anything is sent; and a time to go on.
     const inputs = verb === 'proceed' ? inputsOf(values, interruption.inputs) : undefined;
+    const runAt = verb === 'proceed' ? runAtOf(values) : undefined;
     const done = await ctx.client
-      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, { ...(notes === undefined ? {} : { notes }), ...(inputs ? { inputs } : {}) })
+      .post<Interruption>(`${interruptionPath(id!, interruption.id)}/${verb}`, { ...(notes === undefined ? {} : { notes }), ...(inputs ? { inputs } : {}), ...(runAt ? { runAt } : {}) })
       .catch((error: unknown) => { throw withHint(error, id!); });
     if (ctx.json) ctx.out(JSON.stringify(done.body, null, 2));
     else {
       ctx.out(interruptionLines(done.body, id!).join('\n'));
       // An approval that leaves rules unmet: the step waits for the next person.
-      ctx.out(verb === 'proceed' && isOpen(done.body) ? stillWaiting(done.body, id!) : AFTER[verb](id!));
+      ctx.out(verb === 'proceed' && isOpen(done.body) ? stillWaiting(done.body, id!) : done.body.runAt ? `The deployment goes on at ${done.body.runAt}; until then: interlock cancel ${id!}` : AFTER[verb](id!));
     }
     return EXIT.ok;
   };
@@ -90,7 +99,11 @@ export const proceed: Command = {
   name: 'proceed',
   args: ['ID'],
   summary: 'proceed with the manual step you are responsible for',
-  options: { ...notesOption('what you checked'), ...inputOption },
+  options: {
+    ...notesOption('what you checked'),
+    ...inputOption,
+    'run-at': { type: 'string', value: 'T', help: `approve now, go on later: an RFC 3339 time at most ${MAX_RUN_AT_DAYS} days ahead (e.g. 2026-12-07T09:00:00Z)` },
+  },
   run: decision('proceed'),
 };
 

@@ -100,9 +100,13 @@ export const PolicySchema = z
     override: z.strictObject({ teams: z.array(Id).min(1) }).optional(),
     /** External checks that must pass first, each failing closed (docs/manual-steps.md#external-checks). */
     checks: z.array(PolicyCheckSchema).min(1).max(10).optional(),
-    // Not built yet: refused, so that no config believes it is enforced.
-    supersede: z.never({ error: 'supersede is not available yet in this version of Interlock: remove it (docs/change-control.md)' }).optional(),
-    holdQueueWhileWaiting: z.never({ error: 'holdQueueWhileWaiting is not available yet in this version of Interlock: remove it (docs/change-control.md)' }).optional(),
+    /** A newer release of the project to the environment ends older ones still waiting for a decision or their window, as `Superseded`. */
+    supersede: z.boolean().optional(),
+    /**
+     * Enter the `blockConcurrentDeployments` queue before this gate, and hold it while the gate's
+     * approvals wait; by default a deployment waiting at a policy gate holds no queue.
+     */
+    holdQueueWhileWaiting: z.boolean().optional(),
   })
   .superRefine((policy, ctx) => {
     if (!policy.approvals && !policy.window && !(policy.freezes?.length) && !(policy.checks?.length)) {

@@ -95,6 +95,8 @@ export interface Interruption {
   inputs?: ApproverInput[];
   /** The inputs of the proceed that completed it: the step's outputs. */
   inputValues?: InputValues;
+  /** Proceeded to go on later: when the deployment goes on (docs/change-control.md#deploy-later). */
+  runAt?: string;
 }
 
 export interface Approval {
@@ -107,7 +109,7 @@ export interface Approval {
 
 export type InterruptionAction =
   | { type: 'takeResponsibility'; takeOver?: boolean }
-  | { type: DecisionType; notes?: string | undefined; inputs?: InputValues | undefined };
+  | { type: DecisionType; notes?: string | undefined; inputs?: InputValues | undefined; runAt?: string | undefined };
 
 export type RefusalType =
   | 'NOT_IN_TEAM'
@@ -121,7 +123,8 @@ export type RefusalType =
   | 'NOT_AN_OPTION'
   | 'NOT_YOUR_TURN'
   | 'RULE_ALREADY_MET'
-  | 'INVALID_INPUTS';
+  | 'INVALID_INPUTS'
+  | 'INVALID_RUN_AT';
 
 /** The decisions each kind of interruption offers, and the state each one leaves it in. */
 export const DECISIONS: Record<InterruptionKind, Partial<Record<DecisionType, InterruptionState>>> = {
@@ -324,7 +327,10 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
   const inputsRefused = decisionInputsProblem(interruption, action);
   if (inputsRefused !== undefined) return refuse('INVALID_INPUTS', inputsRefused);
   const inputValues = action.type === 'proceed' && interruption.inputs && action.inputs ? action.inputs : undefined;
-  if (action.type === 'proceed' && interruption.rules) return approveByRules(interruption, actor, assignee, closesAs, action.notes, inputValues, now);
+  const later = runAtProblem(action.type, action.runAt, now);
+  if (later !== undefined) return refuse('INVALID_RUN_AT', later);
+  const runAt = action.type === 'proceed' && action.runAt !== undefined ? { runAt: action.runAt } : {};
+  if (action.type === 'proceed' && interruption.rules) return approveByRules(interruption, actor, assignee, closesAs, action.notes, inputValues, now, runAt);
   const approvals = [...(interruption.approvals ?? [])];
   if (action.type === 'proceed' && (interruption.requiredApprovals ?? 1) > 1) {
     approvals.push({ user: assignee, at: now, notes: action.notes ?? null });
@@ -344,8 +350,28 @@ export function decide(interruption: Interruption, actor: Actor, action: Interru
       decidedAt: now,
       ...(approvals.length > 0 ? { approvals } : {}),
       ...(inputValues ? { inputValues } : {}),
+      ...runAt,
     },
   };
+}
+
+/** How far ahead a proceed may set the deployment to go on (docs/change-control.md#deploy-later). */
+export const MAX_RUN_AT_DAYS = 30;
+
+/**
+ * The one rule for a proceed's `runAt`, which the API, the dashboard, the CLI and the workflow ask:
+ * a date-time, with proceed only, at most `MAX_RUN_AT_DAYS` days after `now`. The front ends also
+ * refuse one that is not in the future (`future: true`); the workflow lets a time that passed while
+ * the request travelled go at once. Undefined when it is fine; otherwise why not.
+ */
+export function runAtProblem(type: DecisionType, runAt: string | undefined, now: string, { future = false } = {}): string | undefined {
+  if (runAt === undefined) return undefined;
+  if (type !== 'proceed') return `runAt goes with proceed only, not ${type}.`;
+  const at = Date.parse(runAt);
+  if (Number.isNaN(at)) return `runAt must be a date-time such as 2026-12-07T09:00:00Z; "${runAt.slice(0, 40)}" is not one.`;
+  if (future && at <= Date.parse(now)) return `runAt must be in the future; ${runAt} has passed. Leave it out to go on now.`;
+  if (at > Date.parse(now) + MAX_RUN_AT_DAYS * 86_400_000) return `runAt may be at most ${MAX_RUN_AT_DAYS} days ahead; ${runAt} is later.`;
+  return undefined;
 }
 
 /** Why a decision's inputs are refused (docs/manual-steps.md#approver-inputs): they go with proceed only, and must be what the step asks. */
@@ -371,6 +397,7 @@ function approveByRules(
   notes: string | undefined,
   inputValues: InputValues | undefined,
   now: string,
+  runAt: { runAt?: string },
 ): Decision {
   const extra = escalatedTeamsOf(interruption);
   if (countsToward(interruption, actor, extra).length === 0) {
@@ -387,7 +414,7 @@ function approveByRules(
     accepted: true,
     changed: true,
     tookOverFrom: null,
-    interruption: { ...interruption, state: closesAs, notes: notes ?? null, decidedAt: now, rules, approvals, ...(inputValues ? { inputValues } : {}) },
+    interruption: { ...interruption, state: closesAs, notes: notes ?? null, decidedAt: now, rules, approvals, ...(inputValues ? { inputValues } : {}), ...runAt },
   };
 }
 

@@ -5,12 +5,17 @@
  * Pure: no Temporal import, so the config, the API, the dashboard and the CLI can all use it.
  */
 
-/** `Queued`: held at the start behind a deployment that waits at a `blockConcurrentDeployments` step (docs/manual-steps.md). */
-export const DEPLOYMENT_STATUSES = ['Queued', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const;
+/**
+ * `Queued`: held at the start behind a deployment that waits at a `blockConcurrentDeployments` step (docs/manual-steps.md).
+ * `Superseded`: ended while it waited for a decision or its window, because a newer release of the
+ * project was triggered to the environment; `Expired`: not past its gates by the trigger's `notAfter`
+ * (docs/change-control.md).
+ */
+export const DEPLOYMENT_STATUSES = ['Queued', 'Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled', 'Superseded', 'Expired'] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 /** The statuses a deployment never leaves. */
-export const FINISHED_STATUSES = ['Succeeded', 'Failed', 'Aborted', 'Cancelled'] as const satisfies readonly DeploymentStatus[];
+export const FINISHED_STATUSES = ['Succeeded', 'Failed', 'Aborted', 'Cancelled', 'Superseded', 'Expired'] as const satisfies readonly DeploymentStatus[];
 export type FinishedStatus = (typeof FINISHED_STATUSES)[number];
 export const isFinished = (status: DeploymentStatus): boolean => (FINISHED_STATUSES as readonly string[]).includes(status);
 
@@ -65,7 +70,11 @@ export const INTERRUPTION_KINDS = ['Manual', 'Approval', 'GuidedFailure', 'Windo
 export type InterruptionKind = (typeof INTERRUPTION_KINDS)[number];
 
 /** `WindowOpened`: a `Window` interruption whose window opened (its timer fired); `Overridden`: passed by break-glass (docs/change-control.md). */
-export const INTERRUPTION_STATES = ['Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed', 'WindowOpened', 'Overridden'] as const;
+export const INTERRUPTION_STATES = [
+  'Pending', 'Assigned', 'Proceeded', 'Aborted', 'TimedOut', 'Retried', 'Ignored', 'Failed', 'WindowOpened', 'Overridden',
+  /** Still open when its deployment was superseded or expired (docs/change-control.md). */
+  'Superseded', 'Expired',
+] as const;
 export type InterruptionState = (typeof INTERRUPTION_STATES)[number];
 /** The states in which someone may still act. */
 export const OPEN_INTERRUPTION_STATES = ['Pending', 'Assigned'] as const satisfies readonly InterruptionState[];
@@ -77,6 +86,8 @@ export const TIMELINE_ACTIONS = [
   'remind', 'escalate', 'queue', 'notify',
   /** Break-glass: a member of a policy's override teams let the deployment past a window, a freeze or its approvals (docs/change-control.md). */
   'Overridden',
+  /** A newer release superseded it; its trigger's `notAfter` passed before its gates did (docs/change-control.md). */
+  'supersede', 'expire',
 ] as const;
 export type TimelineAction = (typeof TIMELINE_ACTIONS)[number];
 

@@ -99,6 +99,12 @@ export interface DeploymentView {
   timeline: TimelineEntry[];
   /** While `Queued`: the deployment it waits for. */
   queuedBehind?: string | null;
+  /** Proceeded with `runAt`: while it waits for that time, when it goes on (docs/change-control.md). */
+  scheduledFor?: string;
+  /** The trigger's start-by: a deployment not past its gates by then ends `Expired`. */
+  notAfter?: string;
+  /** `Superseded`: the newer deployment of the same project and environment that ended it. */
+  supersededBy?: string;
   /** Lifecycle deployments: where in the release this sequence runs, and how it ended. */
   stage?: string;
   sequence?: string;

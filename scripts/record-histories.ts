@@ -3,7 +3,8 @@
  * proceed, abort and timeout paths, an abort followed by failure and always steps, guided failure,
  * reminders and escalation, a blocking step and its gate, three deployments queued behind one,
  * approval rules met in order, approver inputs, a policy gate that waits for its freeze to end and
- * then for its approval rules, a policy gate passed by break-glass, a
+ * then for its approval rules, a policy gate passed by break-glass, a proceed with runAt under a
+ * trigger's notAfter, a deployment that expired, one superseded, one that holds its queue at a policy gate, a
  * lifecycle release with its stage deployments, and a lifecycle deployment whose task its executor
  * answers from outside, run against a time-skipping Temporal test server.
  *
@@ -50,7 +51,9 @@ import {
   proceedUpdate,
   releaseStateQuery,
   retryUpdate,
+  searchAttributes,
   stateQuery,
+  supersedeSignal,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
   taskEventUpdate,
@@ -306,6 +309,65 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       await until(handle, (view) => view.timeline.some((entry) => entry.result === 'refused'));
       await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, inputs: { ticket: 'JIRA-1' } }] }).catch(() => undefined); // the validator refuses it
       await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'Go', inputs: { risk: 'low', ticket: 'CHG-42', backupTaken: true } }] });
+    },
+  },
+  'deployment-run-at-not-after': {
+    // A trigger with notAfter (patch not-after), a proceed with runAt (patch run-at): it waits for its
+    // time, goes on past its gates before notAfter, and the start-by timer changes nothing.
+    input: deploymentInput(`- { name: ${STEP}, type: manual, responsibleTeams: [release-managers] }\n- { name: Deploy, type: script, run: 'echo "deploying #{Release}"' }\n`, {
+      id: 'hello-service:production:1.4.2:history-run-at-not-after',
+      roster,
+      notAfter: new Date(Date.now() + 72 * HOUR).toISOString(),
+    }),
+    async drive(handle, env) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, runAt: new Date((await env.currentTimeMs()) + 40 * 24 * HOUR).toISOString() }] }).catch(() => undefined); // INVALID_RUN_AT
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'After the campaign', runAt: new Date((await env.currentTimeMs()) + 24 * HOUR).toISOString() }] });
+      await until(handle, (view) => view.scheduledFor !== undefined);
+      await env.sleep(25 * HOUR);
+    },
+  },
+  'deployment-expired': {
+    // A policy gate's approvals not given by the trigger's notAfter (patch not-after): it ends Expired.
+    input: { ...gated('history-expired', { approvals: { rules: [{ teams: ['release-managers'], count: 1 }] } }), notAfter: new Date(Date.now() + HOUR).toISOString() },
+    async drive(_handle, env) {
+      await env.sleep(2 * HOUR);
+    },
+  },
+  'deployment-superseded': {
+    // A policy with supersede (patch supersede): a forged signal refused, then the newer deployment's
+    // signal, checked with Temporal, ends it Superseded.
+    input: gated('history-superseded', { approvals: { rules: [{ teams: ['release-managers'], count: 1 }] }, supersede: true }),
+    async drive(handle, env) {
+      await env.sleep(1_000);
+      const newerInput = gated('history-superseding', { approvals: { rules: [{ teams: ['release-managers'], count: 1 }] }, supersede: true });
+      const newer = await env.client.workflow.start('deployment', {
+        args: [{ ...newerInput, id: 'hello-service:production:1.4.3:history-superseding', release: '1.4.3' }],
+        taskQueue,
+        workflowId: 'hello-service:production:1.4.3:history-superseding',
+        typedSearchAttributes: [
+          { key: searchAttributes.project, value: 'hello-service' },
+          { key: searchAttributes.environment, value: 'production' },
+        ],
+      });
+      await until(newer, (view) => view.status === 'Waiting');
+      await handle.signal(supersedeSignal, { deploymentId: 'hello-service:production:9.9.9:forged' });
+      await until(handle, (view) => view.timeline.some((entry) => entry.action === 'supersede'));
+      await handle.signal(supersedeSignal, { deploymentId: newer.workflowId });
+      await handle.result().catch(() => undefined);
+      await newer.cancel();
+    },
+  },
+  'deployment-hold-queue': {
+    // holdQueueWhileWaiting (a policy gate's approvals hold the blockConcurrentDeployments queue): the
+    // gate entered before the policy gate, blocked while its approvals wait, then the manual step.
+    input: {
+      ...gated('history-hold-queue', { approvals: { rules: [{ teams: ['dba'], count: 1 }] }, holdQueueWhileWaiting: true }),
+      gate: gateWorkflowId('hello-service-hold', 'production'),
+    },
+    async drive(handle) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: otto }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: otto, notes: 'Schema checked' }] });
     },
   },
 };

@@ -3,11 +3,12 @@ import { type Client, WorkflowExecutionAlreadyStartedError, type WorkflowHandle 
 import type { Config } from '../config/schema.js';
 import { deploymentWorkflowId, placeOfDeploymentId } from '../core/ids.js';
 import { deploymentBase, triggerVariables } from './inputs.js';
-import { decide, type DecisionType, type InputValues, isActionableBy, isOpen, mayAct, type RefusalType, type Responsibility } from '../core/interruptions.js';
+import { decide, type DecisionType, type InputValues, isActionableBy, isOpen, mayAct, type RefusalType, type Responsibility, runAtProblem } from '../core/interruptions.js';
 import { type ApproverInput, inputProblems } from '../core/approver-inputs.js';
 import {
   type CloudEvent,
   DECISION_MESSAGES,
+  supersedeSignal,
   type DeploymentInput,
   type DeploymentView,
   type Actor,
@@ -59,12 +60,14 @@ export interface TriggerRequest {
   environment: string;
   release: string;
   variables?: Record<string, string> | undefined;
+  /** Start-by (docs/change-control.md): not past its gates by then, it ends `Expired`. */
+  notAfter?: string | undefined;
 }
 
 /** What a person asks of an interruption: the same actions from the API, the dashboard and the CLI. */
 export type InterruptionActionRequest =
   | { type: 'takeResponsibility'; takeOver?: boolean | undefined }
-  | { type: DecisionType; notes?: string | undefined; inputs?: InputValues | undefined };
+  | { type: DecisionType; notes?: string | undefined; inputs?: InputValues | undefined; runAt?: string | undefined };
 
 /** Where a request carried its inputs, to name each bad one: `body.inputs` for the API, `body.data.inputs` for Keptn's event. */
 export interface ActOptions {
@@ -139,6 +142,9 @@ export class Deployments {
     }
     requirePermission(user, 'trigger', { project: project.id, environment: request.environment }, `${project.id} to ${request.environment}`, { hidden: unknown, seenAt: { project: project.id } });
     const resolved = triggerVariables(project, request.variables);
+    if (request.notAfter !== undefined && !(Date.parse(request.notAfter) > Date.now())) {
+      throw invalid([{ name: 'body.notAfter', reason: `notAfter must be in the future; ${request.notAfter} has passed` }]);
+    }
     const variables = request.variables ?? {};
     const triggeredBy = personOf(user);
     const requestHash = sha256Hex(JSON.stringify([project.id, request.environment, request.release, sortKeys(variables)]));
@@ -149,6 +155,7 @@ export class Deployments {
       id: deploymentWorkflowId(project.id, request.environment, request.release, suffix),
       ...deploymentBase(this.deps.config, project, request.environment, request.release, project.process, resolved, user, this.deps.systemVariables),
       createdAt: new Date().toISOString(),
+      ...(request.notAfter === undefined ? {} : { notAfter: new Date(request.notAfter).toISOString() }),
     };
     return this.call(async () => {
       if (keyHash) await this.refuseKeyReuse(keyHash, idempotencyKey!, input.id);
@@ -178,6 +185,8 @@ export class Deployments {
         handle = this.client.workflow.getHandle(input.id);
       }
       this.temporal.started(input.id);
+      // The new one has started whatever becomes of this: an older one not told goes on waiting.
+      await this.supersedeOlder(input).catch(() => undefined);
       const started = this.withLinks(maskView(initialView(input), input.sensitive));
       if (!idempotencyKey) return { view: started, created: true };
 
@@ -186,6 +195,28 @@ export class Deployments {
       if (memo.requestId === requestId) return { view: started, created: true };
       return { view: await this.view(input.id), created: false };
     });
+  }
+
+  /**
+   * Supersede (docs/change-control.md): with a `supersede: true` policy, tells the older deployments
+   * of the project and environment that are still running that this one is newer. Each decides for
+   * itself, once Temporal confirms it: only one waiting for a decision or its window ends `Superseded`.
+   * A signal that cannot be sent is left: the older one goes on waiting, as if no policy had said so.
+   */
+  private async supersedeOlder(input: DeploymentInput): Promise<void> {
+    if (!input.process.some((step) => step.type === 'policy' && step.policy.supersede)) return;
+    const { executions } = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: [
+        ...this.scope(),
+        `ExecutionStatus = 'Running'`,
+        `${searchAttributes.project.name} = '${input.project.id}'`,
+        `${searchAttributes.environment.name} = '${input.environment}'`,
+      ].join(' AND '),
+      pageSize: 100,
+    });
+    const older = (executions ?? []).map((execution) => execution.execution?.workflowId).filter((id): id is string => !!id && id !== input.id);
+    await Promise.allSettled(older.map((id) => this.client.workflow.getHandle(id).signal(supersedeSignal, { deploymentId: input.id })));
   }
 
   /**
@@ -218,6 +249,7 @@ export class Deployments {
     const known = await this.authorize(actor, id, interruptionId, action);
     const decision = action.type === 'takeResponsibility' ? options.then : action;
     if (decision) checkInputs(known.inputs, decision, options.inputsField ?? 'body.inputs');
+    const runAt = action.type === 'takeResponsibility' ? undefined : scheduledTime(action);
     const base = { user: actor, interruptionId, expiresAt: new Date(Date.now() + this.timeoutMs).toISOString() };
     const handle = this.client.workflow.getHandle(id);
     try {
@@ -227,7 +259,7 @@ export class Deployments {
             return handle.executeUpdate(takeResponsibilityUpdate, { args: [{ ...base, ...(action.takeOver ? { takeOver: true } : {}) }] });
           default:
             return handle.executeUpdate(DECISION_MESSAGES[action.type].update, {
-              args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }), ...(action.inputs === undefined ? {} : { inputs: action.inputs }) }],
+              args: [{ ...base, ...(action.notes === undefined ? {} : { notes: action.notes }), ...(action.inputs === undefined ? {} : { inputs: action.inputs }), ...(runAt ? { runAt } : {}) }],
             });
         }
       });
@@ -518,6 +550,13 @@ const missing = (id: string) => `No deployment "${id}".`;
 
 const keyReused = (key: string, what: string) =>
   new ServiceError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key "${key}" was already used for ${what}; use a new key for a new request.`);
+
+/** A proceed's `runAt` by the one rule (core's `runAtProblem`), in the future, as the workflow reads it (UTC); 400 naming `body.runAt` otherwise. */
+function scheduledTime(action: Extract<InterruptionActionRequest, { notes?: unknown }>): string | undefined {
+  const problem = runAtProblem(action.type, action.runAt, new Date().toISOString(), { future: true });
+  if (problem) throw invalid([{ name: 'body.runAt', reason: problem }]);
+  return action.runAt === undefined ? undefined : new Date(action.runAt).toISOString();
+}
 
 function sortKeys(record: Record<string, string>): [string, string][] {
   return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));

@@ -31,6 +31,10 @@ export const CreateDeploymentSchema = z
     environment: Slug.openapi({ example: 'production' }),
     release: z.string().regex(RELEASE_PATTERN, 'a version such as 1.4.2 (letters, digits, ".", "_", "+", "-"; at most 100)').openapi({ example: '1.4.2' }),
     variables: VariablesSchema.optional(),
+    notAfter: z.iso.datetime({ offset: true }).optional().openapi({
+      description: 'Start-by (RFC 3339, in the future): a deployment not past its gates (policy gates, manual steps, approvals, checks before any other step) by then ends Expired',
+      example: '2026-12-07T18:00:00Z',
+    }),
   })
   .openapi('CreateDeployment');
 

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto, { type temporal as protoTypes } from '@temporalio/proto';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import { type FinishedStatus, isFinished } from '../core/names.js';
+import { isFinished } from '../core/names.js';
 import { type DeploymentStatus, type Interruption, OPEN_INTERRUPTION_MEMO, searchAttributes } from '../workflows/messages.js';
 import { invalid } from './errors.js';
 import type { Links } from './paths.js';
@@ -43,7 +43,7 @@ export interface VisibleRun<S extends DeploymentStatus> {
   project: string;
   release: string;
   /** The status it shows; a workflow that closed without a finished one (terminated, or failed outside its own code) is Cancelled or Failed. */
-  status: S | 'Running' | FinishedStatus;
+  status: S | 'Running' | 'Cancelled' | 'Failed';
   createdAt: string;
   finishedAt: string | null;
   triggeredBy: string | null;
@@ -88,6 +88,7 @@ async function visibleRun<S extends DeploymentStatus>(client: Client, execution:
   const memo = (await decodeMapFromPayloads(client.options.loadedDataConverter, execution.memo?.fields as Record<string, Payload> | undefined)) ?? {};
   const closed = execution.status !== ExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
   let status: VisibleRun<S>['status'] = read<S>(searchAttributes.status.name) ?? 'Running';
+  // (Superseded and Expired are statuses of deployments, never of releases: S has them when it may.)
   if (closed && !isFinished(status)) status = execution.status === ExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED ? 'Cancelled' : 'Failed';
   return {
     id: execution.execution?.workflowId ?? '',

@@ -98,8 +98,10 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
         const message = `Check the inputs: ${inputs.problems.map(({ name, reason }) => (name ? `${name}: ${reason}` : reason)).join('; ')}.`;
         return rerender(c, id, 400, { where: 'decide', message, fields }, notes, typed);
       }
+      // "Go on later" (docs/change-control.md#deploy-later): the form's field is a UTC wall-clock time.
+      const runAt = action === 'proceed' && form.runAt?.trim() ? utcOf(form.runAt.trim()) : undefined;
       const request: InterruptionActionRequest = isDecisionType(action)
-        ? { type: action, notes, ...(inputs?.values ? { inputs: inputs.values } : {}) }
+        ? { type: action, notes, ...(inputs?.values ? { inputs: inputs.values } : {}), ...(runAt ? { runAt } : {}) }
         : { type: 'takeResponsibility', takeOver: form.takeOver === 'true' };
       try {
         await deployments.act(c.get('session').user, id, iid, request);
@@ -124,3 +126,6 @@ export function interruptionActions(deployments: Deployments, sessions: Sessions
       rerender: (c, id, status, error) => rerender(c, id, status, error),
     }));
 }
+
+/** A `datetime-local` field's value (`2026-12-07T09:00`, no zone), read as UTC as its label says; anything else as given, for the one rule to judge. */
+const utcOf = (value: string): string => (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(value) ? `${value.length === 16 ? `${value}:00` : value}Z` : value);

@@ -115,4 +115,12 @@ export interface Activities {
   previousEvaluations(input: PreviousEvaluationsInput): Promise<PreviousEvaluation[]>;
   /** Puts a break-glass override on the list of overrides to review (`overrides:<taskQueue>`), starting the list if need be. */
   recordOverride(input: OverrideRecord): Promise<void>;
+  /** What Temporal knows of a deployment of this task queue: its project, environment and start; null when there is none. */
+  deploymentFacts(input: { id: string }): Promise<DeploymentFacts | null>;
+}
+
+export interface DeploymentFacts {
+  project: string;
+  environment: string;
+  startedAt: string;
 }

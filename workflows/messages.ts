@@ -55,6 +55,8 @@ export interface DeploymentInput {
   lifecycle?: LifecycleInput;
   /** The project's SLO and where its SLIs come from, for `evaluation` steps (docs/keptn.md). */
   quality?: { slo: SloShape; sli: Record<string, SliSourceInput> };
+  /** The trigger's start-by: not past its gates by then, it ends `Expired` (docs/change-control.md). */
+  notAfter?: string;
 }
 
 /** Where an SLI's value comes from: a script that prints a number, or a Prometheus instant query. */
@@ -104,6 +106,8 @@ export interface DecisionRequest extends InterruptionRequest {
   notes?: string;
   /** With proceed, what the step asks whoever proceeds (docs/manual-steps.md#approver-inputs): `{name: value}`. */
   inputs?: InputValues;
+  /** With proceed: go on at this time instead of now (docs/change-control.md#deploy-later). */
+  runAt?: string;
 }
 
 /** The named failures of the workflow's updates; the API maps each to one HTTP status. */
@@ -166,6 +170,17 @@ export interface CancelRequest {
   user: Person;
 }
 export const cancelRequestSignal = defineSignal<[CancelRequest]>('cancelRequest');
+
+/**
+ * A newer deployment of the same project and environment was triggered (docs/change-control.md):
+ * with a `supersede: true` policy, an older one waiting for a decision or its window ends `Superseded`.
+ * The workflow believes no payload: it asks Temporal whether the named deployment is newer, of its
+ * project and environment.
+ */
+export interface SupersedeRequest {
+  deploymentId: string;
+}
+export const supersedeSignal = defineSignal<[SupersedeRequest]>('supersede');
 
 export const stateQuery = defineQuery<DeploymentView>('state');
 

@@ -115,7 +115,7 @@ const inputValues: Check<InputValues> = (value, path, issues) => {
 };
 
 export const DecisionRequestSchema = schema<DecisionRequest>(
-  object({ ...base, notes: { check: string({ max: MAX_NOTES }), optional: true }, inputs: { check: inputValues, optional: true } }),
+  object({ ...base, notes: { check: string({ max: MAX_NOTES }), optional: true }, inputs: { check: inputValues, optional: true }, runAt: { check: datetime, optional: true } }),
 );
 
 /** Who asked for the cancellation that follows; anyone with access to the namespace can send it, so it is checked too. */

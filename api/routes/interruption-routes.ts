@@ -71,8 +71,8 @@ const list = createRoute({
 export function interruptionRoutes(deployments: Deployments) {
   const decide = <T extends DecisionType>(type: T): RouteHandler<DecisionRoute<T>, AppEnv> => async (c) => {
     const { id, iid } = c.req.valid('param');
-    const { notes, inputs } = c.req.valid('json') ?? {};
-    return c.json(await deployments.act(c.get('user'), id, iid, { type, notes, inputs }), 200);
+    const { notes, inputs, runAt } = c.req.valid('json') ?? {};
+    return c.json(await deployments.act(c.get('user'), id, iid, { type, notes, inputs, runAt }), 200);
   };
   return createRouter()
     .openapi(take, async (c) => {

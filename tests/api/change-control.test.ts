@@ -30,6 +30,11 @@ const config = testConfig(`
   environments: [production]
   process:
     - { name: Sign-off, type: manual, responsibleTeams: [release-managers], blockConcurrentDeployments: true }
+- id: later
+  name: Later service
+  environments: [qa]
+  process:
+    - { name: Deploy, type: script, run: 'echo deployed' }
 `);
 config.policies = [
   PolicySchema.parse({
@@ -37,6 +42,8 @@ config.policies = [
     freezes: [{ from: new Date(Date.now() - HOUR).toISOString(), to: freezeEnds, reason: 'Year-end freeze' }],
     override: { teams: ['sre'] },
   }),
+  // In qa, one project's releases need one approval, and a newer one supersedes the older waiting ones.
+  PolicySchema.parse({ environments: ['qa'], projects: ['later'], approvals: { rules: [{ teams: ['release-managers'], count: 1 }] }, supersede: true }),
 ];
 // mlee is an SRE lead here: a member of the override team besides release-managers.
 config.users = config.users.map((user) => (user.username === 'mlee' ? { ...user, teams: [...user.teams, 'sre'] } : user));
@@ -164,5 +171,72 @@ describe('a production policy with a freeze and break-glass', () => {
     const accepted = await postForm(stack.app, mlee, `${path}/interruptions/${iid}/override`, { reason: 'Hotfix for the checkout outage (INC-4712).' });
     expect(accepted.status).toBe(303);
     expect((await waitFor(stack, id, (v) => v.status === 'Succeeded')).interruptions[0]!.state).toBe('Overridden');
+  });
+});
+
+describe('deploy later, start-by and supersede (qa policy of the later service)', () => {
+  const approvalOf = (view: Deployment) => view.interruptions.find((interruption) => interruption.kind === 'Approval' && interruption.state !== 'Superseded');
+  const decide = (id: string, iid: string, action: 'proceed' | 'abort', json: { notes?: string; runAt?: string }) =>
+    stack.api('jjones').api.deployments[':id'].interruptions[':iid'][action].$post({ param: { id, iid }, json });
+  const cancel = async (id: string) => expect([200, 202]).toContain((await stack.api('ci').api.deployments[':id'].cancel.$post({ param: { id } })).status);
+
+  it('a proceed with runAt shows scheduledFor and waits; a bad runAt is a 400 naming body.runAt and changes nothing; it may be cancelled meanwhile', async () => {
+    const id = await trigger('qa', 'later');
+    const iid = approvalOf(await waitFor(stack, id, (v) => v.status === 'Waiting'))!.id;
+    await ok(stack.act('jjones', 'take-responsibility', { id, iid }));
+    const past = await problem(decide(id, iid, 'proceed', { runAt: new Date(Date.now() - HOUR).toISOString() }), 400);
+    expect(past.errors).toEqual([{ name: 'body.runAt', reason: expect.stringContaining('must be in the future') }]);
+    const far = await problem(decide(id, iid, 'proceed', { runAt: new Date(Date.now() + 31 * 24 * HOUR).toISOString() }), 400);
+    expect(far.errors).toEqual([{ name: 'body.runAt', reason: expect.stringContaining('at most 30 days') }]);
+    const withAbort = await problem(decide(id, iid, 'abort', { runAt: new Date(Date.now() + HOUR).toISOString() }), 400);
+    expect(withAbort.errors).toEqual([{ name: 'body.runAt', reason: 'runAt goes with proceed only, not abort.' }]);
+    const notATime = await problem(decide(id, iid, 'proceed', { runAt: 'tomorrow morning' }), 400);
+    expect(notATime.errors?.map((param) => param.name)).toEqual(['body.runAt']);
+    expect((await waitFor(stack, id, () => true)).interruptions.find((i) => i.id === iid)!.state).toBe('Assigned');
+
+    // An offset is read as the instant it names.
+    const runAt = new Date(Math.ceil((Date.now() + 2 * 24 * HOUR) / HOUR) * HOUR);
+    const local = `${new Date(runAt.getTime() + 2 * HOUR).toISOString().slice(0, 19)}+02:00`;
+    const proceeded = await ok(decide(id, iid, 'proceed', { notes: 'after the campaign', runAt: local }));
+    expect(proceeded).toMatchObject({ state: 'Proceeded', runAt: runAt.toISOString() });
+    const scheduled = await waitFor(stack, id, (v) => v.scheduledFor !== undefined);
+    expect(scheduled).toMatchObject({ status: 'Waiting', scheduledFor: runAt.toISOString() });
+    expect(scheduled.steps.map((step) => step.status)).toEqual(['Waiting', 'Pending']);
+
+    await cancel(id);
+    const cancelled = await waitFor(stack, id, (v) => v.status === 'Cancelled');
+    expect(cancelled.scheduledFor).toBeUndefined();
+    expect(cancelled.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
+  });
+
+  it('a trigger\'s notAfter must be a future date-time (400 naming body.notAfter) and shows in the view', async () => {
+    for (const notAfter of [new Date(Date.now() - HOUR).toISOString(), 'next friday']) {
+      const refused = await problem(stack.trigger({ project: 'later', environment: 'qa', release: uniqueRelease(), notAfter }), 400);
+      expect(refused.errors?.map((param) => param.name)).toEqual(['body.notAfter']);
+    }
+    const notAfter = new Date(Math.ceil((Date.now() + 24 * HOUR) / HOUR) * HOUR).toISOString();
+    const created = await ok(stack.trigger({ project: 'later', environment: 'qa', release: uniqueRelease(), notAfter }), 201);
+    expect(created.notAfter).toBe(notAfter);
+    await cancel(created.id);
+  });
+
+  it('a newer release to qa supersedes the older one waiting for its approval, linking the newer; the newer waits on', async () => {
+    const older = await trigger('qa', 'later');
+    await waitFor(stack, older, (v) => v.status === 'Waiting');
+    const newer = await trigger('qa', 'later');
+    const superseded = await waitFor(stack, older, (v) => v.status === 'Superseded');
+    expect(superseded.supersededBy).toBe(newer);
+    expect(superseded.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
+    expect(superseded.interruptions.map((interruption) => interruption.state)).toEqual(['Superseded']);
+    expect(superseded.timeline.at(-1)).toMatchObject({ user: 'system', action: 'supersede', result: 'accepted', reason: expect.stringContaining(newer) });
+    expect((await waitFor(stack, newer, (v) => v.status === 'Waiting')).interruptions.map((interruption) => interruption.state)).toEqual(['Pending']);
+    // It is listed as Superseded, and nobody can act on it any more.
+    const listed = await eventually(async () => {
+      const page = await ok(stack.api('jjones').api.deployments.$get({ query: { project: 'later', status: 'Superseded' } }));
+      return page.deployments.find((row) => row.id === older);
+    }, 'the older one to be listed as Superseded');
+    expect(listed.status).toBe('Superseded');
+    expect((await problem(stack.act('jjones', 'take-responsibility', { id: older, iid: superseded.interruptions[0]!.id }), 409)).code).toBe('ALREADY_DECIDED');
+    await cancel(newer);
   });
 });

@@ -146,6 +146,8 @@ function expectedDetail(refusal: RefusalType, caller: Caller, scenario: Scenario
       return [STEP];
     case 'INVALID_INPUTS':
       return ['Invalid inputs'];
+    case 'INVALID_RUN_AT':
+      return ['runAt'];
   }
 }
 

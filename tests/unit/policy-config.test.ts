@@ -122,7 +122,7 @@ describe('policies: refusals, by path', () => {
     expect(problems).toHaveLength(2);
   });
 
-  it('reads checks as a check step\'s sources, names a bad one by path, and refuses what is not built yet', () => {
+  it('reads checks as a check step\'s sources and names a bad one by path; reads supersede and holdQueueWhileWaiting as booleans', () => {
     const checked = parseConfig(withPolicies(`${PRODUCTION}    checks: [{name: No paging alerts, alertmanager: {url: 'http://am:9093', matchers: {severity: page}}, every: 1m}]\n`));
     expect(checked.policies[0]!.checks).toEqual([
       { name: 'No paging alerts', alertmanager: { url: 'http://am:9093', matchers: { severity: 'page' } }, every: 60_000, timeout: 600_000, requestTimeout: 10_000 },
@@ -131,9 +131,11 @@ describe('policies: refusals, by path', () => {
       "policies[0].checks[0].http.pass: a JSONPath filter expression (RFC 9535) on the answer as @, like @.status == 'ok'",
       'policies[0].checks[1].name: give http or alertmanager (one of them)',
     ]);
-    expect(problemsOf(withPolicies(`${PRODUCTION}    supersede: true\n    holdQueueWhileWaiting: true\n`))).toEqual([
-      'policies[0].supersede: supersede is not available yet in this version of Interlock: remove it (docs/change-control.md)',
-      'policies[0].holdQueueWhileWaiting: holdQueueWhileWaiting is not available yet in this version of Interlock: remove it (docs/change-control.md)',
+    const superseding = parseConfig(withPolicies(`${PRODUCTION}    supersede: true\n    holdQueueWhileWaiting: true\n`));
+    expect(superseding.policies[0]).toMatchObject({ supersede: true, holdQueueWhileWaiting: true });
+    expect(problemsOf(withPolicies(`${PRODUCTION}    supersede: yes please\n    holdQueueWhileWaiting: 1\n`))).toEqual([
+      expect.stringMatching(/^policies\[0\]\.supersede: /),
+      expect.stringMatching(/^policies\[0\]\.holdQueueWhileWaiting: /),
     ]);
   });
 

@@ -6,6 +6,7 @@ import type { PolicyStep } from '../../config/schema.js';
 import { localParts, zonedInstant } from '../../core/deployment-windows.js';
 import { gateWorkflowId, overridesWorkflowId } from '../../core/ids.js';
 import {
+  abortUpdate,
   type Actor,
   type DeploymentInput,
   type DeploymentView,
@@ -13,16 +14,20 @@ import {
   overrideUpdate,
   proceedUpdate,
   releaseStateQuery,
+  searchAttributes,
+  supersedeSignal,
   takeResponsibilitySignal,
   takeResponsibilityUpdate,
 } from '../../workflows/messages.js';
 import { lifecycleConfig, releaseInput, seedShipyard, untilView } from '../support/fixtures.js';
 import { until } from '../support/poll.js';
-import { deploymentInput, finalView, people, useTimeSkippingWorker } from '../support/workflows.js';
+import { deploymentInput, finalView, people, refusal, useTimeSkippingWorker } from '../support/workflows.js';
 
 // docs/change-control.md, in the workflow on a time-skipping server: a policy gate before the first
 // step waits outside its window or inside a freeze and goes on by itself when it opens (across a
-// daylight-saving change too), fails with onClosed: fail, passes by break-glass, and asks its approval rules.
+// daylight-saving change too), fails with onClosed: fail, passes by break-glass, and asks its approval
+// rules; a proceed may go on later (runAt), a trigger's notAfter expires it, a newer release supersedes
+// it, and holdQueueWhileWaiting holds the queue.
 
 const taskQueue = 'policy-gate-test';
 const environment = useTimeSkippingWorker(taskQueue);
@@ -307,3 +312,154 @@ tasks:
   });
 });
 
+
+describe('approve now, deploy later (runAt)', () => {
+  const manual = '- { name: Sign off, type: manual, responsibleTeams: [release-managers] }\n- { name: Deploy, type: script, run: echo deployed }\n';
+
+  async function proceededLater(runAt: number): Promise<WorkflowHandle> {
+    const handle = await start(deploymentInput(manual));
+    await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+    const proceeded = await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'after the campaign', runAt: new Date(runAt).toISOString() }] });
+    expect(proceeded).toMatchObject({ state: 'Proceeded', runAt: new Date(runAt).toISOString() });
+    return handle;
+  }
+
+  it('waits on a durable timer, showing scheduledFor, and goes on at that time', async () => {
+    const runAt = (await environment().currentTimeMs()) + 2 * DAY;
+    const handle = await proceededLater(runAt);
+    const scheduled = await untilView(handle, (view) => view.scheduledFor !== undefined, 'the deployment to be scheduled');
+    expect(scheduled).toMatchObject({ status: 'Waiting', scheduledFor: new Date(runAt).toISOString() });
+    expect(scheduled.steps.map((step) => step.status)).toEqual(['Waiting', 'Pending']);
+    expect(scheduled.timeline.at(-1)).toMatchObject({ action: 'proceed', result: 'accepted', reason: `to go on at ${new Date(runAt).toISOString()}` });
+    const done = await finalView(handle);
+    expect(done.status).toBe('Succeeded');
+    expect(done.scheduledFor).toBeUndefined();
+    expect(Date.parse(done.steps[1]!.startedAt!)).toBeGreaterThanOrEqual(runAt);
+    expect(Date.parse(done.steps[1]!.startedAt!)).toBeLessThan(runAt + HOUR);
+  });
+
+  it('can be cancelled while it waits for its time', async () => {
+    const handle = await proceededLater((await environment().currentTimeMs()) + DAY);
+    await untilView(handle, (view) => view.scheduledFor !== undefined, 'the deployment to be scheduled');
+    await handle.cancel();
+    const done = await finalView(handle);
+    expect(done.status).toBe('Cancelled');
+    expect(done.scheduledFor).toBeUndefined();
+    expect(done.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
+  });
+
+  it('refuses runAt with another decision than proceed, and more than 30 days ahead, changing nothing', async () => {
+    const handle = await start(deploymentInput(manual));
+    await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+    const now = await environment().currentTimeMs();
+    await refusal(handle.executeUpdate(abortUpdate, { args: [{ user: jjones, runAt: new Date(now + DAY).toISOString() }] }), 'INVALID_RUN_AT', 'proceed only');
+    await refusal(handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, runAt: new Date(now + 31 * DAY).toISOString() }] }), 'INVALID_RUN_AT', 'at most 30 days');
+    const view = await handle.query<DeploymentView>('state');
+    expect(view.interruptions[0]!.state).toBe('Assigned');
+    expect(view.timeline.map((entry) => entry.action)).toEqual(['takeResponsibility']);
+    await handle.cancel();
+  });
+});
+
+describe('start-by (notAfter)', () => {
+  it('a deployment whose policy approvals are not given by notAfter ends Expired, and nothing after the gate runs', async () => {
+    const now = await environment().currentTimeMs();
+    const notAfter = new Date(now + 6 * HOUR).toISOString();
+    const handle = await start(gated({ approvals: { rules: [{ teams: ['release-managers'], count: 1 }] } }, { notAfter, createdAt: new Date(now).toISOString() }));
+    expect((await handle.query<DeploymentView>('state')).notAfter).toBe(notAfter);
+    const done = await finalView(handle);
+    expect(done.status).toBe('Expired');
+    expect(done.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
+    expect(done.interruptions.map((interruption) => interruption.state)).toEqual(['Expired']);
+    expect(done.timeline.at(-1)).toMatchObject({ user: 'system', action: 'expire', result: 'accepted', reason: expect.stringContaining(notAfter) });
+    expect(Date.parse(done.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(notAfter));
+    await expect(handle.result()).rejects.toMatchObject({ cause: { type: 'DeploymentExpired' } });
+  });
+
+  it('once a step past its gates has run, notAfter no longer ends it', async () => {
+    const now = await environment().currentTimeMs();
+    const process = '- { name: Deploy, type: script, run: echo deployed }\n- { name: Smoke test sign-off, type: manual, responsibleTeams: [release-managers] }\n';
+    const handle = await start(deploymentInput(process, { notAfter: new Date(now + HOUR).toISOString() }));
+    await environment().sleep(2 * HOUR);
+    const view = await handle.query<DeploymentView>('state');
+    expect(view.status).toBe('Waiting');
+    await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+    await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones }] });
+    expect((await finalView(handle)).status).toBe('Succeeded');
+  });
+});
+
+describe('supersede', () => {
+  const SUPERSEDING = { approvals: { rules: [{ teams: ['release-managers'], count: 1 }] }, supersede: true };
+
+  /** A deployment of hello-service to production, started as the API starts one: with its search attributes. */
+  async function startGated(release: string): Promise<WorkflowHandle> {
+    const input = gated(SUPERSEDING, { release, id: `hello-service:production:${release}:${Math.random().toString(36).slice(2, 10)}` });
+    const handle = await environment().client.workflow.start('deployment', {
+      args: [input],
+      taskQueue,
+      workflowId: input.id,
+      typedSearchAttributes: [
+        { key: searchAttributes.project, value: 'hello-service' },
+        { key: searchAttributes.environment, value: 'production' },
+      ],
+    });
+    await untilView(handle, (view) => view.status === 'Waiting', `${release} to wait for its approvals`);
+    return handle;
+  }
+
+  it('a newer deployment ends the older one waiting for approval as Superseded, linking it; a forged or older one does not', async () => {
+    const older = await startGated('1.4.2');
+    await environment().sleep(1_000);
+    const newer = await startGated('1.4.3');
+
+    // Nobody is believed for saying so: a deployment that does not exist, or one that is not newer.
+    await older.signal(supersedeSignal, { deploymentId: 'hello-service:production:9.9.9:forged' });
+    await newer.signal(supersedeSignal, { deploymentId: older.workflowId });
+    for (const handle of [older, newer]) {
+      const view = await untilView(handle, (v) => v.timeline.some((entry) => entry.action === 'supersede'), 'the refusal');
+      expect(view.status).toBe('Waiting');
+      expect(view.timeline).toEqual([expect.objectContaining({ action: 'supersede', result: 'refused', reason: expect.stringContaining('NOT_SUPERSEDED') })]);
+    }
+
+    await older.signal(supersedeSignal, { deploymentId: newer.workflowId });
+    const done = await finalView(older);
+    expect(done).toMatchObject({ status: 'Superseded', supersededBy: newer.workflowId });
+    expect(done.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
+    expect(done.interruptions.map((interruption) => interruption.state)).toEqual(['Superseded']);
+    expect(done.timeline.at(-1)).toMatchObject({ action: 'supersede', result: 'accepted', reason: expect.stringContaining(newer.workflowId) });
+    expect((await newer.query<DeploymentView>('state')).status).toBe('Waiting');
+    await newer.cancel();
+  });
+
+  it('a deployment past its approvals is not superseded', async () => {
+    const older = await startGated('1.5.0');
+    await older.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+    await older.executeUpdate(proceedUpdate, { args: [{ user: jjones, runAt: new Date((await environment().currentTimeMs()) + DAY).toISOString() }] });
+    await untilView(older, (view) => view.scheduledFor !== undefined, 'the older one to be scheduled');
+    const newer = await startGated('1.5.1');
+    await older.signal(supersedeSignal, { deploymentId: newer.workflowId });
+    const refused = await untilView(older, (view) => view.timeline.some((entry) => entry.action === 'supersede'), 'the refusal');
+    expect(refused.timeline.at(-1)).toMatchObject({ action: 'supersede', result: 'refused', reason: expect.stringContaining('NOT_WAITING') });
+    expect((await finalView(older)).status).toBe('Succeeded');
+    await newer.cancel();
+  });
+});
+
+describe('holdQueueWhileWaiting', () => {
+  it('without it a deployment waiting at its policy approvals holds no queue; with it, it holds its place and later ones queue behind', async () => {
+    const blocking = '- { name: Sign off, type: manual, responsibleTeams: [release-managers], blockConcurrentDeployments: true }\n';
+    const approvals = { approvals: { rules: [{ teams: ['dba'], count: 1 }] } };
+    for (const hold of [false, true]) {
+      const gate = gateWorkflowId(`hold-${Math.random().toString(36).slice(2, 8)}`, 'production');
+      const base = deploymentInput(blocking);
+      const policy: PolicyStep = { name: GATE, type: 'policy', policy: PolicySchema.parse({ environments: ['production'], ...approvals, holdQueueWhileWaiting: hold }) };
+      const first = await start({ ...base, gate, process: [policy, ...base.process] });
+      const second = await start({ ...deploymentInput(blocking), gate }, (view) => view.status === 'Waiting' || view.status === 'Queued');
+      const view = await second.query<DeploymentView>('state');
+      if (hold) expect(view).toMatchObject({ status: 'Queued', queuedBehind: first.workflowId });
+      else expect(view.status).toBe('Waiting');
+      await Promise.all([first.cancel(), second.cancel()]);
+    }
+  });
+});

@@ -1,6 +1,6 @@
 import { OVERRIDE_REASON_MAX, OVERRIDE_REASON_MIN, overridePartOf } from '../../core/break-glass.js';
 import { describeOpening } from '../../core/deployment-windows.js';
-import { MAX_NOTES, isExcluded, isOpen, rulesRefusal, teamsOf } from '../../core/interruptions.js';
+import { MAX_NOTES, MAX_RUN_AT_DAYS, isExcluded, isOpen, rulesRefusal, teamsOf } from '../../core/interruptions.js';
 import { type ApproverInput, MAX_INPUT_LENGTH } from '../../core/approver-inputs.js';
 import { openRules } from '../../core/approval-rules.js';
 import type { Interruption } from '../../workflows/messages.js';
@@ -178,6 +178,15 @@ function Actions({ session, config, view, interruption, error, notes, inputs, ba
           </p>
           <ErrorMessage id="decide-error" message={decideError} />
         </div>
+        {interruption.kind === 'GuidedFailure' ? null : (
+          <div class="field">
+            <label for="run-at">Go on later, at (UTC)</label>
+            <input id="run-at" name="runAt" type="datetime-local" aria-describedby="run-at-hint" />
+            <p id="run-at-hint" class="hint">
+              Optional, with {first!.label}: approve now, and the deployment waits until then (at most {MAX_RUN_AT_DAYS} days ahead). It may be cancelled meanwhile.
+            </p>
+          </div>
+        )}
         <div class="buttons">
           <button type="submit" class={first!.style}>
             {first!.label}

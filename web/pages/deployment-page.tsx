@@ -26,7 +26,9 @@ function outcome(view: DeploymentWithLinks, config: Config): string {
       const window = view.status === 'Waiting' ? view.interruptions.find((i) => i.kind === 'Window' && isOpen(i)) : undefined;
       const now = view.status === 'Running'
         ? (step('Running') ? `Running “${step('Running')}”.` : 'Running.')
-        : window
+        : view.scheduledFor
+          ? `Scheduled: it was proceeded to go on at ${view.scheduledFor}, and waits until then. Cancel it meanwhile if it must not go.`
+          : window
           ? `Waiting for its deployment window at “${window.step}”: it opens ${window.opensAt ? describeOpening(window.opensAt, window.timezone, Date.now()) : 'later'}.`
           : `Waiting for a person at “${step('Waiting') ?? 'a manual step'}”.`;
       // After an abort or a failure it runs on until its `failure`/`always` steps have ended.
@@ -44,6 +46,10 @@ function outcome(view: DeploymentWithLinks, config: Config): string {
     }
     case 'Cancelled':
       return 'Cancelled; the steps after it did not run.';
+    case 'Superseded':
+      return `Superseded by ${view.supersededBy ?? 'a newer deployment'} while it waited; the steps after it did not run.`;
+    case 'Expired':
+      return `Expired: it was not past its gates by ${view.notAfter ?? 'its start-by time'}; the steps after it did not run.`;
   }
 }
 

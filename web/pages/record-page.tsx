@@ -103,6 +103,8 @@ const ACTIONS: Record<TimelineAction, string> = {
   queue: 'Queue',
   notify: 'Notify',
   Overridden: 'Override (break-glass)',
+  supersede: 'Supersede',
+  expire: 'Expire',
 };
 
 const RESULTS: Record<TimelineEntry['result'], string> = { accepted: 'Accepted', refused: 'Refused', failed: 'Failed' };

@@ -2,6 +2,7 @@ import { getExternalWorkflowHandle, setCurrentDetails, upsertSearchAttributes } 
 import { type CloudEvent, type DeploymentInput, type DeploymentStatus, type DeploymentView, searchAttributes, sequenceProgressSignal, type StepView } from '../messages.js';
 import type { Variables } from '../../core/substitution.js';
 import { initialView } from './deployment-view.js';
+import { holdsQueueWhileWaiting } from './gate-client.js';
 
 /** The running deployment's mutable state, shared by the step runners and the message handlers. */
 export interface DeploymentState {
@@ -18,7 +19,12 @@ export interface DeploymentState {
   gate: { admitted: boolean; behind: string | null };
   /** Keptn events posted for external tasks, by the id of the `.triggered` event they answer. */
   taskEvents: Map<string, CloudEvent[]>;
+  /** Set once it is superseded or expired: its steps are being stopped, and it ends so. */
+  ending?: EarlyEnd;
 }
+
+/** How a deployment ends before its steps are done, other than by a cancellation (docs/change-control.md). */
+export type EarlyEnd = { status: 'Superseded'; by: string } | { status: 'Expired'; notAfter: string };
 
 /** The state of a deployment that has just started, from its input (or, after a continue-as-new, the view it carried). */
 export function createState(input: DeploymentInput): DeploymentState {
@@ -29,7 +35,8 @@ export function createState(input: DeploymentInput): DeploymentState {
     resuming: input.resume !== undefined,
     deliveries: new Set(),
     // A run that continued as new is past the gate, unless it continued while a policy gate waited: those run before it.
-    gate: { admitted: input.gate === undefined || (input.resume !== undefined && input.process[input.resume.step]?.type !== 'policy'), behind: null },
+    // (With `holdQueueWhileWaiting` it entered the queue before its policy gates.)
+    gate: { admitted: input.gate === undefined || (input.resume !== undefined && (input.process[input.resume.step]?.type !== 'policy' || holdsQueueWhileWaiting(input))), behind: null },
     taskEvents: new Map(),
     get variables() {
       return view.variables;

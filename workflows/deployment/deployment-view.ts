@@ -38,6 +38,7 @@ export function initialView(input: DeploymentInput): DeploymentView {
     },
     timeline: [],
     ...(input.gate ? { queuedBehind: null } : {}),
+    ...(input.notAfter ? { notAfter: input.notAfter } : {}),
     ...(input.lifecycle
       ? {
           stage: input.lifecycle.stage,

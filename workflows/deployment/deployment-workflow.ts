@@ -12,7 +12,7 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import { leaveGate, passGate, registerGateHandlers } from './gate-client.js';
+import { holdsQueueWhileWaiting, leaveGate, passGate, registerGateHandlers } from './gate-client.js';
 import { fromRoster, registerInterruptionHandlers } from './interruption-handlers.js';
 import { resultOf } from '../../core/promotion.js';
 import { taskFinished, taskTriggered } from './keptn-task-events.js';
@@ -21,7 +21,8 @@ import { maskView } from '../../core/masking.js';
 import { type DeploymentInput, type DeploymentView, type FinishedStatus, searchAttributes, cancelRequestSignal, isFinished, stateQuery, type StepView } from '../messages.js';
 import { emit, hasRoutes } from '../outbox.js';
 import { CancelRequestSchema } from '../signal-payloads.js';
-import { createState, type DeploymentState, finishStep } from './deployment-state.js';
+import { createState, type DeploymentState, type EarlyEnd, finishStep } from './deployment-state.js';
+import { closeEarly, expireAtNotAfter, registerSupersedeHandler } from './early-end.js';
 import { registerOverrideHandler } from './policy-override.js';
 import { runStep, type StepContext } from './run-step.js';
 import { registerTaskEventHandler } from './external-task.js';
@@ -41,67 +42,91 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   const { view } = deployment;
   let current: StepView | undefined;
   const resumeAt = input.resume?.step ?? 0;
+  // Its steps run in a scope of their own, which a supersede or `notAfter` cancels (docs/change-control.md).
+  const steps = new CancellationScope();
+  const endEarly = (end: EarlyEnd) => {
+    if (deployment.ending || isFinished(view.status)) return;
+    deployment.ending = end;
+    steps.cancel();
+  };
+  registerSupersedeHandler(deployment, endEarly);
+  expireAtNotAfter(deployment, endEarly);
   try {
-    // The environment's policies first, before the queue of blockConcurrentDeployments: a deployment
-    // waiting for its window or approvals holds no queue (docs/change-control.md).
-    const gated = input.process.some((step) => step.type === 'policy') && patched(POLICY_GATES);
-    if (gated) {
-      const waitingAt = await runPolicyGates(deployment, resumeAt, (step) => (current = step));
-      if (waitingAt !== undefined) return await continueWaiting(deployment, waitingAt);
-    }
-    // One that failed or was declined at a policy gate runs only its failure/always steps: it joins no queue.
-    if (!gated || view.outcome == null) await passGate(deployment);
-    for (const [index, step] of input.process.entries()) {
-      if (index < resumeAt) continue;
-      // Policy gates have run (above).
-      if (step.type === 'policy') continue;
-      current = view.steps[index]!;
-      if (deployment.resuming) {
-        // The step this run continued at: it is under way already.
-        const outcome = await runStep(deployment, step, current, contextFor(deployment, index));
-        deployment.resuming = false;
+    await steps.run(async () => {
+      // The environment's policies first, before the queue of blockConcurrentDeployments: a deployment
+      // waiting for its window or approvals holds no queue (docs/change-control.md).
+      const gated = input.process.some((step) => step.type === 'policy') && patched(POLICY_GATES);
+      if (gated) {
+        // `holdQueueWhileWaiting`: the queue first, held while the gates wait (docs/change-control.md).
+        if (holdsQueueWhileWaiting(input) && patched(HOLD_QUEUE)) await passGate(deployment);
+        const waitingAt = await runPolicyGates(deployment, resumeAt, (step) => (current = step));
+        if (waitingAt !== undefined) return await continueWaiting(deployment, waitingAt);
+      }
+      // One that failed or was declined at a policy gate runs only its failure/always steps: it joins no queue.
+      if (!gated || view.outcome == null) await passGate(deployment);
+      for (const [index, step] of input.process.entries()) {
+        if (index < resumeAt) continue;
+        // Policy gates have run (above).
+        if (step.type === 'policy') continue;
+        current = view.steps[index]!;
+        if (deployment.resuming) {
+          // The step this run continued at: it is under way already.
+          const outcome = await runStep(deployment, step, current, contextFor(deployment, index));
+          deployment.resuming = false;
+          if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
+          afterStep(deployment, index, outcome, view.outcome != null);
+          continue;
+        }
+        const skip = (why: string) => {
+          finishStep(current!, 'Skipped', `Skipped: ${why}.`);
+          // A later step may read a skipped manual step's outputs in every environment (docs/configuration.md).
+          if (step.type === 'manual') Object.assign(deployment.variables, skippedManualOutputs(step.name, step.inputs));
+        };
+        if (step.environments && !step.environments.includes(input.environment)) {
+          skip(`runs only in ${step.environments.join(', ')}`);
+          continue;
+        }
+        // Octopus's run conditions: `success` runs while nothing failed, `failure` only after a failure
+        // or an abort, `always` either way. A failed or aborted deployment ends with that status.
+        const failedSoFar = view.outcome != null || !['Running', 'Waiting', 'Queued'].includes(view.status);
+        const runCondition = step.runCondition ?? 'success';
+        if (runCondition === 'success' && failedSoFar) {
+          skip(`the deployment was ${(view.outcome ?? view.status).toLowerCase()} at an earlier step`);
+          continue;
+        }
+        if (runCondition === 'failure' && !failedSoFar) {
+          skip('runs only after a failure or an abort, and nothing failed');
+          continue;
+        }
+        if (step.startAfter) {
+          setCurrentDetails(`Waiting ${Math.round(step.startAfter / 1000)} s before ${step.name} (triggeredAfter)`);
+          await sleep(step.startAfter);
+        }
+        if (view.outcome != null) deployment.setStatus('Running', `Running: ${step.name} (runCondition: ${runCondition}); then it ends ${view.outcome}`);
+        else if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${runCondition})`);
+        else deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
+        current.status = 'Running';
+        current.startedAt = new Date().toISOString();
+        const context = contextFor(deployment, index);
+        if (input.lifecycle) context.triggeredId = current.triggeredId = taskTriggered(deployment, step, beforeResult(deployment, index));
+        const outcome = await runStep(deployment, step, current, context);
         if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
-        afterStep(deployment, index, outcome, view.outcome != null);
-        continue;
+        afterStep(deployment, index, outcome, failedSoFar);
       }
-      const skip = (why: string) => {
-        finishStep(current!, 'Skipped', `Skipped: ${why}.`);
-        // A later step may read a skipped manual step's outputs in every environment (docs/configuration.md).
-        if (step.type === 'manual') Object.assign(deployment.variables, skippedManualOutputs(step.name, step.inputs));
-      };
-      if (step.environments && !step.environments.includes(input.environment)) {
-        skip(`runs only in ${step.environments.join(', ')}`);
-        continue;
-      }
-      // Octopus's run conditions: `success` runs while nothing failed, `failure` only after a failure
-      // or an abort, `always` either way. A failed or aborted deployment ends with that status.
-      const failedSoFar = view.outcome != null || !['Running', 'Waiting', 'Queued'].includes(view.status);
-      const runCondition = step.runCondition ?? 'success';
-      if (runCondition === 'success' && failedSoFar) {
-        skip(`the deployment was ${(view.outcome ?? view.status).toLowerCase()} at an earlier step`);
-        continue;
-      }
-      if (runCondition === 'failure' && !failedSoFar) {
-        skip('runs only after a failure or an abort, and nothing failed');
-        continue;
-      }
-      if (step.startAfter) {
-        setCurrentDetails(`Waiting ${Math.round(step.startAfter / 1000)} s before ${step.name} (triggeredAfter)`);
-        await sleep(step.startAfter);
-      }
-      if (view.outcome != null) deployment.setStatus('Running', `Running: ${step.name} (runCondition: ${runCondition}); then it ends ${view.outcome}`);
-      else if (failedSoFar) setCurrentDetails(`${view.status}; running ${step.name} (runCondition: ${runCondition})`);
-      else deployment.setStatus('Running', `Running: ${step.name} (step ${index + 1} of ${input.process.length})`);
-      current.status = 'Running';
-      current.startedAt = new Date().toISOString();
-      const context = contextFor(deployment, index);
-      if (input.lifecycle) context.triggeredId = current.triggeredId = taskTriggered(deployment, step, beforeResult(deployment, index));
-      const outcome = await runStep(deployment, step, current, context);
-      if (outcome === 'ContinueAsNew') return await continueWaiting(deployment, index);
-      afterStep(deployment, index, outcome, failedSoFar);
-    }
+    });
   } catch (error) {
     if (!isCancellation(error)) throw error;
+    const end = deployment.ending;
+    if (end) {
+      closeEarly(deployment, end, current);
+      await CancellationScope.nonCancellable(() => finish(deployment));
+      throw ApplicationFailure.create({
+        type: `Deployment${end.status}`,
+        message: end.status === 'Superseded' ? `Deployment superseded by ${end.by}` : `Deployment expired: not past its gates by ${end.notAfter}`,
+        nonRetryable: true,
+        details: [outside(deployment)],
+      });
+    }
     await CancellationScope.nonCancellable(() => cancelled(deployment, current));
     throw new CancelledFailure('Deployment cancelled', [outside(deployment)]);
   }
@@ -126,6 +151,9 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
 
 /** Deployments that failed or aborted before it took that status at once, while their `failure`/`always` steps still ran. */
 const STATUS_AFTER_LAST_STEP = 'status-after-last-step';
+
+/** Deployments whose policy says `holdQueueWhileWaiting`, which no config could say before. */
+const HOLD_QUEUE = 'hold-queue-while-waiting';
 
 /** Deployments triggered with the gates of environment policies (docs/change-control.md); without any, nothing changes. */
 const POLICY_GATES = 'environment-policies';
@@ -215,6 +243,7 @@ async function cancelled(deployment: DeploymentState, current: StepView | undefi
     else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
   });
   view.queuedBehind = null;
+  delete view.scheduledFor;
   deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
   view.outcome = 'Cancelled';
   upsertSearchAttributes([

@@ -1,11 +1,18 @@
 import { condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activity-contract.js';
-import { gateAdmittedSignal, gateBlockSignal, gateLeaveSignal, gateQueuedSignal, gateUnblockSignal } from '../messages.js';
+import { type DeploymentInput, gateAdmittedSignal, gateBlockSignal, gateLeaveSignal, gateQueuedSignal, gateUnblockSignal } from '../messages.js';
 import { emit } from '../outbox.js';
 import type { DeploymentState } from './deployment-state.js';
 import { record } from '../../core/timeline.js';
 
 const { enterGate } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '10s' }, summary: 'ask the gate' });
+
+/**
+ * Whether a policy says `holdQueueWhileWaiting` where a `blockConcurrentDeployments` queue exists:
+ * then the deployment enters the queue before its policy gates and holds it while their approvals wait.
+ */
+export const holdsQueueWhileWaiting = (input: DeploymentInput): boolean =>
+  input.gate !== undefined && input.process.some((step) => step.type === 'policy' && step.policy.holdQueueWhileWaiting === true);
 
 /** The gate's answers: admitted, or queued behind another deployment. */
 export function registerGateHandlers(deployment: DeploymentState): void {

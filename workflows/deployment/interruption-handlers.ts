@@ -5,6 +5,7 @@ import {
   decide,
   decisionInputsProblem,
   type DecisionType,
+  runAtProblem,
   describeApproval,
   type Interruption,
   type InterruptionAction,
@@ -36,7 +37,7 @@ export function registerInterruptionHandlers(deployment: DeploymentState): void 
   const take = (via: Via) => (request: TakeResponsibilityRequest) =>
     act(deployment, request, { type: 'takeResponsibility', takeOver: request.takeOver }, via);
   const decision = (type: DecisionType, via: Via) => (request: DecisionRequest) =>
-    act(deployment, request, { type, notes: request.notes, inputs: request.inputs }, via);
+    act(deployment, request, { type, notes: request.notes, inputs: request.inputs, runAt: request.runAt }, via);
   const validate = (schema: typeof TakeResponsibilityRequestSchema | typeof DecisionRequestSchema) =>
     (request: unknown) => {
       const result = schema.safeParse(request);
@@ -62,10 +63,12 @@ export function registerInterruptionHandlers(deployment: DeploymentState): void 
   // bad one leaves no trace in the history (signals: recorded as refused, by `decide`).
   const validateDecision = (type: DecisionType) => (request: unknown) => {
     validate(DecisionRequestSchema)(request);
-    const { interruptionId, inputs, notes } = DecisionRequestSchema.parse(request);
+    const { interruptionId, inputs, notes, runAt } = DecisionRequestSchema.parse(request);
     const target = interruptionId === undefined ? deployment.view.interruptions.find(isOpen) : deployment.view.interruptions.find((i) => i.id === interruptionId);
     const problem = target && decisionInputsProblem(target, { type, notes, inputs });
     if (problem) throw ApplicationFailure.create({ type: 'INVALID_INPUTS' satisfies DeploymentErrorType, message: problem, nonRetryable: true });
+    const later = runAtProblem(type, runAt, new Date().toISOString());
+    if (later) throw ApplicationFailure.create({ type: 'INVALID_RUN_AT' satisfies DeploymentErrorType, message: later, nonRetryable: true });
   };
   for (const type of DECISION_TYPES) {
     const { update, signal: signalDefinition } = DECISION_MESSAGES[type];
@@ -162,7 +165,7 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
   }
   const { approvals, requiredApprovals } = decided;
   const given = action.type === 'proceed' && action.inputs && target.inputs ? `inputs: ${describeInputs(action.inputs)}` : undefined;
-  const reason = decision.tookOverFrom
+  const said = decision.tookOverFrom
     ? `took over from ${decision.tookOverFrom.username}`
     : !decision.changed
       ? 'already responsible; nothing changed'
@@ -173,6 +176,9 @@ function act(deployment: DeploymentState, request: InterruptionRequest, action: 
           : requiredApprovals && approvals?.length
             ? `approval ${approvals.length} of ${requiredApprovals}`
             : given;
+  // Proceeded to go on later (docs/change-control.md#deploy-later).
+  const later = decision.changed && decided.runAt && !isOpen(decided) ? `to go on at ${decided.runAt}` : undefined;
+  const reason = said && later ? `${said}; ${later}` : (said ?? later);
   record(view.timeline, entry('accepted', reason, target.id));
   return maskInterruption(decided, secretsOf(deployment.variables, deployment.input.sensitive));
 }

@@ -192,6 +192,8 @@ async function passApprovals(deployment: DeploymentState, step: PolicyStep, view
     rules: approvals.rules,
     ordered: approvals.ordered,
     distinctPeople: approvals.distinctPeople,
+    // Held while its approvals wait, if the policy says so; otherwise it holds no queue (docs/change-control.md).
+    blockConcurrentDeployments: step.policy.holdQueueWhileWaiting,
   };
   // Its id is known before it opens, so the part names it while it waits (after a continue-as-new, the open one's).
   const open = deployment.resuming ? deployment.view.interruptions.findLast((i) => i.step === step.name && i.kind === 'Approval' && isOpen(i)) : undefined;

@@ -98,7 +98,28 @@ export async function waitForDecision(deployment: DeploymentState, spec: WaitSpe
   if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: null });
   if (blocks) unblockGate(deployment);
   emitInterruption(deployment, 'interruption.decided', current());
-  return { type: 'decided', interruption: current(), timedOut };
+  const decided = current();
+  if (decided.state === 'Proceeded' && decided.runAt !== undefined && patched(RUN_AT)) await goOnAt(deployment, decided, decided.runAt);
+  return { type: 'decided', interruption: decided, timedOut };
+}
+
+/** Deployments proceeded with `runAt` (docs/change-control.md#deploy-later); none before it existed. */
+const RUN_AT = 'run-at';
+
+/**
+ * Approve now, deploy later: waits on a durable timer until `runAt`, status `Waiting` with
+ * `scheduledFor` in the view, waiting for nobody. A cancel (or a supersede) ends it meanwhile.
+ */
+async function goOnAt(deployment: DeploymentState, decided: Interruption, runAt: string): Promise<void> {
+  const wait = Date.parse(runAt) - Date.now();
+  if (wait <= 0) return;
+  const { view } = deployment;
+  view.scheduledFor = runAt;
+  const by = decided.assignee ? ` by ${decided.assignee.username}` : '';
+  deployment.setStatus('Waiting', `Scheduled: ${decided.step} was proceeded${by}; it goes on at ${runAt}`);
+  await condition(() => false, wait, { summary: `${decided.step}: goes on at ${runAt}` });
+  delete view.scheduledFor;
+  deployment.setStatus('Running', `Running: ${decided.step} went on at its scheduled time`);
 }
 
 function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
