@@ -73,6 +73,8 @@ const STATUS_WORDS: Record<string, string> = {
   Failed: 'failed',
   Aborted: 'was aborted',
   Cancelled: 'was cancelled',
+  Superseded: 'was superseded by a newer release',
+  Expired: 'expired: it was not past its gates by its start-by time',
 };
 /** Own names only: a status of `constructor` reads as itself, never as Object's. */
 const statusWords = (status: string): string => (Object.hasOwn(STATUS_WORDS, status) ? STATUS_WORDS[status]! : `finished: ${status}`);

@@ -178,6 +178,9 @@ export function renderView(view: View, url: (path: string) => string): string {
     `  ${view.projectName} ${view.release} to ${view.environment}, triggered by ${person(view.triggeredBy)} at ${view.createdAt}` +
       (view.finishedAt ? `, finished at ${view.finishedAt}` : ''),
     ...(view.queuedBehind ? [`  Queued behind ${view.queuedBehind}: deployments go through a step that blocks others one at a time, in trigger order.`] : []),
+    ...(view.scheduledFor ? [`  Scheduled: it goes on at ${view.scheduledFor}; until then: interlock cancel ${view.id}`] : []),
+    ...(view.notAfter && !isFinished(view.status) ? [`  Start-by: not past its gates by ${view.notAfter}, it ends Expired.`] : []),
+    ...(view.supersededBy ? [`  Superseded by ${view.supersededBy}.`] : []),
     '  Steps:',
     ...view.steps.map((step) => `    ${step.name.padEnd(width)}  ${step.status}${step.ignored ? ' (ignored)' : ''}${step.result ? `  ${step.result}` : ''}`),
   ];

@@ -9,7 +9,7 @@ import type { OpenInterruption } from '../../service/deployments.js';
 import { allEnvironments, deploymentPage, teamNames } from '../data.js';
 import { can } from '../../service/permissions.js';
 
-const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled'];
+const STATUSES: DeploymentStatus[] = ['Running', 'Waiting', 'Succeeded', 'Failed', 'Aborted', 'Cancelled', 'Superseded', 'Expired'];
 
 export interface Filters {
   project?: string | undefined;

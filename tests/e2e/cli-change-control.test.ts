@@ -5,10 +5,11 @@ import { useCliAgainst } from '../support/cli.js';
 import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.js';
 
 /**
- * Break-glass (docs/change-control.md) from a terminal: real bin/interlock.mjs processes against the
- * API served over real HTTP. status says when the window opens and who may override; override is
- * refused without a reason (before anything is sent) and outside the override teams, and passes the
- * gate for an SRE.
+ * Change control (docs/change-control.md) from a terminal: real bin/interlock.mjs processes against
+ * the API served over real HTTP. Break-glass: status says when the window opens and who may override;
+ * override is refused without a reason (before anything is sent) and outside the override teams, and
+ * passes the gate for an SRE. Deploy later: proceed --run-at, checked before anything is sent, and
+ * status saying when it goes on; deploy --not-after.
  */
 const HOUR = 3_600_000;
 const config = testConfig(`
@@ -16,6 +17,12 @@ const config = testConfig(`
   name: Gated service
   environments: [production]
   process:
+    - { name: Deploy, type: script, run: 'echo deployed' }
+- id: later
+  name: Later service
+  environments: [qa]
+  process:
+    - { name: Sign-off, type: manual, responsibleTeams: [release-managers] }
     - { name: Deploy, type: script, run: 'echo deployed' }
 `);
 config.policies = [
@@ -54,5 +61,31 @@ describe('break-glass from a terminal', () => {
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toContain('"Policy: production" overridden by Morgan Lee (mlee) (break-glass): Payments are failing in production (INC-4711).');
     expect((await waitFor(stack, id, (view) => view.status === 'Succeeded')).steps[1]!.log).toBe('deployed\n');
+  });
+});
+
+describe('deploy later from a terminal', () => {
+  it('deploy --not-after sets the start-by; proceed --run-at refuses a past time before sending anything, then schedules it; status says when it goes on', async () => {
+    const notAfter = new Date(Math.ceil((Date.now() + 3 * 24 * HOUR) / HOUR) * HOUR).toISOString();
+    const started = await interlock('ci', 'deploy', '--project', 'later', '--environment', 'qa', '--release', uniqueRelease(), '--not-after', notAfter);
+    expect(started.code, started.stderr).toBe(0);
+    const id = /Started (\S+):/.exec(started.stdout)![1]!;
+    await waitFor(stack, id, (view) => view.status === 'Waiting');
+    expect((await interlock('jjones', 'status', id)).stdout).toContain(`Start-by: not past its gates by ${notAfter}, it ends Expired.`);
+    await interlock('jjones', 'take', id);
+
+    const past = await interlock('jjones', 'proceed', id, '--run-at', new Date(Date.now() - HOUR).toISOString());
+    expect(past).toMatchObject({ code: 2, stderr: expect.stringContaining('--run-at: runAt must be in the future') });
+    expect((await waitFor(stack, id, () => true)).interruptions[0]!.state).toBe('Assigned');
+
+    const runAt = new Date(Math.ceil((Date.now() + 24 * HOUR) / HOUR) * HOUR).toISOString();
+    const proceeded = await interlock('jjones', 'proceed', id, '--run-at', runAt, '--notes', 'after the campaign');
+    expect(proceeded.code, proceeded.stderr).toBe(0);
+    expect(proceeded.stdout).toContain(`The deployment goes on at ${runAt}; until then: interlock cancel ${id}`);
+    await waitFor(stack, id, (view) => view.scheduledFor === runAt);
+    expect((await interlock('jjones', 'status', id)).stdout).toContain(`Scheduled: it goes on at ${runAt}; until then: interlock cancel ${id}`);
+    const cancelled = await interlock('ci', 'cancel', id);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect((await waitFor(stack, id, (view) => view.finishedAt !== null)).status).toBe('Cancelled');
   });
 });
