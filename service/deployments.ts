@@ -161,7 +161,7 @@ export class Deployments {
         environment: request.environment,
         current: { variables: input.variables, sensitive: input.sensitive },
         releaseNotes: request.releaseNotes,
-      });
+      }, (id) => this.view(id));
       let handle: WorkflowHandle;
       try {
         handle = await this.client.workflow.start(WORKFLOW_TYPE, {
