@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { EXIT, type ExitCode, usageError } from './client.js';
 import { deploymentPath as path } from '../service/paths.js';
 import { type Grant, grantInWords } from '../core/principals.js';
@@ -31,12 +32,17 @@ export const { start: deploy, wait } = runCommands<View>({
     },
     after: {
       'idempotency-key': { type: 'string', value: 'K', help: 'a repeat with the same key (a retried CI job) starts nothing and follows the first' },
+      'release-notes': { type: 'string', value: 'TEXT', help: 'what this release changes (markdown, at most 20,000 characters): shown with every approval' },
+      'release-notes-file': { type: 'string', value: 'PATH', help: 'the release notes from a file (- for stdin)' },
     },
     required: ['project', 'environment', 'release'],
   },
   wait: { name: 'wait', summary: 'follow a deployment until it finishes; exit 0 only if it Succeeded' },
   path: '/api/deployments',
-  body: (values, variables) => ({ project: values.project, environment: values.environment, release: values.release, ...(variables ? { variables } : {}) }),
+  body: (values, variables) => {
+    const releaseNotes = releaseNotesOf(str(values['release-notes']), str(values['release-notes-file']));
+    return { project: values.project, environment: values.environment, release: values.release, ...(variables ? { variables } : {}), ...(releaseNotes === undefined ? {} : { releaseNotes }) };
+  },
   headers: (values) => {
     const key = str(values['idempotency-key']);
     return key ? { 'Idempotency-Key': key } : undefined;
@@ -47,6 +53,17 @@ export const { start: deploy, wait } = runCommands<View>({
       : `Already started with Idempotency-Key "${str(values['idempotency-key'])}": ${view.id} (${view.status}); nothing new was started.`,
   follow: waitFor,
 });
+
+/** `--release-notes` or `--release-notes-file` (docs/change-control.md#the-context-to-decide), not both. */
+function releaseNotesOf(text: string | undefined, file: string | undefined): string | undefined {
+  if (text !== undefined && file !== undefined) throw usageError('Give --release-notes or --release-notes-file, not both.');
+  if (file === undefined) return text;
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw usageError(`--release-notes-file "${file}" cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 
 export const status = idCommand('status', 'a deployment: its status, steps, who is to act, links', async (ctx, id) => {
   const { body } = await ctx.client.get<View>(path(id));
