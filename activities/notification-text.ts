@@ -8,6 +8,7 @@ import { describeOpening } from '../core/deployment-windows.js';
 import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf } from '../core/interruptions.js';
 import { progressLines } from '../core/approval-rules.js';
 import { describeDeclared, describeInputs } from '../core/approver-inputs.js';
+import { describeChanges, describePrevious } from '../core/decision-context.js';
 
 /** A signed `/i/<token>` link to the decision page of one person. */
 export interface DecideLink {
@@ -112,6 +113,15 @@ function describeInterruption(event: CloudEvent, interruption: Interruption, nam
   if (interruption.inputs?.length && isOpen(interruption)) facts.push(['Asks whoever proceeds', describeDeclared(interruption.inputs)]);
   const sections: Description['sections'] = [];
   if (interruption.instructions.trim()) sections.push({ heading: 'Instructions', text: interruption.instructions.trimEnd() });
+  // What is being decided (docs/change-control.md#the-context-to-decide); release notes are text here as everywhere.
+  const { context } = interruption;
+  if (context) {
+    const where = event.data.environment ?? event.data.stage;
+    facts.push([`Previous${where ? ` in ${where}` : ''}`, describePrevious(context.previous, formatTime)]);
+    if (context.previous) facts.push(['Changed', describeChanges(context.changedVariables)]);
+    if (context.evaluation) facts.push(['Evaluation', `${context.evaluation.step}: ${context.evaluation.result} (score ${context.evaluation.score})`]);
+    if (context.releaseNotes?.trim()) sections.push({ heading: 'Release notes', text: context.releaseNotes.trimEnd() });
+  }
 
   const waitingFor =
     kind === 'Window' ? `its deployment window, which opens ${opens ?? 'later'}`

@@ -23,6 +23,7 @@ import {
 } from '../core/names.js';
 import type { ReleaseSummary, ReleaseWithLinks } from '../service/releases.js';
 import type { Evaluation } from '../core/slo-scoring.js';
+import type { DecisionContext } from '../core/decision-context.js';
 import { CreateDeploymentSchema, CreateReleaseSchema, ListDeploymentsQuerySchema, ListReleasesQuerySchema, VariablesSchema } from '../service/request-schemas.js';
 
 export { CreateDeploymentSchema, CreateReleaseSchema, ListDeploymentsQuerySchema, ListReleasesQuerySchema, VariablesSchema };
@@ -193,6 +194,33 @@ export const ApproverInputSchema = z
   })
   .openapi('ApproverInput');
 
+/** What is being decided (docs/change-control.md#the-context-to-decide). */
+export const DecisionContextSchema = z
+  .object({
+    releaseNotes: z.string().nullable().openapi({ description: 'The trigger\'s release notes (markdown, shown as text); null when it gave none' }),
+    previous: z
+      .object({
+        deploymentId: z.string(),
+        release: z.string(),
+        finishedAt: z.string().nullable(),
+        triggeredBy: z.string().openapi({ description: 'The username of whoever triggered it' }),
+        approvedBy: z
+          .array(z.object({ username: z.string(), displayName: z.string(), step: z.string(), at: z.string() }))
+          .openapi({ description: 'Whose proceed let each of its manual steps and approvals go on, and when; oldest first' }),
+      })
+      .nullable()
+      .openapi({ description: 'The newest successful deployment of the same project and environment when this one was triggered; null when there was none' }),
+    changedVariables: z
+      .array(z.object({ name: z.string(), from: z.string().nullable(), to: z.string().nullable() }))
+      .openapi({ description: 'The variables whose values differ from the previous deployment\'s, by name; sensitive ones show ******** for each value; null where one had none' }),
+    evaluation: z
+      .object({ step: z.string(), result: z.enum(TASK_RESULTS), score: z.number() })
+      .optional()
+      .openapi({ description: 'The deployment\'s latest evaluation when the interruption opened' }),
+    remaining: RemainingApprovalsSchema.openapi({ description: 'With rules, the same as the interruption\'s remaining; otherwise who it is for now (admins may act too); empty once it is over' }),
+  })
+  .openapi('DecisionContext') satisfies z.ZodType<DecisionContext>;
+
 export const InterruptionSchema = z
   .object({
     id: z.string(),
@@ -230,6 +258,7 @@ export const InterruptionSchema = z
     inputs: z.array(ApproverInputSchema).optional().openapi({ description: 'What the step asks whoever proceeds; proceed sends them as inputs' }),
     inputValues: InputValuesSchema.optional().openapi({ description: 'The inputs of the proceed that completed it' }),
     runAt: z.string().optional().openapi({ description: 'Proceeded with runAt: when the deployment goes on' }),
+    context: DecisionContextSchema.optional().openapi({ description: 'What is being decided: release notes, the previous deployment, changed variables, the latest evaluation, what is still needed' }),
   })
   .openapi('Interruption') satisfies z.ZodType<Interruption>;
 

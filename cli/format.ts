@@ -4,6 +4,7 @@ import type { DeploymentSummary, DeploymentWithLinks, OpenInterruption } from '.
 import { isOpen, teamsOf } from '../core/interruptions.js';
 import { progressLines, stillNeeded } from '../core/approval-rules.js';
 import { describeDeclared } from '../core/approver-inputs.js';
+import { describeChanges, describePrevious } from '../core/decision-context.js';
 import type { Interruption } from '../core/interruptions.js';
 import type { DeploymentStatus } from '../core/names.js';
 import type { StepView } from '../core/views.js';
@@ -46,6 +47,23 @@ function rulesAndInputs(interruption: Interruption): string[] {
   return lines;
 }
 
+/** The most of the release notes `status` prints; --json has them all. */
+const NOTES_SHOWN = 2000;
+
+/** What is being decided (docs/change-control.md#the-context-to-decide): the previous deployment, what changed, the release notes. */
+function contextLines(interruption: Interruption): string[] {
+  const { context } = interruption;
+  if (!context) return [];
+  const notes = context.releaseNotes?.trim() ?? '';
+  const shown = notes.length > NOTES_SHOWN ? `${notes.slice(0, NOTES_SHOWN)}… (cut; --json shows them all)` : notes;
+  return [
+    `  Previous: ${describePrevious(context.previous)}`,
+    ...(context.previous ? [`  Changed: ${describeChanges(context.changedVariables)}`] : []),
+    ...(context.evaluation ? [`  Evaluation: ${context.evaluation.step}: ${context.evaluation.result} (score ${context.evaluation.score})`] : []),
+    ...(shown ? ['  Release notes:', indent(shown)] : []),
+  ];
+}
+
 /** After an approval that leaves rules unmet: what it still needs, and where to see who may give it. */
 export const stillWaiting = (interruption: Interruption, id: string): string =>
   `Your approval counts; it still needs ${interruption.rules ? stillNeeded(interruption) : 'more approvals'}, from someone else: interlock status ${id}`;
@@ -69,12 +87,14 @@ export function interruptionLines(interruption: Interruption, id: string): strin
             `Waiting for approval at ${quote(interruption.step)} by ${who} (or an admin)${approvals}:`,
             `    ${decisionCommands(interruption, id).join('    or    ')}`,
             ...rulesAndInputs(interruption),
+            ...contextLines(interruption),
             ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
           ]
         : [
             `${interruption.kind === 'GuidedFailure' ? `${quote(interruption.step)} failed; waiting` : `Waiting at ${quote(interruption.step)}`} for ${who} (or an admin) to take responsibility${approvals}:`,
             `    interlock take ${id}`,
             ...rulesAndInputs(interruption),
+            ...contextLines(interruption),
             ...(interruption.instructions.trim() ? ['  Instructions:', indent(interruption.instructions)] : []),
           ];
     case 'Assigned':
@@ -82,6 +102,7 @@ export function interruptionLines(interruption: Interruption, id: string): strin
         `${quote(interruption.step)} is assigned to ${person(interruption.assignee!)}, who decides with:`,
         `    ${decisionCommands(interruption, id).join('    or    ')}`,
         ...rulesAndInputs(interruption),
+        ...contextLines(interruption),
       ];
     case 'TimedOut':
       return [`${quote(interruption.step)} timed out before anyone decided (on timeout: ${interruption.onTimeout})`];

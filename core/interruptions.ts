@@ -26,6 +26,7 @@ import {
   type RuleRefusal,
 } from './approval-rules.js';
 import { type ApproverInput, describeInputs, inputProblems, type InputValues } from './approver-inputs.js';
+import type { DecisionContext } from './decision-context.js';
 
 export type { DecisionType, InterruptionKind, InterruptionState, Role };
 export type { ApproverInput, InputValues, RemainingApprovals, RuleProgress };
@@ -97,6 +98,8 @@ export interface Interruption {
   inputValues?: InputValues;
   /** Proceeded to go on later: when the deployment goes on (docs/change-control.md#deploy-later). */
   runAt?: string;
+  /** What is being decided (core/decision-context.ts): release notes, the previous deployment, changed variables. Absent in deployments triggered before it was kept, and in lifecycle ones. */
+  context?: DecisionContext;
 }
 
 export interface Approval {

@@ -30,6 +30,7 @@ import { deploymentLinks, type Links } from './paths.js';
 import { Limits } from './rate-limit.js';
 import { sha256Hex, type Signer } from './signing.js';
 import { type ListFilters, listDeployments, listWaiting } from './visibility.js';
+import { triggerContext } from './previous-deployment.js';
 import { type Snapshot, Watcher } from './watch.js';
 import { BoundedMap, WorkflowAccess } from './workflow-access.js';
 
@@ -62,6 +63,8 @@ export interface TriggerRequest {
   variables?: Record<string, string> | undefined;
   /** Start-by (docs/change-control.md): not past its gates by then, it ends `Expired`. */
   notAfter?: string | undefined;
+  /** Markdown, shown as text with every interruption (docs/change-control.md#the-context-to-decide). */
+  releaseNotes?: string | undefined;
 }
 
 /** What a person asks of an interruption: the same actions from the API, the dashboard and the CLI. */
@@ -147,7 +150,7 @@ export class Deployments {
     }
     const variables = request.variables ?? {};
     const triggeredBy = personOf(user);
-    const requestHash = sha256Hex(JSON.stringify([project.id, request.environment, request.release, sortKeys(variables)]));
+    const requestHash = sha256Hex(JSON.stringify([project.id, request.environment, request.release, sortKeys(variables), ...(request.releaseNotes ? [request.releaseNotes] : [])]));
     const keyHash = idempotencyKey ? sha256Hex(`${triggeredBy.id}\n${idempotencyKey}`).slice(0, 32) : undefined;
     const suffix = keyHash ? keyHash.slice(0, 12) : randomBytes(5).toString('hex');
     const requestId = randomUUID();
@@ -159,6 +162,13 @@ export class Deployments {
     };
     return this.call(async () => {
       if (keyHash) await this.refuseKeyReuse(keyHash, idempotencyKey!, input.id);
+      // What its interruptions will show to decide on: worked out now, kept in its input.
+      input.context = await triggerContext(this.client, this.scope(), {
+        project: project.id,
+        environment: request.environment,
+        current: { variables: input.variables, sensitive: input.sensitive },
+        releaseNotes: request.releaseNotes,
+      }, (id) => this.view(id));
       let handle: WorkflowHandle;
       try {
         handle = await this.client.workflow.start(WORKFLOW_TYPE, {

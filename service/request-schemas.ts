@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { RELEASE_PATTERN } from '../core/ids.js';
+import { MAX_RELEASE_NOTES } from '../core/decision-context.js';
 import { DEPLOYMENT_STATUSES, RELEASE_STATUSES } from '../core/names.js';
 
 export const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes');
@@ -35,6 +36,11 @@ export const CreateDeploymentSchema = z
       description: 'Start-by (RFC 3339, in the future): a deployment not past its gates (policy gates, manual steps, approvals, checks before any other step) by then ends Expired',
       example: '2026-12-07T18:00:00Z',
     }),
+    releaseNotes: z
+      .string()
+      .max(MAX_RELEASE_NOTES, `at most ${MAX_RELEASE_NOTES.toLocaleString('en')} characters`)
+      .optional()
+      .openapi({ description: 'What this release changes, in markdown: shown (as text, never HTML) with every interruption of the deployment', example: 'Fixes the checkout timeout (PAY-142).' }),
   })
   .openapi('CreateDeployment');
 

@@ -10,6 +10,7 @@ import type { ProcessStep, Step } from '../config/schema.js';
 import type { Shipyard } from '../config/shipyard.js';
 import type { OverrideRecord } from '../core/break-glass.js';
 import type { AuditEvent, CloudEvent } from '../core/cloud-events.js';
+import type { TriggerContext } from '../core/decision-context.js';
 import type { Actor, InputValues, Interruption, Person, RefusalType } from '../core/interruptions.js';
 import type { DecisionType, DeploymentStatus, FinishedStatus, ReleaseStatus, StepStatus, TaskResult } from '../core/names.js';
 import type { SloShape } from '../core/slo-scoring.js';
@@ -57,6 +58,8 @@ export interface DeploymentInput {
   quality?: { slo: SloShape; sli: Record<string, SliSourceInput> };
   /** The trigger's start-by: not past its gates by then, it ends `Expired` (docs/change-control.md). */
   notAfter?: string;
+  /** What its interruptions show to decide on (docs/change-control.md#the-context-to-decide): release notes, the previous deployment, changed variables (sensitive ones masked). */
+  context?: TriggerContext;
 }
 
 /** Where an SLI's value comes from: a script that prints a number, or a Prometheus instant query. */

@@ -252,6 +252,31 @@ describe('webhooks', () => {
     expect(log).toMatch(/^slack: POST http:\/\/127\.0\.0\.1:\d+\/services\/… → 200 in \d+ ms$/);
   });
 
+  it('Slack: the context to decide — the previous release and who approved it, what changed, the release notes as text', async () => {
+    const acts = activities(notifications(JSON.stringify([{ id: 'slack', webhook: { url: `${receiverUrl}/services/T000/B000/XXXXSECRET`, format: 'slack' } }])));
+    const context: Interruption['context'] = {
+      releaseNotes: 'Faster checkout <!channel> [x](javascript:alert(1))',
+      previous: {
+        deploymentId: 'hello-service:production:1.4.1:def',
+        release: '1.4.1',
+        finishedAt: '2025-01-01T08:00:00.000Z',
+        triggeredBy: 'ci',
+        approvedBy: [{ username: 'mlee', displayName: 'Morgan Lee', step: 'Sign-off', at: '2025-01-01T07:59:00.000Z' }],
+      },
+      changedVariables: [{ name: 'IMAGE_TAG', from: '1.4.1', to: '1.4.2' }, { name: 'DB_PASSWORD', from: '********', to: '********' }],
+      evaluation: { step: 'Quality gate', result: 'pass', score: 95 },
+      remaining: { rules: [], mayApprove: ['jjones', 'mlee'] },
+    };
+    await deliver(acts, { channel: 'slack', event: created({ context }) });
+    const message = JSON.parse(received[0]!.body.toString()) as { blocks: { fields?: { text: string }[]; text?: { text: string } }[] };
+    const fields = message.blocks.flatMap((block) => block.fields ?? []).map((field) => field.text);
+    expect(fields).toContain('*Previous in production*\n1.4.1 (by ci, finished 2025-01-01 08:00 UTC); approved by Morgan Lee (mlee) at 2025-01-01 07:59 UTC');
+    expect(fields).toContain('*Changed*\nIMAGE_TAG 1.4.1 → 1.4.2; DB_PASSWORD ******** → ********');
+    expect(fields).toContain('*Evaluation*\nQuality gate: pass (score 95)');
+    const notes = message.blocks.find((block) => block.text?.text.startsWith('*Release notes*'));
+    expect(notes!.text!.text).toBe('*Release notes*\nFaster checkout &lt;!channel&gt; [x](javascript:alert(1))');
+  });
+
   it('a channel the worker does not know, or a secret missing from its environment, is not retryable', async () => {
     const acts = activities(notifications(JSON.stringify([{ id: 'ops-hook', webhook: { url: receiverUrl, secret: { env: 'OPS_HOOK_SECRET' } } }])));
     const unknown = await failureOf(deliver(acts, { channel: 'pager', event: created() }));

@@ -52,7 +52,8 @@ async function person(who: Who) {
 
 describe('the Window banner and break-glass in the dashboard', () => {
   it('says when it opens; an SRE lead overrides it with a reason; an admin reviews it', async () => {
-    const created = await ok(api('ci').deployments.$post({ json: { project: 'hello-service', environment: 'production', release: '3.1.0' }, header: {} }), 201);
+    const releaseNotes = 'Fixes **checkout**.\n\n<script>window.pwned = true</script> [details](javascript:window.pwned=true)';
+    const created = await ok(api('ci').deployments.$post({ json: { project: 'hello-service', environment: 'production', release: '3.1.0', releaseNotes }, header: {} }), 201);
     const id = created.id;
     await followUntil(overHttp(stack!.url), id, (view) => view.interruptions.some((i) => i.kind === 'Window'), 60_000);
     const path = `/deployments/${encodeURIComponent(id).replaceAll('%3A', ':')}`;
@@ -66,6 +67,13 @@ describe('the Window banner and break-glass in the dashboard', () => {
     expect(await banner.textContent()).toContain('Database migration');
     expect(await banner.textContent()).toContain('Only SRE leads may override it');
     expect(await banner.getByRole('textbox').count()).toBe(0);
+    // The context to decide (docs/change-control.md#the-context-to-decide): the release notes as data, never markup or a script link.
+    expect(await banner.locator('#previous').textContent()).toBe('No earlier successful deployment to production.');
+    const notes = banner.locator('#release-notes');
+    expect(await notes.locator('strong').textContent()).toBe('checkout');
+    expect(await notes.textContent()).toContain('<script>window.pwned = true</script>');
+    expect(await notes.locator('script, a[href^="javascript:"]').count()).toBe(0);
+    expect(await jamie.evaluate(() => 'pwned' in window)).toBe(false);
     expect(await accessibilityProblems(jamie)).toEqual([]);
 
     // Morgan, an SRE lead, breaks glass with a reason.

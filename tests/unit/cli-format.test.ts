@@ -70,6 +70,34 @@ describe('the CLI\'s progress lines', () => {
     expect(outcome(done)).toEqual(['Succeeded: Hello service 1.4.2 to production after 2m 31s.']);
   });
 
+  it('shows what is being decided: the previous release, who approved it, what changed, the release notes', () => {
+    const waiting = view('Waiting', ['Succeeded', 'Waiting', 'Pending'], {
+      context: {
+        releaseNotes: 'Fixes the checkout timeout.\n- PAY-142',
+        previous: {
+          deploymentId: 'hello-service:production:1.4.1:xyz',
+          release: '1.4.1',
+          finishedAt: '2026-01-01T09:00:00.000Z',
+          triggeredBy: 'ci',
+          approvedBy: [{ username: 'mlee', displayName: 'Morgan Lee', step: STEP, at: '2026-01-01T08:55:00.000Z' }],
+        },
+        changedVariables: [
+          { name: 'DbPassword', from: '********', to: '********' },
+          { name: 'ImageTag', from: '1.4.1', to: '1.4.2' },
+        ],
+        remaining: { rules: [], mayApprove: ['jjones', 'mlee'] },
+      },
+    });
+    expect(changes(undefined, waiting).slice(2, 8)).toEqual([
+      `    interlock take ${waiting.id}`,
+      '  Previous: 1.4.1 (by ci, finished 2026-01-01T09:00:00.000Z); approved by Morgan Lee (mlee) at 2026-01-01T08:55:00.000Z',
+      '  Changed: DbPassword ******** → ********; ImageTag 1.4.1 → 1.4.2',
+      '  Release notes:',
+      '    Fixes the checkout timeout.\n    - PAY-142',
+      '  Instructions:',
+    ]);
+  });
+
   it('after an abort says how it will end, and that it runs on until its remaining steps have ended', () => {
     const assigned = view('Waiting', ['Succeeded', 'Waiting', 'Pending'], { state: 'Assigned', assignee: jamie });
     const aborting = { ...view('Running', ['Succeeded', 'Aborted', 'Running'], { state: 'Aborted', assignee: jamie, notes: 'not today' }), outcome: 'Aborted' as const };

@@ -9,6 +9,7 @@ import { CsrfField, ErrorMessage, Time } from '../components.js';
 import { displayNameOf, interruptionPage, teamNames } from '../data.js';
 import { renderMarkdown } from '../markdown.js';
 import type { DeploymentProps } from './deployment-props.js';
+import { DecisionContextPanel } from './decision-context-panel.js';
 
 /**
  * The words of each kind's decisions: an approval approves or declines, a guided failure retries,
@@ -339,6 +340,7 @@ export function Banner(props: DeploymentProps) {
           If nobody decides by <Time at={interruption.escalateAt} />, {teamNames(config, interruption.escalateTo ?? [])} may act too.
         </p>
       )}
+      {interruption.context && <DecisionContextPanel config={config} context={interruption.context} environment={view.environment} />}
       <details class="instructions" id="instructions">
         <summary>Show details</summary>
         <div class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(interruption.instructions || '_No instructions._') }} />

@@ -12,7 +12,8 @@ import { type DeploymentState, finishStep } from './deployment-state.js';
 import { pollCheck } from './check-step.js';
 import { initialPolicyView } from './policy-view.js';
 import type { StepOutcome } from './run-step.js';
-import { publish, shouldContinueAsNew, waitForDecision, type WaitSpec } from './wait-for-decision.js';
+import { publish, shouldContinueAsNew, waitForDecision, type WaitSpec, withRemaining } from './wait-for-decision.js';
+import { withContext } from './interruption-context.js';
 
 // Listing an override for review is retried for a day: the deployment goes on meanwhile, and ends only once it is listed (or given up on, which the timeline says).
 const { recordOverride } = proxyActivities<Activities>({
@@ -113,7 +114,7 @@ async function passWindow(deployment: DeploymentState, step: PolicyStep, view: S
       return 'Failed';
     }
     if (index < 0) {
-      index = interruptions.push(windowInterruption(deployment, step, state)) - 1;
+      index = interruptions.push(withRemaining(deployment, withContext(deployment, windowInterruption(deployment, step, state)))) - 1;
       log(view, `Closed: ${state.reason}. Waiting until it opens, ${when(state.opensAt)}.`);
       emitInterruption(deployment, 'interruption.created', current());
     } else if (current().opensAt !== state.opensAt || current().reason !== state.reason) {

@@ -6,6 +6,7 @@ import { record } from '../../core/timeline.js';
 import { type DeploymentErrorType, type OverrideRequest, overrideUpdate, type TimelineEntry } from '../messages.js';
 import { OverrideRequestSchema } from '../signal-payloads.js';
 import type { DeploymentState } from './deployment-state.js';
+import { withRemaining } from './wait-for-decision.js';
 
 /**
  * Break-glass (docs/change-control.md): the `override` update, by which a member of a policy's
@@ -50,7 +51,8 @@ function override(deployment: DeploymentState, request: OverrideRequest): Interr
   if (isOpen(target) && view.status !== 'Waiting') return refuse('NOT_WAITING', `The deployment is ${view.status}; it no longer waits at "${target.step}".`, target.id);
   const decision = overrideInterruption(target, request.user, request.reason, at, uuid4());
   if (!decision.accepted) return refuse(decision.refusal, decision.detail, target.id);
-  view.interruptions[index] = { ...decision.interruption, decidedVia: 'update' };
+  // Over: its rules (and its context) need nothing more, as after any decision.
+  view.interruptions[index] = withRemaining(deployment, { ...decision.interruption, decidedVia: 'update' });
   record(view.timeline, entry('accepted', `${overridePartOf(target)}: ${decision.override.reason}`, target.id));
   return maskInterruption(view.interruptions[index]!, secretsOf(deployment.variables, deployment.input.sensitive));
 }

@@ -6,6 +6,8 @@ import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf, time
 import { type ApprovalRule, remainingOf, requiredApprovalsRule, startRules } from '../../core/approval-rules.js';
 import type { ApproverInput } from '../../core/approver-inputs.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
+import { remainingFor } from '../../core/decision-context.js';
+import { withContext } from './interruption-context.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
 import type { InterruptionKind, OnTimeout } from '../../core/names.js';
 import { emitInterruption } from '../outbox.js';
@@ -52,7 +54,7 @@ export async function waitForDecision(deployment: DeploymentState, spec: WaitSpe
   const resumed = deployment.resuming
     ? deploymentView.interruptions.findLastIndex((i) => i.step === spec.step.name && i.kind === spec.kind && isOpen(i))
     : -1;
-  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(withRemaining(deployment, openInterruption(spec, deployment.input.triggeredBy))) - 1;
+  const index = resumed >= 0 ? resumed : deploymentView.interruptions.push(withRemaining(deployment, withContext(deployment, openInterruption(spec, deployment.input.triggeredBy)))) - 1;
   const current = () => deploymentView.interruptions[index]!;
   const opened = current();
   view.status = 'Waiting';
@@ -169,9 +171,16 @@ function approvalOptions(spec: WaitSpec): Partial<Interruption> {
 
 /**
  * The interruption with what its rules still need and who of the deployment's roster may approve
- * now (`remaining`), while it is open; without it once closed. Interruptions without rules are as they were.
+ * now (`remaining`), while it is open; without it once closed. Interruptions without rules are as
+ * they were, but for their context's `remaining`.
  */
 export function withRemaining(deployment: DeploymentState, interruption: Interruption): Interruption {
+  const updated = withRulesRemaining(deployment, interruption);
+  // Its context says the same (docs/change-control.md#the-context-to-decide).
+  return updated.context ? { ...updated, context: { ...updated.context, remaining: remainingFor(updated, deployment.input.roster ?? []) } } : updated;
+}
+
+function withRulesRemaining(deployment: DeploymentState, interruption: Interruption): Interruption {
   if (!interruption.rules) return interruption;
   const { remaining: _stale, ...rest } = interruption;
   if (!isOpen(interruption)) return rest;
