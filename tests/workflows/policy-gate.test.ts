@@ -463,3 +463,54 @@ describe('holdQueueWhileWaiting', () => {
     }
   });
 });
+
+describe('the production policy of issue 22, end to end on the test server\'s clock', () => {
+  const security: Actor = { id: 'users-600', username: 'sue', displayName: 'Sue Security', teams: ['security'], roles: ['deployer'] };
+  const POLICY = {
+    approvals: { rules: [{ teams: ['security'], count: 1 }, { teams: ['release-managers'], count: 1 }] },
+    window: LONDON_WINDOW,
+    supersede: true,
+  };
+
+  it('a Friday-evening trigger waits for Monday 09:00; a newer release supersedes it; the newer one opens by itself, then two people meet the two rules', async () => {
+    const friday = next(await environment().currentTimeMs(), 'Europe/London', 'Fri', 18 * 60);
+    await skipTo(friday);
+    const startRelease = async (release: string) => {
+      const input = gated(POLICY, { release, id: `hello-service:production:${release}:${Math.random().toString(36).slice(2, 10)}` });
+      const handle = await environment().client.workflow.start('deployment', {
+        args: [input],
+        taskQueue,
+        workflowId: input.id,
+        typedSearchAttributes: [
+          { key: searchAttributes.project, value: 'hello-service' },
+          { key: searchAttributes.environment, value: 'production' },
+        ],
+      });
+      return { handle, view: await untilView(handle, (view) => view.status === 'Waiting', `${release} to wait for its window`) };
+    };
+
+    const older = await startRelease('2.0.0');
+    const window = older.view.interruptions[0]!;
+    expect(window).toMatchObject({ kind: 'Window', opensAt: new Date(next(friday, 'Europe/London', 'Mon', 9 * 60)).toISOString() });
+    expect(window.instructions).toContain('Monday 09:00 Europe/London');
+
+    const newer = await startRelease('2.0.1');
+    await older.handle.signal(supersedeSignal, { deploymentId: newer.handle.workflowId });
+    expect(await finalView(older.handle)).toMatchObject({ status: 'Superseded', supersededBy: newer.handle.workflowId });
+
+    // Monday 09:00: the newer one's window opens by itself; its approvals wait for both rules.
+    const approvals = await untilView(newer.handle, (view) => view.interruptions.some((i) => i.kind === 'Approval'), 'the approvals after the window');
+    const approval = approvals.interruptions.find((i) => i.kind === 'Approval')!;
+    expect(approvals.interruptions[0]!.state).toBe('WindowOpened');
+    expect(approval.rules!.map((rule) => [rule.teams, rule.count, rule.met])).toEqual([[['security'], 1, false], [['release-managers'], 1, false]]);
+    for (const user of [security, jjones]) {
+      await newer.handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user }] });
+      await newer.handle.executeUpdate(proceedUpdate, { args: [{ user, notes: 'ok' }] });
+    }
+    const done = await finalView(newer.handle);
+    expect(done.status).toBe('Succeeded');
+    const met = done.interruptions.find((i) => i.kind === 'Approval')!;
+    expect(met.rules!.map((rule) => [rule.met, rule.approvals.map((a) => a.user.username)])).toEqual([[true, ['sue']], [true, ['jjones']]]);
+    expect(localParts(Date.parse(done.steps[1]!.startedAt!), 'Europe/London')).toMatchObject({ weekday: 'Mon', hour: 9 });
+  });
+});
