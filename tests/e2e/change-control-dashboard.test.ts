@@ -12,7 +12,8 @@ import { tokens } from '../support/stack.js';
 
 // docs/change-control.md in Chromium against `npm start` with examples/change-control.yaml, its
 // freeze moved to now: the Window banner says when it opens; an SRE lead breaks glass with a
-// reason; an admin reviews the override on the Overrides page.
+// reason; an admin reviews the override on the Overrides page; a release manager approves it to go
+// on tomorrow, and the page says when.
 
 const dataDir = mkdtempSync(join(tmpdir(), 'interlock-change-control-'));
 const HOUR = 3_600_000;
@@ -97,5 +98,16 @@ describe('the Window banner and break-glass in the dashboard', () => {
     await ada.locator('#no-overrides').waitFor();
     const listed = await ok(api('admin').overrides.$get({ query: { reviewed: 'true' } }));
     expect(listed.overrides[0]).toMatchObject({ deploymentId: id, reviewed: { user: { username: 'admin' }, notes: 'Justified: INC-4711 was a payment outage.' } });
+
+    // Jamie approves now and lets it go on tomorrow at 06:00 UTC (docs/change-control.md#deploy-later).
+    await jamie.goto(path);
+    await jamie.getByRole('button', { name: 'Assign to me' }).click();
+    const tomorrow = new Date(Date.now() + 24 * HOUR).toISOString().slice(0, 10);
+    await jamie.getByLabel('Go on later, at (UTC)').fill(`${tomorrow}T06:00`);
+    expect(await accessibilityProblems(jamie)).toEqual([]);
+    await jamie.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => jamie.locator('#outcome').textContent(), { timeout: 20_000 }).toContain(`Scheduled: it was proceeded to go on at ${tomorrow}T06:00:00.000Z`);
+    expect(await jamie.locator('#deployment-status').textContent()).toBe('Waiting');
+    expect(scriptErrors(jamie)).toEqual([]);
   }, 120_000);
 });
