@@ -389,24 +389,28 @@ describe('start-by (notAfter)', () => {
   });
 });
 
+/**
+ * A release of hello-service to production behind `policy`, started as the API starts one (with its
+ * search attributes, which a supersede signal's check reads), once it waits.
+ */
+async function startAsTheApiDoes(policy: Record<string, unknown>, release: string): Promise<{ handle: WorkflowHandle; view: DeploymentView }> {
+  const input = gated(policy, { release, id: `hello-service:production:${release}:${Math.random().toString(36).slice(2, 10)}` });
+  const handle = await environment().client.workflow.start('deployment', {
+    args: [input],
+    taskQueue,
+    workflowId: input.id,
+    typedSearchAttributes: [
+      { key: searchAttributes.project, value: 'hello-service' },
+      { key: searchAttributes.environment, value: 'production' },
+    ],
+  });
+  return { handle, view: await untilView(handle, (view) => view.status === 'Waiting', `${release} to wait at its gate`) };
+}
+
 describe('supersede', () => {
   const SUPERSEDING = { approvals: { rules: [{ teams: ['release-managers'], count: 1 }] }, supersede: true };
 
-  /** A deployment of hello-service to production, started as the API starts one: with its search attributes. */
-  async function startGated(release: string): Promise<WorkflowHandle> {
-    const input = gated(SUPERSEDING, { release, id: `hello-service:production:${release}:${Math.random().toString(36).slice(2, 10)}` });
-    const handle = await environment().client.workflow.start('deployment', {
-      args: [input],
-      taskQueue,
-      workflowId: input.id,
-      typedSearchAttributes: [
-        { key: searchAttributes.project, value: 'hello-service' },
-        { key: searchAttributes.environment, value: 'production' },
-      ],
-    });
-    await untilView(handle, (view) => view.status === 'Waiting', `${release} to wait for its approvals`);
-    return handle;
-  }
+  const startGated = async (release: string) => (await startAsTheApiDoes(SUPERSEDING, release)).handle;
 
   it('a newer deployment ends the older one waiting for approval as Superseded, linking it; a forged or older one does not', async () => {
     const older = await startGated('1.4.2');
@@ -475,19 +479,7 @@ describe('the production policy of issue 22, end to end on the test server\'s cl
   it('a Friday-evening trigger waits for Monday 09:00; a newer release supersedes it; the newer one opens by itself, then two people meet the two rules', async () => {
     const friday = next(await environment().currentTimeMs(), 'Europe/London', 'Fri', 18 * 60);
     await skipTo(friday);
-    const startRelease = async (release: string) => {
-      const input = gated(POLICY, { release, id: `hello-service:production:${release}:${Math.random().toString(36).slice(2, 10)}` });
-      const handle = await environment().client.workflow.start('deployment', {
-        args: [input],
-        taskQueue,
-        workflowId: input.id,
-        typedSearchAttributes: [
-          { key: searchAttributes.project, value: 'hello-service' },
-          { key: searchAttributes.environment, value: 'production' },
-        ],
-      });
-      return { handle, view: await untilView(handle, (view) => view.status === 'Waiting', `${release} to wait for its window`) };
-    };
+    const startRelease = (release: string) => startAsTheApiDoes(POLICY, release);
 
     const older = await startRelease('2.0.0');
     const window = older.view.interruptions[0]!;
@@ -499,6 +491,7 @@ describe('the production policy of issue 22, end to end on the test server\'s cl
     expect(await finalView(older.handle)).toMatchObject({ status: 'Superseded', supersededBy: newer.handle.workflowId });
 
     // Monday 09:00: the newer one's window opens by itself; its approvals wait for both rules.
+    await skipTo(next(friday, 'Europe/London', 'Mon', 9 * 60) + 60_000);
     const approvals = await untilView(newer.handle, (view) => view.interruptions.some((i) => i.kind === 'Approval'), 'the approvals after the window');
     const approval = approvals.interruptions.find((i) => i.kind === 'Approval')!;
     expect(approvals.interruptions[0]!.state).toBe('WindowOpened');
