@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { Config } from '../config/schema.js';
-import { principalForToken, refusalInWords } from '../auth/tokens.js';
+import { principalForToken, refusalInWords } from '../auth/authenticate.js';
 import { requirePermission } from '../service/permissions.js';
 import type { Sessions } from '../auth/sessions.js';
 import type { AppEnv } from '../auth/request-env.js';

@@ -1,6 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import type { Config } from '../config/schema.js';
-import { principalForToken, refusalInWords } from './tokens.js';
+import type { Config, User } from '../config/schema.js';
+import type { Principal } from '../core/principals.js';
+import { principalOfUser } from '../service/permissions.js';
 import type { Sessions } from './sessions.js';
 import type { AppEnv } from './request-env.js';
 import { ServiceError } from '../service/errors.js';
@@ -37,3 +39,46 @@ export const bearerAuth = (config: Config, sessions: Sessions, workloads?: Workl
     c.set('user', answer.principal);
     await next();
   });
+
+/**
+ * Finds the user whose `tokenSha256` matches the token. Every user's hash is compared, each in
+ * constant time, so the answer's timing says nothing about which hash came close.
+ */
+export function userForToken(config: Config, token: string): User | undefined {
+  const presented = createHash('sha256').update(token).digest();
+  let found: User | undefined;
+  for (const [user, hash] of hashesOf(config.users)) {
+    if (timingSafeEqual(presented, hash) && !found) found = user;
+  }
+  return found;
+}
+
+/** What a token says: the principal it belongs to, or why it is refused (nobody's, or past its user's `expires`). */
+export type TokenAnswer = { principal: Principal; user: User } | { refused: 'unknown' } | { refused: 'expired'; user: User };
+
+/** The principal a bearer token (or the dashboard's sign-in form) names, as of `now`. */
+export function principalForToken(config: Config, token: string, now = new Date()): TokenAnswer {
+  const user = userForToken(config, token);
+  if (!user) return { refused: 'unknown' };
+  if (hasExpired(user, now)) return { refused: 'expired', user };
+  return { principal: principalOfUser(config, user, 'token'), user };
+}
+
+/** Whether the user's token (and so their sessions) is past its `expires`. */
+export const hasExpired = (user: Pick<User, 'expires'>, now = new Date()): boolean =>
+  user.expires !== undefined && Date.parse(user.expires) <= now.getTime();
+
+/** The words of a refused token, for a 401's detail and the sign-in page. */
+export function refusalInWords(answer: Exclude<TokenAnswer, { principal: Principal }>): string {
+  return answer.refused === 'expired'
+    ? `That token expired at ${answer.user.expires}; ask an admin for a new one.`
+    : 'That token belongs to nobody; check it, or ask an admin for a new one.';
+}
+
+/** Each user's tokenSha256 as bytes, decoded once per config rather than on every request; users without one have no token. */
+const hashes = new WeakMap<readonly User[], [User, Buffer][]>();
+function hashesOf(users: readonly User[]): [User, Buffer][] {
+  let known = hashes.get(users);
+  if (!known) hashes.set(users, (known = users.flatMap((user): [User, Buffer][] => (user.tokenSha256 ? [[user, Buffer.from(user.tokenSha256, 'hex')]] : []))));
+  return known;
+}

@@ -5,7 +5,7 @@ import type { Config, User } from '../config/schema.js';
 import type { Principal } from '../core/principals.js';
 import { principalOfUser } from '../service/permissions.js';
 import type { Signer } from '../service/signing.js';
-import { hasExpired, principalForToken, type TokenAnswer } from './tokens.js';
+import { hasExpired, principalForToken, type TokenAnswer } from './authenticate.js';
 import { principalOfIdentity, type SignedInIdentity } from './oidc-identity.js';
 
 /**

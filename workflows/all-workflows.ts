@@ -1,7 +1,6 @@
 // The worker's workflow bundle: every workflow type Interlock registers.
-export { keptnContextClaim } from './release/context-claim.js';
 export { deployment } from './deployment/deployment-workflow.js';
 export { deploymentGate } from './gate/gate-workflow.js';
-export { release } from './release/release-workflow.js';
+export { keptnContextClaim, release } from './release/release-workflow.js';
 export { auditTrail } from './audit/audit-trail-workflow.js';
 export { overrideRegistry } from './overrides/override-registry.js';

@@ -4,7 +4,7 @@ import { describeInputs } from '../../core/approver-inputs.js';
 import type { StepView } from '../messages.js';
 import type { TaskResult } from '../../core/names.js';
 import { emit } from '../outbox.js';
-import { keptnScope } from './keptn-task-events.js';
+import { keptnScope } from '../outbox.js';
 import { finishStep, type DeploymentState } from './deployment-state.js';
 import type { StepContext, StepOutcome } from './run-step.js';
 import { describeUnknown, substitute } from '../../core/substitution.js';

@@ -15,7 +15,7 @@ import {
 import { holdsQueueWhileWaiting, leaveGate, passGate, registerGateHandlers } from './gate-client.js';
 import { fromRoster, registerInterruptionHandlers } from './interruption-handlers.js';
 import { resultOf } from '../../core/promotion.js';
-import { taskFinished, taskTriggered } from './keptn-task-events.js';
+import { taskFinished, taskTriggered } from '../outbox.js';
 import { skippedManualOutputs } from './manual-step.js';
 import { maskView } from '../../core/masking.js';
 import { type DeploymentInput, type DeploymentView, type FinishedStatus, searchAttributes, cancelRequestSignal, isFinished, stateQuery, type StepView } from '../messages.js';
@@ -26,7 +26,7 @@ import { closeEarly, expireAtNotAfter, registerSupersedeHandler } from './early-
 import { registerOverrideHandler } from './policy-override.js';
 import { runStep, type StepContext } from './run-step.js';
 import { registerTaskEventHandler } from './external-task.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 
 /**
  * One deployment: runs the process in order. A failed step fails the deployment and an abort ends it;

@@ -1,7 +1,7 @@
 import { patched, proxyActivities, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activity-contract.js';
 import { isOpen } from '../../core/interruptions.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 import { isFinished, OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView, supersedeSignal } from '../messages.js';
 import { type DeploymentState, type EarlyEnd, finishStep } from './deployment-state.js';
 import type { StepType } from '../../core/names.js';

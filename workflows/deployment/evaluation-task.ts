@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, patched, proxyActivities, upsertMe
 import type { Activities } from '../activity-contract.js';
 import type { EvaluationStep } from '../../config/schema.js';
 import { formatDuration } from '../../core/durations.js';
-import { keptnScope } from './keptn-task-events.js';
+import { keptnScope } from '../outbox.js';
 import { maskText, secretsOf } from '../../core/masking.js';
 import { EVALUATION_MEMO, type SliSourceInput, type StepView } from '../messages.js';
 import { isConfigValue, NUMBER_OR_DURATION, substitutePromql } from '../../core/promql-quoting.js';

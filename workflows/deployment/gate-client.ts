@@ -3,7 +3,7 @@ import type { Activities } from '../activity-contract.js';
 import { type DeploymentInput, gateAdmittedSignal, gateBlockSignal, gateLeaveSignal, gateQueuedSignal, gateUnblockSignal } from '../messages.js';
 import { emit } from '../outbox.js';
 import type { DeploymentState } from './deployment-state.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 
 const { enterGate } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '10s' }, summary: 'ask the gate' });
 

@@ -25,7 +25,7 @@ import {
 } from '../messages.js';
 import { DecisionRequestSchema, TakeResponsibilityRequestSchema } from '../signal-payloads.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 import { publish, withRemaining } from './wait-for-decision.js';
 
 /**

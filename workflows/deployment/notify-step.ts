@@ -2,7 +2,7 @@ import type { NotifyStep } from '../../config/schema.js';
 import { INTERLOCK_EVENT_PREFIX } from '../../core/cloud-events.js';
 import { maskText, secretsOf } from '../../core/masking.js';
 import { describeUnknown, substitute } from '../../core/substitution.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 import { buildEvent, deliver, failureMessage } from '../outbox.js';
 import { finishStep, type DeploymentState } from './deployment-state.js';
 

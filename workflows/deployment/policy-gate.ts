@@ -5,7 +5,7 @@ import { type OverrideRecord, overridePartOf } from '../../core/break-glass.js';
 import { describeOpening, windowState } from '../../core/deployment-windows.js';
 import { describePerson, type Interruption, isOpen } from '../../core/interruptions.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
 import { emit, emitInterruption, failureMessage, hasRoutes } from '../outbox.js';
 import { type DeploymentState, finishStep } from './deployment-state.js';
@@ -13,7 +13,7 @@ import { pollCheck } from './check-step.js';
 import { initialPolicyView } from './policy-view.js';
 import type { StepOutcome } from './run-step.js';
 import { publish, shouldContinueAsNew, waitForDecision, type WaitSpec, withRemaining } from './wait-for-decision.js';
-import { withContext } from './interruption-context.js';
+import { withContext } from './wait-for-decision.js';
 
 // Listing an override for review is retried for a day: the deployment goes on meanwhile, and ends only once it is listed (or given up on, which the timeline says).
 const { recordOverride } = proxyActivities<Activities>({

@@ -2,7 +2,7 @@ import { ApplicationFailure, setHandler, uuid4 } from '@temporalio/workflow';
 import { overrideInterruption, overridePartOf } from '../../core/break-glass.js';
 import { type Interruption, isOpen } from '../../core/interruptions.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 import { type DeploymentErrorType, type OverrideRequest, overrideUpdate, type TimelineEntry } from '../messages.js';
 import { OverrideRequestSchema } from '../signal-payloads.js';
 import type { DeploymentState } from './deployment-state.js';

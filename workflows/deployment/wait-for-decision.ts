@@ -6,13 +6,12 @@ import { escalatedTeamsOf, type Interruption, isOpen, type Person, teamsOf, time
 import { type ApprovalRule, remainingOf, requiredApprovalsRule, startRules } from '../../core/approval-rules.js';
 import type { ApproverInput } from '../../core/approver-inputs.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
-import { remainingFor } from '../../core/decision-context.js';
-import { withContext } from './interruption-context.js';
+import { latestEvaluation, remainingFor } from '../../core/decision-context.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
 import type { InterruptionKind, OnTimeout } from '../../core/names.js';
 import { emitInterruption } from '../outbox.js';
 import type { DeploymentState } from './deployment-state.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
 
 /** What a step that waits for people asks for (docs/manual-steps.md). */
 export interface WaitSpec {
@@ -271,3 +270,17 @@ function waitingDetails(interruption: Interruption): string {
 }
 
 const now = () => new Date().toISOString();
+
+/**
+ * A new interruption with what is being decided (docs/change-control.md#the-context-to-decide): the
+ * context the deployment was triggered with (release notes, previous deployment, changed variables)
+ * and its latest evaluation as it opens; `remaining` is filled in by `withRemaining`. Data only: it
+ * changes no command, so it needs no patch. Deployments triggered without a context (before it was
+ * kept; lifecycle ones) open their interruptions as before.
+ */
+export function withContext(deployment: DeploymentState, interruption: Interruption): Interruption {
+  const { context } = deployment.input;
+  if (!context) return interruption;
+  const evaluation = latestEvaluation(deployment.view.steps);
+  return { ...interruption, context: { ...context, ...(evaluation ? { evaluation } : {}), remaining: { rules: [], mayApprove: [] } } };
+}

@@ -33,7 +33,8 @@ import type { ReleaseStatus } from '../../core/names.js';
 import { channelsFor, dispatch, type Outbox } from '../outbox.js';
 import { initialReleaseView } from './release-view.js';
 import { CancelRequestSchema } from '../signal-payloads.js';
-import { record } from '../../core/timeline.js';
+import { record } from '../../core/views.js';
+import type { KeptnContextClaim } from '../messages.js';
 
 /** At most this many events are kept per release (oldest dropped first); a release has a few dozen. */
 const EVENT_LIMIT = 1000;
@@ -255,3 +256,12 @@ function viewOf(error: unknown): DeploymentView | undefined {
 const RELEASE_FINISHED_EVENT = 'release-finished-event';
 
 const now = () => new Date().toISOString();
+
+/**
+ * Holds a Keptn context for one release (one context, one release): its workflow ID is the
+ * context's, so a second claim is refused by Temporal itself, however many triggers race; its memo
+ * names the release. It has nothing to do but exist, and ends at once.
+ */
+export async function keptnContextClaim(claim: KeptnContextClaim): Promise<KeptnContextClaim> {
+  return claim;
+}
