@@ -16,7 +16,9 @@ import {
   WORKFLOW_TYPE,
 } from '../workflows/messages.js';
 import type { PreviousEvaluation } from '../core/slo-scoring.js';
-import type { DeploymentFacts, EnterGateInput, PreviousEvaluationsInput } from '../workflows/activity-contract.js';
+import type { ContextRequest, DeploymentFacts, EnterGateInput, PreviousEvaluationsInput } from '../workflows/activity-contract.js';
+import type { TriggerContext } from '../core/decision-context.js';
+import { decisionContextOf } from './decision-context-lookup.js';
 
 /**
  * Activities that speak to Temporal itself: what a workflow cannot do from its own code
@@ -70,6 +72,11 @@ export function createTemporalActivities(client: Client) {
         if (error instanceof WorkflowNotFoundError) return null;
         throw error;
       }
+    },
+
+    /** The context a deployment's interruptions show, worked out when it starts (docs/change-control.md#the-context-to-decide). */
+    async decisionContext(request: ContextRequest): Promise<TriggerContext> {
+      return decisionContextOf(client, Context.current().info.taskQueue, request);
     },
 
     /** Which of these deployments have ended (or never were): a gate lets them go. */

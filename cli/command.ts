@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** What a CLI command is, and the pieces several commands share. */
 import { type InputValues, MAX_NOTES, notesProblem } from '../core/interruptions.js';
 import { type ApproverInput, describeDeclared, inputProblems, parseInputValue } from '../core/approver-inputs.js';
@@ -115,4 +116,27 @@ export function asFlags(error: unknown): unknown {
     return new CliError(error.message.replaceAll('body.variables', '--var').replace(/body\.(\w+)/g, '--$1'), error.exitCode, error.problem);
   }
   return error;
+}
+
+/** `--release-notes` or `--release-notes-file` (docs/change-control.md#the-context-to-decide), not both. */
+export function releaseNotesOf(text: string | undefined, file: string | undefined): string | undefined {
+  if (text !== undefined && file !== undefined) throw usageError('Give --release-notes or --release-notes-file, not both.');
+  if (file === undefined) return text;
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw usageError(`--release-notes-file "${file}" cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The options that give a trigger's release notes. */
+export const releaseNotesOptions: Record<'release-notes' | 'release-notes-file', Option> = {
+  'release-notes': { type: 'string', value: 'TEXT', help: 'what this release changes (markdown, at most 20,000 characters): shown with every approval' },
+  'release-notes-file': { type: 'string', value: 'PATH', help: 'the release notes from a file (- for stdin)' },
+};
+
+/** `{releaseNotes}` from the options, for a trigger's body; nothing when none were given. */
+export function withReleaseNotes(values: Record<string, unknown>): { releaseNotes?: string } {
+  const releaseNotes = releaseNotesOf(str(values['release-notes']), str(values['release-notes-file']));
+  return releaseNotes === undefined ? {} : { releaseNotes };
 }

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { EXIT, type ExitCode, usageError } from './client.js';
 import { deploymentPath as path } from '../service/paths.js';
 import { type Grant, grantInWords } from '../core/principals.js';
-import { type Command, type Context, str } from './command.js';
+import { type Command, type Context, releaseNotesOptions, str, withReleaseNotes } from './command.js';
 import { follow } from './follow.js';
 import { type DeploymentStatus, type DeploymentSummary, renderSummaries, renderView, type View } from './format.js';
 import { idCommand, runCommands } from './run-commands.js';
@@ -33,22 +32,20 @@ export const { start: deploy, wait } = runCommands<View>({
     after: {
       'idempotency-key': { type: 'string', value: 'K', help: 'a repeat with the same key (a retried CI job) starts nothing and follows the first' },
       'not-after': { type: 'string', value: 'T', help: 'start-by (e.g. 2026-12-07T18:00:00Z): not past its gates by then, it ends Expired' },
-      'release-notes': { type: 'string', value: 'TEXT', help: 'what this release changes (markdown, at most 20,000 characters): shown with every approval' },
-      'release-notes-file': { type: 'string', value: 'PATH', help: 'the release notes from a file (- for stdin)' },
+      ...releaseNotesOptions,
     },
     required: ['project', 'environment', 'release'],
   },
   wait: { name: 'wait', summary: 'follow a deployment until it finishes; exit 0 only if it Succeeded' },
   path: '/api/deployments',
   body: (values, variables) => {
-    const releaseNotes = releaseNotesOf(str(values['release-notes']), str(values['release-notes-file']));
     const notAfter = str(values['not-after']);
     return {
       project: values.project,
       environment: values.environment,
       release: values.release,
       ...(variables ? { variables } : {}),
-      ...(releaseNotes === undefined ? {} : { releaseNotes }),
+      ...withReleaseNotes(values),
       ...(notAfter === undefined ? {} : { notAfter }),
     };
   },
@@ -62,17 +59,6 @@ export const { start: deploy, wait } = runCommands<View>({
       : `Already started with Idempotency-Key "${str(values['idempotency-key'])}": ${view.id} (${view.status}); nothing new was started.`,
   follow: waitFor,
 });
-
-/** `--release-notes` or `--release-notes-file` (docs/change-control.md#the-context-to-decide), not both. */
-function releaseNotesOf(text: string | undefined, file: string | undefined): string | undefined {
-  if (text !== undefined && file !== undefined) throw usageError('Give --release-notes or --release-notes-file, not both.');
-  if (file === undefined) return text;
-  try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    throw usageError(`--release-notes-file "${file}" cannot be read: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
 
 export const status = idCommand('status', 'a deployment: its status, steps, who is to act, links', async (ctx, id) => {
   const { body } = await ctx.client.get<View>(path(id));

@@ -2,7 +2,7 @@ import type { ReleaseWithLinks } from '../service/releases.js';
 import { deploymentPath, interruptionPath, releasePath } from '../service/paths.js';
 import { isOpen } from '../core/interruptions.js';
 import { CliError, type Client, EXIT, type ExitCode } from './client.js';
-import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, str } from './command.js';
+import { type Command, type Context, inputOption, inputsOf, notesOf, notesOption, releaseNotesOptions, str, withReleaseNotes } from './command.js';
 import { runCommands } from './run-commands.js';
 import { formatDuration, type Interruption, interruptionLines, isFinished, stillWaiting, type View } from './format.js';
 
@@ -77,6 +77,7 @@ export const { start: release, wait: waitRelease } = runCommands<ReleaseWithLink
       release: { type: 'string', value: 'R', help: 'the version, e.g. 0.1.1 (required)' },
       stage: { type: 'string', value: 'S', help: 'the stage to start at; default the first' },
       sequence: { type: 'string', value: 'Q', help: 'the sequence of that stage; default delivery' },
+      ...releaseNotesOptions,
     },
     required: ['project', 'release'],
   },
@@ -88,6 +89,7 @@ export const { start: release, wait: waitRelease } = runCommands<ReleaseWithLink
     ...(str(values.stage) ? { stage: values.stage } : {}),
     ...(str(values.sequence) ? { sequence: values.sequence } : {}),
     ...(variables ? { variables } : {}),
+    ...withReleaseNotes(values),
   }),
   started: ({ body: view }) => `Started ${view.id}: ${view.projectName} ${view.release} (keptnContext ${view.keptnContext})`,
   follow: followRelease,

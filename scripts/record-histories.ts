@@ -5,7 +5,8 @@
  * approval rules met in order, approver inputs, a policy gate that waits for its freeze to end and
  * then for its approval rules, a policy gate passed by break-glass, a proceed with runAt under a
  * trigger's notAfter, a deployment that expired, one superseded, one that holds its queue at a policy gate, a
- * lifecycle release with its stage deployments, and a lifecycle deployment whose task its executor
+ * lifecycle release with its stage deployments (and again with release notes, its production
+ * deployment working out its context to decide), and a lifecycle deployment whose task its executor
  * answers from outside, run against a time-skipping Temporal test server.
  *
  *     npx tsx scripts/record-histories.ts [name …]
@@ -358,6 +359,15 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       await newer.cancel();
     },
   },
+  'deployment-decision-context': {
+    // A deployment triggered with release notes that asks people (patch decision-context): it works out
+    // its context to decide as it starts, and its sign-off shows it.
+    input: { ...input('history-decision-context'), releaseNotes: 'Fixes the checkout timeout (PAY-142).' },
+    async drive(handle) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, notes: 'Read the notes' }] });
+    },
+  },
   'deployment-hold-queue': {
     // holdQueueWhileWaiting (a policy gate's approvals hold the blockConcurrentDeployments queue): the
     // gate entered before the policy gate, blocked while its approvals wait, then the manual step.
@@ -382,9 +392,10 @@ tasks:
 `);
 
 /** A release's shapes: the parent, and its qa and production deployments (approval first, then a task). */
-async function recordRelease(env: TestWorkflowEnvironment, wanted: string[]): Promise<void> {
-  if (wanted.length > 0 && !wanted.includes('release-approved')) return;
-  const release = { ...releaseInput(SEED), id: 'helloservice:0.1.1:history', keptnContext: '00000000-0000-4000-8000-000000000001' };
+async function recordRelease(env: TestWorkflowEnvironment, wanted: string[], name = 'release-approved', extra: Partial<ReturnType<typeof releaseInput>> = {}): Promise<void> {
+  if (wanted.length > 0 && !wanted.includes(name)) return;
+  const suffix = name === 'release-approved' ? '' : `-${name}`;
+  const release = { ...releaseInput(SEED), id: `helloservice:0.1.1:history${suffix}`, keptnContext: `00000000-0000-4000-8000-00000000000${name === 'release-approved' ? 1 : 3}`, ...extra };
   const handle = await env.client.workflow.start('release', { args: [release], taskQueue, workflowId: release.id });
   const sequence = async (stage: string) => {
     const deploymentId = () => handle.query(releaseStateQuery).then((view) => view.stages.find((s) => s.name === stage)!.sequences[0]!.deploymentId);
@@ -397,10 +408,10 @@ async function recordRelease(env: TestWorkflowEnvironment, wanted: string[]): Pr
   await production.executeUpdate(proceedUpdate, { args: [{ user: jjones, interruptionId: approval, notes: 'Approved' }] });
   await handle.result();
   const qa = await sequence('qa');
-  for (const [name, workflow] of [['release-approved', handle], ['release-approved-qa', qa], ['release-approved-production', production]] as const) {
+  for (const [file, workflow] of [[name, handle], [`${name}-qa`, qa], [`${name}-production`, production]] as const) {
     const history = await workflow.fetchHistory();
-    writeFileSync(`${HISTORIES_DIR}${name}.json`, historyToJson(history));
-    console.log(`${name}.json: ${history.events?.length ?? 0} events`);
+    writeFileSync(`${HISTORIES_DIR}${file}.json`, historyToJson(history));
+    console.log(`${file}.json: ${history.events?.length ?? 0} events`);
   }
 }
 
@@ -473,6 +484,8 @@ async function main(): Promise<void> {
         }
       }
       await recordRelease(env, wanted);
+      // The same with release notes (patch lifecycle-context): production works out its context to decide when it starts.
+      await recordRelease(env, wanted, 'release-context', { releaseNotes: 'Podtato head gets a new hat.' });
       await recordExternalTask(env, wanted);
     });
   } finally {

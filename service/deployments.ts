@@ -30,7 +30,6 @@ import { deploymentLinks, type Links } from './paths.js';
 import { Limits } from './rate-limit.js';
 import { sha256Hex, type Signer } from './signing.js';
 import { type ListFilters, listDeployments, listWaiting } from './visibility.js';
-import { triggerContext } from './previous-deployment.js';
 import { type Snapshot, Watcher } from './watch.js';
 import { BoundedMap, WorkflowAccess } from './workflow-access.js';
 
@@ -159,16 +158,10 @@ export class Deployments {
       ...deploymentBase(this.deps.config, project, request.environment, request.release, project.process, resolved, user, this.deps.systemVariables),
       createdAt: new Date().toISOString(),
       ...(request.notAfter === undefined ? {} : { notAfter: new Date(request.notAfter).toISOString() }),
+      ...(request.releaseNotes?.trim() ? { releaseNotes: request.releaseNotes } : {}),
     };
     return this.call(async () => {
       if (keyHash) await this.refuseKeyReuse(keyHash, idempotencyKey!, input.id);
-      // What its interruptions will show to decide on: worked out now, kept in its input.
-      input.context = await triggerContext(this.client, this.scope(), {
-        project: project.id,
-        environment: request.environment,
-        current: { variables: input.variables, sensitive: input.sensitive },
-        releaseNotes: request.releaseNotes,
-      }, (id) => this.view(id));
       let handle: WorkflowHandle;
       try {
         handle = await this.client.workflow.start(WORKFLOW_TYPE, {

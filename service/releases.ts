@@ -62,6 +62,8 @@ export interface ReleaseRequest {
   keptnContext?: string | undefined;
   /** The id of the triggering event, kept as the sequence's `.triggered` event's id. */
   triggeredId?: string | undefined;
+  /** Markdown, shown with every interruption of its deployments (docs/change-control.md#the-context-to-decide). */
+  releaseNotes?: string | undefined;
 }
 
 /**
@@ -124,6 +126,7 @@ export class Releases {
       createdAt: new Date().toISOString(),
       triggeredId: request.triggeredId ?? randomUUID(),
       ...(notifications ? { notifications } : {}),
+      ...(request.releaseNotes?.trim() ? { releaseNotes: request.releaseNotes } : {}),
     };
     // A context belongs to one release for good: claimed before anything starts, so that it also
     // resolves at once, in any API process. One Interlock made up is new: no release can have it yet.

@@ -26,6 +26,9 @@ export const VariablesSchema = z.preprocess(
     .refine((record) => Object.keys(record).length <= 100, 'at most 100 variables'),
 );
 
+/** A trigger's release notes (docs/change-control.md#the-context-to-decide). */
+const ReleaseNotes = z.string().max(MAX_RELEASE_NOTES, `at most ${MAX_RELEASE_NOTES.toLocaleString('en')} characters`).optional();
+
 export const CreateDeploymentSchema = z
   .strictObject({
     project: Slug.openapi({ example: 'hello-service' }),
@@ -36,11 +39,7 @@ export const CreateDeploymentSchema = z
       description: 'Start-by (RFC 3339, in the future): a deployment not past its gates (policy gates, manual steps, approvals, checks before any other step) by then ends Expired',
       example: '2026-12-07T18:00:00Z',
     }),
-    releaseNotes: z
-      .string()
-      .max(MAX_RELEASE_NOTES, `at most ${MAX_RELEASE_NOTES.toLocaleString('en')} characters`)
-      .optional()
-      .openapi({ description: 'What this release changes, in markdown: shown (as text, never HTML) with every interruption of the deployment', example: 'Fixes the checkout timeout (PAY-142).' }),
+    releaseNotes: ReleaseNotes.openapi({ description: 'What this release changes, in markdown: shown (as text, never HTML) with every interruption of the deployment', example: 'Fixes the checkout timeout (PAY-142).' }),
   })
   .openapi('CreateDeployment');
 
@@ -62,6 +61,7 @@ export const CreateReleaseSchema = z
     stage: KeptnName.optional().openapi({ description: 'Where it starts: the first stage when absent' }),
     sequence: KeptnName.optional().openapi({ description: 'The sequence of that stage: delivery (or its first) when absent' }),
     variables: VariablesSchema.optional(),
+    releaseNotes: ReleaseNotes.openapi({ description: 'What this release changes, in markdown: shown (as text, never HTML) with every interruption of its stages\' deployments', example: 'Fixes the checkout timeout (PAY-142).' }),
   })
   .openapi('CreateRelease');
 

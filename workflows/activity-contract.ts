@@ -7,6 +7,15 @@
 import type { OverrideRecord } from '../core/break-glass.js';
 import type { AuditEvent, CloudEvent } from '../core/cloud-events.js';
 import type { PreviousEvaluation } from '../core/slo-scoring.js';
+import type { TriggerContext, VariableSet } from '../core/decision-context.js';
+
+/** What a decision's context is worked out for: a deployment's project, environment, variables and release notes. */
+export interface ContextRequest {
+  project: string;
+  environment: string;
+  current: VariableSet;
+  releaseNotes: string | undefined;
+}
 
 /** What a step's activity leaves in its log. */
 export interface StepOutput {
@@ -117,6 +126,8 @@ export interface Activities {
   recordOverride(input: OverrideRecord): Promise<void>;
   /** What Temporal knows of a deployment of this task queue: its project, environment and start; null when there is none. */
   deploymentFacts(input: { id: string }): Promise<DeploymentFacts | null>;
+  /** The context a deployment's interruptions show (docs/change-control.md#the-context-to-decide), worked out when it starts. */
+  decisionContext(input: ContextRequest): Promise<TriggerContext>;
 }
 
 export interface DeploymentFacts {

@@ -60,6 +60,8 @@ export interface DeploymentInput {
   notAfter?: string;
   /** What its interruptions show to decide on (docs/change-control.md#the-context-to-decide): release notes, the previous deployment, changed variables (sensitive ones masked). */
   context?: TriggerContext;
+  /** What the trigger gave to read (markdown): its interruptions show it, in their context. */
+  releaseNotes?: string;
 }
 
 /** Where an SLI's value comes from: a script that prints a number, or a Prometheus instant query. */
@@ -274,6 +276,8 @@ export interface ReleaseInput {
   notifications?: NotificationRoute[];
   /** Where a release that continued as new picks up. */
   resume?: { view: ReleaseView; events: CloudEvent[]; eventDeployments: Record<string, string> };
+  /** Markdown, shown with every interruption of its deployments (docs/change-control.md#the-context-to-decide). */
+  releaseNotes?: string;
 }
 
 

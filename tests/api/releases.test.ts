@@ -127,6 +127,24 @@ describe('the seed shipyard through Keptn\'s event API (docs/keptn.md)', () => {
     expect(['ALREADY_DECIDED', 'NOT_WAITING']).toContain(again.code);
   });
 
+  it('the next release\'s production approval shows its release notes and the one approved before it (docs/change-control.md#the-context-to-decide)', async () => {
+    const before = await waitingInProduction();
+    await ok(approvalFinished(before.keptnContext, before.approval.id, 'pass'), 202);
+    expect((await waitForRelease(stack, before.keptnContext, (v) => v.finishedAt !== null)).status).toBe('Succeeded');
+
+    const version = uniqueRelease();
+    const releaseNotes = 'Podtato head gets a **new hat**.';
+    const started = await ok(start({ project: 'helloservice', release: version, releaseNotes }), 201);
+    const view = await waitForRelease(stack, started.keptnContext, (v) => v.status === 'Waiting');
+    const production = await deployment(sequence(view, 'production').deploymentId!);
+    expect(production.interruptions[0]!.context).toMatchObject({
+      releaseNotes,
+      previous: { deploymentId: before.production.id, release: before.version, approvedBy: [expect.objectContaining({ username: 'jjones', step: 'approval' })] },
+      remaining: { rules: [], mayApprove: expect.arrayContaining(['jjones', 'mlee']) },
+    });
+    await ok(cancel(started.id), 200);
+  });
+
   it('a decline through approval.finished runs nothing further', async () => {
     const { keptnContext, production, approval } = await waitingInProduction();
     await ok(approvalFinished(keptnContext, approval.id, 'fail', 'mlee'), 202);

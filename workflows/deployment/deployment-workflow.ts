@@ -23,6 +23,7 @@ import { emit, hasRoutes } from '../outbox.js';
 import { CancelRequestSchema } from '../signal-payloads.js';
 import { createState, type DeploymentState, type EarlyEnd, finishStep } from './deployment-state.js';
 import { closeEarly, expireAtNotAfter, registerSupersedeHandler } from './early-end.js';
+import { addDecisionContext } from './wait-for-decision.js';
 import { registerOverrideHandler } from './policy-override.js';
 import { runStep, type StepContext } from './run-step.js';
 import { registerTaskEventHandler } from './external-task.js';
@@ -51,6 +52,7 @@ export async function deployment(input: DeploymentInput): Promise<DeploymentView
   };
   registerSupersedeHandler(deployment, endEarly);
   expireAtNotAfter(deployment, endEarly);
+  await addDecisionContext(deployment);
   try {
     await steps.run(async () => {
       // The environment's policies first, before the queue of blockConcurrentDeployments: a deployment

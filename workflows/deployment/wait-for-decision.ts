@@ -1,4 +1,5 @@
-import { condition, patched, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, upsertMemo, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activity-contract.js';
 import type { Remind } from '../../config/schema.js';
 import { blockGate, unblockGate } from './gate-client.js';
 import { describeOpening } from '../../core/deployment-windows.js';
@@ -283,4 +284,33 @@ export function withContext(deployment: DeploymentState, interruption: Interrupt
   if (!context) return interruption;
   const evaluation = latestEvaluation(deployment.view.steps);
   return { ...interruption, context: { ...context, ...(evaluation ? { evaluation } : {}), remaining: { rules: [], mayApprove: [] } } };
+}
+
+// Working out a deployment's context: a few tries; without it, its interruptions show none.
+const { decisionContext } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumAttempts: 3 }, summary: 'the context to decide' });
+
+/** Deployments that work out their context to decide when they start; none did before. */
+const DECISION_CONTEXT = 'decision-context';
+
+/**
+ * The context its interruptions show (docs/change-control.md#the-context-to-decide), worked out
+ * when it starts (for a lifecycle deployment, when its stage starts, not when its release was
+ * triggered): the release notes it was triggered with, the previous successful deployment of its
+ * project to this environment and the variables that differ. Kept in its input, so a run that
+ * continues as new keeps it. Only a deployment that may ask people anything (a manual step, an
+ * approval, a policy gate, a step with guided failure) asks; one that cannot find it goes on without.
+ */
+export async function addDecisionContext(deployment: DeploymentState): Promise<void> {
+  const { input } = deployment;
+  if (input.context || input.resume) return;
+  const asksPeople = input.process.some((step) => step.type === 'manual' || step.type === 'approval' || step.type === 'policy' || ('guidedFailure' in step && step.guidedFailure === true));
+  if (!asksPeople || !patched(DECISION_CONTEXT)) return;
+  const request = {
+    project: input.project.id,
+    environment: input.environment,
+    current: { variables: input.variables, sensitive: input.sensitive },
+    releaseNotes: input.releaseNotes,
+  };
+  const context = await decisionContext(request).catch(() => undefined);
+  if (context) input.context = context;
 }

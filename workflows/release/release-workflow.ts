@@ -137,6 +137,7 @@ export async function release(input: ReleaseInput): Promise<ReleaseView> {
         taskProperties,
         ...(input.configurationChange ? { configurationChange: input.configurationChange } : {}),
       },
+      ...(input.releaseNotes ? { releaseNotes: input.releaseNotes } : {}),
     };
     Object.assign(sequence, { status: 'Running', deploymentId: id, startedAt: now() } satisfies Partial<SequenceView>);
     running.add(id);
