@@ -9,7 +9,7 @@ import { testConfig, uniqueRelease, useStack, waitFor } from '../support/stack.j
  * the API served over real HTTP. Break-glass: status says when the window opens and who may override;
  * override is refused without a reason (before anything is sent) and outside the override teams, and
  * passes the gate for an SRE. Deploy later: proceed --run-at, checked before anything is sent, and
- * status saying when it goes on; deploy --not-after.
+ * status saying when it goes on; deploy --not-after and --release-notes.
  */
 const HOUR = 3_600_000;
 const config = testConfig(`
@@ -67,11 +67,15 @@ describe('break-glass from a terminal', () => {
 describe('deploy later from a terminal', () => {
   it('deploy --not-after sets the start-by; proceed --run-at refuses a past time before sending anything, then schedules it; status says when it goes on', async () => {
     const notAfter = new Date(Math.ceil((Date.now() + 3 * 24 * HOUR) / HOUR) * HOUR).toISOString();
-    const started = await interlock('ci', 'deploy', '--project', 'later', '--environment', 'qa', '--release', uniqueRelease(), '--not-after', notAfter);
+    const started = await interlock('ci', 'deploy', '--project', 'later', '--environment', 'qa', '--release', uniqueRelease(), '--not-after', notAfter, '--release-notes', 'Fixes the checkout timeout (PAY-142).');
     expect(started.code, started.stderr).toBe(0);
     const id = /Started (\S+):/.exec(started.stdout)![1]!;
     await waitFor(stack, id, (view) => view.status === 'Waiting');
-    expect((await interlock('jjones', 'status', id)).stdout).toContain(`Start-by: not past its gates by ${notAfter}, it ends Expired.`);
+    const waiting = (await interlock('jjones', 'status', id)).stdout;
+    expect(waiting).toContain(`Start-by: not past its gates by ${notAfter}, it ends Expired.`);
+    expect(waiting).toMatch(/Release notes:\n +Fixes the checkout timeout \(PAY-142\)\./);
+    const both = await interlock('ci', 'deploy', '--project', 'later', '--environment', 'qa', '--release', uniqueRelease(), '--release-notes', 'x', '--release-notes-file', '-');
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('Give --release-notes or --release-notes-file, not both.') });
     await interlock('jjones', 'take', id);
 
     const past = await interlock('jjones', 'proceed', id, '--run-at', new Date(Date.now() - HOUR).toISOString());
