@@ -274,10 +274,10 @@ const now = () => new Date().toISOString();
 
 /**
  * A new interruption with what is being decided (docs/change-control.md#the-context-to-decide): the
- * context the deployment was triggered with (release notes, previous deployment, changed variables)
- * and its latest evaluation as it opens; `remaining` is filled in by `withRemaining`. Data only: it
- * changes no command, so it needs no patch. Deployments triggered without a context (before it was
- * kept; lifecycle ones) open their interruptions as before.
+ * context the deployment worked out when it started (release notes, previous deployment, changed
+ * variables: `addDecisionContext`) and its latest evaluation as it opens; `remaining` is filled in
+ * by `withRemaining`. Data only: it changes no command. Deployments without a context (started
+ * before it was kept, or that could not work it out) open their interruptions as before.
  */
 export function withContext(deployment: DeploymentState, interruption: Interruption): Interruption {
   const { context } = deployment.input;
