@@ -32,7 +32,8 @@ export interface StartForm<R> {
   verb: 'deploy' | 'release';
   /** The API's schema of the request, so the form refuses what the API refuses, in the same words. */
   schema: z.ZodType<R>;
-  request(values: DeployFormState['values'], variables: Record<string, string>): unknown;
+  /** The request; the form's release notes are added to it when given. */
+  request(values: DeployFormState['values'], variables: Record<string, string>): Record<string, unknown>;
   /** The form field a request's field is typed in, where the names differ (a release's `stage` is the Environment field). */
   fields?: Record<string, FormField>;
   /** What the schema cannot see: an environment the project does not have. */
@@ -52,7 +53,7 @@ export async function submitStartForm<R>(c: Context<DashboardEnv>, config: Confi
   const posted = c.get('form');
   const state: DeployFormState = {
     project: project.id,
-    values: { release: (posted.release ?? '').trim(), environment: posted.environment ?? '', variables: posted.variables ?? '' },
+    values: { release: (posted.release ?? '').trim(), environment: posted.environment ?? '', variables: posted.variables ?? '', releaseNotes: posted.releaseNotes ?? '' },
     errors: {},
   };
   const render = (status: ContentfulStatusCode) =>
@@ -64,10 +65,11 @@ export async function submitStartForm<R>(c: Context<DashboardEnv>, config: Confi
   }
   const { variables, error } = parseVariables(state.values.variables);
   if (error) state.errors.variables = error;
-  const parsed = form.schema.safeParse(form.request(state.values, variables));
+  const notes = state.values.releaseNotes.trim() ? { releaseNotes: state.values.releaseNotes } : {};
+  const parsed = form.schema.safeParse({ ...form.request(state.values, variables), ...notes });
   for (const issue of parsed.error?.issues ?? []) {
     const name = String(issue.path[0]);
-    const field = form.fields?.[name] ?? (name === 'release' || name === 'environment' || name === 'variables' ? name : 'form');
+    const field = form.fields?.[name] ?? (name === 'release' || name === 'environment' || name === 'variables' || name === 'releaseNotes' ? name : 'form');
     state.errors[field] ??= issue.path.length > 1 ? `${issue.path.slice(1).join('.')}: ${issue.message}` : issue.message;
   }
   form.check?.(state.values, state.errors);

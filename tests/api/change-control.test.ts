@@ -209,6 +209,20 @@ describe('deploy later, start-by and supersede (qa policy of the later service)'
     expect(cancelled.steps.map((step) => step.status)).toEqual(['Cancelled', 'Skipped']);
   });
 
+  it('the dashboard\'s deploy form carries release notes, which the approval shows; too long ones are refused next to their field', async () => {
+    const session = await signInForForms(stack.app, 'ci');
+    const release = uniqueRelease();
+    const tooLong = await postForm(stack.app, session, '/projects/later/deployments', { release, environment: 'qa', variables: '', releaseNotes: 'x'.repeat(20_001) });
+    expect(tooLong.status).toBe(400);
+    expect(await tooLong.text()).toMatch(/id="later-releaseNotes-error"[^>]*><svg.*?<\/svg><span>at most 20,000 characters<\/span>/);
+    const started = await postForm(stack.app, session, '/projects/later/deployments', { release, environment: 'qa', variables: '', releaseNotes: 'Fixes the **checkout** timeout.' });
+    expect(started.status).toBe(303);
+    const id = decodeURIComponent(started.headers.get('location')!.split('/deployments/')[1]!);
+    const waiting = await waitFor(stack, id, (v) => approvalOf(v) !== undefined);
+    expect(approvalOf(waiting)!.context?.releaseNotes).toBe('Fixes the **checkout** timeout.');
+    await cancel(id);
+  });
+
   it('a trigger\'s notAfter must be a future date-time (400 naming body.notAfter) and shows in the view', async () => {
     for (const notAfter of [new Date(Date.now() - HOUR).toISOString(), 'next friday']) {
       const refused = await problem(stack.trigger({ project: 'later', environment: 'qa', release: uniqueRelease(), notAfter }), 400);

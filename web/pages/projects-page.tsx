@@ -4,12 +4,13 @@ import type { Config, Project } from '../../config/schema.js';
 import { can } from '../../service/permissions.js';
 import type { Session } from '../../auth/sessions.js';
 import { CsrfField, ErrorMessage } from '../components.js';
+import { MAX_RELEASE_NOTES } from '../../core/decision-context.js';
 import { teamNames } from '../data.js';
 
 export interface DeployFormState {
   project: string;
-  values: { release: string; environment: string; variables: string };
-  errors: { release?: string; environment?: string; variables?: string; form?: string };
+  values: { release: string; environment: string; variables: string; releaseNotes: string };
+  errors: { release?: string; environment?: string; variables?: string; releaseNotes?: string; form?: string };
 }
 
 export interface ProjectsProps {
@@ -27,7 +28,7 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
   // A lifecycle project starts a release at a stage; it is promoted from there by its shipyard.
   const lifecycle = project.shipyard !== undefined;
   const errors = state?.errors ?? {};
-  const described = (field: 'release' | 'environment' | 'variables', hint?: string) =>
+  const described = (field: 'release' | 'environment' | 'variables' | 'releaseNotes', hint?: string) =>
     [hint, errors[field] ? id(`${field}-error`) : undefined].filter(Boolean).join(' ') || undefined;
   return (
     <form method="post" action={`/projects/${project.id}/${lifecycle ? 'releases' : 'deployments'}`} class="deploy stack" aria-labelledby={id('deploy-heading')}>
@@ -81,6 +82,23 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
           One <code>KEY=VALUE</code> a line; they override the project’s variables for this deployment.
         </p>
         <ErrorMessage id={id('variables-error')} message={errors.variables} />
+      </div>
+      <div class="field">
+        <label for={id('releaseNotes')}>Release notes (optional)</label>
+        <textarea
+          id={id('releaseNotes')}
+          name="releaseNotes"
+          rows={3}
+          maxlength={MAX_RELEASE_NOTES}
+          aria-describedby={described('releaseNotes', id('releaseNotes-hint'))}
+          aria-invalid={errors.releaseNotes ? 'true' : undefined}
+        >
+          {state?.values.releaseNotes ?? ''}
+        </textarea>
+        <p class="hint" id={id('releaseNotes-hint')}>
+          Markdown: what this release changes. Everyone asked to approve it reads them.
+        </p>
+        <ErrorMessage id={id('releaseNotes-error')} message={errors.releaseNotes} />
       </div>
       <button type="submit" class="primary">
         {lifecycle ? 'Start the release' : 'Deploy'}
