@@ -63,7 +63,8 @@ const MAX_CHECKS = 10;
  * while this one waits for a decision or its window. Every refusal lands in the timeline.
  */
 export function registerSupersedeHandler(deployment: DeploymentState, endEarly: (end: EarlyEnd) => void): void {
-  if (!supersedes(deployment) || !patched(SUPERSEDE)) return;
+  // A lifecycle release's stages are its release's to end, not a newer deployment's.
+  if (deployment.input.lifecycle || !supersedes(deployment) || !patched(SUPERSEDE)) return;
   const { input, view } = deployment;
   const checked = new Set<string>();
   setHandler(supersedeSignal, async (raw: unknown) => {
