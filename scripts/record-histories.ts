@@ -328,6 +328,20 @@ const paths: Record<string, { input: DeploymentInput; drive: Path; firstRun?: bo
       await env.sleep(25 * HOUR);
     },
   },
+  'deployment-run-at-continued': {
+    // Continues as new while a proceed with runAt waits for its time (refused signals grow its
+    // history): the first run ends so, the last one waits on and goes on at that time.
+    input: { ...deploymentInput(`- { name: ${STEP}, type: manual, responsibleTeams: [release-managers] }\n- { name: Deploy, type: script, run: 'echo "deploying #{Release}"' }\n`, { id: 'hello-service:production:1.4.2:history-run-at-continued', roster }), historyLimit: 50 },
+    firstRun: true,
+    async drive(handle, env) {
+      await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+      await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, runAt: new Date((await env.currentTimeMs()) + 24 * HOUR).toISOString() }] });
+      await until(handle, (view) => view.scheduledFor !== undefined);
+      for (let i = 0; i < 30; i++) await handle.signal(takeResponsibilitySignal, { user: otto });
+      await until(handle, (view) => (view.timeline.find((entry) => entry.result === 'refused')?.count ?? 0) >= 30);
+      await env.sleep(25 * HOUR);
+    },
+  },
   'deployment-expired': {
     // A policy gate's approvals not given by the trigger's notAfter (patch not-after): it ends Expired.
     input: { ...gated('history-expired', { approvals: { rules: [{ teams: ['release-managers'], count: 1 }] } }), notAfter: new Date(Date.now() + HOUR).toISOString() },

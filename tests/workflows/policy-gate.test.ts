@@ -338,6 +338,27 @@ describe('approve now, deploy later (runAt)', () => {
     expect(Date.parse(done.steps[1]!.startedAt!)).toBeLessThan(runAt + HOUR);
   });
 
+  it('continues as new while it waits for its time when its history grows, and still goes on then', async () => {
+    const handle = await start(deploymentInput(manual, { historyLimit: 60 }));
+    await handle.executeUpdate(takeResponsibilityUpdate, { args: [{ user: jjones }] });
+    const runAt = (await environment().currentTimeMs()) + 2 * DAY;
+    await handle.executeUpdate(proceedUpdate, { args: [{ user: jjones, runAt: new Date(runAt).toISOString() }] });
+    await untilView(handle, (view) => view.scheduledFor !== undefined, 'the deployment to be scheduled');
+    const firstRun = (await handle.describe()).runId;
+    // Refused signals (nothing is open to take), a batch an hour, grow the history past its limit.
+    for (let hour = 0; hour < 3; hour++) {
+      await Promise.all(Array.from({ length: 8 }, () => handle.signal(takeResponsibilitySignal, { user: jjones })));
+      await environment().sleep(HOUR);
+    }
+    const waiting = await untilView(handle, (view) => view.timeline.some((entry) => (entry.count ?? 1) >= 24), 'all 24 refusals');
+    expect(waiting).toMatchObject({ status: 'Waiting', scheduledFor: new Date(runAt).toISOString() });
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    const done = await finalView(handle);
+    expect(done.status).toBe('Succeeded');
+    expect(done.interruptions.map((interruption) => interruption.state)).toEqual(['Proceeded']);
+    expect(Date.parse(done.steps[1]!.startedAt!)).toBeGreaterThanOrEqual(runAt);
+  }, 120_000);
+
   it('can be cancelled while it waits for its time', async () => {
     const handle = await proceededLater((await environment().currentTimeMs()) + DAY);
     await untilView(handle, (view) => view.scheduledFor !== undefined, 'the deployment to be scheduled');

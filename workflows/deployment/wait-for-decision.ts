@@ -51,6 +51,14 @@ export type WaitOutcome = { type: 'decided'; interruption: Interruption; timedOu
  */
 export async function waitForDecision(deployment: DeploymentState, spec: WaitSpec, view: StepView): Promise<WaitOutcome> {
   const { view: deploymentView } = deployment;
+  // A run that continued as new while a proceeded step waited for its `runAt`: it waits on for it.
+  const scheduled = deployment.resuming && deploymentView.scheduledFor !== undefined
+    ? deploymentView.interruptions.findLast((i) => i.step === spec.step.name && i.state === 'Proceeded' && i.runAt !== undefined)
+    : undefined;
+  if (scheduled) {
+    if ((await goOnAt(deployment, scheduled, scheduled.runAt!)) === 'ContinueAsNew') return { type: 'ContinueAsNew' };
+    return { type: 'decided', interruption: scheduled, timedOut: false };
+  }
   const resumed = deployment.resuming
     ? deploymentView.interruptions.findLastIndex((i) => i.step === spec.step.name && i.kind === spec.kind && isOpen(i))
     : -1;
@@ -101,7 +109,9 @@ export async function waitForDecision(deployment: DeploymentState, spec: WaitSpe
   if (blocks) unblockGate(deployment);
   emitInterruption(deployment, 'interruption.decided', current());
   const decided = current();
-  if (decided.state === 'Proceeded' && decided.runAt !== undefined && patched(RUN_AT)) await goOnAt(deployment, decided, decided.runAt);
+  if (decided.state === 'Proceeded' && decided.runAt !== undefined && patched(RUN_AT)) {
+    if ((await goOnAt(deployment, decided, decided.runAt)) === 'ContinueAsNew') return { type: 'ContinueAsNew' };
+  }
   return { type: 'decided', interruption: decided, timedOut };
 }
 
@@ -110,18 +120,23 @@ const RUN_AT = 'run-at';
 
 /**
  * Approve now, deploy later: waits on a durable timer until `runAt`, status `Waiting` with
- * `scheduledFor` in the view, waiting for nobody. A cancel (or a supersede) ends it meanwhile.
+ * `scheduledFor` in the view, waiting for nobody. A cancel (or a supersede) ends it meanwhile. Like
+ * every wait, it continues as new when its history grows (signals still come); the new run waits on
+ * for the same time (`scheduledFor` in the view it carries).
  */
-async function goOnAt(deployment: DeploymentState, decided: Interruption, runAt: string): Promise<void> {
-  const wait = Date.parse(runAt) - Date.now();
-  if (wait <= 0) return;
+async function goOnAt(deployment: DeploymentState, decided: Interruption, runAt: string): Promise<'went' | 'ContinueAsNew'> {
   const { view } = deployment;
-  view.scheduledFor = runAt;
-  const by = decided.assignee ? ` by ${decided.assignee.username}` : '';
-  deployment.setStatus('Waiting', `Scheduled: ${decided.step} was proceeded${by}; it goes on at ${runAt}`);
-  await condition(() => false, wait, { summary: `${decided.step}: goes on at ${runAt}` });
+  const wait = Date.parse(runAt) - Date.now();
+  if (wait <= 0 && view.scheduledFor === undefined) return 'went';
+  if (wait > 0) {
+    view.scheduledFor = runAt;
+    const by = decided.assignee ? ` by ${decided.assignee.username}` : '';
+    deployment.setStatus('Waiting', `Scheduled: ${decided.step} was proceeded${by}; it goes on at ${runAt}`);
+    if (await condition(() => shouldContinueAsNew(deployment), wait, { summary: `${decided.step}: goes on at ${runAt}` })) return 'ContinueAsNew';
+  }
   delete view.scheduledFor;
   deployment.setStatus('Running', `Running: ${decided.step} went on at its scheduled time`);
+  return 'went';
 }
 
 function openInterruption(spec: WaitSpec, triggeredBy: Person): Interruption {
