@@ -88,6 +88,8 @@ export function hasRoutes(deployment: DeploymentState, type: string): boolean {
 
 /** The patch: deployments recorded before it sent a release's events to the release and to the channels at once. */
 const RELEASE_HEARS_FIRST = 'release-hears-first';
+/** The patch: deployments recorded before it signalled their release's events without waiting for the one before. */
+const RELEASE_EVENTS_IN_ORDER = 'release-events-in-order';
 
 /**
  * Passes an event on: to the release (Keptn events of a lifecycle deployment), then to every
@@ -100,7 +102,9 @@ export function send(deployment: DeploymentState, event: CloudEvent): void {
   const outbox = { routes: input.notifications, timeline: deployment.view.timeline, deliveries: deployment.deliveries };
   if (input.lifecycle && event.type.startsWith(KEPTN_EVENT_PREFIX)) {
     const release = getExternalWorkflowHandle(input.lifecycle.releaseId);
-    const told = release.signal(releaseEventSignal, { deploymentId: input.id, event }).catch(() => undefined);
+    const tell = () => release.signal(releaseEventSignal, { deploymentId: input.id, event }).catch(() => undefined);
+    // Each event only once the release has the one before: two signals sent at once may arrive in either order.
+    const told = patched(RELEASE_EVENTS_IN_ORDER) ? (deployment.releaseTold = deployment.releaseTold.then(tell)) : tell();
     if (patched(RELEASE_HEARS_FIRST)) {
       track(deployment, told.then(() => dispatch(outbox, event)));
       return;

@@ -21,6 +21,8 @@ export interface DeploymentState {
   taskEvents: Map<string, CloudEvent[]>;
   /** Set once it is superseded or expired: its steps are being stopped, and it ends so. */
   ending?: EarlyEnd;
+  /** The last of its Keptn events signalled to its release: the next one waits for it (docs/keptn.md). */
+  releaseTold: Promise<unknown>;
 }
 
 /** How a deployment ends before its steps are done, other than by a cancellation (docs/change-control.md). */
@@ -38,6 +40,7 @@ export function createState(input: DeploymentInput): DeploymentState {
     // (With `holdQueueWhileWaiting` it entered the queue before its policy gates.)
     gate: { admitted: input.gate === undefined || (input.resume !== undefined && (input.process[input.resume.step]?.type !== 'policy' || holdsQueueWhileWaiting(input))), behind: null },
     taskEvents: new Map(),
+    releaseTold: Promise.resolve(),
     get variables() {
       return view.variables;
     },
