@@ -2,8 +2,8 @@
  * The context to decide (docs/change-control.md#the-context-to-decide): what every interruption
  * shows of what is being approved — the trigger's release notes, the previous successful deployment
  * of the same project and environment (who approved it, and when), the variables that changed since,
- * the latest evaluation, and what the approval still needs. Pure: the service works out the previous
- * deployment at trigger, the workflow puts it on each interruption it opens.
+ * the latest evaluation, and what the approval still needs. Pure: an activity works out the previous
+ * deployment when the deployment starts, the workflow puts it on each interruption it opens.
  */
 import { type Actor, type Interruption, isOpen, type RemainingApprovals, responsibleOf } from './interruptions.js';
 import { MASK } from './masking.js';
@@ -40,7 +40,7 @@ export interface ChangedVariable {
   to: string | null;
 }
 
-/** What the service works out at trigger and the deployment keeps in its input: a running deployment keeps what it started with. */
+/** What a deployment works out when it starts and keeps in its input: a running deployment keeps what it started with. */
 export interface TriggerContext {
   releaseNotes: string | null;
   previous: PreviousDeployment | null;
