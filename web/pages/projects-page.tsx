@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import { randomUUID } from 'node:crypto';
 import { stagesOf } from '../../config/sequences.js';
 import type { Config, Project } from '../../config/schema.js';
@@ -30,6 +31,27 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
   const errors = state?.errors ?? {};
   const described = (field: 'release' | 'environment' | 'variables' | 'releaseNotes', hint?: string) =>
     [hint, errors[field] ? id(`${field}-error`) : undefined].filter(Boolean).join(' ') || undefined;
+  /** A free-text field of the form, with its hint and its error. */
+  const TextareaField = ({ field, label, spellcheck, maxlength, children }: { field: 'variables' | 'releaseNotes'; label: string; spellcheck?: boolean; maxlength?: number; children: Child }) => (
+    <div class="field">
+      <label for={id(field)}>{label}</label>
+      <textarea
+        id={id(field)}
+        name={field}
+        rows={3}
+        spellcheck={spellcheck}
+        maxlength={maxlength}
+        aria-describedby={described(field, id(`${field}-hint`))}
+        aria-invalid={errors[field] ? 'true' : undefined}
+      >
+        {state?.values[field] ?? ''}
+      </textarea>
+      <p class="hint" id={id(`${field}-hint`)}>
+        {children}
+      </p>
+      <ErrorMessage id={id(`${field}-error`)} message={errors[field]} />
+    </div>
+  );
   return (
     <form method="post" action={`/projects/${project.id}/${lifecycle ? 'releases' : 'deployments'}`} class="deploy stack" aria-labelledby={id('deploy-heading')}>
       <h3 id={id('deploy-heading')}>{lifecycle ? 'Start a release' : 'Deploy a release'}</h3>
@@ -66,40 +88,12 @@ function DeployForm({ session, project, state }: { session: Session; project: Pr
         </select>
         <ErrorMessage id={id('environment-error')} message={errors.environment} />
       </div>
-      <div class="field">
-        <label for={id('variables')}>Variables (optional)</label>
-        <textarea
-          id={id('variables')}
-          name="variables"
-          rows={3}
-          spellcheck={false}
-          aria-describedby={described('variables', id('variables-hint'))}
-          aria-invalid={errors.variables ? 'true' : undefined}
-        >
-          {state?.values.variables ?? ''}
-        </textarea>
-        <p class="hint" id={id('variables-hint')}>
-          One <code>KEY=VALUE</code> a line; they override the project’s variables for this deployment.
-        </p>
-        <ErrorMessage id={id('variables-error')} message={errors.variables} />
-      </div>
-      <div class="field">
-        <label for={id('releaseNotes')}>Release notes (optional)</label>
-        <textarea
-          id={id('releaseNotes')}
-          name="releaseNotes"
-          rows={3}
-          maxlength={MAX_RELEASE_NOTES}
-          aria-describedby={described('releaseNotes', id('releaseNotes-hint'))}
-          aria-invalid={errors.releaseNotes ? 'true' : undefined}
-        >
-          {state?.values.releaseNotes ?? ''}
-        </textarea>
-        <p class="hint" id={id('releaseNotes-hint')}>
-          Markdown: what this release changes. Everyone asked to approve it reads them.
-        </p>
-        <ErrorMessage id={id('releaseNotes-error')} message={errors.releaseNotes} />
-      </div>
+      <TextareaField field="variables" label="Variables (optional)" spellcheck={false}>
+        One <code>KEY=VALUE</code> a line; they override the project’s variables for this deployment.
+      </TextareaField>
+      <TextareaField field="releaseNotes" label="Release notes (optional)" maxlength={MAX_RELEASE_NOTES}>
+        Markdown: what this release changes. Everyone asked to approve it reads them.
+      </TextareaField>
       <button type="submit" class="primary">
         {lifecycle ? 'Start the release' : 'Deploy'}
       </button>
