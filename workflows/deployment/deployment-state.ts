@@ -68,3 +68,22 @@ export function finishStep(view: StepView, status: StepView['status'], log: stri
   view.log = log;
   view.finishedAt = new Date().toISOString();
 }
+
+/** It waits for nobody any more: the search attributes lists and Temporal Web filter waiting deployments by. */
+export function waitsForNobody(): void {
+  upsertSearchAttributes([
+    { key: searchAttributes.waitingFor, value: null },
+    { key: searchAttributes.assignee, value: null },
+  ]);
+}
+
+/**
+ * The steps of a deployment stopped before its end (cancelled, superseded, expired): the one under
+ * way ends `Cancelled`, its log saying why (`ran`); those not started are `Skipped` (`skipped`).
+ */
+export function stopSteps(view: DeploymentView, ran: string, skipped: string): void {
+  view.steps.forEach((step) => {
+    if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\n${ran}`.trim());
+    else if (step.status === 'Pending') finishStep(step, 'Skipped', skipped);
+  });
+}

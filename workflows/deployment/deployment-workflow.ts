@@ -10,7 +10,6 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
-  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { holdsQueueWhileWaiting, leaveGate, passGate, registerGateHandlers } from './gate-client.js';
 import { fromRoster, registerInterruptionHandlers } from './interruption-handlers.js';
@@ -18,10 +17,10 @@ import { resultOf } from '../../core/promotion.js';
 import { taskFinished, taskTriggered } from '../outbox.js';
 import { skippedManualOutputs } from './manual-step.js';
 import { maskView } from '../../core/masking.js';
-import { type DeploymentInput, type DeploymentView, type FinishedStatus, searchAttributes, cancelRequestSignal, isFinished, stateQuery, type StepView } from '../messages.js';
+import { type DeploymentInput, type DeploymentView, type FinishedStatus, cancelRequestSignal, isFinished, stateQuery, type StepView } from '../messages.js';
 import { emit, hasRoutes } from '../outbox.js';
 import { CancelRequestSchema } from '../signal-payloads.js';
-import { createState, type DeploymentState, type EarlyEnd, finishStep } from './deployment-state.js';
+import { createState, type DeploymentState, type EarlyEnd, finishStep, stopSteps, waitsForNobody } from './deployment-state.js';
 import { closeEarly, expireAtNotAfter, registerSupersedeHandler } from './early-end.js';
 import { addDecisionContext } from './wait-for-decision.js';
 import { registerOverrideHandler } from './policy-override.js';
@@ -240,18 +239,12 @@ async function cancelled(deployment: DeploymentState, current: StepView | undefi
     // Cancelled from Temporal Web or the CLI, which name nobody.
     record(view.timeline, { at: new Date().toISOString(), user: 'system', action: 'cancel', result: 'accepted' });
   }
-  view.steps.forEach((step) => {
-    if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\nCancelled.`.trim());
-    else if (step.status === 'Pending') finishStep(step, 'Skipped', 'Skipped: the deployment was cancelled.');
-  });
+  stopSteps(view, 'Cancelled.', 'Skipped: the deployment was cancelled.');
   view.queuedBehind = null;
   delete view.scheduledFor;
   deployment.setStatus('Cancelled', current ? `Cancelled at ${current.name}` : 'Cancelled');
   view.outcome = 'Cancelled';
-  upsertSearchAttributes([
-    { key: searchAttributes.waitingFor, value: null },
-    { key: searchAttributes.assignee, value: null },
-  ]);
+  waitsForNobody();
   view.finishedAt = new Date().toISOString();
   await finish(deployment);
 }

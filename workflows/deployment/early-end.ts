@@ -1,9 +1,9 @@
-import { patched, proxyActivities, setHandler, sleep, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, setHandler, sleep, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activity-contract.js';
 import { isOpen } from '../../core/interruptions.js';
 import { record } from '../../core/views.js';
-import { isFinished, OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView, supersedeSignal } from '../messages.js';
-import { type DeploymentState, type EarlyEnd, finishStep } from './deployment-state.js';
+import { isFinished, OPEN_INTERRUPTION_MEMO, type StepView, supersedeSignal } from '../messages.js';
+import { type DeploymentState, type EarlyEnd, stopSteps, waitsForNobody } from './deployment-state.js';
 import type { StepType } from '../../core/names.js';
 
 // Asking Temporal about the deployment a supersede signal names: a few tries, then the signal is refused.
@@ -98,19 +98,13 @@ export function closeEarly(deployment: DeploymentState, end: EarlyEnd, current: 
   const why = end.status === 'Superseded' ? `superseded by ${end.by}` : `not past its gates by its start-by time, ${end.notAfter}`;
   record(view.timeline, { at, user: 'system', action: end.status === 'Superseded' ? 'supersede' : 'expire', result: 'accepted', reason: `${why}; nothing after it runs` });
   view.interruptions = view.interruptions.map((i) => (isOpen(i) ? { ...i, state: end.status, decidedAt: at } : i));
-  view.steps.forEach((step) => {
-    if (step.status === 'Running' || step.status === 'Waiting') finishStep(step, 'Cancelled', `${step.log}\n${end.status}: ${why}.`.trim());
-    else if (step.status === 'Pending') finishStep(step, 'Skipped', `Skipped: the deployment was ${why}.`);
-  });
+  stopSteps(view, `${end.status}: ${why}.`, `Skipped: the deployment was ${why}.`);
   delete view.scheduledFor;
   view.queuedBehind = null;
   if (end.status === 'Superseded') view.supersededBy = end.by;
   deployment.setStatus(end.status, `${end.status}${current ? ` at ${current.name}` : ''}: ${why}`);
   view.outcome = end.status;
-  upsertSearchAttributes([
-    { key: searchAttributes.waitingFor, value: null },
-    { key: searchAttributes.assignee, value: null },
-  ]);
+  waitsForNobody();
   upsertMemo({ [OPEN_INTERRUPTION_MEMO]: null });
   view.finishedAt = at;
 }

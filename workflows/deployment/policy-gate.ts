@@ -1,4 +1,4 @@
-import { condition, proxyActivities, upsertMemo, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import { condition, proxyActivities, upsertMemo, uuid4 } from '@temporalio/workflow';
 import type { Activities } from '../activity-contract.js';
 import type { PolicyStep } from '../../config/schema.js';
 import { type OverrideRecord, overridePartOf } from '../../core/break-glass.js';
@@ -6,9 +6,9 @@ import { describeOpening, windowState } from '../../core/deployment-windows.js';
 import { describePerson, type Interruption, isOpen } from '../../core/interruptions.js';
 import { maskInterruption, secretsOf } from '../../core/masking.js';
 import { record } from '../../core/views.js';
-import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
+import { OPEN_INTERRUPTION_MEMO, type StepView } from '../messages.js';
 import { emit, emitInterruption, failureMessage, hasRoutes } from '../outbox.js';
-import { type DeploymentState, finishStep } from './deployment-state.js';
+import { type DeploymentState, finishStep, waitsForNobody } from './deployment-state.js';
 import { pollCheck } from './check-step.js';
 import { initialPolicyView } from './policy-view.js';
 import type { StepOutcome } from './run-step.js';
@@ -164,10 +164,7 @@ function windowInterruption(deployment: DeploymentState, step: PolicyStep, state
 /** A closed `Window` interruption: stored, no longer what the deployment waits for, and told to subscribers. */
 function close(deployment: DeploymentState, index: number, interruption: Interruption): void {
   deployment.view.interruptions[index] = interruption;
-  upsertSearchAttributes([
-    { key: searchAttributes.waitingFor, value: null },
-    { key: searchAttributes.assignee, value: null },
-  ]);
+  waitsForNobody();
   upsertMemo({ [OPEN_INTERRUPTION_MEMO]: null });
   emitInterruption(deployment, 'interruption.decided', interruption);
   deployment.view.steps.find((candidate) => candidate.name === interruption.step)!.status = 'Running';

@@ -11,7 +11,7 @@ import { latestEvaluation, remainingFor } from '../../core/decision-context.js';
 import { OPEN_INTERRUPTION_MEMO, searchAttributes, type StepView } from '../messages.js';
 import type { InterruptionKind, OnTimeout } from '../../core/names.js';
 import { emitInterruption } from '../outbox.js';
-import type { DeploymentState } from './deployment-state.js';
+import { type DeploymentState, waitsForNobody } from './deployment-state.js';
 import { record } from '../../core/views.js';
 
 /** What a step that waits for people asks for (docs/manual-steps.md). */
@@ -101,10 +101,7 @@ export async function waitForDecision(deployment: DeploymentState, spec: WaitSpe
       interruption: opened.id,
     });
   }
-  upsertSearchAttributes([
-    { key: searchAttributes.waitingFor, value: null },
-    { key: searchAttributes.assignee, value: null },
-  ]);
+  waitsForNobody();
   if (patched(INTERRUPTION_MEMO)) upsertMemo({ [OPEN_INTERRUPTION_MEMO]: null });
   if (blocks) unblockGate(deployment);
   emitInterruption(deployment, 'interruption.decided', current());
