@@ -1,6 +1,7 @@
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { isoOfTimestamp } from '../core/durations.js';
 import { changedVariables, previousOf, type TriggerContext } from '../core/decision-context.js';
 import type { ContextRequest } from '../workflows/activity-contract.js';
 import { type DeploymentInput, type DeploymentView, searchAttributes, WORKFLOW_TYPE } from '../workflows/messages.js';
@@ -74,7 +75,7 @@ async function previousDeployment(
     },
   );
   const newest = (executions ?? [])
-    .map((execution) => ({ execution: execution.execution, closedAt: closedAt(execution.closeTime) }))
+    .map((execution) => ({ execution: execution.execution, closedAt: isoOfTimestamp(execution.closeTime) ?? '~' }))
     .sort((a, b) => (a.closedAt < b.closedAt ? 1 : a.closedAt > b.closedAt ? -1 : 0))[0]?.execution;
   if (!newest?.workflowId || !newest.runId) return undefined;
   const started = await firstEvent(client, { workflowId: newest.workflowId, runId: newest.runId });
@@ -102,7 +103,3 @@ async function firstEvent(client: Client, execution: { workflowId: string; runId
     throw error;
   }
 }
-
-/** When a run closed (ISO 8601, so it sorts); after every time for one still open. */
-const closedAt = (time: { seconds?: unknown; nanos?: number | null } | null | undefined): string =>
-  time?.seconds ? new Date(Number(time.seconds) * 1000 + Math.floor((time.nanos ?? 0) / 1e6)).toISOString() : '~';

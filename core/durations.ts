@@ -22,3 +22,9 @@ export function formatDuration(ms: number): string {
   const parts = [[Math.floor(seconds / 3600), 'h'], [Math.floor(seconds / 60) % 60, 'm'], [seconds % 60, 's']] as const;
   return parts.filter(([n], i) => n > 0 || (i === 2 && seconds === 0)).map(([n, unit]) => `${n}${unit}`).join(' ');
 }
+
+/** A protobuf timestamp (as Temporal's API answers with one: `seconds`, `nanos`) as ISO 8601; null without one. */
+export function isoOfTimestamp(value: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null {
+  if (!value?.seconds) return null;
+  return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
+}

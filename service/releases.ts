@@ -23,7 +23,8 @@ import { notificationRoutes, sequenceBases, triggerVariables } from './inputs.js
 import { type Links, releaseLinks } from './paths.js';
 import { FinalEvents, type ReleaseEvents } from './final-events.js';
 import { Limits } from './rate-limit.js';
-import { listRuns, timestamp, type VisibleRun } from './visibility.js';
+import { listRuns, type VisibleRun } from './visibility.js';
+import { isoOfTimestamp } from '../core/durations.js';
 import { type Snapshot, Watcher } from './watch.js';
 import { BoundedMap, WorkflowAccess } from './workflow-access.js';
 
@@ -231,7 +232,7 @@ export class Releases {
         pageSize: 20,
       }),
     );
-    const first = [...(executions ?? [])].sort((a, b) => (timestamp(a.startTime) ?? '').localeCompare(timestamp(b.startTime) ?? ''))[0];
+    const first = [...(executions ?? [])].sort((a, b) => (isoOfTimestamp(a.startTime) ?? '').localeCompare(isoOfTimestamp(b.startTime) ?? ''))[0];
     const id = first?.execution?.workflowId;
     if (!id) return undefined;
     const fields = first.searchAttributes?.indexedFields ?? {};

@@ -3,6 +3,7 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto, { type temporal as protoTypes } from '@temporalio/proto';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { isFinished } from '../core/names.js';
+import { isoOfTimestamp } from '../core/durations.js';
 import { type DeploymentStatus, type Interruption, OPEN_INTERRUPTION_MEMO, searchAttributes } from '../workflows/messages.js';
 import { invalid } from './errors.js';
 import type { Links } from './paths.js';
@@ -95,8 +96,8 @@ async function visibleRun<S extends DeploymentStatus>(client: Client, execution:
     project: read<string>(searchAttributes.project.name) ?? '',
     release: read<string>(searchAttributes.release.name) ?? '',
     status,
-    createdAt: timestamp(execution.startTime) ?? '',
-    finishedAt: closed ? timestamp(execution.closeTime) : null,
+    createdAt: isoOfTimestamp(execution.startTime) ?? '',
+    finishedAt: closed ? isoOfTimestamp(execution.closeTime) : null,
     triggeredBy: typeof memo.triggeredBy === 'string' ? memo.triggeredBy : null,
     read,
   };
@@ -188,10 +189,6 @@ export async function listWaiting(
   return { rows, nextPageToken: sealPageToken(signer, response.nextPageToken) };
 }
 
-export function timestamp(value: protoTypes.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
-  if (!value?.seconds) return null;
-  return new Date(Number(value.seconds) * 1000 + Math.floor((value.nanos ?? 0) / 1e6)).toISOString();
-}
 
 export const sealPageToken = (signer: Signer, token: Uint8Array | null | undefined) =>
   token?.length ? signer.seal('page', Buffer.from(token).toString('base64url')) : null;
